@@ -1,0 +1,1 @@
+# agent-plugin: build fragment, included from the top-level Makefile.am.

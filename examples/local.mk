@@ -1,0 +1,1 @@
+# examples: build fragment, included from the top-level Makefile.am.

@@ -1,0 +1,1 @@
+# mibs: build fragment, included from the top-level Makefile.am.

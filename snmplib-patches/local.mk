@@ -1,0 +1,1 @@
+# snmplib-patches: build fragment, included from the top-level Makefile.am.

@@ -1,0 +1,1 @@
+# tests/engine: build fragment, included from the top-level Makefile.am.

@@ -1,0 +1,1 @@
+# tests/lib: build fragment, included from the top-level Makefile.am.

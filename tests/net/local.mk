@@ -1,0 +1,1 @@
+# tests/net: build fragment, included from the top-level Makefile.am.

@@ -1,0 +1,1 @@
+# tests/snmp: build fragment, included from the top-level Makefile.am.

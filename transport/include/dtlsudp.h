@@ -1,0 +1,353 @@
+/*
+ * dtlsudp.h - the one installed header of libdtlsudp.
+ *
+ * libdtlsudp is a DTLS 1.2 over UDP library in two layers:
+ *
+ *   - the association engine (dtlsudp_engine_*, dtlsudp_assoc_*): OpenSSL
+ *     driven through in-memory datagram BIOs, a stateless cookie gate, a
+ *     bounded peer table and timers.  Buffer in, buffer out, explicit time:
+ *     it never touches a socket and never reads a clock of its own (except
+ *     OpenSSL's retransmission timer, see dtlsudp_engine_next_timeout()).
+ *
+ *   - the socket layer (dtlsudp_listener_*, dtlsudp_conn_*): the engine on
+ *     real UDP sockets, with the osnet (connected socket per association)
+ *     and router (one socket, lookup by peer address) demultiplexers.
+ *
+ * Error model: every int-returning call returns DTLSUDP_OK (0) or a negative
+ * DTLSUDP_ERR_* code in one of four classes:
+ *   -1 .. -99     nothing happened or the datagram was dropped (retry later,
+ *                 or ignore); the association and the engine are fine;
+ *   -100 .. -199  usage errors (bad argument, wrong state, limit reached);
+ *   -200 .. -499  association fatal: the association is gone (an alert or
+ *                 close_notify was queued where the protocol calls for one);
+ *   <= -500       engine fatal: out of memory, OpenSSL or system failure.
+ *
+ * Thread safety: an engine, listener or connection and everything reached
+ * from it must be used by one thread at a time.  Distinct objects may be
+ * used from distinct threads; OpenSSL's global state is the only shared
+ * state.
+ */
+#ifndef DTLSUDP_H
+#define DTLSUDP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define DTLSUDP_EXTERN __attribute__((visibility("default")))
+#else
+#define DTLSUDP_EXTERN
+#endif
+
+/* ------------------------------------------------------------------------
+ * Errors
+ * ------------------------------------------------------------------------ */
+
+enum {
+    DTLSUDP_OK = 0,
+
+    /* nothing happened / datagram dropped (counted in the stats) */
+    DTLSUDP_ERR_AGAIN = -1,      /* no data or output now; would block */
+    DTLSUDP_ERR_DROPPED = -2,    /* datagram dropped: malformed, stale, unknown */
+    DTLSUDP_ERR_QUEUE_FULL = -3, /* a bounded queue is full; item dropped */
+
+    /* usage errors */
+    DTLSUDP_ERR_INVALID = -100,   /* bad argument */
+    DTLSUDP_ERR_STATE = -101,     /* call not allowed in this state */
+    DTLSUDP_ERR_TOO_BIG = -102,   /* message larger than the record/MTU limit */
+    DTLSUDP_ERR_LIMIT = -103,     /* an association cap was reached */
+    DTLSUDP_ERR_NOT_FOUND = -104, /* no such association */
+    DTLSUDP_ERR_BUFFER = -105,    /* caller buffer too small */
+
+    /* association fatal */
+    DTLSUDP_ERR_CLOSED = -200,     /* closed by close_notify (either side) */
+    DTLSUDP_ERR_HANDSHAKE = -201,  /* handshake failed (protocol error) */
+    DTLSUDP_ERR_PEER_CERT = -202,  /* peer certificate refused */
+    DTLSUDP_ERR_TIMEOUT = -203,    /* handshake deadline passed */
+    DTLSUDP_ERR_IDLE = -204,       /* idle expiry */
+    DTLSUDP_ERR_PEER_ALERT = -205, /* peer sent a fatal alert */
+    DTLSUDP_ERR_EVICTED = -206,    /* evicted to make room for a new peer */
+    DTLSUDP_ERR_REFUSED = -207,    /* ICMP port unreachable (socket layer) */
+    DTLSUDP_ERR_REPLACED = -208,   /* peer restarted (RFC 6347 4.2.8) */
+
+    /* engine fatal */
+    DTLSUDP_ERR_FATAL = -500,
+    DTLSUDP_ERR_NOMEM = -501,
+    DTLSUDP_ERR_TLS = -502,    /* OpenSSL failure outside any association */
+    DTLSUDP_ERR_CONFIG = -503, /* bad certificate, key, CA, cipher list... */
+    DTLSUDP_ERR_SYSTEM = -504, /* system call failed; see errno */
+};
+
+/* Short English text for an error code; never NULL. */
+DTLSUDP_EXTERN const char *dtlsudp_strerror(int err);
+DTLSUDP_EXTERN int dtlsudp_err_is_assoc_fatal(int err);
+DTLSUDP_EXTERN int dtlsudp_err_is_fatal(int err);
+
+/* The library version, "MAJOR.MINOR.PATCH" (from configure.ac). */
+DTLSUDP_EXTERN const char *dtlsudp_version(void);
+
+/* ------------------------------------------------------------------------
+ * Addresses, time, fingerprints
+ * ------------------------------------------------------------------------ */
+
+/* An IPv4 or IPv6 UDP endpoint.  sa.sa_family is AF_INET or AF_INET6;
+ * peers are keyed by (family, address, port, scope id). */
+typedef union dtlsudp_addr {
+    struct sockaddr sa;
+    struct sockaddr_in sin;
+    struct sockaddr_in6 sin6;
+} dtlsudp_addr;
+
+DTLSUDP_EXTERN socklen_t dtlsudp_addr_len(const dtlsudp_addr *a);
+DTLSUDP_EXTERN int dtlsudp_addr_equal(const dtlsudp_addr *a, const dtlsudp_addr *b);
+/* "127.0.0.1:10161" or "[::1]:10161"; DTLSUDP_ERR_BUFFER if cap is short. */
+DTLSUDP_EXTERN int dtlsudp_addr_format(const dtlsudp_addr *a, char *buf, size_t cap);
+/* Numeric only: "1.2.3.4", "1.2.3.4:p", "[v6]", "[v6]:p", "v6", ":p", "p".
+ * A missing port becomes default_port; a missing host the wildcard of
+ * the family implied (IPv4 unless bracketed). */
+DTLSUDP_EXTERN int dtlsudp_addr_parse(const char *text, uint16_t default_port, dtlsudp_addr *out);
+
+/* Monotonic milliseconds.  Engine calls take `now' explicitly. */
+typedef uint64_t dtlsudp_time;
+#define DTLSUDP_TIME_NEVER UINT64_MAX
+/* CLOCK_MONOTONIC in milliseconds (for callers without a clock of their own). */
+DTLSUDP_EXTERN dtlsudp_time dtlsudp_now(void);
+
+/* A certificate fingerprint: the hash is implied by the length
+ * (16 MD5, 20 SHA-1, 28 SHA-224, 32 SHA-256, 48 SHA-384, 64 SHA-512). */
+typedef struct dtlsudp_fingerprint {
+    uint8_t len;
+    uint8_t bytes[64];
+} dtlsudp_fingerprint;
+
+/* Accepts "AB:CD:...", "abcd..." (hex, any case), optionally prefixed
+ * "sha256:"-style; DTLSUDP_ERR_INVALID otherwise. */
+DTLSUDP_EXTERN int dtlsudp_fingerprint_parse(const char *text, dtlsudp_fingerprint *out);
+/* Colon-separated upper-case hex ("AB:CD:..."). */
+DTLSUDP_EXTERN int dtlsudp_fingerprint_format(const dtlsudp_fingerprint *fp, char *buf, size_t cap);
+/* Fingerprint of cert with the hash that has `len' bytes (20, 32, ...). */
+DTLSUDP_EXTERN int dtlsudp_fingerprint_of(X509 *cert, size_t len, dtlsudp_fingerprint *out);
+/* 1 when cert's fingerprint (with fp's implied hash) equals fp. */
+DTLSUDP_EXTERN int dtlsudp_fingerprint_matches(X509 *cert, const dtlsudp_fingerprint *fp);
+
+/* ------------------------------------------------------------------------
+ * The association engine
+ * ------------------------------------------------------------------------ */
+
+typedef struct dtlsudp_engine dtlsudp_engine;
+typedef struct dtlsudp_assoc dtlsudp_assoc;
+
+enum dtlsudp_log_level { /* syslog values */
+    DTLSUDP_LOG_ERR = 3,
+    DTLSUDP_LOG_WARNING = 4,
+    DTLSUDP_LOG_NOTICE = 5,
+    DTLSUDP_LOG_INFO = 6,
+    DTLSUDP_LOG_DEBUG = 7,
+};
+
+enum dtlsudp_event {
+    DTLSUDP_EVENT_ESTABLISHED = 1, /* handshake complete, peer verified */
+    DTLSUDP_EVENT_DATA = 2,        /* plaintext queued: dtlsudp_assoc_read() */
+    DTLSUDP_EVENT_CLOSED = 3,      /* association gone; freed after return */
+};
+
+enum dtlsudp_assoc_state {
+    DTLSUDP_STATE_HANDSHAKING = 1, /* cookie verified (server) or connect() called */
+    DTLSUDP_STATE_ESTABLISHED = 2, /* handshake done, data may flow */
+    DTLSUDP_STATE_CLOSED = 3,      /* closing; only inside the CLOSED event */
+};
+
+typedef struct dtlsudp_allocator {
+    void *(*alloc)(void *user, size_t size); /* NULL on failure */
+    void (*free)(void *user, void *ptr);
+    void *user;
+} dtlsudp_allocator;
+
+/* The decision on a peer certificate, made once per handshake.
+ * chain_ok: the chain verified against the trust anchors.
+ * fingerprint_ok: the leaf or a chain certificate matched a configured
+ * peer fingerprint (engine-wide or per connect()).
+ * Default (verify == NULL): accept when chain_ok || fingerprint_ok.
+ * Return 1 to accept, 0 to refuse (the handshake fails with an alert). */
+typedef int (*dtlsudp_verify_fn)(void *user, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) *chain,
+                                 int chain_ok, int fingerprint_ok);
+
+typedef struct dtlsudp_engine_config {
+    /* Identity and trust, PEM files.  Each may be NULL: the caller may
+     * then install certificates on dtlsudp_engine_ssl_ctx() itself. */
+    const char *cert_file; /* own certificate (chain) */
+    const char *key_file;  /* own private key */
+    const char *ca_file;   /* trust anchors */
+    const char *ca_path;   /* trust anchors, hashed directory */
+    const char *crl_file;  /* optional CRL, checked for the whole chain */
+    const char *ciphers;   /* OpenSSL cipher list; NULL: ECDHE with AEAD */
+    int allow_dtls10;      /* 0: DTLS 1.2 only (RFC 8996) */
+
+    /* Caps and timers (0 = default shown). */
+    size_t max_assocs;              /* 10000: total associations */
+    size_t max_half_open;           /* 256: associations still handshaking */
+    size_t max_per_source;          /* 256: per source IP address (any port) */
+    int evict_idle_when_full;       /* 1: evict oldest idle established; 0: refuse */
+    dtlsudp_time handshake_timeout; /* 10000 ms */
+    dtlsudp_time idle_timeout;      /* 300000 ms; DTLSUDP_TIME_NEVER disables */
+    dtlsudp_time cookie_rotation;   /* 60000 ms; previous secret valid one more period */
+    unsigned mtu_ipv4;              /* 1500: link MTU for IPv4 peers */
+    unsigned mtu_ipv6;              /* 1280: link MTU for IPv6 peers */
+    size_t max_queued_datagrams;    /* 64: per-association plaintext queue */
+
+    /* Injection: all optional. */
+    dtlsudp_allocator allocator;                             /* malloc/free */
+    int (*random)(void *user, uint8_t *buf, size_t len);     /* RAND_bytes; 0 = ok */
+    void (*log)(void *user, int level, const char *message); /* silent */
+    dtlsudp_verify_fn verify;                                /* see above */
+    /* Called from inside receive/handle_timeout/close.  The callee may call
+     * dtlsudp_assoc_* accessors and dtlsudp_assoc_read(), not other engine
+     * entry points. */
+    void (*on_event)(void *user, dtlsudp_assoc *a, int event, int reason);
+    void *user;
+} dtlsudp_engine_config;
+
+/* Fill cfg with defaults (everything above, files NULL). */
+DTLSUDP_EXTERN void dtlsudp_engine_config_init(dtlsudp_engine_config *cfg);
+
+/* Create an engine.  Loads the files named in cfg (DTLSUDP_ERR_CONFIG with
+ * a log line naming the file on failure).  Returns OK, CONFIG, NOMEM, TLS. */
+DTLSUDP_EXTERN int dtlsudp_engine_new(const dtlsudp_engine_config *cfg, dtlsudp_time now,
+                                      dtlsudp_engine **out);
+/* Free the engine and every association without sending anything; call
+ * dtlsudp_engine_close_all() and drain the output first for a clean close. */
+DTLSUDP_EXTERN void dtlsudp_engine_free(dtlsudp_engine *e);
+
+/* The shared SSL_CTX (for installing certificates from memory, e.g. from
+ * Net-SNMP's certificate store).  Do not change its verify settings. */
+DTLSUDP_EXTERN SSL_CTX *dtlsudp_engine_ssl_ctx(dtlsudp_engine *e);
+/* Accept peers presenting a certificate with this fingerprint (in the leaf
+ * or chain) even if the chain does not verify. */
+DTLSUDP_EXTERN int dtlsudp_engine_add_peer_fingerprint(dtlsudp_engine *e, const dtlsudp_fingerprint *fp);
+
+/* Feed one received datagram.  local (may be NULL) is the address it
+ * arrived on.  *assoc_out (may be NULL) is set to the association the
+ * datagram belonged to, or NULL when it was handled statelessly (cookie
+ * exchange) or dropped.  Events fire through cfg->on_event.
+ * Returns OK, DROPPED, or an association-fatal code (the association has
+ * been closed; its CLOSED event already fired), or an engine-fatal code. */
+DTLSUDP_EXTERN int dtlsudp_engine_receive(dtlsudp_engine *e, const dtlsudp_addr *peer,
+                                          const dtlsudp_addr *local, const uint8_t *dgram,
+                                          size_t len, dtlsudp_time now, dtlsudp_assoc **assoc_out);
+
+typedef struct dtlsudp_connect_opts {
+    const dtlsudp_fingerprint *peer_fingerprints; /* server identity pins */
+    size_t n_peer_fingerprints;
+    const char *hostname; /* with a trusted CA: X509_check_host on the leaf */
+    const dtlsudp_addr *local; /* source address, may be NULL */
+} dtlsudp_connect_opts;
+
+/* Start a client handshake to peer (ClientHello queued for output).
+ * Returns OK, LIMIT, INVALID (peer already has an association), NOMEM. */
+DTLSUDP_EXTERN int dtlsudp_engine_connect(dtlsudp_engine *e, const dtlsudp_addr *peer,
+                                          const dtlsudp_connect_opts *opts, dtlsudp_time now,
+                                          dtlsudp_assoc **out);
+
+/* Take the next datagram to send, copied into buf.  *assoc is the
+ * association it belongs to, or NULL for stateless replies
+ * (HelloVerifyRequest).  *local is the source address to send from
+ * (family AF_UNSPEC when any will do).  Returns OK, AGAIN (queue empty),
+ * BUFFER (buf too small; the datagram stays queued). */
+DTLSUDP_EXTERN int dtlsudp_engine_pop(dtlsudp_engine *e, uint8_t *buf, size_t cap, size_t *len,
+                                      dtlsudp_addr *peer, dtlsudp_addr *local, dtlsudp_assoc **assoc);
+
+/* Earliest absolute deadline (handshake deadline, OpenSSL retransmission,
+ * idle expiry, cookie-secret rotation), or DTLSUDP_TIME_NEVER.  OpenSSL's
+ * retransmission timer reads the real clock; the engine converts its
+ * remaining time to the caller's time base using `now' of the last call. */
+DTLSUDP_EXTERN dtlsudp_time dtlsudp_engine_next_timeout(const dtlsudp_engine *e);
+/* Run every timer due at `now'.  Returns OK or an engine-fatal code. */
+DTLSUDP_EXTERN int dtlsudp_engine_handle_timeout(dtlsudp_engine *e, dtlsudp_time now);
+
+/* Send close_notify on every association and free them (CLOSED events fire). */
+DTLSUDP_EXTERN void dtlsudp_engine_close_all(dtlsudp_engine *e, dtlsudp_time now);
+
+DTLSUDP_EXTERN dtlsudp_assoc *dtlsudp_engine_find(dtlsudp_engine *e, const dtlsudp_addr *peer);
+
+typedef struct dtlsudp_stats {
+    uint64_t cookies_sent;     /* HelloVerifyRequests sent */
+    uint64_t cookies_verified; /* ClientHellos with a valid cookie */
+    uint64_t cookies_bad;      /* ClientHellos with a wrong or stale cookie */
+    uint64_t handshakes_started;
+    uint64_t handshakes_completed;
+    uint64_t handshakes_failed;    /* protocol or certificate failure */
+    uint64_t handshakes_timed_out; /* handshake deadline */
+    uint64_t cert_refused;         /* peer certificate refused */
+    uint64_t assocs_now;
+    uint64_t assocs_peak;
+    uint64_t half_open_now;
+    uint64_t evictions;
+    uint64_t refused_full;      /* new peer refused: a cap was reached */
+    uint64_t restarts;          /* RFC 6347 4.2.8 peer restarts completed */
+    uint64_t idle_expired;
+    uint64_t closes_sent;       /* close_notify sent */
+    uint64_t closes_received;   /* close_notify received */
+    uint64_t alerts_received;   /* fatal alerts received */
+    uint64_t dropped_malformed; /* not a DTLS record / truncated */
+    uint64_t dropped_unknown;   /* not a ClientHello, no association */
+    uint64_t dropped_queue;     /* a queue was full */
+    uint64_t dropped_stale;     /* replayed, wrong epoch, bad MAC (OpenSSL dropped it) */
+    uint64_t datagrams_in;
+    uint64_t datagrams_out;
+    uint64_t bytes_in;
+    uint64_t bytes_out;
+} dtlsudp_stats;
+
+DTLSUDP_EXTERN void dtlsudp_engine_get_stats(const dtlsudp_engine *e, dtlsudp_stats *out);
+
+/* --- one association --- */
+
+/* Next queued plaintext datagram.  Returns OK, AGAIN (none queued),
+ * BUFFER (cap too small; the datagram stays queued). */
+DTLSUDP_EXTERN int dtlsudp_assoc_read(dtlsudp_assoc *a, uint8_t *buf, size_t cap, size_t *len);
+/* Encrypt one datagram (output queued in the engine).  On a client still
+ * handshaking, the datagram is held and sent when the handshake completes.
+ * Returns OK, TOO_BIG (larger than the MTU allows), STATE, QUEUE_FULL. */
+DTLSUDP_EXTERN int dtlsudp_assoc_write(dtlsudp_assoc *a, const uint8_t *buf, size_t len,
+                                       dtlsudp_time now);
+/* Largest plaintext dtlsudp_assoc_write() accepts (MTU minus overheads). */
+DTLSUDP_EXTERN size_t dtlsudp_assoc_max_write(const dtlsudp_assoc *a);
+/* Queue close_notify (once) and free the association; the CLOSED event
+ * fires with DTLSUDP_ERR_CLOSED.  `a' is invalid afterwards. */
+DTLSUDP_EXTERN void dtlsudp_assoc_close(dtlsudp_assoc *a, dtlsudp_time now);
+/* Free without sending anything (e.g. after ICMP unreachable). */
+DTLSUDP_EXTERN void dtlsudp_assoc_abort(dtlsudp_assoc *a, int reason, dtlsudp_time now);
+
+DTLSUDP_EXTERN int dtlsudp_assoc_state(const dtlsudp_assoc *a);
+DTLSUDP_EXTERN int dtlsudp_assoc_is_client(const dtlsudp_assoc *a);
+/* Unique per engine, never reused (safe as a session identifier). */
+DTLSUDP_EXTERN uint64_t dtlsudp_assoc_id(const dtlsudp_assoc *a);
+DTLSUDP_EXTERN const dtlsudp_addr *dtlsudp_assoc_peer(const dtlsudp_assoc *a);
+DTLSUDP_EXTERN const dtlsudp_addr *dtlsudp_assoc_local(const dtlsudp_assoc *a);
+DTLSUDP_EXTERN X509 *dtlsudp_assoc_peer_cert(const dtlsudp_assoc *a);
+DTLSUDP_EXTERN STACK_OF(X509) *dtlsudp_assoc_peer_chain(const dtlsudp_assoc *a);
+DTLSUDP_EXTERN const char *dtlsudp_assoc_version(const dtlsudp_assoc *a);
+DTLSUDP_EXTERN const char *dtlsudp_assoc_cipher(const dtlsudp_assoc *a);
+DTLSUDP_EXTERN SSL *dtlsudp_assoc_ssl(const dtlsudp_assoc *a);
+DTLSUDP_EXTERN dtlsudp_engine *dtlsudp_assoc_engine(const dtlsudp_assoc *a);
+DTLSUDP_EXTERN void dtlsudp_assoc_set_user(dtlsudp_assoc *a, void *user);
+DTLSUDP_EXTERN void *dtlsudp_assoc_get_user(const dtlsudp_assoc *a);
+
+/* ------------------------------------------------------------------------
+ * The socket layer (transport/net)
+ * ------------------------------------------------------------------------ */
+/* DTLSUDP_NET_API_BEGIN: owned by transport/net */
+/* DTLSUDP_NET_API_END */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DTLSUDP_H */

@@ -1,0 +1,1 @@
+# transport/net: build fragment, included from the top-level Makefile.am.

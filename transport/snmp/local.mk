@@ -1,0 +1,1 @@
+# transport/snmp: build fragment, included from the top-level Makefile.am.
