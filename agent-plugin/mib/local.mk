@@ -1,0 +1,1 @@
+# agent-plugin/mib: MIB modules served by the agent plugin.

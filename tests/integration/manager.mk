@@ -1,0 +1,1 @@
+# tests/integration/manager.mk: integration tests, included from the top-level Makefile.am.

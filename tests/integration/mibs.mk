@@ -1,0 +1,1 @@
+# tests/integration/mibs.mk: integration tests, included from the top-level Makefile.am.
