@@ -213,7 +213,7 @@ tl_newdir() {
     local dir=$TL_TMP/$1
     [ -n "$TL_TMP" ] || tl_fail "call tl_init first"
     [ ! -e "$dir" ] || tl_fail "$1 already exists in $TL_TMP"
-    mkdir -p "$dir/persist"
+    mkdir -p "$dir/persist/cert_indexes"
     : >"$dir/env"
     : >"$dir/ports"
     echo "$dir/$2" >"$dir/conffile"
