@@ -23,6 +23,7 @@
 #
 # Variables a caller may set before tl_init:
 #   TL_SNMPD, TL_SNMPTRAPD   daemon binaries (default snmpd, snmptrapd from PATH)
+#   TL_SNMPD_ARGS            arguments before the caller's (default "-I -smux")
 #   TL_START_TIMEOUT         seconds to wait for a daemon to be ready (15)
 #   TL_STOP_TIMEOUT          seconds to wait after SIGTERM before SIGKILL (10)
 #   TL_KEEP_TMP=1            keep $TL_TMP after the test
@@ -34,6 +35,8 @@
 
 TL_SNMPD=${TL_SNMPD:-snmpd}
 TL_SNMPTRAPD=${TL_SNMPTRAPD:-snmptrapd}
+# smux would bind tcp 127.0.0.1:199 in every snmpd (and clash between them).
+TL_SNMPD_ARGS=${TL_SNMPD_ARGS--I -smux}
 TL_START_TIMEOUT=${TL_START_TIMEOUT:-15}
 TL_STOP_TIMEOUT=${TL_STOP_TIMEOUT:-10}
 TL_TMP=${TL_TMP:-}
@@ -79,8 +82,14 @@ tl_on_exit() {
 
 # tl_init: make $TL_TMP and install the cleanup trap.
 tl_init() {
-    if [ -z "$TL_TMP" ]; then
-        TL_TMP=$(mktemp -d "${TMPDIR:-/tmp}/dtlsudp-test.XXXXXX")
+    # Under make check the temporary directory lives in the build tree,
+    # away from anything that cleans /tmp by pattern.
+    if [ -z "$TL_TMP" ] && [ -n "${top_builddir:-}" ] && [ -d "$top_builddir" ]; then
+        mkdir -p "$top_builddir/test-tmp"
+        echo '*' >"$top_builddir/test-tmp/.gitignore"
+        TL_TMP=$(mktemp -d "$top_builddir/test-tmp/$(basename "$0" .sh).XXXXXX")
+    elif [ -z "$TL_TMP" ]; then
+        TL_TMP=$(mktemp -d "${TMPDIR:-/tmp}/dtlsudp-harness.XXXXXX")
     fi
     mkdir -p "$TL_TMP"
     trap 'tl_cleanup' EXIT
@@ -271,7 +280,8 @@ tl_agent_start() {
     local name=$1
     shift
     [ "$(cat "$TL_TMP/$name/kind")" = snmpd ] || tl_fail "$name is not an agent"
-    tl_daemon_start "$name" "$TL_SNMPD" "$@"
+    # shellcheck disable=SC2086
+    tl_daemon_start "$name" "$TL_SNMPD" $TL_SNMPD_ARGS "$@"
 }
 
 # tl_trapd_start NAME [ARGS...]: start snmptrapd for NAME.

@@ -72,7 +72,7 @@ mkdir -p "$TL_TMP/foreign/persist"
 printf 'agentAddress udp:127.0.0.1:%s\nrocommunity public 127.0.0.1\n' "$fport" \
     >"$TL_TMP/foreign/snmpd.conf"
 SNMPCONFPATH=$TL_TMP/foreign SNMP_PERSISTENT_DIR=$TL_TMP/foreign/persist MIBS= \
-    snmpd -f -Lf "$TL_TMP/foreign/snmpd.log" -C -c "$TL_TMP/foreign/snmpd.conf" \
+    snmpd -f -I -smux -Lf "$TL_TMP/foreign/snmpd.log" -C -c "$TL_TMP/foreign/snmpd.conf" \
     </dev/null >/dev/null 2>&1 &
 fpid=$!
 stop_foreign() { kill -TERM "$fpid" 2>/dev/null; wait "$fpid" 2>/dev/null; }
