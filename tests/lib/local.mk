@@ -16,5 +16,5 @@ TESTS += \
 # Certificates shared by the tests of one build tree (see tl_make_certs).
 clean-local: clean-local-tests-lib
 clean-local-tests-lib:
-	rm -rf tests/lib/certs.cache tests/lib/certs.cache.lock test-tmp
+	rm -rf tests/lib/certs.cache test-tmp
 .PHONY: clean-local-tests-lib

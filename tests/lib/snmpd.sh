@@ -171,6 +171,8 @@ tl_make_certs() {
     if [ -n "${top_builddir:-}" ] && [ -d "$top_builddir/tests/lib" ]; then
         cache=$top_builddir/tests/lib/certs.cache
         mkdir -p "$cache"
+        # git ignores the whole cache, lock included (in-tree builds).
+        echo '*' >"$cache/.gitignore"
         # One writer at a time: tests run in parallel under make -j.
         (
             flock 9
@@ -179,10 +181,10 @@ tl_make_certs() {
                 rm -rf "${cache:?}"/*
                 sh "$TL_LIBDIR/make-certs.sh" -q "$cache" || exit 1
             fi
-            echo '*' >"$cache/.gitignore"
-        ) 9>"$cache.lock" || tl_fail "make-certs.sh failed"
+        ) 9>"$cache/.lock" || tl_fail "make-certs.sh failed"
         rm -rf "$TL_CERTS"
         cp -a "$cache" "$TL_CERTS"
+        rm -f "$TL_CERTS/.lock" "$TL_CERTS/.gitignore"
     else
         sh "$TL_LIBDIR/make-certs.sh" -q "$TL_CERTS" || tl_fail "make-certs.sh failed"
     fi
