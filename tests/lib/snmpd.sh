@@ -29,7 +29,9 @@
 #   TL_KEEP_TMP=1            keep $TL_TMP after the test
 # Per-daemon extra environment (LD_PRELOAD=..., ASAN_OPTIONS=...):
 #   tl_env NAME VAR=VALUE ...
-# The test suite's environment has DTLSUDP_ASAN=1 in ASan builds.
+# The test suite's environment has DTLSUDP_ASAN=1 in ASan builds; then
+#   tl_asan_env NAME
+# preloads libasan into NAME's processes (for an ASan-built plugin).
 
 # shellcheck shell=bash
 
@@ -210,6 +212,23 @@ tl_env() {
     local name=$1
     shift
     printf '%s\n' "$@" >>"$TL_TMP/$name/env"
+}
+
+# tl_asan_env NAME: in ASan builds (DTLSUDP_ASAN=1), give NAME's processes
+# what a stock binary needs to load an ASan-built plugin: libasan preloaded
+# (it must come first), leak checking off (Net-SNMP itself leaks at exit),
+# and errors fatal.  Does nothing in other builds.
+tl_asan_env() {
+    local lib
+    [ "${DTLSUDP_ASAN:-0}" = 1 ] || return 0
+    lib=$(${CC:-cc} -print-file-name=libasan.so 2>/dev/null)
+    case $lib in
+    /*) ;;
+    *) tl_fail "tl_asan_env: libasan.so not found (via ${CC:-cc} -print-file-name)" ;;
+    esac
+    tl_env "$1" "LD_PRELOAD=$lib" \
+        "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:halt_on_error=1" \
+        "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1"
 }
 
 # tl_conf NAME LINE...: append lines to NAME's config file.

@@ -92,6 +92,20 @@ check "foreign snmpd still answers" grep -q "STRING:" <<<"$out"
 check "stopping again is harmless" tl_agent_stop a
 stop_foreign
 
+# --- ASan builds: libasan preloaded into a stock snmpd -------------------
+tl_agent_new noasan
+DTLSUDP_ASAN=0 tl_asan_env noasan
+check "tl_asan_env does nothing outside ASan builds" test ! -s "$TL_TMP/noasan/env"
+tl_agent_new asan
+DTLSUDP_ASAN=1 tl_asan_env asan
+check "tl_asan_env preloads libasan" grep -q '^LD_PRELOAD=/.*libasan' "$TL_TMP/asan/env"
+tl_free_udp_port aport
+tl_agent_listen asan "udp:127.0.0.1:$aport"
+tl_conf asan "rocommunity public 127.0.0.1"
+check "snmpd starts with libasan preloaded" tl_agent_start asan
+check "libasan is mapped in that snmpd" grep -q libasan "/proc/$(tl_pid asan)/maps"
+check "it stops cleanly" tl_agent_stop asan
+
 # --- the cleanup trap stops daemons a test leaves behind ----------------
 rc=0
 bash -c '
