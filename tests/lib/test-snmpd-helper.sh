@@ -92,6 +92,18 @@ check "foreign snmpd still answers" grep -q "STRING:" <<<"$out"
 check "stopping again is harmless" tl_agent_stop a
 stop_foreign
 
+# A pid that is not this shell's child is never signalled, even if it is
+# recorded as a daemon's (a stale or reused pid).
+( sleep 300 </dev/null >/dev/null 2>&1 & echo $! >"$TL_TMP/orphan.pid" )
+opid=$(cat "$TL_TMP/orphan.pid")
+stop_orphan() { kill -TERM "$opid" 2>/dev/null; }
+tl_on_exit stop_orphan
+tl_agent_new stale
+echo "$opid" >"$TL_TMP/stale/started.pid"
+check "stop refuses a pid that is not our child" fails tl_agent_stop stale
+check "that process is untouched" tl_pid_alive "$opid"
+stop_orphan
+
 # --- ASan builds: libasan preloaded into a stock snmpd -------------------
 tl_agent_new noasan
 DTLSUDP_ASAN=0 tl_asan_env noasan
