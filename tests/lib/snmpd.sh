@@ -154,7 +154,9 @@ tl_udp_port_in_use() {
 tl_free_udp_port() {
     local _tl_try _tl_port
     for ((_tl_try = 0; _tl_try < 200; _tl_try++)); do
-        _tl_port=$((20000 + (RANDOM * 32768 + RANDOM + $$) % 40000))
+        # Below the kernel's ephemeral range (32768-60999), so that no client
+        # socket can take the port between this check and the daemon's bind.
+        _tl_port=$((20000 + (RANDOM * 32768 + RANDOM + $$) % 12000))
         case $TL_PORTS_GIVEN in *" $_tl_port "*) continue ;; esac
         if ! tl_udp_port_in_use "$_tl_port"; then
             TL_PORTS_GIVEN="$TL_PORTS_GIVEN$_tl_port "
