@@ -731,7 +731,8 @@ static int write_record(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *buf,
         return DTLSUDP_ERR_STATE;
     }
     touch(e, a);
-    release_buffers(a);
+    if (a->busy == 0) /* inside feed(), the buffers are still in use */
+        release_buffers(a);
     return a->io.out_dropped ? DTLSUDP_ERR_QUEUE_FULL : DTLSUDP_OK;
 }
 
