@@ -8,6 +8,7 @@
  *   3. open/close cycles for a time budget.
  *
  * Usage: tests/engine/bench_engine [handshakes=500] [assocs=200] [cycle_seconds=20]
+ * (0 skips a part).
  * Everything runs in one process on the in-memory network: no sockets.
  */
 #include "config.h"
@@ -54,6 +55,8 @@ static int all_established(tn_net *n, void *arg)
     return n->nodes[0].established >= (unsigned)want;
 }
 
+static int keep_buffers;
+
 static void memory_per_assoc(const char *label, const tc_pair *sid, const tc_pair *cid, int n)
 {
     const testcerts *tc = tc_get();
@@ -74,6 +77,8 @@ static void memory_per_assoc(const char *label, const tc_pair *sid, const tc_pai
             exit(1);
         }
     }
+    for (i = 0; i < net.n; i++)
+        dtlsudp_engine_set_keep_buffers(net.nodes[i].e, keep_buffers);
     /* Warm up the server's listen SSL with one association, then close it. */
     tn_connect(&net, &net.nodes[1], s, NULL);
     while (net.nodes[1].established == 0)
@@ -101,9 +106,9 @@ static void memory_per_assoc(const char *label, const tc_pair *sid, const tc_pai
         dtlsudp_assoc_abort(dtlsudp_engine_find(net.nodes[i].e, &s->addr), DTLSUDP_ERR_CLOSED, tn_clock);
     b2 = tn_ossl_live_bytes() + engine_bytes();
     e2 = s->alloc.live_bytes;
-    printf("memory %-8s %d idle associations: server %lld bytes/assoc (engine allocator %lld), "
+    printf("memory %-8s %s %d idle associations: server %lld bytes/assoc (engine allocator %lld), "
            "client %lld bytes/assoc\n",
-           label, n, (b2 - b0) / n, (e2 - e0) / n, (b1 - b2) / n);
+           label, keep_buffers ? "(buffers kept)    " : "(buffers released)", n, (b2 - b0) / n, (e2 - e0) / n, (b1 - b2) / n);
     tn_free(&net);
 }
 
@@ -171,6 +176,41 @@ static void handshake_rate(const char *label, const tc_pair *sid, const tc_pair 
     tn_free(&net);
 }
 
+/* CPU per application datagram: client writes, server echoes from inside
+ * the DATA event. */
+static void data_path(int msgs)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s, *c;
+    dtlsudp_assoc *ca;
+    uint8_t payload[200];
+    double t0, cpu;
+    int i;
+
+    tn_init(&net, 9);
+    s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, NULL);
+    c = tn_add(&net, "127.0.0.1:40000", &tc->client, &tc->ca, NULL);
+    dtlsudp_engine_set_keep_buffers(s->e, keep_buffers);
+    dtlsudp_engine_set_keep_buffers(c->e, keep_buffers);
+    ca = tn_connect(&net, c, s, NULL);
+    while (c->established == 0 || s->established == 0)
+        tn_pump(&net);
+    tn_pump(&net);
+    s->echo = 1;
+    memset(payload, 'p', sizeof(payload));
+    t0 = cpu_now();
+    for (i = 0; i < msgs; i++) {
+        (void)dtlsudp_assoc_write(ca, payload, sizeof(payload), tn_clock);
+        tn_pump(&net);
+        tn_pump(&net);
+    }
+    cpu = cpu_now() - t0;
+    printf("data      %s %d x 200-byte echo round trips: %.2f us CPU per round trip (4 record "
+           "operations), %u echoes\n",
+           keep_buffers ? "(buffers kept)    " : "(buffers released)", msgs, 1e6 * cpu / msgs, c->data);
+    tn_free(&net);
+}
+
 static void cycles(double budget)
 {
     const testcerts *tc = tc_get();
@@ -210,10 +250,19 @@ int main(int argc, char **argv)
     if (n > TN_MAX_NODES - 2)
         n = TN_MAX_NODES - 2;
     tc = tc_rsa();
-    memory_per_assoc("P-256", &tc->server, &tc->client, n);
-    memory_per_assoc("RSA-2048", &tc->rsa_server, &tc->rsa_client, n);
-    handshake_rate("P-256", &tc->server, &tc->client, m);
-    handshake_rate("RSA-2048", &tc->rsa_server, &tc->rsa_client, m);
+    if (n > 0) {
+        memory_per_assoc("P-256", &tc->server, &tc->client, n);
+        memory_per_assoc("RSA-2048", &tc->rsa_server, &tc->rsa_client, n);
+        data_path(20000);
+        keep_buffers = 1;
+        memory_per_assoc("P-256", &tc->server, &tc->client, n);
+        data_path(20000);
+        keep_buffers = 0;
+    }
+    if (m > 0) {
+        handshake_rate("P-256", &tc->server, &tc->client, m);
+        handshake_rate("RSA-2048", &tc->rsa_server, &tc->rsa_client, m);
+    }
     if (budget > 0)
         cycles(budget);
     tc_free();

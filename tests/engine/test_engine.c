@@ -537,6 +537,43 @@ static void test_peer_restart(void **state)
     assert_memory_equal(s->last_data, hi, sizeof(hi));
 }
 
+/* A late copy of the client's own cookie ClientHello is not a restart. */
+static int keep_copy(tn_net *n, tn_packet *p, void *arg)
+{
+    tn_packet *copy = arg;
+    (void)n;
+    /* The last ClientHello seen is the one with the cookie. */
+    if (dtlsudp_record_is_client_hello(p->data, p->len, NULL))
+        *copy = *p;
+    return 1;
+}
+
+static void test_duplicate_hello_after_established(void **state)
+{
+    tn_node *s, *c;
+    static tn_packet copy;
+    dtlsudp_stats st;
+    dtlsudp_assoc *sa;
+
+    (void)state;
+    memset(&copy, 0, sizeof(copy));
+    s = server_node(NULL);
+    c = client_node("127.0.0.1:48200", NULL);
+    net.tap = keep_copy;
+    net.tap_arg = &copy;
+    handshake(s, c);
+    net.tap = NULL;
+    assert_true(copy.len > 0);
+    sa = dtlsudp_engine_find(s->e, &c->addr);
+    assert_int_equal(tn_inject(&net, s, &c->addr, copy.data, copy.len, NULL), DTLSUDP_ERR_DROPPED);
+    dtlsudp_engine_get_stats(s->e, &st);
+    assert_int_equal(st.handshakes_started, 1);
+    assert_int_equal(st.dropped_stale, 1);
+    assert_int_equal(st.cookies_sent, 1);
+    assert_ptr_equal(dtlsudp_engine_find(s->e, &c->addr), sa);
+    assert_null(sa->successor);
+}
+
 /* A restart attempt that never completes leaves the old association alone. */
 static void test_peer_restart_abandoned(void **state)
 {
@@ -865,6 +902,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ids_unique, setup, teardown),
         cmocka_unit_test_setup_teardown(test_peer_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_peer_restart_abandoned, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_hello_after_established, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tampered_truncated_replayed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_strangers_and_bad_args, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cookie_rotation, setup, teardown),

@@ -453,6 +453,11 @@ void dtlsudp_engine_set_timer_cb(dtlsudp_engine *e, DTLS_timer_cb cb)
         DTLS_set_timer_cb(ASSOC_OF(l)->ssl, cb);
 }
 
+void dtlsudp_engine_set_keep_buffers(dtlsudp_engine *e, int keep)
+{
+    e->keep_buffers = keep;
+}
+
 void dtlsudp_engine_get_stats(const dtlsudp_engine *e, dtlsudp_stats *out)
 {
     if (e == NULL || out == NULL)
@@ -615,7 +620,7 @@ static int acquire_buffers(dtlsudp_assoc *a)
 
 static void release_buffers(dtlsudp_assoc *a)
 {
-    if (a->state == DTLSUDP_STATE_ESTABLISHED)
+    if (a->state == DTLSUDP_STATE_ESTABLISHED && !a->e->keep_buffers)
         (void)SSL_free_buffers(a->ssl);
 }
 
@@ -981,6 +986,17 @@ static int listen_path(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsud
  * Entry points
  * ------------------------------------------------------------------------ */
 
+static int is_own_hello(const dtlsudp_assoc *a, const uint8_t *dgram, size_t len)
+{
+    const uint8_t *random;
+    uint8_t own[SSL3_RANDOM_SIZE];
+
+    if (!dtlsudp_record_client_hello_random(dgram, len, &random) ||
+        SSL_get_client_random(a->ssl, own, sizeof(own)) != sizeof(own))
+        return 0;
+    return memcmp(own, random, sizeof(own)) == 0;
+}
+
 static void set_now(dtlsudp_engine *e, dtlsudp_time now)
 {
     if (now > e->now)
@@ -1014,12 +1030,19 @@ int dtlsudp_engine_receive(dtlsudp_engine *e, const dtlsudp_addr *peer, const dt
              * no handshake left (renegotiation is off). */
             return feed(e, a->successor, dgram, len, &first, assoc_out);
         if (!a->is_client && a->state == DTLSUDP_STATE_ESTABLISHED &&
-            dtlsudp_record_is_client_hello(dgram, len, NULL))
+            dtlsudp_record_is_client_hello(dgram, len, NULL)) {
             /* RFC 6347 4.2.8: an epoch-0 ClientHello from a known address
              * and port.  OpenSSL would drop it inside the established SSL;
              * it goes through the cookie gate instead, and the old
-             * association stays until the new handshake completes. */
+             * association stays until the new handshake completes.  A late
+             * copy of the hello that made this association (same random)
+             * is not a new handshake. */
+            if (is_own_hello(a, dgram, len)) {
+                e->stats.dropped_stale++;
+                return DTLSUDP_ERR_DROPPED;
+            }
             return listen_path(e, peer, local, dgram, len, a, assoc_out);
+        }
         return feed(e, a, dgram, len, &first, assoc_out);
     }
     if (!dtlsudp_record_is_client_hello(dgram, len, NULL)) {
