@@ -846,7 +846,9 @@ int dtlsudp_engine_receive(dtlsudp_engine *e, const dtlsudp_addr *peer, const dt
         }
         return feed(e, a, dgram, len, &first, assoc_out);
     }
-    if (!dtlsudp_record_is_client_hello(dgram, len, NULL)) {
+    /* Without an identity there is no server role: a pure client (a
+     * manager) answers nobody's ClientHello. */
+    if (!dtlsudp_record_is_client_hello(dgram, len, NULL) || SSL_CTX_get0_certificate(e->ctx) == NULL) {
         e->stats.dropped_unknown++;
         return DTLSUDP_ERR_DROPPED;
     }
