@@ -586,6 +586,59 @@ static void test_peer_restart_during_handshake(void **state)
     assert_int_equal(s->last_reason, DTLSUDP_ERR_REPLACED);
 }
 
+/* Drop everything sent to one address. */
+static int drop_to(tn_net *n, tn_packet *p, void *arg)
+{
+    (void)n;
+    return !dtlsudp_addr_equal(&p->dest, (const dtlsudp_addr *)arg);
+}
+
+/* A second restart while the first restart handshake is still pending. */
+static void test_peer_restart_twice(void **state)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s, *c, *c2, *c3;
+    dtlsudp_stats st;
+    uint8_t buf[2048];
+    size_t len;
+    int i;
+
+    (void)state;
+    s = server_node(NULL);
+    c = client_node("127.0.0.1:48400", NULL);
+    handshake(s, c);
+    tn_drop_node(&net, c);
+
+    /* First restart: cookie exchange done, then the server's flight is lost. */
+    c2 = tn_add(&net, "127.0.0.1:48400", &tc->client, &tc->ca, NULL);
+    assert_non_null(tn_connect(&net, c2, s, NULL));
+    tn_pump(&net); /* hello -> HVR */
+    tn_pump(&net); /* HVR -> hello with cookie */
+    net.tap = drop_to;
+    net.tap_arg = &c2->addr;
+    tn_pump(&net); /* hello with cookie reaches the server: successor; its flight is lost */
+    net.tap = NULL;
+    assert_non_null(dtlsudp_engine_find(s->e, &c2->addr)->successor);
+    while (dtlsudp_engine_pop(s->e, buf, sizeof(buf), &len, NULL, NULL, NULL) == DTLSUDP_OK)
+        ;
+    tn_drop_node(&net, c2);
+
+    /* Second restart from the same address and port: it must not wait for
+     * the pending one's deadline. */
+    c3 = tn_add(&net, "127.0.0.1:48400", &tc->client2, &tc->ca, NULL);
+    assert_non_null(tn_connect(&net, c3, s, NULL));
+    for (i = 0; i < 20 && c3->established == 0; i++)
+        tn_pump(&net);
+    assert_int_equal(c3->established, 1);
+    tn_pump(&net);
+    dtlsudp_engine_get_stats(s->e, &st);
+    assert_int_equal(st.restarts, 1);
+    assert_int_equal(st.assocs_now, 1);
+    assert_int_equal(st.half_open_now, 0);
+    assert_int_equal(s->closed, 2); /* the abandoned restart, then the old association */
+    assert_int_equal(s->last_reason, DTLSUDP_ERR_REPLACED);
+}
+
 /* A late copy of the client's own cookie ClientHello is not a restart. */
 static int keep_copy(tn_net *n, tn_packet *p, void *arg)
 {
@@ -977,6 +1030,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_peer_restart_abandoned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_hello_after_established, setup, teardown),
         cmocka_unit_test_setup_teardown(test_peer_restart_during_handshake, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peer_restart_twice, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tampered_truncated_replayed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_strangers_and_bad_args, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cookie_rotation, setup, teardown),
