@@ -987,6 +987,38 @@ static void test_client_only_engine_ignores_hellos(void **state)
     assert_int_equal(st.dropped_unknown, 1);
 }
 
+/* RFC 6353 / RFC 5746 policy: no renegotiation.  A client that tries
+ * anyway is refused; the association ends by a fatal alert, and a fatal
+ * alert received on an established association tears it down. */
+static void test_renegotiation_refused(void **state)
+{
+    tn_node *s, *c;
+    dtlsudp_assoc *ca;
+    dtlsudp_stats ss, cs;
+
+    (void)state;
+    s = server_node(NULL);
+    c = client_node("127.0.0.1:59200", NULL);
+    handshake(s, c);
+    ca = dtlsudp_engine_find(c->e, &s->addr);
+    /* go behind the engine's back, as a misbehaving peer would */
+    SSL_clear_options(dtlsudp_assoc_ssl(ca), SSL_OP_NO_RENEGOTIATION);
+    assert_int_equal(SSL_renegotiate(dtlsudp_assoc_ssl(ca)), 1);
+    (void)dtlsudp_assoc_write(ca, (const uint8_t *)"x", 1, tn_clock);
+    tn_run(&net, NULL, NULL, 20);
+    dtlsudp_engine_get_stats(s->e, &ss);
+    dtlsudp_engine_get_stats(c->e, &cs);
+    /* server: warning no_renegotiation; client: gives up with a fatal
+     * alert, which ends the server's association */
+    assert_int_equal(s->closed, 1);
+    assert_int_equal(s->last_reason, DTLSUDP_ERR_PEER_ALERT);
+    assert_int_equal(ss.alerts_received, 1);
+    assert_int_equal(ss.assocs_now, 0);
+    assert_int_equal(c->closed, 1);
+    assert_int_equal(cs.assocs_now, 0);
+    assert_int_equal(ss.handshakes_started, 1); /* no second handshake on the server */
+}
+
 static int count_random;
 
 static int failing_random(void *user, uint8_t *buf, size_t len)
@@ -1040,6 +1072,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_injected_random, setup, teardown),
         cmocka_unit_test_setup_teardown(test_echo_from_inside_event, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_only_engine_ignores_hellos, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_renegotiation_refused, setup, teardown),
     };
     int rc;
 
