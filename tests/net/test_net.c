@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -395,8 +396,11 @@ static void test_many_clients(void **state)
     assert_int_equal(dtlsudp_listener_get_stats(w.l, &st), DTLSUDP_OK);
     assert_int_equal(st.engine.assocs_now, n);
     assert_int_equal(st.conns_now, n);
-    if (v->demux == DTLSUDP_DEMUX_OSNET)
+    if (v->demux == DTLSUDP_DEMUX_OSNET) {
         assert_int_equal(st.peer_sockets_now, n);
+        print_message("datagrams routed from a socket not their peer's: %llu\n",
+                      (unsigned long long)st.rerouted);
+    }
     free(sent);
     free(got);
     world_close(&w);
@@ -727,6 +731,84 @@ static void test_wrong_certificate(void **state)
     world_close(&w);
 }
 
+/* The blocking forms: a client thread connects, writes and reads with
+ * timeouts while this thread accepts and reads with timeouts. */
+typedef struct blocking_client {
+    const world *w;
+    int connect_ret, write_ret, read_ret;
+    char echo[64];
+    size_t echo_len;
+} blocking_client;
+
+static void *blocking_client_main(void *arg)
+{
+    blocking_client *b = arg;
+    dtlsudp_conn_config cfg;
+    dtlsudp_conn *c = NULL;
+    client_config(&cfg, path_client, path_client_key);
+    b->connect_ret = dtlsudp_connect(client_host(b->w), b->w->port, &cfg, WAIT_MS, dtlsudp_now(), &c);
+    if (b->connect_ret != DTLSUDP_OK)
+        return NULL;
+    b->write_ret = dtlsudp_conn_write(c, (const uint8_t *)"blocking", 8);
+    b->read_ret = dtlsudp_conn_read(c, (uint8_t *)b->echo, sizeof(b->echo), &b->echo_len, WAIT_MS);
+    dtlsudp_conn_free(c); /* close_notify */
+    return NULL;
+}
+
+static void test_blocking(void **state)
+{
+    const variant *v = *state;
+    world w;
+    blocking_client b = {.w = &w};
+    pthread_t th;
+    uint8_t buf[64];
+    size_t len;
+    dtlsudp_conn *s = NULL;
+    world_open(&w, v, NULL);
+
+    assert_int_equal(pthread_create(&th, NULL, blocking_client_main, &b), 0);
+    int ret = dtlsudp_listener_accept(w.l, WAIT_MS, &s);
+    if (ret == DTLSUDP_OK) {
+        ret = dtlsudp_conn_read(s, buf, sizeof(buf), &len, WAIT_MS);
+        if (ret == DTLSUDP_OK)
+            ret = dtlsudp_conn_write(s, buf, len);
+    }
+    int end = ret == DTLSUDP_OK ? dtlsudp_conn_read(s, buf, sizeof(buf), &len, WAIT_MS) : ret;
+    pthread_join(th, NULL);
+    assert_int_equal(b.connect_ret, DTLSUDP_OK);
+    assert_int_equal(ret, DTLSUDP_OK);
+    assert_int_equal(b.write_ret, DTLSUDP_OK);
+    assert_int_equal(b.read_ret, DTLSUDP_OK);
+    assert_int_equal(b.echo_len, 8);
+    assert_memory_equal(b.echo, "blocking", 8);
+    assert_int_equal(end, DTLSUDP_ERR_CLOSED); /* the client's close_notify */
+    assert_int_equal(dtlsudp_listener_accept(w.l, 0, &s), DTLSUDP_ERR_AGAIN);
+    dtlsudp_conn_free(s);
+    world_close(&w);
+
+    /* nobody listening: ICMP port unreachable ends the attempt at once */
+    int fd = socket(v->family, SOCK_DGRAM, 0);
+    dtlsudp_addr a;
+    socklen_t alen = sizeof(a);
+    char port[8];
+    dtlsudp_conn_config cfg;
+    dtlsudp_conn *c = NULL;
+    memset(&a, 0, sizeof(a));
+    a.sa.sa_family = (sa_family_t)v->family;
+    if (v->family == AF_INET6)
+        a.sin6.sin6_addr = in6addr_loopback;
+    else
+        a.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, &a.sa, v->family == AF_INET6 ? sizeof(a.sin6) : sizeof(a.sin)), 0);
+    assert_int_equal(getsockname(fd, &a.sa, &alen), 0);
+    snprintf(port, sizeof(port), "%u", ntohs(a.sin.sin_port));
+    close(fd);
+    client_config(&cfg, path_client, path_client_key);
+    ret = dtlsudp_connect(client_host(&w), port, &cfg, WAIT_MS, dtlsudp_now(), &c);
+    assert_int_equal(ret, DTLSUDP_ERR_REFUSED);
+    assert_null(c);
+}
+
 /* Router-style use without accept: dtlsudp_listener_recv/find. */
 static void test_listener_recv(void **state)
 {
@@ -814,6 +896,7 @@ static int remove_certs(void **state)
         cmocka_unit_test_prestate(test_close_notify, (void *)&(v)),                                      \
         cmocka_unit_test_prestate(test_unwrap, (void *)&(v)),                                            \
         cmocka_unit_test_prestate(test_wrong_certificate, (void *)&(v)),                                 \
+        cmocka_unit_test_prestate(test_blocking, (void *)&(v)),                                          \
         cmocka_unit_test_prestate(test_listener_recv, (void *)&(v))
 
 #define DUAL_TESTS(v)                                                                                    \
@@ -821,6 +904,7 @@ static int remove_certs(void **state)
         cmocka_unit_test_prestate(test_restart_same_port, (void *)&(v)),                                 \
         cmocka_unit_test_prestate(test_close_notify, (void *)&(v)),                                      \
         cmocka_unit_test_prestate(test_unwrap, (void *)&(v)),                                            \
+        cmocka_unit_test_prestate(test_blocking, (void *)&(v)),                                          \
         cmocka_unit_test_prestate(test_listener_recv, (void *)&(v))
 
 int main(void)

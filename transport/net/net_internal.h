@@ -130,6 +130,14 @@ struct dtlsudp_conn {
     dtlsudp_conn_stats stats;
 };
 
+/* Tests only (tests/net/test_osnet.c links the library's objects): called
+ * by the osnet demultiplexer when it makes a per-peer socket, with stage
+ * NET_HOOK_BEFORE_SOCKET (fd -1) and NET_HOOK_BOUND (bound, not yet
+ * connected), so a test can land datagrams in exactly those windows. */
+enum { NET_HOOK_BEFORE_SOCKET = 1, NET_HOOK_BOUND = 2 };
+extern void (*net_test_hook)(int stage, int fd, void *arg);
+extern void *net_test_hook_arg;
+
 /* listener.c, for conn.c */
 int net_listener_pump(dtlsudp_listener *l, dtlsudp_time now);
 int net_listener_flush(dtlsudp_listener *l);
