@@ -457,9 +457,9 @@ static int read_socket(dtlsudp_listener *l, int fd, dtlsudp_conn *c)
         d.local.sin.sin_port = l->local.sin.sin_port; /* same offset for sin6 */
         if (c != NULL && !net_addr_same(&d.peer, &c->peer))
             l->stats.rerouted++;
-        ret = dtlsudp_engine_receive(l->engine, &d.peer, &d.local, d.buf, d.len, l->now, NULL);
-        if (dtlsudp_err_is_fatal(ret))
-            return ret;
+        /* Drops (malformed, stale, refused by a cap) are the engine's to
+         * count; NOMEM dropped this datagram only. */
+        (void)dtlsudp_engine_receive(l->engine, &d.peer, &d.local, d.buf, d.len, l->now, NULL);
         if ((i & 31) == 31) {
             ret = net_listener_flush(l);
             if (ret != DTLSUDP_OK)
