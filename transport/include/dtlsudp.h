@@ -514,9 +514,9 @@ DTLSUDP_EXTERN int dtlsudp_listener_accept(dtlsudp_listener *l, int timeout_ms, 
 
 /* Router-style receive, no accept needed: the next plaintext datagram from
  * any association of this listener whose connection has not been accepted
- * (round-robin over associations with data), including datagrams that
- * arrived just before the association ended (dtlsudp_conn_state() of *from
- * is then DTLSUDP_STATE_CLOSED).  Does not pump: call
+ * (round-robin over associations with data).  Datagrams still queued when
+ * an association ends are dropped here (its certificate and session are
+ * gone); an accepted connection still reads them with dtlsudp_conn_read().  Does not pump: call
  * dtlsudp_listener_process() first.  *from is that association's
  * connection, owned by the listener (see Ownership above); it may be NULL.
  * Returns OK; AGAIN (nothing queued); BUFFER (cap too small, the datagram

@@ -250,7 +250,11 @@ static void conn_established(dtlsudp_listener *l, dtlsudp_assoc *a)
 
 static void conn_ended(dtlsudp_listener *l, dtlsudp_conn *c, dtlsudp_assoc *a, int reason)
 {
-    net_conn_keep_leftovers(c, a);
+    /* An accepted connection still reads what arrived before the end.  For
+     * dtlsudp_listener_recv() such datagrams are dropped: the association
+     * (its verified certificate, the session a reply would need) is gone. */
+    if (c->accepted)
+        net_conn_keep_leftovers(c, a);
     c->assoc = NULL;
     c->last_error = reason < 0 ? reason : DTLSUDP_ERR_CLOSED;
     if (c->accepted || c->zombie)
