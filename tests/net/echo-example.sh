@@ -68,7 +68,15 @@ for demux in osnet router; do
             start_server $port --demux $demux -6 || fail "server ($demux, [::]:$port) did not start"
             check_client -6 ::1 $port
             check_client 127.0.0.1 $port   # IPv4 client on the dual-stack listener
-            check_client --peer-fingerprint "$fp" ::1 $port
+            # server pinned by fingerprint; its chain does not verify here
+            pin="--cert $tmp/client.pem --key $tmp/client.key --ca $tmp/client.pem"
+            timeout 30 "$client" $pin --peer-fingerprint "$fp" ::1 $port < "$tmp/input" > "$tmp/client.out" \
+                2> "$tmp/client.err" || fail "pinned client exited $?: $(cat "$tmp/client.err")"
+            cmp -s "$tmp/input" "$tmp/client.out" || fail "pinned client: echoes differ"
+            if timeout 30 "$client" $pin ::1 $port < "$tmp/input" > "$tmp/client.out" 2> "$tmp/client.err"; then
+                fail "a server that neither verifies nor matches a pin was accepted"
+            fi
+            grep -q "peer certificate refused" "$tmp/client.err" || fail "unclear error: $(cat "$tmp/client.err")"
         else
             start_server $port --demux $demux || fail "server ($demux, 0.0.0.0:$port) did not start"
             check_client 127.0.0.1 $port
