@@ -1029,19 +1029,21 @@ int dtlsudp_engine_receive(dtlsudp_engine *e, const dtlsudp_addr *peer, const dt
             /* Records of the restart handshake.  The old association has
              * no handshake left (renegotiation is off). */
             return feed(e, a->successor, dgram, len, &first, assoc_out);
-        if (!a->is_client && a->state == DTLSUDP_STATE_ESTABLISHED &&
-            dtlsudp_record_is_client_hello(dgram, len, NULL)) {
+        if (!a->is_client && dtlsudp_record_is_client_hello(dgram, len, NULL)) {
             /* RFC 6347 4.2.8: an epoch-0 ClientHello from a known address
-             * and port.  OpenSSL would drop it inside the established SSL;
-             * it goes through the cookie gate instead, and the old
-             * association stays until the new handshake completes.  A late
-             * copy of the hello that made this association (same random)
-             * is not a new handshake. */
-            if (is_own_hello(a, dgram, len)) {
+             * and port.  A copy of the hello this association is built on
+             * (same random: the hello with the cookie repeats it, 4.2.1) is
+             * a retransmission for a handshaking association and stale for
+             * an established one.  Any other is a new handshake: OpenSSL
+             * would drop it inside the old SSL, so it goes through the
+             * cookie gate, and the old association stays until the new
+             * handshake completes. */
+            if (!is_own_hello(a, dgram, len))
+                return listen_path(e, peer, local, dgram, len, a, assoc_out);
+            if (a->state == DTLSUDP_STATE_ESTABLISHED) {
                 e->stats.dropped_stale++;
                 return DTLSUDP_ERR_DROPPED;
             }
-            return listen_path(e, peer, local, dgram, len, a, assoc_out);
         }
         return feed(e, a, dgram, len, &first, assoc_out);
     }
