@@ -821,6 +821,18 @@ static void test_blocking(void **state)
     ret = dtlsudp_connect(client_host(&w), port, &cfg, WAIT_MS, dtlsudp_now(), &c);
     assert_int_equal(ret, DTLSUDP_ERR_REFUSED);
     assert_null(c);
+
+    /* a socket that never answers: the timeout ends the attempt */
+    fd = socket(v->family, SOCK_DGRAM, 0);
+    alen = sizeof(a);
+    a.sin.sin_port = 0; /* same offset for sin6 */
+    assert_int_equal(bind(fd, &a.sa, v->family == AF_INET6 ? sizeof(a.sin6) : sizeof(a.sin)), 0);
+    assert_int_equal(getsockname(fd, &a.sa, &alen), 0);
+    snprintf(port, sizeof(port), "%u", ntohs(a.sin.sin_port));
+    ret = dtlsudp_connect(client_host(&w), port, &cfg, 300, dtlsudp_now(), &c);
+    assert_int_equal(ret, DTLSUDP_ERR_TIMEOUT);
+    assert_null(c);
+    close(fd);
 }
 
 /* Router-style use without accept: dtlsudp_listener_recv/find. */
