@@ -1,7 +1,8 @@
 /*
  * test_net.c - the socket layer on real UDP sockets (127.0.0.1 and ::1
  * only).  One suite, registered once per variant (IPv4/IPv6 x osnet/router,
- * plus dual-stack "[::]" listeners with IPv4 clients) through
+ * plus dual-stack "[::]" listeners with IPv4 clients, and clients on
+ * dual-stack sockets talking to ::ffff:127.0.0.1) through
  * cmocka_unit_test_prestate: the test functions are shared, the variant is
  * the state.
  *
@@ -41,6 +42,7 @@ typedef struct variant {
     int family; /* of the client */
     int demux;
     int dual;   /* listener on "[::]" */
+    int mapped; /* client on an AF_INET6 socket to ::ffff:127.0.0.1 */
 } variant;
 
 static const variant v4_osnet = {"IPv4 osnet", AF_INET, DTLSUDP_DEMUX_OSNET, 0};
@@ -49,6 +51,8 @@ static const variant v6_osnet = {"IPv6 osnet", AF_INET6, DTLSUDP_DEMUX_OSNET, 0}
 static const variant v6_router = {"IPv6 router", AF_INET6, DTLSUDP_DEMUX_ROUTER, 0};
 static const variant dual_osnet = {"dual-stack osnet", AF_INET, DTLSUDP_DEMUX_OSNET, 1};
 static const variant dual_router = {"dual-stack router", AF_INET, DTLSUDP_DEMUX_ROUTER, 1};
+static const variant mapped_osnet = {"v4-mapped client, osnet", AF_INET, DTLSUDP_DEMUX_OSNET, 0, 1};
+static const variant mapped_router = {"v4-mapped client, router", AF_INET, DTLSUDP_DEMUX_ROUTER, 0, 1};
 
 static char certdir[64];
 static char path_ca[128], path_server[128], path_server_key[128], path_client[128], path_client_key[128],
@@ -138,6 +142,8 @@ static void world_close(world *w)
 
 static const char *client_host(const world *w)
 {
+    if (w->v->mapped)
+        return "::ffff:127.0.0.1";
     return w->v->family == AF_INET6 ? "::1" : "127.0.0.1";
 }
 
@@ -957,6 +963,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         VARIANT_TESTS(v4_osnet), VARIANT_TESTS(v4_router), VARIANT_TESTS(v6_osnet),
         VARIANT_TESTS(v6_router), DUAL_TESTS(dual_osnet), DUAL_TESTS(dual_router),
+        DUAL_TESTS(mapped_osnet), DUAL_TESTS(mapped_router),
     };
     /* many clients: a client socket and (osnet) a server socket each */
     struct rlimit rl;
