@@ -426,7 +426,9 @@ DTLSUDP_EXTERN void *dtlsudp_assoc_get_user(const dtlsudp_assoc *a);
  * on_event handler on the engine and call cfg->engine.on_event after their
  * own bookkeeping, so a caller may still observe every event; log, random,
  * verify and on_event all still receive cfg->engine.user.  The restrictions
- * on what the callbacks may call are the engine's (dtlsudp_engine_config).
+ * on what the callbacks may call are the engine's (dtlsudp_engine_config),
+ * and they must not call dtlsudp_listener_* or dtlsudp_conn_* functions
+ * (they run inside them).
  *
  * osnet details: the per-association socket is made at ESTABLISHED (not at
  * cookie verification: failed handshakes never cost an fd); if it cannot be
