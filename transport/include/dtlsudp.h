@@ -427,8 +427,9 @@ DTLSUDP_EXTERN void *dtlsudp_assoc_get_user(const dtlsudp_assoc *a);
  * own bookkeeping, so a caller may still observe every event; log, random,
  * verify and on_event all still receive cfg->engine.user.  The restrictions
  * on what the callbacks may call are the engine's (dtlsudp_engine_config),
- * and they must not call dtlsudp_listener_* or dtlsudp_conn_* functions
- * (they run inside them).
+ * and they must not call the dtlsudp_listener_* / dtlsudp_conn_* functions
+ * that pump, accept, read, write, shut down or free (they run inside them);
+ * the accessors (peer, user, state...) are fine.
  *
  * osnet details: the per-association socket is made at ESTABLISHED (not at
  * cookie verification: failed handshakes never cost an fd); if it cannot be
