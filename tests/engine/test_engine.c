@@ -910,6 +910,30 @@ static void test_echo_from_inside_event(void **state)
     }
 }
 
+static void test_client_only_engine_ignores_hellos(void **state)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s, *bare;
+    uint8_t hello[2048], buf[2048];
+    size_t hlen, len;
+    dtlsudp_stats st;
+
+    (void)state;
+    s = server_node(NULL);
+    bare = tn_add(&net, "127.0.0.1:59100", NULL, &tc->ca, NULL); /* trust only, no identity */
+    assert_non_null(bare);
+    assert_non_null(tn_connect(&net, bare, s, NULL));
+    assert_int_equal(dtlsudp_engine_pop(bare->e, hello, sizeof(hello), &hlen, NULL, NULL, NULL), DTLSUDP_OK);
+    /* someone sends the bare engine a ClientHello */
+    assert_int_equal(tn_inject(&net, bare, &(dtlsudp_addr){.sin = {.sin_family = AF_INET, .sin_port = 7}}, hello,
+                               hlen, NULL),
+                     DTLSUDP_ERR_DROPPED);
+    assert_int_equal(dtlsudp_engine_pop(bare->e, buf, sizeof(buf), &len, NULL, NULL, NULL), DTLSUDP_ERR_AGAIN);
+    dtlsudp_engine_get_stats(bare->e, &st);
+    assert_int_equal(st.cookies_sent, 0);
+    assert_int_equal(st.dropped_unknown, 1);
+}
+
 static int count_random;
 
 static int failing_random(void *user, uint8_t *buf, size_t len)
@@ -961,6 +985,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_output_queue_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_injected_random, setup, teardown),
         cmocka_unit_test_setup_teardown(test_echo_from_inside_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_client_only_engine_ignores_hellos, setup, teardown),
     };
     int rc;
 
