@@ -502,28 +502,30 @@ static void readfd_cb(int fd, void *arg)
 static int server_open(endpoint *ep)
 {
     dtlsudp_listener_config cfg;
-    char addr[80], *cert_path = NULL, *key_path = NULL;
+    char addr[80];
     int rc;
 
-    if (dtlsudp_snmp_certs_identity_paths(NULL, &cert_path, &key_path) != 0)
-        return -1;
     if (server_trust == NULL)
         server_trust = dtlsudp_snmp_certs_trust_store(NULL, NULL);
 
     dtlsudp_listener_config_init(&cfg);
     engine_config(ep, &cfg.engine);
-    cfg.engine.cert_file = cert_path;
-    cfg.engine.key_file = key_path;
     cfg.demux = ep->settings.demux == DTLSUDP_SNMP_DEMUX_ROUTER ? DTLSUDP_DEMUX_ROUTER
                                                                   : DTLSUDP_DEMUX_OSNET;
     rc = dtlsudp_addr_format(&ep->addr, addr, sizeof(addr));
     if (rc == DTLSUDP_OK)
         rc = dtlsudp_listener_new(addr, &cfg, dtlsudp_now(), &ep->listener);
-    free(cert_path);
-    free(key_path);
     if (rc != DTLSUDP_OK) {
         snmp_log(LOG_ERR, "dtlsudp: cannot listen on %s: %s%s%s\n", addr, dtlsudp_strerror(rc),
                  rc == DTLSUDP_ERR_SYSTEM ? ": " : "", rc == DTLSUDP_ERR_SYSTEM ? strerror(errno) : "");
+        ep->listener = NULL;
+        return -1;
+    }
+    /* The engine makes its first SSL at the first ClientHello, so the
+     * identity from Net-SNMP's store goes straight into its SSL_CTX. */
+    if (dtlsudp_snmp_certs_use_identity(dtlsudp_engine_ssl_ctx(dtlsudp_listener_engine(ep->listener)),
+                                        NULL, NULL, 0) != 0) {
+        dtlsudp_listener_free(ep->listener);
         ep->listener = NULL;
         return -1;
     }
@@ -632,6 +634,12 @@ static int client_connect(endpoint *ep)
     rc = dtlsudp_connect(host, port, &cfg, 0, dtlsudp_now(), &ep->conn);
     free(cert_path);
     free(key_path);
+    if (rc == DTLSUDP_OK && dtlsudp_conn_assoc(ep->conn) != NULL) {
+        /* Our Certificate goes out in the third flight: the issuers can
+         * still join the association's own SSL. */
+        (void)dtlsudp_snmp_certs_use_identity(NULL, dtlsudp_assoc_ssl(dtlsudp_conn_assoc(ep->conn)),
+                                              ep->our_identity, 1);
+    }
     if (rc != DTLSUDP_OK) {
         snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONOPENERRORS);
         snmp_log(LOG_ERR, "dtlsudp: cannot connect to %s:%s: %s\n", host, port,
