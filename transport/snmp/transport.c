@@ -769,8 +769,13 @@ static int hook_recv(netsnmp_transport *t, void *buf, int size, void **opaque, i
 
         if (ep->conn == NULL)
             return -1;
-        (void)dtlsudp_conn_process(ep->conn, dtlsudp_now());
+        /* Plaintext already in memory first: reading the socket again
+         * could queue a second message that no readable fd announces. */
         rc = dtlsudp_conn_read(ep->conn, buf, (size_t)size, &len, 0);
+        if (rc == DTLSUDP_ERR_AGAIN) {
+            (void)dtlsudp_conn_process(ep->conn, dtlsudp_now());
+            rc = dtlsudp_conn_read(ep->conn, buf, (size_t)size, &len, 0);
+        }
         endpoint_arm(ep);
         if (rc != DTLSUDP_OK) {
             /* Handshake traffic or nothing yet: consumed, nothing to
@@ -864,9 +869,11 @@ static int hook_send(netsnmp_transport *t, const void *buf, int size, void **opa
             return -1;
         t->sock = dtlsudp_conn_fd(ep->conn);
     }
+    /* Timers and flushing only: reading here would take the response off
+     * the socket before select() can announce it (f_recv reads). */
     (void)dtlsudp_conn_handle_timeout(ep->conn, dtlsudp_now());
     rc = dtlsudp_conn_write(ep->conn, buf, (size_t)size);
-    (void)dtlsudp_conn_process(ep->conn, dtlsudp_now());
+    (void)dtlsudp_conn_handle_timeout(ep->conn, dtlsudp_now());
     endpoint_arm(ep);
     if (rc != DTLSUDP_OK) {
         DEBUGMSGTL(("dtlsudp", "send: %s\n", dtlsudp_strerror(rc)));
