@@ -176,9 +176,11 @@ static void on_event(void *user, dtlsudp_assoc *a, int event, int reason)
         break;
     case DTLSUDP_EVENT_DATA:
         n->data++;
-        while (dtlsudp_assoc_read(a, n->last_data, sizeof(n->last_data), &len) == DTLSUDP_OK) {
+        while (!n->no_read && dtlsudp_assoc_read(a, n->last_data, sizeof(n->last_data), &len) == DTLSUDP_OK) {
             n->last_data_len = len;
             n->data_bytes += len;
+            if (n->echo)
+                (void)dtlsudp_assoc_write(a, n->last_data, len, tn_clock);
         }
         if (n->close_on_data)
             dtlsudp_assoc_close(a, tn_clock);

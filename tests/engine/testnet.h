@@ -17,7 +17,7 @@
 #include "dtlsudp.h"
 #include "testcerts.h"
 
-#define TN_MAX_NODES 16
+#define TN_MAX_NODES 256
 #define TN_MAX_DGRAM 2048
 
 extern uint64_t tn_clock;
@@ -61,6 +61,8 @@ typedef struct tn_node {
     size_t last_data_len;
     unsigned long long data_bytes;
     int close_on_data; /* call dtlsudp_assoc_close() from inside the DATA event */
+    int no_read;       /* leave received data queued in the association */
+    int echo;          /* write every received datagram back from inside the event */
 } tn_node;
 
 typedef struct tn_packet {

@@ -453,6 +453,11 @@ void dtlsudp_engine_set_timer_cb(dtlsudp_engine *e, DTLS_timer_cb cb)
         DTLS_set_timer_cb(ASSOC_OF(l)->ssl, cb);
 }
 
+void dtlsudp_engine_set_keep_buffers(dtlsudp_engine *e, int keep)
+{
+    e->keep_buffers = keep;
+}
+
 void dtlsudp_engine_get_stats(const dtlsudp_engine *e, dtlsudp_stats *out)
 {
     if (e == NULL || out == NULL)
@@ -599,6 +604,26 @@ static void assoc_destroy(dtlsudp_engine *e, dtlsudp_assoc *a)
     dtlsudp_mem_free(e, a);
 }
 
+/* SSL_MODE_RELEASE_BUFFERS never releases a DTLS write buffer, and the
+ * read buffer only after application data: an idle association would keep
+ * ~35 KB of record buffers.  An established association gives them back
+ * whenever nothing is pending and takes them again before every SSL call
+ * (OpenSSL 3.0's DTLS write path assumes the write buffer exists, so
+ * SSL_alloc_buffers() must come first). */
+static int acquire_buffers(dtlsudp_assoc *a)
+{
+    if (a->state != DTLSUDP_STATE_ESTABLISHED || SSL_alloc_buffers(a->ssl) == 1)
+        return DTLSUDP_OK;
+    ERR_clear_error();
+    return DTLSUDP_ERR_NOMEM;
+}
+
+static void release_buffers(dtlsudp_assoc *a)
+{
+    if (a->state == DTLSUDP_STATE_ESTABLISHED && !a->e->keep_buffers)
+        (void)SSL_free_buffers(a->ssl);
+}
+
 static void touch(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
     a->last_activity = e->now;
@@ -615,6 +640,8 @@ static void send_close_notify(dtlsudp_engine *e, dtlsudp_assoc *a)
     if (a->state != DTLSUDP_STATE_ESTABLISHED || a->close_sent)
         return;
     a->close_sent = 1;
+    if (acquire_buffers(a) != DTLSUDP_OK)
+        return;
     ERR_clear_error();
     (void)SSL_shutdown(a->ssl);
     ERR_clear_error();
@@ -700,6 +727,8 @@ static int write_record(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *buf,
     int r;
 
     a->io.out_dropped = 0;
+    if (acquire_buffers(a) != DTLSUDP_OK)
+        return DTLSUDP_ERR_NOMEM;
     ERR_clear_error();
     r = SSL_write(a->ssl, buf, (int)len);
     if (r <= 0) {
@@ -707,6 +736,8 @@ static int write_record(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *buf,
         return DTLSUDP_ERR_STATE;
     }
     touch(e, a);
+    if (a->busy == 0) /* inside feed(), the buffers are still in use */
+        release_buffers(a);
     return a->io.out_dropped ? DTLSUDP_ERR_QUEUE_FULL : DTLSUDP_OK;
 }
 
@@ -831,12 +862,15 @@ static int feed(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_
     a->busy++;
     a->io.in = dgram;
     a->io.in_len = len;
-    if (a->state == DTLSUDP_STATE_HANDSHAKING)
+    ret = acquire_buffers(a);
+    if (ret == DTLSUDP_OK && a->state == DTLSUDP_STATE_HANDSHAKING)
         ret = step_handshake(e, a);
     if (ret == DTLSUDP_OK && a->state == DTLSUDP_STATE_ESTABLISHED && !a->freeing)
         ret = read_data(e, a, first, &got);
     a->io.in = NULL;
     a->io.in_len = 0;
+    if (!a->freeing)
+        release_buffers(a);
     a->busy--;
     ret = settle(e, a, ret, &freed);
     if (assoc_out != NULL && !freed)
@@ -952,6 +986,17 @@ static int listen_path(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsud
  * Entry points
  * ------------------------------------------------------------------------ */
 
+static int is_own_hello(const dtlsudp_assoc *a, const uint8_t *dgram, size_t len)
+{
+    const uint8_t *random;
+    uint8_t own[SSL3_RANDOM_SIZE];
+
+    if (!dtlsudp_record_client_hello_random(dgram, len, &random) ||
+        SSL_get_client_random(a->ssl, own, sizeof(own)) != sizeof(own))
+        return 0;
+    return memcmp(own, random, sizeof(own)) == 0;
+}
+
 static void set_now(dtlsudp_engine *e, dtlsudp_time now)
 {
     if (now > e->now)
@@ -985,12 +1030,19 @@ int dtlsudp_engine_receive(dtlsudp_engine *e, const dtlsudp_addr *peer, const dt
              * no handshake left (renegotiation is off). */
             return feed(e, a->successor, dgram, len, &first, assoc_out);
         if (!a->is_client && a->state == DTLSUDP_STATE_ESTABLISHED &&
-            dtlsudp_record_is_client_hello(dgram, len, NULL))
+            dtlsudp_record_is_client_hello(dgram, len, NULL)) {
             /* RFC 6347 4.2.8: an epoch-0 ClientHello from a known address
              * and port.  OpenSSL would drop it inside the established SSL;
              * it goes through the cookie gate instead, and the old
-             * association stays until the new handshake completes. */
+             * association stays until the new handshake completes.  A late
+             * copy of the hello that made this association (same random)
+             * is not a new handshake. */
+            if (is_own_hello(a, dgram, len)) {
+                e->stats.dropped_stale++;
+                return DTLSUDP_ERR_DROPPED;
+            }
             return listen_path(e, peer, local, dgram, len, a, assoc_out);
+        }
         return feed(e, a, dgram, len, &first, assoc_out);
     }
     if (!dtlsudp_record_is_client_hello(dgram, len, NULL)) {

@@ -155,6 +155,7 @@ struct dtlsudp_engine {
     uint64_t next_id;
     dtlsudp_time now;
     DTLS_timer_cb timer_cb; /* test hook, see dtlsudp_engine_set_timer_cb() */
+    int keep_buffers;       /* measurement hook: do not release idle record buffers */
 };
 
 /* engine.c */
@@ -166,6 +167,9 @@ void dtlsudp_log(dtlsudp_engine *e, int level, const char *fmt, ...) DTLSUDP_PRI
  * retransmission timer reads the real clock (gettimeofday); tests shorten
  * it with this and/or drive that clock themselves. */
 void dtlsudp_engine_set_timer_cb(dtlsudp_engine *e, DTLS_timer_cb cb);
+/* Measurement hook: keep (1) or release (0, default) the record buffers
+ * of idle established associations. */
+void dtlsudp_engine_set_keep_buffers(dtlsudp_engine *e, int keep);
 /* Number of associations in the peer table (tests). */
 size_t dtlsudp_engine_count(const dtlsudp_engine *e);
 

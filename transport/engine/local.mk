@@ -15,3 +15,4 @@ transport_engine_libengine_la_SOURCES = \
 	transport/engine/engine_internal.h
 transport_engine_libengine_la_CFLAGS = $(AM_CFLAGS) $(VISIBILITY_CFLAGS)
 transport_engine_libengine_la_LIBADD = $(OPENSSL_LIBS)
+EXTRA_DIST += transport/engine/README
