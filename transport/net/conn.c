@@ -367,8 +367,12 @@ int dtlsudp_conn_read(dtlsudp_conn *c, uint8_t *buf, size_t cap, size_t *len, in
                 return DTLSUDP_ERR_AGAIN;
             wait_io(c, deadline);
             now = dtlsudp_now();
+            /* woken by either socket: a server connection's datagram may
+             * also wait on the listening socket */
+            ret = dtlsudp_conn_process(c, now);
+        } else {
+            ret = pump_once(c, now);
         }
-        ret = pump_once(c, now);
         if (ret != DTLSUDP_OK)
             return ret;
         pumped = 1;

@@ -28,6 +28,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,9 @@ struct dtlsudp_listener {
 };
 
 static int read_socket(dtlsudp_listener *l, int fd, dtlsudp_conn *c);
+
+void (*net_test_hook)(int stage, int fd, void *arg);
+void *net_test_hook_arg;
 
 /* ------------------------------------------------------------------------
  * Queues
@@ -310,8 +314,10 @@ static void retire_predecessors(dtlsudp_listener *l, dtlsudp_conn *succ)
 
 static int make_peer_socket(dtlsudp_listener *l, dtlsudp_conn *c)
 {
-    dtlsudp_addr bind_addr, peer;
 #ifdef __linux__
+    dtlsudp_addr bind_addr, peer;
+    int fd = -1, saved;
+
     /* Bind to the address the handshake arrived on (never the wildcard when
      * the kernel told us), on the listener's port; both sockets carry
      * SO_REUSEADDR.  Connected, this socket outscores the listener for the
@@ -321,16 +327,19 @@ static int make_peer_socket(dtlsudp_listener *l, dtlsudp_conn *c)
     net_addr_for_family(&c->peer, l->family, &peer);
     int v6only = l->family == AF_INET6 && c->local.sa.sa_family == AF_INET6 &&
                  !net_addr_is_wildcard(&c->local);
-    int fd = net_socket(l->family, 1, v6only);
-    if (fd < 0)
+    if (net_test_hook != NULL)
+        net_test_hook(NET_HOOK_BEFORE_SOCKET, -1, net_test_hook_arg);
+    if ((fd = net_socket(l->family, 1, v6only)) < 0)
         goto Fail;
-    if (bind(fd, &bind_addr.sa, net_addr_len(&bind_addr)) != 0 ||
-        connect(fd, &peer.sa, net_addr_len(&peer)) != 0) {
-        int saved = errno;
-        close(fd);
-        errno = saved;
+    if (bind(fd, &bind_addr.sa, net_addr_len(&bind_addr)) != 0)
         goto Fail;
-    }
+    /* From here until connect() the kernel may hand this socket datagrams
+     * of any peer (netsnmp-dtls-facts §5 caveat 1): read_socket() below
+     * routes them by source address. */
+    if (net_test_hook != NULL)
+        net_test_hook(NET_HOOK_BOUND, fd, net_test_hook_arg);
+    if (connect(fd, &peer.sa, net_addr_len(&peer)) != 0)
+        goto Fail;
     c->fd = fd;
     l->stats.peer_sockets_now++;
     l->stats.peer_sockets_made++;
@@ -339,9 +348,16 @@ static int make_peer_socket(dtlsudp_listener *l, dtlsudp_conn *c)
         if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) == 0)
             c->in_epoll = 1;
     }
-    /* Datagrams of other peers that arrived between bind() and connect(). */
     return read_socket(l, fd, c);
+
 Fail:
+    saved = errno;
+    if (fd >= 0) {
+        /* what it caught before failing is still to be routed */
+        (void)read_socket(l, fd, NULL);
+        close(fd);
+    }
+    errno = saved;
 #endif
     /* Without its own socket the connection is served through the
      * listening socket, as in router mode. */
@@ -568,6 +584,11 @@ int dtlsudp_listener_new(const char *addr, const dtlsudp_listener_config *cfg, d
         ret = DTLSUDP_ERR_SYSTEM;
         goto Fail;
     }
+    int sockbuf = cfg->socket_buffer == 0 ? NET_LISTENER_SOCKBUF
+                  : cfg->socket_buffer > INT_MAX ? INT_MAX : (int)cfg->socket_buffer;
+    /* best effort: the kernel caps it, and a smaller buffer still works */
+    (void)setsockopt(l->sock, SOL_SOCKET, SO_RCVBUF, &sockbuf, sizeof(sockbuf));
+    (void)setsockopt(l->sock, SOL_SOCKET, SO_SNDBUF, &sockbuf, sizeof(sockbuf));
     alen = sizeof(l->local);
     if (getsockname(l->sock, &l->local.sa, &alen) != 0) {
         ret = DTLSUDP_ERR_SYSTEM;

@@ -24,6 +24,8 @@
 /* Datagrams read from one socket per pump, so one busy socket cannot starve
  * the others (the fds stay readable and the next pump continues). */
 #define NET_READ_BATCH 256
+/* Default socket buffers of a listening socket (dtlsudp_listener_config). */
+#define NET_LISTENER_SOCKBUF (1024 * 1024)
 /* Longest wait for a full socket buffer in blocking mode. */
 #define NET_SEND_WAIT_MS 1000
 
@@ -127,6 +129,14 @@ struct dtlsudp_conn {
     uint8_t *buf; /* NET_MAX_DATAGRAM */
     dtlsudp_conn_stats stats;
 };
+
+/* Tests only (tests/net/test_osnet.c links the library's objects): called
+ * by the osnet demultiplexer when it makes a per-peer socket, with stage
+ * NET_HOOK_BEFORE_SOCKET (fd -1) and NET_HOOK_BOUND (bound, not yet
+ * connected), so a test can land datagrams in exactly those windows. */
+enum { NET_HOOK_BEFORE_SOCKET = 1, NET_HOOK_BOUND = 2 };
+extern void (*net_test_hook)(int stage, int fd, void *arg);
+extern void *net_test_hook_arg;
 
 /* listener.c, for conn.c */
 int net_listener_pump(dtlsudp_listener *l, dtlsudp_time now);
