@@ -766,6 +766,8 @@ static int hook_recv(netsnmp_transport *t, void *buf, int size, void **opaque, i
     endpoint *ep = endpoint_of(t);
     netsnmp_tmStateReference *ref;
     dtlsudp_snmp_msgsrc src;
+    dtlsudp_addr peer, local;
+    char name[SECNAME_CAP];
     size_t len = 0;
     int rc;
 
@@ -804,12 +806,16 @@ static int hook_recv(netsnmp_transport *t, void *buf, int size, void **opaque, i
         }
         memcpy(buf, m->data, m->len);
         len = m->len;
+        /* Copies: m is freed before the debug line below. */
+        peer = m->peer;
+        local = m->local;
+        memcpy(name, m->sec_name, sizeof(name));
         src.assoc_id = m->assoc_id;
-        src.sec_name = m->sec_name;
+        src.sec_name = name;
         src.security_level = m->level;
+        src.remote = &peer;
+        src.local = &local;
         ref = malloc(sizeof(*ref));
-        src.remote = &m->peer;
-        src.local = &m->local;
         if (ref == NULL || dtlsudp_snmp_tmstate_fill(ref, &src) != 0) {
             free(ref);
             free(m);
