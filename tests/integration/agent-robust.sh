@@ -45,10 +45,12 @@ for demux in osnet router; do
     [ "${n:-0}" -ge 400 ] || tl_fail "$demux: cookie exchange answered only ${n:-0}/500"
     get_ok "$t4" || tl_fail "$demux: no service after the hello flood"
 
-    # 50 clients at once.
+    # 50 clients at once.  Net-SNMP's client retransmits its handshake
+    # only when SNMP retries (facts 1.3), so on a loaded machine a lost
+    # flight costs a retry: give them a generous budget (4 x 4 s).
     pids=()
     for i in $(seq 1 50); do
-        tl_client mgr snmpget -v3 -r3 -t3 -Ov "$t4" .1.3.6.1.2.1.1.5.0 \
+        tl_client mgr snmpget -v3 -r4 -t4 -Ov "$t4" .1.3.6.1.2.1.1.5.0 \
             >"$TL_TMP/c50-$demux-$i.out" 2>&1 &
         pids+=($!)
     done
