@@ -4,7 +4,7 @@
 #   . "$top_srcdir/tests/lib/snmpd.sh"
 #   tl_init                                  # temp dir + cleanup trap
 #   tl_make_certs                            # $TL_CERTS/tls/... (make-certs.sh)
-#   port=$(tl_free_udp_port)
+#   tl_free_udp_port port                    # sets $port
 #   tl_agent_new agent
 #   tl_agent_listen agent "dtlsudp:127.0.0.1:$port"
 #   tl_conf agent "[snmp] localCert server" "rwuser -s tsm client authpriv"
@@ -129,17 +129,22 @@ tl_udp_port_in_use() {
     [ -n "$(ss -Hauln "sport = :$1" 2>/dev/null)" ]
 }
 
-# tl_free_udp_port: print a UDP port nobody has bound, from 20000-59999.
-# Random, so parallel tests rarely collide; never the same port twice in one
-# shell.  The caller binds it soon after.
+# tl_free_udp_port [VAR]: a UDP port nobody has bound, from 20000-59999,
+# stored in VAR or printed.  Random, so parallel tests rarely collide; with
+# VAR (same shell, not $(...)) never the same port twice in one test.  The
+# caller binds it soon after.
 tl_free_udp_port() {
-    local try port
-    for ((try = 0; try < 200; try++)); do
-        port=$((20000 + (RANDOM * 32768 + RANDOM + $$) % 40000))
-        case $TL_PORTS_GIVEN in *" $port "*) continue ;; esac
-        if ! tl_udp_port_in_use "$port"; then
-            TL_PORTS_GIVEN="$TL_PORTS_GIVEN$port "
-            echo "$port"
+    local _tl_try _tl_port
+    for ((_tl_try = 0; _tl_try < 200; _tl_try++)); do
+        _tl_port=$((20000 + (RANDOM * 32768 + RANDOM + $$) % 40000))
+        case $TL_PORTS_GIVEN in *" $_tl_port "*) continue ;; esac
+        if ! tl_udp_port_in_use "$_tl_port"; then
+            TL_PORTS_GIVEN="$TL_PORTS_GIVEN$_tl_port "
+            if [ $# -gt 0 ]; then
+                printf -v "$1" '%s' "$_tl_port"
+            else
+                echo "$_tl_port"
+            fi
             return 0
         fi
     done
@@ -208,7 +213,7 @@ tl_newdir() {
     local dir=$TL_TMP/$1
     [ -n "$TL_TMP" ] || tl_fail "call tl_init first"
     [ ! -e "$dir" ] || tl_fail "$1 already exists in $TL_TMP"
-    mkdir -p "$dir/persist"
+    mkdir -p "$dir/persist/cert_indexes"
     : >"$dir/env"
     : >"$dir/ports"
     echo "$dir/$2" >"$dir/conffile"

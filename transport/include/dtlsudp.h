@@ -400,6 +400,10 @@ DTLSUDP_EXTERN void *dtlsudp_assoc_get_user(const dtlsudp_assoc *a);
  * distinct threads concurrently; OpenSSL's global state is the only thing
  * they share.
  *
+ * Associations: the socket layer keeps its connection in
+ * dtlsudp_assoc_set_user() of every association it manages; callers use
+ * dtlsudp_conn_set_user() instead.
+ *
  * Engine callbacks: the listener and the client install their own
  * on_event handler on the engine and call cfg->engine.on_event (with
  * cfg->engine.user) after their own bookkeeping, so a caller may still
@@ -492,7 +496,7 @@ DTLSUDP_EXTERN int dtlsudp_listener_accept(dtlsudp_listener *l, int timeout_ms, 
  * dtlsudp_listener_process() first.  *from is that association's
  * connection, owned by the listener (see Ownership above); it may be NULL.
  * Returns OK; AGAIN (nothing queued); BUFFER (cap too small, the datagram
- * stays queued; *len is set to the size needed). */
+ * stays queued: a buffer of 16384 bytes, the record limit, always does). */
 DTLSUDP_EXTERN int dtlsudp_listener_recv(dtlsudp_listener *l, uint8_t *buf, size_t cap, size_t *len,
                                          dtlsudp_conn **from);
 /* The established association with this peer address (v4-mapped
@@ -565,7 +569,7 @@ DTLSUDP_EXTERN int dtlsudp_conn_handle_timeout(dtlsudp_conn *c, dtlsudp_time now
 /* Next plaintext datagram, pumping while waiting.  timeout_ms: 0 = do not
  * wait, -1 = forever, > 0 = up to that many ms.
  * Returns OK; AGAIN (nothing within the timeout); BUFFER (cap too small;
- * the datagram stays queued; *len is set to the size needed); once the
+ * the datagram stays queued; 16384 bytes always do); once the
  * association has ended and every queued datagram was read: the reason it
  * ended (CLOSED for close_notify either way, IDLE, TIMEOUT, REFUSED,
  * REPLACED, EVICTED, PEER_CERT, PEER_ALERT, HANDSHAKE); engine-fatal codes. */
@@ -588,7 +592,7 @@ DTLSUDP_EXTERN int dtlsudp_conn_last_error(const dtlsudp_conn *c);
  * stays open (see dtlsudp_conn_unwrap()).  Later reads return CLOSED.
  * Returns OK, or STATE when the association had already ended. */
 DTLSUDP_EXTERN int dtlsudp_conn_shutdown(dtlsudp_conn *c);
-/* Give back the plain UDP socket, connected to the peer, and free the
+/* Give back the plain UDP socket (O_NONBLOCK, connected to the peer) and free the
  * connection (close_notify is sent first if dtlsudp_conn_shutdown() was
  * not called).  *fd belongs to the caller.  Returns OK (c freed); STATE
  * for a router server connection (its socket is the listener's; c is left
