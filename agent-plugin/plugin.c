@@ -12,6 +12,9 @@
  * in this object.  So the object pins itself (RTLD_NODELETE) and init is
  * idempotent.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* dladdr, RTLD_NODELETE */
+#endif
 #include <config.h>
 
 #include <dlfcn.h>

@@ -2,6 +2,9 @@
  * addr.c - transport addresses: Net-SNMP target strings in, Net-SNMP's
  * fmtaddr text and SNMP-TARGET-MIB octet strings out.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* asprintf */
+#endif
 #include <config.h>
 
 #include "snmp_internal.h"

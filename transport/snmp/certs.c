@@ -12,6 +12,9 @@
  * verified against an X509_STORE of our own in which every certificate
  * holds its own reference (X509_STORE_add_cert).
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* asprintf */
+#endif
 #include <config.h>
 
 #include "snmp_internal.h"

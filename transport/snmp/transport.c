@@ -22,6 +22,9 @@
  * waiting (NETSNMP_SELECT_NOALARMS), so f_send and f_recv also run the
  * timers that are due, and Net-SNMP's retries drive retransmission.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* asprintf */
+#endif
 #include <config.h>
 
 #include "snmp_internal.h"
