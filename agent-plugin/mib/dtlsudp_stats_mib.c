@@ -33,7 +33,8 @@ static void set_field(netsnmp_variable_list *vb, const dtlsudp_stats *s, const m
     }
 }
 
-/* dtlsudpStats.N.0: the scalar group helper has checked the instance. */
+/* dtlsudpStats.N.0.  The scalar group helper has checked the instance and
+ * passes each request with reginfo->rootoid extended to <root>.N.0. */
 static int stats_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
                          netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
 {
@@ -48,8 +49,8 @@ static int stats_handler(netsnmp_mib_handler *handler, netsnmp_handler_registrat
         const netsnmp_variable_list *vb = r->requestvb;
         const mib_stat_field *f = NULL;
 
-        if (vb->name_length > reginfo->rootoid_len)
-            f = mib_stat_field_find((unsigned)vb->name[reginfo->rootoid_len]);
+        if (reginfo->rootoid_len >= 2 && vb->name_length >= reginfo->rootoid_len)
+            f = mib_stat_field_find((unsigned)vb->name[reginfo->rootoid_len - 2]);
         if (f == NULL) {
             netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT);
             continue;
