@@ -65,7 +65,9 @@ long mib_demux_value(int demux);
 
 /* SnmpTLSFingerprint (RFC 6353 section 7, RFC 9456): one octet naming the
  * hash algorithm (TLS HashAlgorithm registry: 1 md5, 2 sha1, 4 sha256...),
- * then the hash bytes.  hex: hash in hex, any case, colons allowed.
+ * then the hash bytes.  hex: hash in hex, any case, colons allowed.  When
+ * hash_type's digest length disagrees with the bytes and the length names
+ * a registry hash, the length wins.
  * Returns the encoded length, or -1 when hex is not hex or out is short. */
 int mib_fingerprint_encode(int hash_type, const char *hex, uint8_t *out, size_t cap);
 

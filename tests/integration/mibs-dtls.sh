@@ -54,6 +54,15 @@ if ! mibs_value "$before" $D.2.0 >/dev/null; then
 fi
 expect_eq "dtlsudpListenerCount" "$(mibs_value "$before" $D.2.0)" 1
 expect_eq "dtlsudpListenerAddress.1" "$(mibs_value "$before" $D.3.1.2.1)" "\"127.0.0.1:$dp\""
+# snmpTlstmCertificateMapping from this configuration: one certSecName row,
+# no snmpTlstmParams/snmpTlstmAddr rows (empty tables walk cleanly).
+map=$(mibs_app snmpwalk -v2c -c public -On -Oq -Oe -Ot -t 5 -r 1 "$udp" .1.3.6.1.2.1.198.2.2) ||
+    tl_fail "cannot walk snmpTlstmCertificateMapping"
+expect_eq "snmpTlstmCertToTSNCount" "$(mibs_value "$map" .1.3.6.1.2.1.198.2.2.1.1.0)" 1
+expect_eq "snmpTlstmCertToTSNData.10" "$(mibs_value "$map" .1.3.6.1.2.1.198.2.2.1.3.1.4.10)" '"alice"'
+expect_eq "snmpTlstmParamsCount" "$(mibs_value "$map" .1.3.6.1.2.1.198.2.2.1.4.0)" 0
+expect_eq "snmpTlstmAddrCount" "$(mibs_value "$map" .1.3.6.1.2.1.198.2.2.1.7.0)" 0
+expect_eq "snmpTlstmCertificateMapping objects" "$(wc -l <<<"$map")" $((6 + 5))
 
 # 1. M cookie-less ClientHellos: answered statelessly, nothing allocated.
 M=5

@@ -121,6 +121,12 @@ grep -q '^DTLSUDP-MIB::dtlsudpListenerAddress.2 = STRING: \[::1\]:10161$' <<<"$n
 grep -q '^SNMP-TLS-TM-MIB::snmpTlstmSessionAccepts.0 = Counter32: 4$' <<<"$named" ||
     tl_fail "named get: $named"
 
+# GETBULK walks the same objects as GETNEXT.
+for tree in .1.3.6.1.3.6353 .1.3.6.1.2.1.198 .1.3.6.1.2.1.190; do
+    bulk=$(mibs_app snmpbulkwalk -v2c -c public -On -Oq -Oe -Ot -Cr7 -t 5 -r 1 "$target" "$tree")
+    expect_eq "bulkwalk of $tree" "$bulk" "$(walk "$tree")"
+done
+
 # Read-only: a SET that passes access control still fails, and changes nothing.
 if out=$(mibs_app snmpset -v2c -c private "$target" .1.3.6.1.2.1.198.2.2.1.3.1.4.10 s bob 2>&1); then
     tl_fail "SET on snmpTlstmCertToTSNData succeeded: $out"

@@ -109,8 +109,33 @@ static void test_fingerprint_encode(void **state)
     assert_int_equal(mib_fingerprint_encode(2, "0011223344556677", out, sizeof(out)), -1);
     assert_int_equal(mib_fingerprint_encode(256, "00", out, sizeof(out)), -1);
     assert_int_equal(mib_fingerprint_encode(2, NULL, out, sizeof(out)), -1);
-    /* exactly fitting */
+    /* exactly fitting; 7 bytes is no registry hash, so the id stays */
     assert_int_equal(mib_fingerprint_encode(2, "00112233445566", out, sizeof(out)), 8);
+    assert_int_equal(out[0], 2);
+}
+
+/* The hash octet follows the digest length when the recorded hash
+ * disagrees (Net-SNMP says SHA-1 for any certSecName without --shaNN). */
+static void test_fingerprint_hash_from_length(void **state)
+{
+    uint8_t out[70];
+    char hex[129];
+    size_t i;
+    static const struct {
+        size_t len;
+        int id;
+    } cases[] = {{16, 1}, {20, 2}, {28, 3}, {32, 4}, {48, 5}, {64, 6}};
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memset(hex, 'a', cases[i].len * 2);
+        hex[cases[i].len * 2] = '\0';
+        assert_int_equal(mib_fingerprint_encode(2, hex, out, sizeof(out)), (int)cases[i].len + 1);
+        assert_int_equal(out[0], cases[i].id);
+        assert_int_equal(mib_fingerprint_encode(cases[i].id, hex, out, sizeof(out)),
+                         (int)cases[i].len + 1);
+        assert_int_equal(out[0], cases[i].id);
+    }
 }
 
 static void test_storage_type(void **state)
@@ -165,6 +190,7 @@ int main(void)
         cmocka_unit_test(test_gauge32_clamps),
         cmocka_unit_test(test_demux_values),
         cmocka_unit_test(test_fingerprint_encode),
+        cmocka_unit_test(test_fingerprint_hash_from_length),
         cmocka_unit_test(test_storage_type),
         cmocka_unit_test(test_signature),
         cmocka_unit_test(test_change_tracker),
