@@ -29,15 +29,19 @@
 
 #include <net-snmp/library/cert_util.h>
 
+static netsnmp_cert *find_identity(const char *our_identity)
+{
+    if (our_identity != NULL && our_identity[0] != '\0')
+        return netsnmp_cert_find(NS_CERT_IDENTITY, NS_CERTKEY_MULTIPLE, (void *)our_identity);
+    return netsnmp_cert_find(NS_CERT_IDENTITY, NS_CERTKEY_DEFAULT, NULL);
+}
+
 int dtlsudp_snmp_certs_identity_paths(const char *our_identity, char **cert_path, char **key_path)
 {
     netsnmp_cert *id;
 
     *cert_path = *key_path = NULL;
-    if (our_identity != NULL && our_identity[0] != '\0')
-        id = netsnmp_cert_find(NS_CERT_IDENTITY, NS_CERTKEY_MULTIPLE, (void *)our_identity);
-    else /* NS_CERTKEY_DEFAULT reads the localCert token */
-        id = netsnmp_cert_find(NS_CERT_IDENTITY, NS_CERTKEY_DEFAULT, NULL);
+    id = find_identity(our_identity); /* NS_CERTKEY_DEFAULT reads localCert */
     if (id == NULL || id->info.dir == NULL || id->info.filename == NULL) {
         snmp_log(LOG_ERR, "dtlsudp: no local certificate found for %s (set localCert; "
                           "certificates live in <confdir>/tls/certs)\n",
@@ -61,6 +65,50 @@ int dtlsudp_snmp_certs_identity_paths(const char *our_identity, char **cert_path
         return -1;
     }
     DEBUGMSGTL(("dtlsudp:cert", "identity %s, key %s\n", *cert_path, *key_path));
+    return 0;
+}
+
+int dtlsudp_snmp_certs_use_identity(SSL_CTX *ctx, SSL *ssl, const char *our_identity,
+                                    int chain_only)
+{
+    netsnmp_cert *id = find_identity(our_identity), *issuer;
+    int ok = 1;
+
+    if (id == NULL || id->ocert == NULL || id->key == NULL || id->key->okey == NULL) {
+        snmp_log(LOG_ERR, "dtlsudp: no local certificate and key for %s\n",
+                 our_identity != NULL && our_identity[0] ? our_identity : "the default identity");
+        return -1;
+    }
+    if (!chain_only) {
+        if (ctx != NULL)
+            ok = SSL_CTX_use_certificate(ctx, id->ocert) == 1 &&
+                 SSL_CTX_use_PrivateKey(ctx, id->key->okey) == 1 &&
+                 SSL_CTX_check_private_key(ctx) == 1;
+        else
+            ok = SSL_use_certificate(ssl, id->ocert) == 1 &&
+                 SSL_use_PrivateKey(ssl, id->key->okey) == 1 && SSL_check_private_key(ssl) == 1;
+        if (!ok) {
+            snmp_log(LOG_ERR, "dtlsudp: certificate %s/%s and its key cannot be used together\n",
+                     id->info.dir, id->info.filename);
+            ERR_clear_error();
+            return -1;
+        }
+    }
+    /* The issuers the store knows go out with the certificate, so that a
+     * peer trusting only the root (or pinning a CA) can build the path.
+     * add1 takes a reference: nothing is shared without one. */
+    for (issuer = id->issuer_cert; issuer != NULL && issuer != id && issuer->ocert != NULL;
+         issuer = issuer->issuer_cert != issuer ? issuer->issuer_cert : NULL) {
+        ok = ctx != NULL ? SSL_CTX_add1_chain_cert(ctx, issuer->ocert) == 1
+                         : SSL_add1_chain_cert(ssl, issuer->ocert) == 1;
+        if (!ok) {
+            snmp_log(LOG_ERR, "dtlsudp: cannot add issuer certificate %s/%s\n",
+                     issuer->info.dir, issuer->info.filename);
+            ERR_clear_error();
+            return -1;
+        }
+    }
+    DEBUGMSGTL(("dtlsudp:cert", "identity %s/%s installed\n", id->info.dir, id->info.filename));
     return 0;
 }
 

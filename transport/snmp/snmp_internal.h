@@ -121,6 +121,13 @@ void dtlsudp_snmp_cert_fp_text(X509 *cert, char *buf, size_t cap);
  * localCert default when NULL), malloc()ed.  Returns 0 or -1 (logged). */
 int dtlsudp_snmp_certs_identity_paths(const char *our_identity, char **cert_path, char **key_path);
 
+/* Install our identity (certificate, key, and the issuers the store
+ * knows) on ctx, or on ssl when ctx is NULL; chain_only: only the issuers.
+ * Every X509 handed to OpenSSL is referenced (no 5.9.3 double free).
+ * Returns 0 or -1 (logged). */
+int dtlsudp_snmp_certs_use_identity(SSL_CTX *ctx, SSL *ssl, const char *our_identity,
+                                    int chain_only);
+
 /* A trust store with every trustCert, extra_trust (-T trust_cert) and, when
  * peer_identity is not NULL, the expected peer certificate ("" = the
  * peerCert default), plus x509CRLFile.  NULL on allocation failure. */
