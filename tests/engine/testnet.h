@@ -17,7 +17,7 @@
 #include "dtlsudp.h"
 #include "testcerts.h"
 
-#define TN_MAX_NODES 16
+#define TN_MAX_NODES 256
 #define TN_MAX_DGRAM 2048
 
 extern uint64_t tn_clock;
