@@ -10,7 +10,8 @@
 #          sessions: it moves in the client, not in the agent)
 #   1 client with a certificate from an unknown CA
 #       -> snmpTlstmSessionInvalidClientCertificates += 1, no session
-# and the same subtrees can be walked over dtlsudp itself.
+# and the same subtrees can be walked over dtlsudp itself; a SIGHUP keeps
+# them registered once, with their values.
 set -u
 . "${top_srcdir:?}/tests/lib/snmpd.sh"
 . "$top_srcdir/tests/integration/agent-lib.sh"
@@ -110,6 +111,23 @@ al_expect_ok "walk snmpTlstmSession over dtlsudp" tl_client good env MIBDIRS="$(
     snmpwalk -v3 -r1 -t5 -m DTLSUDP-MIB:SNMP-TLS-TM-MIB "$dtls" .1.3.6.1.2.1.198.2.1
 expect_eq "snmpTlstmSession objects over dtlsudp" \
     "$(grep -c '^SNMP-TLS-TM-MIB::snmpTlstmSession' <<<"$AL_OUT")" 10
+
+# 5. SIGHUP: snmpd re-runs the plugin's init; the MIB objects stay registered
+# once and the counters keep counting from where they were.
+before=$(snap) || tl_fail "walk before SIGHUP"
+log=$(tl_log_file agent)
+reloads=$(grep -c "init again" "$log")
+kill -HUP "$(tl_pid agent)"
+for ((i = 0; i < 100; i++)); do
+    [ "$(grep -c "init again" "$log")" -gt "$reloads" ] && break
+    sleep 0.1
+done
+[ "$i" -lt 100 ] || tl_fail "snmpd did not re-run init_dtlsudp after SIGHUP"
+after=$(snap) || tl_fail "walk after SIGHUP"
+expect_eq "objects after SIGHUP" "$(wc -l <<<"$after")" "$(wc -l <<<"$before")"
+delta snmpTlstmSessionAccepts $S.4.0 0
+delta dtlsudpHandshakesDone $D.1.5.0 0
+delta dtlsudpCookiesSent $D.1.1.0 0
 
 al_proof agent
 tl_agent_stop agent || tl_fail "agent exit status $?"
