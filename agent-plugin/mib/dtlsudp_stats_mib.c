@@ -83,8 +83,8 @@ typedef struct listener_loop {
     dtlsudp_snmp_listener_info info;
 } listener_loop;
 
-static netsnmp_variable_list *next_listener(void **loop_ctx, void **data_ctx,
-                                            netsnmp_variable_list *idx, netsnmp_iterator_info *iinfo)
+static netsnmp_variable_list *next_listener(void **loop_ctx, void **data_ctx, netsnmp_variable_list *idx,
+                                            netsnmp_iterator_info *iinfo)
 {
     listener_loop *l = *loop_ctx;
     long index;
@@ -99,8 +99,8 @@ static netsnmp_variable_list *next_listener(void **loop_ctx, void **data_ctx,
     return idx;
 }
 
-static netsnmp_variable_list *first_listener(void **loop_ctx, void **data_ctx,
-                                             netsnmp_variable_list *idx, netsnmp_iterator_info *iinfo)
+static netsnmp_variable_list *first_listener(void **loop_ctx, void **data_ctx, netsnmp_variable_list *idx,
+                                             netsnmp_iterator_info *iinfo)
 {
     listener_loop *l = calloc(1, sizeof(*l));
 
@@ -145,8 +145,7 @@ static int listener_handler(netsnmp_mib_handler *handler, netsnmp_handler_regist
         }
         switch (ti->colnum) {
         case MIB_LISTENER_COLUMN_ADDRESS:
-            snmp_set_var_typed_value(r->requestvb, ASN_OCTET_STR, info->address,
-                                     strlen(info->address));
+            snmp_set_var_typed_value(r->requestvb, ASN_OCTET_STR, info->address, strlen(info->address));
             break;
         case MIB_LISTENER_COLUMN_DEMUX:
             snmp_set_var_typed_integer(r->requestvb, ASN_INTEGER, mib_demux_value(info->demux));
@@ -180,8 +179,8 @@ static netsnmp_handler_registration *register_stats(void)
     static const oid base[] = {MIB_DTLSUDP_OID, 1, 1};
     netsnmp_handler_registration *reg;
 
-    reg = netsnmp_create_handler_registration("dtlsudpStats", stats_handler, base,
-                                              OID_LENGTH(base), HANDLER_CAN_RONLY);
+    reg = netsnmp_create_handler_registration("dtlsudpStats", stats_handler, base, OID_LENGTH(base),
+                                              HANDLER_CAN_RONLY);
     if (reg == NULL)
         return NULL;
     if (netsnmp_register_scalar_group(reg, 1, max_field_number()) != MIB_REGISTERED_OK)
@@ -194,8 +193,8 @@ static netsnmp_handler_registration *register_count(void)
     static const oid base[] = {MIB_DTLSUDP_OID, 1, 2};
     netsnmp_handler_registration *reg;
 
-    reg = netsnmp_create_handler_registration("dtlsudpListenerCount", count_handler, base,
-                                              OID_LENGTH(base), HANDLER_CAN_RONLY);
+    reg = netsnmp_create_handler_registration("dtlsudpListenerCount", count_handler, base, OID_LENGTH(base),
+                                              HANDLER_CAN_RONLY);
     if (reg == NULL)
         return NULL;
     if (netsnmp_register_read_only_scalar(reg) != MIB_REGISTERED_OK)

@@ -8,7 +8,10 @@
 #include <ctype.h>
 #include <string.h>
 
-#define FIELD(n, member, kind) {n, offsetof(dtlsudp_stats, member), kind, #member}
+#define FIELD(n, member, kind)                                                                               \
+    {                                                                                                        \
+        n, offsetof(dtlsudp_stats, member), kind, #member                                                    \
+    }
 
 /* DTLSUDP-MIB dtlsudpStats.<n> and dtlsudpListenerEntry.<n+3>.  Numbers
  * are part of the MIB: never renumber, only append. */

@@ -42,8 +42,8 @@ static int use_prefix_handler(netsnmp_mib_handler *handler, netsnmp_handler_regi
 
 /* Registers a contiguous range of libnetsnmp statistics below `base'.
  * netsnmp_register_statistic_handler frees the registration on failure. */
-static netsnmp_handler_registration *register_statistics(const char *name, const oid *base,
-                                                         size_t base_len, int first, int last)
+static netsnmp_handler_registration *register_statistics(const char *name, const oid *base, size_t base_len,
+                                                         int first, int last)
 {
     netsnmp_handler_registration *reg;
     int rc;
@@ -67,16 +67,15 @@ int mib_tlstm_stats_register(void)
     int rc = 0;
 
     if (tlstm_session_reg == NULL)
-        tlstm_session_reg = register_statistics("snmpTlstmSession", tlstm_session,
-                                                OID_LENGTH(tlstm_session), STAT_TLSTM_STATS_START,
-                                                STAT_TLSTM_STATS_END);
+        tlstm_session_reg = register_statistics("snmpTlstmSession", tlstm_session, OID_LENGTH(tlstm_session),
+                                                STAT_TLSTM_STATS_START, STAT_TLSTM_STATS_END);
     if (tsm_stats_reg == NULL)
         tsm_stats_reg = register_statistics("snmpTsmStats", tsm_stats, OID_LENGTH(tsm_stats),
                                             STAT_TSM_STATS_START, STAT_TSM_STATS_END);
     if (tsm_use_prefix_reg == NULL) {
         tsm_use_prefix_reg = netsnmp_create_handler_registration(
-            "snmpTsmConfigurationUsePrefix", use_prefix_handler, tsm_use_prefix,
-            OID_LENGTH(tsm_use_prefix), HANDLER_CAN_RONLY);
+            "snmpTsmConfigurationUsePrefix", use_prefix_handler, tsm_use_prefix, OID_LENGTH(tsm_use_prefix),
+            HANDLER_CAN_RONLY);
         if (tsm_use_prefix_reg != NULL &&
             netsnmp_register_read_only_scalar(tsm_use_prefix_reg) != MIB_REGISTERED_OK) {
             /* the registration was freed by the failed register call */

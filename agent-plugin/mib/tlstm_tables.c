@@ -25,9 +25,8 @@
 #include "mib_internal.h"
 
 /* mib_storage_type() hard-codes these flag values. */
-#if NSCM_FROM_CONFIG != 0x01 || NSCM_NONVOLATILE != 0x04 || TLSTM_PARAMS_FROM_CONFIG != 0x01 ||   \
-    TLSTM_PARAMS_NONVOLATILE != 0x04 || TLSTM_ADDR_FROM_CONFIG != 0x01 ||                          \
-    TLSTM_ADDR_NONVOLATILE != 0x04
+#if NSCM_FROM_CONFIG != 0x01 || NSCM_NONVOLATILE != 0x04 || TLSTM_PARAMS_FROM_CONFIG != 0x01 ||              \
+    TLSTM_PARAMS_NONVOLATILE != 0x04 || TLSTM_ADDR_FROM_CONFIG != 0x01 || TLSTM_ADDR_NONVOLATILE != 0x04
 #error "Net-SNMP row flag values changed: update mib_storage_type()"
 #endif
 
@@ -38,7 +37,7 @@
 
 typedef struct table_def table_def;
 struct table_def {
-    const char *name;
+    const char *name, *count_name, *changed_name;
     oid base_subid; /* snmpTlstmCertificateMapping.<base_subid> is the Count */
     unsigned min_column, max_column;
     int index_type;
@@ -206,12 +205,51 @@ static mib_signature addr_sign(mib_signature sig, const void *row)
 }
 
 static table_def tables[] = {
-    {"snmpTlstmCertToTSNTable", 1, 2, 6, ASN_UNSIGNED, netsnmp_cert_map_container, cert_set_index,
-     cert_get_column, cert_sign, {0, 0, 0}, NULL, NULL, NULL},
-    {"snmpTlstmParamsTable", 4, 1, 3, ASN_PRIV_IMPLIED_OCTET_STR, netsnmp_tlstmParams_container,
-     params_set_index, params_get_column, params_sign, {0, 0, 0}, NULL, NULL, NULL},
-    {"snmpTlstmAddrTable", 7, 1, 4, ASN_PRIV_IMPLIED_OCTET_STR, netsnmp_tlstmAddr_container,
-     addr_set_index, addr_get_column, addr_sign, {0, 0, 0}, NULL, NULL, NULL},
+    {"snmpTlstmCertToTSNTable",
+     "snmpTlstmCertToTSNCount",
+     "snmpTlstmCertToTSNTableLastChanged",
+     1,
+     2,
+     6,
+     ASN_UNSIGNED,
+     netsnmp_cert_map_container,
+     cert_set_index,
+     cert_get_column,
+     cert_sign,
+     {0, 0, 0},
+     NULL,
+     NULL,
+     NULL},
+    {"snmpTlstmParamsTable",
+     "snmpTlstmParamsCount",
+     "snmpTlstmParamsTableLastChanged",
+     4,
+     1,
+     3,
+     ASN_PRIV_IMPLIED_OCTET_STR,
+     netsnmp_tlstmParams_container,
+     params_set_index,
+     params_get_column,
+     params_sign,
+     {0, 0, 0},
+     NULL,
+     NULL,
+     NULL},
+    {"snmpTlstmAddrTable",
+     "snmpTlstmAddrCount",
+     "snmpTlstmAddrTableLastChanged",
+     7,
+     1,
+     4,
+     ASN_PRIV_IMPLIED_OCTET_STR,
+     netsnmp_tlstmAddr_container,
+     addr_set_index,
+     addr_get_column,
+     addr_sign,
+     {0, 0, 0},
+     NULL,
+     NULL,
+     NULL},
 };
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))
 
@@ -399,8 +437,8 @@ static int changed_handler(netsnmp_mib_handler *handler, netsnmp_handler_registr
  * Registration
  * ------------------------------------------------------------------------ */
 
-static netsnmp_handler_registration *register_scalar(const char *name, Netsnmp_Node_Handler *fn,
-                                                     oid subid, table_def *def)
+static netsnmp_handler_registration *register_scalar(const char *name, Netsnmp_Node_Handler *fn, oid subid,
+                                                     table_def *def)
 {
     oid base[] = {MIB_TLSTM_OID, 2, 2, 1, subid};
     netsnmp_handler_registration *reg;
@@ -447,8 +485,6 @@ static netsnmp_handler_registration *register_table(table_def *def)
     return reg;
 }
 
-static char count_name[N_TABLES][48], changed_name[N_TABLES][48];
-
 static void unregister_one(netsnmp_handler_registration **reg)
 {
     if (*reg != NULL) {
@@ -478,15 +514,11 @@ int mib_tlstm_tables_register(void)
 
     for (i = 0; i < N_TABLES; i++) {
         table_def *def = &tables[i];
-        const char *stem = i == 0 ? "snmpTlstmCertToTSN" : i == 1 ? "snmpTlstmParams" : "snmpTlstmAddr";
 
-        snprintf(count_name[i], sizeof(count_name[i]), "%sCount", stem);
-        snprintf(changed_name[i], sizeof(changed_name[i]), "%sTableLastChanged", stem);
         if (def->count_reg == NULL)
-            def->count_reg = register_scalar(count_name[i], count_handler, def->base_subid, def);
+            def->count_reg = register_scalar(def->count_name, count_handler, def->base_subid, def);
         if (def->changed_reg == NULL)
-            def->changed_reg =
-                register_scalar(changed_name[i], changed_handler, def->base_subid + 1, def);
+            def->changed_reg = register_scalar(def->changed_name, changed_handler, def->base_subid + 1, def);
         if (def->table_reg == NULL)
             def->table_reg = register_table(def);
         if (def->count_reg == NULL || def->changed_reg == NULL || def->table_reg == NULL) {
@@ -494,9 +526,8 @@ int mib_tlstm_tables_register(void)
             rc = -1;
         }
     }
-    if (!callback_registered &&
-        snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_POST_READ_CONFIG, after_config,
-                               NULL) == SNMPERR_SUCCESS)
+    if (!callback_registered && snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_POST_READ_CONFIG,
+                                                       after_config, NULL) == SNMPERR_SUCCESS)
         callback_registered = 1;
     return rc;
 }
@@ -506,8 +537,8 @@ void mib_tlstm_tables_unregister(void)
     size_t i;
 
     if (callback_registered) {
-        snmp_unregister_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_POST_READ_CONFIG, after_config,
-                                 NULL, 1);
+        snmp_unregister_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_POST_READ_CONFIG, after_config, NULL,
+                                 1);
         callback_registered = 0;
     }
     for (i = 0; i < N_TABLES; i++) {

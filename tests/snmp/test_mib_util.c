@@ -132,8 +132,7 @@ static void test_fingerprint_hash_from_length(void **state)
         hex[cases[i].len * 2] = '\0';
         assert_int_equal(mib_fingerprint_encode(2, hex, out, sizeof(out)), (int)cases[i].len + 1);
         assert_int_equal(out[0], cases[i].id);
-        assert_int_equal(mib_fingerprint_encode(cases[i].id, hex, out, sizeof(out)),
-                         (int)cases[i].len + 1);
+        assert_int_equal(mib_fingerprint_encode(cases[i].id, hex, out, sizeof(out)), (int)cases[i].len + 1);
         assert_int_equal(out[0], cases[i].id);
     }
 }
