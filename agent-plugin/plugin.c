@@ -23,6 +23,7 @@
 #include <net-snmp/net-snmp-includes.h>
 #include <net-snmp/agent/net-snmp-agent-includes.h>
 
+#include "mib.h"
 #include "snmp_transport.h"
 
 #define PLUGIN_EXPORT __attribute__((visibility("default")))
@@ -70,12 +71,19 @@ void init_dtlsudp(void)
     }
     /* Tokens are registered on every init: harmless when present. */
     dtlsudp_snmp_config_register();
+    /* SNMP-TLS-TM-MIB, SNMP-TSM-MIB statistics and the project's counters;
+     * idempotent, so a SIGHUP re-init keeps one registration each. */
+    if (dtlsudp_mib_init() != 0)
+        snmp_log(LOG_WARNING, "dtlsudp: some MIB modules could not be registered\n");
 }
 
 void deinit_dtlsudp(void)
 {
     /* Nothing to undo: the domain and the open transports stay (snmpd
-     * does not reopen listeners on SIGHUP), and the code stays mapped. */
+     * does not reopen listeners on SIGHUP), the code stays mapped, and
+     * the MIB handlers stay registered (the init that follows a SIGHUP
+     * finds them in place; dtlsudp_mib_shutdown() is for a real unload,
+     * which snmpd never does). */
     DEBUGMSGTL(("dtlsudp", "deinit\n"));
 }
 
