@@ -68,6 +68,7 @@ void init_dtlsudp(void)
         /* After a full snmp_shutdown/init_snmp cycle the list may have been
          * cleared; registering again is a no-op otherwise. */
         (void)dtlsudp_snmp_domain_register();
+        dtlsudp_snmp_trust_reload();
     }
     /* Tokens are registered on every init: harmless when present. */
     dtlsudp_snmp_config_register();

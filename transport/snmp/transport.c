@@ -248,6 +248,8 @@ static int verify_client(endpoint *ep, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X5
     char *copy;
     int err = X509_V_OK;
 
+    if (server_trust == NULL)
+        server_trust = dtlsudp_snmp_certs_trust_store(NULL, NULL);
     if (!chain_verifies(server_trust, leaf, chain, &err)) {
         /* Not vouched for by a trustCert CA.  Accept only a leaf pinned by
          * fingerprint (a certSecName row or <confdir>/tls/certs), inside
@@ -1260,10 +1262,23 @@ void dtlsudp_snmp_stats_total(dtlsudp_stats *out)
 {
     const endpoint *ep;
     dtlsudp_net_stats st;
+    dtlsudp_conn_stats cst;
 
     memset(out, 0, sizeof(*out));
     stats_add(out, &retired, 0);
-    for (ep = servers; ep != NULL; ep = ep->next_server)
+    for (ep = all_eps; ep != NULL; ep = ep->next_all) {
         if (ep->listener != NULL && dtlsudp_listener_get_stats(ep->listener, &st) == DTLSUDP_OK)
             stats_add(out, &st.engine, 1);
+        else if (ep->conn != NULL && dtlsudp_conn_get_stats(ep->conn, &cst) == DTLSUDP_OK)
+            stats_add(out, &cst.net.engine, 1);
+    }
+}
+
+void dtlsudp_snmp_trust_reload(void)
+{
+    /* trustCert / x509CRLFile may have changed (SIGHUP): the next client
+     * certificate is verified against a store built from the new lines. */
+    if (server_trust != NULL)
+        X509_STORE_free(server_trust);
+    server_trust = NULL;
 }
