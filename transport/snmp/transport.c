@@ -382,7 +382,10 @@ static void on_event(void *user, dtlsudp_assoc *a, int event, int reason)
     case DTLSUDP_EVENT_CLOSED:
         DEBUGMSGTL(("dtlsudp", "association %llu closed: %s\n",
                     (unsigned long long)dtlsudp_assoc_id(a), dtlsudp_strerror(reason)));
-        if (ep->is_server && dtlsudp_assoc_state(a) != DTLSUDP_STATE_HANDSHAKING)
+        /* closeSession as a server: only sessions that were open (the
+         * state is already CLOSED here; the handshake tells). */
+        if (ep->is_server && dtlsudp_assoc_ssl(a) != NULL &&
+            SSL_is_init_finished(dtlsudp_assoc_ssl(a)))
             snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONSERVERCLOSES);
         if (!ep->is_server && reason != DTLSUDP_ERR_CLOSED && !ep->counted_open_error &&
             (reason == DTLSUDP_ERR_HANDSHAKE || reason == DTLSUDP_ERR_TIMEOUT ||
