@@ -537,6 +537,55 @@ static void test_peer_restart(void **state)
     assert_memory_equal(s->last_data, hi, sizeof(hi));
 }
 
+/* Drop everything node 0 (the server) sends after its first `arg' datagrams. */
+static int server_goes_silent(tn_net *n, tn_packet *p, void *arg)
+{
+    unsigned *left = arg;
+    if (dtlsudp_addr_equal(&p->from, &n->nodes[0].addr)) {
+        if (*left == 0)
+            return 0;
+        (*left)--;
+    }
+    return 1;
+}
+
+/* The client restarts while its first handshake is still in progress. */
+static void test_peer_restart_during_handshake(void **state)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s, *c, *c2;
+    dtlsudp_stats st;
+    unsigned pass = 1; /* the HelloVerifyRequest; the server's flight is lost */
+    uint64_t t0;
+    int i;
+
+    (void)state;
+    s = server_node(NULL);
+    c = client_node("127.0.0.1:48300", NULL);
+    net.tap = server_goes_silent;
+    net.tap_arg = &pass;
+    assert_non_null(tn_connect(&net, c, s, NULL));
+    for (i = 0; i < 4; i++)
+        tn_pump(&net);
+    dtlsudp_engine_get_stats(s->e, &st);
+    assert_int_equal(st.half_open_now, 1);
+    net.tap = NULL;
+    tn_drop_node(&net, c);
+    c2 = tn_add(&net, "127.0.0.1:48300", &tc->client2, &tc->ca, NULL);
+    t0 = tn_clock;
+    assert_non_null(tn_connect(&net, c2, s, NULL));
+    for (i = 0; i < 20 && c2->established == 0; i++)
+        tn_pump(&net);
+    assert_int_equal(c2->established, 1);
+    assert_int_equal(tn_clock, t0); /* no wait for the old handshake's deadline */
+    tn_pump(&net);
+    dtlsudp_engine_get_stats(s->e, &st);
+    assert_int_equal(st.restarts, 1);
+    assert_int_equal(st.assocs_now, 1);
+    assert_int_equal(st.half_open_now, 0);
+    assert_int_equal(s->last_reason, DTLSUDP_ERR_REPLACED);
+}
+
 /* A late copy of the client's own cookie ClientHello is not a restart. */
 static int keep_copy(tn_net *n, tn_packet *p, void *arg)
 {
@@ -861,6 +910,30 @@ static void test_echo_from_inside_event(void **state)
     }
 }
 
+static void test_client_only_engine_ignores_hellos(void **state)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s, *bare;
+    uint8_t hello[2048], buf[2048];
+    size_t hlen, len;
+    dtlsudp_stats st;
+
+    (void)state;
+    s = server_node(NULL);
+    bare = tn_add(&net, "127.0.0.1:59100", NULL, &tc->ca, NULL); /* trust only, no identity */
+    assert_non_null(bare);
+    assert_non_null(tn_connect(&net, bare, s, NULL));
+    assert_int_equal(dtlsudp_engine_pop(bare->e, hello, sizeof(hello), &hlen, NULL, NULL, NULL), DTLSUDP_OK);
+    /* someone sends the bare engine a ClientHello */
+    assert_int_equal(tn_inject(&net, bare, &(dtlsudp_addr){.sin = {.sin_family = AF_INET, .sin_port = 7}}, hello,
+                               hlen, NULL),
+                     DTLSUDP_ERR_DROPPED);
+    assert_int_equal(dtlsudp_engine_pop(bare->e, buf, sizeof(buf), &len, NULL, NULL, NULL), DTLSUDP_ERR_AGAIN);
+    dtlsudp_engine_get_stats(bare->e, &st);
+    assert_int_equal(st.cookies_sent, 0);
+    assert_int_equal(st.dropped_unknown, 1);
+}
+
 static int count_random;
 
 static int failing_random(void *user, uint8_t *buf, size_t len)
@@ -903,6 +976,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_peer_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_peer_restart_abandoned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_hello_after_established, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peer_restart_during_handshake, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tampered_truncated_replayed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_strangers_and_bad_args, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cookie_rotation, setup, teardown),
@@ -911,6 +985,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_output_queue_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_injected_random, setup, teardown),
         cmocka_unit_test_setup_teardown(test_echo_from_inside_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_client_only_engine_ignores_hellos, setup, teardown),
     };
     int rc;
 
