@@ -19,3 +19,7 @@ tests_net_test_osnet_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_net_test_osnet_LDADD = transport/net/libnet.la transport/engine/libengine.la \
 	$(OPENSSL_LIBS) $(CMOCKA_LIBS)
 endif
+
+# The example programs end to end (openssl CLI certificates).
+dist_check_SCRIPTS += tests/net/echo-example.sh
+TESTS += tests/net/echo-example.sh
