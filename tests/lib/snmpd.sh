@@ -124,13 +124,20 @@ tl_cleanup() {
     exit "$rc"
 }
 
-# tl_show_log NAME [LINES]: the tail of a daemon's log, to stderr.
+# tl_show_log NAME [LINES]: the tail of a daemon's log, to stderr, and any
+# sanitizer report in its output from the start of the report.
 tl_show_log() {
-    local dir=$TL_TMP/$1 f
+    local dir=$TL_TMP/$1 f first
     for f in "$dir"/*.log "$dir"/*.out; do
         [ -s "$f" ] || continue
-        echo "----- $f (last ${2:-40} lines) -----" >&2
-        tail -n "${2:-40}" "$f" >&2
+        first=$(grep -n -m1 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f" | cut -d: -f1)
+        if [ -n "$first" ]; then
+            echo "----- $f (sanitizer report, from line $first) -----" >&2
+            tail -n "+$first" "$f" | head -n 120 >&2
+        else
+            echo "----- $f (last ${2:-40} lines) -----" >&2
+            tail -n "${2:-40}" "$f" >&2
+        fi
     done
 }
 

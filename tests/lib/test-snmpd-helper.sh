@@ -140,6 +140,16 @@ check "cleanup stopped the child's agent" fails tl_pid_alive "$cpid"
 check "cleanup removed the child's temp dir" test ! -e "$(cat "$TL_TMP/child-tmp")"
 check "cleanup showed the agent log on failure" grep -q "NET-SNMP version" "$TL_TMP/child.err"
 
+# --- a sanitizer report is shown from its first line ---------------------
+mkdir -p "$TL_TMP/fake"
+{
+    echo "==1==ERROR: AddressSanitizer: heap-use-after-free marker-first-line"
+    for ((i = 0; i < 60; i++)); do echo "    #$i frame"; done
+} >"$TL_TMP/fake/snmpd.out"
+tl_show_log fake 2>"$TL_TMP/fake/shown"
+check "tl_show_log shows a sanitizer report from its start" \
+    grep -q "marker-first-line" "$TL_TMP/fake/shown"
+
 # --- snmptrapd ----------------------------------------------------------
 if command -v snmptrapd >/dev/null 2>&1; then
     tl_free_udp_port tport
