@@ -66,6 +66,8 @@ for demux in osnet router; do
         # processes included): with Net-SNMP's client a dropped handshake
         # flight is only resent on an SNMP retry.
         tl_log "UDP RcvbufErrors during the burst: $(($(rcvbuf_errors) - drops_before))"
+        # The plugin's own counters (DTLSUDP-MIB, experimental.6353).
+        tl_client mgr snmpwalk -v3 -r3 -t5 -On "$t4" .1.3.6.1.3.6353 2>&1 | head -80 >&2
         tl_fail "$demux: $fails of 50 concurrent clients failed"
     fi
     tl_log "$demux: 50 concurrent clients ok"
