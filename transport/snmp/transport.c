@@ -438,8 +438,10 @@ static dtlsudp_time endpoint_deadline(const endpoint *ep)
         e = dtlsudp_engine_next_timeout(dtlsudp_listener_engine(ep->listener));
         if (d == 0 || e < d)
             d = e;
-    } else if (ep->conn != NULL) {
-        d = dtlsudp_conn_next_timeout(ep->conn);
+    } else if (ep->conn != NULL && dtlsudp_conn_assoc(ep->conn) != NULL) {
+        /* The engine's timers only: "0, plaintext waiting" is the eventfd's
+         * business, and an ended connection has no timers left. */
+        d = dtlsudp_engine_next_timeout(dtlsudp_assoc_engine(dtlsudp_conn_assoc(ep->conn)));
     }
     return d;
 }
@@ -458,7 +460,8 @@ static void alarm_fired(unsigned reg, void *arg)
     }
     if (ep->conn != NULL) {
         (void)dtlsudp_conn_handle_timeout(ep->conn, now);
-        if (dtlsudp_conn_next_timeout(ep->conn) == 0)
+        if (dtlsudp_conn_state(ep->conn) != DTLSUDP_STATE_CLOSED &&
+            dtlsudp_conn_next_timeout(ep->conn) == 0)
             event_signal(ep);
     }
     endpoint_arm(ep);
@@ -883,8 +886,10 @@ static int hook_recv(netsnmp_transport *t, void *buf, int size, void **opaque, i
             (void)dtlsudp_conn_process(ep->conn, dtlsudp_now());
             rc = dtlsudp_conn_read(ep->conn, buf, (size_t)size, &len, 0);
         }
-        /* Another message already decrypted: wake select() for it. */
-        if (dtlsudp_conn_next_timeout(ep->conn) == 0)
+        /* Delivered one and another is already decrypted: wake select()
+         * for it.  (Only after a delivery: a connection that has ended may
+         * report work "due now" for ever.) */
+        if (rc == DTLSUDP_OK && dtlsudp_conn_next_timeout(ep->conn) == 0)
             event_signal(ep);
         endpoint_arm(ep);
         if (rc != DTLSUDP_OK) {
