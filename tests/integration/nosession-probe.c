@@ -19,12 +19,12 @@
 
 #include "snmp_internal.h"
 
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "FAIL: %s (line %d)\n", #cond, __LINE__);                              \
-            failures++;                                                                            \
-        }                                                                                          \
+#define CHECK(cond)                                                                                          \
+    do {                                                                                                     \
+        if (!(cond)) {                                                                                       \
+            fprintf(stderr, "FAIL: %s (line %d)\n", #cond, __LINE__);                                        \
+            failures++;                                                                                      \
+        }                                                                                                    \
     } while (0)
 
 int main(void)
