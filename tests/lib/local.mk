@@ -1,1 +1,18 @@
-# tests/lib: build fragment, included from the top-level Makefile.am.
+# tests/lib: the test harness (certificate factory, snmpd/snmptrapd helpers)
+# and its own tests.  Integration tests source tests/lib/snmpd.sh through
+# $(top_srcdir), exported by AM_TESTS_ENVIRONMENT.
+dist_noinst_SCRIPTS += \
+	tests/lib/make-certs.sh \
+	tests/lib/snmpd.sh
+dist_check_SCRIPTS += \
+	tests/lib/test-make-certs.sh \
+	tests/lib/test-snmpd-helper.sh
+TESTS += \
+	tests/lib/test-make-certs.sh \
+	tests/lib/test-snmpd-helper.sh
+
+# Certificates shared by the tests of one build tree (see tl_make_certs).
+clean-local: clean-local-tests-lib
+clean-local-tests-lib:
+	rm -rf tests/lib/certs.cache tests/lib/certs.cache.lock
+.PHONY: clean-local-tests-lib

@@ -1,0 +1,92 @@
+# scripts/lib.sh: shared by scripts/check and scripts/demo (sourced, bash).
+# shellcheck shell=bash
+
+# Debian 12 packages the build, the tests and the demo need.
+DTLSUDP_PACKAGES=(
+    build-essential autoconf automake libtool pkg-config
+    libssl-dev openssl libsnmp-dev libcmocka-dev
+    snmp snmpd snmptrapd smitools
+    valgrind clang libfuzzer-14-dev
+    iproute2 procps util-linux coreutils git
+)
+
+DTLSUDP_SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+say() { echo "==> $*"; }
+warn() { echo "WARNING: $*" >&2; }
+die() { echo "ERROR: $*" >&2; exit 1; }
+
+# now_s: seconds since the epoch (for timings).
+now_s() { date +%s; }
+
+# missing_packages PKG...: print the packages dpkg does not have installed.
+missing_packages() {
+    local p
+    for p in "$@"; do
+        if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+            echo "$p"
+        fi
+    done
+}
+
+# ensure_packages: install whatever is missing from DTLSUDP_PACKAGES with
+# apt-get (one `apt-get update`, then one install).  Nothing happens, and no
+# root is needed, when everything is installed already.
+ensure_packages() {
+    local -a missing
+    if ! command -v dpkg-query >/dev/null 2>&1; then
+        warn "dpkg-query not found: not a Debian system; skipping package installation"
+        return 0
+    fi
+    mapfile -t missing < <(missing_packages "${DTLSUDP_PACKAGES[@]}")
+    if [ "${#missing[@]}" -eq 0 ]; then
+        say "packages: all ${#DTLSUDP_PACKAGES[@]} required packages are installed"
+        return 0
+    fi
+    say "packages: installing ${missing[*]}"
+    if [ "$(id -u)" -ne 0 ]; then
+        die "missing packages (${missing[*]}); run as root or: sudo apt-get install ${missing[*]}"
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get update -q ||
+        die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+        die "apt-get install failed"
+    # Debian's snmpd/snmptrapd packages may start system daemons on the
+    # standard ports (udp 161/162).  Nothing here uses those ports: tests pick
+    # free high ports and the demo uses 10161, so they are left alone.
+}
+
+# configure_tree BUILDDIR ARGS...: autoreconf the source tree if it has no
+# configure script yet, then configure BUILDDIR (out of tree) with ARGS unless
+# it is already configured with exactly those ARGS.
+configure_tree() {
+    local builddir=$1
+    shift
+    local args="$*"
+    if [ -f "$DTLSUDP_SRCDIR/config.status" ]; then
+        die "$DTLSUDP_SRCDIR is configured in place (config.status exists), which blocks out-of-tree builds; run 'make distclean' there first"
+    fi
+    if [ ! -x "$DTLSUDP_SRCDIR/configure" ]; then
+        say "autoreconf -fi"
+        (cd "$DTLSUDP_SRCDIR" && autoreconf -fi) || die "autoreconf failed"
+    fi
+    mkdir -p "$builddir"
+    if [ -f "$builddir/config.status" ] && [ -f "$builddir/.configure-args" ] &&
+       [ "$(cat "$builddir/.configure-args")" = "$args" ]; then
+        say "configure: $builddir already configured ($args)"
+        return 0
+    fi
+    say "configure $args (in $builddir)"
+    rm -f "$builddir/.configure-args"
+    (cd "$builddir" && "$DTLSUDP_SRCDIR/configure" "$@") >"$builddir/configure.out" 2>&1 || {
+        tail -n 40 "$builddir/configure.out" >&2
+        die "configure failed (full output: $builddir/configure.out, $builddir/config.log)"
+    }
+    echo "$args" >"$builddir/.configure-args"
+}
+
+# build_tree BUILDDIR: make -j2 (the machine is shared: never more).
+build_tree() {
+    say "make -j2 (in $1)"
+    make -C "$1" -j2 || die "build failed in $1"
+}
