@@ -26,4 +26,6 @@ EXTRA_DIST += \
 	snmplib-patches/dtlsudp-run.in \
 	snmplib-patches/0001-tdomain-unregister-unlink-the-matched-entry.patch \
 	snmplib-patches/0002-tdomain-register-override.patch \
-	snmplib-patches/0003-transport-plugins-transportPlugin-directive.patch
+	snmplib-patches/0003-transport-plugins-transportPlugin-directive.patch \
+	snmplib-patches/0004-snmptsm-outgoing-transport-prefix.patch \
+	snmplib-patches/plugin.c

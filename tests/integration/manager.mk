@@ -21,11 +21,17 @@ tests_integration_manager_test_plugin_la_LDFLAGS = -module -avoid-version -share
 
 MANAGER_INTEGRATION_TESTS = \
 	tests/integration/manager-preload-inert.sh \
-	tests/integration/manager-loader.sh
+	tests/integration/manager-loader.sh \
+	tests/integration/manager-interop-builtin-builtin.sh \
+	tests/integration/manager-interop-ours-builtin.sh \
+	tests/integration/manager-interop-builtin-ours.sh \
+	tests/integration/manager-interop-ours-ours.sh
 
 TESTS += $(MANAGER_INTEGRATION_TESTS)
 dist_check_SCRIPTS += $(MANAGER_INTEGRATION_TESTS)
-dist_noinst_DATA += tests/integration/manager-lib.sh
+dist_noinst_DATA += \
+	tests/integration/manager-lib.sh \
+	tests/integration/manager-interop.bash
 
 check-manager:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(MANAGER_INTEGRATION_TESTS)"
