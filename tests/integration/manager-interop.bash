@@ -9,9 +9,9 @@
 #
 # "ours" means: stock Debian programs with libdtlsudp-preload.so
 # (dtlsudp-run) for apps and snmptrapd, `dlmod dtlsudp` for snmpd (the
-# preload library when the agent plugin is not built); with
-# DTLSUDP_NETSNMP_PREFIX (snmplib-patches/build --test) the patched
-# programs with `transportPlugin dtlsudp` and no preloading instead.
+# preload library when the agent plugin is not built).  With
+# DTLSUDP_NETSNMP_PREFIX (snmplib-patches/build --test) every program is
+# the patched one, and "ours" is `transportPlugin dtlsudp` (no preloading).
 #
 # Checks: GET, walk, SET (and read back), snmptrap and snmpinform to
 # snmptrapd, and the agent's own notifications (trapsess, trap and inform)
@@ -55,13 +55,15 @@ tl_free_udp_port trapd_port
 side_setup() {
     local side=$1 name=$2 role=$3
     run=()
-    if [ "$side" = builtin ]; then
-        return 0
-    fi
     if [ -n "$prefix" ]; then
-        tl_conf "$name" "$( [ "$role" = daemon ] && echo '[snmp] ')transportPlugin dtlsudp $plugin_so"
+        # Patched Net-SNMP on both sides: "builtin" checks that the
+        # patches leave the built-in DTLSUDP working.
         tl_env "$name" "LD_LIBRARY_PATH=$prefix/lib"
+        [ "$side" = ours ] || return 0
+        tl_conf "$name" "$( [ "$role" = daemon ] && echo '[snmp] ')transportPlugin dtlsudp $plugin_so"
         [ -z "$san_preload" ] || tl_env "$name" "LD_PRELOAD=$san_preload" "ASAN_OPTIONS=detect_leaks=0"
+    elif [ "$side" = builtin ]; then
+        return 0
     elif [ "$role" = app ]; then
         run=("$dtlsudp_run")
     else
@@ -71,7 +73,7 @@ side_setup() {
 
 bin_for() {
     local side=$1 prog=$2
-    if [ "$side" = ours ] && [ -n "$prefix" ]; then
+    if [ -n "$prefix" ]; then
         case $prog in
         snmpd|snmptrapd) echo "$prefix/sbin/$prog" ;;
         *) echo "$prefix/bin/$prog" ;;
@@ -79,6 +81,14 @@ bin_for() {
     else
         command -v "$prog"
     fi
+}
+
+# The daemon runs the patched libnetsnmp when asked to.
+check_daemon_lib() {
+    local pid
+    pid=$(tl_pid "$1")
+    [ -z "$prefix" ] || grep -q "$prefix/lib/libnetsnmp" "/proc/$pid/maps" ||
+        tl_fail "$1 (pid $pid) does not run $prefix/lib/libnetsnmp"
 }
 
 # Which object serves the daemon's DTLS sockets: ours must be mapped.
@@ -109,6 +119,7 @@ tl_conf trapd \
 side_setup "$AGENT_SIDE" trapd daemon
 TL_SNMPTRAPD=$(bin_for "$AGENT_SIDE" snmptrapd)
 tl_trapd_start trapd || tl_fail "snmptrapd did not start"
+check_daemon_lib trapd
 [ "$AGENT_SIDE" = builtin ] || check_daemon_uses_ours trapd
 
 # ---- snmpd, the agent the manager talks to.
@@ -128,6 +139,7 @@ tl_conf agent \
     "sysDescr dtlsudp interop agent $stamp"
 TL_SNMPD=$(bin_for "$AGENT_SIDE" snmpd)
 tl_agent_start agent || tl_fail "snmpd did not start"
+check_daemon_lib agent
 [ "$AGENT_SIDE" = builtin ] || check_daemon_uses_ours agent
 
 # ---- the manager's apps.
@@ -214,6 +226,7 @@ notifier() {
         "trapsess $1 -v3 -T localCert=server -T peerCert=server-ec $trap_target"
     TL_SNMPD=$(bin_for "$AGENT_SIDE" snmpd)
     tl_agent_start "$name" || tl_fail "snmpd $name did not start"
+    check_daemon_lib "$name"
     [ "$AGENT_SIDE" = builtin ] || check_daemon_uses_ours "$name"
     for ((i = 0; i < 200; i++)); do
         [ "$(coldstart_count)" -ge "$expect" ] && break

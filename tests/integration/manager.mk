@@ -25,7 +25,9 @@ MANAGER_INTEGRATION_TESTS = \
 	tests/integration/manager-interop-builtin-builtin.sh \
 	tests/integration/manager-interop-ours-builtin.sh \
 	tests/integration/manager-interop-builtin-ours.sh \
-	tests/integration/manager-interop-ours-ours.sh
+	tests/integration/manager-interop-ours-ours.sh \
+	tests/integration/manager-cert-errors.sh \
+	tests/integration/manager-many-sessions.sh
 
 TESTS += $(MANAGER_INTEGRATION_TESTS)
 dist_check_SCRIPTS += $(MANAGER_INTEGRATION_TESTS)
@@ -36,3 +38,9 @@ dist_noinst_DATA += \
 check-manager:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(MANAGER_INTEGRATION_TESTS)"
 .PHONY: check-manager
+
+# One manager process, many sessions (asynchronous API, select loop).
+check_PROGRAMS += tests/integration/manager-many-sessions
+tests_integration_manager_many_sessions_SOURCES = tests/integration/manager-many-sessions.c
+tests_integration_manager_many_sessions_CPPFLAGS = $(AM_CPPFLAGS) $(NETSNMP_CFLAGS)
+tests_integration_manager_many_sessions_LDADD = $(NETSNMP_LIBS)
