@@ -56,6 +56,26 @@ ensure_packages() {
     # free high ports and the demo uses 10161, so they are left alone.
 }
 
+# The source tree configure runs from: DTLSUDP_SRCDIR, or a copy of it when
+# it is configured in place (see configure_tree).
+DTLSUDP_BUILD_SRCDIR=$DTLSUDP_SRCDIR
+
+# copy_sources: autoconf refuses out-of-tree builds of a tree configured in
+# place, so copy the tracked and untracked-but-not-ignored files (the working
+# tree as it is, uncommitted edits included) to build/src.  tar keeps the
+# modification times, so make rebuilds only what changed.
+copy_sources() {
+    local copy=$DTLSUDP_SRCDIR/build/src
+    command -v git >/dev/null 2>&1 && git -C "$DTLSUDP_SRCDIR" rev-parse >/dev/null 2>&1 ||
+        die "$DTLSUDP_SRCDIR is configured in place and is not a git checkout; run 'make distclean' there first"
+    say "note: $DTLSUDP_SRCDIR is configured in place; building from a copy in $copy"
+    mkdir -p "$copy"
+    (cd "$DTLSUDP_SRCDIR" && git ls-files -z -c -o --exclude-standard |
+        tar --null -T - -cf -) | tar -C "$copy" -xf - ||
+        die "copying the sources to $copy failed"
+    DTLSUDP_BUILD_SRCDIR=$copy
+}
+
 # configure_tree BUILDDIR ARGS...: autoreconf the source tree if it has no
 # configure script yet, then configure BUILDDIR (out of tree) with ARGS unless
 # it is already configured with exactly those ARGS.
@@ -64,21 +84,22 @@ configure_tree() {
     shift
     local args="$*"
     if [ -f "$DTLSUDP_SRCDIR/config.status" ]; then
-        die "$DTLSUDP_SRCDIR is configured in place (config.status exists), which blocks out-of-tree builds; run 'make distclean' there first"
+        copy_sources
     fi
-    if [ ! -x "$DTLSUDP_SRCDIR/configure" ]; then
+    if [ ! -x "$DTLSUDP_BUILD_SRCDIR/configure" ]; then
         say "autoreconf -fi"
-        (cd "$DTLSUDP_SRCDIR" && autoreconf -fi) || die "autoreconf failed"
+        (cd "$DTLSUDP_BUILD_SRCDIR" && autoreconf -fi) || die "autoreconf failed"
     fi
     mkdir -p "$builddir"
+    args="$args (source $DTLSUDP_BUILD_SRCDIR)"
     if [ -f "$builddir/config.status" ] && [ -f "$builddir/.configure-args" ] &&
        [ "$(cat "$builddir/.configure-args")" = "$args" ]; then
         say "configure: $builddir already configured ($args)"
         return 0
     fi
-    say "configure $args (in $builddir)"
+    say "configure $* (in $builddir)"
     rm -f "$builddir/.configure-args"
-    (cd "$builddir" && "$DTLSUDP_SRCDIR/configure" "$@") >"$builddir/configure.out" 2>&1 || {
+    (cd "$builddir" && "$DTLSUDP_BUILD_SRCDIR/configure" "$@") >"$builddir/configure.out" 2>&1 || {
         tail -n 40 "$builddir/configure.out" >&2
         die "configure failed (full output: $builddir/configure.out, $builddir/config.log)"
     }
