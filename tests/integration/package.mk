@@ -31,4 +31,9 @@ EXTRA_DIST += \
 	debian/libdtlsudp0.symbols \
 	debian/libdtlsudp-dev.install \
 	debian/snmp-dtlsudp.install \
+	debian/snmp-dtlsudp.README.Debian \
 	debian/.gitignore
+
+# make distcheck installs, uninstalls and fails if a file is left behind
+# (distuninstallcheck): with the examples, every install rule is covered.
+AM_DISTCHECK_CONFIGURE_FLAGS = --enable-examples
