@@ -29,7 +29,11 @@ static int both_established(tn_net *n, void *arg)
     return n->nodes[0].established >= 1 && n->nodes[1].established >= 1;
 }
 
-static void one_run(unsigned loss, unsigned dup, unsigned reorder, uint64_t seed)
+/* One handshake plus data.  Returns 1 when the handshake completed; 0 when
+ * it failed cleanly (possible at high loss: e.g. every copy of one flight
+ * lost until OpenSSL's retransmission limit), checked: both ends gone, no
+ * leak. */
+static int one_run(unsigned loss, unsigned dup, unsigned reorder, uint64_t seed)
 {
     const testcerts *tc = tc_get();
     dtlsudp_engine_config cfg;
@@ -53,9 +57,26 @@ static void one_run(unsigned loss, unsigned dup, unsigned reorder, uint64_t seed
     net.reorder_pct = reorder;
 
     assert_non_null(tn_connect(&net, c, s, NULL));
-    if (!tn_run(&net, both_established, NULL, 3000))
-        fail_msg("loss %u%% dup %u%% reorder %u%% seed %llu: no handshake", loss, dup, reorder,
-                 (unsigned long long)seed);
+    if (!tn_run(&net, both_established, NULL, 3000)) {
+        if (loss < 30)
+            fail_msg("loss %u%% dup %u%% reorder %u%% seed %llu: no handshake", loss, dup, reorder,
+                     (unsigned long long)seed);
+        tn_run(&net, NULL, NULL, 200); /* every timer runs out */
+        dtlsudp_engine_get_stats(s->e, &ss);
+        dtlsudp_engine_get_stats(c->e, &cs);
+        /* The server may have completed (its last flight is what got lost);
+         * idle expiry is off here, so it stays established. */
+        assert_int_equal(ss.half_open_now, 0);
+        assert_int_equal(ss.assocs_now, s->established);
+        assert_int_equal(cs.assocs_now, 0);
+        assert_int_equal(c->closed, 1);
+        printf("# loss %u%% seed %llu: handshake failed cleanly (client reason %s)\n", loss,
+               (unsigned long long)seed, dtlsudp_strerror(c->last_reason));
+        tn_free(&net);
+        assert_int_equal(s->alloc.live_count, 0);
+        assert_int_equal(c->alloc.live_count, 0);
+        return 0;
+    }
     /* The client may complete before the server's last flight is all in:
      * let retransmissions settle. */
     tn_run(&net, NULL, NULL, 20);
@@ -95,28 +116,40 @@ static void one_run(unsigned loss, unsigned dup, unsigned reorder, uint64_t seed
     tn_free(&net);
     assert_int_equal(s->alloc.live_count, 0);
     assert_int_equal(c->alloc.live_count, 0);
+    return 1;
 }
 
 static void test_no_loss(void **state)
 {
     (void)state;
-    one_run(0, 0, 0, 1);
+    assert_true(one_run(0, 0, 0, 1));
+}
+
+static uint64_t seeds(void)
+{
+    const char *env = getenv("DTLSUDP_LOSSY_SEEDS");
+    return env != NULL ? strtoull(env, NULL, 10) : 8;
 }
 
 static void test_loss_10(void **state)
 {
     uint64_t seed;
     (void)state;
-    for (seed = 1; seed <= 8; seed++)
-        one_run(10, 10, 20, seed);
+    for (seed = 1; seed <= seeds(); seed++)
+        assert_true(one_run(10, 10, 20, seed));
 }
 
 static void test_loss_30(void **state)
 {
     uint64_t seed;
     (void)state;
-    for (seed = 1; seed <= 8; seed++)
-        one_run(30, 10, 20, seed * 7919);
+    unsigned failed = 0;
+    for (seed = 1; seed <= seeds(); seed++)
+        failed += !one_run(30, 10, 20, seed * 7919);
+    /* rare, and never with the default seeds */
+    assert_true(failed * 50 <= seeds());
+    if (seeds() <= 8)
+        assert_int_equal(failed, 0);
 }
 
 static void test_duplicates_only(void **state)
@@ -124,7 +157,7 @@ static void test_duplicates_only(void **state)
     uint64_t seed;
     (void)state;
     for (seed = 1; seed <= 4; seed++)
-        one_run(0, 50, 50, seed * 31);
+        assert_true(one_run(0, 50, 50, seed * 31));
 }
 
 /* Corrupt datagrams in flight: flip bytes, truncate, append junk, change

@@ -312,7 +312,10 @@ static void collect(tn_net *net)
 
         while (n->e != NULL && dtlsudp_engine_pop(n->e, buf, sizeof(buf), &len, &peer, &local, &a) == DTLSUDP_OK) {
             tn_packet *p;
-            if (chance(net, n->loss_pct)) {
+            int lose = chance(net, n->loss_pct);
+            if (getenv("TN_DEBUG") != NULL)
+                fprintf(stderr, "sent %zu bytes from %d (type %u)%s\n", len, i, buf[0], lose ? " LOST" : "");
+            if (lose) {
                 net->lost++;
                 continue;
             }

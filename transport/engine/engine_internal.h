@@ -173,6 +173,18 @@ void dtlsudp_engine_set_keep_buffers(dtlsudp_engine *e, int keep);
 /* Number of associations in the peer table (tests). */
 size_t dtlsudp_engine_count(const dtlsudp_engine *e);
 
+/* config.c */
+void dtlsudp_config_normalize(dtlsudp_engine_config *c);
+/* Build e->ctx from e->cfg.  Returns OK, CONFIG (logged with the file
+ * name), TLS, NOMEM. */
+int dtlsudp_ctx_setup(dtlsudp_engine *e) DTLSUDP_WUR;
+
+/* table.c */
+dtlsudp_assoc *dtlsudp_table_find(const dtlsudp_engine *e, const dtlsudp_addr *peer);
+void dtlsudp_table_insert(dtlsudp_engine *e, dtlsudp_assoc *a);
+void dtlsudp_table_remove(dtlsudp_engine *e, dtlsudp_assoc *a);
+size_t dtlsudp_table_source_count(const dtlsudp_engine *e, const dtlsudp_addr *peer);
+
 /* addr.c */
 int dtlsudp_addr_same_host(const dtlsudp_addr *a, const dtlsudp_addr *b);
 uint64_t dtlsudp_addr_hash(const dtlsudp_addr *a, uint64_t seed, int with_port);
@@ -206,5 +218,6 @@ dtlsudp_io *dtlsudp_ssl_io(const SSL *ssl);
 /* pqueue helpers (engine.c) */
 int dtlsudp_pqueue_push(dtlsudp_engine *e, dtlsudp_pqueue *q, const uint8_t *data, size_t len) DTLSUDP_WUR;
 void dtlsudp_pqueue_clear(dtlsudp_engine *e, dtlsudp_pqueue *q);
+dtlsudp_pbuf *dtlsudp_pqueue_shift(dtlsudp_pqueue *q);
 
 #endif
