@@ -158,9 +158,8 @@ static int client_pump(dtlsudp_conn *c, dtlsudp_time now)
             continue;
         if (d.peer.sa.sa_family == AF_UNSPEC)
             d.peer = c->peer;
-        ret = dtlsudp_engine_receive(c->engine, &d.peer, &c->local, d.buf, d.len, now, NULL);
-        if (dtlsudp_err_is_fatal(ret))
-            return ret;
+        /* drops are counted by the engine; NOMEM dropped this one only */
+        (void)dtlsudp_engine_receive(c->engine, &d.peer, &c->local, d.buf, d.len, now, NULL);
     }
     if (dtlsudp_engine_next_timeout(c->engine) <= now) {
         ret = dtlsudp_engine_handle_timeout(c->engine, now);

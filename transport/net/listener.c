@@ -250,7 +250,11 @@ static void conn_established(dtlsudp_listener *l, dtlsudp_assoc *a)
 
 static void conn_ended(dtlsudp_listener *l, dtlsudp_conn *c, dtlsudp_assoc *a, int reason)
 {
-    net_conn_keep_leftovers(c, a);
+    /* An accepted connection still reads what arrived before the end.  For
+     * dtlsudp_listener_recv() such datagrams are dropped: the association
+     * (its verified certificate, the session a reply would need) is gone. */
+    if (c->accepted)
+        net_conn_keep_leftovers(c, a);
     c->assoc = NULL;
     c->last_error = reason < 0 ? reason : DTLSUDP_ERR_CLOSED;
     if (c->accepted || c->zombie)
@@ -457,9 +461,9 @@ static int read_socket(dtlsudp_listener *l, int fd, dtlsudp_conn *c)
         d.local.sin.sin_port = l->local.sin.sin_port; /* same offset for sin6 */
         if (c != NULL && !net_addr_same(&d.peer, &c->peer))
             l->stats.rerouted++;
-        ret = dtlsudp_engine_receive(l->engine, &d.peer, &d.local, d.buf, d.len, l->now, NULL);
-        if (dtlsudp_err_is_fatal(ret))
-            return ret;
+        /* Drops (malformed, stale, refused by a cap) are the engine's to
+         * count; NOMEM dropped this datagram only. */
+        (void)dtlsudp_engine_receive(l->engine, &d.peer, &d.local, d.buf, d.len, l->now, NULL);
         if ((i & 31) == 31) {
             ret = net_listener_flush(l);
             if (ret != DTLSUDP_OK)
