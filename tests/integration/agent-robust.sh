@@ -45,17 +45,29 @@ for demux in osnet router; do
     [ "${n:-0}" -ge 400 ] || tl_fail "$demux: cookie exchange answered only ${n:-0}/500"
     get_ok "$t4" || tl_fail "$demux: no service after the hello flood"
 
-    # 50 clients at once.
+    # 50 clients at once.  Net-SNMP's client retransmits its handshake
+    # only when SNMP retries (facts 1.3), so on a loaded machine a lost
+    # flight costs a retry: give them a generous budget (4 x 4 s).
+    rcvbuf_errors() { awk '/^Udp:/ { n++ } /^Udp:/ && n == 2 { print $6 }' /proc/net/snmp; }
+    drops_before=$(rcvbuf_errors)
     pids=()
     for i in $(seq 1 50); do
-        get_ok "$t4" &
+        tl_client mgr snmpget -v3 -r4 -t4 -Ov "$t4" .1.3.6.1.2.1.1.5.0 \
+            >"$TL_TMP/c50-$demux-$i.out" 2>&1 &
         pids+=($!)
     done
     fails=0
     for pid in "${pids[@]}"; do
         wait "$pid" || fails=$((fails + 1))
     done
-    [ "$fails" -eq 0 ] || tl_fail "$demux: $fails of 50 concurrent clients failed"
+    if [ "$fails" -ne 0 ]; then
+        grep -L 'STRING' "$TL_TMP"/c50-"$demux"-*.out | head -3 | xargs cat >&2
+        # Host-wide UDP receive-buffer drops during the burst (other
+        # processes included): with Net-SNMP's client a dropped handshake
+        # flight is only resent on an SNMP retry.
+        tl_log "UDP RcvbufErrors during the burst: $(($(rcvbuf_errors) - drops_before))"
+        tl_fail "$demux: $fails of 50 concurrent clients failed"
+    fi
     tl_log "$demux: 50 concurrent clients ok"
     tl_pid_alive "$(tl_pid "$a")" || tl_fail "$demux: agent died"
     al_proof "$a"

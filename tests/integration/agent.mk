@@ -8,6 +8,7 @@ dist_check_SCRIPTS += \
 	tests/integration/agent-client.sh \
 	tests/integration/agent-certs.sh \
 	tests/integration/agent-robust.sh \
+	tests/integration/agent-valgrind.sh \
 	tests/integration/dtls-probe.py
 TESTS += \
 	tests/integration/agent-basic.sh \

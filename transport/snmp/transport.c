@@ -248,6 +248,8 @@ static int verify_client(endpoint *ep, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X5
     char *copy;
     int err = X509_V_OK;
 
+    if (server_trust == NULL)
+        server_trust = dtlsudp_snmp_certs_trust_store(NULL, NULL);
     if (!chain_verifies(server_trust, leaf, chain, &err)) {
         /* Not vouched for by a trustCert CA.  Accept only a leaf pinned by
          * fingerprint (a certSecName row or <confdir>/tls/certs), inside
@@ -380,7 +382,10 @@ static void on_event(void *user, dtlsudp_assoc *a, int event, int reason)
     case DTLSUDP_EVENT_CLOSED:
         DEBUGMSGTL(("dtlsudp", "association %llu closed: %s\n",
                     (unsigned long long)dtlsudp_assoc_id(a), dtlsudp_strerror(reason)));
-        if (ep->is_server && dtlsudp_assoc_state(a) != DTLSUDP_STATE_HANDSHAKING)
+        /* closeSession as a server: only sessions that were open (the
+         * state is already CLOSED here; the handshake tells). */
+        if (ep->is_server && dtlsudp_assoc_ssl(a) != NULL &&
+            SSL_is_init_finished(dtlsudp_assoc_ssl(a)))
             snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONSERVERCLOSES);
         if (!ep->is_server && reason != DTLSUDP_ERR_CLOSED && !ep->counted_open_error &&
             (reason == DTLSUDP_ERR_HANDSHAKE || reason == DTLSUDP_ERR_TIMEOUT ||
@@ -1260,10 +1265,23 @@ void dtlsudp_snmp_stats_total(dtlsudp_stats *out)
 {
     const endpoint *ep;
     dtlsudp_net_stats st;
+    dtlsudp_conn_stats cst;
 
     memset(out, 0, sizeof(*out));
     stats_add(out, &retired, 0);
-    for (ep = servers; ep != NULL; ep = ep->next_server)
+    for (ep = all_eps; ep != NULL; ep = ep->next_all) {
         if (ep->listener != NULL && dtlsudp_listener_get_stats(ep->listener, &st) == DTLSUDP_OK)
             stats_add(out, &st.engine, 1);
+        else if (ep->conn != NULL && dtlsudp_conn_get_stats(ep->conn, &cst) == DTLSUDP_OK)
+            stats_add(out, &cst.net.engine, 1);
+    }
+}
+
+void dtlsudp_snmp_trust_reload(void)
+{
+    /* trustCert / x509CRLFile may have changed (SIGHUP): the next client
+     * certificate is verified against a store built from the new lines. */
+    if (server_trust != NULL)
+        X509_STORE_free(server_trust);
+    server_trust = NULL;
 }
