@@ -18,7 +18,7 @@
 #include "config.h"
 
 #include "dtlsudp.h"
-#include "transport/snmp/snmp_transport.h"
+#include "snmp_transport.h"
 
 DTLSUDP_EXTERN int dtlsudp_transport_init(void);
 DTLSUDP_EXTERN void dtlsudp_transport_shutdown(void);
