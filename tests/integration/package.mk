@@ -15,7 +15,8 @@ TESTS += tests/integration/package-version.sh
 dist_check_SCRIPTS += tests/integration/package-version.sh
 dist_noinst_SCRIPTS += \
 	tests/integration/package-smoke.sh \
-	tests/integration/package-libdtlsudp.sh
+	tests/integration/package-libdtlsudp.sh \
+	tests/integration/package-agent-suite.sh
 dist_noinst_DATA += tests/integration/package-lib.sh
 
 # The Debian packaging (debian/changelog is the package version the test
