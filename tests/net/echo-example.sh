@@ -14,7 +14,16 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-fail() { echo "FAIL: $*"; [ -f "$tmp/server.out" ] && cat "$tmp/server.out"; exit 1; }
+fail() {
+    echo "FAIL: $*"
+    if [ -n "$server_pid" ]; then
+        sleep 1 # let a dying server finish its report
+        if kill -0 "$server_pid" 2>/dev/null; then echo "(server $server_pid running)"
+        else echo "(server $server_pid has exited)"; fi
+    fi
+    [ -f "$tmp/server.out" ] && cat "$tmp/server.out"
+    exit 1
+}
 
 # A CA and two leaves (EC P-256).
 cd "$tmp" || exit 99
@@ -38,8 +47,9 @@ start_server() { # args: server options...; sets $port
     attempt=0
     while [ $attempt -lt 10 ]; do
         attempt=$((attempt + 1))
-        # a random port in 20000..52767: another process may hold any one
-        port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 32768))
+        # a random port in 20000..32767, below Linux's ephemeral range (so no
+        # client socket holds it); another test may still, hence the retries
+        port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12768))
         "$server" --port "$port" --cert "$tmp/server.pem" --key "$tmp/server.key" --ca "$tmp/ca.pem" "$@" \
             > "$tmp/server.out" 2>&1 &
         server_pid=$!
