@@ -14,6 +14,15 @@ tl_require python3 openssl
 PROBE="python3 $top_srcdir/tests/integration/dtls-probe.py"
 fp=$(tl_fp client) || exit 1
 al_client mgr
+SHIM=$top_builddir/tests/integration/.libs/dtlsudp-preload-shim.so
+[ -f "$SHIM" ] || tl_skip "preload shim not built"
+al_client ours
+if [ "$AL_ASAN" = 1 ]; then
+    tl_env ours "LD_PRELOAD=$AL_ASAN_LIB $SHIM" "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1"
+else
+    tl_env ours "LD_PRELOAD=$SHIM"
+fi
+rcvbuf_errors() { awk '/^Udp:/ { n++ } /^Udp:/ && n == 2 { print $6 }' /proc/net/snmp; }
 
 get_ok() { # get_ok TARGET
     tl_client mgr snmpget -v3 -r3 -t3 -Ov "$1" .1.3.6.1.2.1.1.5.0 >/dev/null 2>&1
@@ -45,30 +54,36 @@ for demux in osnet router; do
     [ "${n:-0}" -ge 400 ] || tl_fail "$demux: cookie exchange answered only ${n:-0}/500"
     get_ok "$t4" || tl_fail "$demux: no service after the hello flood"
 
-    # 50 clients at once.  Net-SNMP's client retransmits its handshake
-    # only when SNMP retries (facts 1.3), so on a loaded machine a lost
-    # flight costs a retry: give them a generous budget (4 x 4 s).
-    rcvbuf_errors() { awk '/^Udp:/ { n++ } /^Udp:/ && n == 2 { print $6 }' /proc/net/snmp; }
-    drops_before=$(rcvbuf_errors)
-    pids=()
-    for i in $(seq 1 50); do
-        tl_client mgr snmpget -v3 -r4 -t4 -Ov "$t4" .1.3.6.1.2.1.1.5.0 \
-            >"$TL_TMP/c50-$demux-$i.out" 2>&1 &
-        pids+=($!)
-    done
-    fails=0
-    for pid in "${pids[@]}"; do
-        wait "$pid" || fails=$((fails + 1))
-    done
-    if [ "$fails" -ne 0 ]; then
-        grep -L 'STRING' "$TL_TMP"/c50-"$demux"-*.out | head -3 | xargs cat >&2
-        # Host-wide UDP receive-buffer drops during the burst (other
-        # processes included): with Net-SNMP's client a dropped handshake
-        # flight is only resent on an SNMP retry.
-        tl_log "UDP RcvbufErrors during the burst: $(($(rcvbuf_errors) - drops_before))"
-        tl_fail "$demux: $fails of 50 concurrent clients failed"
-    fi
-    tl_log "$demux: 50 concurrent clients ok"
+    # 50 clients at once, twice: this project's client role (the test-only
+    # preload shim), which must all succeed, then Net-SNMP's stock client.
+    # The stock client only resends handshake messages on SNMP retries and
+    # stalls under load (measured here with an ASan agent at load 20: 0/50
+    # failures with ours, 2-11/50 with the stock client, same agent, same
+    # burst); it must get at least 45 of 50 through.
+    burst() { # burst NAME MIN_OK
+        local i pid fails=0 drops_before
+        local -a pids=()
+        drops_before=$(rcvbuf_errors)
+        for i in $(seq 1 50); do
+            tl_client "$1" snmpget -v3 -r4 -t4 -Ov "$t4" .1.3.6.1.2.1.1.5.0 \
+                >"$TL_TMP/c50-$demux-$1-$i.out" 2>&1 &
+            pids+=($!)
+        done
+        for pid in "${pids[@]}"; do
+            wait "$pid" || fails=$((fails + 1))
+        done
+        tl_log "$demux: $1: $((50 - fails)) of 50 concurrent clients ok"
+        if [ $((50 - fails)) -lt "$2" ]; then
+            grep -L 'STRING' "$TL_TMP"/c50-"$demux"-"$1"-*.out | head -3 | xargs cat >&2
+            # Host-wide UDP receive-buffer drops during the burst, and the
+            # plugin's own counters (DTLSUDP-MIB, experimental.6353).
+            tl_log "UDP RcvbufErrors during the burst: $(($(rcvbuf_errors) - drops_before))"
+            tl_client mgr snmpwalk -v3 -r3 -t5 -On "$t4" .1.3.6.1.3.6353.1.1 2>&1 >&2
+            tl_fail "$demux: $1: $fails of 50 concurrent clients failed"
+        fi
+    }
+    burst ours 50
+    burst mgr 45
     tl_pid_alive "$(tl_pid "$a")" || tl_fail "$demux: agent died"
     al_proof "$a"
     [ "$demux" = osnet ] || tl_agent_stop "$a" || tl_fail "$demux: agent exit status"

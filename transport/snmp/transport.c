@@ -2,20 +2,24 @@
  * transport.c - the netsnmp_transport hooks of the dtlsudp domain, on the
  * socket layer (transport/net: dtlsudp_listener_*, dtlsudp_conn_*).
  *
+ * The transport's fd (what the application's select() watches) is an
+ * epoll fd over two fds: the socket layer's pollable fd, and an eventfd
+ * that is readable exactly while decrypted messages wait in memory.  So
+ * select() wakes for new datagrams and, after f_recv has delivered one
+ * message, again for the next one already decrypted: none is left waiting
+ * without a wake-up, in snmpd as in any Net-SNMP application (no
+ * register_readfd needed).
+ *
  * Server (local = 1, agentAddress): one netsnmp_transport per listener,
- * whatever the demux.  The listener's pollable fd (router: the socket;
- * osnet: an epoll fd over the listening and per-association sockets) is
- * watched with register_readfd(); its callback pumps the listener and moves
- * every decrypted message, with what TSM needs to know about its
- * association, into a bounded queue.  The transport's own fd is an eventfd
- * that is readable exactly while that queue is not empty, so snmpd's
- * select() calls f_recv once per message and none is left waiting in
- * memory without a wake-up.  One session serves every association: no
- * per-association session scan, no accept stall.
+ * whatever the demux (router: the listening socket; osnet: the listener's
+ * epoll fd over its per-association sockets).  f_recv pumps the listener and
+ * moves every decrypted message, with what TSM needs to know about its
+ * association, into a bounded queue, then delivers one.  One session serves
+ * every association: no per-association session scan, no accept stall.
  *
  * Client (local = 0, managers, trap sinks): one dtlsudp_connect()
  * connection per transport, opened in f_open (after the -T settings are
- * applied through f_config); its connected socket is the transport's fd.
+ * applied through f_config); its connected socket joins the epoll fd.
  *
  * Timers: the engine's next deadline arms a snmp_alarm (agent loop) after
  * every pump, recv and send.  Synchronous managers run no alarms while
@@ -33,6 +37,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -43,7 +48,6 @@
 #include <openssl/x509v3.h>
 
 #include <net-snmp/library/cert_util.h>
-#include <net-snmp/library/fd_event_manager.h>
 
 #define TDATA_MAGIC 0x64746c73u /* "dtls" */
 #define QUEUE_MAX 1024          /* decrypted messages waiting for f_recv */
@@ -73,8 +77,9 @@ typedef struct endpoint {
 
     /* server */
     dtlsudp_listener *listener;
-    int event_fd;
-    int readfd_registered;
+    int event_fd;   /* readable while decrypted messages wait */
+    int poll_fd;    /* epoll: event_fd + the socket layer's fd; t->sock */
+    int watched_fd; /* the socket layer's fd currently in poll_fd */
     queued_msg *q_head, *q_tail;
     size_t q_len;
     uint64_t q_dropped;
@@ -106,6 +111,7 @@ static int secname_index = -1;
 
 static int endpoint_pump(endpoint *ep);
 static void endpoint_arm(endpoint *ep);
+static void event_signal(endpoint *ep);
 
 /* ---------------------------------------------------------------------
  * Per-association securityName, kept in SSL ex_data so that it is freed
@@ -432,8 +438,10 @@ static dtlsudp_time endpoint_deadline(const endpoint *ep)
         e = dtlsudp_engine_next_timeout(dtlsudp_listener_engine(ep->listener));
         if (d == 0 || e < d)
             d = e;
-    } else if (ep->conn != NULL) {
-        d = dtlsudp_conn_next_timeout(ep->conn);
+    } else if (ep->conn != NULL && dtlsudp_conn_assoc(ep->conn) != NULL) {
+        /* The engine's timers only: "0, plaintext waiting" is the eventfd's
+         * business, and an ended connection has no timers left. */
+        d = dtlsudp_engine_next_timeout(dtlsudp_assoc_engine(dtlsudp_conn_assoc(ep->conn)));
     }
     return d;
 }
@@ -450,8 +458,12 @@ static void alarm_fired(unsigned reg, void *arg)
         (void)endpoint_pump(ep);
         return; /* endpoint_pump re-arms */
     }
-    if (ep->conn != NULL)
+    if (ep->conn != NULL) {
         (void)dtlsudp_conn_handle_timeout(ep->conn, now);
+        if (dtlsudp_conn_state(ep->conn) != DTLSUDP_STATE_CLOSED &&
+            dtlsudp_conn_next_timeout(ep->conn) == 0)
+            event_signal(ep);
+    }
     endpoint_arm(ep);
 }
 
@@ -552,9 +564,48 @@ static int endpoint_pump(endpoint *ep)
     return moved;
 }
 
-static void readfd_cb(int fd, void *arg)
+/* The epoll fd and eventfd behind t->sock.  Returns 0 or -1. */
+static int poll_open(endpoint *ep)
 {
-    (void)endpoint_pump(arg);
+    struct epoll_event ev;
+
+    ep->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    ep->poll_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (ep->event_fd < 0 || ep->poll_fd < 0)
+        return -1;
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLIN;
+    ev.data.fd = ep->event_fd;
+    return epoll_ctl(ep->poll_fd, EPOLL_CTL_ADD, ep->event_fd, &ev);
+}
+
+/* Watch fd (the listener's or the connection's) instead of the previous
+ * one.  A closed fd leaves the epoll set by itself. */
+static int poll_watch(endpoint *ep, int fd)
+{
+    struct epoll_event ev;
+
+    if (ep->watched_fd >= 0 && ep->watched_fd != fd)
+        (void)epoll_ctl(ep->poll_fd, EPOLL_CTL_DEL, ep->watched_fd, NULL);
+    ep->watched_fd = -1;
+    if (fd < 0)
+        return 0;
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    if (epoll_ctl(ep->poll_fd, EPOLL_CTL_ADD, fd, &ev) != 0 && errno != EEXIST)
+        return -1;
+    ep->watched_fd = fd;
+    return 0;
+}
+
+static void poll_close(endpoint *ep)
+{
+    if (ep->poll_fd >= 0)
+        close(ep->poll_fd);
+    if (ep->event_fd >= 0)
+        close(ep->event_fd);
+    ep->poll_fd = ep->event_fd = ep->watched_fd = -1;
 }
 
 static int server_open(endpoint *ep)
@@ -588,21 +639,13 @@ static int server_open(endpoint *ep)
         return -1;
     }
     ep->addr = *dtlsudp_listener_local_addr(ep->listener);
-    ep->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (ep->event_fd < 0) {
+    if (poll_open(ep) != 0 || poll_watch(ep, dtlsudp_listener_fd(ep->listener)) != 0) {
+        snmp_log(LOG_ERR, "dtlsudp: cannot watch the listener's fd: %s\n", strerror(errno));
+        poll_close(ep);
         dtlsudp_listener_free(ep->listener);
         ep->listener = NULL;
         return -1;
     }
-    if (register_readfd(dtlsudp_listener_fd(ep->listener), readfd_cb, ep) != 0) {
-        snmp_log(LOG_ERR, "dtlsudp: cannot watch the listener's fd\n");
-        close(ep->event_fd);
-        dtlsudp_listener_free(ep->listener);
-        ep->listener = NULL;
-        ep->event_fd = -1;
-        return -1;
-    }
-    ep->readfd_registered = 1;
     ep->next_server = servers;
     servers = ep;
     DEBUGMSGTL(("dtlsudp", "listening on %s (%s demux)\n", addr,
@@ -622,9 +665,6 @@ static void server_close(endpoint *ep)
             *pp = ep->next_server;
             break;
         }
-    if (ep->readfd_registered && ep->listener != NULL)
-        unregister_readfd(dtlsudp_listener_fd(ep->listener));
-    ep->readfd_registered = 0;
     if (ep->listener != NULL) {
         if (dtlsudp_listener_get_stats(ep->listener, &st) == DTLSUDP_OK)
             dtlsudp_snmp_stats_retire(&st.engine);
@@ -638,9 +678,7 @@ static void server_close(endpoint *ep)
     }
     ep->q_tail = NULL;
     ep->q_len = 0;
-    if (ep->event_fd >= 0)
-        close(ep->event_fd);
-    ep->event_fd = -1;
+    poll_close(ep);
 }
 
 /* ---------------------------------------------------------------------
@@ -692,6 +730,13 @@ static int client_connect(endpoint *ep)
     rc = dtlsudp_connect(host, port, &cfg, 0, dtlsudp_now(), &ep->conn);
     free(cert_path);
     free(key_path);
+    if (rc == DTLSUDP_OK &&
+        ((ep->poll_fd < 0 && poll_open(ep) != 0) || poll_watch(ep, dtlsudp_conn_fd(ep->conn)) != 0)) {
+        snmp_log(LOG_ERR, "dtlsudp: cannot watch the connection's fd: %s\n", strerror(errno));
+        dtlsudp_conn_free(ep->conn);
+        ep->conn = NULL;
+        rc = DTLSUDP_ERR_SYSTEM;
+    }
     if (rc == DTLSUDP_OK && dtlsudp_conn_assoc(ep->conn) != NULL) {
         /* Our Certificate goes out in the third flight: the issuers can
          * still join the association's own SSL. */
@@ -720,6 +765,7 @@ static void client_close(endpoint *ep)
         }
         dtlsudp_conn_free(ep->conn); /* close_notify (RFC 6353 5.4) */
         ep->conn = NULL;
+        ep->watched_fd = -1; /* its fd is closed: gone from the epoll set */
     }
 }
 
@@ -753,6 +799,7 @@ static void endpoint_release(endpoint *ep)
         server_close(ep);
     else
         client_close(ep);
+    poll_close(ep);
     if (ep->trust != NULL)
         X509_STORE_free(ep->trust);
     free(ep->our_identity);
@@ -784,6 +831,7 @@ static int hook_recv(netsnmp_transport *t, void *buf, int size, void **opaque, i
         return -1;
 
     memset(&src, 0, sizeof(src));
+    event_clear(ep);
     if (ep->is_server) {
         queued_msg *m = ep->q_head;
 
@@ -792,18 +840,16 @@ static int hook_recv(netsnmp_transport *t, void *buf, int size, void **opaque, i
             m = ep->q_head;
         }
         if (m == NULL) {
-            event_clear(ep);
-            if (ep->q_head != NULL)
-                event_signal(ep);
             t->flags |= NETSNMP_TRANSPORT_FLAG_EMPTY_PKT;
             return 0;
         }
         ep->q_head = m->next;
-        if (ep->q_head == NULL) {
+        if (ep->q_head == NULL)
             ep->q_tail = NULL;
-            event_clear(ep);
-        }
         ep->q_len--;
+        /* More decrypted messages: select() must wake again for them. */
+        if (ep->q_len > 0)
+            event_signal(ep);
         if (m->len > (size_t)size) {
             free(m);
             t->flags |= NETSNMP_TRANSPORT_FLAG_EMPTY_PKT;
@@ -840,6 +886,11 @@ static int hook_recv(netsnmp_transport *t, void *buf, int size, void **opaque, i
             (void)dtlsudp_conn_process(ep->conn, dtlsudp_now());
             rc = dtlsudp_conn_read(ep->conn, buf, (size_t)size, &len, 0);
         }
+        /* Delivered one and another is already decrypted: wake select()
+         * for it.  (Only after a delivery: a connection that has ended may
+         * report work "due now" for ever.) */
+        if (rc == DTLSUDP_OK && dtlsudp_conn_next_timeout(ep->conn) == 0)
+            event_signal(ep);
         endpoint_arm(ep);
         if (rc != DTLSUDP_OK) {
             /* Handshake traffic or nothing yet: consumed, nothing to
@@ -931,7 +982,7 @@ static int hook_send(netsnmp_transport *t, const void *buf, int size, void **opa
     if (ep->conn == NULL) {
         if (client_connect(ep) != 0)
             return -1;
-        t->sock = dtlsudp_conn_fd(ep->conn);
+        t->sock = ep->poll_fd;
     }
     /* Timers and flushing only: reading here would take the response off
      * the socket before select() can announce it (f_recv reads). */
@@ -1011,7 +1062,7 @@ static netsnmp_transport *hook_open(netsnmp_transport *t)
     /* Start the handshake now so that the RFC 5343 engineID probe in
      * snmp_open finds it under way; failures surface at send. */
     if (ep->conn == NULL && client_connect(ep) == 0)
-        t->sock = dtlsudp_conn_fd(ep->conn);
+        t->sock = ep->poll_fd;
     if (ep->conn == NULL)
         return NULL;
     endpoint_arm(ep);
@@ -1097,7 +1148,7 @@ netsnmp_transport *dtlsudp_snmp_transport_open(const dtlsudp_addr *addr, int loc
     ep->is_server = local != 0;
     ep->addr = *addr;
     ep->family = addr->sa.sa_family;
-    ep->event_fd = -1;
+    ep->event_fd = ep->poll_fd = ep->watched_fd = -1;
     ep->alarm_at = DTLSUDP_TIME_NEVER;
     ep->settings = *dtlsudp_snmp_settings_get();
     d->magic = TDATA_MAGIC;
@@ -1140,7 +1191,7 @@ netsnmp_transport *dtlsudp_snmp_transport_open(const dtlsudp_addr *addr, int loc
     if (local) {
         if (server_open(ep) != 0)
             goto Fail;
-        t->sock = ep->event_fd;
+        t->sock = ep->poll_fd;
     } else if (target_text != NULL) {
         /* As Net-SNMP's client: the expected server host name defaults to
          * the host part of the target (used with trustCert). */
