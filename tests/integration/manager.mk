@@ -34,7 +34,8 @@ MANAGER_INTEGRATION_TESTS = \
 	tests/integration/manager-inform-builtin-ours.sh \
 	tests/integration/manager-inform-ours-ours.sh \
 	tests/integration/manager-cert-errors.sh \
-	tests/integration/manager-many-sessions.sh
+	tests/integration/manager-many-sessions.sh \
+	tests/integration/manager-lossy.sh
 
 # Fails intermittently because of a transport bug (below), so neither a
 # PASS nor an XFAIL can be promised: run by `make check-manager-known-bugs`
@@ -62,7 +63,8 @@ XFAIL_TESTS += \
 	tests/integration/manager-trap-ours-builtin.sh \
 	tests/integration/manager-trap-ours-ours.sh \
 	tests/integration/manager-cert-errors.sh \
-	tests/integration/manager-many-sessions.sh
+	tests/integration/manager-many-sessions.sh \
+	tests/integration/manager-lossy.sh
 dist_check_SCRIPTS += $(MANAGER_INTEGRATION_TESTS) $(MANAGER_KNOWN_BUG_TESTS)
 dist_noinst_DATA += \
 	tests/integration/manager-lib.sh \
@@ -79,3 +81,7 @@ check_PROGRAMS += tests/integration/manager-many-sessions
 tests_integration_manager_many_sessions_SOURCES = tests/integration/manager-many-sessions.c
 tests_integration_manager_many_sessions_CPPFLAGS = $(AM_CPPFLAGS) $(NETSNMP_CFLAGS)
 tests_integration_manager_many_sessions_LDADD = $(NETSNMP_LIBS)
+
+# A UDP relay that drops a share of the datagrams (handshake retransmission).
+check_PROGRAMS += tests/integration/manager-lossy-relay
+tests_integration_manager_lossy_relay_SOURCES = tests/integration/manager-lossy-relay.c
