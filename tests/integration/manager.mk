@@ -63,8 +63,7 @@ XFAIL_TESTS += \
 	tests/integration/manager-trap-ours-builtin.sh \
 	tests/integration/manager-trap-ours-ours.sh \
 	tests/integration/manager-cert-errors.sh \
-	tests/integration/manager-many-sessions.sh \
-	tests/integration/manager-lossy.sh
+	tests/integration/manager-many-sessions.sh
 dist_check_SCRIPTS += $(MANAGER_INTEGRATION_TESTS) $(MANAGER_KNOWN_BUG_TESTS)
 dist_noinst_DATA += \
 	tests/integration/manager-lib.sh \
