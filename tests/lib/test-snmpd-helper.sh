@@ -72,7 +72,7 @@ mkdir -p "$TL_TMP/foreign/persist"
 printf 'agentAddress udp:127.0.0.1:%s\nrocommunity public 127.0.0.1\n' "$fport" \
     >"$TL_TMP/foreign/snmpd.conf"
 SNMPCONFPATH=$TL_TMP/foreign SNMP_PERSISTENT_DIR=$TL_TMP/foreign/persist MIBS= \
-    snmpd -f -Lf "$TL_TMP/foreign/snmpd.log" -C -c "$TL_TMP/foreign/snmpd.conf" \
+    snmpd -f -I -smux -Lf "$TL_TMP/foreign/snmpd.log" -C -c "$TL_TMP/foreign/snmpd.conf" \
     </dev/null >/dev/null 2>&1 &
 fpid=$!
 stop_foreign() { kill -TERM "$fpid" 2>/dev/null; wait "$fpid" 2>/dev/null; }
@@ -91,6 +91,32 @@ out=$(tl_client m snmpget -v2c -c public -r1 -t5 "udp:127.0.0.1:$fport" "$SYSDES
 check "foreign snmpd still answers" grep -q "STRING:" <<<"$out"
 check "stopping again is harmless" tl_agent_stop a
 stop_foreign
+
+# A pid that is not this shell's child is never signalled, even if it is
+# recorded as a daemon's (a stale or reused pid).
+( sleep 300 </dev/null >/dev/null 2>&1 & echo $! >"$TL_TMP/orphan.pid" )
+opid=$(cat "$TL_TMP/orphan.pid")
+stop_orphan() { kill -TERM "$opid" 2>/dev/null; }
+tl_on_exit stop_orphan
+tl_agent_new stale
+echo "$opid" >"$TL_TMP/stale/started.pid"
+check "stop refuses a pid that is not our child" fails tl_agent_stop stale
+check "that process is untouched" tl_pid_alive "$opid"
+stop_orphan
+
+# --- ASan builds: libasan preloaded into a stock snmpd -------------------
+tl_agent_new noasan
+DTLSUDP_ASAN=0 tl_asan_env noasan
+check "tl_asan_env does nothing outside ASan builds" test ! -s "$TL_TMP/noasan/env"
+tl_agent_new asan
+DTLSUDP_ASAN=1 tl_asan_env asan
+check "tl_asan_env preloads libasan" grep -q '^LD_PRELOAD=/.*libasan' "$TL_TMP/asan/env"
+tl_free_udp_port aport
+tl_agent_listen asan "udp:127.0.0.1:$aport"
+tl_conf asan "rocommunity public 127.0.0.1"
+check "snmpd starts with libasan preloaded" tl_agent_start asan
+check "libasan is mapped in that snmpd" grep -q libasan "/proc/$(tl_pid asan)/maps"
+check "it stops cleanly" tl_agent_stop asan
 
 # --- the cleanup trap stops daemons a test leaves behind ----------------
 rc=0
@@ -113,6 +139,16 @@ check "child started an agent" test "$cpid" != none
 check "cleanup stopped the child's agent" fails tl_pid_alive "$cpid"
 check "cleanup removed the child's temp dir" test ! -e "$(cat "$TL_TMP/child-tmp")"
 check "cleanup showed the agent log on failure" grep -q "NET-SNMP version" "$TL_TMP/child.err"
+
+# --- a sanitizer report is shown from its first line ---------------------
+mkdir -p "$TL_TMP/fake"
+{
+    echo "==1==ERROR: AddressSanitizer: heap-use-after-free marker-first-line"
+    for ((i = 0; i < 60; i++)); do echo "    #$i frame"; done
+} >"$TL_TMP/fake/snmpd.out"
+tl_show_log fake 2>"$TL_TMP/fake/shown"
+check "tl_show_log shows a sanitizer report from its start" \
+    grep -q "marker-first-line" "$TL_TMP/fake/shown"
 
 # --- snmptrapd ----------------------------------------------------------
 if command -v snmptrapd >/dev/null 2>&1; then
