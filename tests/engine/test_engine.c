@@ -586,6 +586,59 @@ static void test_peer_restart_during_handshake(void **state)
     assert_int_equal(s->last_reason, DTLSUDP_ERR_REPLACED);
 }
 
+/* Drop everything sent to one address. */
+static int drop_to(tn_net *n, tn_packet *p, void *arg)
+{
+    (void)n;
+    return !dtlsudp_addr_equal(&p->dest, (const dtlsudp_addr *)arg);
+}
+
+/* A second restart while the first restart handshake is still pending. */
+static void test_peer_restart_twice(void **state)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s, *c, *c2, *c3;
+    dtlsudp_stats st;
+    uint8_t buf[2048];
+    size_t len;
+    int i;
+
+    (void)state;
+    s = server_node(NULL);
+    c = client_node("127.0.0.1:48400", NULL);
+    handshake(s, c);
+    tn_drop_node(&net, c);
+
+    /* First restart: cookie exchange done, then the server's flight is lost. */
+    c2 = tn_add(&net, "127.0.0.1:48400", &tc->client, &tc->ca, NULL);
+    assert_non_null(tn_connect(&net, c2, s, NULL));
+    tn_pump(&net); /* hello -> HVR */
+    tn_pump(&net); /* HVR -> hello with cookie */
+    net.tap = drop_to;
+    net.tap_arg = &c2->addr;
+    tn_pump(&net); /* hello with cookie reaches the server: successor; its flight is lost */
+    net.tap = NULL;
+    assert_non_null(dtlsudp_engine_find(s->e, &c2->addr)->successor);
+    while (dtlsudp_engine_pop(s->e, buf, sizeof(buf), &len, NULL, NULL, NULL) == DTLSUDP_OK)
+        ;
+    tn_drop_node(&net, c2);
+
+    /* Second restart from the same address and port: it must not wait for
+     * the pending one's deadline. */
+    c3 = tn_add(&net, "127.0.0.1:48400", &tc->client2, &tc->ca, NULL);
+    assert_non_null(tn_connect(&net, c3, s, NULL));
+    for (i = 0; i < 20 && c3->established == 0; i++)
+        tn_pump(&net);
+    assert_int_equal(c3->established, 1);
+    tn_pump(&net);
+    dtlsudp_engine_get_stats(s->e, &st);
+    assert_int_equal(st.restarts, 1);
+    assert_int_equal(st.assocs_now, 1);
+    assert_int_equal(st.half_open_now, 0);
+    assert_int_equal(s->closed, 2); /* the abandoned restart, then the old association */
+    assert_int_equal(s->last_reason, DTLSUDP_ERR_REPLACED);
+}
+
 /* A late copy of the client's own cookie ClientHello is not a restart. */
 static int keep_copy(tn_net *n, tn_packet *p, void *arg)
 {
@@ -934,6 +987,38 @@ static void test_client_only_engine_ignores_hellos(void **state)
     assert_int_equal(st.dropped_unknown, 1);
 }
 
+/* RFC 6353 / RFC 5746 policy: no renegotiation.  A client that tries
+ * anyway is refused; the association ends by a fatal alert, and a fatal
+ * alert received on an established association tears it down. */
+static void test_renegotiation_refused(void **state)
+{
+    tn_node *s, *c;
+    dtlsudp_assoc *ca;
+    dtlsudp_stats ss, cs;
+
+    (void)state;
+    s = server_node(NULL);
+    c = client_node("127.0.0.1:59200", NULL);
+    handshake(s, c);
+    ca = dtlsudp_engine_find(c->e, &s->addr);
+    /* go behind the engine's back, as a misbehaving peer would */
+    SSL_clear_options(dtlsudp_assoc_ssl(ca), SSL_OP_NO_RENEGOTIATION);
+    assert_int_equal(SSL_renegotiate(dtlsudp_assoc_ssl(ca)), 1);
+    (void)dtlsudp_assoc_write(ca, (const uint8_t *)"x", 1, tn_clock);
+    tn_run(&net, NULL, NULL, 20);
+    dtlsudp_engine_get_stats(s->e, &ss);
+    dtlsudp_engine_get_stats(c->e, &cs);
+    /* server: warning no_renegotiation; client: gives up with a fatal
+     * alert, which ends the server's association */
+    assert_int_equal(s->closed, 1);
+    assert_int_equal(s->last_reason, DTLSUDP_ERR_PEER_ALERT);
+    assert_int_equal(ss.alerts_received, 1);
+    assert_int_equal(ss.assocs_now, 0);
+    assert_int_equal(c->closed, 1);
+    assert_int_equal(cs.assocs_now, 0);
+    assert_int_equal(ss.handshakes_started, 1); /* no second handshake on the server */
+}
+
 static int count_random;
 
 static int failing_random(void *user, uint8_t *buf, size_t len)
@@ -977,6 +1062,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_peer_restart_abandoned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_hello_after_established, setup, teardown),
         cmocka_unit_test_setup_teardown(test_peer_restart_during_handshake, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peer_restart_twice, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tampered_truncated_replayed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_strangers_and_bad_args, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cookie_rotation, setup, teardown),
@@ -986,6 +1072,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_injected_random, setup, teardown),
         cmocka_unit_test_setup_teardown(test_echo_from_inside_event, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_only_engine_ignores_hellos, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_renegotiation_refused, setup, teardown),
     };
     int rc;
 

@@ -822,28 +822,30 @@ int dtlsudp_engine_receive(dtlsudp_engine *e, const dtlsudp_addr *peer, const dt
     }
 
     if ((a = dtlsudp_table_find(e, peer)) != NULL) {
+        if (!a->is_client && dtlsudp_record_is_client_hello(dgram, len, NULL)) {
+            /* RFC 6347 4.2.8: an epoch-0 ClientHello from a known address
+             * and port.  A copy of the hello the (pending restart or
+             * current) association is built on -- same random: the hello
+             * with the cookie repeats it, 4.2.1 -- is a retransmission for a
+             * handshake, and stale for an established association.  Any
+             * other is a new handshake: OpenSSL would drop it inside the old
+             * SSL, so it goes through the cookie gate, and the old
+             * association stays until the new handshake completes. */
+            dtlsudp_assoc *target = a->successor != NULL ? a->successor : a;
+            if (!is_own_hello(target, dgram, len))
+                return listen_path(e, peer, local, dgram, len, a, assoc_out);
+            if (target->state == DTLSUDP_STATE_ESTABLISHED) {
+                e->stats.dropped_stale++;
+                return DTLSUDP_ERR_DROPPED;
+            }
+            return feed(e, target, dgram, len, &first, assoc_out);
+        }
         if (a->successor != NULL &&
             (first.epoch == 0 || first.content_type == DTLSUDP_CT_HANDSHAKE ||
              first.content_type == DTLSUDP_CT_CHANGE_CIPHER_SPEC))
             /* Records of the restart handshake.  The old association has
              * no handshake left (renegotiation is off). */
             return feed(e, a->successor, dgram, len, &first, assoc_out);
-        if (!a->is_client && dtlsudp_record_is_client_hello(dgram, len, NULL)) {
-            /* RFC 6347 4.2.8: an epoch-0 ClientHello from a known address
-             * and port.  A copy of the hello this association is built on
-             * (same random: the hello with the cookie repeats it, 4.2.1) is
-             * a retransmission for a handshaking association and stale for
-             * an established one.  Any other is a new handshake: OpenSSL
-             * would drop it inside the old SSL, so it goes through the
-             * cookie gate, and the old association stays until the new
-             * handshake completes. */
-            if (!is_own_hello(a, dgram, len))
-                return listen_path(e, peer, local, dgram, len, a, assoc_out);
-            if (a->state == DTLSUDP_STATE_ESTABLISHED) {
-                e->stats.dropped_stale++;
-                return DTLSUDP_ERR_DROPPED;
-            }
-        }
         return feed(e, a, dgram, len, &first, assoc_out);
     }
     /* Without an identity there is no server role: a pure client (a
