@@ -38,8 +38,9 @@ start_server() { # args: server options...; sets $port
     attempt=0
     while [ $attempt -lt 10 ]; do
         attempt=$((attempt + 1))
-        # a random port in 20000..52767: another process may hold any one
-        port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 32768))
+        # a random port in 20000..32767, below Linux's ephemeral range (so no
+        # client socket holds it); another test may still, hence the retries
+        port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12768))
         "$server" --port "$port" --cert "$tmp/server.pem" --key "$tmp/server.key" --ca "$tmp/ca.pem" "$@" \
             > "$tmp/server.out" 2>&1 &
         server_pid=$!
