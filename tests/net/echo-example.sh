@@ -50,12 +50,13 @@ start_server() { # args: server options...; sets $port
         # a random port in 20000..32767, below Linux's ephemeral range (so no
         # client socket holds it); another test may still, hence the retries
         port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12768))
+        rm -f "$tmp/server.out" # the previous server's "listening" must not count
         "$server" --port "$port" --cert "$tmp/server.pem" --key "$tmp/server.key" --ca "$tmp/ca.pem" "$@" \
             > "$tmp/server.out" 2>&1 &
         server_pid=$!
         i=0
         while [ $i -lt 100 ] && kill -0 "$server_pid" 2>/dev/null; do
-            grep -q "^listening" "$tmp/server.out" 2>/dev/null && return 0
+            grep -q "^listening on .*:$port " "$tmp/server.out" 2>/dev/null && return 0
             i=$((i + 1))
             sleep 0.1
         done
