@@ -53,8 +53,7 @@ static int default_plugin_path(char *buf, size_t cap)
     if (slash == NULL)
         n = snprintf(buf, cap, "./%s", PLUGIN_FILE);
     else
-        n = snprintf(buf, cap, "%.*s/%s", (int)(slash - self.dli_fname), self.dli_fname,
-                     PLUGIN_FILE);
+        n = snprintf(buf, cap, "%.*s/%s", (int)(slash - self.dli_fname), self.dli_fname, PLUGIN_FILE);
     return (n < 0 || (size_t)n >= cap) ? -1 : 0;
 }
 
@@ -101,8 +100,7 @@ __attribute__((constructor)) static void dtlsudp_preload_init(void)
     }
     rc = entry.fn();
     if (rc != 0)
-        fprintf(stderr, "dtlsudp-preload: %s() failed (%d): dtlsudp: is not available\n",
-                PLUGIN_ENTRY, rc);
+        fprintf(stderr, "dtlsudp-preload: %s() failed (%d): dtlsudp: is not available\n", PLUGIN_ENTRY, rc);
     else if (debug_enabled())
         fprintf(stderr, "dtlsudp-preload: registered the dtlsudp transport from %s\n", path);
 }

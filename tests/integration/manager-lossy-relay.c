@@ -102,13 +102,26 @@ int main(int argc, char **argv)
 
     while ((opt = getopt(argc, argv, "l:t:p:s:d:P:")) != -1) {
         switch (opt) {
-        case 'l': listen_port = (unsigned)atoi(optarg); break;
-        case 't': target_port = (unsigned)atoi(optarg); break;
-        case 'p': percent = (unsigned)atoi(optarg); break;
-        case 's': seed = strtoull(optarg, NULL, 10); break;
-        case 'd': duration = (unsigned)atoi(optarg); break;
-        case 'P': portfile = optarg; break;
-        default: goto Usage;
+        case 'l':
+            listen_port = (unsigned)atoi(optarg);
+            break;
+        case 't':
+            target_port = (unsigned)atoi(optarg);
+            break;
+        case 'p':
+            percent = (unsigned)atoi(optarg);
+            break;
+        case 's':
+            seed = strtoull(optarg, NULL, 10);
+            break;
+        case 'd':
+            duration = (unsigned)atoi(optarg);
+            break;
+        case 'P':
+            portfile = optarg;
+            break;
+        default:
+            goto Usage;
         }
     }
     if (target_port == 0 || target_port > 65535 || listen_port > 65535 || percent > 100)
@@ -127,8 +140,7 @@ int main(int argc, char **argv)
         socklen_t len = sizeof(sa);
         FILE *f;
 
-        if (getsockname(listener, (struct sockaddr *)&sa, &len) != 0 ||
-            (f = fopen(portfile, "w")) == NULL) {
+        if (getsockname(listener, (struct sockaddr *)&sa, &len) != 0 || (f = fopen(portfile, "w")) == NULL) {
             perror("manager-lossy-relay: port file");
             return 1;
         }

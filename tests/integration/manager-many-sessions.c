@@ -82,15 +82,14 @@ static const oid sys_uptime_oid[] = {1, 3, 6, 1, 2, 1, 1, 3, 0};
 static const oid engine_id_oid[] = {1, 3, 6, 1, 6, 3, 10, 2, 1, 1, 0};
 static const u_char rfc5343_local_engine_id[] = {0x80, 0, 0, 0, 6};
 
-static int on_response(int op, netsnmp_session *session, int reqid, netsnmp_pdu *pdu,
-                       void *magic)
+static int on_response(int op, netsnmp_session *session, int reqid, netsnmp_pdu *pdu, void *magic)
 {
     poll_slot *slot = magic;
 
     slot->outstanding = 0;
-    if (op == NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE && pdu != NULL &&
-        pdu->errstat == SNMP_ERR_NOERROR && pdu->variables != NULL &&
-        pdu->variables->type != SNMP_NOSUCHOBJECT && pdu->variables->type != SNMP_NOSUCHINSTANCE) {
+    if (op == NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE && pdu != NULL && pdu->errstat == SNMP_ERR_NOERROR &&
+        pdu->variables != NULL && pdu->variables->type != SNMP_NOSUCHOBJECT &&
+        pdu->variables->type != SNMP_NOSUCHINSTANCE) {
         slot->answered = 1;
     } else {
         slot->failed = 1;
@@ -112,8 +111,7 @@ static int send_poll(poll_slot *slot, int wildcard_context)
     if (pdu == NULL)
         return -1;
     if (wildcard_context) {
-        pdu->contextEngineID = netsnmp_memdup(rfc5343_local_engine_id,
-                                              sizeof(rfc5343_local_engine_id));
+        pdu->contextEngineID = netsnmp_memdup(rfc5343_local_engine_id, sizeof(rfc5343_local_engine_id));
         pdu->contextEngineIDLen = sizeof(rfc5343_local_engine_id);
         snmp_add_null_var(pdu, engine_id_oid, OID_LENGTH(engine_id_oid));
     } else {
@@ -206,12 +204,23 @@ int main(int argc, char **argv)
 
     while ((opt = getopt(argc, argv, "n:r:w:as")) != -1) {
         switch (opt) {
-        case 'n': n = atoi(optarg); break;
-        case 'r': rounds = atoi(optarg); break;
-        case 'w': wait_s = atoi(optarg); break;
-        case 'a': async_handshake = 1; break;
-        case 's': signal_alarms = 1; break;
-        default: goto Usage;
+        case 'n':
+            n = atoi(optarg);
+            break;
+        case 'r':
+            rounds = atoi(optarg);
+            break;
+        case 'w':
+            wait_s = atoi(optarg);
+            break;
+        case 'a':
+            async_handshake = 1;
+            break;
+        case 's':
+            signal_alarms = 1;
+            break;
+        default:
+            goto Usage;
         }
     }
     if (optind != argc - 1 || n <= 0 || rounds <= 0 || wait_s <= 0)
@@ -248,8 +257,7 @@ int main(int argc, char **argv)
         if (slots[i].sess == NULL) {
             if (verbose_errors > 0) {
                 verbose_errors--;
-                fprintf(stderr, "session %d: open failed: %s\n", i,
-                        snmp_api_errstring(snmp_errno));
+                fprintf(stderr, "session %d: open failed: %s\n", i, snmp_api_errstring(snmp_errno));
             }
             continue;
         }

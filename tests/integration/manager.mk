@@ -52,9 +52,6 @@ TESTS += $(MANAGER_INTEGRATION_TESTS)
 #   the queued message, so the trap never leaves.
 # - cert-errors: the refusal is logged clearly, but the request still waits
 #   for the SNMP timeout ("Timeout") instead of failing at once.
-# - many-sessions: with a few hundred client sessions in one process,
-#   run_alarms() never returns (alarm_fired -> endpoint_arm re-arms a
-#   deadline that is already due, every 1 ms).
 # - (known-bug list) trap-builtin-ours: Net-SNMP's snmptrap sends its
 #   message and its close_notify back to back; the server side reads both,
 #   then drops the queued message with the association before snmptrapd
@@ -62,8 +59,7 @@ TESTS += $(MANAGER_INTEGRATION_TESTS)
 XFAIL_TESTS += \
 	tests/integration/manager-trap-ours-builtin.sh \
 	tests/integration/manager-trap-ours-ours.sh \
-	tests/integration/manager-cert-errors.sh \
-	tests/integration/manager-many-sessions.sh
+	tests/integration/manager-cert-errors.sh
 dist_check_SCRIPTS += $(MANAGER_INTEGRATION_TESTS) $(MANAGER_KNOWN_BUG_TESTS)
 dist_noinst_DATA += \
 	tests/integration/manager-lib.sh \
