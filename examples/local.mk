@@ -9,3 +9,6 @@ examples_dtls_echo_server_SOURCES = examples/dtls-echo-server.c
 examples_dtls_echo_server_LDADD = transport/libdtlsudp.la $(OPENSSL_LIBS)
 examples_dtls_echo_client_SOURCES = examples/dtls-echo-client.c
 examples_dtls_echo_client_LDADD = transport/libdtlsudp.la $(OPENSSL_LIBS)
+
+# Distributed with the sources.
+EXTRA_DIST += examples/README

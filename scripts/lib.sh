@@ -111,3 +111,62 @@ build_tree() {
     say "make -j2 (in $1)"
     make -C "$1" -j2 || die "build failed in $1"
 }
+
+# ---------------------------------------------------------------------------
+# scripts/check --package: Debian packages, installed, tested as installed.
+# ---------------------------------------------------------------------------
+
+# What building and checking the packages needs beyond DTLSUDP_PACKAGES.
+DTLSUDP_PACKAGE_TOOLS=(debhelper dpkg-dev lintian man-db)
+
+# export_sources DIR: the working tree as it is (tracked and untracked but
+# not ignored files, uncommitted edits included) copied to DIR/src, so that
+# dpkg-buildpackage never sees a build or configure of the source tree.
+export_sources() {
+    local dest=$1/src
+    command -v git >/dev/null 2>&1 && git -C "$DTLSUDP_SRCDIR" rev-parse >/dev/null 2>&1 ||
+        die "--package needs a git checkout (it builds from the files git knows)"
+    rm -rf "$dest"
+    mkdir -p "$dest"
+    (cd "$DTLSUDP_SRCDIR" && git ls-files -z -c -o --exclude-standard |
+        tar --null -T - -cf -) | tar -C "$dest" -xf - ||
+        die "copying the sources to $dest failed"
+}
+
+# build_packages DIR: dpkg-buildpackage -us -uc -b in DIR/src; the .debs
+# land in DIR.  Its output goes to DIR/build.log.
+build_packages() {
+    local dir=$1
+    rm -f "$dir"/*.deb "$dir"/*.changes "$dir"/*.buildinfo
+    say "dpkg-buildpackage -us -uc -b -j2 (in $dir/src, log $dir/build.log)"
+    (cd "$dir/src" && dpkg-buildpackage -us -uc -b -j2) >"$dir/build.log" 2>&1 || {
+        tail -n 60 "$dir/build.log" >&2
+        die "dpkg-buildpackage failed (full log: $dir/build.log)"
+    }
+}
+
+# lintian_packages DIR: lintian on the .changes; fails on errors only, shows
+# every tag (warnings, info, pedantic) in DIR/lintian.txt.
+lintian_packages() {
+    local dir=$1
+    say "lintian (log $dir/lintian.txt)"
+    lintian -I --pedantic --fail-on error "$dir"/*.changes >"$dir/lintian.txt" 2>&1 || {
+        cat "$dir/lintian.txt" >&2
+        die "lintian reports errors"
+    }
+    grep -v '^running with root privileges' "$dir/lintian.txt" || true
+}
+
+# install_packages DIR: install (or reinstall, the version may not change
+# between builds) the packages built in DIR, with their dependencies.
+install_packages() {
+    local dir=$1 debs=()
+    mapfile -t debs < <(ls "$dir"/*.deb | grep -v -- '-dbgsym_')
+    [ "$(id -u)" -eq 0 ] || die "installing the packages needs root: sudo apt-get install ${debs[*]}"
+    say "apt-get install --reinstall ${debs[*]##*/}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall --no-install-recommends \
+        "${debs[@]}" >"$dir/install.log" 2>&1 || {
+        cat "$dir/install.log" >&2
+        die "installing the packages failed"
+    }
+}

@@ -10,3 +10,6 @@ transport_net_libnet_la_SOURCES = \
 	transport/net/conn.c
 transport_net_libnet_la_CFLAGS = $(AM_CFLAGS) $(VISIBILITY_CFLAGS)
 transport_libdtlsudp_la_LIBADD += transport/net/libnet.la
+
+# Distributed with the sources.
+EXTRA_DIST += transport/net/README
