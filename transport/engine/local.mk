@@ -2,6 +2,16 @@
 # socket calls, no Net-SNMP headers (tests/engine/layering.sh enforces it).
 noinst_LTLIBRARIES += transport/engine/libengine.la
 transport_engine_libengine_la_SOURCES = \
-	transport/engine/errors.c
+	transport/engine/errors.c \
+	transport/engine/addr.c \
+	transport/engine/fingerprint.c \
+	transport/engine/record.c \
+	transport/engine/record.h \
+	transport/engine/bio.c \
+	transport/engine/outq.c \
+	transport/engine/cookie.c \
+	transport/engine/verify.c \
+	transport/engine/engine.c \
+	transport/engine/engine_internal.h
 transport_engine_libengine_la_CFLAGS = $(AM_CFLAGS) $(VISIBILITY_CFLAGS)
 transport_engine_libengine_la_LIBADD = $(OPENSSL_LIBS)

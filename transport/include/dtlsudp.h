@@ -227,7 +227,9 @@ DTLSUDP_EXTERN int dtlsudp_engine_new(const dtlsudp_engine_config *cfg, dtlsudp_
 DTLSUDP_EXTERN void dtlsudp_engine_free(dtlsudp_engine *e);
 
 /* The shared SSL_CTX (for installing certificates from memory, e.g. from
- * Net-SNMP's certificate store).  Do not change its verify settings. */
+ * Net-SNMP's certificate store).  Do not change its verify settings.
+ * Install certificates before the first receive/connect: each SSL copies
+ * the identity from the SSL_CTX when it is created. */
 DTLSUDP_EXTERN SSL_CTX *dtlsudp_engine_ssl_ctx(dtlsudp_engine *e);
 /* Accept peers presenting a certificate with this fingerprint (in the leaf
  * or chain) even if the chain does not verify. */

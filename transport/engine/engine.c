@@ -1,0 +1,1356 @@
+/*
+ * engine.c - the DTLS association engine: shared SSL_CTX, stateless cookie
+ * gate, bounded peer table, timers, and the datagram pump.
+ *
+ * Buffer in, buffer out, explicit time.  Datagrams come in through
+ * dtlsudp_engine_receive() with their peer address and `now'; datagrams to
+ * send wait in a bounded output queue for dtlsudp_engine_pop(); timers run
+ * from dtlsudp_engine_handle_timeout(now).  The one clock the engine does
+ * not control is OpenSSL's DTLS retransmission timer, which reads the real
+ * time (gettimeofday): dtlsudp_engine_next_timeout() converts its
+ * remaining time into the caller's time base using the `now' of the last
+ * call.
+ *
+ * No per-peer state exists before a ClientHello carries a valid cookie
+ * (RFC 6347 4.2.1): every cookie exchange runs on one shared listen SSL,
+ * which becomes the association's SSL once the cookie verifies.
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "engine_internal.h"
+#include "record.h"
+
+#define DEFAULT_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL"
+#define DEFAULT_CIPHERS_DTLS10 "ECDHE+AESGCM:ECDHE+CHACHA20:ECDHE+AES+SHA:!aNULL"
+
+#define ASSOC_OF(l) ((dtlsudp_assoc *)(void *)((char *)(l) - offsetof(dtlsudp_assoc, list)))
+
+/* ------------------------------------------------------------------------
+ * Small helpers: lists, memory, log, events
+ * ------------------------------------------------------------------------ */
+
+static void link_init(dtlsudp_link *l)
+{
+    l->prev = l->next = l;
+}
+
+static int link_empty(const dtlsudp_link *head)
+{
+    return head->next == head;
+}
+
+static void link_remove(dtlsudp_link *l)
+{
+    l->prev->next = l->next;
+    l->next->prev = l->prev;
+    l->prev = l->next = l;
+}
+
+static void link_append(dtlsudp_link *head, dtlsudp_link *l)
+{
+    l->prev = head->prev;
+    l->next = head;
+    head->prev->next = l;
+    head->prev = l;
+}
+
+static void *default_alloc(void *user, size_t size)
+{
+    (void)user;
+    return malloc(size);
+}
+
+static void default_free(void *user, void *p)
+{
+    (void)user;
+    free(p);
+}
+
+void *dtlsudp_mem_alloc(dtlsudp_engine *e, size_t size)
+{
+    return e->cfg.allocator.alloc(e->cfg.allocator.user, size);
+}
+
+void dtlsudp_mem_free(dtlsudp_engine *e, void *p)
+{
+    if (p != NULL)
+        e->cfg.allocator.free(e->cfg.allocator.user, p);
+}
+
+void dtlsudp_log(dtlsudp_engine *e, int level, const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+
+    if (e->cfg.log == NULL)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    e->cfg.log(e->cfg.user, level, buf);
+}
+
+static void fire(dtlsudp_engine *e, dtlsudp_assoc *a, int event, int reason)
+{
+    if (e->cfg.on_event != NULL)
+        e->cfg.on_event(e->cfg.user, a, event, reason);
+}
+
+static int random_bytes(dtlsudp_engine *e, void *buf, size_t len)
+{
+    if (e->cfg.random != NULL)
+        return e->cfg.random(e->cfg.user, buf, len) == 0 ? DTLSUDP_OK : DTLSUDP_ERR_FATAL;
+    return RAND_bytes(buf, (int)len) == 1 ? DTLSUDP_OK : DTLSUDP_ERR_TLS;
+}
+
+int dtlsudp_pqueue_push(dtlsudp_engine *e, dtlsudp_pqueue *q, const uint8_t *data, size_t len)
+{
+    dtlsudp_pbuf *p;
+
+    if (q->count >= e->cfg.max_queued_datagrams)
+        return DTLSUDP_ERR_QUEUE_FULL;
+    if ((p = dtlsudp_mem_alloc(e, sizeof(*p) + len)) == NULL)
+        return DTLSUDP_ERR_NOMEM;
+    p->next = NULL;
+    p->len = len;
+    memcpy(p->data, data, len);
+    if (q->tail != NULL)
+        q->tail->next = p;
+    else
+        q->head = p;
+    q->tail = p;
+    q->count++;
+    return DTLSUDP_OK;
+}
+
+static dtlsudp_pbuf *pqueue_shift(dtlsudp_pqueue *q)
+{
+    dtlsudp_pbuf *p = q->head;
+
+    if (p == NULL)
+        return NULL;
+    q->head = p->next;
+    if (q->head == NULL)
+        q->tail = NULL;
+    q->count--;
+    return p;
+}
+
+void dtlsudp_pqueue_clear(dtlsudp_engine *e, dtlsudp_pqueue *q)
+{
+    dtlsudp_pbuf *p;
+
+    while ((p = pqueue_shift(q)) != NULL)
+        dtlsudp_mem_free(e, p);
+}
+
+/* ------------------------------------------------------------------------
+ * Configuration and the shared SSL_CTX
+ * ------------------------------------------------------------------------ */
+
+void dtlsudp_engine_config_init(dtlsudp_engine_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->max_assocs = 10000;
+    cfg->max_half_open = 256;
+    cfg->max_per_source = 256;
+    cfg->evict_idle_when_full = 1;
+    cfg->handshake_timeout = 10000;
+    cfg->idle_timeout = 300000;
+    cfg->cookie_rotation = 60000;
+    cfg->mtu_ipv4 = 1500;
+    cfg->mtu_ipv6 = 1280;
+    cfg->max_queued_datagrams = 64;
+}
+
+static void normalize(dtlsudp_engine_config *c)
+{
+    if (c->max_assocs == 0)
+        c->max_assocs = 10000;
+    if (c->max_half_open == 0)
+        c->max_half_open = 256;
+    if (c->max_per_source == 0)
+        c->max_per_source = 256;
+    if (c->handshake_timeout == 0)
+        c->handshake_timeout = 10000;
+    if (c->idle_timeout == 0)
+        c->idle_timeout = 300000;
+    if (c->cookie_rotation == 0)
+        c->cookie_rotation = 60000;
+    if (c->mtu_ipv4 == 0)
+        c->mtu_ipv4 = 1500;
+    if (c->mtu_ipv6 == 0)
+        c->mtu_ipv6 = 1280;
+    if (c->max_queued_datagrams == 0)
+        c->max_queued_datagrams = 64;
+    if (c->allocator.alloc == NULL || c->allocator.free == NULL) {
+        c->allocator.alloc = default_alloc;
+        c->allocator.free = default_free;
+        c->allocator.user = NULL;
+    }
+}
+
+static int config_fail(dtlsudp_engine *e, const char *what, const char *file)
+{
+    unsigned long err = ERR_peek_last_error();
+    char reason[160];
+
+    ERR_error_string_n(err, reason, sizeof(reason));
+    dtlsudp_log(e, DTLSUDP_LOG_ERR, "%s %s: %s", what, file != NULL ? file : "", err != 0 ? reason : "failed");
+    ERR_clear_error();
+    return DTLSUDP_ERR_CONFIG;
+}
+
+static int load_crl(dtlsudp_engine *e, X509_STORE *store, const char *file)
+{
+    X509_LOOKUP *lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
+
+    if (lookup == NULL || X509_load_crl_file(lookup, file, X509_FILETYPE_PEM) <= 0)
+        return config_fail(e, "cannot load CRL file", file);
+    X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+    return DTLSUDP_OK;
+}
+
+static int ctx_setup(dtlsudp_engine *e)
+{
+    const dtlsudp_engine_config *c = &e->cfg;
+    const char *ciphers;
+    SSL_CTX *ctx;
+
+    ERR_clear_error();
+    if ((ctx = SSL_CTX_new(DTLS_method())) == NULL)
+        return DTLSUDP_ERR_NOMEM;
+    e->ctx = ctx;
+    /* RFC 8996: DTLS 1.0 only when asked for. */
+    if (!SSL_CTX_set_min_proto_version(ctx, c->allow_dtls10 ? DTLS1_VERSION : DTLS1_2_VERSION) ||
+        !SSL_CTX_set_max_proto_version(ctx, DTLS1_2_VERSION))
+        return DTLSUDP_ERR_TLS;
+    /* No MTU discovery through the BIO (there is no socket): the link MTU
+     * is set explicitly per association.  No renegotiation, no tickets, no
+     * session cache: every association authenticates its peer in full, so
+     * the peer certificate is always available for the securityName. */
+    SSL_CTX_set_options(ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET |
+                                 SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+
+    ciphers = c->ciphers != NULL ? c->ciphers : c->allow_dtls10 ? DEFAULT_CIPHERS_DTLS10 : DEFAULT_CIPHERS;
+    if (!SSL_CTX_set_cipher_list(ctx, ciphers))
+        return config_fail(e, "bad cipher list", ciphers);
+
+    if (c->cert_file != NULL && SSL_CTX_use_certificate_chain_file(ctx, c->cert_file) != 1)
+        return config_fail(e, "cannot load certificate file", c->cert_file);
+    if (c->key_file != NULL) {
+        if (SSL_CTX_use_PrivateKey_file(ctx, c->key_file, SSL_FILETYPE_PEM) != 1)
+            return config_fail(e, "cannot load private key file", c->key_file);
+        if (SSL_CTX_check_private_key(ctx) != 1)
+            return config_fail(e, "private key does not match the certificate in", c->key_file);
+    }
+    if ((c->ca_file != NULL || c->ca_path != NULL) &&
+        SSL_CTX_load_verify_locations(ctx, c->ca_file, c->ca_path) != 1)
+        return config_fail(e, "cannot load trust anchors from", c->ca_file != NULL ? c->ca_file : c->ca_path);
+    if (c->crl_file != NULL) {
+        int ret = load_crl(e, SSL_CTX_get_cert_store(ctx), c->crl_file);
+        if (ret != DTLSUDP_OK)
+            return ret;
+    }
+    dtlsudp_verify_install(e);
+    dtlsudp_cookie_install(ctx);
+    return DTLSUDP_OK;
+}
+
+static unsigned link_mtu_for(const dtlsudp_engine *e, const dtlsudp_addr *peer)
+{
+    return peer->sa.sa_family == AF_INET6 ? e->cfg.mtu_ipv6 : e->cfg.mtu_ipv4;
+}
+
+static int set_link_mtu(dtlsudp_engine *e, SSL *ssl, const dtlsudp_addr *peer)
+{
+    /* The BIO reports the IP+UDP overhead for the peer's family, so OpenSSL
+     * keeps whole datagrams within the link MTU. */
+    return DTLS_set_link_mtu(ssl, link_mtu_for(e, peer)) == 1 ? DTLSUDP_OK : DTLSUDP_ERR_CONFIG;
+}
+
+/* A new SSL on a datagram BIO bound to io. */
+static SSL *ssl_new(dtlsudp_engine *e, dtlsudp_io *io)
+{
+    SSL *ssl = SSL_new(e->ctx);
+    BIO *bio;
+
+    if (ssl == NULL)
+        return NULL;
+    if ((bio = dtlsudp_bio_new(e->bio_method, io)) == NULL) {
+        SSL_free(ssl);
+        return NULL;
+    }
+    /* Same BIO for both directions: SSL_set_bio() takes one reference. */
+    SSL_set_bio(ssl, bio, bio);
+    if (e->timer_cb != NULL)
+        DTLS_set_timer_cb(ssl, e->timer_cb);
+    return ssl;
+}
+
+static int ensure_listen(dtlsudp_engine *e)
+{
+    if (e->listen_ssl != NULL)
+        return DTLSUDP_OK;
+    e->listen_io.e = e;
+    e->listen_io.a = NULL;
+    e->listen_io.peer = &e->listen_peer;
+    e->listen_io.local = &e->listen_local;
+    if ((e->listen_ssl = ssl_new(e, &e->listen_io)) == NULL)
+        return DTLSUDP_ERR_NOMEM;
+    SSL_set_accept_state(e->listen_ssl);
+    return DTLSUDP_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * Engine lifecycle
+ * ------------------------------------------------------------------------ */
+
+static size_t table_size_for(size_t max_assocs)
+{
+    size_t n = 64;
+
+    while (n < max_assocs && n < ((size_t)1 << 22))
+        n <<= 1;
+    return n;
+}
+
+int dtlsudp_engine_new(const dtlsudp_engine_config *cfg_in, dtlsudp_time now, dtlsudp_engine **out)
+{
+    dtlsudp_engine_config cfg;
+    dtlsudp_engine *e;
+    size_t nb;
+    int ret;
+
+    if (cfg_in == NULL || out == NULL)
+        return DTLSUDP_ERR_INVALID;
+    *out = NULL;
+    cfg = *cfg_in;
+    normalize(&cfg);
+    if ((e = cfg.allocator.alloc(cfg.allocator.user, sizeof(*e))) == NULL)
+        return DTLSUDP_ERR_NOMEM;
+    memset(e, 0, sizeof(*e));
+    e->cfg = cfg;
+    e->now = now;
+    e->next_id = 1;
+    link_init(&e->hs_list);
+    link_init(&e->est_list);
+
+    nb = table_size_for(cfg.max_assocs);
+    ret = DTLSUDP_ERR_NOMEM;
+    if ((e->table = dtlsudp_mem_alloc(e, nb * sizeof(*e->table))) == NULL)
+        goto Fail;
+    memset(e->table, 0, nb * sizeof(*e->table));
+    if ((e->src_table = dtlsudp_mem_alloc(e, nb * sizeof(*e->src_table))) == NULL)
+        goto Fail;
+    memset(e->src_table, 0, nb * sizeof(*e->src_table));
+    e->table_mask = nb - 1;
+    if ((ret = dtlsudp_outq_init(e, &e->outq, DTLSUDP_OUTQ_BYTES)) != DTLSUDP_OK)
+        goto Fail;
+    ret = DTLSUDP_ERR_NOMEM;
+    if ((e->scratch = dtlsudp_mem_alloc(e, DTLSUDP_SCRATCH_BYTES)) == NULL)
+        goto Fail;
+    if ((ret = random_bytes(e, &e->hash_seed, sizeof(e->hash_seed))) != DTLSUDP_OK)
+        goto Fail;
+    if ((ret = ctx_setup(e)) != DTLSUDP_OK)
+        goto Fail;
+    ret = DTLSUDP_ERR_NOMEM;
+    if ((e->bio_method = dtlsudp_bio_method_new()) == NULL)
+        goto Fail;
+    if ((e->listen_client = BIO_ADDR_new()) == NULL)
+        goto Fail;
+    if ((ret = dtlsudp_cookie_init(e)) != DTLSUDP_OK)
+        goto Fail;
+    /* The listen SSL is made on the first ClientHello: SSL_new() copies the
+     * certificate from the SSL_CTX, which the caller may still be filling
+     * through dtlsudp_engine_ssl_ctx(). */
+    *out = e;
+    return DTLSUDP_OK;
+
+Fail:
+    dtlsudp_engine_free(e);
+    ERR_clear_error();
+    return ret;
+}
+
+static void assoc_destroy(dtlsudp_engine *e, dtlsudp_assoc *a);
+
+void dtlsudp_engine_free(dtlsudp_engine *e)
+{
+    if (e == NULL)
+        return;
+    /* Every association is freed; CLOSED events fire so owners can release
+     * what they hang on associations, but nothing is sent. */
+    while (!link_empty(&e->hs_list) || !link_empty(&e->est_list)) {
+        dtlsudp_link *l = !link_empty(&e->hs_list) ? e->hs_list.next : e->est_list.next;
+        dtlsudp_assoc *a = ASSOC_OF(l);
+        a->freeing = 1;
+        a->state = DTLSUDP_STATE_CLOSED;
+        fire(e, a, DTLSUDP_EVENT_CLOSED, DTLSUDP_ERR_CLOSED);
+        assoc_destroy(e, a);
+    }
+    SSL_free(e->listen_ssl);
+    SSL_CTX_free(e->ctx);
+    BIO_meth_free(e->bio_method);
+    BIO_ADDR_free(e->listen_client);
+    OPENSSL_cleanse(e->cookie_secret, sizeof(e->cookie_secret));
+    dtlsudp_outq_dispose(e, &e->outq);
+    dtlsudp_mem_free(e, e->scratch);
+    dtlsudp_mem_free(e, e->table);
+    dtlsudp_mem_free(e, e->src_table);
+    dtlsudp_mem_free(e, e->pins);
+    e->cfg.allocator.free(e->cfg.allocator.user, e);
+}
+
+SSL_CTX *dtlsudp_engine_ssl_ctx(dtlsudp_engine *e)
+{
+    return e != NULL ? e->ctx : NULL;
+}
+
+int dtlsudp_engine_add_peer_fingerprint(dtlsudp_engine *e, const dtlsudp_fingerprint *fp)
+{
+    dtlsudp_fingerprint *grown;
+    size_t cap;
+
+    if (e == NULL || fp == NULL || fp->len == 0 || fp->len > sizeof(fp->bytes))
+        return DTLSUDP_ERR_INVALID;
+    if (e->n_pins == e->cap_pins) {
+        cap = e->cap_pins != 0 ? e->cap_pins * 2 : 4;
+        if ((grown = dtlsudp_mem_alloc(e, cap * sizeof(*grown))) == NULL)
+            return DTLSUDP_ERR_NOMEM;
+        if (e->n_pins != 0)
+            memcpy(grown, e->pins, e->n_pins * sizeof(*grown));
+        dtlsudp_mem_free(e, e->pins);
+        e->pins = grown;
+        e->cap_pins = cap;
+    }
+    e->pins[e->n_pins++] = *fp;
+    return DTLSUDP_OK;
+}
+
+void dtlsudp_engine_set_timer_cb(dtlsudp_engine *e, DTLS_timer_cb cb)
+{
+    dtlsudp_link *l;
+
+    e->timer_cb = cb;
+    if (e->listen_ssl != NULL)
+        DTLS_set_timer_cb(e->listen_ssl, cb);
+    for (l = e->hs_list.next; l != &e->hs_list; l = l->next)
+        DTLS_set_timer_cb(ASSOC_OF(l)->ssl, cb);
+    for (l = e->est_list.next; l != &e->est_list; l = l->next)
+        DTLS_set_timer_cb(ASSOC_OF(l)->ssl, cb);
+}
+
+void dtlsudp_engine_get_stats(const dtlsudp_engine *e, dtlsudp_stats *out)
+{
+    if (e == NULL || out == NULL)
+        return;
+    *out = e->stats;
+    out->half_open_now = e->half_open;
+}
+
+/* ------------------------------------------------------------------------
+ * Peer table
+ * ------------------------------------------------------------------------ */
+
+static size_t bucket(const dtlsudp_engine *e, const dtlsudp_addr *a, int with_port)
+{
+    return (size_t)(dtlsudp_addr_hash(a, e->hash_seed, with_port) & e->table_mask);
+}
+
+static dtlsudp_assoc *table_find(const dtlsudp_engine *e, const dtlsudp_addr *peer)
+{
+    dtlsudp_assoc *a;
+
+    for (a = e->table[bucket(e, peer, 1)]; a != NULL; a = a->hash_next)
+        if (dtlsudp_addr_equal(&a->peer, peer))
+            return a;
+    return NULL;
+}
+
+static void table_insert(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    size_t b = bucket(e, &a->peer, 1), s = bucket(e, &a->peer, 0);
+
+    a->hash_next = e->table[b];
+    e->table[b] = a;
+    a->src_next = e->src_table[s];
+    e->src_table[s] = a;
+    a->in_table = 1;
+}
+
+static void table_remove(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    dtlsudp_assoc **pp;
+
+    if (!a->in_table)
+        return;
+    for (pp = &e->table[bucket(e, &a->peer, 1)]; *pp != NULL; pp = &(*pp)->hash_next)
+        if (*pp == a) {
+            *pp = a->hash_next;
+            break;
+        }
+    for (pp = &e->src_table[bucket(e, &a->peer, 0)]; *pp != NULL; pp = &(*pp)->src_next)
+        if (*pp == a) {
+            *pp = a->src_next;
+            break;
+        }
+    a->hash_next = a->src_next = NULL;
+    a->in_table = 0;
+}
+
+/* Associations from the same IP address (any port).  The walk is bounded
+ * by max_per_source plus hash collisions. */
+static size_t source_count(const dtlsudp_engine *e, const dtlsudp_addr *peer)
+{
+    const dtlsudp_assoc *a;
+    size_t n = 0;
+
+    for (a = e->src_table[bucket(e, peer, 0)]; a != NULL; a = a->src_next)
+        if (dtlsudp_addr_same_host(&a->peer, peer))
+            n++;
+    return n;
+}
+
+size_t dtlsudp_engine_count(const dtlsudp_engine *e)
+{
+    return (size_t)e->stats.assocs_now;
+}
+
+dtlsudp_assoc *dtlsudp_engine_find(dtlsudp_engine *e, const dtlsudp_addr *peer)
+{
+    if (e == NULL || peer == NULL)
+        return NULL;
+    return table_find(e, peer);
+}
+
+/* ------------------------------------------------------------------------
+ * Association lifecycle
+ * ------------------------------------------------------------------------ */
+
+static dtlsudp_assoc *assoc_alloc(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsudp_addr *local,
+                                  int is_client)
+{
+    dtlsudp_assoc *a = dtlsudp_mem_alloc(e, sizeof(*a));
+
+    if (a == NULL)
+        return NULL;
+    memset(a, 0, sizeof(*a));
+    a->e = e;
+    a->is_client = is_client;
+    a->peer = *peer;
+    if (local != NULL)
+        a->local = *local;
+    a->io.e = e;
+    a->io.a = a;
+    a->io.peer = &a->peer;
+    a->io.local = &a->local;
+    a->state = DTLSUDP_STATE_HANDSHAKING;
+    a->created = e->now;
+    a->last_activity = e->now;
+    link_init(&a->list);
+    return a;
+}
+
+/* Account a fully built association: id, handshaking list, counters. */
+static void assoc_start(dtlsudp_engine *e, dtlsudp_assoc *a, int half_open)
+{
+    a->id = e->next_id++;
+    link_append(&e->hs_list, &a->list);
+    if (half_open) {
+        a->counted_half_open = 1;
+        e->half_open++;
+    }
+    e->stats.handshakes_started++;
+    e->stats.assocs_now++;
+    if (e->stats.assocs_now > e->stats.assocs_peak)
+        e->stats.assocs_peak = e->stats.assocs_now;
+}
+
+/* Free everything an association owns.  Unlinked from all structures. */
+static void assoc_destroy(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    table_remove(e, a);
+    link_remove(&a->list);
+    if (a->counted_half_open) {
+        a->counted_half_open = 0;
+        e->half_open--;
+    }
+    if (a->id != 0)
+        e->stats.assocs_now--;
+    dtlsudp_outq_forget(&e->outq, a);
+    dtlsudp_pqueue_clear(e, &a->rx);
+    dtlsudp_pqueue_clear(e, &a->held);
+    dtlsudp_mem_free(e, a->pins);
+    dtlsudp_mem_free(e, a->hostname);
+    SSL_free(a->ssl);
+    dtlsudp_mem_free(e, a);
+}
+
+/* SSL_MODE_RELEASE_BUFFERS never releases a DTLS write buffer, and the
+ * read buffer only after application data: an idle association would keep
+ * ~35 KB of record buffers.  An established association gives them back
+ * whenever nothing is pending and takes them again before every SSL call
+ * (OpenSSL 3.0's DTLS write path assumes the write buffer exists, so
+ * SSL_alloc_buffers() must come first). */
+static int acquire_buffers(dtlsudp_assoc *a)
+{
+    if (a->state != DTLSUDP_STATE_ESTABLISHED || SSL_alloc_buffers(a->ssl) == 1)
+        return DTLSUDP_OK;
+    ERR_clear_error();
+    return DTLSUDP_ERR_NOMEM;
+}
+
+static void release_buffers(dtlsudp_assoc *a)
+{
+    if (a->state == DTLSUDP_STATE_ESTABLISHED)
+        (void)SSL_free_buffers(a->ssl);
+}
+
+static void touch(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    a->last_activity = e->now;
+    if (a->state == DTLSUDP_STATE_ESTABLISHED) {
+        link_remove(&a->list);
+        link_append(&e->est_list, &a->list);
+    }
+}
+
+static void send_close_notify(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    /* RFC 6353 5.4: closing a session MUST include sending a close_notify.
+     * Sent once; no wait for the peer's reply (no bidirectional shutdown). */
+    if (a->state != DTLSUDP_STATE_ESTABLISHED || a->close_sent)
+        return;
+    a->close_sent = 1;
+    if (acquire_buffers(a) != DTLSUDP_OK)
+        return;
+    ERR_clear_error();
+    (void)SSL_shutdown(a->ssl);
+    ERR_clear_error();
+    e->stats.closes_sent++;
+}
+
+/* The association is over: count, detach restart links, fire CLOSED, free. */
+static void assoc_finish(dtlsudp_engine *e, dtlsudp_assoc *a, int reason)
+{
+    dtlsudp_assoc *heir = NULL;
+
+    if (a->freeing)
+        return;
+    a->freeing = 1;
+    if (a->state == DTLSUDP_STATE_HANDSHAKING) {
+        switch (reason) {
+        case DTLSUDP_ERR_TIMEOUT:
+            e->stats.handshakes_timed_out++;
+            break;
+        case DTLSUDP_ERR_PEER_CERT:
+            e->stats.cert_refused++;
+            e->stats.handshakes_failed++;
+            break;
+        case DTLSUDP_ERR_PEER_ALERT:
+            e->stats.alerts_received++;
+            e->stats.handshakes_failed++;
+            break;
+        case DTLSUDP_ERR_HANDSHAKE:
+            e->stats.handshakes_failed++;
+            break;
+        default:
+            break;
+        }
+    } else if (reason == DTLSUDP_ERR_PEER_ALERT) {
+        e->stats.alerts_received++;
+    }
+    if (a->predecessor != NULL) {
+        /* A restart handshake failed: the old association stays. */
+        a->predecessor->successor = NULL;
+        a->predecessor = NULL;
+    }
+    if (a->successor != NULL) {
+        /* The old association goes first: the restart handshake inherits
+         * its table slot. */
+        heir = a->successor;
+        heir->predecessor = NULL;
+        a->successor = NULL;
+    }
+    table_remove(e, a);
+    if (heir != NULL)
+        table_insert(e, heir);
+    a->state = DTLSUDP_STATE_CLOSED;
+    fire(e, a, DTLSUDP_EVENT_CLOSED, reason);
+    assoc_destroy(e, a);
+}
+
+static void close_now(dtlsudp_engine *e, dtlsudp_assoc *a, int reason, int notify)
+{
+    if (notify)
+        send_close_notify(e, a);
+    assoc_finish(e, a, reason);
+}
+
+/* After the engine worked on `a' (busy), apply the outcome: an
+ * association-fatal ret or a close requested from inside an event. */
+static int settle(dtlsudp_engine *e, dtlsudp_assoc *a, int ret, int *freed)
+{
+    *freed = 0;
+    if (dtlsudp_err_is_assoc_fatal(ret)) {
+        assoc_finish(e, a, ret);
+        *freed = 1;
+        return ret;
+    }
+    if (a->close_requested != 0 && a->busy == 0) {
+        close_now(e, a, a->close_requested, !a->close_quiet);
+        *freed = 1;
+    }
+    return ret;
+}
+
+static int write_record(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *buf, size_t len)
+{
+    int r;
+
+    a->io.out_dropped = 0;
+    if (acquire_buffers(a) != DTLSUDP_OK)
+        return DTLSUDP_ERR_NOMEM;
+    ERR_clear_error();
+    r = SSL_write(a->ssl, buf, (int)len);
+    if (r <= 0) {
+        ERR_clear_error();
+        return DTLSUDP_ERR_STATE;
+    }
+    touch(e, a);
+    release_buffers(a);
+    return a->io.out_dropped ? DTLSUDP_ERR_QUEUE_FULL : DTLSUDP_OK;
+}
+
+static int failure_reason(const dtlsudp_assoc *a)
+{
+    if (a->cert_refused)
+        return DTLSUDP_ERR_PEER_CERT;
+    if (a->alert_received)
+        return DTLSUDP_ERR_PEER_ALERT;
+    return DTLSUDP_ERR_HANDSHAKE;
+}
+
+static void on_established(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    dtlsudp_pbuf *p;
+
+    link_remove(&a->list);
+    if (a->counted_half_open) {
+        a->counted_half_open = 0;
+        e->half_open--;
+    }
+    a->state = DTLSUDP_STATE_ESTABLISHED;
+    link_append(&e->est_list, &a->list);
+    a->last_activity = e->now;
+    e->stats.handshakes_completed++;
+    dtlsudp_log(e, DTLSUDP_LOG_DEBUG, "assoc %llu: established (%s, %s)", (unsigned long long)a->id,
+                SSL_get_version(a->ssl), SSL_get_cipher_name(a->ssl));
+
+    if (a->predecessor != NULL) {
+        /* RFC 6347 4.2.8: the new handshake completed (the client proved
+         * reachability with the cookie and its Finished): abandon the old
+         * association now, and only now. */
+        dtlsudp_assoc *old = a->predecessor;
+        old->successor = NULL;
+        a->predecessor = NULL;
+        e->stats.restarts++;
+        assoc_finish(e, old, DTLSUDP_ERR_REPLACED);
+        table_insert(e, a);
+    }
+    fire(e, a, DTLSUDP_EVENT_ESTABLISHED, DTLSUDP_OK);
+    /* Data a client wrote while handshaking goes out now. */
+    while (a->close_requested == 0 && (p = pqueue_shift(&a->held)) != NULL) {
+        if (p->len <= dtlsudp_assoc_max_write(a))
+            (void)write_record(e, a, p->data, p->len);
+        else
+            e->stats.dropped_queue++;
+        dtlsudp_mem_free(e, p);
+    }
+}
+
+static int step_handshake(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    int r, err;
+
+    ERR_clear_error();
+    r = SSL_do_handshake(a->ssl);
+    if (r == 1) {
+        on_established(e, a);
+        return DTLSUDP_OK;
+    }
+    err = SSL_get_error(a->ssl, r);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+        ERR_clear_error();
+        return DTLSUDP_OK;
+    }
+    {
+        char why[160] = "";
+        unsigned long code = ERR_peek_last_error();
+        if (code != 0)
+            ERR_error_string_n(code, why, sizeof(why));
+        dtlsudp_log(e, DTLSUDP_LOG_INFO, "assoc %llu: handshake failed: %s (%s)", (unsigned long long)a->id,
+                    dtlsudp_strerror(failure_reason(a)), why);
+    }
+    ERR_clear_error();
+    return failure_reason(a);
+}
+
+/* Read every plaintext record the fed datagram produced. */
+static int read_data(dtlsudp_engine *e, dtlsudp_assoc *a, const dtlsudp_record *first, int *got)
+{
+    int r, err, ret;
+
+    for (;;) {
+        ERR_clear_error();
+        r = SSL_read(a->ssl, e->scratch, DTLSUDP_SCRATCH_BYTES);
+        if (r > 0) {
+            (*got)++;
+            touch(e, a);
+            ret = dtlsudp_pqueue_push(e, &a->rx, e->scratch, (size_t)r);
+            if (ret != DTLSUDP_OK) {
+                e->stats.dropped_queue++;
+                continue;
+            }
+            fire(e, a, DTLSUDP_EVENT_DATA, DTLSUDP_OK);
+            continue;
+        }
+        err = SSL_get_error(a->ssl, r);
+        ERR_clear_error();
+        switch (err) {
+        case SSL_ERROR_WANT_READ:
+        case SSL_ERROR_WANT_WRITE:
+            if (*got == 0 && first != NULL && first->content_type == DTLSUDP_CT_APPLICATION_DATA) {
+                /* OpenSSL dropped it: replayed, bad MAC or wrong epoch. */
+                e->stats.dropped_stale++;
+                return DTLSUDP_ERR_DROPPED;
+            }
+            return DTLSUDP_OK;
+        case SSL_ERROR_ZERO_RETURN:
+            e->stats.closes_received++;
+            return DTLSUDP_ERR_CLOSED;
+        default:
+            return a->alert_received ? DTLSUDP_ERR_PEER_ALERT : DTLSUDP_ERR_HANDSHAKE;
+        }
+    }
+}
+
+static int feed(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_t len,
+                const dtlsudp_record *first, dtlsudp_assoc **assoc_out)
+{
+    int ret = DTLSUDP_OK, got = 0, freed;
+
+    a->busy++;
+    a->io.in = dgram;
+    a->io.in_len = len;
+    ret = acquire_buffers(a);
+    if (ret == DTLSUDP_OK && a->state == DTLSUDP_STATE_HANDSHAKING)
+        ret = step_handshake(e, a);
+    if (ret == DTLSUDP_OK && a->state == DTLSUDP_STATE_ESTABLISHED && !a->freeing)
+        ret = read_data(e, a, first, &got);
+    a->io.in = NULL;
+    a->io.in_len = 0;
+    if (!a->freeing)
+        release_buffers(a);
+    a->busy--;
+    ret = settle(e, a, ret, &freed);
+    if (assoc_out != NULL && !freed)
+        *assoc_out = a;
+    return ret;
+}
+
+/* Room for one more association from `peer'?  May evict the least
+ * recently active established association. */
+static int make_room(dtlsudp_engine *e, const dtlsudp_addr *peer, int half_open, int restart)
+{
+    if (half_open && e->half_open >= e->cfg.max_half_open)
+        return DTLSUDP_ERR_LIMIT;
+    /* A restart replaces an association from the same address and port. */
+    if (restart)
+        return DTLSUDP_OK;
+    if (source_count(e, peer) >= e->cfg.max_per_source)
+        return DTLSUDP_ERR_LIMIT;
+    if (e->stats.assocs_now < e->cfg.max_assocs)
+        return DTLSUDP_OK;
+    if (e->cfg.evict_idle_when_full && !link_empty(&e->est_list)) {
+        dtlsudp_assoc *victim = ASSOC_OF(e->est_list.next);
+        if (victim->busy == 0 && victim->successor == NULL) {
+            e->stats.evictions++;
+            close_now(e, victim, DTLSUDP_ERR_EVICTED, 1);
+            return DTLSUDP_OK;
+        }
+    }
+    return DTLSUDP_ERR_LIMIT;
+}
+
+/* ------------------------------------------------------------------------
+ * The cookie gate (server side)
+ * ------------------------------------------------------------------------ */
+
+static int listen_path(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsudp_addr *local,
+                       const uint8_t *dgram, size_t len, dtlsudp_assoc *predecessor,
+                       dtlsudp_assoc **assoc_out)
+{
+    dtlsudp_assoc *a;
+    SSL *fresh;
+    int r, ret;
+
+    if ((ret = ensure_listen(e)) != DTLSUDP_OK)
+        return ret;
+    e->listen_peer = *peer;
+    if (local != NULL)
+        e->listen_local = *local;
+    else
+        memset(&e->listen_local, 0, sizeof(e->listen_local));
+    e->listen_sent_hvr = 0;
+    e->listen_cookie_bad = 0;
+    e->listen_io.in = dgram;
+    e->listen_io.in_len = len;
+    /* DTLSv1_listen() clears the SSL first, so this one object serves every
+     * unverified ClientHello; nothing is kept per peer. */
+    ERR_clear_error();
+    r = DTLSv1_listen(e->listen_ssl, e->listen_client);
+    e->listen_io.in = NULL;
+    e->listen_io.in_len = 0;
+    ERR_clear_error();
+    if (r <= 0) {
+        if (r < 0) {
+            /* Start over with a clean listen SSL next time. */
+            SSL_free(e->listen_ssl);
+            e->listen_ssl = NULL;
+        }
+        if (e->listen_sent_hvr)
+            return DTLSUDP_OK;
+        e->stats.dropped_malformed++;
+        return DTLSUDP_ERR_DROPPED;
+    }
+
+    /* Cookie verified: the peer receives at its address.  Only now may it
+     * cost us memory, and only within the caps. */
+    if ((ret = make_room(e, peer, 1, predecessor != NULL)) != DTLSUDP_OK) {
+        e->stats.refused_full++;
+        dtlsudp_log(e, DTLSUDP_LOG_NOTICE, "new peer refused: association limit reached");
+        return DTLSUDP_ERR_DROPPED;
+    }
+    if ((a = assoc_alloc(e, peer, local, 0)) == NULL)
+        return DTLSUDP_ERR_NOMEM;
+    if ((fresh = ssl_new(e, &e->listen_io)) == NULL) {
+        dtlsudp_mem_free(e, a);
+        ERR_clear_error();
+        return DTLSUDP_ERR_NOMEM;
+    }
+    SSL_set_accept_state(fresh);
+    /* The listen SSL becomes the association's; a fresh one listens. */
+    a->ssl = e->listen_ssl;
+    BIO_set_data(SSL_get_rbio(a->ssl), &a->io);
+    e->listen_ssl = fresh;
+    if (set_link_mtu(e, a->ssl, peer) != DTLSUDP_OK) {
+        SSL_free(a->ssl);
+        dtlsudp_mem_free(e, a);
+        return DTLSUDP_ERR_CONFIG;
+    }
+    assoc_start(e, a, 1);
+    if (predecessor != NULL) {
+        if (predecessor->successor != NULL)
+            assoc_finish(e, predecessor->successor, DTLSUDP_ERR_REPLACED);
+        predecessor->successor = a;
+        a->predecessor = predecessor;
+    } else {
+        table_insert(e, a);
+    }
+    dtlsudp_log(e, DTLSUDP_LOG_DEBUG, "assoc %llu: cookie verified, handshake started%s",
+                (unsigned long long)a->id, predecessor != NULL ? " (peer restart)" : "");
+    return feed(e, a, NULL, 0, NULL, assoc_out);
+}
+
+/* ------------------------------------------------------------------------
+ * Entry points
+ * ------------------------------------------------------------------------ */
+
+static void set_now(dtlsudp_engine *e, dtlsudp_time now)
+{
+    if (now > e->now)
+        e->now = now;
+}
+
+int dtlsudp_engine_receive(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsudp_addr *local,
+                           const uint8_t *dgram, size_t len, dtlsudp_time now, dtlsudp_assoc **assoc_out)
+{
+    dtlsudp_record first;
+    dtlsudp_assoc *a;
+
+    if (assoc_out != NULL)
+        *assoc_out = NULL;
+    if (e == NULL || peer == NULL || (dgram == NULL && len != 0))
+        return DTLSUDP_ERR_INVALID;
+    set_now(e, now);
+    e->stats.datagrams_in++;
+    e->stats.bytes_in += len;
+    if ((peer->sa.sa_family != AF_INET && peer->sa.sa_family != AF_INET6) ||
+        dtlsudp_record_scan(dgram, len, &first) < 0) {
+        e->stats.dropped_malformed++;
+        return DTLSUDP_ERR_DROPPED;
+    }
+
+    if ((a = table_find(e, peer)) != NULL) {
+        if (a->successor != NULL &&
+            (first.epoch == 0 || first.content_type == DTLSUDP_CT_HANDSHAKE ||
+             first.content_type == DTLSUDP_CT_CHANGE_CIPHER_SPEC))
+            /* Records of the restart handshake.  The old association has
+             * no handshake left (renegotiation is off). */
+            return feed(e, a->successor, dgram, len, &first, assoc_out);
+        if (!a->is_client && a->state == DTLSUDP_STATE_ESTABLISHED &&
+            dtlsudp_record_is_client_hello(dgram, len, NULL))
+            /* RFC 6347 4.2.8: an epoch-0 ClientHello from a known address
+             * and port.  OpenSSL would drop it inside the established SSL;
+             * it goes through the cookie gate instead, and the old
+             * association stays until the new handshake completes. */
+            return listen_path(e, peer, local, dgram, len, a, assoc_out);
+        return feed(e, a, dgram, len, &first, assoc_out);
+    }
+    if (!dtlsudp_record_is_client_hello(dgram, len, NULL)) {
+        e->stats.dropped_unknown++;
+        return DTLSUDP_ERR_DROPPED;
+    }
+    return listen_path(e, peer, local, dgram, len, NULL, assoc_out);
+}
+
+static int copy_opts(dtlsudp_engine *e, dtlsudp_assoc *a, const dtlsudp_connect_opts *opts)
+{
+    if (opts == NULL)
+        return DTLSUDP_OK;
+    if (opts->n_peer_fingerprints > 0) {
+        if (opts->peer_fingerprints == NULL || opts->n_peer_fingerprints > 1024)
+            return DTLSUDP_ERR_INVALID;
+        if ((a->pins = dtlsudp_mem_alloc(e, opts->n_peer_fingerprints * sizeof(*a->pins))) == NULL)
+            return DTLSUDP_ERR_NOMEM;
+        memcpy(a->pins, opts->peer_fingerprints, opts->n_peer_fingerprints * sizeof(*a->pins));
+        a->n_pins = opts->n_peer_fingerprints;
+    }
+    if (opts->hostname != NULL) {
+        size_t n = strlen(opts->hostname) + 1;
+        if ((a->hostname = dtlsudp_mem_alloc(e, n)) == NULL)
+            return DTLSUDP_ERR_NOMEM;
+        memcpy(a->hostname, opts->hostname, n);
+    }
+    return DTLSUDP_OK;
+}
+
+static int is_ip_literal(const char *host)
+{
+    ASN1_OCTET_STRING *ip = a2i_IPADDRESS(host);
+
+    if (ip == NULL)
+        return 0;
+    ASN1_OCTET_STRING_free(ip);
+    return 1;
+}
+
+int dtlsudp_engine_connect(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsudp_connect_opts *opts,
+                           dtlsudp_time now, dtlsudp_assoc **out)
+{
+    dtlsudp_assoc *a;
+    int ret;
+
+    if (out != NULL)
+        *out = NULL;
+    if (e == NULL || peer == NULL || (peer->sa.sa_family != AF_INET && peer->sa.sa_family != AF_INET6))
+        return DTLSUDP_ERR_INVALID;
+    set_now(e, now);
+    if (table_find(e, peer) != NULL)
+        return DTLSUDP_ERR_INVALID;
+    if (make_room(e, peer, 0, 0) != DTLSUDP_OK) {
+        e->stats.refused_full++;
+        return DTLSUDP_ERR_LIMIT;
+    }
+    if ((a = assoc_alloc(e, peer, opts != NULL ? opts->local : NULL, 1)) == NULL)
+        return DTLSUDP_ERR_NOMEM;
+    if ((ret = copy_opts(e, a, opts)) != DTLSUDP_OK)
+        goto Fail;
+    ret = DTLSUDP_ERR_NOMEM;
+    if ((a->ssl = ssl_new(e, &a->io)) == NULL)
+        goto Fail;
+    SSL_set_connect_state(a->ssl);
+    if ((ret = set_link_mtu(e, a->ssl, peer)) != DTLSUDP_OK)
+        goto Fail;
+    /* SNI for name-based servers; never for address literals (RFC 6066 3). */
+    if (a->hostname != NULL && !is_ip_literal(a->hostname) && !SSL_set_tlsext_host_name(a->ssl, a->hostname)) {
+        ret = DTLSUDP_ERR_NOMEM;
+        goto Fail;
+    }
+    assoc_start(e, a, 0);
+    table_insert(e, a);
+    ret = feed(e, a, NULL, 0, NULL, NULL);
+    if (dtlsudp_err_is_assoc_fatal(ret))
+        return ret;
+    if (out != NULL)
+        *out = a;
+    return DTLSUDP_OK;
+
+Fail:
+    ERR_clear_error();
+    dtlsudp_mem_free(e, a->pins);
+    dtlsudp_mem_free(e, a->hostname);
+    SSL_free(a->ssl);
+    dtlsudp_mem_free(e, a);
+    return ret;
+}
+
+int dtlsudp_engine_pop(dtlsudp_engine *e, uint8_t *buf, size_t cap, size_t *len, dtlsudp_addr *peer,
+                       dtlsudp_addr *local, dtlsudp_assoc **assoc)
+{
+    if (e == NULL || buf == NULL || len == NULL)
+        return DTLSUDP_ERR_INVALID;
+    return dtlsudp_outq_pop(&e->outq, buf, cap, len, peer, local, assoc);
+}
+
+static dtlsudp_time min_time(dtlsudp_time a, dtlsudp_time b)
+{
+    return a < b ? a : b;
+}
+
+static dtlsudp_time add_time(dtlsudp_time t, dtlsudp_time d)
+{
+    return d >= DTLSUDP_TIME_NEVER - t ? DTLSUDP_TIME_NEVER : t + d;
+}
+
+dtlsudp_time dtlsudp_engine_next_timeout(const dtlsudp_engine *e)
+{
+    dtlsudp_time t;
+    const dtlsudp_link *l;
+
+    if (e == NULL)
+        return DTLSUDP_TIME_NEVER;
+    t = e->cookie_rotate_at;
+    for (l = e->hs_list.next; l != &e->hs_list; l = l->next) {
+        dtlsudp_assoc *a = ASSOC_OF(l);
+        struct timeval tv;
+        t = min_time(t, add_time(a->created, e->cfg.handshake_timeout));
+        /* OpenSSL's retransmission timer runs on the real clock: its
+         * remaining time, rounded up, counted from our last `now'. */
+        if (DTLSv1_get_timeout(a->ssl, &tv) == 1) {
+            dtlsudp_time ms = (dtlsudp_time)tv.tv_sec * 1000u + ((dtlsudp_time)tv.tv_usec + 999u) / 1000u;
+            t = min_time(t, add_time(e->now, ms));
+        }
+    }
+    if (!link_empty(&e->est_list) && e->cfg.idle_timeout != DTLSUDP_TIME_NEVER)
+        t = min_time(t, add_time(ASSOC_OF(e->est_list.next)->last_activity, e->cfg.idle_timeout));
+    return t;
+}
+
+int dtlsudp_engine_handle_timeout(dtlsudp_engine *e, dtlsudp_time now)
+{
+    dtlsudp_link *l, *next;
+    int ret;
+
+    if (e == NULL)
+        return DTLSUDP_ERR_INVALID;
+    set_now(e, now);
+    if (e->now >= e->cookie_rotate_at && (ret = dtlsudp_cookie_rotate(e)) != DTLSUDP_OK)
+        return ret;
+    for (l = e->hs_list.next; l != &e->hs_list; l = next) {
+        dtlsudp_assoc *a = ASSOC_OF(l);
+        next = l->next;
+        if (add_time(a->created, e->cfg.handshake_timeout) <= e->now) {
+            dtlsudp_log(e, DTLSUDP_LOG_INFO, "assoc %llu: handshake deadline passed", (unsigned long long)a->id);
+            assoc_finish(e, a, DTLSUDP_ERR_TIMEOUT);
+            continue;
+        }
+        ERR_clear_error();
+        if (DTLSv1_handle_timeout(a->ssl) < 0) {
+            /* OpenSSL gave up retransmitting. */
+            ERR_clear_error();
+            assoc_finish(e, a, DTLSUDP_ERR_TIMEOUT);
+        }
+    }
+    if (e->cfg.idle_timeout != DTLSUDP_TIME_NEVER) {
+        while (!link_empty(&e->est_list)) {
+            dtlsudp_assoc *a = ASSOC_OF(e->est_list.next);
+            if (add_time(a->last_activity, e->cfg.idle_timeout) > e->now)
+                break;
+            e->stats.idle_expired++;
+            close_now(e, a, DTLSUDP_ERR_IDLE, 1);
+        }
+    }
+    return DTLSUDP_OK;
+}
+
+void dtlsudp_engine_close_all(dtlsudp_engine *e, dtlsudp_time now)
+{
+    if (e == NULL)
+        return;
+    set_now(e, now);
+    while (!link_empty(&e->hs_list))
+        close_now(e, ASSOC_OF(e->hs_list.next), DTLSUDP_ERR_CLOSED, 1);
+    while (!link_empty(&e->est_list))
+        close_now(e, ASSOC_OF(e->est_list.next), DTLSUDP_ERR_CLOSED, 1);
+}
+
+/* ------------------------------------------------------------------------
+ * One association
+ * ------------------------------------------------------------------------ */
+
+int dtlsudp_assoc_read(dtlsudp_assoc *a, uint8_t *buf, size_t cap, size_t *len)
+{
+    dtlsudp_pbuf *p;
+
+    if (a == NULL || len == NULL || (buf == NULL && cap != 0))
+        return DTLSUDP_ERR_INVALID;
+    if ((p = a->rx.head) == NULL)
+        return DTLSUDP_ERR_AGAIN;
+    if (p->len > cap)
+        return DTLSUDP_ERR_BUFFER;
+    memcpy(buf, p->data, p->len);
+    *len = p->len;
+    pqueue_shift(&a->rx);
+    dtlsudp_mem_free(a->e, p);
+    return DTLSUDP_OK;
+}
+
+size_t dtlsudp_assoc_max_write(const dtlsudp_assoc *a)
+{
+    size_t link, overhead;
+
+    if (a == NULL || a->ssl == NULL)
+        return 0;
+    if (a->state == DTLSUDP_STATE_ESTABLISHED)
+        return DTLS_get_data_mtu(a->ssl);
+    /* Before the cipher is known: assume an AEAD suite (explicit nonce 8,
+     * tag 16) on a 13-byte record header; re-checked when sent. */
+    link = link_mtu_for(a->e, &a->peer);
+    overhead = (a->peer.sa.sa_family == AF_INET6 ? DTLSUDP_IPV6_OVERHEAD : DTLSUDP_IPV4_OVERHEAD) + 13 + 8 + 16;
+    return link > overhead ? link - overhead : 0;
+}
+
+int dtlsudp_assoc_write(dtlsudp_assoc *a, const uint8_t *buf, size_t len, dtlsudp_time now)
+{
+    dtlsudp_engine *e;
+    int ret;
+
+    if (a == NULL || buf == NULL || len == 0)
+        return DTLSUDP_ERR_INVALID;
+    e = a->e;
+    set_now(e, now);
+    if (a->freeing || a->state == DTLSUDP_STATE_CLOSED || a->close_requested != 0)
+        return DTLSUDP_ERR_STATE;
+    /* OpenSSL does not split application data to the MTU: one datagram is
+     * one record, and it must fit. */
+    if (len > dtlsudp_assoc_max_write(a))
+        return DTLSUDP_ERR_TOO_BIG;
+    if (a->state == DTLSUDP_STATE_HANDSHAKING) {
+        if (!a->is_client)
+            return DTLSUDP_ERR_STATE;
+        ret = dtlsudp_pqueue_push(e, &a->held, buf, len);
+        if (ret == DTLSUDP_ERR_NOMEM)
+            return ret;
+        return ret == DTLSUDP_OK ? DTLSUDP_OK : DTLSUDP_ERR_QUEUE_FULL;
+    }
+    return write_record(e, a, buf, len);
+}
+
+void dtlsudp_assoc_close(dtlsudp_assoc *a, dtlsudp_time now)
+{
+    if (a == NULL || a->freeing)
+        return;
+    set_now(a->e, now);
+    if (a->busy > 0) {
+        /* Called from inside an event: close once the engine is done. */
+        a->close_requested = DTLSUDP_ERR_CLOSED;
+        return;
+    }
+    close_now(a->e, a, DTLSUDP_ERR_CLOSED, 1);
+}
+
+void dtlsudp_assoc_abort(dtlsudp_assoc *a, int reason, dtlsudp_time now)
+{
+    if (a == NULL || a->freeing)
+        return;
+    set_now(a->e, now);
+    if (!dtlsudp_err_is_assoc_fatal(reason))
+        reason = DTLSUDP_ERR_CLOSED;
+    if (a->busy > 0) {
+        a->close_requested = reason;
+        a->close_quiet = 1;
+        return;
+    }
+    assoc_finish(a->e, a, reason);
+}
+
+int dtlsudp_assoc_state(const dtlsudp_assoc *a)
+{
+    return a != NULL ? a->state : DTLSUDP_STATE_CLOSED;
+}
+
+int dtlsudp_assoc_is_client(const dtlsudp_assoc *a)
+{
+    return a != NULL && a->is_client;
+}
+
+uint64_t dtlsudp_assoc_id(const dtlsudp_assoc *a)
+{
+    return a != NULL ? a->id : 0;
+}
+
+const dtlsudp_addr *dtlsudp_assoc_peer(const dtlsudp_assoc *a)
+{
+    return a != NULL ? &a->peer : NULL;
+}
+
+const dtlsudp_addr *dtlsudp_assoc_local(const dtlsudp_assoc *a)
+{
+    return a != NULL ? &a->local : NULL;
+}
+
+X509 *dtlsudp_assoc_peer_cert(const dtlsudp_assoc *a)
+{
+    return a != NULL && a->ssl != NULL ? SSL_get0_peer_certificate(a->ssl) : NULL;
+}
+
+STACK_OF(X509) *dtlsudp_assoc_peer_chain(const dtlsudp_assoc *a)
+{
+    return a != NULL && a->ssl != NULL ? SSL_get_peer_cert_chain(a->ssl) : NULL;
+}
+
+const char *dtlsudp_assoc_version(const dtlsudp_assoc *a)
+{
+    return a != NULL && a->ssl != NULL ? SSL_get_version(a->ssl) : NULL;
+}
+
+const char *dtlsudp_assoc_cipher(const dtlsudp_assoc *a)
+{
+    return a != NULL && a->ssl != NULL ? SSL_get_cipher_name(a->ssl) : NULL;
+}
+
+SSL *dtlsudp_assoc_ssl(const dtlsudp_assoc *a)
+{
+    return a != NULL ? a->ssl : NULL;
+}
+
+dtlsudp_engine *dtlsudp_assoc_engine(const dtlsudp_assoc *a)
+{
+    return a != NULL ? a->e : NULL;
+}
+
+void dtlsudp_assoc_set_user(dtlsudp_assoc *a, void *user)
+{
+    if (a != NULL)
+        a->user = user;
+}
+
+void *dtlsudp_assoc_get_user(const dtlsudp_assoc *a)
+{
+    return a != NULL ? a->user : NULL;
+}

@@ -1,0 +1,206 @@
+/*
+ * engine_internal.h - the association engine's private structures and the
+ * functions its modules share.  Never installed; the unit tests include it
+ * to reach internals (they link transport/engine/libengine.la directly).
+ */
+#ifndef DTLSUDP_ENGINE_INTERNAL_H
+#define DTLSUDP_ENGINE_INTERNAL_H
+
+#include <stdarg.h>
+
+#include <openssl/ssl.h>
+
+#include "dtlsudp.h"
+
+#if defined(__GNUC__)
+#define DTLSUDP_WUR __attribute__((warn_unused_result))
+#define DTLSUDP_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define DTLSUDP_WUR
+#define DTLSUDP_PRINTF(f, a)
+#endif
+
+/* Engine-wide sizing that is not (yet) configurable. */
+#define DTLSUDP_OUTQ_BYTES (256u * 1024u)  /* output queue: preallocated, bounded */
+#define DTLSUDP_SCRATCH_BYTES (16u * 1024u + 2048u) /* one plaintext record */
+#define DTLSUDP_COOKIE_SECRET_LEN 32
+#define DTLSUDP_IPV4_OVERHEAD 28 /* IPv4 header + UDP header */
+#define DTLSUDP_IPV6_OVERHEAD 48 /* IPv6 header + UDP header */
+
+typedef struct dtlsudp_link {
+    struct dtlsudp_link *prev, *next;
+} dtlsudp_link;
+
+/* What the datagram BIO of one SSL sees: where its output goes and the one
+ * datagram it may read next.  For the listen SSL `a' is NULL. */
+typedef struct dtlsudp_io {
+    dtlsudp_engine *e;
+    dtlsudp_assoc *a;
+    const dtlsudp_addr *peer;
+    const dtlsudp_addr *local;
+    const uint8_t *in; /* borrowed from the caller for one receive call */
+    size_t in_len;
+    int out_dropped; /* set when a write found the output queue full */
+} dtlsudp_io;
+
+/* One queued plaintext datagram (received data, or data a handshaking
+ * client holds until the handshake completes). */
+typedef struct dtlsudp_pbuf {
+    struct dtlsudp_pbuf *next;
+    size_t len;
+    uint8_t data[];
+} dtlsudp_pbuf;
+
+typedef struct dtlsudp_pqueue {
+    dtlsudp_pbuf *head, *tail;
+    size_t count;
+} dtlsudp_pqueue;
+
+/*
+ * Association lifecycle (the calls each state allows):
+ *
+ *   HANDSHAKING -- handshake done, peer verified --> ESTABLISHED
+ *   HANDSHAKING -- failure / deadline / close -----> CLOSED (freed)
+ *   ESTABLISHED -- close_notify / alert / idle / evict / close / replaced --> CLOSED (freed)
+ *
+ * A server association is created only after DTLSv1_listen() verified the
+ * cookie.  HANDSHAKING allows receive, close; clients also write (held).
+ * ESTABLISHED allows read, write, close.  CLOSED exists only while the
+ * CLOSED event runs.
+ */
+struct dtlsudp_assoc {
+    dtlsudp_engine *e;
+    uint64_t id;
+    int state;
+    int is_client;
+    dtlsudp_addr peer;
+    dtlsudp_addr local;
+    SSL *ssl;
+    dtlsudp_io io;
+
+    struct dtlsudp_assoc *hash_next; /* peer table chain (by address and port) */
+    struct dtlsudp_assoc *src_next;  /* source table chain (by address) */
+    dtlsudp_link list;               /* handshaking list or established LRU list */
+    int in_table;
+    int counted_half_open;
+
+    dtlsudp_time created;
+    dtlsudp_time last_activity;
+
+    /* RFC 6347 4.2.8: a verified new handshake from the same address and
+     * port runs in `successor' (not in the table) until it completes. */
+    struct dtlsudp_assoc *successor;
+    struct dtlsudp_assoc *predecessor;
+
+    dtlsudp_pqueue rx;   /* plaintext received, for dtlsudp_assoc_read() */
+    dtlsudp_pqueue held; /* client writes waiting for the handshake */
+
+    dtlsudp_fingerprint *pins; /* per-connect server identity pins */
+    size_t n_pins;
+    char *hostname;
+
+    unsigned cert_refused : 1;   /* our verify decision refused the peer */
+    unsigned alert_received : 1; /* a fatal alert arrived */
+    unsigned close_sent : 1;     /* close_notify queued */
+    unsigned freeing : 1;
+    unsigned close_quiet : 1;    /* deferred close without close_notify (abort) */
+    int busy;                    /* > 0 while the engine works on it */
+    int close_requested;         /* deferred dtlsudp_assoc_close() reason, 0 = none */
+
+    void *user;
+};
+
+typedef struct dtlsudp_outq {
+    uint8_t *buf;
+    size_t cap;
+    size_t head, tail; /* byte offsets */
+    size_t count;      /* entries */
+} dtlsudp_outq;
+
+struct dtlsudp_engine {
+    dtlsudp_engine_config cfg;
+    SSL_CTX *ctx;
+    BIO_METHOD *bio_method;
+
+    /* The stateless cookie gate: one reusable listen SSL. */
+    SSL *listen_ssl;
+    dtlsudp_io listen_io;
+    dtlsudp_addr listen_peer;
+    dtlsudp_addr listen_local;
+    BIO_ADDR *listen_client;
+    int listen_sent_hvr;
+    int listen_cookie_bad;
+
+    uint8_t cookie_secret[2][DTLSUDP_COOKIE_SECRET_LEN]; /* [0] current, [1] previous */
+    dtlsudp_time cookie_rotate_at;
+
+    /* Peer table: chained hash by (family, address, port, scope); a second
+     * chain by address alone enforces max_per_source. */
+    uint64_t hash_seed;
+    dtlsudp_assoc **table;
+    dtlsudp_assoc **src_table;
+    size_t table_mask;
+
+    dtlsudp_link hs_list;  /* HANDSHAKING, oldest first (deadline order) */
+    dtlsudp_link est_list; /* ESTABLISHED, least recently active first */
+    size_t half_open;      /* server associations still handshaking */
+
+    dtlsudp_outq outq;
+    uint8_t *scratch;
+
+    dtlsudp_fingerprint *pins;
+    size_t n_pins, cap_pins;
+
+    dtlsudp_stats stats;
+    uint64_t next_id;
+    dtlsudp_time now;
+    DTLS_timer_cb timer_cb; /* test hook, see dtlsudp_engine_set_timer_cb() */
+};
+
+/* engine.c */
+void *dtlsudp_mem_alloc(dtlsudp_engine *e, size_t size);
+void dtlsudp_mem_free(dtlsudp_engine *e, void *p);
+void dtlsudp_log(dtlsudp_engine *e, int level, const char *fmt, ...) DTLSUDP_PRINTF(3, 4);
+/* Test hook: install cb (NULL: OpenSSL's 1 s doubling) on the listen SSL,
+ * every association and every SSL created later.  OpenSSL's DTLS
+ * retransmission timer reads the real clock (gettimeofday); tests shorten
+ * it with this and/or drive that clock themselves. */
+void dtlsudp_engine_set_timer_cb(dtlsudp_engine *e, DTLS_timer_cb cb);
+/* Number of associations in the peer table (tests). */
+size_t dtlsudp_engine_count(const dtlsudp_engine *e);
+
+/* addr.c */
+int dtlsudp_addr_same_host(const dtlsudp_addr *a, const dtlsudp_addr *b);
+uint64_t dtlsudp_addr_hash(const dtlsudp_addr *a, uint64_t seed, int with_port);
+
+/* bio.c */
+BIO_METHOD *dtlsudp_bio_method_new(void);
+/* A datagram BIO bound to io (not owned). */
+BIO *dtlsudp_bio_new(BIO_METHOD *m, dtlsudp_io *io);
+
+/* outq.c */
+int dtlsudp_outq_init(dtlsudp_engine *e, dtlsudp_outq *q, size_t cap) DTLSUDP_WUR;
+void dtlsudp_outq_dispose(dtlsudp_engine *e, dtlsudp_outq *q);
+int dtlsudp_outq_push(dtlsudp_outq *q, const uint8_t *data, size_t len, const dtlsudp_addr *peer,
+                      const dtlsudp_addr *local, dtlsudp_assoc *a);
+int dtlsudp_outq_pop(dtlsudp_outq *q, uint8_t *buf, size_t cap, size_t *len, dtlsudp_addr *peer,
+                     dtlsudp_addr *local, dtlsudp_assoc **a);
+/* Forget `a' in every queued entry (it is being freed; its datagrams still go out). */
+void dtlsudp_outq_forget(dtlsudp_outq *q, const dtlsudp_assoc *a);
+
+/* cookie.c */
+int dtlsudp_cookie_init(dtlsudp_engine *e) DTLSUDP_WUR;
+int dtlsudp_cookie_rotate(dtlsudp_engine *e) DTLSUDP_WUR;
+void dtlsudp_cookie_install(SSL_CTX *ctx);
+
+/* verify.c */
+void dtlsudp_verify_install(dtlsudp_engine *e);
+
+/* SSL -> its io (through the BIO). */
+dtlsudp_io *dtlsudp_ssl_io(const SSL *ssl);
+
+/* pqueue helpers (engine.c) */
+int dtlsudp_pqueue_push(dtlsudp_engine *e, dtlsudp_pqueue *q, const uint8_t *data, size_t len) DTLSUDP_WUR;
+void dtlsudp_pqueue_clear(dtlsudp_engine *e, dtlsudp_pqueue *q);
+
+#endif

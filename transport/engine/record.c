@@ -1,0 +1,119 @@
+/*
+ * record.c - DTLS record-header parsing with a bounds-checked cursor.
+ */
+#include "config.h"
+
+#include "record.h"
+
+/* Cursor reads: each returns -1 without moving when fewer bytes remain. */
+static int read_u8(const uint8_t **src, const uint8_t *end, uint8_t *v)
+{
+    if (end - *src < 1)
+        return -1;
+    *v = (*src)[0];
+    *src += 1;
+    return 0;
+}
+
+static int read_u16(const uint8_t **src, const uint8_t *end, uint16_t *v)
+{
+    if (end - *src < 2)
+        return -1;
+    *v = (uint16_t)(((unsigned)(*src)[0] << 8) | (*src)[1]);
+    *src += 2;
+    return 0;
+}
+
+static int read_u24(const uint8_t **src, const uint8_t *end, uint32_t *v)
+{
+    if (end - *src < 3)
+        return -1;
+    *v = ((uint32_t)(*src)[0] << 16) | ((uint32_t)(*src)[1] << 8) | (*src)[2];
+    *src += 3;
+    return 0;
+}
+
+static int read_u48(const uint8_t **src, const uint8_t *end, uint64_t *v)
+{
+    uint64_t x = 0;
+    int i;
+
+    if (end - *src < 6)
+        return -1;
+    for (i = 0; i < 6; i++)
+        x = (x << 8) | (*src)[i];
+    *v = x;
+    *src += 6;
+    return 0;
+}
+
+int dtlsudp_record_parse(const uint8_t **src, const uint8_t *end, dtlsudp_record *out)
+{
+    const uint8_t *p = *src;
+
+    if (read_u8(&p, end, &out->content_type) != 0 || read_u16(&p, end, &out->version) != 0 ||
+        read_u16(&p, end, &out->epoch) != 0 || read_u48(&p, end, &out->seq) != 0 ||
+        read_u16(&p, end, &out->length) != 0)
+        return -1;
+    switch (out->content_type) {
+    case DTLSUDP_CT_CHANGE_CIPHER_SPEC:
+    case DTLSUDP_CT_ALERT:
+    case DTLSUDP_CT_HANDSHAKE:
+    case DTLSUDP_CT_APPLICATION_DATA:
+        break;
+    default:
+        return -1;
+    }
+    /* DTLS versions are 0xfeXX (one's complement of the TLS numbers). */
+    if ((out->version >> 8) != 0xfe)
+        return -1;
+    if (end - p < (ptrdiff_t)out->length)
+        return -1;
+    out->fragment = p;
+    *src = p + out->length;
+    return 0;
+}
+
+int dtlsudp_record_scan(const uint8_t *dgram, size_t len, dtlsudp_record *first)
+{
+    const uint8_t *p = dgram, *end = dgram + len;
+    dtlsudp_record rec;
+    int n = 0;
+
+    if (dgram == NULL || len == 0)
+        return -1;
+    while (p != end) {
+        if (dtlsudp_record_parse(&p, end, &rec) != 0)
+            return -1;
+        if (n == 0 && first != NULL)
+            *first = rec;
+        if (n < 0x7fff)
+            n++;
+    }
+    return n;
+}
+
+int dtlsudp_record_is_client_hello(const uint8_t *dgram, size_t len, uint16_t *msg_seq)
+{
+    const uint8_t *p = dgram, *end = dgram + len;
+    dtlsudp_record rec;
+    const uint8_t *h, *hend;
+    uint8_t hs_type;
+    uint32_t hs_len;
+    uint16_t seq;
+
+    if (dgram == NULL || dtlsudp_record_parse(&p, end, &rec) != 0)
+        return 0;
+    if (rec.content_type != DTLSUDP_CT_HANDSHAKE || rec.epoch != 0)
+        return 0;
+    h = rec.fragment;
+    hend = rec.fragment + rec.length;
+    if (read_u8(&h, hend, &hs_type) != 0 || read_u24(&h, hend, &hs_len) != 0 ||
+        read_u16(&h, hend, &seq) != 0)
+        return 0;
+    if (hs_type != DTLSUDP_HS_CLIENT_HELLO)
+        return 0;
+    if (msg_seq != NULL)
+        *msg_seq = seq;
+    return 1;
+}
