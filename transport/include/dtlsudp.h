@@ -347,6 +347,290 @@ DTLSUDP_EXTERN void *dtlsudp_assoc_get_user(const dtlsudp_assoc *a);
  * The socket layer (transport/net)
  * ------------------------------------------------------------------------ */
 /* DTLSUDP_NET_API_BEGIN: owned by transport/net */
+/*
+ * The engine on real UDP sockets, with a socket-like API (in the spirit of
+ * PyDTLS): a listener accepts associations as connections; a client
+ * connects; connections read and write whole datagrams.
+ *
+ * Demultiplexing (dtlsudp_listener_config.demux):
+ *   DTLSUDP_DEMUX_OSNET  (Linux default) the listener socket stays
+ *       unconnected and carries every handshake (stateless cookie gate).
+ *       When an association reaches ESTABLISHED it gets its own UDP socket,
+ *       bound with SO_REUSEADDR to the address the handshake arrived on
+ *       (IP_PKTINFO / IPV6_PKTINFO, so wildcard and multi-homed listeners
+ *       work) and connect()ed to the peer; Linux then delivers the peer's
+ *       datagrams to that socket.  Datagrams that reach a socket that is not
+ *       their peer's (between bind() and connect(), or still queued on the
+ *       listener) are routed by source address through the engine: none is
+ *       lost or misattributed.  ICMP port unreachable on a per-peer socket
+ *       (ECONNREFUSED) ends that association with DTLSUDP_ERR_REFUSED.
+ *   DTLSUDP_DEMUX_ROUTER (portable) one socket; every datagram is routed by
+ *       its source address through the engine's peer table.
+ * Both pass the same test suite, on IPv4, IPv6 and dual-stack ("[::]:p"
+ * with IPv4 clients; v4-mapped peers are normalised to AF_INET everywhere,
+ * so the engine key, dtlsudp_conn_peer() and the engine's assoc accessors
+ * all show 1.2.3.4, never ::ffff:1.2.3.4).
+ *
+ * Time: the socket layer's time base is dtlsudp_now() (CLOCK_MONOTONIC
+ * milliseconds).  Calls that take `now' expect a value of that clock; calls
+ * that can wait (accept, read, connect with a timeout) read it themselves.
+ *
+ * Event-loop use (nothing blocks when every timeout argument is 0):
+ *   poll() the fds from dtlsudp_listener_fd()/dtlsudp_conn_fd() for
+ *   reading, with the earliest dtlsudp_*_next_timeout() as deadline; on
+ *   readability or deadline call dtlsudp_listener_process() /
+ *   dtlsudp_conn_process(), then drain dtlsudp_listener_accept(..., 0, ..),
+ *   dtlsudp_listener_recv() and dtlsudp_conn_read(..., 0) until AGAIN.
+ *   next_timeout() returns a deadline in the past (0) while something is
+ *   already waiting in memory (queued plaintext, a connection to accept), so
+ *   a loop that honours it never stalls.
+ *
+ * Ownership: a listener owns its engine, its socket(s) and every connection
+ * it has not handed out through dtlsudp_listener_accept().  Those are freed
+ * by the listener when their association ends; a pointer obtained from
+ * dtlsudp_listener_recv() or dtlsudp_listener_find() stays valid until the
+ * next dtlsudp_listener_process(), _handle_timeout(), _accept() or _free()
+ * on that listener.  An accepted connection belongs to the caller, who must
+ * dtlsudp_conn_free() (or _unwrap()) it before dtlsudp_listener_free().
+ * A client connection (dtlsudp_connect()) owns an engine and a socket of
+ * its own.
+ *
+ * Thread safety: a listener, its engine and all of its connections
+ * (accepted or not) share state (the engine, and in router mode the
+ * socket), so they form one unit to be used by one thread at a time.
+ * Distinct listeners and distinct client connections may be used from
+ * distinct threads concurrently; OpenSSL's global state is the only thing
+ * they share.
+ *
+ * Associations: the socket layer keeps its connection in
+ * dtlsudp_assoc_set_user() of every association it manages; callers use
+ * dtlsudp_conn_set_user() instead.
+ *
+ * Engine callbacks: the listener and the client install their own
+ * on_event handler on the engine and call cfg->engine.on_event (with
+ * cfg->engine.user) after their own bookkeeping, so a caller may still
+ * observe every event; the restrictions on what that callback may call are
+ * the engine's (see dtlsudp_engine_config).
+ */
+
+enum dtlsudp_demux {
+    DTLSUDP_DEMUX_DEFAULT = 0, /* OSNET on Linux, ROUTER elsewhere */
+    DTLSUDP_DEMUX_OSNET = 1,   /* connected UDP socket per association (Linux) */
+    DTLSUDP_DEMUX_ROUTER = 2,  /* one socket, lookup by peer address */
+};
+
+typedef struct dtlsudp_listener dtlsudp_listener;
+typedef struct dtlsudp_conn dtlsudp_conn;
+
+typedef struct dtlsudp_listener_config {
+    dtlsudp_engine_config engine; /* certificates, caps, timers, log, events */
+    int demux;                    /* enum dtlsudp_demux */
+    /* 0 (default): a datagram that cannot be sent right now (socket buffer
+     * full) is dropped and counted, as UDP would; DTLS retransmission and
+     * the application recover.  1: sending waits for the socket to drain
+     * (poll POLLOUT, at most 1 s per datagram).  The fds handed out are
+     * O_NONBLOCK in both modes; waits happen only where a timeout says so. */
+    int blocking;
+    /* SO_RCVBUF and SO_SNDBUF of the listening socket, so a burst of
+     * handshakes is queued rather than dropped; 0 = 1 MiB.  The kernel caps
+     * it at net.core.rmem_max / wmem_max (208 KiB by default on Linux). */
+    size_t socket_buffer;
+} dtlsudp_listener_config;
+
+/* Defaults: dtlsudp_engine_config_init(), DEMUX_DEFAULT, non-blocking. */
+DTLSUDP_EXTERN void dtlsudp_listener_config_init(dtlsudp_listener_config *cfg);
+
+/* Open a listener on addr: "127.0.0.1:10161", "0.0.0.0:10161", "[::1]:10161",
+ * "[::]:10161" (dual-stack: IPv4 clients too), ":10161" or "10161" (IPv4
+ * wildcard).  Numeric only; port 0 picks a free port (see
+ * dtlsudp_listener_local_addr()).  The socket gets SO_REUSEADDR (osnet needs
+ * it; see netsnmp-dtls-facts §5 on the local hijack risk), IP_PKTINFO /
+ * IPV6_RECVPKTINFO, O_NONBLOCK and FD_CLOEXEC.
+ * Returns OK; INVALID (bad address text, bad demux; OSNET is Linux-only);
+ * CONFIG / NOMEM / TLS from dtlsudp_engine_new(); SYSTEM (socket, bind:
+ * errno is preserved). */
+DTLSUDP_EXTERN int dtlsudp_listener_new(const char *addr, const dtlsudp_listener_config *cfg,
+                                        dtlsudp_time now, dtlsudp_listener **out);
+
+/* Send close_notify to every association still in the listener's engine,
+ * flush, then free the engine, every connection the listener still owns and
+ * its sockets.  Accepted connections must have been freed before.  NULL is
+ * a no-op. */
+DTLSUDP_EXTERN void dtlsudp_listener_free(dtlsudp_listener *l);
+
+/* A pollable fd (POLLIN) that becomes readable when the listener has work:
+ * a datagram on the listening socket or on the socket of a connection the
+ * listener still owns (osnet).  In osnet mode it is an epoll fd over those
+ * sockets, in router mode the listening socket itself.  Never read from it:
+ * call dtlsudp_listener_process(). */
+DTLSUDP_EXTERN int dtlsudp_listener_fd(const dtlsudp_listener *l);
+DTLSUDP_EXTERN dtlsudp_engine *dtlsudp_listener_engine(dtlsudp_listener *l);
+/* The bound address (with the real port when 0 was asked for). */
+DTLSUDP_EXTERN const dtlsudp_addr *dtlsudp_listener_local_addr(const dtlsudp_listener *l);
+/* DTLSUDP_DEMUX_OSNET or DTLSUDP_DEMUX_ROUTER (DEFAULT resolved). */
+DTLSUDP_EXTERN int dtlsudp_listener_demux(const dtlsudp_listener *l);
+
+/* The non-blocking pump: read every datagram queued on the listener's
+ * sockets (recvmsg with the arrival address) and feed it to the engine, run
+ * the timers due at `now', give newly established associations their
+ * connection (and, osnet, their socket), and send everything the engine has
+ * queued (sendmsg from the arrival address, so a wildcard listener replies
+ * from the address the client used).  Never blocks.
+ * Returns OK (also when nothing was read; per-datagram drops are only
+ * counted), or an engine-fatal code (the listener is unusable: free it). */
+DTLSUDP_EXTERN int dtlsudp_listener_process(dtlsudp_listener *l, dtlsudp_time now);
+/* Run the timers due at `now' and flush, without reading.  Returns as
+ * dtlsudp_listener_process(). */
+DTLSUDP_EXTERN int dtlsudp_listener_handle_timeout(dtlsudp_listener *l, dtlsudp_time now);
+/* Absolute deadline (dtlsudp_now() base) for the next
+ * dtlsudp_listener_handle_timeout(), 0 when work is already waiting in
+ * memory (a connection to accept, plaintext for dtlsudp_listener_recv()),
+ * DTLSUDP_TIME_NEVER when there is none. */
+DTLSUDP_EXTERN dtlsudp_time dtlsudp_listener_next_timeout(const dtlsudp_listener *l);
+
+/* Hand out the next newly established association as a connection (FIFO),
+ * pumping the listener while waiting.  timeout_ms: 0 = do not wait,
+ * -1 = wait forever, > 0 = wait up to that many ms.  The connection belongs
+ * to the caller from now on (dtlsudp_conn_free()).  osnet: it has its own
+ * connected socket (dtlsudp_conn_fd()); router: it shares the listener's.
+ * Returns OK; AGAIN (nothing within the timeout); or an engine-fatal code. */
+DTLSUDP_EXTERN int dtlsudp_listener_accept(dtlsudp_listener *l, int timeout_ms, dtlsudp_conn **out);
+
+/* Router-style receive, no accept needed: the next plaintext datagram from
+ * any association of this listener whose connection has not been accepted
+ * (round-robin over associations with data).  Does not pump: call
+ * dtlsudp_listener_process() first.  *from is that association's
+ * connection, owned by the listener (see Ownership above); it may be NULL.
+ * Returns OK; AGAIN (nothing queued); BUFFER (cap too small, the datagram
+ * stays queued: a buffer of 16384 bytes, the record limit, always does). */
+DTLSUDP_EXTERN int dtlsudp_listener_recv(dtlsudp_listener *l, uint8_t *buf, size_t cap, size_t *len,
+                                         dtlsudp_conn **from);
+/* The established association with this peer address (v4-mapped
+ * addresses are normalised first), accepted or not, or NULL. */
+DTLSUDP_EXTERN dtlsudp_conn *dtlsudp_listener_find(dtlsudp_listener *l, const dtlsudp_addr *peer);
+
+/* Counters of the socket layer plus the engine's. */
+typedef struct dtlsudp_net_stats {
+    dtlsudp_stats engine;
+    uint64_t conns_now;         /* connections alive (owned or accepted) */
+    uint64_t conns_accepted;    /* handed out by dtlsudp_listener_accept() */
+    uint64_t peer_sockets_now;  /* osnet per-association sockets open */
+    uint64_t peer_sockets_made; /* osnet per-association sockets created */
+    uint64_t rerouted;          /* datagrams read on a socket not their peer's */
+    uint64_t refused;           /* ICMP port unreachable (ECONNREFUSED) */
+    uint64_t recv_errors;       /* recvmsg failures other than AGAIN/REFUSED */
+    uint64_t send_errors;       /* sendmsg failures (datagram dropped) */
+    uint64_t send_dropped_full; /* non-blocking send found the buffer full */
+} dtlsudp_net_stats;
+
+/* Returns OK or INVALID (NULL argument). */
+DTLSUDP_EXTERN int dtlsudp_listener_get_stats(const dtlsudp_listener *l, dtlsudp_net_stats *out);
+
+/* --- connections --- */
+
+typedef struct dtlsudp_conn_config {
+    dtlsudp_engine_config engine; /* certificates, trust, timers, log */
+    /* Server identity pins, expected host name, source address (the
+     * socket is bound to connect.local when set). */
+    dtlsudp_connect_opts connect;
+    int blocking; /* as in dtlsudp_listener_config */
+} dtlsudp_conn_config;
+
+/* Defaults: dtlsudp_engine_config_init(), no pins, non-blocking. */
+DTLSUDP_EXTERN void dtlsudp_conn_config_init(dtlsudp_conn_config *cfg);
+
+/* Client: resolve host/port (getaddrinfo, numeric or names, AF_UNSPEC;
+ * IPv6 literals without brackets), open a UDP socket connect()ed to the
+ * peer and start the handshake.  timeout_ms: 0 = return at once in
+ * HANDSHAKING state (drive it with dtlsudp_conn_process() on POLLIN and at
+ * dtlsudp_conn_next_timeout(); dtlsudp_conn_write() already works and holds
+ * the data until ESTABLISHED); -1 = wait for the handshake as long as the
+ * engine's handshake_timeout allows; > 0 = wait up to that many ms.  When
+ * waiting, every resolved address is tried in turn.
+ * Returns OK (*out set); INVALID (bad argument, host not resolvable);
+ * TIMEOUT (no handshake in time); PEER_CERT (the server's certificate was
+ * refused), HANDSHAKE, PEER_ALERT (the server refused us, e.g. our
+ * certificate), REFUSED (ICMP port unreachable); CONFIG/NOMEM/TLS from
+ * the engine; SYSTEM.  On error nothing is left allocated. */
+DTLSUDP_EXTERN int dtlsudp_connect(const char *host, const char *port, const dtlsudp_conn_config *cfg,
+                                   int timeout_ms, dtlsudp_time now, dtlsudp_conn **out);
+
+/* Pollable fd (POLLIN).  Client and osnet server connections: the
+ * connection's own connected UDP socket; router server connections: the
+ * listener's fd.  Never read from it: call dtlsudp_conn_process(). */
+DTLSUDP_EXTERN int dtlsudp_conn_fd(const dtlsudp_conn *c);
+
+/* The non-blocking pump: read every datagram queued on the connection's
+ * socket (router: the listener's), run the timers due at `now', flush.
+ * Returns OK (also when the association ended in the meantime: see
+ * dtlsudp_conn_state()/_last_error()), or an engine-fatal code. */
+DTLSUDP_EXTERN int dtlsudp_conn_process(dtlsudp_conn *c, dtlsudp_time now);
+/* Absolute deadline as dtlsudp_listener_next_timeout(); 0 when plaintext is
+ * already queued for dtlsudp_conn_read().  A server connection shares its
+ * listener's timers. */
+DTLSUDP_EXTERN dtlsudp_time dtlsudp_conn_next_timeout(const dtlsudp_conn *c);
+/* Run due timers and flush.  Returns as dtlsudp_conn_process(). */
+DTLSUDP_EXTERN int dtlsudp_conn_handle_timeout(dtlsudp_conn *c, dtlsudp_time now);
+
+/* Next plaintext datagram, pumping while waiting.  timeout_ms: 0 = do not
+ * wait, -1 = forever, > 0 = up to that many ms.
+ * Returns OK; AGAIN (nothing within the timeout); BUFFER (cap too small;
+ * the datagram stays queued; 16384 bytes always do); once the
+ * association has ended and every queued datagram was read: the reason it
+ * ended (CLOSED for close_notify either way, IDLE, TIMEOUT, REFUSED,
+ * REPLACED, EVICTED, PEER_CERT, PEER_ALERT, HANDSHAKE); engine-fatal codes. */
+DTLSUDP_EXTERN int dtlsudp_conn_read(dtlsudp_conn *c, uint8_t *buf, size_t cap, size_t *len,
+                                     int timeout_ms);
+/* Encrypt and send one datagram (a client still handshaking holds it until
+ * ESTABLISHED).  Returns OK; TOO_BIG (larger than dtlsudp_conn_max_write());
+ * QUEUE_FULL; STATE (server connection not established); the reason the
+ * association ended if it has; engine-fatal codes. */
+DTLSUDP_EXTERN int dtlsudp_conn_write(dtlsudp_conn *c, const uint8_t *buf, size_t len);
+/* Largest datagram dtlsudp_conn_write() accepts; 0 once closed. */
+DTLSUDP_EXTERN size_t dtlsudp_conn_max_write(const dtlsudp_conn *c);
+
+/* DTLSUDP_STATE_HANDSHAKING, _ESTABLISHED or _CLOSED. */
+DTLSUDP_EXTERN int dtlsudp_conn_state(const dtlsudp_conn *c);
+/* Why the association ended (a negative DTLSUDP_ERR_*), or OK while alive. */
+DTLSUDP_EXTERN int dtlsudp_conn_last_error(const dtlsudp_conn *c);
+
+/* Send close_notify once (RFC 6353 5.4) and free the DTLS state; the socket
+ * stays open (see dtlsudp_conn_unwrap()).  Later reads return CLOSED.
+ * Returns OK, or STATE when the association had already ended. */
+DTLSUDP_EXTERN int dtlsudp_conn_shutdown(dtlsudp_conn *c);
+/* Give back the plain UDP socket (O_NONBLOCK, connected to the peer) and free the
+ * connection (close_notify is sent first if dtlsudp_conn_shutdown() was
+ * not called).  *fd belongs to the caller.  Returns OK (c freed); STATE
+ * for a router server connection (its socket is the listener's; c is left
+ * untouched). */
+DTLSUDP_EXTERN int dtlsudp_conn_unwrap(dtlsudp_conn *c, int *fd);
+/* Close (close_notify if still alive), close the connection's own socket
+ * and free it; a client also frees its engine.  NULL is a no-op. */
+DTLSUDP_EXTERN void dtlsudp_conn_free(dtlsudp_conn *c);
+
+/* The association (peer certificate, chain, version, cipher, id through
+ * the dtlsudp_assoc_* accessors), or NULL once it has ended. */
+DTLSUDP_EXTERN dtlsudp_assoc *dtlsudp_conn_assoc(const dtlsudp_conn *c);
+/* Peer and local address (normalised), valid for the connection's life. */
+DTLSUDP_EXTERN const dtlsudp_addr *dtlsudp_conn_peer(const dtlsudp_conn *c);
+DTLSUDP_EXTERN const dtlsudp_addr *dtlsudp_conn_local(const dtlsudp_conn *c);
+/* The listener a server connection came from; NULL for a client. */
+DTLSUDP_EXTERN dtlsudp_listener *dtlsudp_conn_listener(const dtlsudp_conn *c);
+DTLSUDP_EXTERN void dtlsudp_conn_set_user(dtlsudp_conn *c, void *user);
+DTLSUDP_EXTERN void *dtlsudp_conn_get_user(const dtlsudp_conn *c);
+
+typedef struct dtlsudp_conn_stats {
+    uint64_t datagrams_read; /* plaintext, by dtlsudp_conn_read()/listener_recv() */
+    uint64_t bytes_read;
+    uint64_t datagrams_written; /* plaintext, by dtlsudp_conn_write() */
+    uint64_t bytes_written;
+    /* The engine and sockets behind the connection: its own for a client,
+     * the listener's (shared with its other connections) for a server. */
+    dtlsudp_net_stats net;
+} dtlsudp_conn_stats;
+
+/* Returns OK or INVALID (NULL argument). */
+DTLSUDP_EXTERN int dtlsudp_conn_get_stats(const dtlsudp_conn *c, dtlsudp_conn_stats *out);
 /* DTLSUDP_NET_API_END */
 
 #ifdef __cplusplus

@@ -1,0 +1,514 @@
+/*
+ * conn.c - DTLS connections: the client side (dtlsudp_connect(), an engine
+ * and a connected UDP socket of its own) and the connection API shared with
+ * the server connections a listener hands out.
+ */
+/* struct in6_pktinfo (IPV6_PKTINFO) needs _GNU_SOURCE with glibc. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+#include "config.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net_internal.h"
+
+static int is_client(const dtlsudp_conn *c)
+{
+    return c->buf != NULL;
+}
+
+/* A server connection whose listener is gone (freed before it). */
+static int is_orphan(const dtlsudp_conn *c)
+{
+    return !is_client(c) && c->listener == NULL;
+}
+
+static int has_own_socket(const dtlsudp_conn *c)
+{
+    return c->fd >= 0 && !c->neutralised;
+}
+
+/* ------------------------------------------------------------------------
+ * Client I/O
+ * ------------------------------------------------------------------------ */
+
+static void client_on_event(void *self, dtlsudp_assoc *a, int event, int reason)
+{
+    dtlsudp_conn *c = self;
+    switch (event) {
+    case DTLSUDP_EVENT_DATA:
+        if (a == c->assoc)
+            c->data_pending = 1;
+        break;
+    case DTLSUDP_EVENT_CLOSED:
+        if (a == c->assoc) {
+            c->assoc = NULL;
+            c->last_error = reason < 0 ? reason : DTLSUDP_ERR_CLOSED;
+        }
+        break;
+    default:
+        break;
+    }
+    net_hooks_event(&c->hooks, a, event, reason);
+}
+
+static int client_flush(dtlsudp_conn *c, dtlsudp_time now)
+{
+    for (;;) {
+        size_t len;
+        dtlsudp_addr peer, local;
+        dtlsudp_assoc *a = NULL;
+        int ret = dtlsudp_engine_pop(c->engine, c->buf, NET_MAX_DATAGRAM, &len, &peer, &local, &a);
+        if (ret == DTLSUDP_ERR_AGAIN)
+            return DTLSUDP_OK;
+        if (ret != DTLSUDP_OK)
+            return ret;
+        if (net_send(c->fd, c->family, c->buf, len, NULL, NULL, c->blocking) == 0)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+            c->own_net.send_dropped_full++;
+        } else if (errno == ECONNREFUSED) {
+            /* an earlier ICMP port unreachable, reported on this send */
+            c->own_net.refused++;
+            if (c->assoc != NULL)
+                dtlsudp_assoc_abort(c->assoc, DTLSUDP_ERR_REFUSED, now);
+        } else {
+            c->own_net.send_errors++;
+        }
+    }
+}
+
+static int client_pump(dtlsudp_conn *c, dtlsudp_time now)
+{
+    net_dgram d = {.buf = c->buf};
+    int ret;
+
+    for (int i = 0; i < NET_READ_BATCH; i++) {
+        if (net_recv(c->fd, &d) != 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            if (errno == ECONNREFUSED) {
+                /* ICMP port unreachable: nobody listens there (any more). */
+                c->own_net.refused++;
+                if (c->assoc != NULL)
+                    dtlsudp_assoc_abort(c->assoc, DTLSUDP_ERR_REFUSED, now);
+                continue;
+            }
+            c->own_net.recv_errors++;
+            break;
+        }
+        if (d.len == 0)
+            continue;
+        if (d.peer.sa.sa_family == AF_UNSPEC)
+            d.peer = c->peer;
+        ret = dtlsudp_engine_receive(c->engine, &d.peer, &c->local, d.buf, d.len, now, NULL);
+        if (dtlsudp_err_is_fatal(ret))
+            return ret;
+    }
+    if (dtlsudp_engine_next_timeout(c->engine) <= now) {
+        ret = dtlsudp_engine_handle_timeout(c->engine, now);
+        if (ret != DTLSUDP_OK)
+            return ret;
+    }
+    return client_flush(c, now);
+}
+
+/* One non-blocking round for c: read its socket (the listener's when it has
+ * none), run due timers, flush. */
+static int pump_once(dtlsudp_conn *c, dtlsudp_time now)
+{
+    if (is_client(c))
+        return client_pump(c, now);
+    if (is_orphan(c))
+        return DTLSUDP_OK;
+    if (has_own_socket(c))
+        return net_conn_read_own_socket(c, now);
+    return net_listener_pump(c->listener, now);
+}
+
+static int flush(dtlsudp_conn *c, dtlsudp_time now)
+{
+    if (is_client(c))
+        return client_flush(c, now);
+    if (is_orphan(c))
+        return DTLSUDP_OK;
+    return net_listener_flush(c->listener);
+}
+
+/* Wait (poll) until c's sockets are readable or until deadline / the next
+ * engine timer. */
+static void wait_io(dtlsudp_conn *c, dtlsudp_time deadline)
+{
+    struct pollfd p[2];
+    nfds_t n = 0;
+    if (is_orphan(c))
+        return;
+    if (has_own_socket(c))
+        p[n++] = (struct pollfd){.fd = c->fd, .events = POLLIN};
+    if (!is_client(c)) /* stragglers and timers of the listener's engine */
+        p[n++] = (struct pollfd){.fd = dtlsudp_listener_fd(c->listener), .events = POLLIN};
+    dtlsudp_time next = dtlsudp_engine_next_timeout(c->engine);
+    dtlsudp_time now = dtlsudp_now();
+    (void)poll(p, n, net_poll_timeout(now, next < deadline ? next : deadline, -1));
+}
+
+/* ------------------------------------------------------------------------
+ * Client connect
+ * ------------------------------------------------------------------------ */
+
+static void client_drop_attempt(dtlsudp_conn *c, int reason, dtlsudp_time now)
+{
+    if (c->assoc != NULL)
+        dtlsudp_assoc_abort(c->assoc, reason, now);
+    c->assoc = NULL;
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+}
+
+static int client_start(dtlsudp_conn *c, const dtlsudp_conn_config *cfg, const struct addrinfo *ai,
+                        dtlsudp_time now)
+{
+    dtlsudp_addr peer, local;
+    dtlsudp_connect_opts opts;
+    socklen_t alen = sizeof(c->local);
+
+    if (ai->ai_addrlen > sizeof(peer))
+        return DTLSUDP_ERR_INVALID;
+    memset(&peer, 0, sizeof(peer));
+    memcpy(&peer, ai->ai_addr, ai->ai_addrlen);
+    c->family = ai->ai_family;
+    c->last_error = DTLSUDP_OK;
+    c->fd = net_socket(c->family, 0, 0);
+    if (c->fd < 0)
+        return DTLSUDP_ERR_SYSTEM;
+    if (cfg->connect.local != NULL) {
+        net_addr_for_family(cfg->connect.local, c->family, &local);
+        if (bind(c->fd, &local.sa, net_addr_len(&local)) != 0)
+            return DTLSUDP_ERR_SYSTEM;
+    }
+    /* Connected: the kernel filters other sources, and ICMP errors surface
+     * as ECONNREFUSED. */
+    if (connect(c->fd, &peer.sa, net_addr_len(&peer)) != 0)
+        return DTLSUDP_ERR_SYSTEM;
+    if (getsockname(c->fd, &c->local.sa, &alen) != 0)
+        return DTLSUDP_ERR_SYSTEM;
+    net_addr_normalise(&c->local);
+    c->peer = peer;
+    net_addr_normalise(&c->peer);
+
+    opts = cfg->connect;
+    opts.local = &c->local;
+    int ret = dtlsudp_engine_connect(c->engine, &c->peer, &opts, now, &c->assoc);
+    if (ret != DTLSUDP_OK) {
+        c->assoc = NULL;
+        return ret;
+    }
+    dtlsudp_assoc_set_user(c->assoc, c);
+    return client_flush(c, now);
+}
+
+static int client_wait(dtlsudp_conn *c, dtlsudp_time deadline)
+{
+    for (;;) {
+        if (c->assoc == NULL)
+            return c->last_error != DTLSUDP_OK ? c->last_error : DTLSUDP_ERR_HANDSHAKE;
+        if (dtlsudp_assoc_state(c->assoc) == DTLSUDP_STATE_ESTABLISHED)
+            return DTLSUDP_OK;
+        if (dtlsudp_now() >= deadline)
+            return DTLSUDP_ERR_TIMEOUT;
+        wait_io(c, deadline);
+        int ret = client_pump(c, dtlsudp_now());
+        if (ret != DTLSUDP_OK)
+            return ret;
+    }
+}
+
+void dtlsudp_conn_config_init(dtlsudp_conn_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    dtlsudp_engine_config_init(&cfg->engine);
+}
+
+int dtlsudp_connect(const char *host, const char *port, const dtlsudp_conn_config *cfg, int timeout_ms,
+                    dtlsudp_time now, dtlsudp_conn **out)
+{
+    struct addrinfo hints, *res = NULL;
+    dtlsudp_engine_config ecfg;
+    dtlsudp_conn *c = NULL;
+    int ret;
+
+    if (out == NULL || host == NULL || port == NULL || cfg == NULL)
+        return DTLSUDP_ERR_INVALID;
+    *out = NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_protocol = IPPROTO_UDP;
+    if (getaddrinfo(host, port, &hints, &res) != 0 || res == NULL)
+        return DTLSUDP_ERR_INVALID;
+
+    if ((c = calloc(1, sizeof(*c))) == NULL || (c->buf = malloc(NET_MAX_DATAGRAM)) == NULL) {
+        ret = DTLSUDP_ERR_NOMEM;
+        goto Exit;
+    }
+    c->fd = -1;
+    c->blocking = cfg->blocking;
+    ecfg = cfg->engine;
+    net_hooks_install(&c->hooks, &ecfg, c, client_on_event);
+    ret = dtlsudp_engine_new(&ecfg, now, &c->engine);
+    if (ret != DTLSUDP_OK)
+        goto Exit;
+
+    dtlsudp_time deadline =
+        timeout_ms < 0 ? DTLSUDP_TIME_NEVER : dtlsudp_now() + (dtlsudp_time)timeout_ms;
+    ret = DTLSUDP_ERR_INVALID;
+    for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+        if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+            continue;
+        ret = client_start(c, cfg, ai, now);
+        if (ret == DTLSUDP_OK && timeout_ms != 0)
+            ret = client_wait(c, deadline);
+        if (ret == DTLSUDP_OK)
+            break;
+        client_drop_attempt(c, ret, dtlsudp_now());
+        if (dtlsudp_err_is_fatal(ret) || dtlsudp_now() >= deadline)
+            break;
+    }
+
+Exit:
+    freeaddrinfo(res);
+    if (ret != DTLSUDP_OK) {
+        int saved = errno;
+        if (c != NULL) {
+            if (c->fd >= 0)
+                close(c->fd);
+            dtlsudp_engine_free(c->engine);
+            free(c->buf);
+            free(c);
+        }
+        errno = saved;
+        return ret;
+    }
+    *out = c;
+    return DTLSUDP_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * Connection API
+ * ------------------------------------------------------------------------ */
+
+int dtlsudp_conn_fd(const dtlsudp_conn *c)
+{
+    if (c->fd >= 0 || is_client(c) || is_orphan(c))
+        return c->fd;
+    return dtlsudp_listener_fd(c->listener);
+}
+
+int dtlsudp_conn_process(dtlsudp_conn *c, dtlsudp_time now)
+{
+    int ret = pump_once(c, now);
+    if (ret != DTLSUDP_OK || is_client(c) || is_orphan(c) || !has_own_socket(c))
+        return ret;
+    /* A server connection's stragglers may wait on the listening socket. */
+    return net_listener_pump(c->listener, now);
+}
+
+dtlsudp_time dtlsudp_conn_next_timeout(const dtlsudp_conn *c)
+{
+    if (c->data_pending && c->assoc != NULL)
+        return 0;
+    if (c->engine == NULL)
+        return DTLSUDP_TIME_NEVER;
+    return dtlsudp_engine_next_timeout(c->engine);
+}
+
+int dtlsudp_conn_handle_timeout(dtlsudp_conn *c, dtlsudp_time now)
+{
+    if (is_orphan(c))
+        return DTLSUDP_OK;
+    if (!is_client(c))
+        return net_listener_timers(c->listener, now);
+    int ret = dtlsudp_engine_handle_timeout(c->engine, now);
+    if (ret != DTLSUDP_OK)
+        return ret;
+    return client_flush(c, now);
+}
+
+int dtlsudp_conn_read(dtlsudp_conn *c, uint8_t *buf, size_t cap, size_t *len, int timeout_ms)
+{
+    dtlsudp_time now = dtlsudp_now();
+    dtlsudp_time deadline = timeout_ms < 0 ? DTLSUDP_TIME_NEVER : now + (dtlsudp_time)timeout_ms;
+    int pumped = 0;
+
+    if (buf == NULL || len == NULL)
+        return DTLSUDP_ERR_INVALID;
+    for (;;) {
+        if (c->assoc == NULL)
+            return c->last_error != DTLSUDP_OK ? c->last_error : DTLSUDP_ERR_CLOSED;
+        int ret = dtlsudp_assoc_read(c->assoc, buf, cap, len);
+        if (ret == DTLSUDP_OK) {
+            c->stats.datagrams_read++;
+            c->stats.bytes_read += *len;
+            return DTLSUDP_OK;
+        }
+        if (ret != DTLSUDP_ERR_AGAIN)
+            return ret;
+        c->data_pending = 0;
+        if (pumped) {
+            if (now >= deadline)
+                return DTLSUDP_ERR_AGAIN;
+            wait_io(c, deadline);
+            now = dtlsudp_now();
+        }
+        ret = pump_once(c, now);
+        if (ret != DTLSUDP_OK)
+            return ret;
+        pumped = 1;
+    }
+}
+
+int dtlsudp_conn_write(dtlsudp_conn *c, const uint8_t *buf, size_t len)
+{
+    dtlsudp_time now = dtlsudp_now();
+    if (buf == NULL && len != 0)
+        return DTLSUDP_ERR_INVALID;
+    if (c->assoc == NULL)
+        return c->last_error != DTLSUDP_OK ? c->last_error : DTLSUDP_ERR_STATE;
+    int ret = dtlsudp_assoc_write(c->assoc, buf, len, now);
+    if (ret != DTLSUDP_OK)
+        return ret;
+    c->stats.datagrams_written++;
+    c->stats.bytes_written += len;
+    return flush(c, now);
+}
+
+size_t dtlsudp_conn_max_write(const dtlsudp_conn *c)
+{
+    return c->assoc != NULL ? dtlsudp_assoc_max_write(c->assoc) : 0;
+}
+
+int dtlsudp_conn_state(const dtlsudp_conn *c)
+{
+    return c->assoc != NULL ? dtlsudp_assoc_state(c->assoc) : DTLSUDP_STATE_CLOSED;
+}
+
+int dtlsudp_conn_last_error(const dtlsudp_conn *c)
+{
+    return c->assoc != NULL ? DTLSUDP_OK : c->last_error;
+}
+
+int dtlsudp_conn_shutdown(dtlsudp_conn *c)
+{
+    dtlsudp_time now = dtlsudp_now();
+    if (c->assoc == NULL)
+        return DTLSUDP_ERR_STATE;
+    dtlsudp_assoc *a = c->assoc;
+    c->local_close = 1;
+    /* RFC 6353 5.4: closing the session sends close_notify (once: the
+     * engine frees the association with it). */
+    dtlsudp_assoc_close(a, now);
+    c->assoc = NULL;
+    if (c->last_error == DTLSUDP_OK)
+        c->last_error = DTLSUDP_ERR_CLOSED;
+    (void)flush(c, now);
+    return DTLSUDP_OK;
+}
+
+static void conn_destroy(dtlsudp_conn *c)
+{
+    if (is_client(c)) {
+        dtlsudp_engine_free(c->engine);
+        free(c->buf);
+    } else if (!is_orphan(c)) {
+        net_listener_forget_conn(c->listener, c);
+    }
+    free(c);
+}
+
+int dtlsudp_conn_unwrap(dtlsudp_conn *c, int *fd)
+{
+    if (fd == NULL)
+        return DTLSUDP_ERR_INVALID;
+    if (!has_own_socket(c) || (!is_client(c) && !c->accepted))
+        return DTLSUDP_ERR_STATE;
+    if (c->assoc != NULL)
+        (void)dtlsudp_conn_shutdown(c);
+    if (!is_client(c) && !is_orphan(c))
+        net_listener_forget_conn(c->listener, c); /* the socket is no longer ours */
+    *fd = c->fd;
+    c->fd = -1;
+    if (!is_client(c)) {
+        free(c);
+        return DTLSUDP_OK;
+    }
+    conn_destroy(c);
+    return DTLSUDP_OK;
+}
+
+void dtlsudp_conn_free(dtlsudp_conn *c)
+{
+    if (c == NULL)
+        return;
+    if (c->assoc != NULL)
+        (void)dtlsudp_conn_shutdown(c);
+    if (!is_client(c) && !is_orphan(c) && !c->accepted)
+        return; /* still the listener's: it frees it (it has ended now) */
+    int fd = c->fd;
+    conn_destroy(c);
+    if (fd >= 0)
+        close(fd);
+}
+
+dtlsudp_assoc *dtlsudp_conn_assoc(const dtlsudp_conn *c)
+{
+    return c->assoc;
+}
+
+const dtlsudp_addr *dtlsudp_conn_peer(const dtlsudp_conn *c)
+{
+    return &c->peer;
+}
+
+const dtlsudp_addr *dtlsudp_conn_local(const dtlsudp_conn *c)
+{
+    return &c->local;
+}
+
+dtlsudp_listener *dtlsudp_conn_listener(const dtlsudp_conn *c)
+{
+    return c->listener;
+}
+
+void dtlsudp_conn_set_user(dtlsudp_conn *c, void *user)
+{
+    c->user = user;
+}
+
+void *dtlsudp_conn_get_user(const dtlsudp_conn *c)
+{
+    return c->user;
+}
+
+int dtlsudp_conn_get_stats(const dtlsudp_conn *c, dtlsudp_conn_stats *out)
+{
+    if (c == NULL || out == NULL)
+        return DTLSUDP_ERR_INVALID;
+    *out = c->stats;
+    memset(&out->net, 0, sizeof(out->net));
+    if (is_client(c)) {
+        out->net = c->own_net;
+        out->net.conns_now = 1;
+        dtlsudp_engine_get_stats(c->engine, &out->net.engine);
+    } else if (!is_orphan(c)) {
+        (void)dtlsudp_listener_get_stats(c->listener, &out->net);
+    }
+    return DTLSUDP_OK;
+}

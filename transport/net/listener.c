@@ -1,0 +1,787 @@
+/*
+ * listener.c - a DTLS listener on a UDP socket: the osnet and router
+ * demultiplexers and the engine event handler for server connections.
+ *
+ * Every datagram, whichever of our sockets it arrived on, is fed to the
+ * engine with its real source address, and the engine routes it by that
+ * address.  This is what makes the osnet races harmless:
+ *   - a per-peer socket, between bind() and connect(), receives datagrams of
+ *     other peers (netsnmp-dtls-facts §5 caveat 1): they are read right
+ *     after connect() and routed to their own association;
+ *   - datagrams of the peer still queued on the listening socket (caveat 2)
+ *     are routed to the association just the same.
+ * Outgoing datagrams of an association that has its own socket leave
+ * through it; everything else (handshakes, HelloVerifyRequests, close_notify
+ * after the association is gone) leaves through the listening socket with
+ * the arrival address as source (IP_PKTINFO / IPV6_PKTINFO), which is the
+ * same address and port the per-peer socket is bound to.
+ *
+ * Per-peer sockets are made when the association reaches ESTABLISHED, not
+ * at cookie verification: handshakes that fail or time out never cost a
+ * socket (or an fd), and the handshake's own retransmissions all use one
+ * path.
+ */
+/* struct in6_pktinfo (IPV6_PKTINFO) needs _GNU_SOURCE with glibc. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/epoll.h>
+#endif
+
+#include "net_internal.h"
+
+struct dtlsudp_listener {
+    net_hooks hooks; /* first member: the engine's `user' points here */
+    dtlsudp_engine *engine;
+    int sock;   /* the listening socket (unconnected) */
+    int family; /* of sock */
+    int epfd;   /* osnet: epoll set over sock + owned per-peer sockets */
+    int demux;
+    int blocking;
+    dtlsudp_addr local; /* bound address, normalised */
+
+    dtlsudp_conn *conns; /* every connection, owned or accepted */
+    dtlsudp_conn *ready_head, *ready_tail;
+    dtlsudp_conn *accept_head, *accept_tail;
+    dtlsudp_conn *setup_head; /* osnet: waiting for their socket */
+    dtlsudp_conn *zombies;    /* owned, ended: freed by reap() */
+
+    dtlsudp_time now; /* of the current call */
+    dtlsudp_net_stats stats;
+    uint8_t *buf; /* NET_MAX_DATAGRAM */
+};
+
+static int read_socket(dtlsudp_listener *l, int fd, dtlsudp_conn *c);
+
+/* ------------------------------------------------------------------------
+ * Queues
+ * ------------------------------------------------------------------------ */
+
+static void ready_push(dtlsudp_listener *l, dtlsudp_conn *c)
+{
+    if (c->in_ready)
+        return;
+    c->in_ready = 1;
+    c->ready_next = NULL;
+    if (l->ready_tail != NULL)
+        l->ready_tail->ready_next = c;
+    else
+        l->ready_head = c;
+    l->ready_tail = c;
+}
+
+static dtlsudp_conn *ready_pop(dtlsudp_listener *l)
+{
+    dtlsudp_conn *c = l->ready_head;
+    if (c == NULL)
+        return NULL;
+    l->ready_head = c->ready_next;
+    if (l->ready_head == NULL)
+        l->ready_tail = NULL;
+    c->ready_next = NULL;
+    c->in_ready = 0;
+    return c;
+}
+
+static void accept_push(dtlsudp_listener *l, dtlsudp_conn *c)
+{
+    c->in_accept = 1;
+    c->accept_next = NULL;
+    if (l->accept_tail != NULL)
+        l->accept_tail->accept_next = c;
+    else
+        l->accept_head = c;
+    l->accept_tail = c;
+}
+
+static dtlsudp_conn *accept_pop(dtlsudp_listener *l)
+{
+    dtlsudp_conn *c = l->accept_head;
+    if (c == NULL)
+        return NULL;
+    l->accept_head = c->accept_next;
+    if (l->accept_head == NULL)
+        l->accept_tail = NULL;
+    c->accept_next = NULL;
+    c->in_accept = 0;
+    return c;
+}
+
+/* Unlink c from a singly linked queue given by head/tail pointers. */
+static void unlink_from(dtlsudp_conn **head, dtlsudp_conn **tail, dtlsudp_conn *c,
+                        size_t next_offset)
+{
+    dtlsudp_conn *prev = NULL;
+    for (dtlsudp_conn *it = *head; it != NULL;
+         prev = it, it = *(dtlsudp_conn **)((char *)it + next_offset)) {
+        if (it != c)
+            continue;
+        dtlsudp_conn *next = *(dtlsudp_conn **)((char *)it + next_offset);
+        if (prev != NULL)
+            *(dtlsudp_conn **)((char *)prev + next_offset) = next;
+        else
+            *head = next;
+        if (tail != NULL && *tail == c)
+            *tail = prev;
+        return;
+    }
+}
+
+static void epoll_remove(dtlsudp_listener *l, dtlsudp_conn *c)
+{
+#ifdef __linux__
+    if (c->in_epoll && l->epfd >= 0)
+        (void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+#endif
+    c->in_epoll = 0;
+}
+
+static void close_conn_socket(dtlsudp_listener *l, dtlsudp_conn *c)
+{
+    if (c->fd < 0)
+        return;
+    epoll_remove(l, c);
+    close(c->fd);
+    c->fd = -1;
+    if (!c->neutralised && l->stats.peer_sockets_now > 0)
+        l->stats.peer_sockets_now--;
+}
+
+void net_listener_forget_conn(dtlsudp_listener *l, dtlsudp_conn *c)
+{
+    if (c->in_ready)
+        unlink_from(&l->ready_head, &l->ready_tail, c, offsetof(dtlsudp_conn, ready_next));
+    if (c->in_accept)
+        unlink_from(&l->accept_head, &l->accept_tail, c, offsetof(dtlsudp_conn, accept_next));
+    if (c->needs_socket)
+        unlink_from(&l->setup_head, NULL, c, offsetof(dtlsudp_conn, setup_next));
+    c->in_ready = c->in_accept = c->needs_socket = 0;
+    epoll_remove(l, c);
+    if (c->fd >= 0 && !c->neutralised && l->stats.peer_sockets_now > 0)
+        l->stats.peer_sockets_now--;
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        l->conns = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    if (l->stats.conns_now > 0)
+        l->stats.conns_now--;
+}
+
+/* Free the connections that ended before anyone accepted them.  Only at the
+ * start of the explicit listener calls, so pointers handed out by
+ * dtlsudp_listener_recv()/_find() stay valid until then. */
+static void reap(dtlsudp_listener *l)
+{
+    while (l->zombies != NULL) {
+        dtlsudp_conn *c = l->zombies;
+        l->zombies = c->zombie_next;
+        net_listener_forget_conn(l, c);
+        if (c->fd >= 0)
+            close(c->fd);
+        free(c);
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Engine events
+ * ------------------------------------------------------------------------ */
+
+static void conn_established(dtlsudp_listener *l, dtlsudp_assoc *a)
+{
+    dtlsudp_conn *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        /* The association lives on without a connection (no accept, no
+         * recv) until idle expiry frees it. */
+        net_hooks_log(&l->hooks, DTLSUDP_LOG_ERR, "dtlsudp: out of memory for a connection");
+        return;
+    }
+    c->listener = l;
+    c->engine = l->engine;
+    c->assoc = a;
+    c->fd = -1;
+    c->family = l->family;
+    c->blocking = l->blocking;
+    c->peer = *dtlsudp_assoc_peer(a);
+    net_addr_normalise(&c->peer);
+    const dtlsudp_addr *local = dtlsudp_assoc_local(a);
+    if (local != NULL && local->sa.sa_family != AF_UNSPEC)
+        c->local = *local;
+    else
+        c->local = l->local;
+    net_addr_normalise(&c->local);
+    dtlsudp_assoc_set_user(a, c);
+
+    c->next = l->conns;
+    if (l->conns != NULL)
+        l->conns->prev = c;
+    l->conns = c;
+    l->stats.conns_now++;
+    accept_push(l, c);
+    if (l->demux == DTLSUDP_DEMUX_OSNET) {
+        c->needs_socket = 1;
+        c->setup_next = l->setup_head;
+        l->setup_head = c;
+    }
+}
+
+static void conn_ended(dtlsudp_listener *l, dtlsudp_conn *c, int reason)
+{
+    c->assoc = NULL;
+    c->last_error = reason < 0 ? reason : DTLSUDP_ERR_CLOSED;
+    if (c->accepted || c->zombie)
+        return;
+    c->zombie = 1;
+    c->zombie_next = l->zombies;
+    l->zombies = c;
+}
+
+static void on_event(void *self, dtlsudp_assoc *a, int event, int reason)
+{
+    dtlsudp_listener *l = self;
+    dtlsudp_conn *c = dtlsudp_assoc_get_user(a);
+
+    switch (event) {
+    case DTLSUDP_EVENT_ESTABLISHED:
+        if (c == NULL && !dtlsudp_assoc_is_client(a))
+            conn_established(l, a);
+        break;
+    case DTLSUDP_EVENT_DATA:
+        if (c != NULL) {
+            c->data_pending = 1;
+            if (!c->accepted && !c->zombie)
+                ready_push(l, c);
+        }
+        break;
+    case DTLSUDP_EVENT_CLOSED:
+        if (c != NULL) {
+            dtlsudp_assoc_set_user(a, NULL);
+            conn_ended(l, c, reason);
+        }
+        break;
+    default:
+        break;
+    }
+    net_hooks_event(&l->hooks, a, event, reason);
+}
+
+/* ------------------------------------------------------------------------
+ * osnet: per-peer sockets
+ * ------------------------------------------------------------------------ */
+
+/* An older connection to the same peer (a restarted client, RFC 6347 4.2.8,
+ * or one that ended but was not freed yet) still has a socket connected to
+ * the same 4-tuple: read what it holds, then take it off the wire so the
+ * kernel cannot pick it over the successor's.  An accepted connection's fd
+ * number stays valid for the caller (dup2 of an unbound socket over it). */
+static void retire_predecessors(dtlsudp_listener *l, dtlsudp_conn *succ)
+{
+    for (dtlsudp_conn *c = l->conns; c != NULL; c = c->next) {
+        if (c == succ || c->fd < 0 || c->neutralised || !net_addr_same(&c->peer, &succ->peer))
+            continue;
+        (void)read_socket(l, c->fd, c);
+        if (!c->accepted) {
+            close_conn_socket(l, c);
+            continue;
+        }
+        int dummy = socket(c->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (dummy < 0)
+            continue;
+        epoll_remove(l, c);
+        if (dup2(dummy, c->fd) >= 0) {
+            c->neutralised = 1;
+            if (l->stats.peer_sockets_now > 0)
+                l->stats.peer_sockets_now--;
+        }
+        close(dummy);
+    }
+}
+
+static int make_peer_socket(dtlsudp_listener *l, dtlsudp_conn *c)
+{
+    dtlsudp_addr bind_addr, peer;
+#ifdef __linux__
+    /* Bind to the address the handshake arrived on (never the wildcard when
+     * the kernel told us), on the listener's port; both sockets carry
+     * SO_REUSEADDR.  Connected, this socket outscores the listener for the
+     * peer's datagrams (compute_score: +4 per matching daddr and dport). */
+    c->local.sin.sin_port = l->local.sin.sin_port; /* same offset for sin6 */
+    net_addr_for_family(&c->local, l->family, &bind_addr);
+    net_addr_for_family(&c->peer, l->family, &peer);
+    int v6only = l->family == AF_INET6 && c->local.sa.sa_family == AF_INET6 &&
+                 !net_addr_is_wildcard(&c->local);
+    int fd = net_socket(l->family, 1, v6only);
+    if (fd < 0)
+        goto Fail;
+    if (bind(fd, &bind_addr.sa, net_addr_len(&bind_addr)) != 0 ||
+        connect(fd, &peer.sa, net_addr_len(&peer)) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        goto Fail;
+    }
+    c->fd = fd;
+    l->stats.peer_sockets_now++;
+    l->stats.peer_sockets_made++;
+    if (!c->accepted && l->epfd >= 0) {
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+        if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) == 0)
+            c->in_epoll = 1;
+    }
+    /* Datagrams of other peers that arrived between bind() and connect(). */
+    return read_socket(l, fd, c);
+Fail:
+#endif
+    /* Without its own socket the connection is served through the
+     * listening socket, as in router mode. */
+    net_hooks_log(&l->hooks, DTLSUDP_LOG_WARNING,
+                  "dtlsudp: no per-peer socket (%s); using the listening socket", strerror(errno));
+    return DTLSUDP_OK;
+}
+
+static int setup_new_conns(dtlsudp_listener *l)
+{
+    while (l->setup_head != NULL) {
+        dtlsudp_conn *c = l->setup_head;
+        l->setup_head = c->setup_next;
+        c->setup_next = NULL;
+        c->needs_socket = 0;
+        if (c->zombie || c->assoc == NULL || c->fd >= 0)
+            continue;
+        retire_predecessors(l, c);
+        int ret = make_peer_socket(l, c);
+        if (dtlsudp_err_is_fatal(ret))
+            return ret;
+    }
+    return DTLSUDP_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * I/O
+ * ------------------------------------------------------------------------ */
+
+int net_listener_flush(dtlsudp_listener *l)
+{
+    for (;;) {
+        size_t len;
+        dtlsudp_addr peer, local;
+        dtlsudp_assoc *a = NULL;
+        int ret = dtlsudp_engine_pop(l->engine, l->buf, NET_MAX_DATAGRAM, &len, &peer, &local, &a);
+        if (ret == DTLSUDP_ERR_AGAIN)
+            return DTLSUDP_OK;
+        if (ret != DTLSUDP_OK)
+            return ret;
+        dtlsudp_conn *c = a != NULL ? dtlsudp_assoc_get_user(a) : NULL;
+        int rc;
+        if (c != NULL && c->fd >= 0 && !c->neutralised)
+            rc = net_send(c->fd, c->family, l->buf, len, NULL, NULL, l->blocking);
+        else
+            rc = net_send(l->sock, l->family, l->buf, len, &peer, &local, l->blocking);
+        if (rc == 0)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+            l->stats.send_dropped_full++;
+        } else if (errno == ECONNREFUSED && c != NULL && c->assoc != NULL) {
+            /* A connected socket reports an earlier ICMP port unreachable
+             * on the next send: the peer is gone. */
+            l->stats.refused++;
+            dtlsudp_assoc_abort(c->assoc, DTLSUDP_ERR_REFUSED, l->now);
+        } else {
+            l->stats.send_errors++;
+        }
+    }
+}
+
+/* Read up to NET_READ_BATCH datagrams from fd and feed them to the engine.
+ * c: the connection whose own socket fd is, or NULL for the listening one. */
+static int read_socket(dtlsudp_listener *l, int fd, dtlsudp_conn *c)
+{
+    net_dgram d = {.buf = l->buf};
+    int ret = DTLSUDP_OK;
+
+    for (int i = 0; i < NET_READ_BATCH; i++) {
+        if (net_recv(fd, &d) != 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            if (errno == ECONNREFUSED && c != NULL) {
+                /* ICMP port unreachable on a connected socket: the peer has
+                 * gone away; end the association softly. */
+                l->stats.refused++;
+                if (c->assoc != NULL)
+                    dtlsudp_assoc_abort(c->assoc, DTLSUDP_ERR_REFUSED, l->now);
+                continue;
+            }
+            l->stats.recv_errors++;
+            break;
+        }
+        if (d.len == 0 || d.peer.sa.sa_family == AF_UNSPEC)
+            continue; /* truncated, or no source: nothing to route */
+        if (d.local.sa.sa_family == AF_UNSPEC)
+            d.local = c != NULL ? c->local : l->local;
+        d.local.sin.sin_port = l->local.sin.sin_port; /* same offset for sin6 */
+        if (c != NULL && !net_addr_same(&d.peer, &c->peer))
+            l->stats.rerouted++;
+        ret = dtlsudp_engine_receive(l->engine, &d.peer, &d.local, d.buf, d.len, l->now, NULL);
+        if (dtlsudp_err_is_fatal(ret))
+            return ret;
+        if ((i & 31) == 31) {
+            ret = net_listener_flush(l);
+            if (ret != DTLSUDP_OK)
+                return ret;
+        }
+    }
+    return DTLSUDP_OK;
+}
+
+static int after_io(dtlsudp_listener *l)
+{
+    int ret;
+    if (dtlsudp_engine_next_timeout(l->engine) <= l->now) {
+        ret = dtlsudp_engine_handle_timeout(l->engine, l->now);
+        if (ret != DTLSUDP_OK)
+            return ret;
+    }
+    ret = net_listener_flush(l);
+    if (ret != DTLSUDP_OK)
+        return ret;
+    ret = setup_new_conns(l);
+    if (ret != DTLSUDP_OK)
+        return ret;
+    return net_listener_flush(l);
+}
+
+int net_listener_pump(dtlsudp_listener *l, dtlsudp_time now)
+{
+    int ret;
+    l->now = now;
+#ifdef __linux__
+    if (l->epfd >= 0) {
+        struct epoll_event ev[64];
+        int n = epoll_wait(l->epfd, ev, 64, 0);
+        for (int i = 0; i < n; i++) {
+            dtlsudp_conn *c = ev[i].data.ptr;
+            ret = read_socket(l, c != NULL ? c->fd : l->sock, c);
+            if (ret != DTLSUDP_OK)
+                return ret;
+        }
+        return after_io(l);
+    }
+#endif
+    ret = read_socket(l, l->sock, NULL);
+    if (ret != DTLSUDP_OK)
+        return ret;
+    return after_io(l);
+}
+
+int net_listener_timers(dtlsudp_listener *l, dtlsudp_time now)
+{
+    l->now = now;
+    return after_io(l);
+}
+
+int net_conn_read_own_socket(dtlsudp_conn *c, dtlsudp_time now)
+{
+    dtlsudp_listener *l = c->listener;
+    l->now = now;
+    int ret = read_socket(l, c->fd, c);
+    if (ret != DTLSUDP_OK)
+        return ret;
+    return after_io(l);
+}
+
+int net_listener_socket(const dtlsudp_listener *l)
+{
+    return l->sock;
+}
+
+dtlsudp_net_stats *net_listener_stats(dtlsudp_listener *l)
+{
+    return &l->stats;
+}
+
+/* ------------------------------------------------------------------------
+ * API
+ * ------------------------------------------------------------------------ */
+
+void dtlsudp_listener_config_init(dtlsudp_listener_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    dtlsudp_engine_config_init(&cfg->engine);
+    cfg->demux = DTLSUDP_DEMUX_DEFAULT;
+}
+
+int dtlsudp_listener_new(const char *addr, const dtlsudp_listener_config *cfg, dtlsudp_time now,
+                         dtlsudp_listener **out)
+{
+    dtlsudp_listener *l = NULL;
+    dtlsudp_engine_config ecfg;
+    dtlsudp_addr bind_addr;
+    socklen_t alen;
+    int ret, saved;
+
+    if (out == NULL || cfg == NULL)
+        return DTLSUDP_ERR_INVALID;
+    *out = NULL;
+    if (net_addr_parse(addr, &bind_addr) != 0)
+        return DTLSUDP_ERR_INVALID;
+    int demux = cfg->demux;
+    if (demux == DTLSUDP_DEMUX_DEFAULT) {
+#ifdef __linux__
+        demux = DTLSUDP_DEMUX_OSNET;
+#else
+        demux = DTLSUDP_DEMUX_ROUTER;
+#endif
+    }
+#ifndef __linux__
+    if (demux == DTLSUDP_DEMUX_OSNET)
+        return DTLSUDP_ERR_INVALID;
+#endif
+    if (demux != DTLSUDP_DEMUX_OSNET && demux != DTLSUDP_DEMUX_ROUTER)
+        return DTLSUDP_ERR_INVALID;
+
+    if ((l = calloc(1, sizeof(*l))) == NULL)
+        return DTLSUDP_ERR_NOMEM;
+    l->sock = l->epfd = -1;
+    l->demux = demux;
+    l->blocking = cfg->blocking;
+    l->family = bind_addr.sa.sa_family;
+    l->now = now;
+    if ((l->buf = malloc(NET_MAX_DATAGRAM)) == NULL) {
+        ret = DTLSUDP_ERR_NOMEM;
+        goto Fail;
+    }
+
+    /* "[::]" is dual-stack: IPv4 clients arrive as v4-mapped peers. */
+    l->sock = net_socket(l->family, 1, l->family == AF_INET6 && !net_addr_is_wildcard(&bind_addr));
+    if (l->sock < 0 || bind(l->sock, &bind_addr.sa, net_addr_len(&bind_addr)) != 0) {
+        ret = DTLSUDP_ERR_SYSTEM;
+        goto Fail;
+    }
+    int sockbuf = cfg->socket_buffer == 0 ? NET_LISTENER_SOCKBUF
+                  : cfg->socket_buffer > INT_MAX ? INT_MAX : (int)cfg->socket_buffer;
+    /* best effort: the kernel caps it, and a smaller buffer still works */
+    (void)setsockopt(l->sock, SOL_SOCKET, SO_RCVBUF, &sockbuf, sizeof(sockbuf));
+    (void)setsockopt(l->sock, SOL_SOCKET, SO_SNDBUF, &sockbuf, sizeof(sockbuf));
+    alen = sizeof(l->local);
+    if (getsockname(l->sock, &l->local.sa, &alen) != 0) {
+        ret = DTLSUDP_ERR_SYSTEM;
+        goto Fail;
+    }
+    net_addr_normalise(&l->local);
+#ifdef __linux__
+    if (demux == DTLSUDP_DEMUX_OSNET) {
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+        l->epfd = epoll_create1(EPOLL_CLOEXEC);
+        if (l->epfd < 0 || epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->sock, &ev) != 0) {
+            ret = DTLSUDP_ERR_SYSTEM;
+            goto Fail;
+        }
+    }
+#endif
+
+    ecfg = cfg->engine;
+    net_hooks_install(&l->hooks, &ecfg, l, on_event);
+    ret = dtlsudp_engine_new(&ecfg, now, &l->engine);
+    if (ret != DTLSUDP_OK)
+        goto Fail;
+    *out = l;
+    return DTLSUDP_OK;
+
+Fail:
+    saved = errno;
+    if (l->epfd >= 0)
+        close(l->epfd);
+    if (l->sock >= 0)
+        close(l->sock);
+    free(l->buf);
+    free(l);
+    errno = saved;
+    return ret;
+}
+
+void dtlsudp_listener_free(dtlsudp_listener *l)
+{
+    if (l == NULL)
+        return;
+    l->now = dtlsudp_now();
+    /* RFC 6353 5.4: closing a session sends close_notify. */
+    dtlsudp_engine_close_all(l->engine, l->now);
+    (void)net_listener_flush(l);
+    reap(l);
+    while (l->conns != NULL) {
+        dtlsudp_conn *c = l->conns;
+        net_listener_forget_conn(l, c);
+        /* Accepted but not freed (a caller bug): leave an orphan that only
+         * reports its end; its fd stays the caller's to close. */
+        c->listener = NULL;
+        c->engine = NULL;
+        c->assoc = NULL;
+        if (c->last_error == DTLSUDP_OK)
+            c->last_error = DTLSUDP_ERR_CLOSED;
+    }
+    dtlsudp_engine_free(l->engine);
+    if (l->epfd >= 0)
+        close(l->epfd);
+    close(l->sock);
+    free(l->buf);
+    free(l);
+}
+
+int dtlsudp_listener_fd(const dtlsudp_listener *l)
+{
+    return l->epfd >= 0 ? l->epfd : l->sock;
+}
+
+dtlsudp_engine *dtlsudp_listener_engine(dtlsudp_listener *l)
+{
+    return l->engine;
+}
+
+const dtlsudp_addr *dtlsudp_listener_local_addr(const dtlsudp_listener *l)
+{
+    return &l->local;
+}
+
+int dtlsudp_listener_demux(const dtlsudp_listener *l)
+{
+    return l->demux;
+}
+
+int dtlsudp_listener_process(dtlsudp_listener *l, dtlsudp_time now)
+{
+    reap(l);
+    return net_listener_pump(l, now);
+}
+
+int dtlsudp_listener_handle_timeout(dtlsudp_listener *l, dtlsudp_time now)
+{
+    reap(l);
+    return net_listener_timers(l, now);
+}
+
+dtlsudp_time dtlsudp_listener_next_timeout(const dtlsudp_listener *l)
+{
+    for (const dtlsudp_conn *c = l->accept_head; c != NULL; c = c->accept_next)
+        if (!c->zombie)
+            return 0;
+    for (const dtlsudp_conn *c = l->ready_head; c != NULL; c = c->ready_next)
+        if (!c->zombie && !c->accepted)
+            return 0;
+    return dtlsudp_engine_next_timeout(l->engine);
+}
+
+static dtlsudp_conn *take_acceptable(dtlsudp_listener *l)
+{
+    dtlsudp_conn *c;
+    while ((c = accept_pop(l)) != NULL) {
+        if (c->zombie || c->assoc == NULL)
+            continue;
+        c->accepted = 1;
+        /* From now on the caller polls its fd. */
+        epoll_remove(l, c);
+        if (c->in_ready)
+            unlink_from(&l->ready_head, &l->ready_tail, c, offsetof(dtlsudp_conn, ready_next));
+        c->in_ready = 0;
+        l->stats.conns_accepted++;
+        return c;
+    }
+    return NULL;
+}
+
+int dtlsudp_listener_accept(dtlsudp_listener *l, int timeout_ms, dtlsudp_conn **out)
+{
+    dtlsudp_time now = dtlsudp_now();
+    dtlsudp_time deadline = timeout_ms < 0 ? DTLSUDP_TIME_NEVER : now + (dtlsudp_time)timeout_ms;
+    int ret;
+
+    if (out == NULL)
+        return DTLSUDP_ERR_INVALID;
+    *out = NULL;
+    reap(l);
+    for (;;) {
+        ret = net_listener_pump(l, now);
+        if (ret != DTLSUDP_OK)
+            return ret;
+        if ((*out = take_acceptable(l)) != NULL)
+            return DTLSUDP_OK;
+        if (now >= deadline)
+            return DTLSUDP_ERR_AGAIN;
+        struct pollfd p = {.fd = dtlsudp_listener_fd(l), .events = POLLIN};
+        dtlsudp_time next = dtlsudp_engine_next_timeout(l->engine);
+        (void)poll(&p, 1, net_poll_timeout(now, next < deadline ? next : deadline, -1));
+        now = dtlsudp_now();
+    }
+}
+
+int dtlsudp_listener_recv(dtlsudp_listener *l, uint8_t *buf, size_t cap, size_t *len,
+                          dtlsudp_conn **from)
+{
+    dtlsudp_conn *c;
+    if (buf == NULL || len == NULL)
+        return DTLSUDP_ERR_INVALID;
+    if (from != NULL)
+        *from = NULL;
+    while ((c = l->ready_head) != NULL) {
+        if (c->accepted || c->zombie || c->assoc == NULL) {
+            (void)ready_pop(l);
+            continue;
+        }
+        int ret = dtlsudp_assoc_read(c->assoc, buf, cap, len);
+        if (ret == DTLSUDP_ERR_AGAIN) {
+            (void)ready_pop(l);
+            c->data_pending = 0;
+            continue;
+        }
+        if (ret != DTLSUDP_OK)
+            return ret;
+        /* Round robin: one busy peer cannot starve the others. */
+        (void)ready_pop(l);
+        ready_push(l, c);
+        c->stats.datagrams_read++;
+        c->stats.bytes_read += *len;
+        if (from != NULL)
+            *from = c;
+        return DTLSUDP_OK;
+    }
+    return DTLSUDP_ERR_AGAIN;
+}
+
+dtlsudp_conn *dtlsudp_listener_find(dtlsudp_listener *l, const dtlsudp_addr *peer)
+{
+    dtlsudp_addr key;
+    if (peer == NULL)
+        return NULL;
+    key = *peer;
+    net_addr_normalise(&key);
+    dtlsudp_assoc *a = dtlsudp_engine_find(l->engine, &key);
+    dtlsudp_conn *c = a != NULL ? dtlsudp_assoc_get_user(a) : NULL;
+    if (c != NULL)
+        return c;
+    /* During a peer restart the engine may know the new, still handshaking
+     * association; the established one is still ours. */
+    for (c = l->conns; c != NULL; c = c->next)
+        if (c->assoc != NULL && net_addr_same(&c->peer, &key))
+            return c;
+    return NULL;
+}
+
+int dtlsudp_listener_get_stats(const dtlsudp_listener *l, dtlsudp_net_stats *out)
+{
+    if (l == NULL || out == NULL)
+        return DTLSUDP_ERR_INVALID;
+    *out = l->stats;
+    dtlsudp_engine_get_stats(l->engine, &out->engine);
+    return DTLSUDP_OK;
+}

@@ -1,0 +1,142 @@
+/*
+ * net_internal.h - shared internals of the socket layer (transport/net).
+ * Not installed.  Everything here is hidden by -fvisibility=hidden.
+ *
+ * Layout:
+ *   sockio.c    addresses (parse, normalise v4-mapped), sockets, recvmsg and
+ *               sendmsg with the arrival/source address (IP_PKTINFO,
+ *               IPV6_PKTINFO)
+ *   listener.c  dtlsudp_listener_*: the listening socket, the osnet and
+ *               router demultiplexers, the engine event handler
+ *   conn.c      dtlsudp_conn_*: client connections and the connection API
+ *               shared by client and server connections
+ */
+#ifndef DTLSUDP_NET_INTERNAL_H
+#define DTLSUDP_NET_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dtlsudp.h"
+
+/* Largest datagram the layer reads or writes (a UDP payload cannot exceed it). */
+#define NET_MAX_DATAGRAM 65536
+/* Datagrams read from one socket per pump, so one busy socket cannot starve
+ * the others (the fds stay readable and the next pump continues). */
+#define NET_READ_BATCH 256
+/* Default socket buffers of a listening socket (dtlsudp_listener_config). */
+#define NET_LISTENER_SOCKBUF (1024 * 1024)
+/* Longest wait for a full socket buffer in blocking mode. */
+#define NET_SEND_WAIT_MS 1000
+
+/* ---- sockio.c ---- */
+
+/* v4-mapped IPv6 (::ffff:a.b.c.d) becomes AF_INET; everything else is
+ * copied.  The engine key and everything the API shows use this form. */
+void net_addr_normalise(dtlsudp_addr *a);
+/* The form a socket of `family' needs for an address in normal form:
+ * AF_INET on an AF_INET6 socket becomes v4-mapped. */
+void net_addr_for_family(const dtlsudp_addr *in, int family, dtlsudp_addr *out);
+int net_addr_is_wildcard(const dtlsudp_addr *a);
+socklen_t net_addr_len(const dtlsudp_addr *a);
+int net_addr_same(const dtlsudp_addr *a, const dtlsudp_addr *b);
+/* "a.b.c.d:p", "[v6]:p", "[v6]", ":p", "p", "a.b.c.d".  Numeric only. */
+int net_addr_parse(const char *text, dtlsudp_addr *out);
+
+/* A UDP socket of `family', O_NONBLOCK and FD_CLOEXEC, with the arrival
+ * address enabled (IP_PKTINFO / IPV6_RECVPKTINFO); reuse sets SO_REUSEADDR;
+ * for AF_INET6, v6only as given.  Returns the fd or -1 (errno set). */
+int net_socket(int family, int reuse, int v6only);
+
+typedef struct net_dgram {
+    uint8_t *buf;       /* caller memory, NET_MAX_DATAGRAM bytes */
+    size_t len;
+    dtlsudp_addr peer;  /* normalised */
+    dtlsudp_addr local; /* normalised; AF_UNSPEC when the kernel gave none */
+} net_dgram;
+
+/* One non-blocking recvmsg.  Returns 0 (d filled), -1 with errno (EAGAIN
+ * when nothing is queued, ECONNREFUSED on a connected socket after ICMP
+ * port unreachable...).  Truncated datagrams are dropped (return 0 with
+ * len 0). */
+int net_recv(int fd, net_dgram *d);
+
+/* Send one datagram.  to == NULL: connected socket.  from (may be NULL or
+ * AF_UNSPEC): the source address, sent as IP_PKTINFO/IPV6_PKTINFO.
+ * family is the socket's.  blocking: wait up to NET_SEND_WAIT_MS for room.
+ * Returns 0, or -1 with errno. */
+int net_send(int fd, int family, const uint8_t *buf, size_t len, const dtlsudp_addr *to,
+             const dtlsudp_addr *from, int blocking);
+
+/* Milliseconds from now until deadline, for poll(): -1 for never, capped
+ * by limit_ms when limit_ms >= 0. */
+int net_poll_timeout(dtlsudp_time now, dtlsudp_time deadline, int limit_ms);
+
+/* ---- hooks.c ---- */
+
+/* The engine has one `user' argument for all its callbacks, and the socket
+ * layer needs it for its own event handler.  The caller's callbacks and
+ * argument are kept here and forwarded.  A net_hooks is the first member of
+ * both dtlsudp_listener and dtlsudp_conn, so the engine's `user' (the
+ * listener or the client connection) points at one. */
+typedef struct net_hooks {
+    void (*on_event)(void *user, dtlsudp_assoc *a, int event, int reason);
+    void (*log)(void *user, int level, const char *message);
+    int (*random)(void *user, uint8_t *buf, size_t len);
+    dtlsudp_verify_fn verify;
+    void *user;
+} net_hooks;
+
+/* Save cfg's callbacks into h and point cfg at the forwarders, with
+ * on_event = handler and user = self (whose first member is h). */
+void net_hooks_install(net_hooks *h, dtlsudp_engine_config *cfg, void *self,
+                       void (*handler)(void *, dtlsudp_assoc *, int, int));
+/* Forward an event to the caller's on_event, if any. */
+void net_hooks_event(const net_hooks *h, dtlsudp_assoc *a, int event, int reason);
+/* Log through the caller's log callback, if any (printf-style). */
+void net_hooks_log(const net_hooks *h, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- listener.c / conn.c ---- */
+
+struct dtlsudp_conn {
+    net_hooks hooks;            /* client: the caller's callbacks; first member */
+    dtlsudp_listener *listener; /* server connection; NULL for a client */
+    dtlsudp_engine *engine;     /* client: owned; server: the listener's */
+    dtlsudp_assoc *assoc;       /* NULL once the association ended */
+    int fd;                     /* own socket (client, osnet server) or -1 */
+    int family;                 /* of fd */
+    int blocking;
+    dtlsudp_addr peer, local; /* normalised */
+    int last_error;           /* why the association ended */
+    int accepted;             /* server: handed to the caller */
+    int data_pending;         /* DATA event seen, not yet read to AGAIN */
+    int local_close;          /* ended by our close_notify */
+    int zombie;               /* server, not accepted, ended: freed soon */
+    int in_ready;             /* on the listener's ready queue */
+    int in_accept;            /* on the listener's accept queue */
+    int needs_socket;         /* osnet: per-peer socket still to make */
+    int in_epoll;             /* fd registered in the listener's epoll set */
+    int neutralised;          /* fd replaced by an unbound socket (successor took the peer) */
+    void *user;
+
+    /* the listener's lists */
+    dtlsudp_conn *prev, *next;             /* every connection */
+    dtlsudp_conn *ready_next, *accept_next, *setup_next, *zombie_next;
+
+    /* client only */
+    dtlsudp_net_stats own_net;
+    uint8_t *buf; /* NET_MAX_DATAGRAM */
+    dtlsudp_conn_stats stats;
+};
+
+/* listener.c, for conn.c */
+int net_listener_pump(dtlsudp_listener *l, dtlsudp_time now);
+int net_listener_flush(dtlsudp_listener *l);
+int net_listener_timers(dtlsudp_listener *l, dtlsudp_time now);
+int net_listener_socket(const dtlsudp_listener *l);
+void net_listener_forget_conn(dtlsudp_listener *l, dtlsudp_conn *c);
+dtlsudp_net_stats *net_listener_stats(dtlsudp_listener *l);
+int net_conn_read_own_socket(dtlsudp_conn *c, dtlsudp_time now);
+
+#endif /* DTLSUDP_NET_INTERNAL_H */
