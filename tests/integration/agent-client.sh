@@ -1,0 +1,67 @@
+#!/bin/bash
+# This project's client role (through a test-only preload shim, as the
+# manager loader does) inside stock snmpget/snmpwalk/snmpset: against the
+# plugin (osnet/IPv4, router/IPv6) and against Net-SNMP's built-in DTLSUDP
+# server (interoperability).
+set -u
+. "$top_srcdir/tests/lib/snmpd.sh"
+. "$top_srcdir/tests/integration/agent-lib.sh"
+
+al_init
+SHIM=$top_builddir/tests/integration/.libs/dtlsudp-preload-shim.so
+[ -f "$SHIM" ] || tl_skip "preload shim not built"
+[ "$AL_ASAN" = 0 ] || tl_skip "ASan build: the preload shim would need the ASan runtime in every client"
+fp=$(tl_fp client) || exit 1
+
+# ours: run a client with the shim and the dtlsudp debug token; the client
+# must say that our transport carried the request.
+ours() {
+    local out
+    out=$(tl_client mgr "$1" -Ddtlsudp -v3 -r2 -t3 "${@:2}" 2>&1) || {
+        echo "$out" >&2
+        return 1
+    }
+    echo "$out" | grep -q "dtlsudp: opened client transport" || {
+        echo "$out" >&2
+        echo "the client did not use this project's transport" >&2
+        return 1
+    }
+    echo "$out" | grep -v '^dtlsudp'
+}
+
+al_client mgr
+tl_env mgr "LD_PRELOAD=$SHIM"
+
+tl_free_udp_port p4 || exit 1
+tl_free_udp_port p6 || exit 1
+al_agent plugin "certSecName 10 $fp --sn alice" "rwuser -s tsm alice authpriv" \
+    "agentAddress dtlsudp:127.0.0.1:$p4" "dtlsudpDemux router"
+tl_conf plugin "agentAddress dtlsudp6:[::1]:$p6"
+tl_expect_port plugin "$p4"
+tl_expect_port plugin "$p6"
+al_agent_start plugin || tl_fail "plugin agent did not start"
+
+for target in "dtlsudp:127.0.0.1:$p4" "dtlsudp6:[::1]:$p6" "dtlsudp:[::1]:$p6"; do
+    out=$(ours snmpget -On "$target" .1.3.6.1.2.1.1.5.0) || tl_fail "$target: GET"
+    echo "$out" | grep -q '^.1.3.6.1.2.1.1.5.0 = STRING' || tl_fail "$target: GET output: $out"
+    out=$(ours snmpwalk -On "$target" .1.3.6.1.2.1.1) || tl_fail "$target: walk"
+    [ "$(echo "$out" | grep -c '^.1.3.6.1.2.1.1.')" -ge 7 ] || tl_fail "$target: walk output: $out"
+done
+ours snmpset "dtlsudp:127.0.0.1:$p4" .1.3.6.1.2.1.1.6.0 s "ours-$$" >/dev/null || tl_fail "SET"
+out=$(ours snmpget -Ov "dtlsudp6:[::1]:$p6" .1.3.6.1.2.1.1.6.0) || tl_fail "GET after SET"
+echo "$out" | grep -q "ours-$$" || tl_fail "SET not visible: $out"
+al_proof plugin
+tl_agent_stop plugin || tl_fail "plugin agent exit status"
+
+# Net-SNMP's own server, no plugin.
+tl_free_udp_port pb || exit 1
+tl_agent_new builtin
+tl_conf builtin "[snmp] localCert server" "certSecName 10 $fp --sn alice" \
+    "rouser -s tsm alice authpriv"
+tl_agent_listen builtin "dtlsudp:127.0.0.1:$pb"
+tl_agent_start builtin || tl_fail "built-in agent did not start"
+out=$(ours snmpget -On "dtlsudp:127.0.0.1:$pb" .1.3.6.1.2.1.1.5.0) || tl_fail "built-in: GET"
+echo "$out" | grep -q '^.1.3.6.1.2.1.1.5.0 = STRING' || tl_fail "built-in: GET output: $out"
+tl_log_has builtin "dtlsudp [0-9.]* loaded" && tl_fail "built-in agent loaded the plugin?"
+tl_agent_stop builtin
+echo "PASS: client role against the plugin and against Net-SNMP's built-in server"

@@ -1,0 +1,134 @@
+/* Unit tests: transport/snmp/config.c (the dtlsudp* tokens). */
+#include <config.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "snmp_internal.h"
+
+static int setup(void **state)
+{
+    dtlsudp_snmp_settings_reset();
+    return 0;
+}
+
+static void defaults_match_the_documentation(void **state)
+{
+    const dtlsudp_snmp_settings *s = dtlsudp_snmp_settings_get();
+
+    assert_int_equal(s->demux, DTLSUDP_SNMP_DEMUX_OSNET);
+    assert_int_equal(s->mtu_ipv4, 1500);
+    assert_int_equal(s->mtu_ipv6, 1280);
+    assert_int_equal(s->max_assocs, 10000);
+    assert_int_equal(s->max_half_open, 256);
+    assert_true(s->idle_timeout == 300000);
+    assert_true(s->handshake_timeout == 10000);
+    assert_true(s->cookie_rotation == 60000);
+}
+
+static void demux_words(void **state)
+{
+    dtlsudp_snmp_settings s = *dtlsudp_snmp_settings_get();
+    const char *why = NULL;
+
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpDemux", "router", &why), 0);
+    assert_int_equal(s.demux, DTLSUDP_SNMP_DEMUX_ROUTER);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpdemux", " OSNET ", &why), 0);
+    assert_int_equal(s.demux, DTLSUDP_SNMP_DEMUX_OSNET);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpDemux", "epoll", &why), -1);
+    assert_string_equal(why, "expected osnet or router");
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpDemux", "", &why), -1);
+    assert_int_equal(s.demux, DTLSUDP_SNMP_DEMUX_OSNET); /* unchanged */
+}
+
+static void numbers_and_ranges(void **state)
+{
+    dtlsudp_snmp_settings s = *dtlsudp_snmp_settings_get();
+    const char *why = NULL;
+
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMTU", "1400", &why), 0);
+    assert_int_equal(s.mtu_ipv4, 1400);
+    assert_int_equal(s.mtu_ipv6, 1400);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMTU", "1000", &why), 0);
+    assert_int_equal(s.mtu_ipv6, 1280); /* IPv6 minimum link MTU */
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMTU6", "9000", &why), 0);
+    assert_int_equal(s.mtu_ipv6, 9000);
+
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMTU", "100", &why), -1);
+    assert_string_equal(why, "value out of range");
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMTU", "12abc", &why), -1);
+    assert_string_equal(why, "not an unsigned decimal number");
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMaxHalfOpen", "-5", &why), -1);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMaxHalfOpen", "", &why), -1);
+    assert_string_equal(why, "a number is missing");
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMaxHalfOpen", "99999999999999999999",
+                                                 &why),
+                     -1);
+    assert_int_equal(s.max_half_open, 256); /* unchanged by the failures */
+
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMaxAssociations", "50\n", &why), 0);
+    assert_int_equal(s.max_assocs, 50);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMaxPerSource", "3", &why), 0);
+    assert_int_equal(s.max_per_source, 3);
+}
+
+static void timers_in_seconds(void **state)
+{
+    dtlsudp_snmp_settings s = *dtlsudp_snmp_settings_get();
+    const char *why = NULL;
+
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpIdleTimeout", "0", &why), 0);
+    assert_true(s.idle_timeout == DTLSUDP_TIME_NEVER);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpIdleTimeout", "30", &why), 0);
+    assert_true(s.idle_timeout == 30000);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpHandshakeTimeout", "0", &why), -1);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpHandshakeTimeout", "5", &why), 0);
+    assert_true(s.handshake_timeout == 5000);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpCookieRotation", "86401", &why), -1);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpCookieRotation", "120", &why), 0);
+    assert_true(s.cookie_rotation == 120000);
+}
+
+static void unknown_token(void **state)
+{
+    dtlsudp_snmp_settings s = *dtlsudp_snmp_settings_get();
+    const char *why = NULL;
+
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpColour", "blue", &why), -1);
+    assert_string_equal(why, "unknown dtlsudp token");
+}
+
+static void settings_reach_the_engine_config(void **state)
+{
+    dtlsudp_snmp_settings s = *dtlsudp_snmp_settings_get();
+    dtlsudp_engine_config cfg;
+    const char *why = NULL;
+
+    memset(&cfg, 0, sizeof(cfg));
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMaxAssociations", "7", &why), 0);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMTU", "1300", &why), 0);
+    dtlsudp_snmp_settings_to_engine(&s, &cfg);
+    assert_int_equal(cfg.max_assocs, 7);
+    assert_int_equal(cfg.mtu_ipv4, 1300);
+    assert_int_equal(cfg.mtu_ipv6, 1300);
+    assert_true(cfg.handshake_timeout == 10000);
+    assert_true(cfg.idle_timeout == 300000);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(defaults_match_the_documentation, setup),
+        cmocka_unit_test_setup(demux_words, setup),
+        cmocka_unit_test_setup(numbers_and_ranges, setup),
+        cmocka_unit_test_setup(timers_in_seconds, setup),
+        cmocka_unit_test_setup(unknown_token, setup),
+        cmocka_unit_test_setup(settings_reach_the_engine_config, setup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

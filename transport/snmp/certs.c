@@ -1,0 +1,195 @@
+/*
+ * certs.c - identity and trust from Net-SNMP's certificate store and
+ * tokens: localCert / -T our_identity, peerCert / -T their_identity,
+ * trustCert / -T trust_cert, x509CRLFile; certificates under
+ * <confdir>/tls/{certs,ca-certs,private} (netsnmp_certs_load()).
+ *
+ * Why not sslctx_server_setup()/sslctx_client_setup(): in 5.9.3 they pass
+ * the store's issuer X509s to SSL_CTX_add_extra_chain_cert without a
+ * reference, so freeing the context frees certificates the store still
+ * holds (fixed in 5.9.4, a0d72fb335).  Here the engine loads the identity
+ * from the store's files into its one shared SSL_CTX, and peer chains are
+ * verified against an X509_STORE of our own in which every certificate
+ * holds its own reference (X509_STORE_add_cert).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* asprintf */
+#endif
+#include <config.h>
+
+#include "snmp_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include <net-snmp/library/cert_util.h>
+
+static netsnmp_cert *find_identity(const char *our_identity)
+{
+    if (our_identity != NULL && our_identity[0] != '\0')
+        return netsnmp_cert_find(NS_CERT_IDENTITY, NS_CERTKEY_MULTIPLE, (void *)our_identity);
+    return netsnmp_cert_find(NS_CERT_IDENTITY, NS_CERTKEY_DEFAULT, NULL);
+}
+
+int dtlsudp_snmp_certs_identity_paths(const char *our_identity, char **cert_path, char **key_path)
+{
+    netsnmp_cert *id;
+
+    *cert_path = *key_path = NULL;
+    id = find_identity(our_identity); /* NS_CERTKEY_DEFAULT reads localCert */
+    if (id == NULL || id->info.dir == NULL || id->info.filename == NULL) {
+        snmp_log(LOG_ERR, "dtlsudp: no local certificate found for %s (set localCert; "
+                          "certificates live in <confdir>/tls/certs)\n",
+                 our_identity != NULL && our_identity[0] ? our_identity : "the default identity");
+        return -1;
+    }
+    if (id->key == NULL || id->key->info.dir == NULL || id->key->info.filename == NULL) {
+        snmp_log(LOG_ERR, "dtlsudp: no private key for %s/%s in <confdir>/tls/private "
+                          "(keys must not be world-readable)\n",
+                 id->info.dir, id->info.filename);
+        return -1;
+    }
+    if (asprintf(cert_path, "%s/%s", id->info.dir, id->info.filename) < 0)
+        *cert_path = NULL;
+    if (asprintf(key_path, "%s/%s", id->key->info.dir, id->key->info.filename) < 0)
+        *key_path = NULL;
+    if (*cert_path == NULL || *key_path == NULL) {
+        free(*cert_path);
+        free(*key_path);
+        *cert_path = *key_path = NULL;
+        return -1;
+    }
+    DEBUGMSGTL(("dtlsudp:cert", "identity %s, key %s\n", *cert_path, *key_path));
+    return 0;
+}
+
+int dtlsudp_snmp_certs_use_identity(SSL_CTX *ctx, SSL *ssl, const char *our_identity,
+                                    int chain_only)
+{
+    netsnmp_cert *id = find_identity(our_identity), *issuer;
+    int ok = 1;
+
+    if (id == NULL || id->ocert == NULL || id->key == NULL || id->key->okey == NULL) {
+        snmp_log(LOG_ERR, "dtlsudp: no local certificate and key for %s\n",
+                 our_identity != NULL && our_identity[0] ? our_identity : "the default identity");
+        return -1;
+    }
+    if (!chain_only) {
+        if (ctx != NULL)
+            ok = SSL_CTX_use_certificate(ctx, id->ocert) == 1 &&
+                 SSL_CTX_use_PrivateKey(ctx, id->key->okey) == 1 &&
+                 SSL_CTX_check_private_key(ctx) == 1;
+        else
+            ok = SSL_use_certificate(ssl, id->ocert) == 1 &&
+                 SSL_use_PrivateKey(ssl, id->key->okey) == 1 && SSL_check_private_key(ssl) == 1;
+        if (!ok) {
+            snmp_log(LOG_ERR, "dtlsudp: certificate %s/%s and its key cannot be used together\n",
+                     id->info.dir, id->info.filename);
+            ERR_clear_error();
+            return -1;
+        }
+    }
+    /* The issuers the store knows go out with the certificate, so that a
+     * peer trusting only the root (or pinning a CA) can build the path.
+     * add1 takes a reference: nothing is shared without one. */
+    for (issuer = id->issuer_cert; issuer != NULL && issuer != id && issuer->ocert != NULL;
+         issuer = issuer->issuer_cert != issuer ? issuer->issuer_cert : NULL) {
+        ok = ctx != NULL ? SSL_CTX_add1_chain_cert(ctx, issuer->ocert) == 1
+                         : SSL_add1_chain_cert(ssl, issuer->ocert) == 1;
+        if (!ok) {
+            snmp_log(LOG_ERR, "dtlsudp: cannot add issuer certificate %s/%s\n",
+                     issuer->info.dir, issuer->info.filename);
+            ERR_clear_error();
+            return -1;
+        }
+    }
+    DEBUGMSGTL(("dtlsudp:cert", "identity %s/%s installed\n", id->info.dir, id->info.filename));
+    return 0;
+}
+
+/* trustCert semantics: a CA certificate, or a peer's own certificate. */
+static netsnmp_cert *find_trusted(const char *spec)
+{
+    netsnmp_cert *c = netsnmp_cert_find(NS_CERT_CA, NS_CERTKEY_MULTIPLE, (void *)spec);
+
+    if (c == NULL)
+        c = netsnmp_cert_find(NS_CERT_REMOTE_PEER, NS_CERTKEY_MULTIPLE, (void *)spec);
+    return c;
+}
+
+static void add_cert(X509_STORE *store, netsnmp_cert *c)
+{
+    /* The certificate and the issuers the store knows (a CA bundle). */
+    for (; c != NULL && c->ocert != NULL; c = c->issuer_cert != c ? c->issuer_cert : NULL) {
+        (void)X509_STORE_add_cert(store, c->ocert);
+        DEBUGMSGTL(("dtlsudp:cert", "trusting %s/%s\n", c->info.dir, c->info.filename));
+    }
+    ERR_clear_error(); /* "cert already in hash table" is fine */
+}
+
+X509_STORE *dtlsudp_snmp_certs_trust_store(const char *extra_trust, const char *peer_identity)
+{
+    X509_STORE *store = X509_STORE_new();
+    netsnmp_container *list = netsnmp_cert_get_trustlist();
+    netsnmp_iterator *it;
+    const char *spec, *crl;
+    netsnmp_cert *c;
+
+    if (store == NULL)
+        return NULL;
+    if (list != NULL && (it = CONTAINER_ITERATOR(list)) != NULL) {
+        /* A missing trustCert is logged and skipped, as Net-SNMP does. */
+        for (spec = ITERATOR_FIRST(it); spec != NULL; spec = ITERATOR_NEXT(it)) {
+            if ((c = find_trusted(spec)) != NULL)
+                add_cert(store, c);
+            else
+                snmp_log(LOG_ERR, "dtlsudp: trustCert %s: no such certificate\n", spec);
+        }
+        ITERATOR_RELEASE(it);
+    }
+    if (extra_trust != NULL && extra_trust[0] != '\0') {
+        if ((c = find_trusted(extra_trust)) != NULL)
+            add_cert(store, c);
+        else
+            snmp_log(LOG_ERR, "dtlsudp: trust_cert %s: no such certificate\n", extra_trust);
+    }
+    if (peer_identity != NULL) {
+        c = peer_identity[0] != '\0'
+                ? netsnmp_cert_find(NS_CERT_REMOTE_PEER, NS_CERTKEY_MULTIPLE, (void *)peer_identity)
+                : netsnmp_cert_find(NS_CERT_REMOTE_PEER, NS_CERTKEY_DEFAULT, NULL);
+        if (c != NULL)
+            add_cert(store, c);
+    }
+
+    crl = netsnmp_ds_get_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_X509_CRL_FILE);
+    if (crl != NULL) {
+        X509_LOOKUP *lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
+        if (lookup == NULL || X509_load_crl_file(lookup, crl, X509_FILETYPE_PEM) < 1)
+            snmp_log(LOG_ERR, "dtlsudp: x509CRLFile %s: cannot load the CRL\n", crl);
+        else
+            X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+        ERR_clear_error();
+    }
+    return store;
+}
+
+int dtlsudp_snmp_certs_peer_fingerprint(const char *identity, dtlsudp_fingerprint *out)
+{
+    netsnmp_cert *peer;
+
+    if (identity == NULL || identity[0] == '\0')
+        peer = netsnmp_cert_find(NS_CERT_REMOTE_PEER, NS_CERTKEY_DEFAULT, NULL);
+    else
+        peer = netsnmp_cert_find(NS_CERT_REMOTE_PEER, NS_CERTKEY_MULTIPLE, (void *)identity);
+    if (peer != NULL && peer->ocert != NULL)
+        return dtlsudp_fingerprint_of(peer->ocert, 32, out) == DTLSUDP_OK ? 0 : -1;
+    /* A raw fingerprint of any hash ("AB:CD:...", "sha1:...", ...). */
+    if (identity == NULL)
+        return -1;
+    return dtlsudp_fingerprint_parse(identity, out) == DTLSUDP_OK ? 0 : -1;
+}

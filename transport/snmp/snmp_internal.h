@@ -1,0 +1,154 @@
+/*
+ * snmp_internal.h - shared declarations of the modules in transport/snmp.
+ * Internal; not installed.  Every symbol here is hidden
+ * (-fvisibility=hidden): the dlmod exports only init/deinit/shutdown.
+ */
+#ifndef DTLSUDP_SNMP_INTERNAL_H
+#define DTLSUDP_SNMP_INTERNAL_H
+
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+#include <net-snmp/library/snmp_transport.h>
+
+#include "dtlsudp.h"
+#include "snmp_transport.h"
+
+/* Exported by libnetsnmp 5.9.3 (snmplib/snmp_openssl.c) without an
+ * installed header. */
+struct netsnmp_cert_map_s;
+char *netsnmp_openssl_cert_get_fingerprint(X509 *ocert, int alg);
+char *netsnmp_openssl_extract_secname(struct netsnmp_cert_map_s *cert_map,
+                                      struct netsnmp_cert_map_s *peer_cert);
+
+/* snmpDTLSUDPDomain (RFC 6353 10.2), and the private OID that carries the
+ * IPv6-only prefixes (netsnmp_tdomain_register refuses a second domain with
+ * the same OID; Net-SNMP's udpshared uses the same trick). */
+extern const oid dtlsudp_snmp_domain_oid[];
+extern const size_t dtlsudp_snmp_domain_oid_len;
+
+/* ------------------------------------------------------------------ addr.c */
+
+/* Parse a Net-SNMP target string (after the "dtlsudp:" prefix): "host",
+ * "host:port", "port", ":port", "a.b.c.d:port", "[v6]:port", "v6", with
+ * host names resolved by libnetsnmp.  default_target ("":10161" style, may
+ * be NULL) supplies the missing parts; 10161 when still missing.
+ * family_hint: AF_UNSPEC (IPv6 when the text is bracketed or has two
+ * colons, else IPv4) or AF_INET6 (dtlsudp6:).  Returns 0 or -1. */
+int dtlsudp_snmp_addr_parse(const char *text, const char *default_target, int family_hint,
+                            dtlsudp_addr *out);
+
+/* Net-SNMP's fmtaddr style: "DTLSUDP: [remote]:port->[local]:port" (libwrap
+ * in the agent parses the first "[ip]").  local may be NULL or AF_UNSPEC:
+ * "DTLSUDP: [remote]:port".  Returns a malloc()ed string or NULL. */
+char *dtlsudp_snmp_addr_fmt(const dtlsudp_addr *remote, const dtlsudp_addr *local);
+
+/* The SNMP-TARGET-MIB octet-string form (6 bytes IPv4, 18 bytes IPv6). */
+int dtlsudp_snmp_addr_to_ostring(const dtlsudp_addr *a, uint8_t *buf, size_t cap, size_t *len);
+int dtlsudp_snmp_addr_from_ostring(const void *o, size_t len, dtlsudp_addr *out);
+
+/* --------------------------------------------------------------- config.c */
+
+enum {
+    DTLSUDP_SNMP_DEMUX_OSNET = 1, /* connected socket per association */
+    DTLSUDP_SNMP_DEMUX_ROUTER = 2 /* one socket, lookup by peer address */
+};
+
+/* Settings from the project's own tokens (config.c documents each). */
+typedef struct dtlsudp_snmp_settings {
+    int demux;
+    unsigned mtu_ipv4, mtu_ipv6;
+    size_t max_assocs, max_half_open, max_per_source;
+    dtlsudp_time idle_timeout, handshake_timeout, cookie_rotation;
+} dtlsudp_snmp_settings;
+
+/* The current settings (defaults until a token changes them). */
+const dtlsudp_snmp_settings *dtlsudp_snmp_settings_get(void);
+void dtlsudp_snmp_settings_reset(void);
+
+/* Apply one token's value to *s.  Returns 0, or -1 with *why set to a
+ * static English reason (the caller reports it with config_perror, which
+ * names file and line).  Exposed for the unit tests. */
+int dtlsudp_snmp_settings_apply(dtlsudp_snmp_settings *s, const char *token, const char *value,
+                                const char **why);
+
+/* Copy the settings into an engine configuration. */
+void dtlsudp_snmp_settings_to_engine(const dtlsudp_snmp_settings *s, dtlsudp_engine_config *cfg);
+
+/* -------------------------------------------------------------- tmstate.c */
+
+/* What the transport knows about an association when a message arrives. */
+typedef struct dtlsudp_snmp_msgsrc {
+    uint64_t assoc_id;     /* dtlsudp_assoc_id(): the tmSessionID */
+    const char *sec_name;  /* mapped securityName (server) or "" (client) */
+    int security_level;    /* SNMP_SEC_LEVEL_AUTHPRIV / AUTHNOPRIV */
+    const dtlsudp_addr *remote;
+    const dtlsudp_addr *local; /* may be NULL */
+} dtlsudp_snmp_msgsrc;
+
+/* Fill a tmStateReference as TSM expects it (RFC 6353 5.1.2; Net-SNMP's
+ * snmptsm.c): transportDomain snmpDTLSUDPDomain, securityName,
+ * transportSecurityLevel, sessionID = the association id (8 bytes, never a
+ * pointer), addresses with have_addresses = 1.  Returns 0, or -1 when the
+ * securityName does not fit. */
+int dtlsudp_snmp_tmstate_fill(netsnmp_tmStateReference *ref, const dtlsudp_snmp_msgsrc *src);
+
+/* The association id carried in ref->sessionID. */
+uint64_t dtlsudp_snmp_tmstate_assoc_id(const netsnmp_tmStateReference *ref);
+
+/* -------------------------------------------------------------- secname.c */
+
+/* Map a verified peer certificate (leaf + chain) to a securityName with the
+ * certSecName table (snmpTlstmCertToTSNTable, RFC 6353 5.3.2 and the
+ * table's DESCRIPTION): rows are tried in ascending priority; a row's
+ * fingerprint may use any hash (the hex length implies it: MD5, SHA-1,
+ * SHA-224/256/384/512), matched against every certificate of the chain.
+ * On success *out holds a NUL-terminated name of at most 32 bytes.
+ * Returns 0, or -1 with *why set to a static reason. */
+int dtlsudp_snmp_secname_map(X509 *leaf, STACK_OF(X509) *chain, char *out, size_t cap,
+                             const char **why);
+
+/* 1 when a certSecName row or a certificate in <confdir>/tls/certs names
+ * this leaf by fingerprint (used to accept a self-signed or otherwise
+ * unverifiable client certificate, as Net-SNMP does). */
+int dtlsudp_snmp_secname_leaf_known(X509 *leaf);
+
+/* Hex fingerprint "AB:CD:..." (SHA-256) of cert into buf, for log lines. */
+void dtlsudp_snmp_cert_fp_text(X509 *cert, char *buf, size_t cap);
+
+/* ---------------------------------------------------------------- certs.c */
+
+/* The files of our identity in Net-SNMP's store (our_identity, or the
+ * localCert default when NULL), malloc()ed.  Returns 0 or -1 (logged). */
+int dtlsudp_snmp_certs_identity_paths(const char *our_identity, char **cert_path, char **key_path);
+
+/* Install our identity (certificate, key, and the issuers the store
+ * knows) on ctx, or on ssl when ctx is NULL; chain_only: only the issuers.
+ * Every X509 handed to OpenSSL is referenced (no 5.9.3 double free).
+ * Returns 0 or -1 (logged). */
+int dtlsudp_snmp_certs_use_identity(SSL_CTX *ctx, SSL *ssl, const char *our_identity,
+                                    int chain_only);
+
+/* A trust store with every trustCert, extra_trust (-T trust_cert) and, when
+ * peer_identity is not NULL, the expected peer certificate ("" = the
+ * peerCert default), plus x509CRLFile.  NULL on allocation failure. */
+X509_STORE *dtlsudp_snmp_certs_trust_store(const char *extra_trust, const char *peer_identity);
+
+/* Resolve a peerCert / their_identity value to a fingerprint (a cert file
+ * or fingerprint known to the store, or a raw hex fingerprint).
+ * Returns 0 or -1. */
+int dtlsudp_snmp_certs_peer_fingerprint(const char *identity, dtlsudp_fingerprint *out);
+
+/* ------------------------------------------------------------ transport.c */
+
+/* A transport for addr: server (local = 1: listener, queue, timers) or
+ * client (local = 0: connection opened in f_open).  target_text (may be
+ * NULL) is what the user typed after the prefix; a client takes the
+ * expected server host name from it.  NULL on failure (logged). */
+netsnmp_transport *dtlsudp_snmp_transport_open(const dtlsudp_addr *addr, int local,
+                                               const char *target_text);
+
+/* Add an engine's statistics to the process-wide total of engines already
+ * freed (called just before dtlsudp_engine_free). */
+void dtlsudp_snmp_stats_retire(const dtlsudp_stats *st);
+
+#endif /* DTLSUDP_SNMP_INTERNAL_H */

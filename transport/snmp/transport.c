@@ -1,0 +1,1263 @@
+/*
+ * transport.c - the netsnmp_transport hooks of the dtlsudp domain, on the
+ * socket layer (transport/net: dtlsudp_listener_*, dtlsudp_conn_*).
+ *
+ * Server (local = 1, agentAddress): one netsnmp_transport per listener,
+ * whatever the demux.  The listener's pollable fd (router: the socket;
+ * osnet: an epoll fd over the listening and per-association sockets) is
+ * watched with register_readfd(); its callback pumps the listener and moves
+ * every decrypted message, with what TSM needs to know about its
+ * association, into a bounded queue.  The transport's own fd is an eventfd
+ * that is readable exactly while that queue is not empty, so snmpd's
+ * select() calls f_recv once per message and none is left waiting in
+ * memory without a wake-up.  One session serves every association: no
+ * per-association session scan, no accept stall.
+ *
+ * Client (local = 0, managers, trap sinks): one dtlsudp_connect()
+ * connection per transport, opened in f_open (after the -T settings are
+ * applied through f_config); its connected socket is the transport's fd.
+ *
+ * Timers: the engine's next deadline arms a snmp_alarm (agent loop) after
+ * every pump, recv and send.  Synchronous managers run no alarms while
+ * waiting (NETSNMP_SELECT_NOALARMS), so f_send and f_recv also run the
+ * timers that are due, and Net-SNMP's retries drive retransmission.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* asprintf */
+#endif
+#include <config.h>
+
+#include "snmp_internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include <net-snmp/library/cert_util.h>
+#include <net-snmp/library/fd_event_manager.h>
+
+#define TDATA_MAGIC 0x64746c73u /* "dtls" */
+#define QUEUE_MAX 1024          /* decrypted messages waiting for f_recv */
+#define SECNAME_CAP 33
+
+/* IP + UDP + the largest DTLS 1.2 record overhead we allow (CBC-SHA384:
+ * header 13, IV 16, MAC 48, padding 16). */
+#define OVERHEAD_V4 (20 + 8 + 93)
+#define OVERHEAD_V6 (40 + 8 + 93)
+
+typedef struct queued_msg {
+    struct queued_msg *next;
+    uint64_t assoc_id;
+    dtlsudp_addr peer, local;
+    int level;
+    char sec_name[SECNAME_CAP];
+    size_t len;
+    uint8_t data[];
+} queued_msg;
+
+typedef struct endpoint {
+    int refs;
+    int is_server;
+    dtlsudp_addr addr; /* server: bound address; client: the peer */
+    int family;
+    dtlsudp_snmp_settings settings;
+
+    /* server */
+    dtlsudp_listener *listener;
+    int event_fd;
+    int readfd_registered;
+    queued_msg *q_head, *q_tail;
+    size_t q_len;
+    uint64_t q_dropped;
+    struct endpoint *next_server; /* the list behind the MIB accessors */
+    struct endpoint *next_all;
+
+    /* client */
+    dtlsudp_conn *conn;
+    char *our_identity, *their_identity, *their_hostname, *trust_cert;
+    char sec_name[SECNAME_CAP]; /* the session's, sent back to TSM */
+    X509_STORE *trust;          /* chain verification of the server */
+    dtlsudp_fingerprint pin;
+    int have_pin;
+    int counted_open_error;
+
+    unsigned alarm_reg;
+    dtlsudp_time alarm_at;
+} endpoint;
+
+typedef struct tdata {
+    uint32_t magic;
+    endpoint *ep;
+} tdata;
+
+static endpoint *servers;
+static endpoint *all_eps;
+static dtlsudp_stats retired;
+static int secname_index = -1;
+
+static int endpoint_pump(endpoint *ep);
+static void endpoint_arm(endpoint *ep);
+
+/* ---------------------------------------------------------------------
+ * Per-association securityName, kept in SSL ex_data so that it is freed
+ * with the association whatever ends it.
+ * --------------------------------------------------------------------- */
+
+static void secname_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+                         void *argp)
+{
+    free(ptr);
+}
+
+static int secname_slot(void)
+{
+    if (secname_index < 0)
+        secname_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, secname_free);
+    return secname_index;
+}
+
+static const char *assoc_secname(dtlsudp_assoc *a)
+{
+    SSL *ssl = a != NULL ? dtlsudp_assoc_ssl(a) : NULL;
+
+    if (ssl == NULL || secname_slot() < 0)
+        return NULL;
+    return SSL_get_ex_data(ssl, secname_slot());
+}
+
+static int assoc_level(dtlsudp_assoc *a)
+{
+    SSL *ssl = a != NULL ? dtlsudp_assoc_ssl(a) : NULL;
+    const SSL_CIPHER *c = ssl != NULL ? SSL_get_current_cipher(ssl) : NULL;
+
+    /* RFC 6353 5.1.2 step 2: null encryption gives authNoPriv; null
+     * authentication is refused by the caller (level 0). */
+    if (c == NULL)
+        return 0;
+    if (!SSL_CIPHER_is_aead(c) && SSL_CIPHER_get_digest_nid(c) == NID_undef)
+        return 0;
+    if (SSL_CIPHER_get_cipher_nid(c) == NID_undef)
+        return SNMP_SEC_LEVEL_AUTHNOPRIV;
+    return SNMP_SEC_LEVEL_AUTHPRIV;
+}
+
+/* ---------------------------------------------------------------------
+ * Certificate decisions (engine verify callback)
+ * --------------------------------------------------------------------- */
+
+/* "Logged once per peer": a small ring of (certificate, reason) pairs. */
+static void log_refusal_once(X509 *leaf, const dtlsudp_addr *peer, const char *role,
+                             const char *reason)
+{
+    static struct {
+        uint8_t fp[8];
+        uint32_t reason;
+    } seen[128];
+    static unsigned next;
+    uint8_t md[EVP_MAX_MD_SIZE];
+    unsigned md_len = 0, i;
+    uint32_t h = 2166136261u; /* FNV-1a of the reason text */
+    const char *p;
+    char fp_text[3 * 32 + 1], addr[64] = "?";
+
+    memset(md, 0, sizeof(md));
+    if (leaf != NULL)
+        (void)X509_digest(leaf, EVP_sha256(), md, &md_len);
+    for (p = reason != NULL ? reason : ""; *p != '\0'; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    for (i = 0; i < sizeof(seen) / sizeof(seen[0]); i++)
+        if (seen[i].reason == h && memcmp(seen[i].fp, md, 8) == 0)
+            return;
+    memcpy(seen[next].fp, md, 8);
+    seen[next].reason = h;
+    next = (next + 1) % (sizeof(seen) / sizeof(seen[0]));
+
+    dtlsudp_snmp_cert_fp_text(leaf, fp_text, sizeof(fp_text));
+    if (peer != NULL)
+        (void)dtlsudp_addr_format(peer, addr, sizeof(addr));
+    snmp_log(LOG_WARNING, "dtlsudp: refused %s certificate SHA256 %s from %s: %s\n", role,
+             fp_text[0] ? fp_text : "(none)", addr, reason);
+}
+
+/* Chain verification against a trust store of our own (Net-SNMP's trust
+ * list), so the decision does not depend on the engine's SSL_CTX.
+ * Returns 1, or 0 with *err set to the X509_V_ERR_* code. */
+static int chain_verifies(X509_STORE *store, X509 *leaf, STACK_OF(X509) *chain, int *err)
+{
+    X509_STORE_CTX *ctx;
+    int ok = 0;
+
+    *err = X509_V_ERR_UNSPECIFIED;
+    if (store == NULL || leaf == NULL)
+        return 0;
+    ctx = X509_STORE_CTX_new();
+    if (ctx == NULL)
+        return 0;
+    if (X509_STORE_CTX_init(ctx, store, leaf, chain) == 1) {
+        ok = X509_verify_cert(ctx) == 1;
+        *err = ok ? X509_V_OK : X509_STORE_CTX_get_error(ctx);
+    }
+    X509_STORE_CTX_free(ctx);
+    ERR_clear_error();
+    return ok;
+}
+
+/* Errors that only say "no trusted CA vouches for this chain": a leaf
+ * pinned by fingerprint may still be accepted (as Net-SNMP's
+ * verify_callback does).  Expiry, revocation, bad signatures never. */
+static int only_untrusted(int err)
+{
+    switch (err) {
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_CERT_UNTRUSTED:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int leaf_in_validity_period(X509 *leaf)
+{
+    return X509_cmp_current_time(X509_get0_notBefore(leaf)) < 0 &&
+           X509_cmp_current_time(X509_get0_notAfter(leaf)) > 0;
+}
+
+static X509_STORE *server_trust;
+
+/* RFC 6353 5.3.2: the server accepts a client it can verify by path
+ * validation or by a configured fingerprint, derives the securityName from
+ * snmpTlstmCertToTSNTable, and MUST fail the session (counting
+ * InvalidClientCertificates and OpenErrors) when either step fails. */
+static int verify_client(endpoint *ep, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) *chain)
+{
+    char name[SECNAME_CAP], reason[200];
+    const char *why = NULL;
+    char *copy;
+    int err = X509_V_OK;
+
+    if (!chain_verifies(server_trust, leaf, chain, &err)) {
+        /* Not vouched for by a trustCert CA.  Accept only a leaf pinned by
+         * fingerprint (a certSecName row or <confdir>/tls/certs), inside
+         * its validity period, and map it by the rows naming the leaf
+         * itself: a CA row proves nothing about an unverified chain. */
+        if (!only_untrusted(err)) {
+            why = X509_verify_cert_error_string(err);
+            goto Refuse;
+        }
+        if (!leaf_in_validity_period(leaf)) {
+            why = "certificate is expired or not yet valid";
+            goto Refuse;
+        }
+        if (!dtlsudp_snmp_secname_leaf_known(leaf) ||
+            dtlsudp_snmp_secname_map(leaf, NULL, name, sizeof(name), &why) != 0) {
+            snprintf(reason, sizeof(reason),
+                     "the chain does not verify (%s) and no certSecName row names the "
+                     "certificate itself",
+                     X509_verify_cert_error_string(err));
+            why = reason;
+            goto Refuse;
+        }
+    } else if (dtlsudp_snmp_secname_map(leaf, chain, name, sizeof(name), &why) != 0) {
+        goto Refuse;
+    }
+    copy = strdup(name);
+    if (copy == NULL || secname_slot() < 0 ||
+        !SSL_set_ex_data(dtlsudp_assoc_ssl(a), secname_slot(), copy)) {
+        free(copy);
+        why = "out of memory";
+        goto Refuse;
+    }
+    DEBUGMSGTL(("dtlsudp", "client certificate mapped to securityName %s\n", name));
+    return 1;
+
+Refuse:
+    snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONINVALIDCLIENTCERTIFICATES);
+    snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONOPENERRORS);
+    log_refusal_once(leaf, dtlsudp_assoc_peer(a), "client", why);
+    return 0;
+}
+
+/* RFC 6353 5.3.1 step 1: the client verifies that the server presented
+ * the expected certificate: a configured fingerprint (peerCert /
+ * their_identity), or a chain to a trusted CA plus the expected host name
+ * (their_hostname, by default the host part of the target). */
+static int verify_server(endpoint *ep, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) *chain,
+                         int fingerprint_ok)
+{
+    const char *why = NULL;
+    int err = X509_V_OK;
+
+    if (ep->have_pin) {
+        if (fingerprint_ok || dtlsudp_fingerprint_matches(leaf, &ep->pin) == 1)
+            return 1;
+        why = "the certificate does not match the expected fingerprint (peerCert)";
+        snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONINVALIDSERVERCERTIFICATES);
+        goto Refuse;
+    }
+    if (ep->their_hostname == NULL || ep->their_hostname[0] == '\0') {
+        why = "no peerCert fingerprint and no host name to verify the server with";
+        snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONUNKNOWNSERVERCERTIFICATE);
+        goto Refuse;
+    }
+    if (!chain_verifies(ep->trust, leaf, chain, &err)) {
+        why = X509_verify_cert_error_string(err);
+        snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONINVALIDSERVERCERTIFICATES);
+        goto Refuse;
+    }
+    if (X509_check_host(leaf, ep->their_hostname, 0, 0, NULL) != 1 &&
+        X509_check_ip_asc(leaf, ep->their_hostname, 0) != 1) {
+        why = "the certificate does not name the expected host";
+        snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONINVALIDSERVERCERTIFICATES);
+        goto Refuse;
+    }
+    return 1;
+
+Refuse:
+    snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONOPENERRORS);
+    ep->counted_open_error = 1;
+    log_refusal_once(leaf, dtlsudp_assoc_peer(a), "server", why);
+    return 0;
+}
+
+/* The endpoint an engine callback is about.  The socket layer forwards
+ * our user pointer; the engine match is the fallback should it not. */
+static endpoint *endpoint_for(void *user, dtlsudp_assoc *a)
+{
+    dtlsudp_engine *e = a != NULL ? dtlsudp_assoc_engine(a) : NULL;
+    endpoint *ep;
+
+    for (ep = all_eps; ep != NULL; ep = ep->next_all)
+        if (ep == user)
+            return ep;
+    for (ep = all_eps; ep != NULL && e != NULL; ep = ep->next_all) {
+        if (ep->listener != NULL && dtlsudp_listener_engine(ep->listener) == e)
+            return ep;
+        if (ep->conn != NULL && dtlsudp_conn_assoc(ep->conn) != NULL &&
+            dtlsudp_assoc_engine(dtlsudp_conn_assoc(ep->conn)) == e)
+            return ep;
+    }
+    return NULL;
+}
+
+static int on_verify(void *user, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) *chain,
+                     int chain_ok, int fingerprint_ok)
+{
+    endpoint *ep = endpoint_for(user, a);
+
+    if (ep == NULL)
+        return 0;
+    return ep->is_server ? verify_client(ep, a, leaf, chain)
+                         : verify_server(ep, a, leaf, chain, fingerprint_ok);
+}
+
+static void on_event(void *user, dtlsudp_assoc *a, int event, int reason)
+{
+    endpoint *ep = endpoint_for(user, a);
+
+    if (ep == NULL)
+        return;
+    switch (event) {
+    case DTLSUDP_EVENT_ESTABLISHED:
+        if (ep->is_server)
+            snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONACCEPTS);
+        DEBUGMSGTL(("dtlsudp", "association %llu established (%s, %s)\n",
+                    (unsigned long long)dtlsudp_assoc_id(a), dtlsudp_assoc_version(a),
+                    dtlsudp_assoc_cipher(a)));
+        break;
+    case DTLSUDP_EVENT_CLOSED:
+        DEBUGMSGTL(("dtlsudp", "association %llu closed: %s\n",
+                    (unsigned long long)dtlsudp_assoc_id(a), dtlsudp_strerror(reason)));
+        if (ep->is_server && dtlsudp_assoc_state(a) != DTLSUDP_STATE_HANDSHAKING)
+            snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONSERVERCLOSES);
+        if (!ep->is_server && reason != DTLSUDP_ERR_CLOSED && !ep->counted_open_error &&
+            (reason == DTLSUDP_ERR_HANDSHAKE || reason == DTLSUDP_ERR_TIMEOUT ||
+             reason == DTLSUDP_ERR_PEER_ALERT || reason == DTLSUDP_ERR_REFUSED)) {
+            snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONOPENERRORS);
+            ep->counted_open_error = 1;
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static void engine_log(void *user, int level, const char *message)
+{
+    if (level <= DTLSUDP_LOG_WARNING)
+        snmp_log(level, "dtlsudp: %s\n", message);
+    else
+        DEBUGMSGTL(("dtlsudp:engine", "%s\n", message));
+}
+
+static void engine_config(endpoint *ep, dtlsudp_engine_config *cfg)
+{
+    dtlsudp_snmp_settings_to_engine(&ep->settings, cfg);
+    cfg->ciphers = netsnmp_ds_get_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_TLS_ALGORITMS);
+    cfg->verify = on_verify;
+    cfg->on_event = on_event;
+    cfg->log = engine_log;
+    cfg->user = ep;
+}
+
+/* ---------------------------------------------------------------------
+ * Timers
+ * --------------------------------------------------------------------- */
+
+static dtlsudp_time endpoint_deadline(const endpoint *ep)
+{
+    dtlsudp_time d = DTLSUDP_TIME_NEVER, e;
+
+    if (ep->listener != NULL) {
+        d = dtlsudp_listener_next_timeout(ep->listener);
+        /* 0 also means "a connection waits to be accepted", which this
+         * router-style use never does: fall back to the engine's timers. */
+        e = dtlsudp_engine_next_timeout(dtlsudp_listener_engine(ep->listener));
+        if (d == 0 || e < d)
+            d = e;
+    } else if (ep->conn != NULL) {
+        d = dtlsudp_conn_next_timeout(ep->conn);
+    }
+    return d;
+}
+
+static void alarm_fired(unsigned reg, void *arg)
+{
+    endpoint *ep = arg;
+    dtlsudp_time now = dtlsudp_now();
+
+    ep->alarm_reg = 0;
+    ep->alarm_at = DTLSUDP_TIME_NEVER;
+    if (ep->listener != NULL) {
+        (void)dtlsudp_listener_handle_timeout(ep->listener, now);
+        (void)endpoint_pump(ep);
+        return; /* endpoint_pump re-arms */
+    }
+    if (ep->conn != NULL)
+        (void)dtlsudp_conn_handle_timeout(ep->conn, now);
+    endpoint_arm(ep);
+}
+
+static void endpoint_arm(endpoint *ep)
+{
+    dtlsudp_time deadline = endpoint_deadline(ep), now;
+    struct timeval tv;
+
+    if (deadline == ep->alarm_at && ep->alarm_reg != 0)
+        return;
+    if (ep->alarm_reg != 0) {
+        snmp_alarm_unregister(ep->alarm_reg);
+        ep->alarm_reg = 0;
+    }
+    ep->alarm_at = deadline;
+    if (deadline == DTLSUDP_TIME_NEVER)
+        return;
+    now = dtlsudp_now();
+    /* A deadline already due still waits 1 ms: the loop gets to run. */
+    deadline = deadline > now ? deadline - now : 1;
+    tv.tv_sec = (time_t)(deadline / 1000);
+    tv.tv_usec = (suseconds_t)((deadline % 1000) * 1000);
+    ep->alarm_reg = snmp_alarm_register_hr(tv, 0, alarm_fired, ep);
+}
+
+/* ---------------------------------------------------------------------
+ * Server: pump, queue, eventfd
+ * --------------------------------------------------------------------- */
+
+static void event_signal(endpoint *ep)
+{
+    uint64_t one = 1;
+
+    if (ep->event_fd >= 0 && write(ep->event_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        DEBUGMSGTL(("dtlsudp", "eventfd write: %s\n", strerror(errno)));
+}
+
+static void event_clear(endpoint *ep)
+{
+    uint64_t v;
+
+    if (ep->event_fd >= 0)
+        while (read(ep->event_fd, &v, sizeof(v)) > 0)
+            ;
+}
+
+/* Move every decrypted message out of the listener (the conn pointers it
+ * hands out are valid only until its next process call). */
+static int endpoint_pump(endpoint *ep)
+{
+    uint8_t buf[65536];
+    int rc, moved = 0;
+
+    rc = dtlsudp_listener_process(ep->listener, dtlsudp_now());
+    if (rc != DTLSUDP_OK)
+        snmp_log(LOG_ERR, "dtlsudp: listener failed: %s\n", dtlsudp_strerror(rc));
+    for (;;) {
+        dtlsudp_conn *from = NULL;
+        dtlsudp_assoc *a;
+        const char *name;
+        size_t len = 0;
+        queued_msg *m;
+
+        rc = dtlsudp_listener_recv(ep->listener, buf, sizeof(buf), &len, &from);
+        if (rc != DTLSUDP_OK)
+            break;
+        a = from != NULL ? dtlsudp_conn_assoc(from) : NULL;
+        name = assoc_secname(a);
+        if (a == NULL || name == NULL || assoc_level(a) == 0) {
+            /* No verified identity: RFC 6353 5.3.2 says no SNMP message
+             * may be accepted before the certificate is authenticated. */
+            snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONINVALIDCACHES);
+            continue;
+        }
+        if (ep->q_len >= QUEUE_MAX || (m = malloc(sizeof(*m) + len)) == NULL) {
+            ep->q_dropped++;
+            continue;
+        }
+        memset(m, 0, sizeof(*m));
+        m->assoc_id = dtlsudp_assoc_id(a);
+        m->peer = *dtlsudp_conn_peer(from);
+        m->local = *dtlsudp_conn_local(from);
+        m->level = assoc_level(a);
+        snprintf(m->sec_name, sizeof(m->sec_name), "%s", name);
+        m->len = len;
+        memcpy(m->data, buf, len);
+        if (ep->q_tail != NULL)
+            ep->q_tail->next = m;
+        else
+            ep->q_head = m;
+        ep->q_tail = m;
+        ep->q_len++;
+        moved++;
+    }
+    if (ep->q_len > 0)
+        event_signal(ep);
+    endpoint_arm(ep);
+    return moved;
+}
+
+static void readfd_cb(int fd, void *arg)
+{
+    (void)endpoint_pump(arg);
+}
+
+static int server_open(endpoint *ep)
+{
+    dtlsudp_listener_config cfg;
+    char addr[80];
+    int rc;
+
+    if (server_trust == NULL)
+        server_trust = dtlsudp_snmp_certs_trust_store(NULL, NULL);
+
+    dtlsudp_listener_config_init(&cfg);
+    engine_config(ep, &cfg.engine);
+    cfg.demux = ep->settings.demux == DTLSUDP_SNMP_DEMUX_ROUTER ? DTLSUDP_DEMUX_ROUTER
+                                                                  : DTLSUDP_DEMUX_OSNET;
+    rc = dtlsudp_addr_format(&ep->addr, addr, sizeof(addr));
+    if (rc == DTLSUDP_OK)
+        rc = dtlsudp_listener_new(addr, &cfg, dtlsudp_now(), &ep->listener);
+    if (rc != DTLSUDP_OK) {
+        snmp_log(LOG_ERR, "dtlsudp: cannot listen on %s: %s%s%s\n", addr, dtlsudp_strerror(rc),
+                 rc == DTLSUDP_ERR_SYSTEM ? ": " : "", rc == DTLSUDP_ERR_SYSTEM ? strerror(errno) : "");
+        ep->listener = NULL;
+        return -1;
+    }
+    /* The engine makes its first SSL at the first ClientHello, so the
+     * identity from Net-SNMP's store goes straight into its SSL_CTX. */
+    if (dtlsudp_snmp_certs_use_identity(dtlsudp_engine_ssl_ctx(dtlsudp_listener_engine(ep->listener)),
+                                        NULL, NULL, 0) != 0) {
+        dtlsudp_listener_free(ep->listener);
+        ep->listener = NULL;
+        return -1;
+    }
+    ep->addr = *dtlsudp_listener_local_addr(ep->listener);
+    ep->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (ep->event_fd < 0) {
+        dtlsudp_listener_free(ep->listener);
+        ep->listener = NULL;
+        return -1;
+    }
+    if (register_readfd(dtlsudp_listener_fd(ep->listener), readfd_cb, ep) != 0) {
+        snmp_log(LOG_ERR, "dtlsudp: cannot watch the listener's fd\n");
+        close(ep->event_fd);
+        dtlsudp_listener_free(ep->listener);
+        ep->listener = NULL;
+        ep->event_fd = -1;
+        return -1;
+    }
+    ep->readfd_registered = 1;
+    ep->next_server = servers;
+    servers = ep;
+    DEBUGMSGTL(("dtlsudp", "listening on %s (%s demux)\n", addr,
+                dtlsudp_listener_demux(ep->listener) == DTLSUDP_DEMUX_ROUTER ? "router" : "osnet"));
+    endpoint_arm(ep);
+    return 0;
+}
+
+static void server_close(endpoint *ep)
+{
+    endpoint **pp;
+    queued_msg *m;
+    dtlsudp_net_stats st;
+
+    for (pp = &servers; *pp != NULL; pp = &(*pp)->next_server)
+        if (*pp == ep) {
+            *pp = ep->next_server;
+            break;
+        }
+    if (ep->readfd_registered && ep->listener != NULL)
+        unregister_readfd(dtlsudp_listener_fd(ep->listener));
+    ep->readfd_registered = 0;
+    if (ep->listener != NULL) {
+        if (dtlsudp_listener_get_stats(ep->listener, &st) == DTLSUDP_OK)
+            dtlsudp_snmp_stats_retire(&st.engine);
+        /* RFC 6353 5.4: close_notify to every association. */
+        dtlsudp_listener_free(ep->listener);
+        ep->listener = NULL;
+    }
+    while ((m = ep->q_head) != NULL) {
+        ep->q_head = m->next;
+        free(m);
+    }
+    ep->q_tail = NULL;
+    ep->q_len = 0;
+    if (ep->event_fd >= 0)
+        close(ep->event_fd);
+    ep->event_fd = -1;
+}
+
+/* ---------------------------------------------------------------------
+ * Client
+ * --------------------------------------------------------------------- */
+
+static int client_connect(endpoint *ep)
+{
+    dtlsudp_conn_config cfg;
+    char host[64], port[8], *cert_path = NULL, *key_path = NULL;
+    const char *their = ep->their_identity;
+    int rc;
+
+    if (their == NULL)
+        their = netsnmp_ds_get_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_TLS_PEER_CERT);
+    ep->have_pin = 0;
+    if (their != NULL && their[0] != '\0') {
+        if (dtlsudp_snmp_certs_peer_fingerprint(their, &ep->pin) != 0) {
+            snmp_log(LOG_ERR, "dtlsudp: peerCert %s: neither a known certificate nor a "
+                              "fingerprint\n",
+                     their);
+            return -1;
+        }
+        ep->have_pin = 1;
+    }
+    if (ep->trust == NULL)
+        ep->trust = dtlsudp_snmp_certs_trust_store(ep->trust_cert, their != NULL ? their : "");
+    if (dtlsudp_snmp_certs_identity_paths(ep->our_identity, &cert_path, &key_path) != 0)
+        return -1;
+
+    dtlsudp_conn_config_init(&cfg);
+    engine_config(ep, &cfg.engine);
+    cfg.engine.cert_file = cert_path;
+    cfg.engine.key_file = key_path;
+    if (ep->have_pin) {
+        cfg.connect.peer_fingerprints = &ep->pin;
+        cfg.connect.n_peer_fingerprints = 1;
+    }
+    if (ep->addr.sa.sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &ep->addr.sin6.sin6_addr, host, sizeof(host));
+    else
+        inet_ntop(AF_INET, &ep->addr.sin.sin_addr, host, sizeof(host));
+    snprintf(port, sizeof(port), "%u",
+             (unsigned)ntohs(ep->addr.sa.sa_family == AF_INET6 ? ep->addr.sin6.sin6_port
+                                                               : ep->addr.sin.sin_port));
+    /* RFC 6353 snmpTlstmSessionOpens: every openSession() as a client. */
+    snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONOPENS);
+    ep->counted_open_error = 0;
+    rc = dtlsudp_connect(host, port, &cfg, 0, dtlsudp_now(), &ep->conn);
+    free(cert_path);
+    free(key_path);
+    if (rc == DTLSUDP_OK && dtlsudp_conn_assoc(ep->conn) != NULL) {
+        /* Our Certificate goes out in the third flight: the issuers can
+         * still join the association's own SSL. */
+        (void)dtlsudp_snmp_certs_use_identity(NULL, dtlsudp_assoc_ssl(dtlsudp_conn_assoc(ep->conn)),
+                                              ep->our_identity, 1);
+    }
+    if (rc != DTLSUDP_OK) {
+        snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONOPENERRORS);
+        snmp_log(LOG_ERR, "dtlsudp: cannot connect to %s:%s: %s\n", host, port,
+                 dtlsudp_strerror(rc));
+        ep->conn = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static void client_close(endpoint *ep)
+{
+    if (ep->conn != NULL) {
+        if (dtlsudp_conn_state(ep->conn) != DTLSUDP_STATE_CLOSED)
+            snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONCLIENTCLOSES);
+        {
+            dtlsudp_conn_stats st;
+            if (dtlsudp_conn_get_stats(ep->conn, &st) == DTLSUDP_OK)
+                dtlsudp_snmp_stats_retire(&st.net.engine);
+        }
+        dtlsudp_conn_free(ep->conn); /* close_notify (RFC 6353 5.4) */
+        ep->conn = NULL;
+    }
+}
+
+/* ---------------------------------------------------------------------
+ * Endpoint lifetime (shared by transport copies)
+ * --------------------------------------------------------------------- */
+
+static endpoint *endpoint_of(netsnmp_transport *t)
+{
+    tdata *d = t != NULL ? t->data : NULL;
+
+    if (d == NULL || t->data_length != (int)sizeof(*d) || d->magic != TDATA_MAGIC)
+        return NULL;
+    return d->ep;
+}
+
+static void endpoint_release(endpoint *ep)
+{
+    endpoint **pp;
+
+    if (ep == NULL || --ep->refs > 0)
+        return;
+    for (pp = &all_eps; *pp != NULL; pp = &(*pp)->next_all)
+        if (*pp == ep) {
+            *pp = ep->next_all;
+            break;
+        }
+    if (ep->alarm_reg != 0)
+        snmp_alarm_unregister(ep->alarm_reg);
+    if (ep->is_server)
+        server_close(ep);
+    else
+        client_close(ep);
+    if (ep->trust != NULL)
+        X509_STORE_free(ep->trust);
+    free(ep->our_identity);
+    free(ep->their_identity);
+    free(ep->their_hostname);
+    free(ep->trust_cert);
+    free(ep);
+}
+
+/* ---------------------------------------------------------------------
+ * The hooks
+ * --------------------------------------------------------------------- */
+
+static int hook_recv(netsnmp_transport *t, void *buf, int size, void **opaque, int *olength)
+{
+    endpoint *ep = endpoint_of(t);
+    netsnmp_tmStateReference *ref;
+    dtlsudp_snmp_msgsrc src;
+    size_t len = 0;
+    int rc;
+
+    if (opaque != NULL)
+        *opaque = NULL;
+    if (olength != NULL)
+        *olength = 0;
+    if (ep == NULL || buf == NULL || size <= 0 || opaque == NULL || olength == NULL)
+        return -1;
+
+    memset(&src, 0, sizeof(src));
+    if (ep->is_server) {
+        queued_msg *m = ep->q_head;
+
+        if (m == NULL) {
+            (void)endpoint_pump(ep);
+            m = ep->q_head;
+        }
+        if (m == NULL) {
+            event_clear(ep);
+            if (ep->q_head != NULL)
+                event_signal(ep);
+            t->flags |= NETSNMP_TRANSPORT_FLAG_EMPTY_PKT;
+            return 0;
+        }
+        ep->q_head = m->next;
+        if (ep->q_head == NULL) {
+            ep->q_tail = NULL;
+            event_clear(ep);
+        }
+        ep->q_len--;
+        if (m->len > (size_t)size) {
+            free(m);
+            t->flags |= NETSNMP_TRANSPORT_FLAG_EMPTY_PKT;
+            return 0;
+        }
+        memcpy(buf, m->data, m->len);
+        len = m->len;
+        src.assoc_id = m->assoc_id;
+        src.sec_name = m->sec_name;
+        src.security_level = m->level;
+        ref = malloc(sizeof(*ref));
+        src.remote = &m->peer;
+        src.local = &m->local;
+        if (ref == NULL || dtlsudp_snmp_tmstate_fill(ref, &src) != 0) {
+            free(ref);
+            free(m);
+            t->flags |= NETSNMP_TRANSPORT_FLAG_EMPTY_PKT;
+            return 0;
+        }
+        free(m);
+    } else {
+        dtlsudp_assoc *a;
+
+        if (ep->conn == NULL)
+            return -1;
+        /* Plaintext already in memory first: reading the socket again
+         * could queue a second message that no readable fd announces. */
+        rc = dtlsudp_conn_read(ep->conn, buf, (size_t)size, &len, 0);
+        if (rc == DTLSUDP_ERR_AGAIN) {
+            (void)dtlsudp_conn_process(ep->conn, dtlsudp_now());
+            rc = dtlsudp_conn_read(ep->conn, buf, (size_t)size, &len, 0);
+        }
+        endpoint_arm(ep);
+        if (rc != DTLSUDP_OK) {
+            /* Handshake traffic or nothing yet: consumed, nothing to
+             * deliver.  A dead association is replaced at the next send. */
+            t->flags |= NETSNMP_TRANSPORT_FLAG_EMPTY_PKT;
+            return 0;
+        }
+        a = dtlsudp_conn_assoc(ep->conn);
+        if (a == NULL || assoc_level(a) == 0) {
+            t->flags |= NETSNMP_TRANSPORT_FLAG_EMPTY_PKT;
+            return 0;
+        }
+        src.assoc_id = dtlsudp_assoc_id(a);
+        /* RFC 6353 5.3.1: a client's tmSecurityName is the one the session
+         * was opened with (Net-SNMP sends "__BOGUS__" when none). */
+        src.sec_name = ep->sec_name[0] ? ep->sec_name : "__BOGUS__";
+        src.security_level = assoc_level(a);
+        src.remote = dtlsudp_conn_peer(ep->conn);
+        src.local = dtlsudp_conn_local(ep->conn);
+        ref = malloc(sizeof(*ref));
+        if (ref == NULL || dtlsudp_snmp_tmstate_fill(ref, &src) != 0) {
+            free(ref);
+            t->flags |= NETSNMP_TRANSPORT_FLAG_EMPTY_PKT;
+            return 0;
+        }
+    }
+    DEBUGIF("dtlsudp") {
+        char *s = dtlsudp_snmp_addr_fmt(src.remote, src.local);
+        DEBUGMSGTL(("dtlsudp", "recv %zu bytes from %s as %s (assoc %llu)\n", len,
+                    s != NULL ? s : "?", src.sec_name, (unsigned long long)src.assoc_id));
+        free(s);
+    }
+    /* TSM requires the exact size (snmptsm.c tsm_process_in_msg). */
+    *opaque = ref;
+    *olength = (int)sizeof(*ref);
+    return (int)len;
+}
+
+static int hook_send(netsnmp_transport *t, const void *buf, int size, void **opaque, int *olength)
+{
+    endpoint *ep = endpoint_of(t);
+    const netsnmp_tmStateReference *ref = NULL;
+    int rc;
+
+    if (ep == NULL || buf == NULL || size <= 0)
+        return -1;
+    if (opaque != NULL && olength != NULL && *opaque != NULL &&
+        *olength == (int)sizeof(netsnmp_tmStateReference))
+        ref = *opaque;
+
+    if (ep->is_server) {
+        dtlsudp_conn *c;
+        dtlsudp_assoc *a;
+
+        if (ref == NULL || !ref->have_addresses) {
+            snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONINVALIDCACHES);
+            return -1;
+        }
+        c = dtlsudp_listener_find(ep->listener, (const dtlsudp_addr *)&ref->addresses.remote_addr);
+        a = c != NULL ? dtlsudp_conn_assoc(c) : NULL;
+        /* RFC 6353 5.2 step 3: with tmSameSecurity the message goes only
+         * over the session it came in on; and a server never opens a
+         * session toward a manager.  Either way: drop and count. */
+        if (a == NULL || dtlsudp_assoc_id(a) != dtlsudp_snmp_tmstate_assoc_id(ref)) {
+            snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONNOSESSIONS);
+            DEBUGMSGTL(("dtlsudp", "send: the session is gone; dropped %d bytes\n", size));
+            return -1;
+        }
+        rc = dtlsudp_conn_write(c, buf, (size_t)size);
+        endpoint_arm(ep);
+        if (rc != DTLSUDP_OK) {
+            DEBUGMSGTL(("dtlsudp", "send: %s\n", dtlsudp_strerror(rc)));
+            return -1;
+        }
+        return size;
+    }
+
+    /* Client. */
+    if (ref != NULL && ref->securityNameLen > 0 && ep->sec_name[0] == '\0')
+        snprintf(ep->sec_name, sizeof(ep->sec_name), "%.*s", (int)ref->securityNameLen,
+                 ref->securityName);
+    if (ep->conn != NULL && dtlsudp_conn_state(ep->conn) == DTLSUDP_STATE_CLOSED) {
+        if (ref != NULL && ref->sameSecurity == NETSNMP_TM_USE_SAME_SECURITY) {
+            snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONNOSESSIONS);
+            return -1;
+        }
+        client_close(ep); /* reopened below: RFC 6353 5.2 step 4 */
+    }
+    if (ep->conn == NULL) {
+        if (client_connect(ep) != 0)
+            return -1;
+        t->sock = dtlsudp_conn_fd(ep->conn);
+    }
+    /* Timers and flushing only: reading here would take the response off
+     * the socket before select() can announce it (f_recv reads). */
+    (void)dtlsudp_conn_handle_timeout(ep->conn, dtlsudp_now());
+    rc = dtlsudp_conn_write(ep->conn, buf, (size_t)size);
+    (void)dtlsudp_conn_handle_timeout(ep->conn, dtlsudp_now());
+    endpoint_arm(ep);
+    if (rc != DTLSUDP_OK) {
+        DEBUGMSGTL(("dtlsudp", "send: %s\n", dtlsudp_strerror(rc)));
+        return -1;
+    }
+    return size;
+}
+
+static int hook_close(netsnmp_transport *t)
+{
+    tdata *d = t->data;
+    endpoint *ep = endpoint_of(t);
+
+    if (ep != NULL) {
+        endpoint_release(ep);
+        d->ep = NULL;
+        d->magic = 0;
+    }
+    /* The fds belong to the listener / connection / endpoint. */
+    t->sock = -1;
+    return 0;
+}
+
+static int hook_copy(const netsnmp_transport *from, netsnmp_transport *to)
+{
+    endpoint *ep = endpoint_of((netsnmp_transport *)to);
+
+    if (ep != NULL)
+        ep->refs++;
+    return 0;
+}
+
+static int set_string(char **slot, const char *value)
+{
+    char *copy = strdup(value != NULL ? value : "");
+
+    if (copy == NULL)
+        return -1;
+    free(*slot);
+    *slot = copy;
+    return 0;
+}
+
+/* -T key=value (netsnmp_tlsbase_config's keys). */
+static int hook_config(netsnmp_transport *t, const char *token, const char *value)
+{
+    endpoint *ep = endpoint_of(t);
+
+    if (ep == NULL || token == NULL)
+        return -1;
+    if (strcmp(token, "localCert") == 0 || strcmp(token, "our_identity") == 0)
+        return set_string(&ep->our_identity, value);
+    if (strcmp(token, "peerCert") == 0 || strcmp(token, "their_identity") == 0)
+        return set_string(&ep->their_identity, value);
+    if (strcmp(token, "peerHostname") == 0 || strcmp(token, "their_hostname") == 0)
+        return set_string(&ep->their_hostname, value);
+    if (strcmp(token, "trustCert") == 0 || strcmp(token, "trust_cert") == 0)
+        return set_string(&ep->trust_cert, value);
+    DEBUGMSGTL(("dtlsudp", "ignoring transport setting %s\n", token));
+    return 0;
+}
+
+static netsnmp_transport *hook_open(netsnmp_transport *t)
+{
+    endpoint *ep = endpoint_of(t);
+
+    if (ep == NULL)
+        return NULL;
+    if (ep->is_server)
+        return t;
+    /* Start the handshake now so that the RFC 5343 engineID probe in
+     * snmp_open finds it under way; failures surface at send. */
+    if (ep->conn == NULL && client_connect(ep) == 0)
+        t->sock = dtlsudp_conn_fd(ep->conn);
+    if (ep->conn == NULL)
+        return NULL;
+    endpoint_arm(ep);
+    return t;
+}
+
+/* As netsnmp_tlsbase_session_init: (D)TLS means TSM, SNMPv3, authPriv. */
+static int hook_setup_session(netsnmp_transport *t, netsnmp_session *sess)
+{
+    endpoint *ep = endpoint_of(t);
+
+    if (ep == NULL || ep->is_server)
+        return SNMPERR_SUCCESS;
+    if (sess->securityModel != SNMP_DEFAULT_SECMODEL && sess->securityModel != SNMP_SEC_MODEL_TSM)
+        snmp_log(LOG_ERR, "dtlsudp: (D)TLS needs the TSM security model; using TSM\n");
+    sess->securityModel = SNMP_SEC_MODEL_TSM;
+    if (sess->securityName == NULL) {
+        sess->securityName = strdup("__BOGUS__");
+        sess->securityNameLen = sess->securityName != NULL ? strlen(sess->securityName) : 0;
+    }
+    if (sess->version != SNMP_VERSION_3) {
+        snmp_log(LOG_ERR, "dtlsudp: (D)TLS needs SNMPv3; using it\n");
+        sess->version = SNMP_VERSION_3;
+    }
+    if (sess->securityLevel <= 0)
+        sess->securityLevel = SNMP_SEC_LEVEL_AUTHPRIV;
+    return SNMPERR_SUCCESS;
+}
+
+static char *hook_fmtaddr(netsnmp_transport *t, const void *data, int len)
+{
+    endpoint *ep = endpoint_of(t);
+
+    if (data != NULL && len == (int)sizeof(netsnmp_tmStateReference)) {
+        const netsnmp_tmStateReference *ref = data;
+        if (ref->have_addresses)
+            return dtlsudp_snmp_addr_fmt((const dtlsudp_addr *)&ref->addresses.remote_addr,
+                                         (const dtlsudp_addr *)&ref->addresses.local_addr);
+    }
+    if (data != NULL && len == (int)sizeof(netsnmp_indexed_addr_pair)) {
+        const netsnmp_indexed_addr_pair *p = data;
+        return dtlsudp_snmp_addr_fmt((const dtlsudp_addr *)&p->remote_addr,
+                                     (const dtlsudp_addr *)&p->local_addr);
+    }
+    if (ep == NULL)
+        return strdup("DTLSUDP: unknown");
+    if (ep->is_server)
+        return dtlsudp_snmp_addr_fmt(&ep->addr, NULL);
+    return dtlsudp_snmp_addr_fmt(&ep->addr,
+                                 ep->conn != NULL ? dtlsudp_conn_local(ep->conn) : NULL);
+}
+
+static void hook_get_taddr(netsnmp_transport *t, void **addr, size_t *addr_len)
+{
+    endpoint *ep = endpoint_of(t);
+    uint8_t buf[18];
+    size_t len = 0;
+
+    *addr = NULL;
+    *addr_len = 0;
+    if (ep == NULL || dtlsudp_snmp_addr_to_ostring(&ep->addr, buf, sizeof(buf), &len) != 0)
+        return;
+    *addr = netsnmp_memdup(buf, len);
+    if (*addr != NULL)
+        *addr_len = len;
+}
+
+netsnmp_transport *dtlsudp_snmp_transport_open(const dtlsudp_addr *addr, int local,
+                                               const char *target_text)
+{
+    netsnmp_transport *t = NULL;
+    endpoint *ep = NULL;
+    tdata *d = NULL;
+    uint8_t os[18];
+    size_t os_len = 0;
+
+    t = calloc(1, sizeof(*t));
+    ep = calloc(1, sizeof(*ep));
+    d = calloc(1, sizeof(*d));
+    if (t == NULL || ep == NULL || d == NULL)
+        goto Fail;
+    ep->refs = 1;
+    ep->is_server = local != 0;
+    ep->addr = *addr;
+    ep->family = addr->sa.sa_family;
+    ep->event_fd = -1;
+    ep->alarm_at = DTLSUDP_TIME_NEVER;
+    ep->settings = *dtlsudp_snmp_settings_get();
+    d->magic = TDATA_MAGIC;
+    d->ep = ep;
+    ep->next_all = all_eps;
+    all_eps = ep;
+
+    t->domain = dtlsudp_snmp_domain_oid;
+    t->domain_length = (int)dtlsudp_snmp_domain_oid_len;
+    t->data = d;
+    t->data_length = (int)sizeof(*d);
+    t->sock = -1;
+    /* TSM accepts only messages flagged as tunneled (snmptsm.c). */
+    t->flags |= NETSNMP_TRANSPORT_FLAG_TUNNELED;
+    t->msgMaxSize = addr->sa.sa_family == AF_INET6 ? ep->settings.mtu_ipv6 - OVERHEAD_V6
+                                                   : ep->settings.mtu_ipv4 - OVERHEAD_V4;
+    t->f_recv = hook_recv;
+    t->f_send = hook_send;
+    t->f_close = hook_close;
+    t->f_copy = hook_copy;
+    t->f_config = hook_config;
+    t->f_open = hook_open;
+    t->f_setup_session = hook_setup_session;
+    t->f_fmtaddr = hook_fmtaddr;
+    t->f_get_taddr = hook_get_taddr;
+
+    if (dtlsudp_snmp_addr_to_ostring(addr, os, sizeof(os), &os_len) == 0) {
+        void *copy = netsnmp_memdup(os, os_len);
+        if (copy == NULL)
+            goto Fail;
+        if (local) {
+            t->local = copy;
+            t->local_length = (int)os_len;
+        } else {
+            t->remote = copy;
+            t->remote_length = (int)os_len;
+        }
+    }
+
+    if (local) {
+        if (server_open(ep) != 0)
+            goto Fail;
+        t->sock = ep->event_fd;
+    } else if (target_text != NULL) {
+        /* As Net-SNMP's client: the expected server host name defaults to
+         * the host part of the target (used with trustCert). */
+        char host[256];
+        const char *colon = strrchr(target_text, ':');
+        size_t n = colon != NULL ? (size_t)(colon - target_text) : strlen(target_text);
+        if (target_text[0] == '[') {
+            const char *close_br = strchr(target_text, ']');
+            if (close_br != NULL) {
+                target_text++;
+                n = (size_t)(close_br - target_text);
+            }
+        } else if (colon != NULL && strchr(target_text, ':') != colon) {
+            n = strlen(target_text); /* bare IPv6 literal */
+        }
+        if (n >= sizeof(host))
+            n = sizeof(host) - 1;
+        memcpy(host, target_text, n);
+        host[n] = '\0';
+        if (host[0] != '\0' && strspn(host, "0123456789") != n)
+            ep->their_hostname = strdup(host);
+    }
+    DEBUGIF("dtlsudp") {
+        char *s = dtlsudp_snmp_addr_fmt(addr, NULL);
+        DEBUGMSGTL(("dtlsudp", "opened %s transport %s\n", local ? "server" : "client",
+                    s != NULL ? s : "?"));
+        free(s);
+    }
+    return t;
+
+Fail:
+    if (ep != NULL && t != NULL && t->data == d) {
+        t->data = NULL;
+        endpoint_release(ep);
+        ep = NULL;
+    }
+    free(ep);
+    free(d);
+    if (t != NULL) {
+        free(t->local);
+        free(t->remote);
+        free(t);
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------
+ * Statistics for the MIB modules
+ * --------------------------------------------------------------------- */
+
+static void stats_add(dtlsudp_stats *to, const dtlsudp_stats *from, int include_gauges)
+{
+    to->cookies_sent += from->cookies_sent;
+    to->cookies_verified += from->cookies_verified;
+    to->cookies_bad += from->cookies_bad;
+    to->handshakes_started += from->handshakes_started;
+    to->handshakes_completed += from->handshakes_completed;
+    to->handshakes_failed += from->handshakes_failed;
+    to->handshakes_timed_out += from->handshakes_timed_out;
+    to->cert_refused += from->cert_refused;
+    if (include_gauges) {
+        to->assocs_now += from->assocs_now;
+        to->half_open_now += from->half_open_now;
+    }
+    if (from->assocs_peak > to->assocs_peak)
+        to->assocs_peak = from->assocs_peak;
+    to->evictions += from->evictions;
+    to->refused_full += from->refused_full;
+    to->restarts += from->restarts;
+    to->idle_expired += from->idle_expired;
+    to->closes_sent += from->closes_sent;
+    to->closes_received += from->closes_received;
+    to->alerts_received += from->alerts_received;
+    to->dropped_malformed += from->dropped_malformed;
+    to->dropped_unknown += from->dropped_unknown;
+    to->dropped_queue += from->dropped_queue;
+    to->dropped_stale += from->dropped_stale;
+    to->datagrams_in += from->datagrams_in;
+    to->datagrams_out += from->datagrams_out;
+    to->bytes_in += from->bytes_in;
+    to->bytes_out += from->bytes_out;
+}
+
+void dtlsudp_snmp_stats_retire(const dtlsudp_stats *st)
+{
+    stats_add(&retired, st, 0);
+}
+
+size_t dtlsudp_snmp_listener_count(void)
+{
+    size_t n = 0;
+    const endpoint *ep;
+
+    for (ep = servers; ep != NULL; ep = ep->next_server)
+        n++;
+    return n;
+}
+
+int dtlsudp_snmp_listener_get(size_t i, dtlsudp_snmp_listener_info *out)
+{
+    endpoint *ep;
+    dtlsudp_net_stats st;
+    size_t n;
+
+    /* The list is newest first; the MIB wants a stable order: oldest first. */
+    n = dtlsudp_snmp_listener_count();
+    if (i >= n)
+        return -1;
+    for (ep = servers; ep != NULL && n - 1 > i; ep = ep->next_server)
+        n--;
+    if (ep == NULL || ep->listener == NULL)
+        return -1;
+    memset(out, 0, sizeof(*out));
+    (void)dtlsudp_addr_format(&ep->addr, out->address, sizeof(out->address));
+    out->demux = dtlsudp_listener_demux(ep->listener);
+    if (dtlsudp_listener_get_stats(ep->listener, &st) == DTLSUDP_OK)
+        out->stats = st.engine;
+    return 0;
+}
+
+void dtlsudp_snmp_stats_total(dtlsudp_stats *out)
+{
+    const endpoint *ep;
+    dtlsudp_net_stats st;
+
+    memset(out, 0, sizeof(*out));
+    stats_add(out, &retired, 0);
+    for (ep = servers; ep != NULL; ep = ep->next_server)
+        if (ep->listener != NULL && dtlsudp_listener_get_stats(ep->listener, &st) == DTLSUDP_OK)
+            stats_add(out, &st.engine, 1);
+}
