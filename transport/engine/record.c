@@ -124,14 +124,17 @@ int dtlsudp_record_is_client_hello(const uint8_t *dgram, size_t len, uint16_t *m
 
 int dtlsudp_record_client_hello_random(const uint8_t *dgram, size_t len, const uint8_t **random)
 {
-    const uint8_t *p = dgram, *end = dgram + len;
+    const uint8_t *p = dgram, *end;
     dtlsudp_record rec;
     const uint8_t *h, *hend;
     uint8_t hs_type;
     uint32_t hs_len, frag_off, frag_len;
     uint16_t seq, client_version;
 
-    if (dgram == NULL || dtlsudp_record_parse(&p, end, &rec) != 0)
+    if (dgram == NULL)
+        return 0;
+    end = dgram + len; /* not before the NULL check: NULL + 0 is undefined */
+    if (dtlsudp_record_parse(&p, end, &rec) != 0)
         return 0;
     if (rec.content_type != DTLSUDP_CT_HANDSHAKE || rec.epoch != 0)
         return 0;
