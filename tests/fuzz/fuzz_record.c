@@ -3,7 +3,8 @@
  * (transport/engine/record.c), the first code an untrusted datagram meets.
  * Besides "no crash", checks the parser's contract: records stay inside
  * the datagram, the scan count matches a walk with dtlsudp_record_parse(),
- * and a ClientHello is always an epoch-0 handshake record.
+ * a ClientHello is always an epoch-0 handshake record, and the client
+ * random handed out lies inside the datagram.
  */
 #include "config.h"
 
@@ -48,5 +49,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FZ_CHECK(seq == (uint16_t)(rec.fragment[4] << 8 | rec.fragment[5]));
     }
     FZ_CHECK(dtlsudp_record_is_client_hello(size != 0 ? data : NULL, size, NULL) == hello);
+
+    {
+        const uint8_t *random = NULL;
+        if (dtlsudp_record_client_hello_random(size != 0 ? data : NULL, size, &random)) {
+            FZ_CHECK(hello);
+            FZ_CHECK(random != NULL && random >= data && random + 32 <= end);
+        }
+    }
     return 0;
 }
