@@ -161,6 +161,13 @@ int main(int argc, char **argv)
         interval_ms = (unsigned)atoi(argv[4]);
     if (argc > 5)
         seed = (unsigned)atoi(argv[5]);
+    /* Alarms (the DTLS client role's timers among them) run from this
+     * loop's snmp_timeout(), never from a SIGALRM handler: libnetsnmp's
+     * default would run them in signal context, in the middle of malloc
+     * (as snmplib-patches/plugin.c also arranges for the shipped loader).
+     * SOAK_ALARM_SIGNALS=1 keeps the default (to reproduce that hazard). */
+    if (getenv("SOAK_ALARM_SIGNALS") == NULL)
+        netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_ALARM_DONT_USE_SIG, 1);
     init_snmp("soakpoller");
     if ((pollers = calloc((size_t)npollers, sizeof(*pollers))) == NULL)
         return 1;
