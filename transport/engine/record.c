@@ -76,12 +76,13 @@ int dtlsudp_record_parse(const uint8_t **src, const uint8_t *end, dtlsudp_record
 
 int dtlsudp_record_scan(const uint8_t *dgram, size_t len, dtlsudp_record *first)
 {
-    const uint8_t *p = dgram, *end = dgram + len;
+    const uint8_t *p = dgram, *end;
     dtlsudp_record rec;
     int n = 0;
 
     if (dgram == NULL || len == 0)
         return -1;
+    end = dgram + len; /* not before the NULL check: NULL + 0 is undefined */
     while (p != end) {
         if (dtlsudp_record_parse(&p, end, &rec) != 0)
             return -1;
@@ -95,14 +96,17 @@ int dtlsudp_record_scan(const uint8_t *dgram, size_t len, dtlsudp_record *first)
 
 int dtlsudp_record_is_client_hello(const uint8_t *dgram, size_t len, uint16_t *msg_seq)
 {
-    const uint8_t *p = dgram, *end = dgram + len;
+    const uint8_t *p = dgram, *end;
     dtlsudp_record rec;
     const uint8_t *h, *hend;
     uint8_t hs_type;
     uint32_t hs_len;
     uint16_t seq;
 
-    if (dgram == NULL || dtlsudp_record_parse(&p, end, &rec) != 0)
+    if (dgram == NULL)
+        return 0;
+    end = dgram + len;
+    if (dtlsudp_record_parse(&p, end, &rec) != 0)
         return 0;
     if (rec.content_type != DTLSUDP_CT_HANDSHAKE || rec.epoch != 0)
         return 0;
@@ -120,14 +124,17 @@ int dtlsudp_record_is_client_hello(const uint8_t *dgram, size_t len, uint16_t *m
 
 int dtlsudp_record_client_hello_random(const uint8_t *dgram, size_t len, const uint8_t **random)
 {
-    const uint8_t *p = dgram, *end = dgram + len;
+    const uint8_t *p = dgram, *end;
     dtlsudp_record rec;
     const uint8_t *h, *hend;
     uint8_t hs_type;
     uint32_t hs_len, frag_off, frag_len;
     uint16_t seq, client_version;
 
-    if (dgram == NULL || dtlsudp_record_parse(&p, end, &rec) != 0)
+    if (dgram == NULL)
+        return 0;
+    end = dgram + len; /* not before the NULL check: NULL + 0 is undefined */
+    if (dtlsudp_record_parse(&p, end, &rec) != 0)
         return 0;
     if (rec.content_type != DTLSUDP_CT_HANDSHAKE || rec.epoch != 0)
         return 0;
