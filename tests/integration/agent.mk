@@ -5,10 +5,12 @@
 dist_check_SCRIPTS += \
 	tests/integration/agent-lib.sh \
 	tests/integration/agent-basic.sh \
-	tests/integration/agent-client.sh
+	tests/integration/agent-client.sh \
+	tests/integration/agent-certs.sh
 TESTS += \
 	tests/integration/agent-basic.sh \
-	tests/integration/agent-client.sh
+	tests/integration/agent-client.sh \
+	tests/integration/agent-certs.sh
 
 # A test-only preload object that puts this project's client role into
 # stock Net-SNMP apps (-rpath: libtool builds the .so, not just a .la).

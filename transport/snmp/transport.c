@@ -160,21 +160,25 @@ static void log_refusal_once(X509 *leaf, const dtlsudp_addr *peer, const char *r
 {
     static struct {
         uint8_t fp[8];
-        const char *reason;
+        uint32_t reason;
     } seen[128];
     static unsigned next;
     uint8_t md[EVP_MAX_MD_SIZE];
     unsigned md_len = 0, i;
+    uint32_t h = 2166136261u; /* FNV-1a of the reason text */
+    const char *p;
     char fp_text[3 * 32 + 1], addr[64] = "?";
 
     memset(md, 0, sizeof(md));
     if (leaf != NULL)
         (void)X509_digest(leaf, EVP_sha256(), md, &md_len);
+    for (p = reason != NULL ? reason : ""; *p != '\0'; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
     for (i = 0; i < sizeof(seen) / sizeof(seen[0]); i++)
-        if (seen[i].reason == reason && memcmp(seen[i].fp, md, 8) == 0)
+        if (seen[i].reason == h && memcmp(seen[i].fp, md, 8) == 0)
             return;
     memcpy(seen[next].fp, md, 8);
-    seen[next].reason = reason;
+    seen[next].reason = h;
     next = (next + 1) % (sizeof(seen) / sizeof(seen[0]));
 
     dtlsudp_snmp_cert_fp_text(leaf, fp_text, sizeof(fp_text));
@@ -185,13 +189,14 @@ static void log_refusal_once(X509 *leaf, const dtlsudp_addr *peer, const char *r
 }
 
 /* Chain verification against a trust store of our own (Net-SNMP's trust
- * list), so the decision does not depend on the engine's SSL_CTX. */
-static int chain_verifies(X509_STORE *store, X509 *leaf, STACK_OF(X509) *chain, const char **why)
+ * list), so the decision does not depend on the engine's SSL_CTX.
+ * Returns 1, or 0 with *err set to the X509_V_ERR_* code. */
+static int chain_verifies(X509_STORE *store, X509 *leaf, STACK_OF(X509) *chain, int *err)
 {
     X509_STORE_CTX *ctx;
     int ok = 0;
 
-    *why = "the certificate chain does not verify";
+    *err = X509_V_ERR_UNSPECIFIED;
     if (store == NULL || leaf == NULL)
         return 0;
     ctx = X509_STORE_CTX_new();
@@ -199,11 +204,35 @@ static int chain_verifies(X509_STORE *store, X509 *leaf, STACK_OF(X509) *chain, 
         return 0;
     if (X509_STORE_CTX_init(ctx, store, leaf, chain) == 1) {
         ok = X509_verify_cert(ctx) == 1;
-        if (!ok)
-            *why = X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx));
+        *err = ok ? X509_V_OK : X509_STORE_CTX_get_error(ctx);
     }
     X509_STORE_CTX_free(ctx);
+    ERR_clear_error();
     return ok;
+}
+
+/* Errors that only say "no trusted CA vouches for this chain": a leaf
+ * pinned by fingerprint may still be accepted (as Net-SNMP's
+ * verify_callback does).  Expiry, revocation, bad signatures never. */
+static int only_untrusted(int err)
+{
+    switch (err) {
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_CERT_UNTRUSTED:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int leaf_in_validity_period(X509 *leaf)
+{
+    return X509_cmp_current_time(X509_get0_notBefore(leaf)) < 0 &&
+           X509_cmp_current_time(X509_get0_notAfter(leaf)) > 0;
 }
 
 static X509_STORE *server_trust;
@@ -214,14 +243,36 @@ static X509_STORE *server_trust;
  * InvalidClientCertificates and OpenErrors) when either step fails. */
 static int verify_client(endpoint *ep, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) *chain)
 {
-    char name[SECNAME_CAP];
+    char name[SECNAME_CAP], reason[200];
     const char *why = NULL;
     char *copy;
+    int err = X509_V_OK;
 
-    if (!chain_verifies(server_trust, leaf, chain, &why) && !dtlsudp_snmp_secname_leaf_known(leaf))
+    if (!chain_verifies(server_trust, leaf, chain, &err)) {
+        /* Not vouched for by a trustCert CA.  Accept only a leaf pinned by
+         * fingerprint (a certSecName row or <confdir>/tls/certs), inside
+         * its validity period, and map it by the rows naming the leaf
+         * itself: a CA row proves nothing about an unverified chain. */
+        if (!only_untrusted(err)) {
+            why = X509_verify_cert_error_string(err);
+            goto Refuse;
+        }
+        if (!leaf_in_validity_period(leaf)) {
+            why = "certificate is expired or not yet valid";
+            goto Refuse;
+        }
+        if (!dtlsudp_snmp_secname_leaf_known(leaf) ||
+            dtlsudp_snmp_secname_map(leaf, NULL, name, sizeof(name), &why) != 0) {
+            snprintf(reason, sizeof(reason),
+                     "the chain does not verify (%s) and no certSecName row names the "
+                     "certificate itself",
+                     X509_verify_cert_error_string(err));
+            why = reason;
+            goto Refuse;
+        }
+    } else if (dtlsudp_snmp_secname_map(leaf, chain, name, sizeof(name), &why) != 0) {
         goto Refuse;
-    if (dtlsudp_snmp_secname_map(leaf, chain, name, sizeof(name), &why) != 0)
-        goto Refuse;
+    }
     copy = strdup(name);
     if (copy == NULL || secname_slot() < 0 ||
         !SSL_set_ex_data(dtlsudp_assoc_ssl(a), secname_slot(), copy)) {
@@ -247,6 +298,7 @@ static int verify_server(endpoint *ep, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X5
                          int fingerprint_ok)
 {
     const char *why = NULL;
+    int err = X509_V_OK;
 
     if (ep->have_pin) {
         if (fingerprint_ok || dtlsudp_fingerprint_matches(leaf, &ep->pin) == 1)
@@ -260,7 +312,8 @@ static int verify_server(endpoint *ep, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X5
         snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONUNKNOWNSERVERCERTIFICATE);
         goto Refuse;
     }
-    if (!chain_verifies(ep->trust, leaf, chain, &why)) {
+    if (!chain_verifies(ep->trust, leaf, chain, &err)) {
+        why = X509_verify_cert_error_string(err);
         snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONINVALIDSERVERCERTIFICATES);
         goto Refuse;
     }
