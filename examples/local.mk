@@ -1,1 +1,11 @@
-# examples: build fragment, included from the top-level Makefile.am.
+# examples: the DTLS echo server and client.  Always built; installed only
+# with ./configure --enable-examples.
+if INSTALL_EXAMPLES
+bin_PROGRAMS += examples/dtls-echo-server examples/dtls-echo-client
+else
+noinst_PROGRAMS += examples/dtls-echo-server examples/dtls-echo-client
+endif
+examples_dtls_echo_server_SOURCES = examples/dtls-echo-server.c
+examples_dtls_echo_server_LDADD = transport/libdtlsudp.la $(OPENSSL_LIBS)
+examples_dtls_echo_client_SOURCES = examples/dtls-echo-client.c
+examples_dtls_echo_client_LDADD = transport/libdtlsudp.la $(OPENSSL_LIBS)

@@ -431,6 +431,10 @@ typedef struct dtlsudp_listener_config {
      * (poll POLLOUT, at most 1 s per datagram).  The fds handed out are
      * O_NONBLOCK in both modes; waits happen only where a timeout says so. */
     int blocking;
+    /* SO_RCVBUF and SO_SNDBUF of the listening socket, so a burst of
+     * handshakes is queued rather than dropped; 0 = 1 MiB.  The kernel caps
+     * it at net.core.rmem_max / wmem_max (208 KiB by default on Linux). */
+    size_t socket_buffer;
 } dtlsudp_listener_config;
 
 /* Defaults: dtlsudp_engine_config_init(), DEMUX_DEFAULT, non-blocking. */

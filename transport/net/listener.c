@@ -28,6 +28,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -568,6 +569,11 @@ int dtlsudp_listener_new(const char *addr, const dtlsudp_listener_config *cfg, d
         ret = DTLSUDP_ERR_SYSTEM;
         goto Fail;
     }
+    int sockbuf = cfg->socket_buffer == 0 ? NET_LISTENER_SOCKBUF
+                  : cfg->socket_buffer > INT_MAX ? INT_MAX : (int)cfg->socket_buffer;
+    /* best effort: the kernel caps it, and a smaller buffer still works */
+    (void)setsockopt(l->sock, SOL_SOCKET, SO_RCVBUF, &sockbuf, sizeof(sockbuf));
+    (void)setsockopt(l->sock, SOL_SOCKET, SO_SNDBUF, &sockbuf, sizeof(sockbuf));
     alen = sizeof(l->local);
     if (getsockname(l->sock, &l->local.sa, &alen) != 0) {
         ret = DTLSUDP_ERR_SYSTEM;

@@ -24,6 +24,8 @@
 /* Datagrams read from one socket per pump, so one busy socket cannot starve
  * the others (the fds stay readable and the next pump continues). */
 #define NET_READ_BATCH 256
+/* Default socket buffers of a listening socket (dtlsudp_listener_config). */
+#define NET_LISTENER_SOCKBUF (1024 * 1024)
 /* Longest wait for a full socket buffer in blocking mode. */
 #define NET_SEND_WAIT_MS 1000
 
