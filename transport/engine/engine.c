@@ -599,6 +599,26 @@ static void assoc_destroy(dtlsudp_engine *e, dtlsudp_assoc *a)
     dtlsudp_mem_free(e, a);
 }
 
+/* SSL_MODE_RELEASE_BUFFERS never releases a DTLS write buffer, and the
+ * read buffer only after application data: an idle association would keep
+ * ~35 KB of record buffers.  An established association gives them back
+ * whenever nothing is pending and takes them again before every SSL call
+ * (OpenSSL 3.0's DTLS write path assumes the write buffer exists, so
+ * SSL_alloc_buffers() must come first). */
+static int acquire_buffers(dtlsudp_assoc *a)
+{
+    if (a->state != DTLSUDP_STATE_ESTABLISHED || SSL_alloc_buffers(a->ssl) == 1)
+        return DTLSUDP_OK;
+    ERR_clear_error();
+    return DTLSUDP_ERR_NOMEM;
+}
+
+static void release_buffers(dtlsudp_assoc *a)
+{
+    if (a->state == DTLSUDP_STATE_ESTABLISHED)
+        (void)SSL_free_buffers(a->ssl);
+}
+
 static void touch(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
     a->last_activity = e->now;
@@ -615,6 +635,8 @@ static void send_close_notify(dtlsudp_engine *e, dtlsudp_assoc *a)
     if (a->state != DTLSUDP_STATE_ESTABLISHED || a->close_sent)
         return;
     a->close_sent = 1;
+    if (acquire_buffers(a) != DTLSUDP_OK)
+        return;
     ERR_clear_error();
     (void)SSL_shutdown(a->ssl);
     ERR_clear_error();
@@ -700,6 +722,8 @@ static int write_record(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *buf,
     int r;
 
     a->io.out_dropped = 0;
+    if (acquire_buffers(a) != DTLSUDP_OK)
+        return DTLSUDP_ERR_NOMEM;
     ERR_clear_error();
     r = SSL_write(a->ssl, buf, (int)len);
     if (r <= 0) {
@@ -707,6 +731,7 @@ static int write_record(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *buf,
         return DTLSUDP_ERR_STATE;
     }
     touch(e, a);
+    release_buffers(a);
     return a->io.out_dropped ? DTLSUDP_ERR_QUEUE_FULL : DTLSUDP_OK;
 }
 
@@ -831,12 +856,15 @@ static int feed(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_
     a->busy++;
     a->io.in = dgram;
     a->io.in_len = len;
-    if (a->state == DTLSUDP_STATE_HANDSHAKING)
+    ret = acquire_buffers(a);
+    if (ret == DTLSUDP_OK && a->state == DTLSUDP_STATE_HANDSHAKING)
         ret = step_handshake(e, a);
     if (ret == DTLSUDP_OK && a->state == DTLSUDP_STATE_ESTABLISHED && !a->freeing)
         ret = read_data(e, a, first, &got);
     a->io.in = NULL;
     a->io.in_len = 0;
+    if (!a->freeing)
+        release_buffers(a);
     a->busy--;
     ret = settle(e, a, ret, &freed);
     if (assoc_out != NULL && !freed)
