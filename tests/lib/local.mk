@@ -6,13 +6,15 @@ dist_noinst_SCRIPTS += \
 	tests/lib/snmpd.sh
 dist_check_SCRIPTS += \
 	tests/lib/test-make-certs.sh \
-	tests/lib/test-snmpd-helper.sh
+	tests/lib/test-snmpd-helper.sh \
+	tests/lib/test-certs-netsnmp.sh
 TESTS += \
 	tests/lib/test-make-certs.sh \
-	tests/lib/test-snmpd-helper.sh
+	tests/lib/test-snmpd-helper.sh \
+	tests/lib/test-certs-netsnmp.sh
 
 # Certificates shared by the tests of one build tree (see tl_make_certs).
 clean-local: clean-local-tests-lib
 clean-local-tests-lib:
-	rm -rf tests/lib/certs.cache tests/lib/certs.cache.lock
+	rm -rf tests/lib/certs.cache test-tmp
 .PHONY: clean-local-tests-lib

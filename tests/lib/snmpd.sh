@@ -23,17 +23,22 @@
 #
 # Variables a caller may set before tl_init:
 #   TL_SNMPD, TL_SNMPTRAPD   daemon binaries (default snmpd, snmptrapd from PATH)
+#   TL_SNMPD_ARGS            arguments before the caller's (default "-I -smux")
 #   TL_START_TIMEOUT         seconds to wait for a daemon to be ready (15)
 #   TL_STOP_TIMEOUT          seconds to wait after SIGTERM before SIGKILL (10)
 #   TL_KEEP_TMP=1            keep $TL_TMP after the test
 # Per-daemon extra environment (LD_PRELOAD=..., ASAN_OPTIONS=...):
 #   tl_env NAME VAR=VALUE ...
-# The test suite's environment has DTLSUDP_ASAN=1 in ASan builds.
+# The test suite's environment has DTLSUDP_ASAN=1 in ASan builds; then
+#   tl_asan_env NAME
+# preloads libasan into NAME's processes (for an ASan-built plugin).
 
 # shellcheck shell=bash
 
 TL_SNMPD=${TL_SNMPD:-snmpd}
 TL_SNMPTRAPD=${TL_SNMPTRAPD:-snmptrapd}
+# smux would bind tcp 127.0.0.1:199 in every snmpd (and clash between them).
+TL_SNMPD_ARGS=${TL_SNMPD_ARGS--I -smux}
 TL_START_TIMEOUT=${TL_START_TIMEOUT:-15}
 TL_STOP_TIMEOUT=${TL_STOP_TIMEOUT:-10}
 TL_TMP=${TL_TMP:-}
@@ -79,8 +84,14 @@ tl_on_exit() {
 
 # tl_init: make $TL_TMP and install the cleanup trap.
 tl_init() {
-    if [ -z "$TL_TMP" ]; then
-        TL_TMP=$(mktemp -d "${TMPDIR:-/tmp}/dtlsudp-test.XXXXXX")
+    # Under make check the temporary directory lives in the build tree,
+    # away from anything that cleans /tmp by pattern.
+    if [ -z "$TL_TMP" ] && [ -n "${top_builddir:-}" ] && [ -d "$top_builddir" ]; then
+        mkdir -p "$top_builddir/test-tmp"
+        echo '*' >"$top_builddir/test-tmp/.gitignore"
+        TL_TMP=$(mktemp -d "$top_builddir/test-tmp/$(basename "$0" .sh).XXXXXX")
+    elif [ -z "$TL_TMP" ]; then
+        TL_TMP=$(mktemp -d "${TMPDIR:-/tmp}/dtlsudp-harness.XXXXXX")
     fi
     mkdir -p "$TL_TMP"
     trap 'tl_cleanup' EXIT
@@ -162,6 +173,8 @@ tl_make_certs() {
     if [ -n "${top_builddir:-}" ] && [ -d "$top_builddir/tests/lib" ]; then
         cache=$top_builddir/tests/lib/certs.cache
         mkdir -p "$cache"
+        # git ignores the whole cache, lock included (in-tree builds).
+        echo '*' >"$cache/.gitignore"
         # One writer at a time: tests run in parallel under make -j.
         (
             flock 9
@@ -170,10 +183,10 @@ tl_make_certs() {
                 rm -rf "${cache:?}"/*
                 sh "$TL_LIBDIR/make-certs.sh" -q "$cache" || exit 1
             fi
-            echo '*' >"$cache/.gitignore"
-        ) 9>"$cache.lock" || tl_fail "make-certs.sh failed"
+        ) 9>"$cache/.lock" || tl_fail "make-certs.sh failed"
         rm -rf "$TL_CERTS"
         cp -a "$cache" "$TL_CERTS"
+        rm -f "$TL_CERTS/.lock" "$TL_CERTS/.gitignore"
     else
         sh "$TL_LIBDIR/make-certs.sh" -q "$TL_CERTS" || tl_fail "make-certs.sh failed"
     fi
@@ -199,6 +212,23 @@ tl_env() {
     local name=$1
     shift
     printf '%s\n' "$@" >>"$TL_TMP/$name/env"
+}
+
+# tl_asan_env NAME: in ASan builds (DTLSUDP_ASAN=1), give NAME's processes
+# what a stock binary needs to load an ASan-built plugin: libasan preloaded
+# (it must come first), leak checking off (Net-SNMP itself leaks at exit),
+# and errors fatal.  Does nothing in other builds.
+tl_asan_env() {
+    local lib
+    [ "${DTLSUDP_ASAN:-0}" = 1 ] || return 0
+    lib=$(${CC:-cc} -print-file-name=libasan.so 2>/dev/null)
+    case $lib in
+    /*) ;;
+    *) tl_fail "tl_asan_env: libasan.so not found (via ${CC:-cc} -print-file-name)" ;;
+    esac
+    tl_env "$1" "LD_PRELOAD=$lib" \
+        "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:halt_on_error=1" \
+        "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1"
 }
 
 # tl_conf NAME LINE...: append lines to NAME's config file.
@@ -271,7 +301,8 @@ tl_agent_start() {
     local name=$1
     shift
     [ "$(cat "$TL_TMP/$name/kind")" = snmpd ] || tl_fail "$name is not an agent"
-    tl_daemon_start "$name" "$TL_SNMPD" "$@"
+    # shellcheck disable=SC2086
+    tl_daemon_start "$name" "$TL_SNMPD" $TL_SNMPD_ARGS "$@"
 }
 
 # tl_trapd_start NAME [ARGS...]: start snmptrapd for NAME.

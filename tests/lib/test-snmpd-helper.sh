@@ -72,7 +72,7 @@ mkdir -p "$TL_TMP/foreign/persist"
 printf 'agentAddress udp:127.0.0.1:%s\nrocommunity public 127.0.0.1\n' "$fport" \
     >"$TL_TMP/foreign/snmpd.conf"
 SNMPCONFPATH=$TL_TMP/foreign SNMP_PERSISTENT_DIR=$TL_TMP/foreign/persist MIBS= \
-    snmpd -f -Lf "$TL_TMP/foreign/snmpd.log" -C -c "$TL_TMP/foreign/snmpd.conf" \
+    snmpd -f -I -smux -Lf "$TL_TMP/foreign/snmpd.log" -C -c "$TL_TMP/foreign/snmpd.conf" \
     </dev/null >/dev/null 2>&1 &
 fpid=$!
 stop_foreign() { kill -TERM "$fpid" 2>/dev/null; wait "$fpid" 2>/dev/null; }
@@ -91,6 +91,20 @@ out=$(tl_client m snmpget -v2c -c public -r1 -t5 "udp:127.0.0.1:$fport" "$SYSDES
 check "foreign snmpd still answers" grep -q "STRING:" <<<"$out"
 check "stopping again is harmless" tl_agent_stop a
 stop_foreign
+
+# --- ASan builds: libasan preloaded into a stock snmpd -------------------
+tl_agent_new noasan
+DTLSUDP_ASAN=0 tl_asan_env noasan
+check "tl_asan_env does nothing outside ASan builds" test ! -s "$TL_TMP/noasan/env"
+tl_agent_new asan
+DTLSUDP_ASAN=1 tl_asan_env asan
+check "tl_asan_env preloads libasan" grep -q '^LD_PRELOAD=/.*libasan' "$TL_TMP/asan/env"
+tl_free_udp_port aport
+tl_agent_listen asan "udp:127.0.0.1:$aport"
+tl_conf asan "rocommunity public 127.0.0.1"
+check "snmpd starts with libasan preloaded" tl_agent_start asan
+check "libasan is mapped in that snmpd" grep -q libasan "/proc/$(tl_pid asan)/maps"
+check "it stops cleanly" tl_agent_stop asan
 
 # --- the cleanup trap stops daemons a test leaves behind ----------------
 rc=0
