@@ -19,6 +19,8 @@
  *             attempt starts every INTERVAL_MS (a polling client), else back
  *             to back.  Latency is open+GET; close is timed separately.
  *
+ * libnetsnmp's alarms are set not to use SIGALRM (as in snmpd).
+ *
  * Output: one line of key=value pairs on stdout, e.g.
  *   mode=loop ok=51234 fail=0 secs=5.000 rate=10246.8 p50_us=95 p99_us=180 max_us=2100
  * Exit status 0 when the harness worked (whatever the numbers), 2 on a
@@ -180,6 +182,12 @@ int main(int argc, char **argv)
     }
     if (sep < 0 || duration <= 0)
         usage();
+
+    /* Timers run from our loop, never from SIGALRM: libnetsnmp's
+     * signal-driven alarms call malloc() inside the signal handler, which
+     * corrupts the heap when a transport registers snmp_alarms in a
+     * synchronous application (what snmpd does, too). */
+    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_ALARM_DONT_USE_SIG, 1);
 
     /* snmp_parse_args wants argv[0] first: reuse the "--" slot. */
     argv[sep] = argv[0];

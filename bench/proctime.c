@@ -1,7 +1,7 @@
 /*
  * proctime.c - wall time of a whole process, repeated.
  *
- *   proctime [-n RUNS] [-t TIMEOUT_S] [-j PARALLEL] -- PROGRAM ARGS...
+ *   proctime [-n RUNS] [-t TIMEOUT_S] [-j PARALLEL] [-v] -- PROGRAM ARGS...
  *
  * Runs PROGRAM RUNS times (default 20), PARALLEL at a time (default 1),
  * stdout and stderr to /dev/null, each killed (SIGKILL, counted as failed)
@@ -10,6 +10,7 @@
  * over successful runs, and all_p50_ms over every run.
  *
  * Output: runs=N ok=K p50_ms=.. p90_ms=.. min_ms=.. max_ms=.. all_p50_ms=..
+ * and with -v also ok_ms=T1,T2,... (every successful run, sorted).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -59,7 +60,7 @@ static double pct(const double *v, int n, double p)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: proctime [-n RUNS] [-t TIMEOUT_S] [-j PARALLEL] -- PROGRAM ARGS...\n");
+    fprintf(stderr, "usage: proctime [-n RUNS] [-t TIMEOUT_S] [-j PARALLEL] [-v] -- PROGRAM ARGS...\n");
     exit(2);
 }
 
@@ -70,13 +71,14 @@ int main(int argc, char **argv)
     double *okt, *allt;
     pid_t pids[MAX_PAR];
     double t_start[MAX_PAR];
-    int nok = 0, nall = 0;
+    int nok = 0, nall = 0, verbose = 0;
 
-    while ((opt = getopt(argc, argv, "+n:t:j:")) != -1) {
+    while ((opt = getopt(argc, argv, "+n:t:j:v")) != -1) {
         switch (opt) {
         case 'n': runs = atoi(optarg); break;
         case 't': timeout = atof(optarg); break;
         case 'j': par = atoi(optarg); break;
+        case 'v': verbose = 1; break;
         default: usage();
         }
     }
@@ -149,9 +151,15 @@ int main(int argc, char **argv)
     }
     qsort(okt, (size_t)nok, sizeof(*okt), cmp_double);
     qsort(allt, (size_t)nall, sizeof(*allt), cmp_double);
-    printf("runs=%d ok=%d p50_ms=%.1f p90_ms=%.1f min_ms=%.1f max_ms=%.1f all_p50_ms=%.1f\n", runs,
+    printf("runs=%d ok=%d p50_ms=%.1f p90_ms=%.1f min_ms=%.1f max_ms=%.1f all_p50_ms=%.1f", runs,
            ok, pct(okt, nok, 50), pct(okt, nok, 90), nok ? okt[0] : 0.0, nok ? okt[nok - 1] : 0.0,
            pct(allt, nall, 50));
+    if (verbose) {
+        printf(" ok_ms=");
+        for (i = 0; i < nok; i++)
+            printf("%s%.1f", i ? "," : "", okt[i]);
+    }
+    printf("\n");
     free(okt);
     free(allt);
     return 0;

@@ -83,8 +83,8 @@ build_rows() {
         v=$(verdict "$(get tput.ours.rate) >= 0.95 * $(get tput.udp.rate)")
     else v="n/a"; fi
     row 2a "GETs/s on one session" "$(cell tput.builtin.rate /s)" "$(cell tput.ours.rate /s)" \
-        "$(cell tput.udp.rate /s)" \
-        "$(ratio tput.ours.rate tput.udp.rate) × udp; built-in $(ratio tput.builtin.rate tput.udp.rate) × udp" \
+        "$(cell tput.udp.rate /s) (agent with the plugin: $(cell tput.oursudp.rate /s))" \
+        "$(ratio tput.ours.rate tput.udp.rate) × udp ($(ratio tput.ours.rate tput.oursudp.rate) × udp on the same agent); built-in $(ratio tput.builtin.rate tput.udp.rate) × udp" \
         "≥ 0.95 × udp" "$v"
     row 2b "GET latency p50 / p99 on one session" \
         "$(cell tput.builtin.p50 µs) / $(cell tput.builtin.p99 µs)" \
@@ -101,7 +101,9 @@ build_rows() {
         if [ "$k" = rsa ] && have hs.rsa.ours.cpu_ms hs.floor.rsa; then
             v=$(verdict "$(get hs.rsa.ours.cpu_ms) <= 1.5 * $(get hs.floor.rsa)")
         else v="–"; [ "$k" = rsa ] && v="n/a"; fi
-        row 3 "agent CPU per session, $label (crypto floor $(cell hs.floor.$k ms))" \
+        local eng=""
+        [ -n "$(num "$(get hs.engine.$k)")" ] && eng="; engine alone in one process $(cell hs.engine.$k ms)"
+        row 3 "agent CPU per session (handshake + GET), $label (crypto floor $(cell hs.floor.$k ms)$eng)" \
             "$(cell hs.$k.builtin.cpu_ms ms)" "$(cell hs.$k.ours.cpu_ms ms)" "$(cell hs.$k.udp.cpu_ms ms)" \
             "$(ratio hs.$k.ours.cpu_ms hs.floor.$k) × floor; built-in $(ratio hs.$k.builtin.cpu_ms hs.floor.$k) × floor" \
             "$([ "$k" = rsa ] && echo "≤ 1.5 × floor" || echo "–")" "$v"
