@@ -4,7 +4,7 @@
  *
  *   holdassoc -a HOST -p PORT -n N --cert F --key F --ca F --engine-id HEX
  *             [-c CONCURRENT] [-s SRC_BASE] [-S] [-t SECONDS] [-g GIVE_UP]
- *             [-P AGENT_PID]
+ *             [-T HANDSHAKE_SECONDS] [-P AGENT_PID]
  *
  * Client side is libdtlsudp (dtlsudp_connect, non-blocking), one UDP socket
  * and one association per simulated manager, each from its own loopback
@@ -17,7 +17,8 @@
  *
  * Phases, all bounded by -t (default 120 s) in total (and the open phase
  * stops early after GIVE_UP handshakes in a row failed, when -g is given):
- *   open   start handshakes, at most CONCURRENT (default 32) in flight;
+ *   open   start handshakes, at most CONCURRENT (default 32) in flight,
+ *          each given HANDSHAKE_SECONDS (default 10);
  *   settle 1 s, then read the agent's VmRSS (-P);
  *   serve  one GET sysUpTime.0 per established association (window of 256,
  *          one resend after 2 s, given up after 5 s); an association counts
@@ -95,7 +96,8 @@ static long rss_kb(long pid)
 static void usage(void)
 {
     fprintf(stderr, "usage: holdassoc -a HOST -p PORT -n N --cert F --key F --ca F "
-                    "--engine-id HEX [-c CONCURRENT] [-s SRC_BASE] [-S] [-t SECONDS] [-g GIVE_UP] [-P PID]\n");
+                    "--engine-id HEX [-c CONCURRENT] [-s SRC_BASE] [-S] [-t SECONDS] [-g GIVE_UP] [-T HS_SECONDS] "
+                    "[-P PID]\n");
     exit(2);
 }
 
@@ -124,7 +126,7 @@ int main(int argc, char **argv)
     const char *engine_hex = NULL, *src_base = "127.1.0.1";
     long n = 0, concurrent = 32, agent_pid = 0;
     int same_source = 0;
-    long give_up = 0, fail_run = 0, first_hs = 0;
+    long give_up = 0, fail_run = 0, first_hs = 0, hs_timeout_s = 10;
     double limit = 120;
     uint8_t engine_id[64];
     size_t engine_id_len = 0;
@@ -138,7 +140,7 @@ int main(int argc, char **argv)
     int opt;
     dtlsudp_conn_config cfg;
 
-    while ((opt = getopt_long(argc, argv, "a:p:n:c:s:St:P:g:", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "a:p:n:c:s:St:P:g:T:", longopts, NULL)) != -1) {
         switch (opt) {
         case 'a': host = optarg; break;
         case 'p': port = optarg; break;
@@ -147,6 +149,7 @@ int main(int argc, char **argv)
         case 's': src_base = optarg; break;
         case 'S': same_source = 1; break;
         case 'g': give_up = atol(optarg); break;
+        case 'T': hs_timeout_s = atol(optarg); break;
         case 't': limit = atof(optarg); break;
         case 'P': agent_pid = atol(optarg); break;
         case 'C': cert = optarg; break;
@@ -183,6 +186,8 @@ int main(int argc, char **argv)
     cfg.engine.key_file = key;
     cfg.engine.ca_file = ca;
     cfg.engine.idle_timeout = DTLSUDP_TIME_NEVER;
+    if (hs_timeout_s > 0)
+        cfg.engine.handshake_timeout = (dtlsudp_time)hs_timeout_s * 1000;
 
     rss0 = rss_kb(agent_pid);
     t0 = mono();

@@ -336,6 +336,10 @@ bench_report() {
             for r in "${MISSING[@]}"; do echo "- $r"; done
             echo
         fi
+        if [ "${#SKIPPED[@]}" -gt 0 ]; then
+            echo "Skipped (time budget of ${P_BUDGET} s used up): ${SKIPPED[*]}"
+            echo
+        fi
         echo "$header"
         echo "$sep"
         for r in "${ROWS[@]}"; do echo "$r"; done
