@@ -226,7 +226,7 @@ chart() { # PNG
     for impl in builtin ours; do
         : >"$d/mem-$impl.dat"
         for n in $P_MEM_NS; do
-            if [ "$(get mem.$impl.$n)" = ok ]; then
+            if [ "$(get mem.$impl.$n)" = ok ] && [ "$(get mem.$impl.$n.established)" -gt 0 ] 2>/dev/null; then
                 echo "$n $(calc "($(get mem.$impl.$n.rss_open_kb) - $(get mem.$impl.$n.rss0_kb)) / 1024") $(calc "100 * $(get mem.$impl.$n.served) / $n") $(get mem.$impl.$n.established)" >>"$d/mem-$impl.dat"
             fi
         done
@@ -245,11 +245,12 @@ set multiplot layout 1,3 title "dtlsudp bench $(date -u +%Y-%m-%d) ($MODE_LABEL)
 set grid
 set key top left
 set logscale x
-set xlabel "associations held (N)"
+set xlabel "associations established (log)"
 set ylabel "agent RSS growth (MB)"
-set title "agent memory vs associations"
-plot "$d/mem-builtin.dat" using 1:2 with linespoints lw 2 title "built-in", \
-     "$d/mem-ours.dat" using 1:2 with linespoints lw 2 title "this project"
+set title "agent memory vs associations established"
+plot "$d/mem-builtin.dat" using 4:2 with linespoints lw 2 title "built-in", \
+     "$d/mem-ours.dat" using 4:2 with linespoints lw 2 title "this project"
+set xlabel "associations attempted (N, log)"
 set ylabel "associations served (% of N)"
 set title "concurrency: served vs held"
 set yrange [0:105]
