@@ -124,13 +124,20 @@ tl_cleanup() {
     exit "$rc"
 }
 
-# tl_show_log NAME [LINES]: the tail of a daemon's log, to stderr.
+# tl_show_log NAME [LINES]: the tail of a daemon's log, to stderr, and any
+# sanitizer report in its output from the start of the report.
 tl_show_log() {
-    local dir=$TL_TMP/$1 f
+    local dir=$TL_TMP/$1 f first
     for f in "$dir"/*.log "$dir"/*.out; do
         [ -s "$f" ] || continue
-        echo "----- $f (last ${2:-40} lines) -----" >&2
-        tail -n "${2:-40}" "$f" >&2
+        first=$(grep -n -m1 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f" | cut -d: -f1)
+        if [ -n "$first" ]; then
+            echo "----- $f (sanitizer report, from line $first) -----" >&2
+            tail -n "+$first" "$f" | head -n 120 >&2
+        else
+            echo "----- $f (last ${2:-40} lines) -----" >&2
+            tail -n "${2:-40}" "$f" >&2
+        fi
     done
 }
 
@@ -383,18 +390,30 @@ tl_reap() {
     rm -f "$dir/started.pid"
 }
 
+# tl_ppid PID: the parent pid of PID (empty if PID is gone).
+tl_ppid() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+    stat=${stat##*) }
+    set -- $stat
+    echo "$2"
+}
+
 # tl_daemon_stop NAME: SIGTERM the pid we started, wait (bounded), SIGKILL if
-# it is still there.  Touches no other process.  Returns the daemon's exit
-# status (0 for a clean SIGTERM shutdown).
+# it is still there.  Touches no other process: the pid is signalled only
+# while it is this shell's child (an unreaped child's pid cannot be reused).
+# Returns the daemon's exit status (0 for a clean SIGTERM shutdown).
 tl_daemon_stop() {
     local name=$1 dir=$TL_TMP/$1 pid kind i
     pid=$(tl_pid "$name")
     [ -n "$pid" ] || return 0
     kind=$(cat "$dir/kind")
-    # The pid is our unreaped child, so it cannot have been reused; check the
-    # command name anyway before signalling.
-    if tl_pid_alive "$pid" && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$kind" ] ||
-       tl_pid_alive "$pid" && [ "$(basename "$(readlink "/proc/$pid/exe" 2>/dev/null)")" = "$kind" ]; then
+    if tl_pid_alive "$pid"; then
+        if [ "$(tl_ppid "$pid")" != "$BASHPID" ]; then
+            echo "tl_daemon_stop: pid $pid is not a child of this shell; not signalling it" >&2
+            rm -f "$dir/started.pid"
+            return 1
+        fi
         kill -TERM "$pid" 2>/dev/null
         for ((i = 0; i < TL_STOP_TIMEOUT * 20; i++)); do
             tl_pid_alive "$pid" || break
@@ -403,6 +422,10 @@ tl_daemon_stop() {
         if tl_pid_alive "$pid"; then
             echo "tl_daemon_stop: $kind '$name' (pid $pid) ignored SIGTERM; SIGKILL" >&2
             kill -KILL "$pid" 2>/dev/null
+            for ((i = 0; i < 100; i++)); do
+                tl_pid_alive "$pid" || break
+                sleep 0.05
+            done
         fi
     fi
     tl_reap "$name"

@@ -92,6 +92,18 @@ check "foreign snmpd still answers" grep -q "STRING:" <<<"$out"
 check "stopping again is harmless" tl_agent_stop a
 stop_foreign
 
+# A pid that is not this shell's child is never signalled, even if it is
+# recorded as a daemon's (a stale or reused pid).
+( sleep 300 </dev/null >/dev/null 2>&1 & echo $! >"$TL_TMP/orphan.pid" )
+opid=$(cat "$TL_TMP/orphan.pid")
+stop_orphan() { kill -TERM "$opid" 2>/dev/null; }
+tl_on_exit stop_orphan
+tl_agent_new stale
+echo "$opid" >"$TL_TMP/stale/started.pid"
+check "stop refuses a pid that is not our child" fails tl_agent_stop stale
+check "that process is untouched" tl_pid_alive "$opid"
+stop_orphan
+
 # --- ASan builds: libasan preloaded into a stock snmpd -------------------
 tl_agent_new noasan
 DTLSUDP_ASAN=0 tl_asan_env noasan
@@ -127,6 +139,16 @@ check "child started an agent" test "$cpid" != none
 check "cleanup stopped the child's agent" fails tl_pid_alive "$cpid"
 check "cleanup removed the child's temp dir" test ! -e "$(cat "$TL_TMP/child-tmp")"
 check "cleanup showed the agent log on failure" grep -q "NET-SNMP version" "$TL_TMP/child.err"
+
+# --- a sanitizer report is shown from its first line ---------------------
+mkdir -p "$TL_TMP/fake"
+{
+    echo "==1==ERROR: AddressSanitizer: heap-use-after-free marker-first-line"
+    for ((i = 0; i < 60; i++)); do echo "    #$i frame"; done
+} >"$TL_TMP/fake/snmpd.out"
+tl_show_log fake 2>"$TL_TMP/fake/shown"
+check "tl_show_log shows a sanitizer report from its start" \
+    grep -q "marker-first-line" "$TL_TMP/fake/shown"
 
 # --- snmptrapd ----------------------------------------------------------
 if command -v snmptrapd >/dev/null 2>&1; then
