@@ -8,6 +8,7 @@
  *   3. open/close cycles for a time budget.
  *
  * Usage: tests/engine/bench_engine [handshakes=500] [assocs=200] [cycle_seconds=20]
+ * (0 skips a part).
  * Everything runs in one process on the in-memory network: no sockets.
  */
 #include "config.h"
@@ -16,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <arpa/inet.h>
 
 #include "engine_internal.h"
 #include "testnet.h"
@@ -54,6 +57,8 @@ static int all_established(tn_net *n, void *arg)
     return n->nodes[0].established >= (unsigned)want;
 }
 
+static int keep_buffers;
+
 static void memory_per_assoc(const char *label, const tc_pair *sid, const tc_pair *cid, int n)
 {
     const testcerts *tc = tc_get();
@@ -74,6 +79,8 @@ static void memory_per_assoc(const char *label, const tc_pair *sid, const tc_pai
             exit(1);
         }
     }
+    for (i = 0; i < net.n; i++)
+        dtlsudp_engine_set_keep_buffers(net.nodes[i].e, keep_buffers);
     /* Warm up the server's listen SSL with one association, then close it. */
     tn_connect(&net, &net.nodes[1], s, NULL);
     while (net.nodes[1].established == 0)
@@ -101,9 +108,9 @@ static void memory_per_assoc(const char *label, const tc_pair *sid, const tc_pai
         dtlsudp_assoc_abort(dtlsudp_engine_find(net.nodes[i].e, &s->addr), DTLSUDP_ERR_CLOSED, tn_clock);
     b2 = tn_ossl_live_bytes() + engine_bytes();
     e2 = s->alloc.live_bytes;
-    printf("memory %-8s %d idle associations: server %lld bytes/assoc (engine allocator %lld), "
+    printf("memory %-8s %s %d idle associations: server %lld bytes/assoc (engine allocator %lld), "
            "client %lld bytes/assoc\n",
-           label, n, (b2 - b0) / n, (e2 - e0) / n, (b1 - b2) / n);
+           label, keep_buffers ? "(buffers kept)    " : "(buffers released)", n, (b2 - b0) / n, (e2 - e0) / n, (b1 - b2) / n);
     tn_free(&net);
 }
 
@@ -171,6 +178,82 @@ static void handshake_rate(const char *label, const tc_pair *sid, const tc_pair 
     tn_free(&net);
 }
 
+/* CPU per application datagram: client writes, server echoes from inside
+ * the DATA event. */
+static void data_path(int msgs)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s, *c;
+    dtlsudp_assoc *ca;
+    uint8_t payload[200];
+    double t0, cpu;
+    int i;
+
+    tn_init(&net, 9);
+    s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, NULL);
+    c = tn_add(&net, "127.0.0.1:40000", &tc->client, &tc->ca, NULL);
+    dtlsudp_engine_set_keep_buffers(s->e, keep_buffers);
+    dtlsudp_engine_set_keep_buffers(c->e, keep_buffers);
+    ca = tn_connect(&net, c, s, NULL);
+    while (c->established == 0 || s->established == 0)
+        tn_pump(&net);
+    tn_pump(&net);
+    s->echo = 1;
+    memset(payload, 'p', sizeof(payload));
+    t0 = cpu_now();
+    for (i = 0; i < msgs; i++) {
+        (void)dtlsudp_assoc_write(ca, payload, sizeof(payload), tn_clock);
+        tn_pump(&net);
+        tn_pump(&net);
+    }
+    cpu = cpu_now() - t0;
+    printf("data      %s %d x 200-byte echo round trips: %.2f us CPU per round trip (4 record "
+           "operations), %u echoes\n",
+           keep_buffers ? "(buffers kept)    " : "(buffers released)", msgs, 1e6 * cpu / msgs, c->data);
+    tn_free(&net);
+}
+
+/* The stateless path: cookie-less ClientHellos from distinct addresses,
+ * each answered with a HelloVerifyRequest. */
+static void cookie_gate(int hellos)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s, *g;
+    uint8_t hello[TN_MAX_DGRAM], out[TN_MAX_DGRAM];
+    size_t hlen, len;
+    dtlsudp_stats st;
+    long long ossl0, eng0;
+    double t0, cpu;
+    int i;
+
+    tn_init(&net, 10);
+    s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, NULL);
+    g = tn_add(&net, "127.0.0.1:40000", &tc->client, &tc->ca, NULL);
+    tn_connect(&net, g, s, NULL);
+    dtlsudp_engine_pop(g->e, hello, sizeof(hello), &hlen, NULL, NULL, NULL);
+    tn_inject(&net, s, &g->addr, hello, hlen, NULL); /* warm up the listen SSL */
+    dtlsudp_engine_pop(s->e, out, sizeof(out), &len, NULL, NULL, NULL);
+    ossl0 = tn_ossl_live_bytes();
+    eng0 = s->alloc.live_bytes;
+    t0 = cpu_now();
+    for (i = 0; i < hellos; i++) {
+        dtlsudp_addr from;
+        memset(&from, 0, sizeof(from));
+        from.sin.sin_family = AF_INET;
+        from.sin.sin_addr.s_addr = htonl(0x0a000000u + (unsigned)i);
+        from.sin.sin_port = htons((uint16_t)(1024 + i % 60000));
+        dtlsudp_engine_receive(s->e, &from, NULL, hello, hlen, tn_clock, NULL);
+        dtlsudp_engine_pop(s->e, out, sizeof(out), &len, NULL, NULL, NULL);
+    }
+    cpu = cpu_now() - t0;
+    dtlsudp_engine_get_stats(s->e, &st);
+    printf("cookies   %d cookie-less ClientHellos from distinct addresses: %.1f us CPU each (%.0f/s per core), "
+           "%llu HelloVerifyRequests, heap change %lld bytes (OpenSSL) + %lld (engine)\n",
+           hellos, 1e6 * cpu / hellos, hellos / cpu, (unsigned long long)st.cookies_sent,
+           tn_ossl_live_bytes() - ossl0, s->alloc.live_bytes - eng0);
+    tn_free(&net);
+}
+
 static void cycles(double budget)
 {
     const testcerts *tc = tc_get();
@@ -210,10 +293,20 @@ int main(int argc, char **argv)
     if (n > TN_MAX_NODES - 2)
         n = TN_MAX_NODES - 2;
     tc = tc_rsa();
-    memory_per_assoc("P-256", &tc->server, &tc->client, n);
-    memory_per_assoc("RSA-2048", &tc->rsa_server, &tc->rsa_client, n);
-    handshake_rate("P-256", &tc->server, &tc->client, m);
-    handshake_rate("RSA-2048", &tc->rsa_server, &tc->rsa_client, m);
+    if (n > 0) {
+        memory_per_assoc("P-256", &tc->server, &tc->client, n);
+        memory_per_assoc("RSA-2048", &tc->rsa_server, &tc->rsa_client, n);
+        data_path(20000);
+        keep_buffers = 1;
+        memory_per_assoc("P-256", &tc->server, &tc->client, n);
+        data_path(20000);
+        keep_buffers = 0;
+    }
+    if (m > 0) {
+        cookie_gate(100 * m);
+        handshake_rate("P-256", &tc->server, &tc->client, m);
+        handshake_rate("RSA-2048", &tc->rsa_server, &tc->rsa_client, m);
+    }
     if (budget > 0)
         cycles(budget);
     tc_free();

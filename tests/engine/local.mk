@@ -21,6 +21,7 @@ ENGINE_TESTS = \
 	tests/engine/test_addr \
 	tests/engine/test_fingerprint \
 	tests/engine/test_outq \
+	tests/engine/test_table \
 	tests/engine/test_engine \
 	tests/engine/test_auth \
 	tests/engine/test_lossy \
@@ -67,4 +68,8 @@ tests_engine_bench_engine_SOURCES = tests/engine/bench_engine.c
 tests_engine_bench_engine_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
 tests_engine_bench_engine_CFLAGS = $(ENGINE_TEST_CFLAGS)
 tests_engine_bench_engine_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_table_SOURCES = tests/engine/test_table.c
+tests_engine_test_table_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_table_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_table_LDADD = $(ENGINE_TEST_LDADD)
 endif

@@ -313,6 +313,37 @@ static void test_pem_files_and_config_errors(void **state)
     rmdir(dir);
 }
 
+static void test_crl_revokes_client(void **state)
+{
+    const testcerts *tc = tc_get();
+    char dir[] = "/tmp/dtlsudp-crl-XXXXXX", crl[128];
+    dtlsudp_engine_config cfg;
+    tn_node *s, *c1, *c2;
+    dtlsudp_stats st;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(crl, sizeof(crl), "%s/ca.crl", dir);
+    assert_int_equal(tc_write_crl(&tc->ca, tc->client.cert, crl), 0);
+    dtlsudp_engine_config_init(&cfg);
+    cfg.crl_file = crl;
+    s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, &cfg);
+    assert_non_null(s);
+    c1 = tn_add(&net, "127.0.0.1:50020", &tc->client, &tc->ca, NULL);  /* revoked */
+    c2 = tn_add(&net, "127.0.0.1:50021", &tc->client2, &tc->ca, NULL); /* fine */
+    assert_non_null(tn_connect(&net, c1, s, NULL));
+    assert_non_null(tn_connect(&net, c2, s, NULL));
+    tn_run(&net, NULL, NULL, 50);
+    assert_int_equal(c1->established, 0);
+    assert_int_equal(c1->last_reason, DTLSUDP_ERR_PEER_ALERT);
+    assert_int_equal(c2->established, 1);
+    dtlsudp_engine_get_stats(s->e, &st);
+    assert_int_equal(st.cert_refused, 1);
+    assert_int_equal(st.handshakes_completed, 1);
+    unlink(crl);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -328,6 +359,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_verify_hook, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rsa_identities, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pem_files_and_config_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crl_revokes_client, setup, teardown),
     };
     int rc;
 

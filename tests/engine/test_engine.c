@@ -537,6 +537,145 @@ static void test_peer_restart(void **state)
     assert_memory_equal(s->last_data, hi, sizeof(hi));
 }
 
+/* Drop everything node 0 (the server) sends after its first `arg' datagrams. */
+static int server_goes_silent(tn_net *n, tn_packet *p, void *arg)
+{
+    unsigned *left = arg;
+    if (dtlsudp_addr_equal(&p->from, &n->nodes[0].addr)) {
+        if (*left == 0)
+            return 0;
+        (*left)--;
+    }
+    return 1;
+}
+
+/* The client restarts while its first handshake is still in progress. */
+static void test_peer_restart_during_handshake(void **state)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s, *c, *c2;
+    dtlsudp_stats st;
+    unsigned pass = 1; /* the HelloVerifyRequest; the server's flight is lost */
+    uint64_t t0;
+    int i;
+
+    (void)state;
+    s = server_node(NULL);
+    c = client_node("127.0.0.1:48300", NULL);
+    net.tap = server_goes_silent;
+    net.tap_arg = &pass;
+    assert_non_null(tn_connect(&net, c, s, NULL));
+    for (i = 0; i < 4; i++)
+        tn_pump(&net);
+    dtlsudp_engine_get_stats(s->e, &st);
+    assert_int_equal(st.half_open_now, 1);
+    net.tap = NULL;
+    tn_drop_node(&net, c);
+    c2 = tn_add(&net, "127.0.0.1:48300", &tc->client2, &tc->ca, NULL);
+    t0 = tn_clock;
+    assert_non_null(tn_connect(&net, c2, s, NULL));
+    for (i = 0; i < 20 && c2->established == 0; i++)
+        tn_pump(&net);
+    assert_int_equal(c2->established, 1);
+    assert_int_equal(tn_clock, t0); /* no wait for the old handshake's deadline */
+    tn_pump(&net);
+    dtlsudp_engine_get_stats(s->e, &st);
+    assert_int_equal(st.restarts, 1);
+    assert_int_equal(st.assocs_now, 1);
+    assert_int_equal(st.half_open_now, 0);
+    assert_int_equal(s->last_reason, DTLSUDP_ERR_REPLACED);
+}
+
+/* Drop everything sent to one address. */
+static int drop_to(tn_net *n, tn_packet *p, void *arg)
+{
+    (void)n;
+    return !dtlsudp_addr_equal(&p->dest, (const dtlsudp_addr *)arg);
+}
+
+/* A second restart while the first restart handshake is still pending. */
+static void test_peer_restart_twice(void **state)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s, *c, *c2, *c3;
+    dtlsudp_stats st;
+    uint8_t buf[2048];
+    size_t len;
+    int i;
+
+    (void)state;
+    s = server_node(NULL);
+    c = client_node("127.0.0.1:48400", NULL);
+    handshake(s, c);
+    tn_drop_node(&net, c);
+
+    /* First restart: cookie exchange done, then the server's flight is lost. */
+    c2 = tn_add(&net, "127.0.0.1:48400", &tc->client, &tc->ca, NULL);
+    assert_non_null(tn_connect(&net, c2, s, NULL));
+    tn_pump(&net); /* hello -> HVR */
+    tn_pump(&net); /* HVR -> hello with cookie */
+    net.tap = drop_to;
+    net.tap_arg = &c2->addr;
+    tn_pump(&net); /* hello with cookie reaches the server: successor; its flight is lost */
+    net.tap = NULL;
+    assert_non_null(dtlsudp_engine_find(s->e, &c2->addr)->successor);
+    while (dtlsudp_engine_pop(s->e, buf, sizeof(buf), &len, NULL, NULL, NULL) == DTLSUDP_OK)
+        ;
+    tn_drop_node(&net, c2);
+
+    /* Second restart from the same address and port: it must not wait for
+     * the pending one's deadline. */
+    c3 = tn_add(&net, "127.0.0.1:48400", &tc->client2, &tc->ca, NULL);
+    assert_non_null(tn_connect(&net, c3, s, NULL));
+    for (i = 0; i < 20 && c3->established == 0; i++)
+        tn_pump(&net);
+    assert_int_equal(c3->established, 1);
+    tn_pump(&net);
+    dtlsudp_engine_get_stats(s->e, &st);
+    assert_int_equal(st.restarts, 1);
+    assert_int_equal(st.assocs_now, 1);
+    assert_int_equal(st.half_open_now, 0);
+    assert_int_equal(s->closed, 2); /* the abandoned restart, then the old association */
+    assert_int_equal(s->last_reason, DTLSUDP_ERR_REPLACED);
+}
+
+/* A late copy of the client's own cookie ClientHello is not a restart. */
+static int keep_copy(tn_net *n, tn_packet *p, void *arg)
+{
+    tn_packet *copy = arg;
+    (void)n;
+    /* The last ClientHello seen is the one with the cookie. */
+    if (dtlsudp_record_is_client_hello(p->data, p->len, NULL))
+        *copy = *p;
+    return 1;
+}
+
+static void test_duplicate_hello_after_established(void **state)
+{
+    tn_node *s, *c;
+    static tn_packet copy;
+    dtlsudp_stats st;
+    dtlsudp_assoc *sa;
+
+    (void)state;
+    memset(&copy, 0, sizeof(copy));
+    s = server_node(NULL);
+    c = client_node("127.0.0.1:48200", NULL);
+    net.tap = keep_copy;
+    net.tap_arg = &copy;
+    handshake(s, c);
+    net.tap = NULL;
+    assert_true(copy.len > 0);
+    sa = dtlsudp_engine_find(s->e, &c->addr);
+    assert_int_equal(tn_inject(&net, s, &c->addr, copy.data, copy.len, NULL), DTLSUDP_ERR_DROPPED);
+    dtlsudp_engine_get_stats(s->e, &st);
+    assert_int_equal(st.handshakes_started, 1);
+    assert_int_equal(st.dropped_stale, 1);
+    assert_int_equal(st.cookies_sent, 1);
+    assert_ptr_equal(dtlsudp_engine_find(s->e, &c->addr), sa);
+    assert_null(sa->successor);
+}
+
 /* A restart attempt that never completes leaves the old association alone. */
 static void test_peer_restart_abandoned(void **state)
 {
@@ -653,6 +792,257 @@ static void test_strangers_and_bad_args(void **state)
     assert_int_equal(dtlsudp_engine_next_timeout(s->e), tn_clock + 60000); /* cookie rotation only */
 }
 
+/* A ClientHello with a cookie the server issued to `ghost''s address. */
+static size_t cookie_hello(tn_node *s, tn_node *ghost, uint8_t *out, size_t cap)
+{
+    uint8_t buf[2048];
+    size_t len, olen;
+
+    assert_non_null(tn_connect(&net, ghost, s, NULL));
+    assert_int_equal(dtlsudp_engine_pop(ghost->e, buf, sizeof(buf), &len, NULL, NULL, NULL), DTLSUDP_OK);
+    assert_int_equal(tn_inject(&net, s, &ghost->addr, buf, len, NULL), DTLSUDP_OK);
+    assert_int_equal(dtlsudp_engine_pop(s->e, buf, sizeof(buf), &len, NULL, NULL, NULL), DTLSUDP_OK);
+    assert_int_equal(tn_inject(&net, ghost, &s->addr, buf, len, NULL), DTLSUDP_OK);
+    assert_int_equal(dtlsudp_engine_pop(ghost->e, out, cap, &olen, NULL, NULL, NULL), DTLSUDP_OK);
+    return olen;
+}
+
+static void test_cookie_rotation(void **state)
+{
+    dtlsudp_engine_config cfg;
+    tn_node *s, *g1, *g2;
+    uint8_t h1[2048], h2[2048], buf[2048];
+    size_t l1, l2, len;
+    dtlsudp_stats st;
+    dtlsudp_assoc *a = NULL;
+
+    (void)state;
+    dtlsudp_engine_config_init(&cfg);
+    cfg.cookie_rotation = 1000;
+    s = server_node(&cfg);
+    g1 = client_node("127.0.0.1:55001", NULL);
+    g2 = client_node("127.0.0.1:55002", NULL);
+    l1 = cookie_hello(s, g1, h1, sizeof(h1));
+    l2 = cookie_hello(s, g2, h2, sizeof(h2));
+    assert_int_equal(dtlsudp_engine_next_timeout(s->e), tn_clock + 1000);
+    /* One rotation: the previous secret is still accepted. */
+    tn_clock += 1000;
+    assert_int_equal(dtlsudp_engine_handle_timeout(s->e, tn_clock), DTLSUDP_OK);
+    assert_int_equal(tn_inject(&net, s, &g1->addr, h1, l1, &a), DTLSUDP_OK);
+    assert_non_null(a);
+    dtlsudp_engine_get_stats(s->e, &st);
+    assert_int_equal(st.cookies_verified, 1);
+    assert_int_equal(st.half_open_now, 1);
+    /* Two rotations: stale, answered with a fresh HelloVerifyRequest. */
+    tn_clock += 1000;
+    assert_int_equal(dtlsudp_engine_handle_timeout(s->e, tn_clock), DTLSUDP_OK);
+    while (dtlsudp_engine_pop(s->e, buf, sizeof(buf), &len, NULL, NULL, NULL) == DTLSUDP_OK)
+        ;
+    assert_int_equal(tn_inject(&net, s, &g2->addr, h2, l2, &a), DTLSUDP_OK);
+    assert_null(a);
+    dtlsudp_engine_get_stats(s->e, &st);
+    assert_int_equal(st.cookies_bad, 1);
+    assert_int_equal(st.cookies_verified, 1);
+    assert_int_equal(dtlsudp_engine_pop(s->e, buf, sizeof(buf), &len, NULL, NULL, &a), DTLSUDP_OK);
+    assert_null(a);
+    assert_int_equal(buf[13], 3); /* HelloVerifyRequest */
+    /* A cookie is bound to the address it was issued to. */
+    assert_int_equal(tn_inject(&net, s, &g1->addr, h2, l2, NULL), DTLSUDP_OK);
+}
+
+static void test_dtls10_policy(void **state)
+{
+    dtlsudp_engine_config cfg;
+    tn_node *s, *c, *s10, *c10;
+
+    (void)state;
+    /* Default server: DTLS 1.2 only (RFC 8996). */
+    dtlsudp_engine_config_init(&cfg);
+    cfg.allow_dtls10 = 1;
+    s = server_node(NULL);
+    c = client_node("127.0.0.1:56001", &cfg);
+    assert_int_equal(SSL_CTX_set_max_proto_version(dtlsudp_engine_ssl_ctx(c->e), DTLS1_VERSION), 1);
+    assert_non_null(tn_connect(&net, c, s, NULL));
+    tn_run(&net, NULL, NULL, 30);
+    assert_int_equal(c->established, 0);
+    assert_int_equal(s->established, 0);
+    tn_free(&net);
+    tn_init(&net, 43);
+    /* Both allow it: a DTLS 1.0 association.  DTLS 1.0 signs with SHA-1,
+     * which OpenSSL's default security level (2 on Debian) forbids: the
+     * caller lowers it on the SSL_CTX, the engine does not. */
+    s10 = server_node(&cfg);
+    c10 = client_node("127.0.0.1:56002", &cfg);
+    SSL_CTX_set_security_level(dtlsudp_engine_ssl_ctx(s10->e), 0);
+    SSL_CTX_set_security_level(dtlsudp_engine_ssl_ctx(c10->e), 0);
+    assert_int_equal(SSL_CTX_set_max_proto_version(dtlsudp_engine_ssl_ctx(c10->e), DTLS1_VERSION), 1);
+    handshake(s10, c10);
+    assert_string_equal(dtlsudp_assoc_version(dtlsudp_engine_find(s10->e, &c10->addr)), "DTLSv1");
+}
+
+static void test_plaintext_queue_bound(void **state)
+{
+    dtlsudp_engine_config cfg;
+    tn_node *s, *c;
+    dtlsudp_assoc *ca, *sa;
+    dtlsudp_stats st;
+    uint8_t buf[64];
+    size_t len;
+    int i;
+
+    (void)state;
+    dtlsudp_engine_config_init(&cfg);
+    cfg.max_queued_datagrams = 4;
+    s = server_node(&cfg);
+    c = client_node("127.0.0.1:57000", NULL);
+    handshake(s, c);
+    s->no_read = 1;
+    ca = dtlsudp_engine_find(c->e, &s->addr);
+    for (i = 0; i < 10; i++) {
+        assert_int_equal(dtlsudp_assoc_write(ca, (const uint8_t *)"x", 1, tn_clock), DTLSUDP_OK);
+        tn_pump(&net);
+    }
+    dtlsudp_engine_get_stats(s->e, &st);
+    assert_int_equal(st.dropped_queue, 6);
+    sa = dtlsudp_engine_find(s->e, &c->addr);
+    for (i = 0; i < 4; i++)
+        assert_int_equal(dtlsudp_assoc_read(sa, buf, sizeof(buf), &len), DTLSUDP_OK);
+    assert_int_equal(dtlsudp_assoc_read(sa, buf, sizeof(buf), &len), DTLSUDP_ERR_AGAIN);
+    assert_int_equal(dtlsudp_assoc_read(sa, NULL, 0, &len), DTLSUDP_ERR_AGAIN);
+}
+
+static void test_output_queue_full(void **state)
+{
+    tn_node *s, *g;
+    uint8_t hello[2048];
+    size_t hlen;
+    dtlsudp_stats st;
+    unsigned i;
+
+    (void)state;
+    s = server_node(NULL);
+    g = client_node("127.0.0.1:58000", NULL);
+    assert_non_null(tn_connect(&net, g, s, NULL));
+    assert_int_equal(dtlsudp_engine_pop(g->e, hello, sizeof(hello), &hlen, NULL, NULL, NULL), DTLSUDP_OK);
+    /* Nobody pops the server's queue: HelloVerifyRequests pile up. */
+    for (i = 0; i < 5000; i++) {
+        char text[32];
+        dtlsudp_addr from;
+        snprintf(text, sizeof(text), "10.9.%u.%u:999", i >> 8, i & 0xff);
+        from = tn_addr(text);
+        (void)tn_inject(&net, s, &from, hello, hlen, NULL);
+    }
+    dtlsudp_engine_get_stats(s->e, &st);
+    assert_int_equal(st.cookies_sent, 5000);
+    assert_true(st.dropped_queue > 0);
+    assert_int_equal(st.datagrams_out + st.dropped_queue, 5000);
+    assert_true(st.datagrams_out * (hlen / 3) < DTLSUDP_OUTQ_BYTES); /* bounded */
+}
+
+static void test_echo_from_inside_event(void **state)
+{
+    tn_node *s, *c;
+    dtlsudp_assoc *ca;
+    char msg[32];
+    int i;
+
+    (void)state;
+    s = server_node(NULL);
+    c = client_node("127.0.0.1:59000", NULL);
+    handshake(s, c);
+    s->echo = 1;
+    ca = dtlsudp_engine_find(c->e, &s->addr);
+    for (i = 0; i < 5; i++) {
+        int n = snprintf(msg, sizeof(msg), "echo %d", i);
+        assert_int_equal(dtlsudp_assoc_write(ca, (const uint8_t *)msg, (size_t)n, tn_clock), DTLSUDP_OK);
+        tn_pump(&net);
+        tn_pump(&net);
+        assert_int_equal(c->data, (unsigned)i + 1);
+        assert_int_equal(c->last_data_len, (size_t)n);
+        assert_memory_equal(c->last_data, msg, (size_t)n);
+    }
+}
+
+static void test_client_only_engine_ignores_hellos(void **state)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s, *bare;
+    uint8_t hello[2048], buf[2048];
+    size_t hlen, len;
+    dtlsudp_stats st;
+
+    (void)state;
+    s = server_node(NULL);
+    bare = tn_add(&net, "127.0.0.1:59100", NULL, &tc->ca, NULL); /* trust only, no identity */
+    assert_non_null(bare);
+    assert_non_null(tn_connect(&net, bare, s, NULL));
+    assert_int_equal(dtlsudp_engine_pop(bare->e, hello, sizeof(hello), &hlen, NULL, NULL, NULL), DTLSUDP_OK);
+    /* someone sends the bare engine a ClientHello */
+    assert_int_equal(tn_inject(&net, bare, &(dtlsudp_addr){.sin = {.sin_family = AF_INET, .sin_port = 7}}, hello,
+                               hlen, NULL),
+                     DTLSUDP_ERR_DROPPED);
+    assert_int_equal(dtlsudp_engine_pop(bare->e, buf, sizeof(buf), &len, NULL, NULL, NULL), DTLSUDP_ERR_AGAIN);
+    dtlsudp_engine_get_stats(bare->e, &st);
+    assert_int_equal(st.cookies_sent, 0);
+    assert_int_equal(st.dropped_unknown, 1);
+}
+
+/* RFC 6353 / RFC 5746 policy: no renegotiation.  A client that tries
+ * anyway is refused; the association ends by a fatal alert, and a fatal
+ * alert received on an established association tears it down. */
+static void test_renegotiation_refused(void **state)
+{
+    tn_node *s, *c;
+    dtlsudp_assoc *ca;
+    dtlsudp_stats ss, cs;
+
+    (void)state;
+    s = server_node(NULL);
+    c = client_node("127.0.0.1:59200", NULL);
+    handshake(s, c);
+    ca = dtlsudp_engine_find(c->e, &s->addr);
+    /* go behind the engine's back, as a misbehaving peer would */
+    SSL_clear_options(dtlsudp_assoc_ssl(ca), SSL_OP_NO_RENEGOTIATION);
+    assert_int_equal(SSL_renegotiate(dtlsudp_assoc_ssl(ca)), 1);
+    (void)dtlsudp_assoc_write(ca, (const uint8_t *)"x", 1, tn_clock);
+    tn_run(&net, NULL, NULL, 20);
+    dtlsudp_engine_get_stats(s->e, &ss);
+    dtlsudp_engine_get_stats(c->e, &cs);
+    /* server: warning no_renegotiation; client: gives up with a fatal
+     * alert, which ends the server's association */
+    assert_int_equal(s->closed, 1);
+    assert_int_equal(s->last_reason, DTLSUDP_ERR_PEER_ALERT);
+    assert_int_equal(ss.alerts_received, 1);
+    assert_int_equal(ss.assocs_now, 0);
+    assert_int_equal(c->closed, 1);
+    assert_int_equal(cs.assocs_now, 0);
+    assert_int_equal(ss.handshakes_started, 1); /* no second handshake on the server */
+}
+
+static int count_random;
+
+static int failing_random(void *user, uint8_t *buf, size_t len)
+{
+    (void)user;
+    memset(buf, 0x5a, len);
+    return ++count_random > 1 ? -1 : 0;
+}
+
+static void test_injected_random(void **state)
+{
+    dtlsudp_engine_config cfg;
+    dtlsudp_engine *e = NULL;
+
+    (void)state;
+    dtlsudp_engine_config_init(&cfg);
+    cfg.random = failing_random;
+    count_random = 0;
+    /* hash seed ok, cookie secret fails: the engine refuses to start */
+    assert_int_equal(dtlsudp_engine_new(&cfg, 0, &e), DTLSUDP_ERR_FATAL);
+    assert_null(e);
+    assert_int_equal(count_random, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -670,8 +1060,19 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ids_unique, setup, teardown),
         cmocka_unit_test_setup_teardown(test_peer_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_peer_restart_abandoned, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_hello_after_established, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peer_restart_during_handshake, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peer_restart_twice, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tampered_truncated_replayed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_strangers_and_bad_args, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cookie_rotation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dtls10_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plaintext_queue_bound, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_output_queue_full, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_injected_random, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_echo_from_inside_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_client_only_engine_ignores_hellos, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_renegotiation_refused, setup, teardown),
     };
     int rc;
 

@@ -276,6 +276,74 @@ static void test_alloc_failure_every_site(void **state)
     }
 }
 
+/* OpenSSL's own allocations failing, one at a time (every `stride'-th
+ * allocation of a handshake with data and close): the engine reports,
+ * frees what it holds, and keeps serving.  Returns failures injected. */
+static unsigned long failing_ossl_run(unsigned long k)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s, *c, *c2;
+    dtlsudp_engine_config cfg;
+    dtlsudp_assoc *ca, *sa;
+    unsigned long failures;
+    int idx = 1;
+    static const char msg[] = "data under memory pressure";
+
+    tn_init(&net, k);
+    dtlsudp_engine_config_init(&cfg);
+    cfg.idle_timeout = DTLSUDP_TIME_NEVER;
+    cfg.handshake_timeout = 5000;
+    s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, &cfg);
+    c = tn_add(&net, "127.0.0.1:53101", &tc->client, &tc->ca, &cfg);
+    c2 = tn_add(&net, "127.0.0.1:53102", &tc->client2, &tc->ca, &cfg);
+    assert_non_null(c2);
+    tn_ossl_fail_at(k);
+    ca = NULL;
+    if (dtlsudp_engine_connect(c->e, &s->addr, NULL, tn_clock, &ca) == DTLSUDP_OK) {
+        tn_run(&net, settled, &idx, 300);
+        tn_pump(&net);
+        ca = dtlsudp_engine_find(c->e, &s->addr);
+        sa = dtlsudp_engine_find(s->e, &c->addr);
+        if (ca != NULL && sa != NULL && dtlsudp_assoc_state(ca) == DTLSUDP_STATE_ESTABLISHED &&
+            dtlsudp_assoc_state(sa) == DTLSUDP_STATE_ESTABLISHED) {
+            (void)dtlsudp_assoc_write(ca, (const uint8_t *)msg, sizeof(msg), tn_clock);
+            (void)dtlsudp_assoc_write(sa, (const uint8_t *)msg, sizeof(msg), tn_clock);
+            tn_pump(&net);
+            tn_pump(&net);
+            dtlsudp_assoc_close(ca, tn_clock);
+            tn_pump(&net);
+        }
+    }
+    failures = tn_ossl_fail_at(0);
+
+    idx = 2;
+    assert_non_null(tn_connect(&net, c2, s, NULL));
+    assert_true(tn_run(&net, settled, &idx, 300));
+    assert_int_equal(c2->established, 1);
+    tn_free(&net);
+    assert_int_equal(s->alloc.live_count, 0);
+    assert_int_equal(c->alloc.live_count, 0);
+    return failures;
+}
+
+static void test_ossl_alloc_failure(void **state)
+{
+    const char *env = getenv("DTLSUDP_OSSL_FAIL_STRIDE");
+    unsigned long stride = env != NULL ? strtoul(env, NULL, 10) : 13, k, runs = 0;
+
+    (void)state;
+    if (stride == 0)
+        stride = 1;
+    for (k = 1; k < 100000; k += stride) {
+        if (failing_ossl_run(k) == 0)
+            break;
+        runs++;
+    }
+    assert_true(runs > 10);
+    printf("# OpenSSL allocation failure: %lu runs, every %lu-th of ~%lu allocations failed in turn\n", runs,
+           stride, k);
+}
+
 /* --- open/close cycles --- */
 
 static double mono_seconds(void)
@@ -337,6 +405,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hello_flood, setup, teardown),
         cmocka_unit_test(test_alloc_failure_engine_new),
         cmocka_unit_test(test_alloc_failure_every_site),
+        cmocka_unit_test(test_ossl_alloc_failure),
         cmocka_unit_test_setup_teardown(test_open_close_cycles, setup, teardown),
     };
     int rc;

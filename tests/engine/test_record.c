@@ -116,6 +116,37 @@ static void test_client_hello_detection(void **state)
     assert_int_equal(dtlsudp_record_is_client_hello(b, 16, NULL), 0);
 }
 
+static void test_client_hello_random(void **state)
+{
+    /* epoch-0 ClientHello, fragment offset 0, client_version + 32-byte random */
+    uint8_t b[13 + 12 + 34];
+    const uint8_t *random = NULL;
+    size_t n;
+
+    (void)state;
+    memset(b, 0, sizeof(b));
+    b[0] = 22;
+    b[1] = 0xfe;
+    b[2] = 0xfd;
+    b[11] = 0;
+    b[12] = 12 + 34;
+    b[13] = 1;
+    b[16] = 34;
+    b[24] = 34; /* fragment_length */
+    b[25] = 0xfe;
+    b[26] = 0xfd;
+    memset(b + 27, 0xab, 32);
+    assert_int_equal(dtlsudp_record_client_hello_random(b, sizeof(b), &random), 1);
+    assert_ptr_equal(random, b + 27);
+    for (n = 0; n < sizeof(b); n++)
+        assert_int_equal(dtlsudp_record_client_hello_random(b, n, &random), 0);
+    b[21] = 1; /* fragment_offset != 0: the random is not in this fragment */
+    assert_int_equal(dtlsudp_record_client_hello_random(b, sizeof(b), &random), 0);
+    b[21] = 0;
+    b[24] = 33; /* first fragment too short */
+    assert_int_equal(dtlsudp_record_client_hello_random(b, sizeof(b), &random), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -124,6 +155,7 @@ int main(void)
         cmocka_unit_test(test_bad_fields),
         cmocka_unit_test(test_two_records),
         cmocka_unit_test(test_client_hello_detection),
+        cmocka_unit_test(test_client_hello_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -167,3 +167,36 @@ int tc_write_pem(const tc_pair *p, const char *cert_path, const char *key_path)
     fclose(f);
     return ok ? 0 : -1;
 }
+
+int tc_write_crl(const tc_pair *ca, X509 *revoked, const char *path)
+{
+    X509_CRL *crl = X509_CRL_new();
+    ASN1_TIME *last = X509_gmtime_adj(NULL, -3600), *next = X509_gmtime_adj(NULL, 30 * DAY);
+    FILE *f = NULL;
+    int ret = -1;
+
+    if (crl == NULL || last == NULL || next == NULL || !X509_CRL_set_version(crl, 1) ||
+        !X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca->cert)) || !X509_CRL_set1_lastUpdate(crl, last) ||
+        !X509_CRL_set1_nextUpdate(crl, next))
+        goto Exit;
+    if (revoked != NULL) {
+        X509_REVOKED *r = X509_REVOKED_new();
+        if (r == NULL || !X509_REVOKED_set_serialNumber(r, X509_get_serialNumber(revoked)) ||
+            !X509_REVOKED_set_revocationDate(r, last) || !X509_CRL_add0_revoked(crl, r)) {
+            X509_REVOKED_free(r);
+            goto Exit;
+        }
+    }
+    if (!X509_CRL_sort(crl) || !X509_CRL_sign(crl, ca->key, EVP_sha256()))
+        goto Exit;
+    if ((f = fopen(path, "w")) == NULL || !PEM_write_X509_CRL(f, crl))
+        goto Exit;
+    ret = 0;
+Exit:
+    if (f != NULL)
+        fclose(f);
+    X509_CRL_free(crl);
+    ASN1_TIME_free(last);
+    ASN1_TIME_free(next);
+    return ret;
+}

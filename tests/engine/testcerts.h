@@ -39,4 +39,7 @@ int tc_install(SSL_CTX *ctx, const tc_pair *id, const tc_pair *ca);
 /* Write cert/key PEM files into dir (for the file-loading test).  0 = ok. */
 int tc_write_pem(const tc_pair *p, const char *cert_path, const char *key_path);
 
+/* Write a CRL issued by ca, revoking `revoked' (may be NULL).  0 = ok. */
+int tc_write_crl(const tc_pair *ca, X509 *revoked, const char *path);
+
 #endif

@@ -33,13 +33,31 @@ int gettimeofday(struct timeval *restrict tv, void *restrict tz)
 #define HDR 16
 
 static long long ossl_live;
+static unsigned long ossl_count, ossl_fail, ossl_failures;
+
+unsigned long tn_ossl_fail_at(unsigned long k)
+{
+    unsigned long f = ossl_failures;
+    ossl_count = 0;
+    ossl_fail = k;
+    ossl_failures = 0;
+    return f;
+}
+
+static int ossl_should_fail(void)
+{
+    if (ossl_fail == 0 || ++ossl_count != ossl_fail)
+        return 0;
+    ossl_failures++;
+    return 1;
+}
 
 static void *ossl_malloc(size_t n, const char *file, int line)
 {
     uint8_t *p;
     (void)file;
     (void)line;
-    if ((p = malloc(n + HDR)) == NULL)
+    if (ossl_should_fail() || (p = malloc(n + HDR)) == NULL)
         return NULL;
     memcpy(p, &n, sizeof(n));
     ossl_live += (long long)n;
@@ -72,7 +90,7 @@ static void *ossl_realloc(void *ptr, size_t n, const char *file, int line)
     }
     p -= HDR;
     memcpy(&old, p, sizeof(old));
-    if ((q = realloc(p, n + HDR)) == NULL)
+    if (ossl_should_fail() || (q = realloc(p, n + HDR)) == NULL)
         return NULL;
     memcpy(q, &n, sizeof(n));
     ossl_live += (long long)n - (long long)old;
@@ -176,9 +194,11 @@ static void on_event(void *user, dtlsudp_assoc *a, int event, int reason)
         break;
     case DTLSUDP_EVENT_DATA:
         n->data++;
-        while (dtlsudp_assoc_read(a, n->last_data, sizeof(n->last_data), &len) == DTLSUDP_OK) {
+        while (!n->no_read && dtlsudp_assoc_read(a, n->last_data, sizeof(n->last_data), &len) == DTLSUDP_OK) {
             n->last_data_len = len;
             n->data_bytes += len;
+            if (n->echo)
+                (void)dtlsudp_assoc_write(a, n->last_data, len, tn_clock);
         }
         if (n->close_on_data)
             dtlsudp_assoc_close(a, tn_clock);
@@ -292,7 +312,10 @@ static void collect(tn_net *net)
 
         while (n->e != NULL && dtlsudp_engine_pop(n->e, buf, sizeof(buf), &len, &peer, &local, &a) == DTLSUDP_OK) {
             tn_packet *p;
-            if (chance(net, n->loss_pct)) {
+            int lose = chance(net, n->loss_pct);
+            if (getenv("TN_DEBUG") != NULL)
+                fprintf(stderr, "sent %zu bytes from %d (type %u)%s\n", len, i, buf[0], lose ? " LOST" : "");
+            if (lose) {
                 net->lost++;
                 continue;
             }

@@ -29,6 +29,9 @@ extern uint64_t tn_clock;
 void tn_mem_init(void);
 /* Live bytes allocated through OpenSSL (CRYPTO_malloc & co.). */
 long long tn_ossl_live_bytes(void);
+/* Make the k-th OpenSSL allocation from now fail (0: never); returns the
+ * number of failures injected since the last call. */
+unsigned long tn_ossl_fail_at(unsigned long k);
 
 /* A counting allocator for the engine; fail_at = k makes the k-th
  * allocation (counting from the last reset) fail. */
@@ -61,6 +64,8 @@ typedef struct tn_node {
     size_t last_data_len;
     unsigned long long data_bytes;
     int close_on_data; /* call dtlsudp_assoc_close() from inside the DATA event */
+    int no_read;       /* leave received data queued in the association */
+    int echo;          /* write every received datagram back from inside the event */
 } tn_node;
 
 typedef struct tn_packet {

@@ -30,9 +30,6 @@
 #include "engine_internal.h"
 #include "record.h"
 
-#define DEFAULT_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL"
-#define DEFAULT_CIPHERS_DTLS10 "ECDHE+AESGCM:ECDHE+CHACHA20:ECDHE+AES+SHA:!aNULL"
-
 #define ASSOC_OF(l) ((dtlsudp_assoc *)(void *)((char *)(l) - offsetof(dtlsudp_assoc, list)))
 
 /* ------------------------------------------------------------------------
@@ -62,18 +59,6 @@ static void link_append(dtlsudp_link *head, dtlsudp_link *l)
     l->next = head;
     head->prev->next = l;
     head->prev = l;
-}
-
-static void *default_alloc(void *user, size_t size)
-{
-    (void)user;
-    return malloc(size);
-}
-
-static void default_free(void *user, void *p)
-{
-    (void)user;
-    free(p);
 }
 
 void *dtlsudp_mem_alloc(dtlsudp_engine *e, size_t size)
@@ -133,7 +118,7 @@ int dtlsudp_pqueue_push(dtlsudp_engine *e, dtlsudp_pqueue *q, const uint8_t *dat
     return DTLSUDP_OK;
 }
 
-static dtlsudp_pbuf *pqueue_shift(dtlsudp_pqueue *q)
+dtlsudp_pbuf *dtlsudp_pqueue_shift(dtlsudp_pqueue *q)
 {
     dtlsudp_pbuf *p = q->head;
 
@@ -150,124 +135,13 @@ void dtlsudp_pqueue_clear(dtlsudp_engine *e, dtlsudp_pqueue *q)
 {
     dtlsudp_pbuf *p;
 
-    while ((p = pqueue_shift(q)) != NULL)
+    while ((p = dtlsudp_pqueue_shift(q)) != NULL)
         dtlsudp_mem_free(e, p);
 }
 
 /* ------------------------------------------------------------------------
- * Configuration and the shared SSL_CTX
+ * SSLs on datagram BIOs
  * ------------------------------------------------------------------------ */
-
-void dtlsudp_engine_config_init(dtlsudp_engine_config *cfg)
-{
-    memset(cfg, 0, sizeof(*cfg));
-    cfg->max_assocs = 10000;
-    cfg->max_half_open = 256;
-    cfg->max_per_source = 256;
-    cfg->evict_idle_when_full = 1;
-    cfg->handshake_timeout = 10000;
-    cfg->idle_timeout = 300000;
-    cfg->cookie_rotation = 60000;
-    cfg->mtu_ipv4 = 1500;
-    cfg->mtu_ipv6 = 1280;
-    cfg->max_queued_datagrams = 64;
-}
-
-static void normalize(dtlsudp_engine_config *c)
-{
-    if (c->max_assocs == 0)
-        c->max_assocs = 10000;
-    if (c->max_half_open == 0)
-        c->max_half_open = 256;
-    if (c->max_per_source == 0)
-        c->max_per_source = 256;
-    if (c->handshake_timeout == 0)
-        c->handshake_timeout = 10000;
-    if (c->idle_timeout == 0)
-        c->idle_timeout = 300000;
-    if (c->cookie_rotation == 0)
-        c->cookie_rotation = 60000;
-    if (c->mtu_ipv4 == 0)
-        c->mtu_ipv4 = 1500;
-    if (c->mtu_ipv6 == 0)
-        c->mtu_ipv6 = 1280;
-    if (c->max_queued_datagrams == 0)
-        c->max_queued_datagrams = 64;
-    if (c->allocator.alloc == NULL || c->allocator.free == NULL) {
-        c->allocator.alloc = default_alloc;
-        c->allocator.free = default_free;
-        c->allocator.user = NULL;
-    }
-}
-
-static int config_fail(dtlsudp_engine *e, const char *what, const char *file)
-{
-    unsigned long err = ERR_peek_last_error();
-    char reason[160];
-
-    ERR_error_string_n(err, reason, sizeof(reason));
-    dtlsudp_log(e, DTLSUDP_LOG_ERR, "%s %s: %s", what, file != NULL ? file : "", err != 0 ? reason : "failed");
-    ERR_clear_error();
-    return DTLSUDP_ERR_CONFIG;
-}
-
-static int load_crl(dtlsudp_engine *e, X509_STORE *store, const char *file)
-{
-    X509_LOOKUP *lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
-
-    if (lookup == NULL || X509_load_crl_file(lookup, file, X509_FILETYPE_PEM) <= 0)
-        return config_fail(e, "cannot load CRL file", file);
-    X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
-    return DTLSUDP_OK;
-}
-
-static int ctx_setup(dtlsudp_engine *e)
-{
-    const dtlsudp_engine_config *c = &e->cfg;
-    const char *ciphers;
-    SSL_CTX *ctx;
-
-    ERR_clear_error();
-    if ((ctx = SSL_CTX_new(DTLS_method())) == NULL)
-        return DTLSUDP_ERR_NOMEM;
-    e->ctx = ctx;
-    /* RFC 8996: DTLS 1.0 only when asked for. */
-    if (!SSL_CTX_set_min_proto_version(ctx, c->allow_dtls10 ? DTLS1_VERSION : DTLS1_2_VERSION) ||
-        !SSL_CTX_set_max_proto_version(ctx, DTLS1_2_VERSION))
-        return DTLSUDP_ERR_TLS;
-    /* No MTU discovery through the BIO (there is no socket): the link MTU
-     * is set explicitly per association.  No renegotiation, no tickets, no
-     * session cache: every association authenticates its peer in full, so
-     * the peer certificate is always available for the securityName. */
-    SSL_CTX_set_options(ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET |
-                                 SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-
-    ciphers = c->ciphers != NULL ? c->ciphers : c->allow_dtls10 ? DEFAULT_CIPHERS_DTLS10 : DEFAULT_CIPHERS;
-    if (!SSL_CTX_set_cipher_list(ctx, ciphers))
-        return config_fail(e, "bad cipher list", ciphers);
-
-    if (c->cert_file != NULL && SSL_CTX_use_certificate_chain_file(ctx, c->cert_file) != 1)
-        return config_fail(e, "cannot load certificate file", c->cert_file);
-    if (c->key_file != NULL) {
-        if (SSL_CTX_use_PrivateKey_file(ctx, c->key_file, SSL_FILETYPE_PEM) != 1)
-            return config_fail(e, "cannot load private key file", c->key_file);
-        if (SSL_CTX_check_private_key(ctx) != 1)
-            return config_fail(e, "private key does not match the certificate in", c->key_file);
-    }
-    if ((c->ca_file != NULL || c->ca_path != NULL) &&
-        SSL_CTX_load_verify_locations(ctx, c->ca_file, c->ca_path) != 1)
-        return config_fail(e, "cannot load trust anchors from", c->ca_file != NULL ? c->ca_file : c->ca_path);
-    if (c->crl_file != NULL) {
-        int ret = load_crl(e, SSL_CTX_get_cert_store(ctx), c->crl_file);
-        if (ret != DTLSUDP_OK)
-            return ret;
-    }
-    dtlsudp_verify_install(e);
-    dtlsudp_cookie_install(ctx);
-    return DTLSUDP_OK;
-}
 
 static unsigned link_mtu_for(const dtlsudp_engine *e, const dtlsudp_addr *peer)
 {
@@ -338,7 +212,7 @@ int dtlsudp_engine_new(const dtlsudp_engine_config *cfg_in, dtlsudp_time now, dt
         return DTLSUDP_ERR_INVALID;
     *out = NULL;
     cfg = *cfg_in;
-    normalize(&cfg);
+    dtlsudp_config_normalize(&cfg);
     if ((e = cfg.allocator.alloc(cfg.allocator.user, sizeof(*e))) == NULL)
         return DTLSUDP_ERR_NOMEM;
     memset(e, 0, sizeof(*e));
@@ -364,7 +238,7 @@ int dtlsudp_engine_new(const dtlsudp_engine_config *cfg_in, dtlsudp_time now, dt
         goto Fail;
     if ((ret = random_bytes(e, &e->hash_seed, sizeof(e->hash_seed))) != DTLSUDP_OK)
         goto Fail;
-    if ((ret = ctx_setup(e)) != DTLSUDP_OK)
+    if ((ret = dtlsudp_ctx_setup(e)) != DTLSUDP_OK)
         goto Fail;
     ret = DTLSUDP_ERR_NOMEM;
     if ((e->bio_method = dtlsudp_bio_method_new()) == NULL)
@@ -453,87 +327,17 @@ void dtlsudp_engine_set_timer_cb(dtlsudp_engine *e, DTLS_timer_cb cb)
         DTLS_set_timer_cb(ASSOC_OF(l)->ssl, cb);
 }
 
+void dtlsudp_engine_set_keep_buffers(dtlsudp_engine *e, int keep)
+{
+    e->keep_buffers = keep;
+}
+
 void dtlsudp_engine_get_stats(const dtlsudp_engine *e, dtlsudp_stats *out)
 {
     if (e == NULL || out == NULL)
         return;
     *out = e->stats;
     out->half_open_now = e->half_open;
-}
-
-/* ------------------------------------------------------------------------
- * Peer table
- * ------------------------------------------------------------------------ */
-
-static size_t bucket(const dtlsudp_engine *e, const dtlsudp_addr *a, int with_port)
-{
-    return (size_t)(dtlsudp_addr_hash(a, e->hash_seed, with_port) & e->table_mask);
-}
-
-static dtlsudp_assoc *table_find(const dtlsudp_engine *e, const dtlsudp_addr *peer)
-{
-    dtlsudp_assoc *a;
-
-    for (a = e->table[bucket(e, peer, 1)]; a != NULL; a = a->hash_next)
-        if (dtlsudp_addr_equal(&a->peer, peer))
-            return a;
-    return NULL;
-}
-
-static void table_insert(dtlsudp_engine *e, dtlsudp_assoc *a)
-{
-    size_t b = bucket(e, &a->peer, 1), s = bucket(e, &a->peer, 0);
-
-    a->hash_next = e->table[b];
-    e->table[b] = a;
-    a->src_next = e->src_table[s];
-    e->src_table[s] = a;
-    a->in_table = 1;
-}
-
-static void table_remove(dtlsudp_engine *e, dtlsudp_assoc *a)
-{
-    dtlsudp_assoc **pp;
-
-    if (!a->in_table)
-        return;
-    for (pp = &e->table[bucket(e, &a->peer, 1)]; *pp != NULL; pp = &(*pp)->hash_next)
-        if (*pp == a) {
-            *pp = a->hash_next;
-            break;
-        }
-    for (pp = &e->src_table[bucket(e, &a->peer, 0)]; *pp != NULL; pp = &(*pp)->src_next)
-        if (*pp == a) {
-            *pp = a->src_next;
-            break;
-        }
-    a->hash_next = a->src_next = NULL;
-    a->in_table = 0;
-}
-
-/* Associations from the same IP address (any port).  The walk is bounded
- * by max_per_source plus hash collisions. */
-static size_t source_count(const dtlsudp_engine *e, const dtlsudp_addr *peer)
-{
-    const dtlsudp_assoc *a;
-    size_t n = 0;
-
-    for (a = e->src_table[bucket(e, peer, 0)]; a != NULL; a = a->src_next)
-        if (dtlsudp_addr_same_host(&a->peer, peer))
-            n++;
-    return n;
-}
-
-size_t dtlsudp_engine_count(const dtlsudp_engine *e)
-{
-    return (size_t)e->stats.assocs_now;
-}
-
-dtlsudp_assoc *dtlsudp_engine_find(dtlsudp_engine *e, const dtlsudp_addr *peer)
-{
-    if (e == NULL || peer == NULL)
-        return NULL;
-    return table_find(e, peer);
 }
 
 /* ------------------------------------------------------------------------
@@ -582,7 +386,7 @@ static void assoc_start(dtlsudp_engine *e, dtlsudp_assoc *a, int half_open)
 /* Free everything an association owns.  Unlinked from all structures. */
 static void assoc_destroy(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
-    table_remove(e, a);
+    dtlsudp_table_remove(e, a);
     link_remove(&a->list);
     if (a->counted_half_open) {
         a->counted_half_open = 0;
@@ -615,7 +419,7 @@ static int acquire_buffers(dtlsudp_assoc *a)
 
 static void release_buffers(dtlsudp_assoc *a)
 {
-    if (a->state == DTLSUDP_STATE_ESTABLISHED)
+    if (a->state == DTLSUDP_STATE_ESTABLISHED && !a->e->keep_buffers)
         (void)SSL_free_buffers(a->ssl);
 }
 
@@ -685,9 +489,9 @@ static void assoc_finish(dtlsudp_engine *e, dtlsudp_assoc *a, int reason)
         heir->predecessor = NULL;
         a->successor = NULL;
     }
-    table_remove(e, a);
+    dtlsudp_table_remove(e, a);
     if (heir != NULL)
-        table_insert(e, heir);
+        dtlsudp_table_insert(e, heir);
     a->state = DTLSUDP_STATE_CLOSED;
     fire(e, a, DTLSUDP_EVENT_CLOSED, reason);
     assoc_destroy(e, a);
@@ -731,7 +535,8 @@ static int write_record(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *buf,
         return DTLSUDP_ERR_STATE;
     }
     touch(e, a);
-    release_buffers(a);
+    if (a->busy == 0) /* inside feed(), the buffers are still in use */
+        release_buffers(a);
     return a->io.out_dropped ? DTLSUDP_ERR_QUEUE_FULL : DTLSUDP_OK;
 }
 
@@ -769,11 +574,11 @@ static void on_established(dtlsudp_engine *e, dtlsudp_assoc *a)
         a->predecessor = NULL;
         e->stats.restarts++;
         assoc_finish(e, old, DTLSUDP_ERR_REPLACED);
-        table_insert(e, a);
+        dtlsudp_table_insert(e, a);
     }
     fire(e, a, DTLSUDP_EVENT_ESTABLISHED, DTLSUDP_OK);
     /* Data a client wrote while handshaking goes out now. */
-    while (a->close_requested == 0 && (p = pqueue_shift(&a->held)) != NULL) {
+    while (a->close_requested == 0 && (p = dtlsudp_pqueue_shift(&a->held)) != NULL) {
         if (p->len <= dtlsudp_assoc_max_write(a))
             (void)write_record(e, a, p->data, p->len);
         else
@@ -881,7 +686,7 @@ static int make_room(dtlsudp_engine *e, const dtlsudp_addr *peer, int half_open,
     /* A restart replaces an association from the same address and port. */
     if (restart)
         return DTLSUDP_OK;
-    if (source_count(e, peer) >= e->cfg.max_per_source)
+    if (dtlsudp_table_source_count(e, peer) >= e->cfg.max_per_source)
         return DTLSUDP_ERR_LIMIT;
     if (e->stats.assocs_now < e->cfg.max_assocs)
         return DTLSUDP_OK;
@@ -969,7 +774,7 @@ static int listen_path(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsud
         predecessor->successor = a;
         a->predecessor = predecessor;
     } else {
-        table_insert(e, a);
+        dtlsudp_table_insert(e, a);
     }
     dtlsudp_log(e, DTLSUDP_LOG_DEBUG, "assoc %llu: cookie verified, handshake started%s",
                 (unsigned long long)a->id, predecessor != NULL ? " (peer restart)" : "");
@@ -979,6 +784,17 @@ static int listen_path(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsud
 /* ------------------------------------------------------------------------
  * Entry points
  * ------------------------------------------------------------------------ */
+
+static int is_own_hello(const dtlsudp_assoc *a, const uint8_t *dgram, size_t len)
+{
+    const uint8_t *random;
+    uint8_t own[SSL3_RANDOM_SIZE];
+
+    if (!dtlsudp_record_client_hello_random(dgram, len, &random) ||
+        SSL_get_client_random(a->ssl, own, sizeof(own)) != sizeof(own))
+        return 0;
+    return memcmp(own, random, sizeof(own)) == 0;
+}
 
 static void set_now(dtlsudp_engine *e, dtlsudp_time now)
 {
@@ -1005,23 +821,36 @@ int dtlsudp_engine_receive(dtlsudp_engine *e, const dtlsudp_addr *peer, const dt
         return DTLSUDP_ERR_DROPPED;
     }
 
-    if ((a = table_find(e, peer)) != NULL) {
+    if ((a = dtlsudp_table_find(e, peer)) != NULL) {
+        if (!a->is_client && dtlsudp_record_is_client_hello(dgram, len, NULL)) {
+            /* RFC 6347 4.2.8: an epoch-0 ClientHello from a known address
+             * and port.  A copy of the hello the (pending restart or
+             * current) association is built on -- same random: the hello
+             * with the cookie repeats it, 4.2.1 -- is a retransmission for a
+             * handshake, and stale for an established association.  Any
+             * other is a new handshake: OpenSSL would drop it inside the old
+             * SSL, so it goes through the cookie gate, and the old
+             * association stays until the new handshake completes. */
+            dtlsudp_assoc *target = a->successor != NULL ? a->successor : a;
+            if (!is_own_hello(target, dgram, len))
+                return listen_path(e, peer, local, dgram, len, a, assoc_out);
+            if (target->state == DTLSUDP_STATE_ESTABLISHED) {
+                e->stats.dropped_stale++;
+                return DTLSUDP_ERR_DROPPED;
+            }
+            return feed(e, target, dgram, len, &first, assoc_out);
+        }
         if (a->successor != NULL &&
             (first.epoch == 0 || first.content_type == DTLSUDP_CT_HANDSHAKE ||
              first.content_type == DTLSUDP_CT_CHANGE_CIPHER_SPEC))
             /* Records of the restart handshake.  The old association has
              * no handshake left (renegotiation is off). */
             return feed(e, a->successor, dgram, len, &first, assoc_out);
-        if (!a->is_client && a->state == DTLSUDP_STATE_ESTABLISHED &&
-            dtlsudp_record_is_client_hello(dgram, len, NULL))
-            /* RFC 6347 4.2.8: an epoch-0 ClientHello from a known address
-             * and port.  OpenSSL would drop it inside the established SSL;
-             * it goes through the cookie gate instead, and the old
-             * association stays until the new handshake completes. */
-            return listen_path(e, peer, local, dgram, len, a, assoc_out);
         return feed(e, a, dgram, len, &first, assoc_out);
     }
-    if (!dtlsudp_record_is_client_hello(dgram, len, NULL)) {
+    /* Without an identity there is no server role: a pure client (a
+     * manager) answers nobody's ClientHello. */
+    if (!dtlsudp_record_is_client_hello(dgram, len, NULL) || SSL_CTX_get0_certificate(e->ctx) == NULL) {
         e->stats.dropped_unknown++;
         return DTLSUDP_ERR_DROPPED;
     }
@@ -1070,7 +899,7 @@ int dtlsudp_engine_connect(dtlsudp_engine *e, const dtlsudp_addr *peer, const dt
     if (e == NULL || peer == NULL || (peer->sa.sa_family != AF_INET && peer->sa.sa_family != AF_INET6))
         return DTLSUDP_ERR_INVALID;
     set_now(e, now);
-    if (table_find(e, peer) != NULL)
+    if (dtlsudp_table_find(e, peer) != NULL)
         return DTLSUDP_ERR_INVALID;
     if (make_room(e, peer, 0, 0) != DTLSUDP_OK) {
         e->stats.refused_full++;
@@ -1092,7 +921,7 @@ int dtlsudp_engine_connect(dtlsudp_engine *e, const dtlsudp_addr *peer, const dt
         goto Fail;
     }
     assoc_start(e, a, 0);
-    table_insert(e, a);
+    dtlsudp_table_insert(e, a);
     ret = feed(e, a, NULL, 0, NULL, NULL);
     if (dtlsudp_err_is_assoc_fatal(ret))
         return ret;
@@ -1203,23 +1032,6 @@ void dtlsudp_engine_close_all(dtlsudp_engine *e, dtlsudp_time now)
  * One association
  * ------------------------------------------------------------------------ */
 
-int dtlsudp_assoc_read(dtlsudp_assoc *a, uint8_t *buf, size_t cap, size_t *len)
-{
-    dtlsudp_pbuf *p;
-
-    if (a == NULL || len == NULL || (buf == NULL && cap != 0))
-        return DTLSUDP_ERR_INVALID;
-    if ((p = a->rx.head) == NULL)
-        return DTLSUDP_ERR_AGAIN;
-    if (p->len > cap)
-        return DTLSUDP_ERR_BUFFER;
-    memcpy(buf, p->data, p->len);
-    *len = p->len;
-    pqueue_shift(&a->rx);
-    dtlsudp_mem_free(a->e, p);
-    return DTLSUDP_OK;
-}
-
 size_t dtlsudp_assoc_max_write(const dtlsudp_assoc *a)
 {
     size_t link, overhead;
@@ -1287,70 +1099,4 @@ void dtlsudp_assoc_abort(dtlsudp_assoc *a, int reason, dtlsudp_time now)
         return;
     }
     assoc_finish(a->e, a, reason);
-}
-
-int dtlsudp_assoc_state(const dtlsudp_assoc *a)
-{
-    return a != NULL ? a->state : DTLSUDP_STATE_CLOSED;
-}
-
-int dtlsudp_assoc_is_client(const dtlsudp_assoc *a)
-{
-    return a != NULL && a->is_client;
-}
-
-uint64_t dtlsudp_assoc_id(const dtlsudp_assoc *a)
-{
-    return a != NULL ? a->id : 0;
-}
-
-const dtlsudp_addr *dtlsudp_assoc_peer(const dtlsudp_assoc *a)
-{
-    return a != NULL ? &a->peer : NULL;
-}
-
-const dtlsudp_addr *dtlsudp_assoc_local(const dtlsudp_assoc *a)
-{
-    return a != NULL ? &a->local : NULL;
-}
-
-X509 *dtlsudp_assoc_peer_cert(const dtlsudp_assoc *a)
-{
-    return a != NULL && a->ssl != NULL ? SSL_get0_peer_certificate(a->ssl) : NULL;
-}
-
-STACK_OF(X509) *dtlsudp_assoc_peer_chain(const dtlsudp_assoc *a)
-{
-    return a != NULL && a->ssl != NULL ? SSL_get_peer_cert_chain(a->ssl) : NULL;
-}
-
-const char *dtlsudp_assoc_version(const dtlsudp_assoc *a)
-{
-    return a != NULL && a->ssl != NULL ? SSL_get_version(a->ssl) : NULL;
-}
-
-const char *dtlsudp_assoc_cipher(const dtlsudp_assoc *a)
-{
-    return a != NULL && a->ssl != NULL ? SSL_get_cipher_name(a->ssl) : NULL;
-}
-
-SSL *dtlsudp_assoc_ssl(const dtlsudp_assoc *a)
-{
-    return a != NULL ? a->ssl : NULL;
-}
-
-dtlsudp_engine *dtlsudp_assoc_engine(const dtlsudp_assoc *a)
-{
-    return a != NULL ? a->e : NULL;
-}
-
-void dtlsudp_assoc_set_user(dtlsudp_assoc *a, void *user)
-{
-    if (a != NULL)
-        a->user = user;
-}
-
-void *dtlsudp_assoc_get_user(const dtlsudp_assoc *a)
-{
-    return a != NULL ? a->user : NULL;
 }

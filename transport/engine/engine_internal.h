@@ -155,6 +155,7 @@ struct dtlsudp_engine {
     uint64_t next_id;
     dtlsudp_time now;
     DTLS_timer_cb timer_cb; /* test hook, see dtlsudp_engine_set_timer_cb() */
+    int keep_buffers;       /* measurement hook: do not release idle record buffers */
 };
 
 /* engine.c */
@@ -166,8 +167,23 @@ void dtlsudp_log(dtlsudp_engine *e, int level, const char *fmt, ...) DTLSUDP_PRI
  * retransmission timer reads the real clock (gettimeofday); tests shorten
  * it with this and/or drive that clock themselves. */
 void dtlsudp_engine_set_timer_cb(dtlsudp_engine *e, DTLS_timer_cb cb);
+/* Measurement hook: keep (1) or release (0, default) the record buffers
+ * of idle established associations. */
+void dtlsudp_engine_set_keep_buffers(dtlsudp_engine *e, int keep);
 /* Number of associations in the peer table (tests). */
 size_t dtlsudp_engine_count(const dtlsudp_engine *e);
+
+/* config.c */
+void dtlsudp_config_normalize(dtlsudp_engine_config *c);
+/* Build e->ctx from e->cfg.  Returns OK, CONFIG (logged with the file
+ * name), TLS, NOMEM. */
+int dtlsudp_ctx_setup(dtlsudp_engine *e) DTLSUDP_WUR;
+
+/* table.c */
+dtlsudp_assoc *dtlsudp_table_find(const dtlsudp_engine *e, const dtlsudp_addr *peer);
+void dtlsudp_table_insert(dtlsudp_engine *e, dtlsudp_assoc *a);
+void dtlsudp_table_remove(dtlsudp_engine *e, dtlsudp_assoc *a);
+size_t dtlsudp_table_source_count(const dtlsudp_engine *e, const dtlsudp_addr *peer);
 
 /* addr.c */
 int dtlsudp_addr_same_host(const dtlsudp_addr *a, const dtlsudp_addr *b);
@@ -202,5 +218,6 @@ dtlsudp_io *dtlsudp_ssl_io(const SSL *ssl);
 /* pqueue helpers (engine.c) */
 int dtlsudp_pqueue_push(dtlsudp_engine *e, dtlsudp_pqueue *q, const uint8_t *data, size_t len) DTLSUDP_WUR;
 void dtlsudp_pqueue_clear(dtlsudp_engine *e, dtlsudp_pqueue *q);
+dtlsudp_pbuf *dtlsudp_pqueue_shift(dtlsudp_pqueue *q);
 
 #endif

@@ -11,7 +11,11 @@ transport_engine_libengine_la_SOURCES = \
 	transport/engine/outq.c \
 	transport/engine/cookie.c \
 	transport/engine/verify.c \
+	transport/engine/config.c \
+	transport/engine/table.c \
 	transport/engine/engine.c \
+	transport/engine/assoc.c \
 	transport/engine/engine_internal.h
 transport_engine_libengine_la_CFLAGS = $(AM_CFLAGS) $(VISIBILITY_CFLAGS)
 transport_engine_libengine_la_LIBADD = $(OPENSSL_LIBS)
+EXTRA_DIST += transport/engine/README

@@ -117,3 +117,28 @@ int dtlsudp_record_is_client_hello(const uint8_t *dgram, size_t len, uint16_t *m
         *msg_seq = seq;
     return 1;
 }
+
+int dtlsudp_record_client_hello_random(const uint8_t *dgram, size_t len, const uint8_t **random)
+{
+    const uint8_t *p = dgram, *end = dgram + len;
+    dtlsudp_record rec;
+    const uint8_t *h, *hend;
+    uint8_t hs_type;
+    uint32_t hs_len, frag_off, frag_len;
+    uint16_t seq, client_version;
+
+    if (dgram == NULL || dtlsudp_record_parse(&p, end, &rec) != 0)
+        return 0;
+    if (rec.content_type != DTLSUDP_CT_HANDSHAKE || rec.epoch != 0)
+        return 0;
+    h = rec.fragment;
+    hend = rec.fragment + rec.length;
+    if (read_u8(&h, hend, &hs_type) != 0 || read_u24(&h, hend, &hs_len) != 0 || read_u16(&h, hend, &seq) != 0 ||
+        read_u24(&h, hend, &frag_off) != 0 || read_u24(&h, hend, &frag_len) != 0)
+        return 0;
+    if (hs_type != DTLSUDP_HS_CLIENT_HELLO || frag_off != 0 || frag_len < 2 + 32 ||
+        read_u16(&h, hend, &client_version) != 0 || hend - h < 32)
+        return 0;
+    *random = h;
+    return 1;
+}

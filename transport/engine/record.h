@@ -54,4 +54,9 @@ int dtlsudp_record_scan(const uint8_t *dgram, size_t len, dtlsudp_record *first)
  * 0 otherwise (including malformed input). */
 int dtlsudp_record_is_client_hello(const uint8_t *dgram, size_t len, uint16_t *msg_seq);
 
+/* When the first record is an epoch-0 ClientHello whose first fragment
+ * holds client_version and the 32-byte random, point *random at the random
+ * and return 1; 0 otherwise. */
+int dtlsudp_record_client_hello_random(const uint8_t *dgram, size_t len, const uint8_t **random);
+
 #endif

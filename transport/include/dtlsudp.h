@@ -189,7 +189,9 @@ typedef struct dtlsudp_engine_config {
     const char *ca_path;   /* trust anchors, hashed directory */
     const char *crl_file;  /* optional CRL, checked for the whole chain */
     const char *ciphers;   /* OpenSSL cipher list; NULL: ECDHE with AEAD */
-    int allow_dtls10;      /* 0: DTLS 1.2 only (RFC 8996) */
+    int allow_dtls10;      /* 0: DTLS 1.2 only (RFC 8996).  DTLS 1.0 also needs SHA-1
+                            * signatures, which OpenSSL's security level 2 (Debian's
+                            * default) forbids: lower it on the SSL_CTX to use it. */
 
     /* Caps and timers (0 = default shown). */
     size_t max_assocs;              /* 10000: total associations */
@@ -205,12 +207,18 @@ typedef struct dtlsudp_engine_config {
 
     /* Injection: all optional. */
     dtlsudp_allocator allocator;                             /* malloc/free */
-    int (*random)(void *user, uint8_t *buf, size_t len);     /* RAND_bytes; 0 = ok */
+    int (*random)(void *user, uint8_t *buf, size_t len);     /* cookie secrets, table seed;
+                                                                RAND_bytes; 0 = ok */
     void (*log)(void *user, int level, const char *message); /* silent */
     dtlsudp_verify_fn verify;                                /* see above */
     /* Called from inside receive/handle_timeout/close.  The callee may call
-     * dtlsudp_assoc_* accessors and dtlsudp_assoc_read(), not other engine
-     * entry points. */
+     * dtlsudp_assoc_* accessors, dtlsudp_assoc_read(), dtlsudp_assoc_write()
+     * and dtlsudp_assoc_close()/abort() on the association of the event
+     * (a close requested inside an event takes effect when the event
+     * returns), not other engine entry points.  CLOSED fires exactly once
+     * for every association the engine created (including server
+     * associations that never reached ESTABLISHED, and from
+     * dtlsudp_engine_free()); `reason' is the DTLSUDP_ERR_* cause. */
     void (*on_event)(void *user, dtlsudp_assoc *a, int event, int reason);
     void *user;
 } dtlsudp_engine_config;
@@ -222,8 +230,9 @@ DTLSUDP_EXTERN void dtlsudp_engine_config_init(dtlsudp_engine_config *cfg);
  * a log line naming the file on failure).  Returns OK, CONFIG, NOMEM, TLS. */
 DTLSUDP_EXTERN int dtlsudp_engine_new(const dtlsudp_engine_config *cfg, dtlsudp_time now,
                                       dtlsudp_engine **out);
-/* Free the engine and every association without sending anything; call
- * dtlsudp_engine_close_all() and drain the output first for a clean close. */
+/* Free the engine and every association without sending anything (CLOSED
+ * events still fire); call dtlsudp_engine_close_all() and drain the output
+ * first for a clean close. */
 DTLSUDP_EXTERN void dtlsudp_engine_free(dtlsudp_engine *e);
 
 /* The shared SSL_CTX (for installing certificates from memory, e.g. from
@@ -239,8 +248,10 @@ DTLSUDP_EXTERN int dtlsudp_engine_add_peer_fingerprint(dtlsudp_engine *e, const 
  * arrived on.  *assoc_out (may be NULL) is set to the association the
  * datagram belonged to, or NULL when it was handled statelessly (cookie
  * exchange) or dropped.  Events fire through cfg->on_event.
- * Returns OK, DROPPED, or an association-fatal code (the association has
- * been closed; its CLOSED event already fired), or an engine-fatal code. */
+ * Returns OK, DROPPED (malformed, unknown, stale, or a new peer refused by
+ * a cap; counted in the stats), or an association-fatal code (the
+ * association has been closed; its CLOSED event already fired), or an
+ * engine-fatal code (NOMEM: the datagram was dropped, the engine is fine). */
 DTLSUDP_EXTERN int dtlsudp_engine_receive(dtlsudp_engine *e, const dtlsudp_addr *peer,
                                           const dtlsudp_addr *local, const uint8_t *dgram,
                                           size_t len, dtlsudp_time now, dtlsudp_assoc **assoc_out);
@@ -260,7 +271,8 @@ DTLSUDP_EXTERN int dtlsudp_engine_connect(dtlsudp_engine *e, const dtlsudp_addr 
 
 /* Take the next datagram to send, copied into buf.  *assoc is the
  * association it belongs to, or NULL for stateless replies
- * (HelloVerifyRequest).  *local is the source address to send from
+ * (HelloVerifyRequest) and for the last words (alert, close_notify) of an
+ * association freed since.  *local is the source address to send from
  * (family AF_UNSPEC when any will do).  Returns OK, AGAIN (queue empty),
  * BUFFER (buf too small; the datagram stays queued). */
 DTLSUDP_EXTERN int dtlsudp_engine_pop(dtlsudp_engine *e, uint8_t *buf, size_t cap, size_t *len,
@@ -268,8 +280,9 @@ DTLSUDP_EXTERN int dtlsudp_engine_pop(dtlsudp_engine *e, uint8_t *buf, size_t ca
 
 /* Earliest absolute deadline (handshake deadline, OpenSSL retransmission,
  * idle expiry, cookie-secret rotation), or DTLSUDP_TIME_NEVER.  OpenSSL's
- * retransmission timer reads the real clock; the engine converts its
- * remaining time to the caller's time base using `now' of the last call. */
+ * retransmission timer reads the real clock (gettimeofday); the engine
+ * converts its remaining time to the caller's time base using `now' of the
+ * last call.  Every other timer uses the caller's `now' only. */
 DTLSUDP_EXTERN dtlsudp_time dtlsudp_engine_next_timeout(const dtlsudp_engine *e);
 /* Run every timer due at `now'.  Returns OK or an engine-fatal code. */
 DTLSUDP_EXTERN int dtlsudp_engine_handle_timeout(dtlsudp_engine *e, dtlsudp_time now);
@@ -320,7 +333,9 @@ DTLSUDP_EXTERN int dtlsudp_assoc_read(dtlsudp_assoc *a, uint8_t *buf, size_t cap
  * Returns OK, TOO_BIG (larger than the MTU allows), STATE, QUEUE_FULL. */
 DTLSUDP_EXTERN int dtlsudp_assoc_write(dtlsudp_assoc *a, const uint8_t *buf, size_t len,
                                        dtlsudp_time now);
-/* Largest plaintext dtlsudp_assoc_write() accepts (MTU minus overheads). */
+/* Largest plaintext dtlsudp_assoc_write() accepts (link MTU minus IP/UDP,
+ * record header and cipher overhead).  Before the handshake completes it
+ * assumes an AEAD suite; held data is checked again when sent. */
 DTLSUDP_EXTERN size_t dtlsudp_assoc_max_write(const dtlsudp_assoc *a);
 /* Queue close_notify (once) and free the association; the CLOSED event
  * fires with DTLSUDP_ERR_CLOSED.  `a' is invalid afterwards. */
@@ -335,6 +350,7 @@ DTLSUDP_EXTERN uint64_t dtlsudp_assoc_id(const dtlsudp_assoc *a);
 DTLSUDP_EXTERN const dtlsudp_addr *dtlsudp_assoc_peer(const dtlsudp_assoc *a);
 DTLSUDP_EXTERN const dtlsudp_addr *dtlsudp_assoc_local(const dtlsudp_assoc *a);
 DTLSUDP_EXTERN X509 *dtlsudp_assoc_peer_cert(const dtlsudp_assoc *a);
+/* As SSL_get_peer_cert_chain(): on the server side it excludes the leaf. */
 DTLSUDP_EXTERN STACK_OF(X509) *dtlsudp_assoc_peer_chain(const dtlsudp_assoc *a);
 DTLSUDP_EXTERN const char *dtlsudp_assoc_version(const dtlsudp_assoc *a);
 DTLSUDP_EXTERN const char *dtlsudp_assoc_cipher(const dtlsudp_assoc *a);

@@ -1,0 +1,94 @@
+/*
+ * assoc.c - one association seen from outside: queued plaintext and
+ * accessors.  The lifecycle lives in engine.c.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <openssl/ssl.h>
+
+#include "engine_internal.h"
+
+int dtlsudp_assoc_read(dtlsudp_assoc *a, uint8_t *buf, size_t cap, size_t *len)
+{
+    dtlsudp_pbuf *p;
+
+    if (a == NULL || len == NULL || (buf == NULL && cap != 0))
+        return DTLSUDP_ERR_INVALID;
+    if ((p = a->rx.head) == NULL)
+        return DTLSUDP_ERR_AGAIN;
+    if (p->len > cap)
+        return DTLSUDP_ERR_BUFFER;
+    memcpy(buf, p->data, p->len);
+    *len = p->len;
+    dtlsudp_pqueue_shift(&a->rx);
+    dtlsudp_mem_free(a->e, p);
+    return DTLSUDP_OK;
+}
+
+int dtlsudp_assoc_state(const dtlsudp_assoc *a)
+{
+    return a != NULL ? a->state : DTLSUDP_STATE_CLOSED;
+}
+
+int dtlsudp_assoc_is_client(const dtlsudp_assoc *a)
+{
+    return a != NULL && a->is_client;
+}
+
+uint64_t dtlsudp_assoc_id(const dtlsudp_assoc *a)
+{
+    return a != NULL ? a->id : 0;
+}
+
+const dtlsudp_addr *dtlsudp_assoc_peer(const dtlsudp_assoc *a)
+{
+    return a != NULL ? &a->peer : NULL;
+}
+
+const dtlsudp_addr *dtlsudp_assoc_local(const dtlsudp_assoc *a)
+{
+    return a != NULL ? &a->local : NULL;
+}
+
+X509 *dtlsudp_assoc_peer_cert(const dtlsudp_assoc *a)
+{
+    return a != NULL && a->ssl != NULL ? SSL_get0_peer_certificate(a->ssl) : NULL;
+}
+
+STACK_OF(X509) *dtlsudp_assoc_peer_chain(const dtlsudp_assoc *a)
+{
+    return a != NULL && a->ssl != NULL ? SSL_get_peer_cert_chain(a->ssl) : NULL;
+}
+
+const char *dtlsudp_assoc_version(const dtlsudp_assoc *a)
+{
+    return a != NULL && a->ssl != NULL ? SSL_get_version(a->ssl) : NULL;
+}
+
+const char *dtlsudp_assoc_cipher(const dtlsudp_assoc *a)
+{
+    return a != NULL && a->ssl != NULL ? SSL_get_cipher_name(a->ssl) : NULL;
+}
+
+SSL *dtlsudp_assoc_ssl(const dtlsudp_assoc *a)
+{
+    return a != NULL ? a->ssl : NULL;
+}
+
+dtlsudp_engine *dtlsudp_assoc_engine(const dtlsudp_assoc *a)
+{
+    return a != NULL ? a->e : NULL;
+}
+
+void dtlsudp_assoc_set_user(dtlsudp_assoc *a, void *user)
+{
+    if (a != NULL)
+        a->user = user;
+}
+
+void *dtlsudp_assoc_get_user(const dtlsudp_assoc *a)
+{
+    return a != NULL ? a->user : NULL;
+}

@@ -1,0 +1,142 @@
+/*
+ * config.c - configuration defaults and the one shared SSL_CTX: protocol
+ * versions, options, ciphers, identity, trust anchors, CRL, and the
+ * verification and cookie callbacks.  Certificates are loaded once per
+ * engine, never per association.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "engine_internal.h"
+
+#define DEFAULT_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL"
+#define DEFAULT_CIPHERS_DTLS10 "ECDHE+AESGCM:ECDHE+CHACHA20:ECDHE+AES+SHA:!aNULL"
+
+static void *default_alloc(void *user, size_t size)
+{
+    (void)user;
+    return malloc(size);
+}
+
+static void default_free(void *user, void *p)
+{
+    (void)user;
+    free(p);
+}
+
+void dtlsudp_engine_config_init(dtlsudp_engine_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->max_assocs = 10000;
+    cfg->max_half_open = 256;
+    cfg->max_per_source = 256;
+    cfg->evict_idle_when_full = 1;
+    cfg->handshake_timeout = 10000;
+    cfg->idle_timeout = 300000;
+    cfg->cookie_rotation = 60000;
+    cfg->mtu_ipv4 = 1500;
+    cfg->mtu_ipv6 = 1280;
+    cfg->max_queued_datagrams = 64;
+}
+
+void dtlsudp_config_normalize(dtlsudp_engine_config *c)
+{
+    if (c->max_assocs == 0)
+        c->max_assocs = 10000;
+    if (c->max_half_open == 0)
+        c->max_half_open = 256;
+    if (c->max_per_source == 0)
+        c->max_per_source = 256;
+    if (c->handshake_timeout == 0)
+        c->handshake_timeout = 10000;
+    if (c->idle_timeout == 0)
+        c->idle_timeout = 300000;
+    if (c->cookie_rotation == 0)
+        c->cookie_rotation = 60000;
+    if (c->mtu_ipv4 == 0)
+        c->mtu_ipv4 = 1500;
+    if (c->mtu_ipv6 == 0)
+        c->mtu_ipv6 = 1280;
+    if (c->max_queued_datagrams == 0)
+        c->max_queued_datagrams = 64;
+    if (c->allocator.alloc == NULL || c->allocator.free == NULL) {
+        c->allocator.alloc = default_alloc;
+        c->allocator.free = default_free;
+        c->allocator.user = NULL;
+    }
+}
+
+static int config_fail(dtlsudp_engine *e, const char *what, const char *file)
+{
+    unsigned long err = ERR_peek_last_error();
+    char reason[160];
+
+    ERR_error_string_n(err, reason, sizeof(reason));
+    dtlsudp_log(e, DTLSUDP_LOG_ERR, "%s %s: %s", what, file != NULL ? file : "", err != 0 ? reason : "failed");
+    ERR_clear_error();
+    return DTLSUDP_ERR_CONFIG;
+}
+
+static int load_crl(dtlsudp_engine *e, X509_STORE *store, const char *file)
+{
+    X509_LOOKUP *lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
+
+    if (lookup == NULL || X509_load_crl_file(lookup, file, X509_FILETYPE_PEM) <= 0)
+        return config_fail(e, "cannot load CRL file", file);
+    X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+    return DTLSUDP_OK;
+}
+
+int dtlsudp_ctx_setup(dtlsudp_engine *e)
+{
+    const dtlsudp_engine_config *c = &e->cfg;
+    const char *ciphers;
+    SSL_CTX *ctx;
+
+    ERR_clear_error();
+    if ((ctx = SSL_CTX_new(DTLS_method())) == NULL)
+        return DTLSUDP_ERR_NOMEM;
+    e->ctx = ctx;
+    /* RFC 8996: DTLS 1.0 only when asked for. */
+    if (!SSL_CTX_set_min_proto_version(ctx, c->allow_dtls10 ? DTLS1_VERSION : DTLS1_2_VERSION) ||
+        !SSL_CTX_set_max_proto_version(ctx, DTLS1_2_VERSION))
+        return DTLSUDP_ERR_TLS;
+    /* No MTU discovery through the BIO (there is no socket): the link MTU
+     * is set explicitly per association.  No renegotiation, no tickets, no
+     * session cache: every association authenticates its peer in full, so
+     * the peer certificate is always available for the securityName. */
+    SSL_CTX_set_options(ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET |
+                                 SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+
+    ciphers = c->ciphers != NULL ? c->ciphers : c->allow_dtls10 ? DEFAULT_CIPHERS_DTLS10 : DEFAULT_CIPHERS;
+    if (!SSL_CTX_set_cipher_list(ctx, ciphers))
+        return config_fail(e, "bad cipher list", ciphers);
+
+    if (c->cert_file != NULL && SSL_CTX_use_certificate_chain_file(ctx, c->cert_file) != 1)
+        return config_fail(e, "cannot load certificate file", c->cert_file);
+    if (c->key_file != NULL) {
+        if (SSL_CTX_use_PrivateKey_file(ctx, c->key_file, SSL_FILETYPE_PEM) != 1)
+            return config_fail(e, "cannot load private key file", c->key_file);
+        if (SSL_CTX_check_private_key(ctx) != 1)
+            return config_fail(e, "private key does not match the certificate in", c->key_file);
+    }
+    if ((c->ca_file != NULL || c->ca_path != NULL) &&
+        SSL_CTX_load_verify_locations(ctx, c->ca_file, c->ca_path) != 1)
+        return config_fail(e, "cannot load trust anchors from", c->ca_file != NULL ? c->ca_file : c->ca_path);
+    if (c->crl_file != NULL) {
+        int ret = load_crl(e, SSL_CTX_get_cert_store(ctx), c->crl_file);
+        if (ret != DTLSUDP_OK)
+            return ret;
+    }
+    dtlsudp_verify_install(e);
+    dtlsudp_cookie_install(ctx);
+    return DTLSUDP_OK;
+}

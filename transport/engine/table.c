@@ -1,0 +1,81 @@
+/*
+ * table.c - the peer table: a chained hash keyed by (family, address,
+ * port, scope id) for O(1) lookup, and a second chain by address alone
+ * that counts associations per source for max_per_source.  Buckets are
+ * sized from max_assocs (load <= 1) and the hash is seeded per engine from
+ * the injected random, so remote peers cannot aim at one bucket.
+ */
+#include "config.h"
+
+#include "engine_internal.h"
+
+static size_t bucket(const dtlsudp_engine *e, const dtlsudp_addr *a, int with_port)
+{
+    return (size_t)(dtlsudp_addr_hash(a, e->hash_seed, with_port) & e->table_mask);
+}
+
+dtlsudp_assoc *dtlsudp_table_find(const dtlsudp_engine *e, const dtlsudp_addr *peer)
+{
+    dtlsudp_assoc *a;
+
+    for (a = e->table[bucket(e, peer, 1)]; a != NULL; a = a->hash_next)
+        if (dtlsudp_addr_equal(&a->peer, peer))
+            return a;
+    return NULL;
+}
+
+void dtlsudp_table_insert(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    size_t b = bucket(e, &a->peer, 1), s = bucket(e, &a->peer, 0);
+
+    a->hash_next = e->table[b];
+    e->table[b] = a;
+    a->src_next = e->src_table[s];
+    e->src_table[s] = a;
+    a->in_table = 1;
+}
+
+void dtlsudp_table_remove(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    dtlsudp_assoc **pp;
+
+    if (!a->in_table)
+        return;
+    for (pp = &e->table[bucket(e, &a->peer, 1)]; *pp != NULL; pp = &(*pp)->hash_next)
+        if (*pp == a) {
+            *pp = a->hash_next;
+            break;
+        }
+    for (pp = &e->src_table[bucket(e, &a->peer, 0)]; *pp != NULL; pp = &(*pp)->src_next)
+        if (*pp == a) {
+            *pp = a->src_next;
+            break;
+        }
+    a->hash_next = a->src_next = NULL;
+    a->in_table = 0;
+}
+
+/* Associations from the same IP address (any port).  The walk is bounded
+ * by max_per_source plus hash collisions. */
+size_t dtlsudp_table_source_count(const dtlsudp_engine *e, const dtlsudp_addr *peer)
+{
+    const dtlsudp_assoc *a;
+    size_t n = 0;
+
+    for (a = e->src_table[bucket(e, peer, 0)]; a != NULL; a = a->src_next)
+        if (dtlsudp_addr_same_host(&a->peer, peer))
+            n++;
+    return n;
+}
+
+size_t dtlsudp_engine_count(const dtlsudp_engine *e)
+{
+    return (size_t)e->stats.assocs_now;
+}
+
+dtlsudp_assoc *dtlsudp_engine_find(dtlsudp_engine *e, const dtlsudp_addr *peer)
+{
+    if (e == NULL || peer == NULL)
+        return NULL;
+    return dtlsudp_table_find(e, peer);
+}
