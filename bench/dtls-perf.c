@@ -370,6 +370,21 @@ static void start(const char *proto, server *s, endpoint *e, pthread_t *th)
     e->recv = tls_recv;
 }
 
+static char notes[4][160];
+
+static void note_params(const char *proto, endpoint *e, server *s, size_t i)
+{
+    if (e->conn != NULL) {
+        dtlsudp_assoc *a = dtlsudp_conn_assoc(e->conn);
+        snprintf(notes[i], sizeof(notes[i]), "%s: %s %s, %s demux", proto, dtlsudp_assoc_version(a),
+                 dtlsudp_assoc_cipher(a),
+                 dtlsudp_listener_demux(s->listener) == DTLSUDP_DEMUX_OSNET ? "osnet" : "router");
+    } else if (e->ssl != NULL) {
+        snprintf(notes[i], sizeof(notes[i]), "%s: %s %s", proto, SSL_get_version(e->ssl),
+                 SSL_get_cipher_name(e->ssl));
+    }
+}
+
 static void finish(server *s, endpoint *e, pthread_t th)
 {
     if (e->conn != NULL) {
@@ -537,11 +552,15 @@ int main(int argc, char **argv)
         pthread_t th;
         result r;
         start(protos[i], &s, &e, &th);
+        note_params(protos[i], &e, &s, i);
         measure(&e, &r);
         finish(&s, &e, th);
         printf("%-5s %10.1f %10.0f %10.1f %10.1f %10.1f %8ld\n", protos[i], r.mbps, r.msgs_per_s, r.rtt_mean,
                r.rtt_p50, r.rtt_p99, r.lost_pings + r.lost_msgs);
     }
+    for (size_t i = 0; i < 4; i++)
+        if (notes[i][0] != '\0')
+            printf("  %s\n", notes[i]);
     remove_certs();
     return 0;
 }

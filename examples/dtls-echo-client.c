@@ -7,6 +7,7 @@
  * The server is accepted when its certificate chains to --ca, or when it
  * matches --peer-fingerprint (AB:CD:... of any supported hash length).
  * One poll() loop over stdin and the connection's fd; nothing blocks.
+ * Empty lines are skipped (DTLS carries no empty application records).
  */
 #include "config.h"
 
@@ -183,6 +184,8 @@ int main(int argc, char **argv)
             }
             if (n > 0 && line[n - 1] == '\n')
                 n--;
+            if (n == 0)
+                continue; /* DTLS has no empty application records */
             ret = dtlsudp_conn_write(c, (const uint8_t *)line, (size_t)n);
             if (ret != DTLSUDP_OK) {
                 fprintf(stderr, "dtls-echo-client: send: %s\n", dtlsudp_strerror(ret));

@@ -423,10 +423,23 @@ DTLSUDP_EXTERN void *dtlsudp_assoc_get_user(const dtlsudp_assoc *a);
  * dtlsudp_conn_set_user() instead.
  *
  * Engine callbacks: the listener and the client install their own
- * on_event handler on the engine and call cfg->engine.on_event (with
- * cfg->engine.user) after their own bookkeeping, so a caller may still
- * observe every event; the restrictions on what that callback may call are
- * the engine's (see dtlsudp_engine_config).
+ * on_event handler on the engine and call cfg->engine.on_event after their
+ * own bookkeeping, so a caller may still observe every event; log, random,
+ * verify and on_event all still receive cfg->engine.user.  The restrictions
+ * on what the callbacks may call are the engine's (dtlsudp_engine_config),
+ * and they must not call the dtlsudp_listener_* / dtlsudp_conn_* functions
+ * that pump, accept, read, write, shut down or free (they run inside them);
+ * the accessors (peer, user, state...) are fine.
+ *
+ * osnet details: the per-association socket is made at ESTABLISHED (not at
+ * cookie verification: failed handshakes never cost an fd); if it cannot be
+ * made (EMFILE...) the connection falls back to the listening socket.  When
+ * a peer restarts on the same address and port (RFC 6347 4.2.8), the old
+ * connection's socket is drained and replaced (dup2) by an unbound socket,
+ * so the fd number stays valid for the caller but the kernel routes the
+ * peer to the new connection.  SO_REUSEADDR lets another local user bind
+ * the same port (netsnmp-dtls-facts §5): use a privileged port where that
+ * matters.
  */
 
 enum dtlsudp_demux {
@@ -514,7 +527,9 @@ DTLSUDP_EXTERN int dtlsudp_listener_accept(dtlsudp_listener *l, int timeout_ms, 
 
 /* Router-style receive, no accept needed: the next plaintext datagram from
  * any association of this listener whose connection has not been accepted
- * (round-robin over associations with data).  Does not pump: call
+ * (round-robin over associations with data).  Datagrams still queued when
+ * an association ends are dropped here (its certificate and session are
+ * gone); an accepted connection still reads them with dtlsudp_conn_read().  Does not pump: call
  * dtlsudp_listener_process() first.  *from is that association's
  * connection, owned by the listener (see Ownership above); it may be NULL.
  * Returns OK; AGAIN (nothing queued); BUFFER (cap too small, the datagram

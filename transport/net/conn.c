@@ -36,6 +36,55 @@ static int has_own_socket(const dtlsudp_conn *c)
 }
 
 /* ------------------------------------------------------------------------
+ * Leftovers
+ * ------------------------------------------------------------------------ */
+
+void net_conn_keep_leftovers(dtlsudp_conn *c, dtlsudp_assoc *a)
+{
+    uint8_t buf[NET_MAX_PLAINTEXT];
+    size_t len;
+    while (dtlsudp_assoc_read(a, buf, sizeof(buf), &len) == DTLSUDP_OK) {
+        net_leftover *l = malloc(sizeof(*l) + len);
+        if (l == NULL)
+            return; /* lost, as the engine would have lost it */
+        l->next = NULL;
+        l->len = len;
+        memcpy(l->data, buf, len);
+        if (c->left_tail != NULL)
+            c->left_tail->next = l;
+        else
+            c->left_head = l;
+        c->left_tail = l;
+    }
+}
+
+int net_conn_pop_leftover(dtlsudp_conn *c, uint8_t *buf, size_t cap, size_t *len)
+{
+    net_leftover *l = c->left_head;
+    if (l == NULL)
+        return DTLSUDP_ERR_AGAIN;
+    if (l->len > cap)
+        return DTLSUDP_ERR_BUFFER;
+    memcpy(buf, l->data, l->len);
+    *len = l->len;
+    c->left_head = l->next;
+    if (c->left_head == NULL)
+        c->left_tail = NULL;
+    free(l);
+    return DTLSUDP_OK;
+}
+
+void net_conn_free_leftovers(dtlsudp_conn *c)
+{
+    while (c->left_head != NULL) {
+        net_leftover *l = c->left_head;
+        c->left_head = l->next;
+        free(l);
+    }
+    c->left_tail = NULL;
+}
+
+/* ------------------------------------------------------------------------
  * Client I/O
  * ------------------------------------------------------------------------ */
 
@@ -49,6 +98,7 @@ static void client_on_event(void *self, dtlsudp_assoc *a, int event, int reason)
         break;
     case DTLSUDP_EVENT_CLOSED:
         if (a == c->assoc) {
+            net_conn_keep_leftovers(c, a);
             c->assoc = NULL;
             c->last_error = reason < 0 ? reason : DTLSUDP_ERR_CLOSED;
         }
@@ -108,9 +158,8 @@ static int client_pump(dtlsudp_conn *c, dtlsudp_time now)
             continue;
         if (d.peer.sa.sa_family == AF_UNSPEC)
             d.peer = c->peer;
-        ret = dtlsudp_engine_receive(c->engine, &d.peer, &c->local, d.buf, d.len, now, NULL);
-        if (dtlsudp_err_is_fatal(ret))
-            return ret;
+        /* drops are counted by the engine; NOMEM dropped this one only */
+        (void)dtlsudp_engine_receive(c->engine, &d.peer, &c->local, d.buf, d.len, now, NULL);
     }
     if (dtlsudp_engine_next_timeout(c->engine) <= now) {
         ret = dtlsudp_engine_handle_timeout(c->engine, now);
@@ -323,7 +372,7 @@ int dtlsudp_conn_process(dtlsudp_conn *c, dtlsudp_time now)
 
 dtlsudp_time dtlsudp_conn_next_timeout(const dtlsudp_conn *c)
 {
-    if (c->data_pending && c->assoc != NULL)
+    if ((c->data_pending && c->assoc != NULL) || c->left_head != NULL)
         return 0;
     if (c->engine == NULL)
         return DTLSUDP_TIME_NEVER;
@@ -351,9 +400,11 @@ int dtlsudp_conn_read(dtlsudp_conn *c, uint8_t *buf, size_t cap, size_t *len, in
     if (buf == NULL || len == NULL)
         return DTLSUDP_ERR_INVALID;
     for (;;) {
-        if (c->assoc == NULL)
+        int ret = net_conn_pop_leftover(c, buf, cap, len);
+        if (ret == DTLSUDP_ERR_AGAIN && c->assoc == NULL)
             return c->last_error != DTLSUDP_OK ? c->last_error : DTLSUDP_ERR_CLOSED;
-        int ret = dtlsudp_assoc_read(c->assoc, buf, cap, len);
+        if (ret == DTLSUDP_ERR_AGAIN)
+            ret = dtlsudp_assoc_read(c->assoc, buf, cap, len);
         if (ret == DTLSUDP_OK) {
             c->stats.datagrams_read++;
             c->stats.bytes_read += *len;
@@ -367,8 +418,12 @@ int dtlsudp_conn_read(dtlsudp_conn *c, uint8_t *buf, size_t cap, size_t *len, in
                 return DTLSUDP_ERR_AGAIN;
             wait_io(c, deadline);
             now = dtlsudp_now();
+            /* woken by either socket: a server connection's datagram may
+             * also wait on the listening socket */
+            ret = dtlsudp_conn_process(c, now);
+        } else {
+            ret = pump_once(c, now);
         }
-        ret = pump_once(c, now);
         if (ret != DTLSUDP_OK)
             return ret;
         pumped = 1;
@@ -424,6 +479,7 @@ int dtlsudp_conn_shutdown(dtlsudp_conn *c)
 
 static void conn_destroy(dtlsudp_conn *c)
 {
+    net_conn_free_leftovers(c);
     if (is_client(c)) {
         dtlsudp_engine_free(c->engine);
         free(c->buf);
@@ -446,6 +502,7 @@ int dtlsudp_conn_unwrap(dtlsudp_conn *c, int *fd)
     *fd = c->fd;
     c->fd = -1;
     if (!is_client(c)) {
+        net_conn_free_leftovers(c);
         free(c);
         return DTLSUDP_OK;
     }

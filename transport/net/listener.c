@@ -63,6 +63,9 @@ struct dtlsudp_listener {
 
 static int read_socket(dtlsudp_listener *l, int fd, dtlsudp_conn *c);
 
+void (*net_test_hook)(int stage, int fd, void *arg);
+void *net_test_hook_arg;
+
 /* ------------------------------------------------------------------------
  * Queues
  * ------------------------------------------------------------------------ */
@@ -185,12 +188,20 @@ void net_listener_forget_conn(dtlsudp_listener *l, dtlsudp_conn *c)
  * dtlsudp_listener_recv()/_find() stay valid until then. */
 static void reap(dtlsudp_listener *l)
 {
-    while (l->zombies != NULL) {
-        dtlsudp_conn *c = l->zombies;
-        l->zombies = c->zombie_next;
+    dtlsudp_conn **link = &l->zombies;
+    while (*link != NULL) {
+        dtlsudp_conn *c = *link;
+        if (c->left_head != NULL && !c->accepted) {
+            /* plaintext that arrived before the end is still to be read
+             * (dtlsudp_listener_recv() or accept + read) */
+            link = &c->zombie_next;
+            continue;
+        }
+        *link = c->zombie_next;
         net_listener_forget_conn(l, c);
         if (c->fd >= 0)
             close(c->fd);
+        net_conn_free_leftovers(c);
         free(c);
     }
 }
@@ -237,8 +248,13 @@ static void conn_established(dtlsudp_listener *l, dtlsudp_assoc *a)
     }
 }
 
-static void conn_ended(dtlsudp_listener *l, dtlsudp_conn *c, int reason)
+static void conn_ended(dtlsudp_listener *l, dtlsudp_conn *c, dtlsudp_assoc *a, int reason)
 {
+    /* An accepted connection still reads what arrived before the end.  For
+     * dtlsudp_listener_recv() such datagrams are dropped: the association
+     * (its verified certificate, the session a reply would need) is gone. */
+    if (c->accepted)
+        net_conn_keep_leftovers(c, a);
     c->assoc = NULL;
     c->last_error = reason < 0 ? reason : DTLSUDP_ERR_CLOSED;
     if (c->accepted || c->zombie)
@@ -268,7 +284,7 @@ static void on_event(void *self, dtlsudp_assoc *a, int event, int reason)
     case DTLSUDP_EVENT_CLOSED:
         if (c != NULL) {
             dtlsudp_assoc_set_user(a, NULL);
-            conn_ended(l, c, reason);
+            conn_ended(l, c, a, reason);
         }
         break;
     default:
@@ -311,8 +327,10 @@ static void retire_predecessors(dtlsudp_listener *l, dtlsudp_conn *succ)
 
 static int make_peer_socket(dtlsudp_listener *l, dtlsudp_conn *c)
 {
-    dtlsudp_addr bind_addr, peer;
 #ifdef __linux__
+    dtlsudp_addr bind_addr, peer;
+    int fd = -1, saved;
+
     /* Bind to the address the handshake arrived on (never the wildcard when
      * the kernel told us), on the listener's port; both sockets carry
      * SO_REUSEADDR.  Connected, this socket outscores the listener for the
@@ -322,16 +340,19 @@ static int make_peer_socket(dtlsudp_listener *l, dtlsudp_conn *c)
     net_addr_for_family(&c->peer, l->family, &peer);
     int v6only = l->family == AF_INET6 && c->local.sa.sa_family == AF_INET6 &&
                  !net_addr_is_wildcard(&c->local);
-    int fd = net_socket(l->family, 1, v6only);
-    if (fd < 0)
+    if (net_test_hook != NULL)
+        net_test_hook(NET_HOOK_BEFORE_SOCKET, -1, net_test_hook_arg);
+    if ((fd = net_socket(l->family, 1, v6only)) < 0)
         goto Fail;
-    if (bind(fd, &bind_addr.sa, net_addr_len(&bind_addr)) != 0 ||
-        connect(fd, &peer.sa, net_addr_len(&peer)) != 0) {
-        int saved = errno;
-        close(fd);
-        errno = saved;
+    if (bind(fd, &bind_addr.sa, net_addr_len(&bind_addr)) != 0)
         goto Fail;
-    }
+    /* From here until connect() the kernel may hand this socket datagrams
+     * of any peer (netsnmp-dtls-facts §5 caveat 1): read_socket() below
+     * routes them by source address. */
+    if (net_test_hook != NULL)
+        net_test_hook(NET_HOOK_BOUND, fd, net_test_hook_arg);
+    if (connect(fd, &peer.sa, net_addr_len(&peer)) != 0)
+        goto Fail;
     c->fd = fd;
     l->stats.peer_sockets_now++;
     l->stats.peer_sockets_made++;
@@ -340,9 +361,16 @@ static int make_peer_socket(dtlsudp_listener *l, dtlsudp_conn *c)
         if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) == 0)
             c->in_epoll = 1;
     }
-    /* Datagrams of other peers that arrived between bind() and connect(). */
     return read_socket(l, fd, c);
+
 Fail:
+    saved = errno;
+    if (fd >= 0) {
+        /* what it caught before failing is still to be routed */
+        (void)read_socket(l, fd, NULL);
+        close(fd);
+    }
+    errno = saved;
 #endif
     /* Without its own socket the connection is served through the
      * listening socket, as in router mode. */
@@ -433,9 +461,9 @@ static int read_socket(dtlsudp_listener *l, int fd, dtlsudp_conn *c)
         d.local.sin.sin_port = l->local.sin.sin_port; /* same offset for sin6 */
         if (c != NULL && !net_addr_same(&d.peer, &c->peer))
             l->stats.rerouted++;
-        ret = dtlsudp_engine_receive(l->engine, &d.peer, &d.local, d.buf, d.len, l->now, NULL);
-        if (dtlsudp_err_is_fatal(ret))
-            return ret;
+        /* Drops (malformed, stale, refused by a cap) are the engine's to
+         * count; NOMEM dropped this datagram only. */
+        (void)dtlsudp_engine_receive(l->engine, &d.peer, &d.local, d.buf, d.len, l->now, NULL);
         if ((i & 31) == 31) {
             ret = net_listener_flush(l);
             if (ret != DTLSUDP_OK)
@@ -620,9 +648,17 @@ void dtlsudp_listener_free(dtlsudp_listener *l)
     dtlsudp_engine_close_all(l->engine, l->now);
     (void)net_listener_flush(l);
     reap(l);
+    l->zombies = NULL; /* all on l->conns as well */
     while (l->conns != NULL) {
         dtlsudp_conn *c = l->conns;
         net_listener_forget_conn(l, c);
+        if (!c->accepted) {
+            if (c->fd >= 0)
+                close(c->fd);
+            net_conn_free_leftovers(c);
+            free(c);
+            continue;
+        }
         /* Accepted but not freed (a caller bug): leave an orphan that only
          * reports its end; its fd stays the caller's to close. */
         c->listener = NULL;
@@ -677,7 +713,7 @@ dtlsudp_time dtlsudp_listener_next_timeout(const dtlsudp_listener *l)
         if (!c->zombie)
             return 0;
     for (const dtlsudp_conn *c = l->ready_head; c != NULL; c = c->ready_next)
-        if (!c->zombie && !c->accepted)
+        if (!c->accepted && (c->assoc != NULL || c->left_head != NULL))
             return 0;
     return dtlsudp_engine_next_timeout(l->engine);
 }
@@ -734,11 +770,13 @@ int dtlsudp_listener_recv(dtlsudp_listener *l, uint8_t *buf, size_t cap, size_t 
     if (from != NULL)
         *from = NULL;
     while ((c = l->ready_head) != NULL) {
-        if (c->accepted || c->zombie || c->assoc == NULL) {
+        if (c->accepted || (c->assoc == NULL && c->left_head == NULL)) {
             (void)ready_pop(l);
             continue;
         }
-        int ret = dtlsudp_assoc_read(c->assoc, buf, cap, len);
+        int ret = net_conn_pop_leftover(c, buf, cap, len);
+        if (ret == DTLSUDP_ERR_AGAIN && c->assoc != NULL)
+            ret = dtlsudp_assoc_read(c->assoc, buf, cap, len);
         if (ret == DTLSUDP_ERR_AGAIN) {
             (void)ready_pop(l);
             c->data_pending = 0;

@@ -99,6 +99,24 @@ void net_hooks_log(const net_hooks *h, int level, const char *fmt, ...)
 
 /* ---- listener.c / conn.c ---- */
 
+/* Plaintext still queued when an association ended (e.g. data followed by
+ * close_notify in one burst): moved out of the engine inside the CLOSED
+ * event so the application still reads it before the end reason. */
+typedef struct net_leftover {
+    struct net_leftover *next;
+    size_t len;
+    uint8_t data[];
+} net_leftover;
+
+/* Largest plaintext datagram an association can hold (one record). */
+#define NET_MAX_PLAINTEXT (16384 + 2048)
+
+/* Move every datagram still queued in a into c (inside the CLOSED event). */
+void net_conn_keep_leftovers(dtlsudp_conn *c, dtlsudp_assoc *a);
+/* Pop one leftover into buf: OK, AGAIN (none), BUFFER (cap too small). */
+int net_conn_pop_leftover(dtlsudp_conn *c, uint8_t *buf, size_t cap, size_t *len);
+void net_conn_free_leftovers(dtlsudp_conn *c);
+
 struct dtlsudp_conn {
     net_hooks hooks;            /* client: the caller's callbacks; first member */
     dtlsudp_listener *listener; /* server connection; NULL for a client */
@@ -119,6 +137,7 @@ struct dtlsudp_conn {
     int in_epoll;             /* fd registered in the listener's epoll set */
     int neutralised;          /* fd replaced by an unbound socket (successor took the peer) */
     void *user;
+    net_leftover *left_head, *left_tail;
 
     /* the listener's lists */
     dtlsudp_conn *prev, *next;             /* every connection */
@@ -129,6 +148,14 @@ struct dtlsudp_conn {
     uint8_t *buf; /* NET_MAX_DATAGRAM */
     dtlsudp_conn_stats stats;
 };
+
+/* Tests only (tests/net/test_osnet.c links the library's objects): called
+ * by the osnet demultiplexer when it makes a per-peer socket, with stage
+ * NET_HOOK_BEFORE_SOCKET (fd -1) and NET_HOOK_BOUND (bound, not yet
+ * connected), so a test can land datagrams in exactly those windows. */
+enum { NET_HOOK_BEFORE_SOCKET = 1, NET_HOOK_BOUND = 2 };
+extern void (*net_test_hook)(int stage, int fd, void *arg);
+extern void *net_test_hook_arg;
 
 /* listener.c, for conn.c */
 int net_listener_pump(dtlsudp_listener *l, dtlsudp_time now);

@@ -1,0 +1,93 @@
+#!/bin/sh
+# echo-example.sh - the example programs end to end on loopback: the echo
+# server (osnet and router, IPv4 and dual-stack) and two clients (IPv4,
+# IPv6), certificates from the openssl CLI.  Kills only the pids it started.
+set -u
+builddir=${top_builddir:-.}
+server=$builddir/examples/dtls-echo-server
+client=$builddir/examples/dtls-echo-client
+tmp=$(mktemp -d /tmp/dtlsudp-echo.XXXXXX) || exit 99
+server_pid=
+cleanup() {
+    if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+fail() { echo "FAIL: $*"; [ -f "$tmp/server.out" ] && cat "$tmp/server.out"; exit 1; }
+
+# A CA and two leaves (EC P-256).
+cd "$tmp" || exit 99
+openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj "/CN=echo test CA" -keyout ca.key -out ca.pem \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign >/dev/null 2>&1 || exit 99
+for name in server client; do
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$name" \
+        -keyout $name.key -out $name.csr >/dev/null 2>&1 || exit 99
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nbasicConstraints=CA:FALSE\n' > $name.ext
+    openssl x509 -req -in $name.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+        -extfile $name.ext -out $name.pem >/dev/null 2>&1 || exit 99
+done
+fp=$(openssl x509 -in server.pem -noout -fingerprint -sha256 | sed 's/.*=//')
+cd - >/dev/null || exit 99
+tls="--cert $tmp/client.pem --key $tmp/client.key --ca $tmp/ca.pem"
+
+printf 'first line\nsecond line\nlast line\n' > "$tmp/input"
+
+start_server() { # args: server options...; sets $port
+    attempt=0
+    while [ $attempt -lt 10 ]; do
+        attempt=$((attempt + 1))
+        # a random port in 20000..32767, below Linux's ephemeral range (so no
+        # client socket holds it); another test may still, hence the retries
+        port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12768))
+        "$server" --port "$port" --cert "$tmp/server.pem" --key "$tmp/server.key" --ca "$tmp/ca.pem" "$@" \
+            > "$tmp/server.out" 2>&1 &
+        server_pid=$!
+        i=0
+        while [ $i -lt 100 ] && kill -0 "$server_pid" 2>/dev/null; do
+            grep -q "^listening" "$tmp/server.out" 2>/dev/null && return 0
+            i=$((i + 1))
+            sleep 0.1
+        done
+        kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; server_pid=
+    done
+    return 1
+}
+
+stop_server() {
+    kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; server_pid=
+}
+
+check_client() { # args: client options + host port
+    timeout 30 "$client" $tls "$@" < "$tmp/input" > "$tmp/client.out" 2> "$tmp/client.err" \
+        || fail "client $* exited $?: $(cat "$tmp/client.err")"
+    cmp -s "$tmp/input" "$tmp/client.out" || fail "client $*: echoes differ: $(cat "$tmp/client.out")"
+}
+
+for demux in osnet router; do
+    for family in 4 6; do
+        if [ $family = 6 ]; then
+            start_server --demux $demux -6 || fail "server ($demux, [::]) did not start"
+            check_client -6 ::1 $port
+            check_client 127.0.0.1 $port   # IPv4 client on the dual-stack listener
+            # server pinned by fingerprint; its chain does not verify here
+            pin="--cert $tmp/client.pem --key $tmp/client.key --ca $tmp/client.pem"
+            timeout 30 "$client" $pin --peer-fingerprint "$fp" ::1 $port < "$tmp/input" > "$tmp/client.out" \
+                2> "$tmp/client.err" || fail "pinned client exited $?: $(cat "$tmp/client.err")"
+            cmp -s "$tmp/input" "$tmp/client.out" || fail "pinned client: echoes differ"
+            if timeout 30 "$client" $pin ::1 $port < "$tmp/input" > "$tmp/client.out" 2> "$tmp/client.err"; then
+                fail "a server that neither verifies nor matches a pin was accepted"
+            fi
+            grep -q "peer certificate refused" "$tmp/client.err" || fail "unclear error: $(cat "$tmp/client.err")"
+        else
+            start_server --demux $demux || fail "server ($demux, 0.0.0.0) did not start"
+            check_client 127.0.0.1 $port
+        fi
+        sleep 0.2
+        grep -q "^closed .*: association closed" "$tmp/server.out" || fail "no close_notify seen by the server"
+        stop_server
+        echo "ok: $demux IPv$family"
+    done
+done
+exit 0
