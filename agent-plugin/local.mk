@@ -3,9 +3,11 @@
 # init_dtlsudp, deinit_dtlsudp and shutdown_dtlsudp are exported.
 dlmod_LTLIBRARIES += agent-plugin/dtlsudp.la
 agent_plugin_dtlsudp_la_SOURCES = agent-plugin/plugin.c
-agent_plugin_dtlsudp_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/snmp $(NETSNMP_CFLAGS)
+agent_plugin_dtlsudp_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/snmp -I$(top_srcdir)/agent-plugin/mib \
+	$(NETSNMP_CFLAGS)
 agent_plugin_dtlsudp_la_CFLAGS = $(AM_CFLAGS) $(VISIBILITY_CFLAGS)
 agent_plugin_dtlsudp_la_LIBADD = \
+	agent-plugin/mib/libdtlsudpmib.la \
 	transport/snmp/libsnmptransport.la \
 	transport/net/libnet.la \
 	transport/engine/libengine.la \

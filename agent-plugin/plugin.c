@@ -23,6 +23,7 @@
 #include <net-snmp/net-snmp-includes.h>
 #include <net-snmp/agent/net-snmp-agent-includes.h>
 
+#include "mib.h"
 #include "snmp_transport.h"
 
 #define PLUGIN_EXPORT __attribute__((visibility("default")))
@@ -67,15 +68,23 @@ void init_dtlsudp(void)
         /* After a full snmp_shutdown/init_snmp cycle the list may have been
          * cleared; registering again is a no-op otherwise. */
         (void)dtlsudp_snmp_domain_register();
+        dtlsudp_snmp_trust_reload();
     }
     /* Tokens are registered on every init: harmless when present. */
     dtlsudp_snmp_config_register();
+    /* SNMP-TLS-TM-MIB, SNMP-TSM-MIB statistics and the project's counters;
+     * idempotent, so a SIGHUP re-init keeps one registration each. */
+    if (dtlsudp_mib_init() != 0)
+        snmp_log(LOG_WARNING, "dtlsudp: some MIB modules could not be registered\n");
 }
 
 void deinit_dtlsudp(void)
 {
     /* Nothing to undo: the domain and the open transports stay (snmpd
-     * does not reopen listeners on SIGHUP), and the code stays mapped. */
+     * does not reopen listeners on SIGHUP), the code stays mapped, and
+     * the MIB handlers stay registered (the init that follows a SIGHUP
+     * finds them in place; dtlsudp_mib_shutdown() is for a real unload,
+     * which snmpd never does). */
     DEBUGMSGTL(("dtlsudp", "deinit\n"));
 }
 

@@ -50,4 +50,23 @@ for demux in osnet router; do
     tl_log_has "$a" "listening on 127.0.0.1:$p4 ($demux demux)" || tl_fail "$demux: demux not in use"
     tl_agent_stop "$a" || tl_fail "$demux: agent exit status $?"
 done
-echo "PASS: GET/GETNEXT/walk/bulkwalk/SET over dtlsudp and dtlsudp6, osnet and router"
+# "dtlsudp:[::]:PORT": one dual-stack listener for IPv4 and IPv6 clients.
+tl_free_udp_port pd || exit 1
+al_agent dual "certSecName 10 $fp --sn alice" "rouser -s tsm alice authpriv" \
+    "dtlsudpMTU 100" "dtlsudpDemux sideways"
+tl_agent_listen dual "dtlsudp:[::]:$pd"
+al_agent_start dual || tl_fail "dual: agent did not start"
+# ss shows the IPv6 wildcard as "*" (dual-stack) or "[::]".
+ss -Hauln "sport = :$pd" | grep -qE '(\[::\]|\*):'"$pd" || tl_fail "dual: not bound to [::]"
+al_client mgr-dual
+for target in "dtlsudp:127.0.0.1:$pd" "dtlsudp6:[::1]:$pd"; do
+    al_expect_ok "dual $target: GET" tl_client mgr-dual snmpget -v3 -r3 -t3 -On "$target" .1.3.6.1.2.1.1.3.0
+done
+al_proof dual
+# Bad token values are reported with file and line, and ignored.
+tl_log_has dual "snmpd.conf: line [0-9]*: Error: dtlsudpMTU '100': value out of range" ||
+    tl_fail "dual: no file/line error for a bad dtlsudpMTU"
+tl_log_has dual "Error: dtlsudpDemux 'sideways': expected osnet or router" ||
+    tl_fail "dual: no error for a bad dtlsudpDemux"
+tl_agent_stop dual || tl_fail "dual: agent exit status $?"
+echo "PASS: GET/GETNEXT/walk/bulkwalk/SET over dtlsudp and dtlsudp6, osnet and router; dual-stack [::]"

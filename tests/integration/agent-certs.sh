@@ -52,6 +52,17 @@ grep -F "refused client certificate SHA256 $(tl_fp client-expired)" "$(tl_log_fi
 # Once per peer: a retried handshake does not log again.
 [ "$(grep -cF "refused client certificate SHA256 $(tl_fp client-ec)" "$(tl_log_file rsa)")" -eq 1 ] ||
     tl_fail "refusal logged more than once"
+# RFC 6353 counters (SNMP-TLS-TM-MIB snmpTlstmSession*, served by the
+# plugin's MIB modules from libnetsnmp's statistics).
+al_expect_ok "read snmpTlstmSession counters" tl_client c-client snmpwalk -v3 -r2 -t2 -On "$t1" \
+    .1.3.6.1.2.1.198.2.1
+tl_log "$(echo "$AL_OUT" | tr '\n' ' ')"
+counter() { echo "$AL_OUT" | awk -v o=".1.3.6.1.2.1.198.2.1.$1.0" '$1 == o { print $NF }'; }
+[ "$(counter 4)" -ge 4 ] 2>/dev/null || tl_fail "snmpTlstmSessionAccepts: '$(counter 4)'"
+[ "$(counter 7)" -ge 3 ] 2>/dev/null || tl_fail "snmpTlstmSessionInvalidClientCertificates: '$(counter 7)'"
+[ "$(counter 3)" -ge 3 ] 2>/dev/null || tl_fail "snmpTlstmSessionOpenErrors: '$(counter 3)'"
+# ServerCloses counts sessions that were open, never refused handshakes.
+[ "$(counter 5)" -le "$(counter 4)" ] 2>/dev/null || tl_fail "ServerCloses $(counter 5) > Accepts $(counter 4)"
 al_proof rsa
 tl_agent_stop rsa || tl_fail "agent rsa exit status"
 

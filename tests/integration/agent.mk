@@ -6,11 +6,15 @@ dist_check_SCRIPTS += \
 	tests/integration/agent-lib.sh \
 	tests/integration/agent-basic.sh \
 	tests/integration/agent-client.sh \
-	tests/integration/agent-certs.sh
+	tests/integration/agent-certs.sh \
+	tests/integration/agent-robust.sh \
+	tests/integration/agent-valgrind.sh \
+	tests/integration/dtls-probe.py
 TESTS += \
 	tests/integration/agent-basic.sh \
 	tests/integration/agent-client.sh \
-	tests/integration/agent-certs.sh
+	tests/integration/agent-certs.sh \
+	tests/integration/agent-robust.sh
 
 # A test-only preload object that puts this project's client role into
 # stock Net-SNMP apps (-rpath: libtool builds the .so, not just a .la).

@@ -18,3 +18,17 @@ tests_snmp_test_config_SOURCES = tests/snmp/test_config.c
 tests_snmp_test_config_CPPFLAGS = $(SNMP_TEST_CPPFLAGS)
 tests_snmp_test_config_LDADD = $(SNMP_TEST_LDADD)
 endif
+
+# The domain registration needs the whole transport (no sockets are opened:
+# only client transports are created, and they open nothing before f_open).
+if HAVE_CMOCKA
+check_PROGRAMS += tests/snmp/test_domain
+TESTS += tests/snmp/test_domain
+tests_snmp_test_domain_SOURCES = tests/snmp/test_domain.c
+tests_snmp_test_domain_CPPFLAGS = $(SNMP_TEST_CPPFLAGS)
+tests_snmp_test_domain_LDADD = \
+	transport/snmp/libsnmptransport.la \
+	transport/net/libnet.la \
+	transport/engine/libengine.la \
+	$(NETSNMP_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS)
+endif

@@ -23,6 +23,10 @@ void dtlsudp_snmp_domain_unregister(void);
  * timers).  Idempotent. */
 void dtlsudp_snmp_config_register(void);
 
+/* Forget the trust store built from trustCert/x509CRLFile, so that the
+ * next verification uses the configuration read again (SIGHUP). */
+void dtlsudp_snmp_trust_reload(void);
+
 /* Statistics for the MIB modules. */
 typedef struct dtlsudp_snmp_listener_info {
     char address[64];  /* "127.0.0.1:10161", "[::]:10161" */

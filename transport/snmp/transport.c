@@ -2,20 +2,24 @@
  * transport.c - the netsnmp_transport hooks of the dtlsudp domain, on the
  * socket layer (transport/net: dtlsudp_listener_*, dtlsudp_conn_*).
  *
+ * The transport's fd (what the application's select() watches) is an
+ * epoll fd over two fds: the socket layer's pollable fd, and an eventfd
+ * that is readable exactly while decrypted messages wait in memory.  So
+ * select() wakes for new datagrams and, after f_recv has delivered one
+ * message, again for the next one already decrypted: none is left waiting
+ * without a wake-up, in snmpd as in any Net-SNMP application (no
+ * register_readfd needed).
+ *
  * Server (local = 1, agentAddress): one netsnmp_transport per listener,
- * whatever the demux.  The listener's pollable fd (router: the socket;
- * osnet: an epoll fd over the listening and per-association sockets) is
- * watched with register_readfd(); its callback pumps the listener and moves
- * every decrypted message, with what TSM needs to know about its
- * association, into a bounded queue.  The transport's own fd is an eventfd
- * that is readable exactly while that queue is not empty, so snmpd's
- * select() calls f_recv once per message and none is left waiting in
- * memory without a wake-up.  One session serves every association: no
- * per-association session scan, no accept stall.
+ * whatever the demux (router: the listening socket; osnet: the listener's
+ * epoll fd over its per-association sockets).  f_recv pumps the listener and
+ * moves every decrypted message, with what TSM needs to know about its
+ * association, into a bounded queue, then delivers one.  One session serves
+ * every association: no per-association session scan, no accept stall.
  *
  * Client (local = 0, managers, trap sinks): one dtlsudp_connect()
  * connection per transport, opened in f_open (after the -T settings are
- * applied through f_config); its connected socket is the transport's fd.
+ * applied through f_config); its connected socket joins the epoll fd.
  *
  * Timers: the engine's next deadline arms a snmp_alarm (agent loop) after
  * every pump, recv and send.  Synchronous managers run no alarms while
@@ -33,6 +37,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -43,7 +48,6 @@
 #include <openssl/x509v3.h>
 
 #include <net-snmp/library/cert_util.h>
-#include <net-snmp/library/fd_event_manager.h>
 
 #define TDATA_MAGIC 0x64746c73u /* "dtls" */
 #define QUEUE_MAX 1024          /* decrypted messages waiting for f_recv */
@@ -73,8 +77,9 @@ typedef struct endpoint {
 
     /* server */
     dtlsudp_listener *listener;
-    int event_fd;
-    int readfd_registered;
+    int event_fd;   /* readable while decrypted messages wait */
+    int poll_fd;    /* epoll: event_fd + the socket layer's fd; t->sock */
+    int watched_fd; /* the socket layer's fd currently in poll_fd */
     queued_msg *q_head, *q_tail;
     size_t q_len;
     uint64_t q_dropped;
@@ -106,6 +111,7 @@ static int secname_index = -1;
 
 static int endpoint_pump(endpoint *ep);
 static void endpoint_arm(endpoint *ep);
+static void event_signal(endpoint *ep);
 
 /* ---------------------------------------------------------------------
  * Per-association securityName, kept in SSL ex_data so that it is freed
@@ -248,6 +254,8 @@ static int verify_client(endpoint *ep, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X5
     char *copy;
     int err = X509_V_OK;
 
+    if (server_trust == NULL)
+        server_trust = dtlsudp_snmp_certs_trust_store(NULL, NULL);
     if (!chain_verifies(server_trust, leaf, chain, &err)) {
         /* Not vouched for by a trustCert CA.  Accept only a leaf pinned by
          * fingerprint (a certSecName row or <confdir>/tls/certs), inside
@@ -380,7 +388,10 @@ static void on_event(void *user, dtlsudp_assoc *a, int event, int reason)
     case DTLSUDP_EVENT_CLOSED:
         DEBUGMSGTL(("dtlsudp", "association %llu closed: %s\n",
                     (unsigned long long)dtlsudp_assoc_id(a), dtlsudp_strerror(reason)));
-        if (ep->is_server && dtlsudp_assoc_state(a) != DTLSUDP_STATE_HANDSHAKING)
+        /* closeSession as a server: only sessions that were open (the
+         * state is already CLOSED here; the handshake tells). */
+        if (ep->is_server && dtlsudp_assoc_ssl(a) != NULL &&
+            SSL_is_init_finished(dtlsudp_assoc_ssl(a)))
             snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONSERVERCLOSES);
         if (!ep->is_server && reason != DTLSUDP_ERR_CLOSED && !ep->counted_open_error &&
             (reason == DTLSUDP_ERR_HANDSHAKE || reason == DTLSUDP_ERR_TIMEOUT ||
@@ -445,8 +456,11 @@ static void alarm_fired(unsigned reg, void *arg)
         (void)endpoint_pump(ep);
         return; /* endpoint_pump re-arms */
     }
-    if (ep->conn != NULL)
+    if (ep->conn != NULL) {
         (void)dtlsudp_conn_handle_timeout(ep->conn, now);
+        if (dtlsudp_conn_next_timeout(ep->conn) == 0)
+            event_signal(ep);
+    }
     endpoint_arm(ep);
 }
 
@@ -547,9 +561,48 @@ static int endpoint_pump(endpoint *ep)
     return moved;
 }
 
-static void readfd_cb(int fd, void *arg)
+/* The epoll fd and eventfd behind t->sock.  Returns 0 or -1. */
+static int poll_open(endpoint *ep)
 {
-    (void)endpoint_pump(arg);
+    struct epoll_event ev;
+
+    ep->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    ep->poll_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (ep->event_fd < 0 || ep->poll_fd < 0)
+        return -1;
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLIN;
+    ev.data.fd = ep->event_fd;
+    return epoll_ctl(ep->poll_fd, EPOLL_CTL_ADD, ep->event_fd, &ev);
+}
+
+/* Watch fd (the listener's or the connection's) instead of the previous
+ * one.  A closed fd leaves the epoll set by itself. */
+static int poll_watch(endpoint *ep, int fd)
+{
+    struct epoll_event ev;
+
+    if (ep->watched_fd >= 0 && ep->watched_fd != fd)
+        (void)epoll_ctl(ep->poll_fd, EPOLL_CTL_DEL, ep->watched_fd, NULL);
+    ep->watched_fd = -1;
+    if (fd < 0)
+        return 0;
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    if (epoll_ctl(ep->poll_fd, EPOLL_CTL_ADD, fd, &ev) != 0 && errno != EEXIST)
+        return -1;
+    ep->watched_fd = fd;
+    return 0;
+}
+
+static void poll_close(endpoint *ep)
+{
+    if (ep->poll_fd >= 0)
+        close(ep->poll_fd);
+    if (ep->event_fd >= 0)
+        close(ep->event_fd);
+    ep->poll_fd = ep->event_fd = ep->watched_fd = -1;
 }
 
 static int server_open(endpoint *ep)
@@ -583,21 +636,13 @@ static int server_open(endpoint *ep)
         return -1;
     }
     ep->addr = *dtlsudp_listener_local_addr(ep->listener);
-    ep->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (ep->event_fd < 0) {
+    if (poll_open(ep) != 0 || poll_watch(ep, dtlsudp_listener_fd(ep->listener)) != 0) {
+        snmp_log(LOG_ERR, "dtlsudp: cannot watch the listener's fd: %s\n", strerror(errno));
+        poll_close(ep);
         dtlsudp_listener_free(ep->listener);
         ep->listener = NULL;
         return -1;
     }
-    if (register_readfd(dtlsudp_listener_fd(ep->listener), readfd_cb, ep) != 0) {
-        snmp_log(LOG_ERR, "dtlsudp: cannot watch the listener's fd\n");
-        close(ep->event_fd);
-        dtlsudp_listener_free(ep->listener);
-        ep->listener = NULL;
-        ep->event_fd = -1;
-        return -1;
-    }
-    ep->readfd_registered = 1;
     ep->next_server = servers;
     servers = ep;
     DEBUGMSGTL(("dtlsudp", "listening on %s (%s demux)\n", addr,
@@ -617,9 +662,6 @@ static void server_close(endpoint *ep)
             *pp = ep->next_server;
             break;
         }
-    if (ep->readfd_registered && ep->listener != NULL)
-        unregister_readfd(dtlsudp_listener_fd(ep->listener));
-    ep->readfd_registered = 0;
     if (ep->listener != NULL) {
         if (dtlsudp_listener_get_stats(ep->listener, &st) == DTLSUDP_OK)
             dtlsudp_snmp_stats_retire(&st.engine);
@@ -633,9 +675,7 @@ static void server_close(endpoint *ep)
     }
     ep->q_tail = NULL;
     ep->q_len = 0;
-    if (ep->event_fd >= 0)
-        close(ep->event_fd);
-    ep->event_fd = -1;
+    poll_close(ep);
 }
 
 /* ---------------------------------------------------------------------
@@ -687,6 +727,13 @@ static int client_connect(endpoint *ep)
     rc = dtlsudp_connect(host, port, &cfg, 0, dtlsudp_now(), &ep->conn);
     free(cert_path);
     free(key_path);
+    if (rc == DTLSUDP_OK &&
+        ((ep->poll_fd < 0 && poll_open(ep) != 0) || poll_watch(ep, dtlsudp_conn_fd(ep->conn)) != 0)) {
+        snmp_log(LOG_ERR, "dtlsudp: cannot watch the connection's fd: %s\n", strerror(errno));
+        dtlsudp_conn_free(ep->conn);
+        ep->conn = NULL;
+        rc = DTLSUDP_ERR_SYSTEM;
+    }
     if (rc == DTLSUDP_OK && dtlsudp_conn_assoc(ep->conn) != NULL) {
         /* Our Certificate goes out in the third flight: the issuers can
          * still join the association's own SSL. */
@@ -715,6 +762,7 @@ static void client_close(endpoint *ep)
         }
         dtlsudp_conn_free(ep->conn); /* close_notify (RFC 6353 5.4) */
         ep->conn = NULL;
+        ep->watched_fd = -1; /* its fd is closed: gone from the epoll set */
     }
 }
 
@@ -748,6 +796,7 @@ static void endpoint_release(endpoint *ep)
         server_close(ep);
     else
         client_close(ep);
+    poll_close(ep);
     if (ep->trust != NULL)
         X509_STORE_free(ep->trust);
     free(ep->our_identity);
@@ -766,6 +815,8 @@ static int hook_recv(netsnmp_transport *t, void *buf, int size, void **opaque, i
     endpoint *ep = endpoint_of(t);
     netsnmp_tmStateReference *ref;
     dtlsudp_snmp_msgsrc src;
+    dtlsudp_addr peer, local;
+    char name[SECNAME_CAP];
     size_t len = 0;
     int rc;
 
@@ -777,6 +828,7 @@ static int hook_recv(netsnmp_transport *t, void *buf, int size, void **opaque, i
         return -1;
 
     memset(&src, 0, sizeof(src));
+    event_clear(ep);
     if (ep->is_server) {
         queued_msg *m = ep->q_head;
 
@@ -785,18 +837,16 @@ static int hook_recv(netsnmp_transport *t, void *buf, int size, void **opaque, i
             m = ep->q_head;
         }
         if (m == NULL) {
-            event_clear(ep);
-            if (ep->q_head != NULL)
-                event_signal(ep);
             t->flags |= NETSNMP_TRANSPORT_FLAG_EMPTY_PKT;
             return 0;
         }
         ep->q_head = m->next;
-        if (ep->q_head == NULL) {
+        if (ep->q_head == NULL)
             ep->q_tail = NULL;
-            event_clear(ep);
-        }
         ep->q_len--;
+        /* More decrypted messages: select() must wake again for them. */
+        if (ep->q_len > 0)
+            event_signal(ep);
         if (m->len > (size_t)size) {
             free(m);
             t->flags |= NETSNMP_TRANSPORT_FLAG_EMPTY_PKT;
@@ -804,12 +854,16 @@ static int hook_recv(netsnmp_transport *t, void *buf, int size, void **opaque, i
         }
         memcpy(buf, m->data, m->len);
         len = m->len;
+        /* Copies: m is freed before the debug line below. */
+        peer = m->peer;
+        local = m->local;
+        memcpy(name, m->sec_name, sizeof(name));
         src.assoc_id = m->assoc_id;
-        src.sec_name = m->sec_name;
+        src.sec_name = name;
         src.security_level = m->level;
+        src.remote = &peer;
+        src.local = &local;
         ref = malloc(sizeof(*ref));
-        src.remote = &m->peer;
-        src.local = &m->local;
         if (ref == NULL || dtlsudp_snmp_tmstate_fill(ref, &src) != 0) {
             free(ref);
             free(m);
@@ -829,6 +883,9 @@ static int hook_recv(netsnmp_transport *t, void *buf, int size, void **opaque, i
             (void)dtlsudp_conn_process(ep->conn, dtlsudp_now());
             rc = dtlsudp_conn_read(ep->conn, buf, (size_t)size, &len, 0);
         }
+        /* Another message already decrypted: wake select() for it. */
+        if (dtlsudp_conn_next_timeout(ep->conn) == 0)
+            event_signal(ep);
         endpoint_arm(ep);
         if (rc != DTLSUDP_OK) {
             /* Handshake traffic or nothing yet: consumed, nothing to
@@ -920,7 +977,7 @@ static int hook_send(netsnmp_transport *t, const void *buf, int size, void **opa
     if (ep->conn == NULL) {
         if (client_connect(ep) != 0)
             return -1;
-        t->sock = dtlsudp_conn_fd(ep->conn);
+        t->sock = ep->poll_fd;
     }
     /* Timers and flushing only: reading here would take the response off
      * the socket before select() can announce it (f_recv reads). */
@@ -1000,7 +1057,7 @@ static netsnmp_transport *hook_open(netsnmp_transport *t)
     /* Start the handshake now so that the RFC 5343 engineID probe in
      * snmp_open finds it under way; failures surface at send. */
     if (ep->conn == NULL && client_connect(ep) == 0)
-        t->sock = dtlsudp_conn_fd(ep->conn);
+        t->sock = ep->poll_fd;
     if (ep->conn == NULL)
         return NULL;
     endpoint_arm(ep);
@@ -1086,7 +1143,7 @@ netsnmp_transport *dtlsudp_snmp_transport_open(const dtlsudp_addr *addr, int loc
     ep->is_server = local != 0;
     ep->addr = *addr;
     ep->family = addr->sa.sa_family;
-    ep->event_fd = -1;
+    ep->event_fd = ep->poll_fd = ep->watched_fd = -1;
     ep->alarm_at = DTLSUDP_TIME_NEVER;
     ep->settings = *dtlsudp_snmp_settings_get();
     d->magic = TDATA_MAGIC;
@@ -1129,7 +1186,7 @@ netsnmp_transport *dtlsudp_snmp_transport_open(const dtlsudp_addr *addr, int loc
     if (local) {
         if (server_open(ep) != 0)
             goto Fail;
-        t->sock = ep->event_fd;
+        t->sock = ep->poll_fd;
     } else if (target_text != NULL) {
         /* As Net-SNMP's client: the expected server host name defaults to
          * the host part of the target (used with trustCert). */
@@ -1254,10 +1311,23 @@ void dtlsudp_snmp_stats_total(dtlsudp_stats *out)
 {
     const endpoint *ep;
     dtlsudp_net_stats st;
+    dtlsudp_conn_stats cst;
 
     memset(out, 0, sizeof(*out));
     stats_add(out, &retired, 0);
-    for (ep = servers; ep != NULL; ep = ep->next_server)
+    for (ep = all_eps; ep != NULL; ep = ep->next_all) {
         if (ep->listener != NULL && dtlsudp_listener_get_stats(ep->listener, &st) == DTLSUDP_OK)
             stats_add(out, &st.engine, 1);
+        else if (ep->conn != NULL && dtlsudp_conn_get_stats(ep->conn, &cst) == DTLSUDP_OK)
+            stats_add(out, &cst.net.engine, 1);
+    }
+}
+
+void dtlsudp_snmp_trust_reload(void)
+{
+    /* trustCert / x509CRLFile may have changed (SIGHUP): the next client
+     * certificate is verified against a store built from the new lines. */
+    if (server_trust != NULL)
+        X509_STORE_free(server_trust);
+    server_trust = NULL;
 }

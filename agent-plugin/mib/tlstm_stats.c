@@ -1,0 +1,104 @@
+/*
+ * tlstm_stats.c - the counters libnetsnmp keeps for the TLS Transport Model
+ * and the Transport Security Model, served from snmp_get_statistic():
+ *
+ *   SNMP-TLS-TM-MIB snmpTlstmSession{Opens..InvalidCaches} (RFC 6353 5.x,
+ *       mib-2.198.2.1.1-10, STAT_TLSTM_*)
+ *   SNMP-TSM-MIB snmpTsmStats (RFC 5591 5.x, mib-2.190.1.1.1-4, STAT_TSM_*)
+ *   SNMP-TSM-MIB snmpTsmConfigurationUsePrefix (mib-2.190.1.2.1.0), read-only
+ *
+ * Debian's snmpd is built without Net-SNMP's tlstm-mib and tsm-mib modules,
+ * but libnetsnmp (and the dtlsudp transport) still count into these
+ * statistics; this module makes them visible.
+ */
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+#include <net-snmp/agent/net-snmp-agent-includes.h>
+#include <net-snmp/agent/snmp_get_statistic.h>
+
+#include "mib_internal.h"
+
+static netsnmp_handler_registration *tlstm_session_reg;
+static netsnmp_handler_registration *tsm_stats_reg;
+static netsnmp_handler_registration *tsm_use_prefix_reg;
+
+/* TruthValue (SNMPv2-TC) */
+enum { TRUTH_TRUE = 1, TRUTH_FALSE = 2 };
+
+static int use_prefix_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
+                              netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
+{
+    netsnmp_request_info *r;
+    long v;
+
+    if (reqinfo->mode != MODE_GET)
+        return SNMP_ERR_NOERROR; /* SETs stop at the read-only scalar helper */
+    v = netsnmp_ds_get_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_TSM_USE_PREFIX) ? TRUTH_TRUE
+                                                                                     : TRUTH_FALSE;
+    for (r = requests; r != NULL; r = r->next)
+        snmp_set_var_typed_integer(r->requestvb, ASN_INTEGER, v);
+    return SNMP_ERR_NOERROR;
+}
+
+/* Registers a contiguous range of libnetsnmp statistics below `base'.
+ * netsnmp_register_statistic_handler frees the registration on failure. */
+static netsnmp_handler_registration *register_statistics(const char *name, const oid *base, size_t base_len,
+                                                         int first, int last)
+{
+    netsnmp_handler_registration *reg;
+    int rc;
+
+    reg = netsnmp_create_handler_registration(name, NULL, base, base_len, HANDLER_CAN_RONLY);
+    if (reg == NULL)
+        return NULL;
+    rc = netsnmp_register_statistic_handler(reg, 1, first, last);
+    if (rc != MIB_REGISTERED_OK) {
+        snmp_log(LOG_WARNING, "dtlsudp: could not register %s (%d); already served?\n", name, rc);
+        return NULL;
+    }
+    return reg;
+}
+
+int mib_tlstm_stats_register(void)
+{
+    static const oid tlstm_session[] = {MIB_TLSTM_OID, 2, 1};
+    static const oid tsm_stats[] = {MIB_TSM_OID, 1, 1};
+    static const oid tsm_use_prefix[] = {MIB_TSM_OID, 1, 2, 1};
+    int rc = 0;
+
+    if (tlstm_session_reg == NULL)
+        tlstm_session_reg = register_statistics("snmpTlstmSession", tlstm_session, OID_LENGTH(tlstm_session),
+                                                STAT_TLSTM_STATS_START, STAT_TLSTM_STATS_END);
+    if (tsm_stats_reg == NULL)
+        tsm_stats_reg = register_statistics("snmpTsmStats", tsm_stats, OID_LENGTH(tsm_stats),
+                                            STAT_TSM_STATS_START, STAT_TSM_STATS_END);
+    if (tsm_use_prefix_reg == NULL) {
+        tsm_use_prefix_reg = netsnmp_create_handler_registration(
+            "snmpTsmConfigurationUsePrefix", use_prefix_handler, tsm_use_prefix, OID_LENGTH(tsm_use_prefix),
+            HANDLER_CAN_RONLY);
+        if (tsm_use_prefix_reg != NULL &&
+            netsnmp_register_read_only_scalar(tsm_use_prefix_reg) != MIB_REGISTERED_OK) {
+            /* the registration was freed by the failed register call */
+            snmp_log(LOG_WARNING, "dtlsudp: could not register snmpTsmConfigurationUsePrefix\n");
+            tsm_use_prefix_reg = NULL;
+        }
+    }
+    if (tlstm_session_reg == NULL || tsm_stats_reg == NULL || tsm_use_prefix_reg == NULL)
+        rc = -1;
+    return rc;
+}
+
+static void unregister(netsnmp_handler_registration **reg)
+{
+    if (*reg != NULL) {
+        netsnmp_unregister_handler(*reg);
+        *reg = NULL;
+    }
+}
+
+void mib_tlstm_stats_unregister(void)
+{
+    unregister(&tlstm_session_reg);
+    unregister(&tsm_stats_reg);
+    unregister(&tsm_use_prefix_reg);
+}
