@@ -56,14 +56,14 @@ else
     snmpget=("$dtlsudp_run" snmpget)
 fi
 
-# get AGENT ARGS...: snmpget sysUpTime.0 from AGENT; sets out and rc.  One
-# retry of 5 s: a failure that waits for the SNMP timeout says "Timeout".
+# get AGENT ARGS...: snmpget sysUpTime.0 from AGENT; sets out and rc.  No
+# retry, 4 s: a failure that waits for the SNMP timeout says "Timeout".
 get() {
     local target
     target=$(cat "$TL_TMP/$1/target")
     shift
     rc=0
-    out=$(tl_client mgr "${snmpget[@]}" -v3 -r1 -t5 -T localCert=client "$@" \
+    out=$(tl_client mgr "${snmpget[@]}" -v3 -r0 -t4 -T localCert=client "$@" \
         "$target" .1.3.6.1.2.1.1.3.0 2>&1) || rc=$?
 }
 

@@ -1,7 +1,7 @@
 /*
  * manager-many-sessions.c - one manager process, many DTLS sessions.
  *
- *   manager-many-sessions [-n SESSIONS] [-r ROUNDS] [-w SECONDS] [-a] PEER
+ *   manager-many-sessions [-n SESSIONS] [-r ROUNDS] [-w SECONDS] [-a] [-s] PEER
  *
  * Opens SESSIONS sessions (default 1000) to PEER (e.g.
  * dtlsudp:127.0.0.1:10161) with Net-SNMP's single-session API, keeps them
@@ -18,6 +18,14 @@
  * RFC 5343 localEngineID wildcard, so the handshakes run inside the
  * asynchronous loop instead.
  *
+ * An event-loop application runs libnetsnmp's timers itself: the program
+ * sets NETSNMP_DS_LIB_ALARM_DONT_USE_SIG and calls run_alarms() from its
+ * loop.  With -s it leaves the library default, where snmp_alarm timers
+ * fire from a SIGALRM handler, whatever the program is doing.
+ *
+ * Without -s, a watchdog (SIGALRM) ends a phase stuck far beyond its
+ * budget with exit status 3.
+ *
  * Prints "opened N/SESSIONS", then "round R: ok N/M" per round, and exits 0
  * only if every session opened and every request of every round was
  * answered within the deadline (-w, default 60 s per round).
@@ -26,6 +34,7 @@
 #define _GNU_SOURCE /* fd_set.fds_bits, used by NETSNMP_LARGE_FD_ZERO */
 #endif
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +60,23 @@ typedef struct poll_slot {
 } poll_slot;
 
 static int verbose_errors = 5; /* print the first few failures only */
+
+/* A phase that overruns its budget by far is stuck (e.g. in a transport
+ * timer that never stops firing): say so and exit rather than hang. */
+
+static void watchdog_fired(int sig)
+{
+    static const char msg[] = "watchdog: the manager is stuck; giving up\n";
+
+    (void)sig;
+    (void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+    _exit(3);
+}
+
+static void watchdog_arm(unsigned seconds)
+{
+    alarm(seconds);
+}
 
 static const oid sys_uptime_oid[] = {1, 3, 6, 1, 2, 1, 1, 3, 0};
 static const oid engine_id_oid[] = {1, 3, 6, 1, 6, 3, 10, 2, 1, 1, 0};
@@ -143,6 +169,7 @@ static void run_loop(poll_slot *slots, int n, double deadline)
             tv.tv_usec = 0;
         }
         rc = netsnmp_large_fd_set_select(numfds, &fdset, NULL, NULL, &tv);
+        run_alarms();
         if (rc < 0 && errno != EINTR) {
             perror("select");
             break;
@@ -172,24 +199,31 @@ static void raise_fd_limit(int need)
 int main(int argc, char **argv)
 {
     int n = DEFAULT_SESSIONS, rounds = DEFAULT_ROUNDS, wait_s = DEFAULT_WAIT_S;
-    int async_handshake = 0, opened = 0, status = 0, opt;
+    int async_handshake = 0, signal_alarms = 0, opened = 0, status = 0, opt;
     poll_slot *slots;
     netsnmp_session templ;
     double t0;
 
-    while ((opt = getopt(argc, argv, "n:r:w:a")) != -1) {
+    while ((opt = getopt(argc, argv, "n:r:w:as")) != -1) {
         switch (opt) {
         case 'n': n = atoi(optarg); break;
         case 'r': rounds = atoi(optarg); break;
         case 'w': wait_s = atoi(optarg); break;
         case 'a': async_handshake = 1; break;
+        case 's': signal_alarms = 1; break;
         default: goto Usage;
         }
     }
     if (optind != argc - 1 || n <= 0 || rounds <= 0 || wait_s <= 0)
         goto Usage;
 
+    setvbuf(stdout, NULL, _IOLBF, 0);
     raise_fd_limit(4 * n + 64);
+    if (!signal_alarms) {
+        netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_ALARM_DONT_USE_SIG, 1);
+        /* SIGALRM is ours then: libnetsnmp's timers run from the loop. */
+        signal(SIGALRM, watchdog_fired);
+    }
     init_snmp("manager-many-sessions");
     slots = calloc((size_t)n, sizeof(*slots));
     if (slots == NULL)
@@ -203,6 +237,8 @@ int main(int argc, char **argv)
     if (async_handshake)
         templ.flags |= SNMP_FLAGS_DONT_PROBE;
 
+    if (!signal_alarms)
+        watchdog_arm(60 + (unsigned)n / 10);
     t0 = now_s();
     for (int i = 0; i < n; i++) {
         netsnmp_session s = templ;
@@ -226,6 +262,8 @@ int main(int argc, char **argv)
     for (int r = 1; r <= rounds; r++) {
         int sent = 0, ok = 0;
 
+        if (!signal_alarms)
+            watchdog_arm((unsigned)wait_s + 30);
         t0 = now_s();
         for (int i = 0; i < n; i++) {
             slots[i].answered = slots[i].failed = 0;
@@ -241,6 +279,8 @@ int main(int argc, char **argv)
             status = 1;
     }
 
+    if (!signal_alarms)
+        watchdog_arm(60);
     for (int i = 0; i < n; i++)
         if (slots[i].sess != NULL)
             snmp_sess_close(slots[i].sess);
@@ -249,6 +289,6 @@ int main(int argc, char **argv)
     return status;
 
 Usage:
-    fprintf(stderr, "usage: manager-many-sessions [-n SESSIONS] [-r ROUNDS] [-w SECONDS] [-a] PEER\n");
+    fprintf(stderr, "usage: manager-many-sessions [-n SESSIONS] [-r ROUNDS] [-w SECONDS] [-a] [-s] PEER\n");
     return 2;
 }

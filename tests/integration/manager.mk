@@ -22,25 +22,65 @@ tests_integration_manager_test_plugin_la_LDFLAGS = -module -avoid-version -share
 MANAGER_INTEGRATION_TESTS = \
 	tests/integration/manager-preload-inert.sh \
 	tests/integration/manager-loader.sh \
-	tests/integration/manager-interop-builtin-builtin.sh \
-	tests/integration/manager-interop-ours-builtin.sh \
-	tests/integration/manager-interop-builtin-ours.sh \
-	tests/integration/manager-interop-ours-ours.sh \
+	tests/integration/manager-get-builtin-builtin.sh \
+	tests/integration/manager-get-ours-builtin.sh \
+	tests/integration/manager-get-builtin-ours.sh \
+	tests/integration/manager-get-ours-ours.sh \
+	tests/integration/manager-trap-builtin-builtin.sh \
+	tests/integration/manager-trap-ours-builtin.sh \
+	tests/integration/manager-trap-ours-ours.sh \
+	tests/integration/manager-inform-builtin-builtin.sh \
+	tests/integration/manager-inform-ours-builtin.sh \
+	tests/integration/manager-inform-builtin-ours.sh \
+	tests/integration/manager-inform-ours-ours.sh \
 	tests/integration/manager-cert-errors.sh \
-	tests/integration/manager-many-sessions.sh
+	tests/integration/manager-many-sessions.sh \
+	tests/integration/manager-lossy.sh
+
+# Fails intermittently because of a transport bug (below), so neither a
+# PASS nor an XFAIL can be promised: run by `make check-manager-known-bugs`
+# only, until the bug is fixed; then move it back to the list above.
+MANAGER_KNOWN_BUG_TESTS = \
+	tests/integration/manager-trap-builtin-ours.sh
 
 TESTS += $(MANAGER_INTEGRATION_TESTS)
-dist_check_SCRIPTS += $(MANAGER_INTEGRATION_TESTS)
+
+# Known failures of the transport (transport/snmp), expected to
+# fail until fixed; remove a line here when its test passes (XPASS):
+# - trap-ours-*: snmptrap exits right after sending; the client's f_close
+#   releases the association without finishing the handshake and flushing
+#   the queued message, so the trap never leaves.
+# - cert-errors: the refusal is logged clearly, but the request still waits
+#   for the SNMP timeout ("Timeout") instead of failing at once.
+# - many-sessions: with a few hundred client sessions in one process,
+#   run_alarms() never returns (alarm_fired -> endpoint_arm re-arms a
+#   deadline that is already due, every 1 ms).
+# - (known-bug list) trap-builtin-ours: Net-SNMP's snmptrap sends its
+#   message and its close_notify back to back; the server side reads both,
+#   then drops the queued message with the association before snmptrapd
+#   reads it (about 2 runs in 3).
+XFAIL_TESTS += \
+	tests/integration/manager-trap-ours-builtin.sh \
+	tests/integration/manager-trap-ours-ours.sh \
+	tests/integration/manager-cert-errors.sh \
+	tests/integration/manager-many-sessions.sh
+dist_check_SCRIPTS += $(MANAGER_INTEGRATION_TESTS) $(MANAGER_KNOWN_BUG_TESTS)
 dist_noinst_DATA += \
 	tests/integration/manager-lib.sh \
 	tests/integration/manager-interop.bash
 
 check-manager:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(MANAGER_INTEGRATION_TESTS)"
-.PHONY: check-manager
+check-manager-known-bugs:
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(MANAGER_KNOWN_BUG_TESTS)" XFAIL_TESTS=
+.PHONY: check-manager check-manager-known-bugs
 
 # One manager process, many sessions (asynchronous API, select loop).
 check_PROGRAMS += tests/integration/manager-many-sessions
 tests_integration_manager_many_sessions_SOURCES = tests/integration/manager-many-sessions.c
 tests_integration_manager_many_sessions_CPPFLAGS = $(AM_CPPFLAGS) $(NETSNMP_CFLAGS)
 tests_integration_manager_many_sessions_LDADD = $(NETSNMP_LIBS)
+
+# A UDP relay that drops a share of the datagrams (handshake retransmission).
+check_PROGRAMS += tests/integration/manager-lossy-relay
+tests_integration_manager_lossy_relay_SOURCES = tests/integration/manager-lossy-relay.c

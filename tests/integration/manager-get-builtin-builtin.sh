@@ -1,0 +1,7 @@
+#!/bin/bash
+# GET, walk and SET over DTLS: manager builtin DTLSUDP, agent and snmptrapd
+# builtin DTLSUDP (see manager-interop.bash).
+CHECKS=get
+CLIENT_SIDE=builtin
+AGENT_SIDE=builtin
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/manager-interop.bash"

@@ -1,0 +1,7 @@
+#!/bin/bash
+# snmpinform and the agent's trapsess inform over DTLS: manager ours DTLSUDP, agent and snmptrapd
+# builtin DTLSUDP (see manager-interop.bash).
+CHECKS=inform
+CLIENT_SIDE=ours
+AGENT_SIDE=builtin
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/manager-interop.bash"

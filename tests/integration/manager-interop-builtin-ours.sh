@@ -1,6 +1,0 @@
-#!/bin/bash
-# Manager builtin DTLSUDP <-> agent and snmptrapd ours DTLSUDP: GET, walk, SET,
-# snmptrap, snmpinform and the agent's notifications (manager-interop.bash).
-CLIENT_SIDE=builtin
-AGENT_SIDE=ours
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/manager-interop.bash"

@@ -1,0 +1,74 @@
+#!/bin/bash
+# Handshakes survive loss: 20 snmpget processes (a new DTLS handshake each)
+# through a relay that drops 5% of the datagrams in each direction
+# (manager-lossy-relay, fixed seed), our transport on both sides.  Every
+# GET must be answered; the SNMP retries (-r5 -t1) re-enter the transport,
+# which retransmits lost handshake flights (RFC 6347 4.2.4).
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+[ -f "$top_srcdir/tests/lib/snmpd.sh" ] || { echo "SKIP: tests/lib/snmpd.sh is missing"; exit 77; }
+. "$top_srcdir/tests/lib/snmpd.sh"
+
+relay=$top_builddir/tests/integration/manager-lossy-relay
+preload_so=$top_builddir/snmplib-patches/.libs/libdtlsudp-preload.so
+plugin_so=$top_builddir/snmplib-patches/.libs/dtlsudp-transport.so
+agent_so=$top_builddir/agent-plugin/.libs/dtlsudp.so
+dtlsudp_run=$top_builddir/snmplib-patches/dtlsudp-run
+loss=${LOSSY_PERCENT:-5}
+count=${LOSSY_COUNT:-20}
+
+tl_require openssl ss timeout snmpd snmpget
+for f in "$relay" "$preload_so" "$plugin_so" "$dtlsudp_run"; do
+    [ -e "$f" ] || tl_skip "$(basename "$f") is not built yet"
+done
+san_preload=$(ldd "$plugin_so" 2>/dev/null |
+    awk '$1 ~ /^lib(asan|ubsan)\.so/ && $3 ~ /^\// { printf "%s ", $3 }')
+
+tl_init
+tl_make_certs
+tl_free_udp_port port
+client_fp=$(tl_fp client sha256)
+
+tl_agent_new agent
+if [ -e "$agent_so" ]; then
+    tl_conf agent "dlmod dtlsudp $agent_so"
+    [ -z "$san_preload" ] || tl_env agent "LD_PRELOAD=$san_preload" "ASAN_OPTIONS=detect_leaks=0"
+else
+    tl_env agent "LD_PRELOAD=$san_preload$preload_so" "ASAN_OPTIONS=detect_leaks=0"
+fi
+tl_agent_listen agent "dtlsudp:127.0.0.1:$port"
+tl_conf agent \
+    "[snmp] localCert server" \
+    "[snmp] trustCert ca" \
+    "certSecName 10 --sha256 $client_fp --cn" \
+    "rouser -s tsm client authpriv"
+tl_agent_start agent || tl_fail "snmpd did not start"
+
+# The relay: our child, stopped by pid at exit.
+"$relay" -l 0 -t "$port" -p "$loss" -s 42 -d 300 -P "$TL_TMP/relay.port" \
+    >"$TL_TMP/relay.out" 2>&1 &
+relay_pid=$!
+tl_on_exit "kill $relay_pid 2>/dev/null; wait $relay_pid 2>/dev/null"
+for ((i = 0; i < 100; i++)); do
+    [ -s "$TL_TMP/relay.port" ] && break
+    sleep 0.05
+done
+relay_port=$(cat "$TL_TMP/relay.port" 2>/dev/null) || tl_fail "the relay did not start"
+
+tl_client_new mgr
+ok=0
+for ((i = 1; i <= count; i++)); do
+    if out=$(tl_client mgr "$dtlsudp_run" snmpget -v3 -r5 -t1 -T localCert=client \
+        -T peerCert=server "dtlsudp:127.0.0.1:$relay_port" .1.3.6.1.2.1.1.3.0 2>&1); then
+        ok=$((ok + 1))
+    else
+        tl_log "GET $i failed: $(tr '\n' ' ' <<<"$out")"
+    fi
+done
+kill "$relay_pid" 2>/dev/null
+wait "$relay_pid" 2>/dev/null
+tl_log "relay: $(cat "$TL_TMP/relay.out")"
+tl_log "$ok/$count GETs answered through ${loss}% loss"
+[ "$ok" -eq "$count" ] || tl_fail "only $ok/$count GETs answered through ${loss}% loss"
+echo "PASS: $count handshakes and GETs through ${loss}% loss"

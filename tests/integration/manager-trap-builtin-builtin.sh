@@ -1,0 +1,7 @@
+#!/bin/bash
+# snmptrap and the agent's trapsess trap over DTLS: manager builtin DTLSUDP, agent and snmptrapd
+# builtin DTLSUDP (see manager-interop.bash).
+CHECKS=trap
+CLIENT_SIDE=builtin
+AGENT_SIDE=builtin
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/manager-interop.bash"
