@@ -74,8 +74,10 @@ build_rows() {
     if have newproc.ours newproc.builtin; then
         v=$(verdict "$(get newproc.ours) <= $(get newproc.builtin)")
     else v="n/a"; fi
-    row 1 "new snmpget process (handshake + GET), median" "$(cell newproc.builtin ms)" \
-        "$(cell newproc.ours ms)" "$(cell newproc.udp ms)" \
+    row 1 "new snmpget process (handshake + GET), median (fastest)" \
+        "$(cell newproc.builtin ms) ($(cell newproc.builtin.min ms))" \
+        "$(cell newproc.ours ms) ($(cell newproc.ours.min ms))" \
+        "$(cell newproc.udp ms) ($(cell newproc.udp.min ms))" \
         "$(ratio newproc.ours newproc.udp) × udp; built-in $(ratio newproc.builtin newproc.udp) × udp" \
         "≤ built-in" "$v"
     # 2. Throughput.
@@ -336,7 +338,7 @@ bench_report() {
         echo
         echo "Command: \`bench/run$([ "$QUICK" = 1 ] && echo " --quick")$([ "$ONLY" != all ] && echo " --only $ONLY")\`, $(get elapsed) s."
         echo "Machine: $(nproc) CPUs ($(awk -F: '/model name/ { gsub(/^ +/, "", $2); print $2; exit }' /proc/cpuinfo)), $(uname -sr);"
-        echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (shared machine: numbers are noisy)."
+        echo "load average at the start: $LOAD_START, at the end: $(cut -d' ' -f1-3 /proc/loadavg) (shared machine: numbers are noisy)."
         echo "Net-SNMP $(snmpd -v 2>/dev/null | awk '/NET-SNMP version/ { print $NF; exit }'),"
         echo "$(openssl version 2>/dev/null), commit $(git -C "$SRCDIR" rev-parse --short HEAD 2>/dev/null || echo '?')."
         echo
