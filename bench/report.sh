@@ -253,27 +253,34 @@ set terminal pngcairo size 1500,450 font ",10" noenhanced
 set output "$png.tmp"
 set multiplot layout 1,3 title "dtlsudp bench $(date -u +%Y-%m-%d) ($MODE_LABEL): built-in DTLSUDP vs this project"
 set grid
-set key top left
-set logscale x
+set key bottom right box opaque
+set style line 1 lc rgb "#d62728" lw 2 pt 7
+set style line 2 lc rgb "#1f77b4" lw 2 pt 5
+set style line 3 lc rgb "#7f7f7f" lw 2 pt 9
+set logscale xy
 set xlabel "associations established (log)"
-set ylabel "agent RSS growth (MB)"
+set ylabel "agent RSS growth (MB, log)"
 set title "agent memory vs associations established"
-plot "$d/mem-builtin.dat" using 4:2 with linespoints lw 2 title "built-in", \
-     "$d/mem-ours.dat" using 4:2 with linespoints lw 2 title "this project"
+plot "$d/mem-builtin.dat" using 4:2 with linespoints ls 1 title "built-in", \
+     "$d/mem-ours.dat" using 4:2 with linespoints ls 2 title "this project"
+unset logscale y
+set logscale x
 set xlabel "associations attempted (N, log)"
 set ylabel "associations served (% of N)"
-set title "concurrency: served vs held"
+set title "concurrency: served vs attempted"
 set yrange [0:105]
-plot "$d/mem-builtin.dat" using 1:3 with linespoints lw 2 title "built-in", \
-     "$d/mem-ours.dat" using 1:3 with linespoints lw 2 title "this project"
+set key center right box opaque
+plot "$d/mem-builtin.dat" using 1:3 with linespoints ls 1 title "built-in", \
+     "$d/mem-ours.dat" using 1:3 with linespoints ls 2 title "this project"
 unset logscale x
 set xlabel "datagram loss each way (%)"
 set ylabel "snmpget session opens succeeding (%)"
 set title "packet loss (snmpget defaults: -t 1 -r 5)"
 set xrange [0:35]
-plot "$d/loss-udp.dat" using 1:2 with linespoints lw 2 title "udp v2c", \
-     "$d/loss-builtin.dat" using 1:2 with linespoints lw 2 title "built-in", \
-     "$d/loss-ours.dat" using 1:2 with linespoints lw 2 title "this project"
+set key bottom left box opaque
+plot "$d/loss-udp.dat" using 1:2 with linespoints ls 3 title "udp v2c", \
+     "$d/loss-builtin.dat" using 1:2 with linespoints ls 1 title "built-in", \
+     "$d/loss-ours.dat" using 1:2 with linespoints ls 2 title "this project"
 unset multiplot
 EOF
     if timeout 60 gnuplot "$d/plot.gp" 2>"$d/gnuplot.err" && [ -s "$png.tmp" ]; then
