@@ -14,7 +14,16 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-fail() { echo "FAIL: $*"; [ -f "$tmp/server.out" ] && cat "$tmp/server.out"; exit 1; }
+fail() {
+    echo "FAIL: $*"
+    if [ -n "$server_pid" ]; then
+        sleep 1 # let a dying server finish its report
+        if kill -0 "$server_pid" 2>/dev/null; then echo "(server $server_pid running)"
+        else echo "(server $server_pid has exited)"; fi
+    fi
+    [ -f "$tmp/server.out" ] && cat "$tmp/server.out"
+    exit 1
+}
 
 # A CA and two leaves (EC P-256).
 cd "$tmp" || exit 99

@@ -841,6 +841,34 @@ static void test_blocking(void **state)
     close(fd);
 }
 
+/* A listener never shares its port silently, with another listener or any
+ * other socket; osnet still makes its per-peer sockets on it. */
+static void test_port_in_use(void **state)
+{
+    const variant *v = *state;
+    dtlsudp_listener_config cfg;
+    dtlsudp_listener *other = NULL;
+    char addr[64];
+    world w;
+    world_open(&w, v, NULL);
+
+    memset(&cfg, 0, sizeof(cfg));
+    server_config(&w, &cfg);
+    snprintf(addr, sizeof(addr), v->dual ? "[::]:%s" : v->family == AF_INET6 ? "[::1]:%s" : "127.0.0.1:%s",
+             w.port);
+    for (int demux = DTLSUDP_DEMUX_OSNET; demux <= DTLSUDP_DEMUX_ROUTER; demux++) {
+        cfg.demux = demux;
+        errno = 0;
+        assert_int_equal(dtlsudp_listener_new(addr, &cfg, dtlsudp_now(), &other), DTLSUDP_ERR_SYSTEM);
+        assert_int_equal(errno, EADDRINUSE);
+        assert_null(other);
+    }
+    /* and the first one still works */
+    dtlsudp_conn *c = client_start(&w, NULL);
+    PUMP_UNTIL(&w, established(c) && w.srv.n == 1);
+    world_close(&w);
+}
+
 /* Router-style use without accept: dtlsudp_listener_recv/find. */
 static void test_listener_recv(void **state)
 {
@@ -948,6 +976,7 @@ static int remove_certs(void **state)
         cmocka_unit_test_prestate(test_unwrap, (void *)&(v)),                                            \
         cmocka_unit_test_prestate(test_wrong_certificate, (void *)&(v)),                                 \
         cmocka_unit_test_prestate(test_blocking, (void *)&(v)),                                          \
+        cmocka_unit_test_prestate(test_port_in_use, (void *)&(v)),                                       \
         cmocka_unit_test_prestate(test_listener_recv, (void *)&(v))
 
 #define DUAL_TESTS(v)                                                                                    \

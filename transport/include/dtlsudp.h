@@ -472,12 +472,15 @@ DTLSUDP_EXTERN void dtlsudp_listener_config_init(dtlsudp_listener_config *cfg);
 /* Open a listener on addr: "127.0.0.1:10161", "0.0.0.0:10161", "[::1]:10161",
  * "[::]:10161" (dual-stack: IPv4 clients too), ":10161" or "10161" (IPv4
  * wildcard).  Numeric only; port 0 picks a free port (see
- * dtlsudp_listener_local_addr()).  The socket gets SO_REUSEADDR (osnet needs
- * it; see netsnmp-dtls-facts §5 on the local hijack risk), IP_PKTINFO /
- * IPV6_RECVPKTINFO, O_NONBLOCK and FD_CLOEXEC.
+ * dtlsudp_listener_local_addr()).  The port must be free: the socket is
+ * bound without SO_REUSEADDR, so it never silently shares a port; osnet
+ * sets SO_REUSEADDR right after bind() for its per-peer sockets (see
+ * netsnmp-dtls-facts §5 on the local hijack risk that remains); router
+ * mode never sets it.  Also IP_PKTINFO / IPV6_RECVPKTINFO, O_NONBLOCK and
+ * FD_CLOEXEC.
  * Returns OK; INVALID (bad address text, bad demux; OSNET is Linux-only);
  * CONFIG / NOMEM / TLS from dtlsudp_engine_new(); SYSTEM (socket, bind:
- * errno is preserved). */
+ * errno is preserved, EADDRINUSE when the port is taken). */
 DTLSUDP_EXTERN int dtlsudp_listener_new(const char *addr, const dtlsudp_listener_config *cfg,
                                         dtlsudp_time now, dtlsudp_listener **out);
 

@@ -592,8 +592,18 @@ int dtlsudp_listener_new(const char *addr, const dtlsudp_listener_config *cfg, d
     }
 
     /* "[::]" is dual-stack: IPv4 clients arrive as v4-mapped peers. */
-    l->sock = net_socket(l->family, 1, l->family == AF_INET6 && !net_addr_is_wildcard(&bind_addr));
+    /* Bound without SO_REUSEADDR, so the port must be free (no silent
+     * sharing with another socket that set it); osnet sets it after bind(),
+     * which is enough for its per-peer sockets to bind the same address
+     * (netsnmp-dtls-facts §5).  Router mode never sets it. */
+    l->sock = net_socket(l->family, 0, l->family == AF_INET6 && !net_addr_is_wildcard(&bind_addr));
     if (l->sock < 0 || bind(l->sock, &bind_addr.sa, net_addr_len(&bind_addr)) != 0) {
+        ret = DTLSUDP_ERR_SYSTEM;
+        goto Fail;
+    }
+    int one = 1;
+    if (demux == DTLSUDP_DEMUX_OSNET &&
+        setsockopt(l->sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0) {
         ret = DTLSUDP_ERR_SYSTEM;
         goto Fail;
     }
