@@ -14,3 +14,4 @@ agent_plugin_dtlsudp_la_LIBADD = \
 	$(NETSNMP_AGENT_LIBS) $(OPENSSL_LIBS) -ldl
 agent_plugin_dtlsudp_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared -no-undefined \
 	-export-symbols-regex '^(init|deinit|shutdown)_dtlsudp$$'
+EXTRA_DIST += agent-plugin/README

@@ -8,13 +8,15 @@ dist_check_SCRIPTS += \
 	tests/integration/agent-client.sh \
 	tests/integration/agent-certs.sh \
 	tests/integration/agent-robust.sh \
+	tests/integration/agent-trap.sh \
 	tests/integration/agent-valgrind.sh \
 	tests/integration/dtls-probe.py
 TESTS += \
 	tests/integration/agent-basic.sh \
 	tests/integration/agent-client.sh \
 	tests/integration/agent-certs.sh \
-	tests/integration/agent-robust.sh
+	tests/integration/agent-robust.sh \
+	tests/integration/agent-trap.sh
 
 # A test-only preload object that puts this project's client role into
 # stock Net-SNMP apps (-rpath: libtool builds the .so, not just a .la).
@@ -29,3 +31,15 @@ tests_integration_dtlsudp_preload_shim_la_LIBADD = \
 	$(NETSNMP_LIBS) $(OPENSSL_LIBS)
 tests_integration_dtlsudp_preload_shim_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
 	-rpath /nowhere
+
+# Drives the server transport's f_send in-process (nothing is sent).
+check_PROGRAMS += tests/integration/nosession-probe
+tests_integration_nosession_probe_SOURCES = tests/integration/nosession-probe.c
+tests_integration_nosession_probe_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/snmp $(NETSNMP_CFLAGS)
+tests_integration_nosession_probe_LDADD = \
+	transport/snmp/libsnmptransport.la \
+	transport/net/libnet.la \
+	transport/engine/libengine.la \
+	$(NETSNMP_LIBS) $(OPENSSL_LIBS)
+dist_check_SCRIPTS += tests/integration/agent-nosession.sh
+TESTS += tests/integration/agent-nosession.sh

@@ -66,9 +66,7 @@ static void numbers_and_ranges(void **state)
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMaxHalfOpen", "-5", &why), -1);
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMaxHalfOpen", "", &why), -1);
     assert_string_equal(why, "a number is missing");
-    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMaxHalfOpen", "99999999999999999999",
-                                                 &why),
-                     -1);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMaxHalfOpen", "99999999999999999999", &why), -1);
     assert_int_equal(s.max_half_open, 256); /* unchanged by the failures */
 
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMaxAssociations", "50\n", &why), 0);

@@ -31,8 +31,7 @@ static int looks_ipv6(const char *text)
     return first != NULL && strchr(first + 1, ':') != NULL;
 }
 
-int dtlsudp_snmp_addr_parse(const char *text, const char *default_target, int family_hint,
-                            dtlsudp_addr *out)
+int dtlsudp_snmp_addr_parse(const char *text, const char *default_target, int family_hint, dtlsudp_addr *out)
 {
     struct netsnmp_ep ep;
 

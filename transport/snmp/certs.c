@@ -43,14 +43,16 @@ int dtlsudp_snmp_certs_identity_paths(const char *our_identity, char **cert_path
     *cert_path = *key_path = NULL;
     id = find_identity(our_identity); /* NS_CERTKEY_DEFAULT reads localCert */
     if (id == NULL || id->info.dir == NULL || id->info.filename == NULL) {
-        snmp_log(LOG_ERR, "dtlsudp: no local certificate found for %s (set localCert; "
-                          "certificates live in <confdir>/tls/certs)\n",
+        snmp_log(LOG_ERR,
+                 "dtlsudp: no local certificate found for %s (set localCert; "
+                 "certificates live in <confdir>/tls/certs)\n",
                  our_identity != NULL && our_identity[0] ? our_identity : "the default identity");
         return -1;
     }
     if (id->key == NULL || id->key->info.dir == NULL || id->key->info.filename == NULL) {
-        snmp_log(LOG_ERR, "dtlsudp: no private key for %s/%s in <confdir>/tls/private "
-                          "(keys must not be world-readable)\n",
+        snmp_log(LOG_ERR,
+                 "dtlsudp: no private key for %s/%s in <confdir>/tls/private "
+                 "(keys must not be world-readable)\n",
                  id->info.dir, id->info.filename);
         return -1;
     }
@@ -68,8 +70,7 @@ int dtlsudp_snmp_certs_identity_paths(const char *our_identity, char **cert_path
     return 0;
 }
 
-int dtlsudp_snmp_certs_use_identity(SSL_CTX *ctx, SSL *ssl, const char *our_identity,
-                                    int chain_only)
+int dtlsudp_snmp_certs_use_identity(SSL_CTX *ctx, SSL *ssl, const char *our_identity, int chain_only)
 {
     netsnmp_cert *id = find_identity(our_identity), *issuer;
     int ok = 1;
@@ -82,11 +83,10 @@ int dtlsudp_snmp_certs_use_identity(SSL_CTX *ctx, SSL *ssl, const char *our_iden
     if (!chain_only) {
         if (ctx != NULL)
             ok = SSL_CTX_use_certificate(ctx, id->ocert) == 1 &&
-                 SSL_CTX_use_PrivateKey(ctx, id->key->okey) == 1 &&
-                 SSL_CTX_check_private_key(ctx) == 1;
+                 SSL_CTX_use_PrivateKey(ctx, id->key->okey) == 1 && SSL_CTX_check_private_key(ctx) == 1;
         else
-            ok = SSL_use_certificate(ssl, id->ocert) == 1 &&
-                 SSL_use_PrivateKey(ssl, id->key->okey) == 1 && SSL_check_private_key(ssl) == 1;
+            ok = SSL_use_certificate(ssl, id->ocert) == 1 && SSL_use_PrivateKey(ssl, id->key->okey) == 1 &&
+                 SSL_check_private_key(ssl) == 1;
         if (!ok) {
             snmp_log(LOG_ERR, "dtlsudp: certificate %s/%s and its key cannot be used together\n",
                      id->info.dir, id->info.filename);
@@ -102,8 +102,8 @@ int dtlsudp_snmp_certs_use_identity(SSL_CTX *ctx, SSL *ssl, const char *our_iden
         ok = ctx != NULL ? SSL_CTX_add1_chain_cert(ctx, issuer->ocert) == 1
                          : SSL_add1_chain_cert(ssl, issuer->ocert) == 1;
         if (!ok) {
-            snmp_log(LOG_ERR, "dtlsudp: cannot add issuer certificate %s/%s\n",
-                     issuer->info.dir, issuer->info.filename);
+            snmp_log(LOG_ERR, "dtlsudp: cannot add issuer certificate %s/%s\n", issuer->info.dir,
+                     issuer->info.filename);
             ERR_clear_error();
             return -1;
         }

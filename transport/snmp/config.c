@@ -62,8 +62,8 @@ void dtlsudp_snmp_settings_reset(void)
 }
 
 /* One unsigned decimal number in [min, max], nothing after it. */
-static int parse_number(const char *value, unsigned long min, unsigned long max,
-                        unsigned long *out, const char **why)
+static int parse_number(const char *value, unsigned long min, unsigned long max, unsigned long *out,
+                        const char **why)
 {
     char *end = NULL;
     unsigned long v;

@@ -25,3 +25,4 @@ transport_snmp_libsnmptransport_la_SOURCES = \
 transport_snmp_libsnmptransport_la_CPPFLAGS = $(AM_CPPFLAGS) $(NETSNMP_CFLAGS)
 transport_snmp_libsnmptransport_la_CFLAGS = $(AM_CFLAGS) $(VISIBILITY_CFLAGS)
 transport_snmp_libsnmptransport_la_LIBADD = transport/snmp/libsnmpbase.la
+EXTRA_DIST += transport/snmp/README

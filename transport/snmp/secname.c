@@ -74,8 +74,8 @@ static int row_fingerprint(const char *text, uint8_t *out, size_t *len)
     }
     if (hi >= 0 || n == 0)
         return -1;
-    if (md_for_len(n) == NULL && n > 1 && md_for_len(n - 1) != NULL &&
-        out[0] >= NS_HASH_MD5 && out[0] <= NS_HASH_SHA512) {
+    if (md_for_len(n) == NULL && n > 1 && md_for_len(n - 1) != NULL && out[0] >= NS_HASH_MD5 &&
+        out[0] <= NS_HASH_SHA512) {
         memmove(out, out + 1, n - 1);
         n--;
     }
@@ -133,8 +133,7 @@ static char *row_name(const candidate *c, X509 *leaf)
     case TSNM_tlstmCertSpecified:
         return c->row->data != NULL ? strdup(c->row->data) : NULL;
     case TSNM_tlstmCertCommonName:
-        if (X509_NAME_get_text_by_NID(X509_get_subject_name(leaf), NID_commonName, cn,
-                                      sizeof(cn)) <= 0)
+        if (X509_NAME_get_text_by_NID(X509_get_subject_name(leaf), NID_commonName, cn, sizeof(cn)) <= 0)
             return NULL;
         return strdup(cn);
     case TSNM_tlstmCertSANRFC822Name:
@@ -156,8 +155,7 @@ static char *row_name(const candidate *c, X509 *leaf)
     }
 }
 
-int dtlsudp_snmp_secname_map(X509 *leaf, STACK_OF(X509) *chain, char *out, size_t cap,
-                             const char **why)
+int dtlsudp_snmp_secname_map(X509 *leaf, STACK_OF(X509) * chain, char *out, size_t cap, const char **why)
 {
     netsnmp_container *rows = netsnmp_cert_map_container();
     netsnmp_iterator *it = NULL;

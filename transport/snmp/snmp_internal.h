@@ -34,8 +34,7 @@ extern const size_t dtlsudp_snmp_domain_oid_len;
  * be NULL) supplies the missing parts; 10161 when still missing.
  * family_hint: AF_UNSPEC (IPv6 when the text is bracketed or has two
  * colons, else IPv4) or AF_INET6 (dtlsudp6:).  Returns 0 or -1. */
-int dtlsudp_snmp_addr_parse(const char *text, const char *default_target, int family_hint,
-                            dtlsudp_addr *out);
+int dtlsudp_snmp_addr_parse(const char *text, const char *default_target, int family_hint, dtlsudp_addr *out);
 
 /* Net-SNMP's fmtaddr style: "DTLSUDP: [remote]:port->[local]:port" (libwrap
  * in the agent parses the first "[ip]").  local may be NULL or AF_UNSPEC:
@@ -78,9 +77,9 @@ void dtlsudp_snmp_settings_to_engine(const dtlsudp_snmp_settings *s, dtlsudp_eng
 
 /* What the transport knows about an association when a message arrives. */
 typedef struct dtlsudp_snmp_msgsrc {
-    uint64_t assoc_id;     /* dtlsudp_assoc_id(): the tmSessionID */
-    const char *sec_name;  /* mapped securityName (server) or "" (client) */
-    int security_level;    /* SNMP_SEC_LEVEL_AUTHPRIV / AUTHNOPRIV */
+    uint64_t assoc_id;    /* dtlsudp_assoc_id(): the tmSessionID */
+    const char *sec_name; /* mapped securityName (server) or "" (client) */
+    int security_level;   /* SNMP_SEC_LEVEL_AUTHPRIV / AUTHNOPRIV */
     const dtlsudp_addr *remote;
     const dtlsudp_addr *local; /* may be NULL */
 } dtlsudp_snmp_msgsrc;
@@ -104,8 +103,7 @@ uint64_t dtlsudp_snmp_tmstate_assoc_id(const netsnmp_tmStateReference *ref);
  * SHA-224/256/384/512), matched against every certificate of the chain.
  * On success *out holds a NUL-terminated name of at most 32 bytes.
  * Returns 0, or -1 with *why set to a static reason. */
-int dtlsudp_snmp_secname_map(X509 *leaf, STACK_OF(X509) *chain, char *out, size_t cap,
-                             const char **why);
+int dtlsudp_snmp_secname_map(X509 *leaf, STACK_OF(X509) * chain, char *out, size_t cap, const char **why);
 
 /* 1 when a certSecName row or a certificate in <confdir>/tls/certs names
  * this leaf by fingerprint (used to accept a self-signed or otherwise
@@ -125,8 +123,7 @@ int dtlsudp_snmp_certs_identity_paths(const char *our_identity, char **cert_path
  * knows) on ctx, or on ssl when ctx is NULL; chain_only: only the issuers.
  * Every X509 handed to OpenSSL is referenced (no 5.9.3 double free).
  * Returns 0 or -1 (logged). */
-int dtlsudp_snmp_certs_use_identity(SSL_CTX *ctx, SSL *ssl, const char *our_identity,
-                                    int chain_only);
+int dtlsudp_snmp_certs_use_identity(SSL_CTX *ctx, SSL *ssl, const char *our_identity, int chain_only);
 
 /* A trust store with every trustCert, extra_trust (-T trust_cert) and, when
  * peer_identity is not NULL, the expected peer certificate ("" = the
@@ -144,8 +141,7 @@ int dtlsudp_snmp_certs_peer_fingerprint(const char *identity, dtlsudp_fingerprin
  * client (local = 0: connection opened in f_open).  target_text (may be
  * NULL) is what the user typed after the prefix; a client takes the
  * expected server host name from it.  NULL on failure (logged). */
-netsnmp_transport *dtlsudp_snmp_transport_open(const dtlsudp_addr *addr, int local,
-                                               const char *target_text);
+netsnmp_transport *dtlsudp_snmp_transport_open(const dtlsudp_addr *addr, int local, const char *target_text);
 
 /* Add an engine's statistics to the process-wide total of engines already
  * freed (called just before dtlsudp_engine_free). */

@@ -29,8 +29,8 @@ void dtlsudp_snmp_trust_reload(void);
 
 /* Statistics for the MIB modules. */
 typedef struct dtlsudp_snmp_listener_info {
-    char address[64];  /* "127.0.0.1:10161", "[::]:10161" */
-    int demux;         /* DTLSUDP_DEMUX_* */
+    char address[64]; /* "127.0.0.1:10161", "[::]:10161" */
+    int demux;        /* DTLSUDP_DEMUX_* */
     dtlsudp_stats stats;
 } dtlsudp_snmp_listener_info;
 

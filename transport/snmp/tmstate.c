@@ -44,16 +44,14 @@ int dtlsudp_snmp_tmstate_fill(netsnmp_tmStateReference *ref, const dtlsudp_snmp_
 
     if (src->remote != NULL) {
         memcpy(&ref->addresses.remote_addr, src->remote,
-               sizeof(ref->addresses.remote_addr) < sizeof(*src->remote)
-                   ? sizeof(ref->addresses.remote_addr)
-                   : sizeof(*src->remote));
+               sizeof(ref->addresses.remote_addr) < sizeof(*src->remote) ? sizeof(ref->addresses.remote_addr)
+                                                                         : sizeof(*src->remote));
         ref->have_addresses = 1;
     }
     if (src->local != NULL)
         memcpy(&ref->addresses.local_addr, src->local,
-               sizeof(ref->addresses.local_addr) < sizeof(*src->local)
-                   ? sizeof(ref->addresses.local_addr)
-                   : sizeof(*src->local));
+               sizeof(ref->addresses.local_addr) < sizeof(*src->local) ? sizeof(ref->addresses.local_addr)
+                                                                       : sizeof(*src->local));
     return 0;
 }
 

@@ -118,8 +118,7 @@ static void event_signal(endpoint *ep);
  * with the association whatever ends it.
  * --------------------------------------------------------------------- */
 
-static void secname_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
-                         void *argp)
+static void secname_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
     free(ptr);
 }
@@ -161,8 +160,7 @@ static int assoc_level(dtlsudp_assoc *a)
  * --------------------------------------------------------------------- */
 
 /* "Logged once per peer": a small ring of (certificate, reason) pairs. */
-static void log_refusal_once(X509 *leaf, const dtlsudp_addr *peer, const char *role,
-                             const char *reason)
+static void log_refusal_once(X509 *leaf, const dtlsudp_addr *peer, const char *role, const char *reason)
 {
     static struct {
         uint8_t fp[8];
@@ -197,7 +195,7 @@ static void log_refusal_once(X509 *leaf, const dtlsudp_addr *peer, const char *r
 /* Chain verification against a trust store of our own (Net-SNMP's trust
  * list), so the decision does not depend on the engine's SSL_CTX.
  * Returns 1, or 0 with *err set to the X509_V_ERR_* code. */
-static int chain_verifies(X509_STORE *store, X509 *leaf, STACK_OF(X509) *chain, int *err)
+static int chain_verifies(X509_STORE *store, X509 *leaf, STACK_OF(X509) * chain, int *err)
 {
     X509_STORE_CTX *ctx;
     int ok = 0;
@@ -247,7 +245,7 @@ static X509_STORE *server_trust;
  * validation or by a configured fingerprint, derives the securityName from
  * snmpTlstmCertToTSNTable, and MUST fail the session (counting
  * InvalidClientCertificates and OpenErrors) when either step fails. */
-static int verify_client(endpoint *ep, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) *chain)
+static int verify_client(endpoint *ep, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) * chain)
 {
     char name[SECNAME_CAP], reason[200];
     const char *why = NULL;
@@ -282,8 +280,7 @@ static int verify_client(endpoint *ep, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X5
         goto Refuse;
     }
     copy = strdup(name);
-    if (copy == NULL || secname_slot() < 0 ||
-        !SSL_set_ex_data(dtlsudp_assoc_ssl(a), secname_slot(), copy)) {
+    if (copy == NULL || secname_slot() < 0 || !SSL_set_ex_data(dtlsudp_assoc_ssl(a), secname_slot(), copy)) {
         free(copy);
         why = "out of memory";
         goto Refuse;
@@ -302,7 +299,7 @@ Refuse:
  * the expected certificate: a configured fingerprint (peerCert /
  * their_identity), or a chain to a trusted CA plus the expected host name
  * (their_hostname, by default the host part of the target). */
-static int verify_server(endpoint *ep, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) *chain,
+static int verify_server(endpoint *ep, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) * chain,
                          int fingerprint_ok)
 {
     const char *why = NULL;
@@ -360,8 +357,8 @@ static endpoint *endpoint_for(void *user, dtlsudp_assoc *a)
     return NULL;
 }
 
-static int on_verify(void *user, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) *chain,
-                     int chain_ok, int fingerprint_ok)
+static int on_verify(void *user, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) * chain, int chain_ok,
+                     int fingerprint_ok)
 {
     endpoint *ep = endpoint_for(user, a);
 
@@ -386,12 +383,11 @@ static void on_event(void *user, dtlsudp_assoc *a, int event, int reason)
                     dtlsudp_assoc_cipher(a)));
         break;
     case DTLSUDP_EVENT_CLOSED:
-        DEBUGMSGTL(("dtlsudp", "association %llu closed: %s\n",
-                    (unsigned long long)dtlsudp_assoc_id(a), dtlsudp_strerror(reason)));
+        DEBUGMSGTL(("dtlsudp", "association %llu closed: %s\n", (unsigned long long)dtlsudp_assoc_id(a),
+                    dtlsudp_strerror(reason)));
         /* closeSession as a server: only sessions that were open (the
          * state is already CLOSED here; the handshake tells). */
-        if (ep->is_server && dtlsudp_assoc_ssl(a) != NULL &&
-            SSL_is_init_finished(dtlsudp_assoc_ssl(a)))
+        if (ep->is_server && dtlsudp_assoc_ssl(a) != NULL && SSL_is_init_finished(dtlsudp_assoc_ssl(a)))
             snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONSERVERCLOSES);
         if (!ep->is_server && reason != DTLSUDP_ERR_CLOSED && !ep->counted_open_error &&
             (reason == DTLSUDP_ERR_HANDSHAKE || reason == DTLSUDP_ERR_TIMEOUT ||
@@ -438,8 +434,10 @@ static dtlsudp_time endpoint_deadline(const endpoint *ep)
         e = dtlsudp_engine_next_timeout(dtlsudp_listener_engine(ep->listener));
         if (d == 0 || e < d)
             d = e;
-    } else if (ep->conn != NULL) {
-        d = dtlsudp_conn_next_timeout(ep->conn);
+    } else if (ep->conn != NULL && dtlsudp_conn_assoc(ep->conn) != NULL) {
+        /* The engine's timers only: "0, plaintext waiting" is the eventfd's
+         * business, and an ended connection has no timers left. */
+        d = dtlsudp_engine_next_timeout(dtlsudp_assoc_engine(dtlsudp_conn_assoc(ep->conn)));
     }
     return d;
 }
@@ -458,7 +456,7 @@ static void alarm_fired(unsigned reg, void *arg)
     }
     if (ep->conn != NULL) {
         (void)dtlsudp_conn_handle_timeout(ep->conn, now);
-        if (dtlsudp_conn_next_timeout(ep->conn) == 0)
+        if (dtlsudp_conn_state(ep->conn) != DTLSUDP_STATE_CLOSED && dtlsudp_conn_next_timeout(ep->conn) == 0)
             event_signal(ep);
     }
     endpoint_arm(ep);
@@ -616,8 +614,7 @@ static int server_open(endpoint *ep)
 
     dtlsudp_listener_config_init(&cfg);
     engine_config(ep, &cfg.engine);
-    cfg.demux = ep->settings.demux == DTLSUDP_SNMP_DEMUX_ROUTER ? DTLSUDP_DEMUX_ROUTER
-                                                                  : DTLSUDP_DEMUX_OSNET;
+    cfg.demux = ep->settings.demux == DTLSUDP_SNMP_DEMUX_ROUTER ? DTLSUDP_DEMUX_ROUTER : DTLSUDP_DEMUX_OSNET;
     rc = dtlsudp_addr_format(&ep->addr, addr, sizeof(addr));
     if (rc == DTLSUDP_OK)
         rc = dtlsudp_listener_new(addr, &cfg, dtlsudp_now(), &ep->listener);
@@ -629,8 +626,8 @@ static int server_open(endpoint *ep)
     }
     /* The engine makes its first SSL at the first ClientHello, so the
      * identity from Net-SNMP's store goes straight into its SSL_CTX. */
-    if (dtlsudp_snmp_certs_use_identity(dtlsudp_engine_ssl_ctx(dtlsudp_listener_engine(ep->listener)),
-                                        NULL, NULL, 0) != 0) {
+    if (dtlsudp_snmp_certs_use_identity(dtlsudp_engine_ssl_ctx(dtlsudp_listener_engine(ep->listener)), NULL,
+                                        NULL, 0) != 0) {
         dtlsudp_listener_free(ep->listener);
         ep->listener = NULL;
         return -1;
@@ -694,8 +691,9 @@ static int client_connect(endpoint *ep)
     ep->have_pin = 0;
     if (their != NULL && their[0] != '\0') {
         if (dtlsudp_snmp_certs_peer_fingerprint(their, &ep->pin) != 0) {
-            snmp_log(LOG_ERR, "dtlsudp: peerCert %s: neither a known certificate nor a "
-                              "fingerprint\n",
+            snmp_log(LOG_ERR,
+                     "dtlsudp: peerCert %s: neither a known certificate nor a "
+                     "fingerprint\n",
                      their);
             return -1;
         }
@@ -718,9 +716,9 @@ static int client_connect(endpoint *ep)
         inet_ntop(AF_INET6, &ep->addr.sin6.sin6_addr, host, sizeof(host));
     else
         inet_ntop(AF_INET, &ep->addr.sin.sin_addr, host, sizeof(host));
-    snprintf(port, sizeof(port), "%u",
-             (unsigned)ntohs(ep->addr.sa.sa_family == AF_INET6 ? ep->addr.sin6.sin6_port
-                                                               : ep->addr.sin.sin_port));
+    snprintf(
+        port, sizeof(port), "%u",
+        (unsigned)ntohs(ep->addr.sa.sa_family == AF_INET6 ? ep->addr.sin6.sin6_port : ep->addr.sin.sin_port));
     /* RFC 6353 snmpTlstmSessionOpens: every openSession() as a client. */
     snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONOPENS);
     ep->counted_open_error = 0;
@@ -742,8 +740,7 @@ static int client_connect(endpoint *ep)
     }
     if (rc != DTLSUDP_OK) {
         snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONOPENERRORS);
-        snmp_log(LOG_ERR, "dtlsudp: cannot connect to %s:%s: %s\n", host, port,
-                 dtlsudp_strerror(rc));
+        snmp_log(LOG_ERR, "dtlsudp: cannot connect to %s:%s: %s\n", host, port, dtlsudp_strerror(rc));
         ep->conn = NULL;
         return -1;
     }
@@ -883,8 +880,10 @@ static int hook_recv(netsnmp_transport *t, void *buf, int size, void **opaque, i
             (void)dtlsudp_conn_process(ep->conn, dtlsudp_now());
             rc = dtlsudp_conn_read(ep->conn, buf, (size_t)size, &len, 0);
         }
-        /* Another message already decrypted: wake select() for it. */
-        if (dtlsudp_conn_next_timeout(ep->conn) == 0)
+        /* Delivered one and another is already decrypted: wake select()
+         * for it.  (Only after a delivery: a connection that has ended may
+         * report work "due now" for ever.) */
+        if (rc == DTLSUDP_OK && dtlsudp_conn_next_timeout(ep->conn) == 0)
             event_signal(ep);
         endpoint_arm(ep);
         if (rc != DTLSUDP_OK) {
@@ -912,10 +911,11 @@ static int hook_recv(netsnmp_transport *t, void *buf, int size, void **opaque, i
             return 0;
         }
     }
-    DEBUGIF("dtlsudp") {
+    DEBUGIF("dtlsudp")
+    {
         char *s = dtlsudp_snmp_addr_fmt(src.remote, src.local);
-        DEBUGMSGTL(("dtlsudp", "recv %zu bytes from %s as %s (assoc %llu)\n", len,
-                    s != NULL ? s : "?", src.sec_name, (unsigned long long)src.assoc_id));
+        DEBUGMSGTL(("dtlsudp", "recv %zu bytes from %s as %s (assoc %llu)\n", len, s != NULL ? s : "?",
+                    src.sec_name, (unsigned long long)src.assoc_id));
         free(s);
     }
     /* TSM requires the exact size (snmptsm.c tsm_process_in_msg). */
@@ -965,8 +965,7 @@ static int hook_send(netsnmp_transport *t, const void *buf, int size, void **opa
 
     /* Client. */
     if (ref != NULL && ref->securityNameLen > 0 && ep->sec_name[0] == '\0')
-        snprintf(ep->sec_name, sizeof(ep->sec_name), "%.*s", (int)ref->securityNameLen,
-                 ref->securityName);
+        snprintf(ep->sec_name, sizeof(ep->sec_name), "%.*s", (int)ref->securityNameLen, ref->securityName);
     if (ep->conn != NULL && dtlsudp_conn_state(ep->conn) == DTLSUDP_STATE_CLOSED) {
         if (ref != NULL && ref->sameSecurity == NETSNMP_TM_USE_SAME_SECURITY) {
             snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONNOSESSIONS);
@@ -1106,8 +1105,7 @@ static char *hook_fmtaddr(netsnmp_transport *t, const void *data, int len)
         return strdup("DTLSUDP: unknown");
     if (ep->is_server)
         return dtlsudp_snmp_addr_fmt(&ep->addr, NULL);
-    return dtlsudp_snmp_addr_fmt(&ep->addr,
-                                 ep->conn != NULL ? dtlsudp_conn_local(ep->conn) : NULL);
+    return dtlsudp_snmp_addr_fmt(&ep->addr, ep->conn != NULL ? dtlsudp_conn_local(ep->conn) : NULL);
 }
 
 static void hook_get_taddr(netsnmp_transport *t, void **addr, size_t *addr_len)
@@ -1125,8 +1123,7 @@ static void hook_get_taddr(netsnmp_transport *t, void **addr, size_t *addr_len)
         *addr_len = len;
 }
 
-netsnmp_transport *dtlsudp_snmp_transport_open(const dtlsudp_addr *addr, int local,
-                                               const char *target_text)
+netsnmp_transport *dtlsudp_snmp_transport_open(const dtlsudp_addr *addr, int local, const char *target_text)
 {
     netsnmp_transport *t = NULL;
     endpoint *ep = NULL;
@@ -1209,10 +1206,10 @@ netsnmp_transport *dtlsudp_snmp_transport_open(const dtlsudp_addr *addr, int loc
         if (host[0] != '\0' && strspn(host, "0123456789") != n)
             ep->their_hostname = strdup(host);
     }
-    DEBUGIF("dtlsudp") {
+    DEBUGIF("dtlsudp")
+    {
         char *s = dtlsudp_snmp_addr_fmt(addr, NULL);
-        DEBUGMSGTL(("dtlsudp", "opened %s transport %s\n", local ? "server" : "client",
-                    s != NULL ? s : "?"));
+        DEBUGMSGTL(("dtlsudp", "opened %s transport %s\n", local ? "server" : "client", s != NULL ? s : "?"));
         free(s);
     }
     return t;
