@@ -80,6 +80,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: manager-tdomain-probe [-l] [-u] SPEC...\n");
         return 2;
     }
+    /* Lines reach the pipe even if a sanitizer ends the process. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     init_snmp("manager-tdomain-probe");
     if (unregister)
         unregister_dtls_domain();
