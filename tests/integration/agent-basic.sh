@@ -69,4 +69,16 @@ tl_log_has dual "snmpd.conf: line [0-9]*: Error: dtlsudpMTU '100': value out of 
 tl_log_has dual "Error: dtlsudpDemux 'sideways': expected osnet or router" ||
     tl_fail "dual: no error for a bad dtlsudpDemux"
 tl_agent_stop dual || tl_fail "dual: agent exit status $?"
-echo "PASS: GET/GETNEXT/walk/bulkwalk/SET over dtlsudp and dtlsudp6, osnet and router; dual-stack [::]"
+# "dtlsudp:PORT,dtlsudp6:[::]:PORT": dtlsudp6 binds IPv6 only (IPV6_V6ONLY),
+# so both wildcards share the port number, as with udp/udp6.
+tl_free_udp_port pb || exit 1
+al_agent both "certSecName 10 $fp --sn alice" "rouser -s tsm alice authpriv"
+tl_agent_listen both "dtlsudp:$pb,dtlsudp6:[::]:$pb"
+al_agent_start both || tl_fail "both: agent did not start with dtlsudp:$pb,dtlsudp6:[::]:$pb"
+al_client mgr-both
+for target in "dtlsudp:127.0.0.1:$pb" "dtlsudp6:[::1]:$pb"; do
+    al_expect_ok "both $target: GET" tl_client mgr-both snmpget -v3 -r3 -t3 -On "$target" .1.3.6.1.2.1.1.3.0
+done
+al_proof both
+tl_agent_stop both || tl_fail "both: agent exit status $?"
+echo "PASS: GET/GETNEXT/walk/bulkwalk/SET over dtlsudp and dtlsudp6, osnet and router; dual-stack [::]; dtlsudp + dtlsudp6 wildcards on one port"

@@ -464,6 +464,10 @@ typedef struct dtlsudp_listener_config {
      * handshakes is queued rather than dropped; 0 = 1 MiB.  The kernel caps
      * it at net.core.rmem_max / wmem_max (208 KiB by default on Linux). */
     size_t socket_buffer;
+    /* IPv6 listeners: 0 (default) lets the wildcard "[::]" take IPv4 too
+     * (v4-mapped peers, dual-stack); 1 sets IPV6_V6ONLY, so "[::]:p" and
+     * "0.0.0.0:p" can both be bound, as with Net-SNMP's udp6 domain. */
+    int v6only;
 } dtlsudp_listener_config;
 
 /* Defaults: dtlsudp_engine_config_init(), DEMUX_DEFAULT, non-blocking. */

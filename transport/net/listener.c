@@ -591,12 +591,14 @@ int dtlsudp_listener_new(const char *addr, const dtlsudp_listener_config *cfg, d
         goto Fail;
     }
 
-    /* "[::]" is dual-stack: IPv4 clients arrive as v4-mapped peers. */
+    /* "[::]" is dual-stack unless the caller asked for IPv6 only: IPv4
+     * clients then arrive as v4-mapped peers. */
     /* Bound without SO_REUSEADDR, so the port must be free (no silent
      * sharing with another socket that set it); osnet sets it after bind(),
      * which is enough for its per-peer sockets to bind the same address
      * (netsnmp-dtls-facts §5).  Router mode never sets it. */
-    l->sock = net_socket(l->family, 0, l->family == AF_INET6 && !net_addr_is_wildcard(&bind_addr));
+    l->sock = net_socket(l->family, 0,
+                         l->family == AF_INET6 && (cfg->v6only || !net_addr_is_wildcard(&bind_addr)));
     if (l->sock < 0 || bind(l->sock, &bind_addr.sa, net_addr_len(&bind_addr)) != 0) {
         ret = DTLSUDP_ERR_SYSTEM;
         goto Fail;

@@ -38,7 +38,8 @@ static netsnmp_transport *create_any(const char *text, int local, const char *de
 
     if (dtlsudp_snmp_addr_parse(text, default_target, AF_UNSPEC, &a) != 0)
         return NULL;
-    return dtlsudp_snmp_transport_open(&a, local, text);
+    /* dtlsudp:[::]:p is dual-stack, like the socket layer's "[::]". */
+    return dtlsudp_snmp_transport_open(&a, local, 0, text);
 }
 
 static netsnmp_transport *create_v6(const char *text, int local, const char *default_target)
@@ -47,7 +48,9 @@ static netsnmp_transport *create_v6(const char *text, int local, const char *def
 
     if (dtlsudp_snmp_addr_parse(text, default_target, AF_INET6, &a) != 0)
         return NULL;
-    return dtlsudp_snmp_transport_open(&a, local, text);
+    /* dtlsudp6: is IPv6 only, so that "agentAddress dtlsudp:10161,
+     * dtlsudp6:[::]:10161" binds both families, as udp/udp6 do. */
+    return dtlsudp_snmp_transport_open(&a, local, 1, text);
 }
 
 static netsnmp_transport *create_ostring(const void *o, size_t len, int local)
@@ -56,7 +59,7 @@ static netsnmp_transport *create_ostring(const void *o, size_t len, int local)
 
     if (dtlsudp_snmp_addr_from_ostring(o, len, &a) != 0)
         return NULL;
-    return dtlsudp_snmp_transport_open(&a, local, NULL);
+    return dtlsudp_snmp_transport_open(&a, local, 0, NULL);
 }
 
 /* netsnmp_clear_tdomain_list() frees each prefix array (not the strings),

@@ -141,7 +141,8 @@ int dtlsudp_snmp_certs_peer_fingerprint(const char *identity, dtlsudp_fingerprin
  * client (local = 0: connection opened in f_open).  target_text (may be
  * NULL) is what the user typed after the prefix; a client takes the
  * expected server host name from it.  NULL on failure (logged). */
-netsnmp_transport *dtlsudp_snmp_transport_open(const dtlsudp_addr *addr, int local, const char *target_text);
+netsnmp_transport *dtlsudp_snmp_transport_open(const dtlsudp_addr *addr, int local, int v6only,
+                                               const char *target_text);
 
 /* Add an engine's statistics to the process-wide total of engines already
  * freed (called just before dtlsudp_engine_free). */

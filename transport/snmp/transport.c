@@ -73,6 +73,7 @@ typedef struct endpoint {
     int is_server;
     dtlsudp_addr addr; /* server: bound address; client: the peer */
     int family;
+    int v6only; /* server: dtlsudp6:/dtls6: bind IPv6 only */
     dtlsudp_snmp_settings settings;
 
     /* server */
@@ -615,6 +616,7 @@ static int server_open(endpoint *ep)
     dtlsudp_listener_config_init(&cfg);
     engine_config(ep, &cfg.engine);
     cfg.demux = ep->settings.demux == DTLSUDP_SNMP_DEMUX_ROUTER ? DTLSUDP_DEMUX_ROUTER : DTLSUDP_DEMUX_OSNET;
+    cfg.v6only = ep->v6only;
     rc = dtlsudp_addr_format(&ep->addr, addr, sizeof(addr));
     if (rc == DTLSUDP_OK)
         rc = dtlsudp_listener_new(addr, &cfg, dtlsudp_now(), &ep->listener);
@@ -1123,7 +1125,8 @@ static void hook_get_taddr(netsnmp_transport *t, void **addr, size_t *addr_len)
         *addr_len = len;
 }
 
-netsnmp_transport *dtlsudp_snmp_transport_open(const dtlsudp_addr *addr, int local, const char *target_text)
+netsnmp_transport *dtlsudp_snmp_transport_open(const dtlsudp_addr *addr, int local, int v6only,
+                                               const char *target_text)
 {
     netsnmp_transport *t = NULL;
     endpoint *ep = NULL;
@@ -1140,6 +1143,7 @@ netsnmp_transport *dtlsudp_snmp_transport_open(const dtlsudp_addr *addr, int loc
     ep->is_server = local != 0;
     ep->addr = *addr;
     ep->family = addr->sa.sa_family;
+    ep->v6only = v6only;
     ep->event_fd = ep->poll_fd = ep->watched_fd = -1;
     ep->alarm_at = DTLSUDP_TIME_NEVER;
     ep->settings = *dtlsudp_snmp_settings_get();
