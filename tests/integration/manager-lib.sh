@@ -57,13 +57,6 @@ printf '%s\n' 'leak:netsnmp_udpipv4base_transport_init' \
     'leak:netsnmp_dtlsudp_create_tstring' >"$workdir/lsan.supp"
 LSAN_OPTIONS="suppressions=$workdir/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export LSAN_OPTIONS
-# The stock Net-SNMP programs (snmpget, snmptrap, ...) that load the
-# instrumented transport leak in libnetsnmp itself at exit (TSM state, PDU
-# clones, transport configs), so leak checking is off for them; the
-# transport's own memory is checked by the unit tests under LSan and by the
-# valgrind runs (make check-valgrind).
-ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-export ASAN_OPTIONS
 
 remember_pid() {
     started_pids="$started_pids $1"
