@@ -28,15 +28,6 @@ DTLSUDP_EXTERN void dtlsudp_transport_shutdown(void);
 
 int dtlsudp_transport_init(void)
 {
-    /* The transport keeps its timers with snmp_alarm.  In an application
-     * that leaves libnetsnmp's default, those fire from a SIGALRM handler,
-     * that is in the middle of whatever the program was doing (malloc,
-     * OpenSSL): heap corruption.  Event loops (snmpd, snmptrapd, async
-     * managers) run the alarms themselves with this flag set, and
-     * synchronous requests never run them (NETSNMP_SELECT_NOALARMS): the
-     * transport drives its timers from its send and receive hooks there. */
-    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_ALARM_DONT_USE_SIG, 1);
-
     /* Tokens first: the domain's constructors read them. */
     dtlsudp_snmp_config_register();
     return dtlsudp_snmp_domain_register() == 0 ? 0 : -1;

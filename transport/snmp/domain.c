@@ -84,6 +84,16 @@ int dtlsudp_snmp_domain_register(void)
 {
     int builtins_present;
 
+    /* The transport keeps its timers with snmp_alarm.  In an application
+     * that leaves libnetsnmp's default, those fire from a SIGALRM handler,
+     * that is in the middle of whatever the program was doing (malloc,
+     * OpenSSL): heap corruption.  Event loops (snmpd, snmptrapd, async
+     * managers) run the alarms themselves with this flag set, and
+     * synchronous requests never run them (NETSNMP_SELECT_NOALARMS): the
+     * transport drives its timers from its send and receive hooks there.
+     * Set on every registration, whoever loads the transport. */
+    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_ALARM_DONT_USE_SIG, 1);
+
     /* Our private IPv6 OID is the marker: present means registered. */
     if (is_registered(domain6_oid, sizeof(domain6_oid) / sizeof(oid)))
         return 0;
