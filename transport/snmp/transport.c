@@ -166,6 +166,34 @@ static int assoc_level(dtlsudp_assoc *a)
  * Certificate decisions (engine verify callback)
  * --------------------------------------------------------------------- */
 
+/* Besides once per (certificate, reason), refusal lines are limited to
+ * REFUSAL_LOG_BURST per REFUSAL_LOG_PERIOD ms overall, so peers presenting
+ * ever new certificates cannot fill the log; the number left out is logged
+ * when the next period opens. */
+#define REFUSAL_LOG_BURST 10
+#define REFUSAL_LOG_PERIOD 60000
+
+static int refusal_log_allowed(void)
+{
+    static dtlsudp_time period_start;
+    static unsigned logged, suppressed;
+    dtlsudp_time now = dtlsudp_now();
+
+    if (period_start == 0 || now - period_start >= REFUSAL_LOG_PERIOD) {
+        if (suppressed > 0)
+            snmp_log(LOG_WARNING, "dtlsudp: %u more certificate refusals not logged (at most %d a minute)\n",
+                     suppressed, REFUSAL_LOG_BURST);
+        period_start = now;
+        logged = suppressed = 0;
+    }
+    if (logged >= REFUSAL_LOG_BURST) {
+        suppressed++;
+        return 0;
+    }
+    logged++;
+    return 1;
+}
+
 /* "Logged once per peer": a small ring of (certificate, reason) pairs. */
 static void log_refusal_once(X509 *leaf, const dtlsudp_addr *peer, const char *role, const char *reason)
 {
@@ -191,6 +219,8 @@ static void log_refusal_once(X509 *leaf, const dtlsudp_addr *peer, const char *r
     memcpy(seen[next].fp, md, 8);
     seen[next].reason = h;
     next = (next + 1) % (sizeof(seen) / sizeof(seen[0]));
+    if (!refusal_log_allowed())
+        return;
 
     dtlsudp_snmp_cert_fp_text(leaf, fp_text, sizeof(fp_text));
     if (peer != NULL)
