@@ -35,7 +35,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -96,8 +95,6 @@ typedef struct endpoint {
     dtlsudp_fingerprint pin;
     int have_pin;
     int counted_open_error;
-    int held_writes; /* messages written while the handshake ran */
-    long session_timeout_ms; /* the session's retry timeout (setup_session) */
 
     unsigned alarm_reg;
     dtlsudp_time alarm_at;
@@ -116,9 +113,6 @@ static int secname_index = -1;
 static int endpoint_pump(endpoint *ep);
 static void endpoint_arm(endpoint *ep);
 static void event_signal(endpoint *ep);
-static int queue_push(endpoint *ep, dtlsudp_assoc *a, const dtlsudp_addr *peer, const dtlsudp_addr *local,
-                      const uint8_t *data, size_t len);
-static void queue_leftovers(endpoint *ep, dtlsudp_assoc *a);
 
 /* ---------------------------------------------------------------------
  * Per-association securityName, kept in SSL ex_data so that it is freed
@@ -426,8 +420,6 @@ static void on_event(void *user, dtlsudp_assoc *a, int event, int reason)
          * state is already CLOSED here; the handshake tells). */
         if (ep->is_server && dtlsudp_assoc_ssl(a) != NULL && SSL_is_init_finished(dtlsudp_assoc_ssl(a)))
             snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONSERVERCLOSES);
-        if (ep->is_server)
-            queue_leftovers(ep, a);
         if (!ep->is_server && reason != DTLSUDP_ERR_CLOSED && !ep->counted_open_error &&
             (reason == DTLSUDP_ERR_HANDSHAKE || reason == DTLSUDP_ERR_TIMEOUT ||
              reason == DTLSUDP_ERR_PEER_ALERT || reason == DTLSUDP_ERR_REFUSED)) {
@@ -544,63 +536,6 @@ static void event_clear(endpoint *ep)
             ;
 }
 
-/* Queue one decrypted message with what TSM needs to know about its
- * association (a).  Returns 0, or -1 when it was dropped (and counted). */
-static int queue_push(endpoint *ep, dtlsudp_assoc *a, const dtlsudp_addr *peer, const dtlsudp_addr *local,
-                      const uint8_t *data, size_t len)
-{
-    const char *name = assoc_secname(a);
-    queued_msg *m;
-
-    if (a == NULL || peer == NULL || name == NULL || assoc_level(a) == 0) {
-        /* No verified identity: RFC 6353 5.3.2 says no SNMP message
-         * may be accepted before the certificate is authenticated. */
-        snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONINVALIDCACHES);
-        return -1;
-    }
-    if (ep->q_len >= QUEUE_MAX || (m = malloc(sizeof(*m) + len)) == NULL) {
-        ep->q_dropped++;
-        return -1;
-    }
-    memset(m, 0, sizeof(*m));
-    m->assoc_id = dtlsudp_assoc_id(a);
-    m->peer = *peer;
-    m->local = local != NULL && local->sa.sa_family != AF_UNSPEC ? *local : ep->addr;
-    m->level = assoc_level(a);
-    snprintf(m->sec_name, sizeof(m->sec_name), "%s", name);
-    m->len = len;
-    memcpy(m->data, data, len);
-    if (ep->q_tail != NULL)
-        ep->q_tail->next = m;
-    else
-        ep->q_head = m;
-    ep->q_tail = m;
-    ep->q_len++;
-    return 0;
-}
-
-/* An association of ours ends (close_notify, alert, expiry) with decrypted
- * messages not read yet: Net-SNMP's snmptrap sends its message and its
- * close_notify back to back.  Those messages arrived authenticated, before
- * the end (RFC 6353 5.4 closes the session, not what it already carried),
- * so queue them now, with the identity that is about to go with the
- * association: the socket layer's listener_recv no longer can. */
-static void queue_leftovers(endpoint *ep, dtlsudp_assoc *a)
-{
-    uint8_t buf[65536];
-    size_t len = 0;
-    int n = 0;
-
-    while (dtlsudp_assoc_read(a, buf, sizeof(buf), &len) == DTLSUDP_OK)
-        if (queue_push(ep, a, dtlsudp_assoc_peer(a), dtlsudp_assoc_local(a), buf, len) == 0)
-            n++;
-    if (n > 0) {
-        DEBUGMSGTL(("dtlsudp", "association %llu ended with %d message(s) unread: queued\n",
-                    (unsigned long long)dtlsudp_assoc_id(a), n));
-        event_signal(ep);
-    }
-}
-
 /* Move every decrypted message out of the listener (the conn pointers it
  * hands out are valid only until its next process call). */
 static int endpoint_pump(endpoint *ep)
@@ -614,15 +549,40 @@ static int endpoint_pump(endpoint *ep)
     for (;;) {
         dtlsudp_conn *from = NULL;
         dtlsudp_assoc *a;
+        const char *name;
         size_t len = 0;
+        queued_msg *m;
 
         rc = dtlsudp_listener_recv(ep->listener, buf, sizeof(buf), &len, &from);
         if (rc != DTLSUDP_OK)
             break;
         a = from != NULL ? dtlsudp_conn_assoc(from) : NULL;
-        if (queue_push(ep, a, a != NULL ? dtlsudp_conn_peer(from) : NULL,
-                       a != NULL ? dtlsudp_conn_local(from) : NULL, buf, len) == 0)
-            moved++;
+        name = assoc_secname(a);
+        if (a == NULL || name == NULL || assoc_level(a) == 0) {
+            /* No verified identity: RFC 6353 5.3.2 says no SNMP message
+             * may be accepted before the certificate is authenticated. */
+            snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONINVALIDCACHES);
+            continue;
+        }
+        if (ep->q_len >= QUEUE_MAX || (m = malloc(sizeof(*m) + len)) == NULL) {
+            ep->q_dropped++;
+            continue;
+        }
+        memset(m, 0, sizeof(*m));
+        m->assoc_id = dtlsudp_assoc_id(a);
+        m->peer = *dtlsudp_conn_peer(from);
+        m->local = *dtlsudp_conn_local(from);
+        m->level = assoc_level(a);
+        snprintf(m->sec_name, sizeof(m->sec_name), "%s", name);
+        m->len = len;
+        memcpy(m->data, buf, len);
+        if (ep->q_tail != NULL)
+            ep->q_tail->next = m;
+        else
+            ep->q_head = m;
+        ep->q_tail = m;
+        ep->q_len++;
+        moved++;
     }
     if (ep->q_len > 0)
         event_signal(ep);
@@ -819,56 +779,9 @@ static int client_connect(endpoint *ep)
     return 0;
 }
 
-/* Longest f_close waits for a handshake that still holds messages. */
-#define CLOSE_FLUSH_MAX_MS 5000
-
-/* Drive the client's handshake until it completes or fails, for at most
- * limit ms (and never beyond the engine's handshake timeout). */
-static void client_drive_handshake(endpoint *ep, dtlsudp_time limit)
-{
-    dtlsudp_time now = dtlsudp_now(), deadline, next;
-    struct pollfd pfd;
-
-    if (ep->settings.handshake_timeout != 0 && limit > ep->settings.handshake_timeout)
-        limit = ep->settings.handshake_timeout;
-    deadline = now + limit;
-    while (dtlsudp_conn_state(ep->conn) == DTLSUDP_STATE_HANDSHAKING && now < deadline) {
-        next = dtlsudp_conn_next_timeout(ep->conn);
-        if (next > deadline)
-            next = deadline;
-        memset(&pfd, 0, sizeof(pfd));
-        pfd.fd = dtlsudp_conn_fd(ep->conn);
-        pfd.events = POLLIN;
-        if (poll(&pfd, 1, next > now ? (int)(next - now) : 0) < 0 && errno != EINTR)
-            break;
-        now = dtlsudp_now();
-        if (dtlsudp_conn_process(ep->conn, now) != DTLSUDP_OK)
-            break;
-    }
-}
-
-/* A client that wrote while the handshake ran (snmptrap exits right after
- * its send) holds the messages in the engine until the handshake
- * completes: finish it, bounded by the handshake timeout (at most
- * CLOSE_FLUSH_MAX_MS), so that they leave before close_notify (RFC 6353
- * 5.4).  Blocking here is fine: f_close is the application's last word. */
-static void client_finish_handshake(endpoint *ep)
-{
-    client_drive_handshake(ep, CLOSE_FLUSH_MAX_MS);
-    /* Established: the held messages go out with this flush. */
-    (void)dtlsudp_conn_handle_timeout(ep->conn, dtlsudp_now());
-    DEBUGMSGTL(("dtlsudp", "close: handshake %s before close_notify\n",
-                dtlsudp_conn_state(ep->conn) == DTLSUDP_STATE_ESTABLISHED ? "completed" : "did not complete"));
-}
-
 static void client_close(endpoint *ep)
 {
     if (ep->conn != NULL) {
-        DEBUGMSGTL(("dtlsudp", "client close (state %d, held %d)\n", dtlsudp_conn_state(ep->conn),
-                    ep->held_writes));
-        if (ep->held_writes && dtlsudp_conn_state(ep->conn) == DTLSUDP_STATE_HANDSHAKING)
-            client_finish_handshake(ep);
-        ep->held_writes = 0;
         if (dtlsudp_conn_state(ep->conn) != DTLSUDP_STATE_CLOSED)
             snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONCLIENTCLOSES);
         {
@@ -901,20 +814,17 @@ static void endpoint_release(endpoint *ep)
 
     if (ep == NULL || --ep->refs > 0)
         return;
-    if (ep->alarm_reg != 0)
-        snmp_alarm_unregister(ep->alarm_reg);
-    ep->alarm_reg = 0;
-    /* Still in all_eps while closing: a client may finish its handshake
-     * here, and the engine's callbacks find the endpoint through it. */
-    if (ep->is_server)
-        server_close(ep);
-    else
-        client_close(ep);
     for (pp = &all_eps; *pp != NULL; pp = &(*pp)->next_all)
         if (*pp == ep) {
             *pp = ep->next_all;
             break;
         }
+    if (ep->alarm_reg != 0)
+        snmp_alarm_unregister(ep->alarm_reg);
+    if (ep->is_server)
+        server_close(ep);
+    else
+        client_close(ep);
     poll_close(ep);
     if (ep->trust != NULL)
         X509_STORE_free(ep->trust);
@@ -1100,33 +1010,10 @@ static int hook_send(netsnmp_transport *t, const void *buf, int size, void **opa
             return -1;
         t->sock = ep->poll_fd;
     }
-    if (dtlsudp_conn_state(ep->conn) == DTLSUDP_STATE_HANDSHAKING && !ep->held_writes) {
-        /* The first message of a session: finish the handshake here, up
-         * to the session's timeout, so that a refused certificate (RFC
-         * 6353 5.3.1) fails this send at once instead of leaving the
-         * request to time out: Net-SNMP reports a failed send to the
-         * application, while a datagram transport has no way to fail a
-         * request from f_recv.  Nothing but handshake records can arrive
-         * before our first message, so no response is read here. */
-        client_drive_handshake(ep, (dtlsudp_time)ep->session_timeout_ms);
-        if (dtlsudp_conn_state(ep->conn) == DTLSUDP_STATE_CLOSED) {
-            int why = dtlsudp_conn_last_error(ep->conn);
-            char addr[64] = "?";
-
-            (void)dtlsudp_addr_format(&ep->addr, addr, sizeof(addr));
-            snmp_log(LOG_ERR, "dtlsudp: no session with %s: %s\n", addr, dtlsudp_strerror(why));
-            endpoint_arm(ep);
-            errno = why == DTLSUDP_ERR_REFUSED ? ECONNREFUSED : EPROTO;
-            return -1;
-        }
-    }
     /* Timers and flushing only: reading here would take the response off
      * the socket before select() can announce it (f_recv reads). */
     (void)dtlsudp_conn_handle_timeout(ep->conn, dtlsudp_now());
-    if (dtlsudp_conn_state(ep->conn) == DTLSUDP_STATE_HANDSHAKING)
-        ep->held_writes = 1;
     rc = dtlsudp_conn_write(ep->conn, buf, (size_t)size);
-    DEBUGMSGTL(("dtlsudp", "send %d bytes: %s\n", size, dtlsudp_strerror(rc)));
     (void)dtlsudp_conn_handle_timeout(ep->conn, dtlsudp_now());
     endpoint_arm(ep);
     if (rc != DTLSUDP_OK) {
@@ -1228,9 +1115,6 @@ static int hook_setup_session(netsnmp_transport *t, netsnmp_session *sess)
     }
     if (sess->securityLevel <= 0)
         sess->securityLevel = SNMP_SEC_LEVEL_AUTHPRIV;
-    /* How long the first send may wait for the handshake (microseconds;
-     * Net-SNMP's default is one second). */
-    ep->session_timeout_ms = sess->timeout > 0 ? sess->timeout / 1000 : 1000;
     return SNMPERR_SUCCESS;
 }
 
@@ -1292,7 +1176,6 @@ netsnmp_transport *dtlsudp_snmp_transport_open(const dtlsudp_addr *addr, int loc
     ep->v6only = v6only;
     ep->event_fd = ep->poll_fd = ep->watched_fd = -1;
     ep->alarm_at = DTLSUDP_TIME_NEVER;
-    ep->session_timeout_ms = 1000;
     ep->settings = *dtlsudp_snmp_settings_get();
     d->magic = TDATA_MAGIC;
     d->ep = ep;
