@@ -17,6 +17,7 @@ agent_so=$top_builddir/agent-plugin/.libs/dtlsudp.so
 dtlsudp_run=$top_builddir/snmplib-patches/dtlsudp-run
 loss=${LOSSY_PERCENT:-5}
 count=${LOSSY_COUNT:-20}
+seed=${LOSSY_SEED:-42}
 
 tl_require openssl ss timeout snmpd snmpget
 for f in "$relay" "$preload_so" "$plugin_so" "$dtlsudp_run"; do
@@ -43,10 +44,10 @@ tl_conf agent \
     "[snmp] trustCert ca" \
     "certSecName 10 --sha256 $client_fp --cn" \
     "rouser -s tsm client authpriv"
-tl_agent_start agent || tl_fail "snmpd did not start"
+tl_agent_start agent -Ddtlsudp || tl_fail "snmpd did not start"
 
 # The relay: our child, stopped by pid at exit.
-"$relay" -l 0 -t "$port" -p "$loss" -s 42 -d 300 -P "$TL_TMP/relay.port" \
+"$relay" -l 0 -t "$port" -p "$loss" -s "$seed" -d 300 -P "$TL_TMP/relay.port" \
     >"$TL_TMP/relay.out" 2>&1 &
 relay_pid=$!
 tl_on_exit "kill $relay_pid 2>/dev/null; wait $relay_pid 2>/dev/null"
@@ -59,11 +60,13 @@ relay_port=$(cat "$TL_TMP/relay.port" 2>/dev/null) || tl_fail "the relay did not
 tl_client_new mgr
 ok=0
 for ((i = 1; i <= count; i++)); do
-    if out=$(tl_client mgr "$dtlsudp_run" snmpget -v3 -r5 -t1 -T localCert=client \
-        -T peerCert=server "dtlsudp:127.0.0.1:$relay_port" .1.3.6.1.2.1.1.3.0 2>&1); then
+    log=$TL_TMP/get-$i.log
+    if tl_client mgr "$dtlsudp_run" snmpget -v3 -r5 -t1 -Ddtlsudp -T localCert=client \
+        -T peerCert=server "dtlsudp:127.0.0.1:$relay_port" .1.3.6.1.2.1.1.3.0 >"$log" 2>&1; then
         ok=$((ok + 1))
     else
-        tl_log "GET $i failed: $(tr '\n' ' ' <<<"$out")"
+        tl_log "GET $i failed; its output (last 60 lines):"
+        tail -n 60 "$log" | sed 's/^/#   /' >&2
     fi
 done
 kill "$relay_pid" 2>/dev/null
