@@ -28,6 +28,7 @@ MANAGER_INTEGRATION_TESTS = \
 	tests/integration/manager-get-ours-ours.sh \
 	tests/integration/manager-trap-builtin-builtin.sh \
 	tests/integration/manager-trap-ours-builtin.sh \
+	tests/integration/manager-trap-builtin-ours.sh \
 	tests/integration/manager-trap-ours-ours.sh \
 	tests/integration/manager-inform-builtin-builtin.sh \
 	tests/integration/manager-inform-ours-builtin.sh \
@@ -37,29 +38,14 @@ MANAGER_INTEGRATION_TESTS = \
 	tests/integration/manager-many-sessions.sh \
 	tests/integration/manager-lossy.sh
 
-# Fails intermittently because of a transport bug (below), so neither a
-# PASS nor an XFAIL can be promised: run by `make check-manager-known-bugs`
-# only, until the bug is fixed; then move it back to the list above.
-MANAGER_KNOWN_BUG_TESTS = \
-	tests/integration/manager-trap-builtin-ours.sh
+# Tests that fail intermittently because of a known transport bug, so
+# neither a PASS nor an XFAIL can be promised: run by `make
+# check-manager-known-bugs` only, until the bug is fixed; then move them to
+# the list above.  (None at the moment.)
+MANAGER_KNOWN_BUG_TESTS =
 
 TESTS += $(MANAGER_INTEGRATION_TESTS)
 
-# Known failures of the transport (transport/snmp), expected to
-# fail until fixed; remove a line here when its test passes (XPASS):
-# - trap-ours-*: snmptrap exits right after sending; the client's f_close
-#   releases the association without finishing the handshake and flushing
-#   the queued message, so the trap never leaves.
-# - cert-errors: the refusal is logged clearly, but the request still waits
-#   for the SNMP timeout ("Timeout") instead of failing at once.
-# - (known-bug list) trap-builtin-ours: Net-SNMP's snmptrap sends its
-#   message and its close_notify back to back; the server side reads both,
-#   then drops the queued message with the association before snmptrapd
-#   reads it (about 2 runs in 3).
-XFAIL_TESTS += \
-	tests/integration/manager-trap-ours-builtin.sh \
-	tests/integration/manager-trap-ours-ours.sh \
-	tests/integration/manager-cert-errors.sh
 dist_check_SCRIPTS += $(MANAGER_INTEGRATION_TESTS) $(MANAGER_KNOWN_BUG_TESTS)
 dist_noinst_DATA += \
 	tests/integration/manager-lib.sh \

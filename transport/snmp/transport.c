@@ -23,8 +23,11 @@
  *
  * Timers: the engine's next deadline arms a snmp_alarm (agent loop) after
  * every pump, recv and send.  Synchronous managers run no alarms while
- * waiting (NETSNMP_SELECT_NOALARMS), so f_send and f_recv also run the
- * timers that are due, and Net-SNMP's retries drive retransmission.
+ * waiting (snmp_synch_response selects with NETSNMP_SELECT_NOALARMS), so a
+ * client's epoll fd also holds a timerfd armed at the same deadline: the
+ * application's select() wakes when a handshake flight is due for
+ * retransmission (RFC 6347 4.2.4) and f_recv runs the timers, whatever the
+ * application's own retry timeout.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* asprintf */
@@ -39,6 +42,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -95,6 +100,10 @@ typedef struct endpoint {
     dtlsudp_fingerprint pin;
     int have_pin;
     int counted_open_error;
+    int held_writes;         /* messages written while the handshake ran */
+    long session_timeout_ms; /* the session's retry timeout (setup_session) */
+    int timer_fd;            /* in poll_fd: readable when a timer is due */
+    dtlsudp_time timer_at;   /* what timer_fd is armed for */
 
     unsigned alarm_reg;
     dtlsudp_time alarm_at;
@@ -113,6 +122,9 @@ static int secname_index = -1;
 static int endpoint_pump(endpoint *ep);
 static void endpoint_arm(endpoint *ep);
 static void event_signal(endpoint *ep);
+static int queue_push(endpoint *ep, dtlsudp_assoc *a, const dtlsudp_addr *peer, const dtlsudp_addr *local,
+                      const uint8_t *data, size_t len);
+static void queue_leftovers(endpoint *ep, dtlsudp_assoc *a);
 
 /* ---------------------------------------------------------------------
  * Per-association securityName, kept in SSL ex_data so that it is freed
@@ -420,6 +432,8 @@ static void on_event(void *user, dtlsudp_assoc *a, int event, int reason)
          * state is already CLOSED here; the handshake tells). */
         if (ep->is_server && dtlsudp_assoc_ssl(a) != NULL && SSL_is_init_finished(dtlsudp_assoc_ssl(a)))
             snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONSERVERCLOSES);
+        if (ep->is_server)
+            queue_leftovers(ep, a);
         if (!ep->is_server && reason != DTLSUDP_ERR_CLOSED && !ep->counted_open_error &&
             (reason == DTLSUDP_ERR_HANDSHAKE || reason == DTLSUDP_ERR_TIMEOUT ||
              reason == DTLSUDP_ERR_PEER_ALERT || reason == DTLSUDP_ERR_REFUSED)) {
@@ -493,11 +507,40 @@ static void alarm_fired(unsigned reg, void *arg)
     endpoint_arm(ep);
 }
 
+/* Arm the client's timerfd for deadline (disarm for NEVER). */
+static void timer_fd_arm(endpoint *ep, dtlsudp_time deadline)
+{
+    struct itimerspec its;
+    dtlsudp_time now, wait;
+
+    if (ep->timer_fd < 0 || deadline == ep->timer_at)
+        return;
+    memset(&its, 0, sizeof(its));
+    if (deadline != DTLSUDP_TIME_NEVER) {
+        now = dtlsudp_now();
+        wait = deadline > now ? deadline - now : 1;
+        its.it_value.tv_sec = (time_t)(wait / 1000);
+        its.it_value.tv_nsec = (long)(wait % 1000) * 1000000L;
+    }
+    if (timerfd_settime(ep->timer_fd, 0, &its, NULL) == 0)
+        ep->timer_at = deadline;
+}
+
+/* The timerfd fired (or may have): consume it; endpoint_arm re-arms. */
+static void timer_fd_clear(endpoint *ep)
+{
+    uint64_t expirations;
+
+    if (ep->timer_fd >= 0 && read(ep->timer_fd, &expirations, sizeof(expirations)) > 0)
+        ep->timer_at = DTLSUDP_TIME_NEVER;
+}
+
 static void endpoint_arm(endpoint *ep)
 {
     dtlsudp_time deadline = endpoint_deadline(ep), now;
     struct timeval tv;
 
+    timer_fd_arm(ep, deadline);
     if (deadline == ep->alarm_at && ep->alarm_reg != 0)
         return;
     if (ep->alarm_reg != 0) {
@@ -536,6 +579,64 @@ static void event_clear(endpoint *ep)
             ;
 }
 
+/* Queue one decrypted message with what TSM needs to know about its
+ * association (a).  Returns 0, or -1 when it was dropped (and counted). */
+static int queue_push(endpoint *ep, dtlsudp_assoc *a, const dtlsudp_addr *peer, const dtlsudp_addr *local,
+                      const uint8_t *data, size_t len)
+{
+    const char *name = assoc_secname(a);
+    queued_msg *m;
+
+    if (a == NULL || peer == NULL || name == NULL || assoc_level(a) == 0) {
+        /* No verified identity: RFC 6353 5.3.2 says no SNMP message
+         * may be accepted before the certificate is authenticated. */
+        snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONINVALIDCACHES);
+        return -1;
+    }
+    if (ep->q_len >= QUEUE_MAX || (m = malloc(sizeof(*m) + len)) == NULL) {
+        ep->q_dropped++;
+        return -1;
+    }
+    memset(m, 0, sizeof(*m));
+    m->assoc_id = dtlsudp_assoc_id(a);
+    m->peer = *peer;
+    m->local = local != NULL && local->sa.sa_family != AF_UNSPEC ? *local : ep->addr;
+    m->level = assoc_level(a);
+    snprintf(m->sec_name, sizeof(m->sec_name), "%s", name);
+    m->len = len;
+    memcpy(m->data, data, len);
+    if (ep->q_tail != NULL)
+        ep->q_tail->next = m;
+    else
+        ep->q_head = m;
+    ep->q_tail = m;
+    ep->q_len++;
+    return 0;
+}
+
+/* An association of ours ends (close_notify, alert, expiry) with decrypted
+ * messages not read yet: snmptrap sends its message and its close_notify
+ * back to back.  Those messages arrived authenticated, before the end (RFC
+ * 6353 5.4 closes the session, not what it already carried), so queue them
+ * now, with the identity that is about to go with the association: the
+ * socket layer's listener_recv no longer can.  A response to one of them
+ * finds no session and is dropped and counted (hook_send). */
+static void queue_leftovers(endpoint *ep, dtlsudp_assoc *a)
+{
+    uint8_t buf[65536];
+    size_t len = 0;
+    int n = 0;
+
+    while (dtlsudp_assoc_read(a, buf, sizeof(buf), &len) == DTLSUDP_OK)
+        if (queue_push(ep, a, dtlsudp_assoc_peer(a), dtlsudp_assoc_local(a), buf, len) == 0)
+            n++;
+    if (n > 0) {
+        DEBUGMSGTL(("dtlsudp", "association %llu ended with %d message(s) unread: queued\n",
+                    (unsigned long long)dtlsudp_assoc_id(a), n));
+        event_signal(ep);
+    }
+}
+
 /* Move every decrypted message out of the listener (the conn pointers it
  * hands out are valid only until its next process call). */
 static int endpoint_pump(endpoint *ep)
@@ -549,40 +650,15 @@ static int endpoint_pump(endpoint *ep)
     for (;;) {
         dtlsudp_conn *from = NULL;
         dtlsudp_assoc *a;
-        const char *name;
         size_t len = 0;
-        queued_msg *m;
 
         rc = dtlsudp_listener_recv(ep->listener, buf, sizeof(buf), &len, &from);
         if (rc != DTLSUDP_OK)
             break;
         a = from != NULL ? dtlsudp_conn_assoc(from) : NULL;
-        name = assoc_secname(a);
-        if (a == NULL || name == NULL || assoc_level(a) == 0) {
-            /* No verified identity: RFC 6353 5.3.2 says no SNMP message
-             * may be accepted before the certificate is authenticated. */
-            snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONINVALIDCACHES);
-            continue;
-        }
-        if (ep->q_len >= QUEUE_MAX || (m = malloc(sizeof(*m) + len)) == NULL) {
-            ep->q_dropped++;
-            continue;
-        }
-        memset(m, 0, sizeof(*m));
-        m->assoc_id = dtlsudp_assoc_id(a);
-        m->peer = *dtlsudp_conn_peer(from);
-        m->local = *dtlsudp_conn_local(from);
-        m->level = assoc_level(a);
-        snprintf(m->sec_name, sizeof(m->sec_name), "%s", name);
-        m->len = len;
-        memcpy(m->data, buf, len);
-        if (ep->q_tail != NULL)
-            ep->q_tail->next = m;
-        else
-            ep->q_head = m;
-        ep->q_tail = m;
-        ep->q_len++;
-        moved++;
+        if (queue_push(ep, a, a != NULL ? dtlsudp_conn_peer(from) : NULL,
+                       a != NULL ? dtlsudp_conn_local(from) : NULL, buf, len) == 0)
+            moved++;
     }
     if (ep->q_len > 0)
         event_signal(ep);
@@ -625,13 +701,33 @@ static int poll_watch(endpoint *ep, int fd)
     return 0;
 }
 
+/* A client's timerfd joins the epoll set (see the top of this file). */
+static int poll_add_timer(endpoint *ep)
+{
+    struct epoll_event ev;
+
+    if (ep->timer_fd >= 0)
+        return 0;
+    ep->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (ep->timer_fd < 0)
+        return -1;
+    ep->timer_at = DTLSUDP_TIME_NEVER;
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLIN;
+    ev.data.fd = ep->timer_fd;
+    return epoll_ctl(ep->poll_fd, EPOLL_CTL_ADD, ep->timer_fd, &ev);
+}
+
 static void poll_close(endpoint *ep)
 {
     if (ep->poll_fd >= 0)
         close(ep->poll_fd);
     if (ep->event_fd >= 0)
         close(ep->event_fd);
-    ep->poll_fd = ep->event_fd = ep->watched_fd = -1;
+    if (ep->timer_fd >= 0)
+        close(ep->timer_fd);
+    ep->poll_fd = ep->event_fd = ep->watched_fd = ep->timer_fd = -1;
+    ep->timer_at = DTLSUDP_TIME_NEVER;
 }
 
 static int server_open(endpoint *ep)
@@ -758,7 +854,8 @@ static int client_connect(endpoint *ep)
     free(cert_path);
     free(key_path);
     if (rc == DTLSUDP_OK &&
-        ((ep->poll_fd < 0 && poll_open(ep) != 0) || poll_watch(ep, dtlsudp_conn_fd(ep->conn)) != 0)) {
+        ((ep->poll_fd < 0 && poll_open(ep) != 0) || poll_add_timer(ep) != 0 ||
+         poll_watch(ep, dtlsudp_conn_fd(ep->conn)) != 0)) {
         snmp_log(LOG_ERR, "dtlsudp: cannot watch the connection's fd: %s\n", strerror(errno));
         dtlsudp_conn_free(ep->conn);
         ep->conn = NULL;
@@ -779,9 +876,54 @@ static int client_connect(endpoint *ep)
     return 0;
 }
 
+/* Longest f_close waits for a handshake that still holds messages. */
+#define CLOSE_FLUSH_MAX_MS 5000
+
+/* Drive the client's handshake until it completes or fails, for at most
+ * limit ms (and never beyond the engine's handshake timeout). */
+static void client_drive_handshake(endpoint *ep, dtlsudp_time limit)
+{
+    dtlsudp_time now = dtlsudp_now(), deadline, next;
+    struct pollfd pfd;
+
+    if (ep->settings.handshake_timeout != 0 && limit > ep->settings.handshake_timeout)
+        limit = ep->settings.handshake_timeout;
+    deadline = now + limit;
+    while (dtlsudp_conn_state(ep->conn) == DTLSUDP_STATE_HANDSHAKING && now < deadline) {
+        next = dtlsudp_conn_next_timeout(ep->conn);
+        if (next > deadline)
+            next = deadline;
+        memset(&pfd, 0, sizeof(pfd));
+        pfd.fd = dtlsudp_conn_fd(ep->conn);
+        pfd.events = POLLIN;
+        if (poll(&pfd, 1, next > now ? (int)(next - now) : 0) < 0 && errno != EINTR)
+            break;
+        now = dtlsudp_now();
+        if (dtlsudp_conn_process(ep->conn, now) != DTLSUDP_OK)
+            break;
+    }
+}
+
+/* A client that wrote while the handshake ran (snmptrap exits right after
+ * its send) holds the messages in the engine until the handshake
+ * completes: finish it, bounded by the handshake timeout (at most
+ * CLOSE_FLUSH_MAX_MS), so that they leave before close_notify (RFC 6353
+ * 5.4).  Blocking here is fine: f_close is the application's last word. */
+static void client_finish_handshake(endpoint *ep)
+{
+    client_drive_handshake(ep, CLOSE_FLUSH_MAX_MS);
+    /* Established: the held messages go out with this flush. */
+    (void)dtlsudp_conn_handle_timeout(ep->conn, dtlsudp_now());
+    DEBUGMSGTL(("dtlsudp", "close: handshake %s before close_notify\n",
+                dtlsudp_conn_state(ep->conn) == DTLSUDP_STATE_ESTABLISHED ? "completed" : "did not complete"));
+}
+
 static void client_close(endpoint *ep)
 {
     if (ep->conn != NULL) {
+        if (ep->held_writes && dtlsudp_conn_state(ep->conn) == DTLSUDP_STATE_HANDSHAKING)
+            client_finish_handshake(ep);
+        ep->held_writes = 0;
         if (dtlsudp_conn_state(ep->conn) != DTLSUDP_STATE_CLOSED)
             snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONCLIENTCLOSES);
         {
@@ -814,17 +956,20 @@ static void endpoint_release(endpoint *ep)
 
     if (ep == NULL || --ep->refs > 0)
         return;
+    if (ep->alarm_reg != 0)
+        snmp_alarm_unregister(ep->alarm_reg);
+    ep->alarm_reg = 0;
+    /* Still in all_eps while closing: a client may finish its handshake
+     * here, and the engine's callbacks find the endpoint through it. */
+    if (ep->is_server)
+        server_close(ep);
+    else
+        client_close(ep);
     for (pp = &all_eps; *pp != NULL; pp = &(*pp)->next_all)
         if (*pp == ep) {
             *pp = ep->next_all;
             break;
         }
-    if (ep->alarm_reg != 0)
-        snmp_alarm_unregister(ep->alarm_reg);
-    if (ep->is_server)
-        server_close(ep);
-    else
-        client_close(ep);
     poll_close(ep);
     if (ep->trust != NULL)
         X509_STORE_free(ep->trust);
@@ -858,6 +1003,7 @@ static int hook_recv(netsnmp_transport *t, void *buf, int size, void **opaque, i
 
     memset(&src, 0, sizeof(src));
     event_clear(ep);
+    timer_fd_clear(ep);
     if (ep->is_server) {
         queued_msg *m = ep->q_head;
 
@@ -1010,10 +1156,35 @@ static int hook_send(netsnmp_transport *t, const void *buf, int size, void **opa
             return -1;
         t->sock = ep->poll_fd;
     }
+    if (dtlsudp_conn_state(ep->conn) == DTLSUDP_STATE_HANDSHAKING && !ep->held_writes) {
+        /* The first message of a session: finish the handshake here, up
+         * to the session's timeout, so that a refused certificate (RFC
+         * 6353 5.3.1) fails this send at once instead of leaving the
+         * request to time out: Net-SNMP reports a failed send to the
+         * application, while a datagram transport has no way to fail a
+         * request from f_recv.  Nothing but handshake records can arrive
+         * before our first message, so no response is read here.  Should
+         * the handshake need longer (loss), the message waits in the
+         * engine and the timerfd keeps the retransmissions going. */
+        client_drive_handshake(ep, (dtlsudp_time)ep->session_timeout_ms);
+        if (dtlsudp_conn_state(ep->conn) == DTLSUDP_STATE_CLOSED) {
+            int why = dtlsudp_conn_last_error(ep->conn);
+            char addr[64] = "?";
+
+            (void)dtlsudp_addr_format(&ep->addr, addr, sizeof(addr));
+            snmp_log(LOG_ERR, "dtlsudp: no session with %s: %s\n", addr, dtlsudp_strerror(why));
+            endpoint_arm(ep);
+            errno = why == DTLSUDP_ERR_REFUSED ? ECONNREFUSED : EPROTO;
+            return -1;
+        }
+    }
     /* Timers and flushing only: reading here would take the response off
      * the socket before select() can announce it (f_recv reads). */
     (void)dtlsudp_conn_handle_timeout(ep->conn, dtlsudp_now());
+    if (dtlsudp_conn_state(ep->conn) == DTLSUDP_STATE_HANDSHAKING)
+        ep->held_writes = 1;
     rc = dtlsudp_conn_write(ep->conn, buf, (size_t)size);
+    DEBUGMSGTL(("dtlsudp", "send %d bytes: %s\n", size, dtlsudp_strerror(rc)));
     (void)dtlsudp_conn_handle_timeout(ep->conn, dtlsudp_now());
     endpoint_arm(ep);
     if (rc != DTLSUDP_OK) {
@@ -1115,6 +1286,9 @@ static int hook_setup_session(netsnmp_transport *t, netsnmp_session *sess)
     }
     if (sess->securityLevel <= 0)
         sess->securityLevel = SNMP_SEC_LEVEL_AUTHPRIV;
+    /* How long the first send may wait for the handshake (sess->timeout is
+     * in microseconds; Net-SNMP's default is one second). */
+    ep->session_timeout_ms = sess->timeout > 0 ? sess->timeout / 1000 : 1000;
     return SNMPERR_SUCCESS;
 }
 
@@ -1174,8 +1348,9 @@ netsnmp_transport *dtlsudp_snmp_transport_open(const dtlsudp_addr *addr, int loc
     ep->addr = *addr;
     ep->family = addr->sa.sa_family;
     ep->v6only = v6only;
-    ep->event_fd = ep->poll_fd = ep->watched_fd = -1;
-    ep->alarm_at = DTLSUDP_TIME_NEVER;
+    ep->event_fd = ep->poll_fd = ep->watched_fd = ep->timer_fd = -1;
+    ep->timer_at = ep->alarm_at = DTLSUDP_TIME_NEVER;
+    ep->session_timeout_ms = 1000;
     ep->settings = *dtlsudp_snmp_settings_get();
     d->magic = TDATA_MAGIC;
     d->ep = ep;
