@@ -3,8 +3,8 @@ if HAVE_CMOCKA
 SNMP_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/snmp $(NETSNMP_CFLAGS) $(CMOCKA_CFLAGS)
 SNMP_TEST_LDADD = transport/snmp/libsnmpbase.la $(NETSNMP_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS)
 
-check_PROGRAMS += tests/snmp/test_addr tests/snmp/test_tmstate tests/snmp/test_config
-TESTS += tests/snmp/test_addr tests/snmp/test_tmstate tests/snmp/test_config
+check_PROGRAMS += tests/snmp/test_addr tests/snmp/test_tmstate tests/snmp/test_config tests/snmp/test_tsmrefs
+TESTS += tests/snmp/test_addr tests/snmp/test_tmstate tests/snmp/test_config tests/snmp/test_tsmrefs
 
 tests_snmp_test_addr_SOURCES = tests/snmp/test_addr.c
 tests_snmp_test_addr_CPPFLAGS = $(SNMP_TEST_CPPFLAGS)
@@ -13,6 +13,10 @@ tests_snmp_test_addr_LDADD = $(SNMP_TEST_LDADD)
 tests_snmp_test_tmstate_SOURCES = tests/snmp/test_tmstate.c
 tests_snmp_test_tmstate_CPPFLAGS = $(SNMP_TEST_CPPFLAGS)
 tests_snmp_test_tmstate_LDADD = $(SNMP_TEST_LDADD)
+
+tests_snmp_test_tsmrefs_SOURCES = tests/snmp/test_tsmrefs.c
+tests_snmp_test_tsmrefs_CPPFLAGS = $(SNMP_TEST_CPPFLAGS)
+tests_snmp_test_tsmrefs_LDADD = $(SNMP_TEST_LDADD)
 
 tests_snmp_test_config_SOURCES = tests/snmp/test_config.c
 tests_snmp_test_config_CPPFLAGS = $(SNMP_TEST_CPPFLAGS)

@@ -2,8 +2,8 @@
 # dtls6): transport hooks, TSM tmStateReference, certificate configuration.
 #
 # libsnmpbase: the parts that need only libnetsnmp and OpenSSL (addresses,
-#   tmStateReference, tokens, certificate to securityName mapping); unit
-#   tested in tests/snmp.
+#   tmStateReference, TSM's state ownership, tokens, certificate to
+#   securityName mapping); unit tested in tests/snmp.
 # libsnmptransport: the domain and its hooks on the socket layer.  Link it
 #   together with transport/net/libnet.la and transport/engine/libengine.la
 #   (not pulled in here, so that no object is linked twice).
@@ -13,6 +13,7 @@ noinst_HEADERS += transport/snmp/snmp_transport.h transport/snmp/snmp_internal.h
 transport_snmp_libsnmpbase_la_SOURCES = \
 	transport/snmp/addr.c \
 	transport/snmp/tmstate.c \
+	transport/snmp/tsmrefs.c \
 	transport/snmp/config.c \
 	transport/snmp/secname.c
 transport_snmp_libsnmpbase_la_CPPFLAGS = $(AM_CPPFLAGS) $(NETSNMP_CFLAGS)

@@ -73,6 +73,16 @@ int dtlsudp_snmp_settings_apply(dtlsudp_snmp_settings *s, const char *token, con
 /* Copy the settings into an engine configuration. */
 void dtlsudp_snmp_settings_to_engine(const dtlsudp_snmp_settings *s, dtlsudp_engine_config *cfg);
 
+/* -------------------------------------------------------------- tsmrefs.c */
+
+/* Make TSM (libnetsnmp 5.9.3) free each message's securityStateReference
+ * and tmStateReference exactly once (tsmrefs.c says what it gets wrong).
+ * Idempotent; does nothing before TSM is registered. */
+void dtlsudp_snmp_tsm_refs_install(void);
+
+/* References handed out by TSM and not freed yet (for the tests). */
+size_t dtlsudp_snmp_tsm_refs_live(void);
+
 /* -------------------------------------------------------------- tmstate.c */
 
 /* What the transport knows about an association when a message arrives. */

@@ -1338,6 +1338,8 @@ netsnmp_transport *dtlsudp_snmp_transport_open(const dtlsudp_addr *addr, int loc
     uint8_t os[18];
     size_t os_len = 0;
 
+    /* Before any message of ours reaches TSM (tsmrefs.c). */
+    dtlsudp_snmp_tsm_refs_install();
     t = calloc(1, sizeof(*t));
     ep = calloc(1, sizeof(*ep));
     d = calloc(1, sizeof(*d));
