@@ -350,6 +350,60 @@ static void test_max_per_source_and_half_open(void **state)
     assert_int_equal(st.assocs_now, 2);
 }
 
+/* A source at max_per_source whose association went quiet (its
+ * close_notify lost) is not locked out until the idle timeout: a new
+ * association of that source, cookie verified, displaces the quiet one
+ * once it has been idle longer than a handshake may take -- never an
+ * association of another source, however idle. */
+static void test_source_at_limit_displaces_its_idlest(void **state)
+{
+    dtlsudp_engine_config cfg;
+    tn_node *s, *c1, *c2, *c3, *other;
+    dtlsudp_stats st;
+    int one = 1, two = 2, i;
+
+    (void)state;
+    dtlsudp_engine_config_init(&cfg);
+    cfg.max_per_source = 1;
+    cfg.idle_timeout = DTLSUDP_TIME_NEVER;
+    cfg.handshake_timeout = 3000;
+    s = server_node(&cfg);
+    other = client_node("127.0.0.11:43100", &cfg);
+    c1 = client_node("127.0.0.12:43101", &cfg);
+    c2 = client_node("127.0.0.12:43102", &cfg); /* c1's address, other port */
+    c3 = client_node("127.0.0.12:43103", &cfg);
+    assert_non_null(tn_connect(&net, other, s, NULL));
+    assert_true(tn_run(&net, all_clients_established, &one, 200));
+    assert_non_null(tn_connect(&net, c1, s, NULL));
+    assert_true(tn_run(&net, all_clients_established, &two, 200));
+
+    /* Busy within the handshake timeout: c2 is refused, c1 stays.  (The
+     * clock stands still while only pumping.) */
+    assert_non_null(tn_connect(&net, c2, s, NULL));
+    for (i = 0; i < 10; i++)
+        tn_pump(&net);
+    assert_int_equal(c2->established, 0);
+    assert_non_null(dtlsudp_engine_find(s->e, &c1->addr));
+    dtlsudp_engine_close_all(c2->e, tn_clock); /* c2 gives up */
+    tn_pump(&net);
+
+    /* Quiet for longer: the next verified handshake from that source
+     * (c3) takes c1's place; `other', idle longer still, is untouched. */
+    tn_clock += 4000;
+    assert_non_null(tn_connect(&net, c3, s, NULL));
+    for (i = 0; i < 10; i++)
+        tn_pump(&net);
+    assert_int_equal(c3->established, 1);
+    assert_null(dtlsudp_engine_find(s->e, &c1->addr));
+    assert_non_null(dtlsudp_engine_find(s->e, &c3->addr));
+    assert_non_null(dtlsudp_engine_find(s->e, &other->addr));
+    dtlsudp_engine_get_stats(s->e, &st);
+    assert_int_equal(st.evictions, 1);
+    /* c1 was told (close_notify). */
+    tn_pump(&net);
+    assert_int_equal(c1->closed, 1);
+}
+
 /* Drop everything node 1 (the client) sends after its first `arg' datagrams. */
 static int client_goes_silent(tn_net *n, tn_packet *p, void *arg)
 {
@@ -1054,6 +1108,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_full_table_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_table_evicts_oldest_idle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_per_source_and_half_open, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_source_at_limit_displaces_its_idlest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_handshake_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idle_expiry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_inside_event_and_close_all, setup, teardown),

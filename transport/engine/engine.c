@@ -678,16 +678,32 @@ static int feed(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_
 }
 
 /* Room for one more association from `peer'?  May evict the least
- * recently active established association. */
+ * recently active established association: of the same source when that
+ * source is at max_per_source, of anyone when the table is full. */
 static int make_room(dtlsudp_engine *e, const dtlsudp_addr *peer, int half_open, int restart)
 {
+    dtlsudp_assoc *idlest = NULL;
+
     if (half_open && e->half_open >= e->cfg.max_half_open)
         return DTLSUDP_ERR_LIMIT;
     /* A restart replaces an association from the same address and port. */
     if (restart)
         return DTLSUDP_OK;
-    if (dtlsudp_table_source_count(e, peer) >= e->cfg.max_per_source)
-        return DTLSUDP_ERR_LIMIT;
+    if (dtlsudp_table_source_count(e, peer, e->cfg.evict_idle_when_full ? &idlest : NULL) >=
+        e->cfg.max_per_source) {
+        /* A source whose close_notify alerts were lost (or that never
+         * sends them) would otherwise be locked out until its dead
+         * associations reach the idle timeout.  The new peer proved its
+         * address with the cookie; it may displace an association of its
+         * own source that has been quiet for longer than a whole handshake
+         * may take, never one of another source. */
+        if (idlest == NULL || e->now - idlest->last_activity < e->cfg.handshake_timeout)
+            return DTLSUDP_ERR_LIMIT;
+        e->stats.evictions++;
+        dtlsudp_log(e, DTLSUDP_LOG_DEBUG, "assoc %llu: evicted (idlest of a source at its limit)",
+                    (unsigned long long)idlest->id);
+        close_now(e, idlest, DTLSUDP_ERR_EVICTED, 1);
+    }
     if (e->stats.assocs_now < e->cfg.max_assocs)
         return DTLSUDP_OK;
     if (e->cfg.evict_idle_when_full && !link_empty(&e->est_list)) {

@@ -183,7 +183,7 @@ int dtlsudp_ctx_setup(dtlsudp_engine *e) DTLSUDP_WUR;
 dtlsudp_assoc *dtlsudp_table_find(const dtlsudp_engine *e, const dtlsudp_addr *peer);
 void dtlsudp_table_insert(dtlsudp_engine *e, dtlsudp_assoc *a);
 void dtlsudp_table_remove(dtlsudp_engine *e, dtlsudp_assoc *a);
-size_t dtlsudp_table_source_count(const dtlsudp_engine *e, const dtlsudp_addr *peer);
+size_t dtlsudp_table_source_count(const dtlsudp_engine *e, const dtlsudp_addr *peer, dtlsudp_assoc **idlest);
 
 /* addr.c */
 int dtlsudp_addr_same_host(const dtlsudp_addr *a, const dtlsudp_addr *b);

@@ -56,15 +56,24 @@ void dtlsudp_table_remove(dtlsudp_engine *e, dtlsudp_assoc *a)
 }
 
 /* Associations from the same IP address (any port).  The walk is bounded
- * by max_per_source plus hash collisions. */
-size_t dtlsudp_table_source_count(const dtlsudp_engine *e, const dtlsudp_addr *peer)
+ * by max_per_source plus hash collisions.  With `idlest', also the
+ * established association of that source that has been quiet longest and
+ * that could be closed now (not busy, no restart pending), or NULL. */
+size_t dtlsudp_table_source_count(const dtlsudp_engine *e, const dtlsudp_addr *peer, dtlsudp_assoc **idlest)
 {
-    const dtlsudp_assoc *a;
+    dtlsudp_assoc *a;
     size_t n = 0;
 
-    for (a = e->src_table[bucket(e, peer, 0)]; a != NULL; a = a->src_next)
-        if (dtlsudp_addr_same_host(&a->peer, peer))
-            n++;
+    if (idlest != NULL)
+        *idlest = NULL;
+    for (a = e->src_table[bucket(e, peer, 0)]; a != NULL; a = a->src_next) {
+        if (!dtlsudp_addr_same_host(&a->peer, peer))
+            continue;
+        n++;
+        if (idlest != NULL && a->state == DTLSUDP_STATE_ESTABLISHED && a->busy == 0 && a->successor == NULL &&
+            (*idlest == NULL || a->last_activity < (*idlest)->last_activity))
+            *idlest = a;
+    }
     return n;
 }
 
