@@ -7,6 +7,7 @@
 #   fingerprint    dtlsudp_fingerprint_parse()
 #   addr           dtlsudp_addr_parse()
 #   snmp_config    the plugin's dtlsudp* tokens and certSecName fingerprints
+#   snmp_addr      dtlsudp_snmp_addr_parse(): dtlsudp:/dtlsudp6: target text
 #
 # Always built: tests/fuzz/replay_<target>, the target's
 # LLVMFuzzerTestOneInput() with a plain main() (regress_main.c) that replays
@@ -17,7 +18,7 @@
 # Corpora: corpus/<target>/ (engine seeds recorded by gen_corpus.c:
 # `make tests/fuzz/gen_corpus && tests/fuzz/gen_corpus $(srcdir)/tests/fuzz/corpus`).
 
-FUZZ_TARGET_NAMES = record engine_server engine_client fingerprint addr snmp_config
+FUZZ_TARGET_NAMES = record engine_server engine_client fingerprint addr snmp_config snmp_addr
 
 FUZZ_INCLUDES = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/engine -I$(top_srcdir)/tests/fuzz
 FUZZ_SNMP_INCLUDES = $(FUZZ_INCLUDES) -I$(top_srcdir)/transport/snmp $(NETSNMP_CFLAGS)
@@ -35,7 +36,8 @@ FUZZ_REPLAYS = \
 	tests/fuzz/replay_engine_client \
 	tests/fuzz/replay_fingerprint \
 	tests/fuzz/replay_addr \
-	tests/fuzz/replay_snmp_config
+	tests/fuzz/replay_snmp_config \
+	tests/fuzz/replay_snmp_addr
 check_PROGRAMS += $(FUZZ_REPLAYS)
 TESTS += $(FUZZ_REPLAYS)
 
@@ -66,6 +68,10 @@ tests_fuzz_replay_snmp_config_SOURCES = tests/fuzz/fuzz_snmp_config.c transport/
 tests_fuzz_replay_snmp_config_CPPFLAGS = $(FUZZ_SNMP_INCLUDES) -DFUZZ_TARGET='"snmp_config"'
 tests_fuzz_replay_snmp_config_LDADD = $(FUZZ_REPLAY_LDADD) $(NETSNMP_LIBS)
 
+tests_fuzz_replay_snmp_addr_SOURCES = tests/fuzz/fuzz_snmp_addr.c tests/fuzz/regress_main.c $(FUZZ_COMMON_SOURCES)
+tests_fuzz_replay_snmp_addr_CPPFLAGS = $(FUZZ_SNMP_INCLUDES) -DFUZZ_TARGET='"snmp_addr"'
+tests_fuzz_replay_snmp_addr_LDADD = transport/snmp/libsnmpbase.la $(FUZZ_REPLAY_LDADD) $(NETSNMP_LIBS)
+
 # --- the corpus generator (built on demand) ---
 EXTRA_PROGRAMS = tests/fuzz/gen_corpus
 tests_fuzz_gen_corpus_SOURCES = tests/fuzz/gen_corpus.c $(FUZZ_ENGINE_HARNESS) $(FUZZ_COMMON_SOURCES)
@@ -88,7 +94,8 @@ noinst_PROGRAMS += \
 	tests/fuzz/fuzz_engine_client \
 	tests/fuzz/fuzz_fingerprint \
 	tests/fuzz/fuzz_addr \
-	tests/fuzz/fuzz_snmp_config
+	tests/fuzz/fuzz_snmp_config \
+	tests/fuzz/fuzz_snmp_addr
 
 tests_fuzz_fuzz_record_SOURCES = tests/fuzz/fuzz_record.c $(FUZZ_COMMON_SOURCES) $(FUZZ_ENGINE_SOURCES)
 tests_fuzz_fuzz_record_CPPFLAGS = $(FUZZ_INCLUDES)
@@ -128,4 +135,11 @@ tests_fuzz_fuzz_snmp_config_CPPFLAGS = $(FUZZ_SNMP_INCLUDES)
 tests_fuzz_fuzz_snmp_config_CFLAGS = $(FUZZER_COMPILE_FLAGS)
 tests_fuzz_fuzz_snmp_config_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_snmp_config_LDADD = $(NETSNMP_LIBS) $(OPENSSL_LIBS)
+
+tests_fuzz_fuzz_snmp_addr_SOURCES = tests/fuzz/fuzz_snmp_addr.c transport/snmp/addr.c \
+	$(FUZZ_COMMON_SOURCES) $(FUZZ_ENGINE_SOURCES)
+tests_fuzz_fuzz_snmp_addr_CPPFLAGS = $(FUZZ_SNMP_INCLUDES)
+tests_fuzz_fuzz_snmp_addr_CFLAGS = $(FUZZER_COMPILE_FLAGS)
+tests_fuzz_fuzz_snmp_addr_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_snmp_addr_LDADD = $(NETSNMP_LIBS) $(OPENSSL_LIBS)
 endif
