@@ -1,10 +1,12 @@
 # tests/snmp: unit tests of transport/snmp (no sockets, no sleeps).
 if HAVE_CMOCKA
 SNMP_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/snmp $(NETSNMP_CFLAGS) $(CMOCKA_CFLAGS)
-SNMP_TEST_LDADD = transport/snmp/libsnmpbase.la $(NETSNMP_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS)
+SNMP_TEST_LDADD = transport/snmp/libsnmpbase.la transport/engine/libengine.la $(NETSNMP_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS)
 
-check_PROGRAMS += tests/snmp/test_addr tests/snmp/test_tmstate tests/snmp/test_config tests/snmp/test_tsmrefs
-TESTS += tests/snmp/test_addr tests/snmp/test_tmstate tests/snmp/test_config tests/snmp/test_tsmrefs
+check_PROGRAMS += tests/snmp/test_addr tests/snmp/test_tmstate tests/snmp/test_config tests/snmp/test_tsmrefs \
+	tests/snmp/test_secname
+TESTS += tests/snmp/test_addr tests/snmp/test_tmstate tests/snmp/test_config tests/snmp/test_tsmrefs \
+	tests/snmp/test_secname
 
 tests_snmp_test_addr_SOURCES = tests/snmp/test_addr.c
 tests_snmp_test_addr_CPPFLAGS = $(SNMP_TEST_CPPFLAGS)
@@ -17,6 +19,11 @@ tests_snmp_test_tmstate_LDADD = $(SNMP_TEST_LDADD)
 tests_snmp_test_tsmrefs_SOURCES = tests/snmp/test_tsmrefs.c
 tests_snmp_test_tsmrefs_CPPFLAGS = $(SNMP_TEST_CPPFLAGS)
 tests_snmp_test_tsmrefs_LDADD = $(SNMP_TEST_LDADD)
+
+# secname.c is included by the test (its row reader is static).
+tests_snmp_test_secname_SOURCES = tests/snmp/test_secname.c
+tests_snmp_test_secname_CPPFLAGS = $(SNMP_TEST_CPPFLAGS)
+tests_snmp_test_secname_LDADD = transport/engine/libengine.la $(NETSNMP_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS)
 
 tests_snmp_test_config_SOURCES = tests/snmp/test_config.c
 tests_snmp_test_config_CPPFLAGS = $(SNMP_TEST_CPPFLAGS)

@@ -27,73 +27,29 @@
 #define MAX_CANDIDATES 64
 #define MAX_CHAIN 16
 
-/* The digest implied by a binary fingerprint length. */
-static const EVP_MD *md_for_len(size_t len)
+/* A row's fingerprint, as Net-SNMP keeps it (hex, colons allowed; the
+ * length implies the hash).  A leading hash octet (the SnmpTLSFingerprint
+ * encoding, RFC 6353 10: 1 MD5 .. 6 SHA-512) is dropped when the rest is a
+ * fingerprint.  Returns 0 or -1. */
+static int row_fingerprint(const char *text, dtlsudp_fingerprint *out)
 {
-    switch (len) {
-    case 16:
-        return EVP_md5();
-    case 20:
-        return EVP_sha1();
-    case 28:
-        return EVP_sha224();
-    case 32:
-        return EVP_sha256();
-    case 48:
-        return EVP_sha384();
-    case 64:
-        return EVP_sha512();
-    default:
-        return NULL;
-    }
-}
+    char octet[3];
+    long hash;
 
-/* Parse a row's hex fingerprint (colons allowed).  A leading hash octet
- * (the SnmpTLSFingerprint encoding, RFC 6353 10) is dropped when it names
- * the hash the remaining length implies.  Returns 0 or -1. */
-static int row_fingerprint(const char *text, uint8_t *out, size_t *len)
-{
-    size_t n = 0;
-    int hi = -1;
-
-    for (; text != NULL && *text != '\0'; text++) {
-        int v;
-        if (*text == ':' || *text == ' ')
-            continue;
-        if (!isxdigit((unsigned char)*text))
-            return -1;
-        v = isdigit((unsigned char)*text) ? *text - '0' : tolower((unsigned char)*text) - 'a' + 10;
-        if (hi < 0) {
-            hi = v;
-            continue;
-        }
-        if (n == 65)
-            return -1;
-        out[n++] = (uint8_t)(hi << 4 | v);
-        hi = -1;
-    }
-    if (hi >= 0 || n == 0)
+    if (text == NULL)
         return -1;
-    if (md_for_len(n) == NULL && n > 1 && md_for_len(n - 1) != NULL && out[0] >= NS_HASH_MD5 &&
-        out[0] <= NS_HASH_SHA512) {
-        memmove(out, out + 1, n - 1);
-        n--;
-    }
-    if (md_for_len(n) == NULL)
-        return -1;
-    *len = n;
-    return 0;
-}
-
-static int cert_matches(X509 *cert, const uint8_t *fp, size_t len)
-{
-    uint8_t md[EVP_MAX_MD_SIZE];
-    unsigned md_len = 0;
-    const EVP_MD *type = md_for_len(len);
-
-    if (type == NULL || !X509_digest(cert, type, md, &md_len))
+    if (dtlsudp_fingerprint_parse(text, out) == DTLSUDP_OK)
         return 0;
-    return md_len == len && memcmp(md, fp, len) == 0;
+    if (!isxdigit((unsigned char)text[0]) || !isxdigit((unsigned char)text[1]))
+        return -1;
+    octet[0] = text[0];
+    octet[1] = text[1];
+    octet[2] = '\0';
+    hash = strtol(octet, NULL, 16);
+    text += text[2] == ':' ? 3 : 2;
+    if (hash < NS_HASH_MD5 || hash > NS_HASH_SHA512)
+        return -1;
+    return dtlsudp_fingerprint_parse(text, out) == DTLSUDP_OK ? 0 : -1;
 }
 
 void dtlsudp_snmp_cert_fp_text(X509 *cert, char *buf, size_t cap)
@@ -190,13 +146,13 @@ int dtlsudp_snmp_secname_map(X509 *leaf, STACK_OF(X509) * chain, char *out, size
         return -1;
     }
     for (row = ITERATOR_FIRST(it); row != NULL && ncand < MAX_CANDIDATES; row = ITERATOR_NEXT(it)) {
-        uint8_t fp[66];
-        size_t fp_len, k;
+        dtlsudp_fingerprint fp;
+        size_t k;
 
-        if (row_fingerprint(row->fingerprint, fp, &fp_len) != 0)
+        if (row_fingerprint(row->fingerprint, &fp) != 0)
             continue;
         for (k = 0; k < ncerts; k++) {
-            if (cert_matches(certs[k], fp, fp_len)) {
+            if (dtlsudp_fingerprint_matches(certs[k], &fp)) {
                 cand[ncand].priority = row->priority;
                 cand[ncand].row = row;
                 cand[ncand].matched = certs[k];
@@ -244,9 +200,8 @@ int dtlsudp_snmp_secname_leaf_known(X509 *leaf)
         return 0;
     if (rows != NULL && (it = CONTAINER_ITERATOR(rows)) != NULL) {
         for (row = ITERATOR_FIRST(it); row != NULL && !known; row = ITERATOR_NEXT(it)) {
-            uint8_t bin[66];
-            size_t len;
-            if (row_fingerprint(row->fingerprint, bin, &len) == 0 && cert_matches(leaf, bin, len))
+            dtlsudp_fingerprint row_fp;
+            if (row_fingerprint(row->fingerprint, &row_fp) == 0 && dtlsudp_fingerprint_matches(leaf, &row_fp))
                 known = 1;
         }
         ITERATOR_RELEASE(it);
