@@ -1187,11 +1187,7 @@ static int hook_send(netsnmp_transport *t, const void *buf, int size, void **opa
     DEBUGMSGTL(("dtlsudp", "send %d bytes: %s\n", size, dtlsudp_strerror(rc)));
     (void)dtlsudp_conn_handle_timeout(ep->conn, dtlsudp_now());
     endpoint_arm(ep);
-    if (rc != DTLSUDP_OK) {
-        DEBUGMSGTL(("dtlsudp", "send: %s\n", dtlsudp_strerror(rc)));
-        return -1;
-    }
-    return size;
+    return rc == DTLSUDP_OK ? size : -1;
 }
 
 static int hook_close(netsnmp_transport *t)
