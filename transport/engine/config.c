@@ -43,6 +43,7 @@ void dtlsudp_engine_config_init(dtlsudp_engine_config *cfg)
     cfg->mtu_ipv4 = 1500;
     cfg->mtu_ipv6 = 1280;
     cfg->max_queued_datagrams = 64;
+    cfg->max_chain_depth = 4;
 }
 
 void dtlsudp_config_normalize(dtlsudp_engine_config *c)
@@ -65,6 +66,8 @@ void dtlsudp_config_normalize(dtlsudp_engine_config *c)
         c->mtu_ipv6 = 1280;
     if (c->max_queued_datagrams == 0)
         c->max_queued_datagrams = 64;
+    if (c->max_chain_depth == 0)
+        c->max_chain_depth = 4;
     if (c->allocator.alloc == NULL || c->allocator.free == NULL) {
         c->allocator.alloc = default_alloc;
         c->allocator.free = default_free;
@@ -128,10 +131,13 @@ int dtlsudp_ctx_setup(dtlsudp_engine *e)
         if (SSL_CTX_check_private_key(ctx) != 1)
             return config_fail(e, "private key does not match the certificate in", c->key_file);
     }
-    if ((c->ca_file != NULL || c->ca_path != NULL) &&
+    if (c->trust_store != NULL) {
+        SSL_CTX_set1_cert_store(ctx, c->trust_store);
+        e->cfg.trust_store = NULL; /* the SSL_CTX holds the reference */
+    } else if ((c->ca_file != NULL || c->ca_path != NULL) &&
         SSL_CTX_load_verify_locations(ctx, c->ca_file, c->ca_path) != 1)
         return config_fail(e, "cannot load trust anchors from", c->ca_file != NULL ? c->ca_file : c->ca_path);
-    if (c->crl_file != NULL) {
+    if (c->trust_store == NULL && c->crl_file != NULL) {
         int ret = load_crl(e, SSL_CTX_get_cert_store(ctx), c->crl_file);
         if (ret != DTLSUDP_OK)
             return ret;

@@ -293,6 +293,16 @@ SSL_CTX *dtlsudp_engine_ssl_ctx(dtlsudp_engine *e)
     return e != NULL ? e->ctx : NULL;
 }
 
+int dtlsudp_engine_set_trust_store(dtlsudp_engine *e, X509_STORE *store)
+{
+    if (e == NULL || store == NULL)
+        return DTLSUDP_ERR_INVALID;
+    /* Handshakes look the store up on the SSL_CTX when they verify, so the
+     * new anchors and CRLs apply to every verification from now on. */
+    SSL_CTX_set1_cert_store(e->ctx, store);
+    return DTLSUDP_OK;
+}
+
 int dtlsudp_engine_add_peer_fingerprint(dtlsudp_engine *e, const dtlsudp_fingerprint *fp)
 {
     dtlsudp_fingerprint *grown;
@@ -399,6 +409,7 @@ static void assoc_destroy(dtlsudp_engine *e, dtlsudp_assoc *a)
     dtlsudp_pqueue_clear(e, &a->held);
     dtlsudp_mem_free(e, a->pins);
     dtlsudp_mem_free(e, a->hostname);
+    sk_X509_pop_free(a->auth_chain, X509_free);
     SSL_free(a->ssl);
     dtlsudp_mem_free(e, a);
 }

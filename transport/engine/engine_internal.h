@@ -98,6 +98,8 @@ struct dtlsudp_assoc {
     dtlsudp_fingerprint *pins; /* per-connect server identity pins */
     size_t n_pins;
     char *hostname;
+    STACK_OF(X509) *auth_chain; /* the authenticated chain (verify.c), leaf first */
+    int auth_trust;             /* enum dtlsudp_trust of the accepted peer */
 
     unsigned cert_refused : 1;   /* our verify decision refused the peer */
     unsigned alert_received : 1; /* a fatal alert arrived */

@@ -19,6 +19,8 @@
 
 #include "snmp_internal.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,6 +134,36 @@ static void add_cert(X509_STORE *store, netsnmp_cert *c)
     ERR_clear_error(); /* "cert already in hash table" is fine */
 }
 
+/* x509CRLFile fails closed: a file that cannot be read or holds no CRL
+ * is an error naming the file and the reason, never "no revocation". */
+static int load_crl(X509_STORE *store, const char *path)
+{
+    X509_LOOKUP *lookup;
+    FILE *f = fopen(path, "r");
+    unsigned long err;
+    char reason[200];
+    int n;
+
+    if (f == NULL) {
+        snmp_log(LOG_ERR, "dtlsudp: x509CRLFile %s: cannot read it: %s\n", path, strerror(errno));
+        return -1;
+    }
+    fclose(f);
+    lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
+    n = lookup != NULL ? X509_load_crl_file(lookup, path, X509_FILETYPE_PEM) : 0;
+    if (n < 1) {
+        err = ERR_peek_last_error();
+        ERR_error_string_n(err, reason, sizeof(reason));
+        snmp_log(LOG_ERR, "dtlsudp: x509CRLFile %s: no usable PEM CRL in it (%s)\n", path,
+                 err != 0 ? reason : "empty file");
+        ERR_clear_error();
+        return -1;
+    }
+    X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+    DEBUGMSGTL(("dtlsudp:cert", "%d CRL(s) from %s\n", n, path));
+    return 0;
+}
+
 X509_STORE *dtlsudp_snmp_certs_trust_store(const char *extra_trust, const char *peer_identity)
 {
     X509_STORE *store = X509_STORE_new();
@@ -167,13 +199,9 @@ X509_STORE *dtlsudp_snmp_certs_trust_store(const char *extra_trust, const char *
     }
 
     crl = netsnmp_ds_get_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_X509_CRL_FILE);
-    if (crl != NULL) {
-        X509_LOOKUP *lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
-        if (lookup == NULL || X509_load_crl_file(lookup, crl, X509_FILETYPE_PEM) < 1)
-            snmp_log(LOG_ERR, "dtlsudp: x509CRLFile %s: cannot load the CRL\n", crl);
-        else
-            X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
-        ERR_clear_error();
+    if (crl != NULL && load_crl(store, crl) != 0) {
+        X509_STORE_free(store);
+        return NULL;
     }
     return store;
 }

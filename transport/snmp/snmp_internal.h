@@ -106,19 +106,17 @@ uint64_t dtlsudp_snmp_tmstate_assoc_id(const netsnmp_tmStateReference *ref);
 
 /* -------------------------------------------------------------- secname.c */
 
-/* Map a verified peer certificate (leaf + chain) to a securityName with the
- * certSecName table (snmpTlstmCertToTSNTable, RFC 6353 5.3.2 and the
- * table's DESCRIPTION): rows are tried in ascending priority; a row's
- * fingerprint may use any hash (the hex length implies it: MD5, SHA-1,
- * SHA-224/256/384/512), matched against every certificate of the chain.
+/* Map a verified peer certificate to a securityName with the certSecName
+ * table (snmpTlstmCertToTSNTable, RFC 6353 5.3.2 and the table's
+ * DESCRIPTION): rows are tried in ascending priority; a row's fingerprint
+ * may use any hash (the hex length implies it: MD5, SHA-1,
+ * SHA-224/256/384/512), matched against the leaf and every certificate of
+ * `chain'.  `chain' must be the authenticated chain the engine hands over
+ * (dtlsudp_peer_auth.chain: the verified path, or the leaf alone), never
+ * what the peer sent.
  * On success *out holds a NUL-terminated name of at most 32 bytes.
  * Returns 0, or -1 with *why set to a static reason. */
 int dtlsudp_snmp_secname_map(X509 *leaf, STACK_OF(X509) * chain, char *out, size_t cap, const char **why);
-
-/* 1 when a certSecName row or a certificate in <confdir>/tls/certs names
- * this leaf by fingerprint (used to accept a self-signed or otherwise
- * unverifiable client certificate, as Net-SNMP does). */
-int dtlsudp_snmp_secname_leaf_known(X509 *leaf);
 
 /* Hex fingerprint "AB:CD:..." (SHA-256) of cert into buf, for log lines. */
 void dtlsudp_snmp_cert_fp_text(X509 *cert, char *buf, size_t cap);
@@ -137,7 +135,9 @@ int dtlsudp_snmp_certs_use_identity(SSL_CTX *ctx, SSL *ssl, const char *our_iden
 
 /* A trust store with every trustCert, extra_trust (-T trust_cert) and, when
  * peer_identity is not NULL, the expected peer certificate ("" = the
- * peerCert default), plus x509CRLFile.  NULL on allocation failure. */
+ * peerCert default), plus x509CRLFile.  NULL on allocation failure or
+ * when x509CRLFile cannot be loaded (logged with the file and reason):
+ * revocation checking never silently turns off. */
 X509_STORE *dtlsudp_snmp_certs_trust_store(const char *extra_trust, const char *peer_identity);
 
 /* Resolve a peerCert / their_identity value to a fingerprint (a cert file
