@@ -31,11 +31,21 @@
 
 #include <net-snmp/library/cert_util.h>
 
+/* `what' named by `spec', or by the token behind `ds_id' when spec is
+ * empty (localCert, peerCert), or Net-SNMP's own default (the file named
+ * after the application).  Fingerprints of any hash (certfind.c). */
+static netsnmp_cert *find_named(int what, const char *spec, int ds_id)
+{
+    if (spec == NULL || spec[0] == '\0')
+        spec = netsnmp_ds_get_string(NETSNMP_DS_LIBRARY_ID, ds_id);
+    if (spec != NULL && spec[0] != '\0')
+        return dtlsudp_snmp_cert_find(what, spec);
+    return netsnmp_cert_find(what, NS_CERTKEY_DEFAULT, NULL);
+}
+
 static netsnmp_cert *find_identity(const char *our_identity)
 {
-    if (our_identity != NULL && our_identity[0] != '\0')
-        return netsnmp_cert_find(NS_CERT_IDENTITY, NS_CERTKEY_MULTIPLE, (void *)our_identity);
-    return netsnmp_cert_find(NS_CERT_IDENTITY, NS_CERTKEY_DEFAULT, NULL);
+    return find_named(NS_CERT_IDENTITY, our_identity, NETSNMP_DS_LIB_TLS_LOCAL_CERT);
 }
 
 int dtlsudp_snmp_certs_identity_paths(const char *our_identity, char **cert_path, char **key_path)
@@ -117,10 +127,10 @@ int dtlsudp_snmp_certs_use_identity(SSL_CTX *ctx, SSL *ssl, const char *our_iden
 /* trustCert semantics: a CA certificate, or a peer's own certificate. */
 static netsnmp_cert *find_trusted(const char *spec)
 {
-    netsnmp_cert *c = netsnmp_cert_find(NS_CERT_CA, NS_CERTKEY_MULTIPLE, (void *)spec);
+    netsnmp_cert *c = dtlsudp_snmp_cert_find(NS_CERT_CA, spec);
 
     if (c == NULL)
-        c = netsnmp_cert_find(NS_CERT_REMOTE_PEER, NS_CERTKEY_MULTIPLE, (void *)spec);
+        c = dtlsudp_snmp_cert_find(NS_CERT_REMOTE_PEER, spec);
     return c;
 }
 
@@ -191,9 +201,7 @@ X509_STORE *dtlsudp_snmp_certs_trust_store(const char *extra_trust, const char *
             snmp_log(LOG_ERR, "dtlsudp: trust_cert %s: no such certificate\n", extra_trust);
     }
     if (peer_identity != NULL) {
-        c = peer_identity[0] != '\0'
-                ? netsnmp_cert_find(NS_CERT_REMOTE_PEER, NS_CERTKEY_MULTIPLE, (void *)peer_identity)
-                : netsnmp_cert_find(NS_CERT_REMOTE_PEER, NS_CERTKEY_DEFAULT, NULL);
+        c = find_named(NS_CERT_REMOTE_PEER, peer_identity, NETSNMP_DS_LIB_TLS_PEER_CERT);
         if (c != NULL)
             add_cert(store, c);
     }
@@ -208,16 +216,12 @@ X509_STORE *dtlsudp_snmp_certs_trust_store(const char *extra_trust, const char *
 
 int dtlsudp_snmp_certs_peer_fingerprint(const char *identity, dtlsudp_fingerprint *out)
 {
-    netsnmp_cert *peer;
+    netsnmp_cert *peer = find_named(NS_CERT_REMOTE_PEER, identity, NETSNMP_DS_LIB_TLS_PEER_CERT);
 
-    if (identity == NULL || identity[0] == '\0')
-        peer = netsnmp_cert_find(NS_CERT_REMOTE_PEER, NS_CERTKEY_DEFAULT, NULL);
-    else
-        peer = netsnmp_cert_find(NS_CERT_REMOTE_PEER, NS_CERTKEY_MULTIPLE, (void *)identity);
     if (peer != NULL && peer->ocert != NULL)
         return dtlsudp_fingerprint_of(peer->ocert, 32, out) == DTLSUDP_OK ? 0 : -1;
     /* A raw fingerprint of any hash ("AB:CD:...", "sha1:...", ...). */
     if (identity == NULL)
         return -1;
-    return dtlsudp_fingerprint_parse(identity, out) == DTLSUDP_OK ? 0 : -1;
+    return dtlsudp_snmp_fingerprint_text(identity, out);
 }

@@ -121,6 +121,26 @@ int dtlsudp_snmp_secname_map(X509 *leaf, STACK_OF(X509) * chain, char *out, size
 /* Hex fingerprint "AB:CD:..." (SHA-256) of cert into buf, for log lines. */
 void dtlsudp_snmp_cert_fp_text(X509 *cert, char *buf, size_t cap);
 
+/* ------------------------------------------------------------- hostname.c */
+
+/* 1 when cert names `expected': a literal host name or address as TLS
+ * checks it, or Net-SNMP's one-label wildcard "*.rest" (see hostname.c). */
+int dtlsudp_snmp_host_matches(X509 *cert, const char *expected);
+
+/* ------------------------------------------------------------- certfind.c */
+
+/* A certificate of Net-SNMP's store for `what' (NS_CERT_*) named by spec:
+ * whatever Net-SNMP's own lookup finds (its fingerprint, a file name), or
+ * a SHA-1/224/256/384/512 fingerprint of any certificate in the store
+ * ("AB:CD..", bare hex, "sha256:..", "--sha1 .."). NULL if none. */
+struct netsnmp_cert_s *dtlsudp_snmp_cert_find(int what, const char *spec);
+/* Forget the fingerprints computed so far (SIGHUP: the store is reread). */
+void dtlsudp_snmp_cert_index_reset(void);
+/* A fingerprint as the tokens write it ("--sha1 AB:..", "sha256:..", hex
+ * with or without colons) of a hash length (MD5, SHA-1..SHA-512).
+ * Returns 0 or -1. */
+int dtlsudp_snmp_fingerprint_text(const char *text, dtlsudp_fingerprint *out);
+
 /* ---------------------------------------------------------------- certs.c */
 
 /* The files of our identity in Net-SNMP's store (our_identity, or the

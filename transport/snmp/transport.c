@@ -327,6 +327,7 @@ Refuse:
  * default the host part of the target). */
 static int verify_server(endpoint *ep, dtlsudp_assoc *a, const dtlsudp_peer_auth *auth)
 {
+    char reason[300];
     const char *why = NULL;
 
     if (auth->trust == DTLSUDP_TRUST_NONE) {
@@ -351,9 +352,10 @@ static int verify_server(endpoint *ep, dtlsudp_assoc *a, const dtlsudp_peer_auth
         snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONINVALIDSERVERCERTIFICATES);
         goto Refuse;
     }
-    if (X509_check_host(auth->leaf, ep->their_hostname, 0, 0, NULL) != 1 &&
-        X509_check_ip_asc(auth->leaf, ep->their_hostname, 0) != 1) {
-        why = "the certificate does not name the expected host";
+    if (!dtlsudp_snmp_host_matches(auth->leaf, ep->their_hostname)) {
+        snprintf(reason, sizeof(reason), "the certificate does not name the expected host %s (their_hostname)",
+                 ep->their_hostname);
+        why = reason;
         snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONINVALIDSERVERCERTIFICATES);
         goto Refuse;
     }
@@ -1524,6 +1526,8 @@ void dtlsudp_snmp_trust_reload(void)
 {
     /* trustCert / x509CRLFile may have changed (SIGHUP): the store is
      * rebuilt from the new lines at the next pump, before any handshake
-     * verifies a client against it. */
+     * verifies a client against it; certificates are looked up by
+     * fingerprint afresh. */
     server_trust_stale = 1;
+    dtlsudp_snmp_cert_index_reset();
 }
