@@ -1,0 +1,122 @@
+# tests/security/sec-lib.sh: shared set-up for the adversarial tests
+# (tests/security/*.sh).  Source after tests/lib/snmpd.sh and
+# tests/integration/agent-lib.sh:
+#
+#   sec_init                       tl_init + attack certificates (TL_CERTS)
+#   sec_peer OUTVAR ARGS...        run dtls-peer (bounded); its stdout in
+#                                  $OUTVAR, its exit status in $SEC_RC
+#   sec_chain NAME...              "--chain FILE" arguments for peer/NAME.crt
+#   sec_as NAME                    "--cert/--key" arguments for peer/NAME
+#   sec_check DESC CMD...          record a failure (and go on) unless CMD succeeds
+#   sec_fail DESC                  record a failure
+#   sec_done MESSAGE               exit 1 if a failure was recorded, else PASS
+#   sec_sent_exactly OUTPUT NAME...
+#                                  dtls-peer sent exactly those certificates
+#   sec_refusal_logged FILE ROLE NAME
+#                                  FILE has "refused ROLE certificate SHA256
+#                                  <NAME's fingerprint>"
+#
+# A test states every assertion it makes with sec_check, so that one run
+# shows every attack that got through, not just the first.
+
+# shellcheck shell=bash
+
+SEC_PEER=${SEC_PEER:-$top_builddir/tests/security/dtls-peer}
+SEC_FAILS=0
+SEC_PEER_TIMEOUT=${SEC_PEER_TIMEOUT:-4000}
+
+# sec_init: prerequisites, $TL_TMP, certificates in $TL_CERTS (made once per
+# build tree into tests/security/certs.cache, copied per test), and the
+# agent-lib variables (plugin path, ASan preloading) without its own
+# certificates.
+sec_init() {
+    local cache
+    tl_require openssl ss timeout snmpd flock
+    [ -x "$SEC_PEER" ] || tl_skip "dtls-peer is not built: $SEC_PEER"
+    [ -f "$AL_PLUGIN" ] || tl_skip "plugin not built: $AL_PLUGIN"
+    tl_init
+    TL_CERTS=$TL_TMP/certs
+    cache=$top_builddir/tests/security/certs.cache
+    mkdir -p "$cache"
+    echo '*' >"$cache/.gitignore"
+    (
+        flock 9
+        if [ ! -s "$cache/fingerprints.txt" ] ||
+           [ "$top_srcdir/tests/security/make-attack-certs.sh" -nt "$cache/fingerprints.txt" ]; then
+            find "$cache" -mindepth 1 -maxdepth 1 ! -name .lock ! -name .gitignore -exec rm -rf {} +
+            sh "$top_srcdir/tests/security/make-attack-certs.sh" "$cache" || exit 1
+        fi
+    ) 9>"$cache/.lock" || tl_fail "make-attack-certs.sh failed"
+    cp -a "$cache" "$TL_CERTS"
+    rm -f "$TL_CERTS/.lock" "$TL_CERTS/.gitignore"
+    AL_ASAN=0
+    if readelf -d "$AL_PLUGIN" 2>/dev/null | grep -q 'libasan'; then
+        AL_ASAN=1
+        AL_ASAN_LIB=$(${CC:-gcc} -print-file-name=libasan.so)
+        [ -f "$AL_ASAN_LIB" ] || tl_skip "ASan build but no libasan.so to preload"
+    fi
+}
+
+sec_as() { echo "--cert $TL_CERTS/peer/$1.crt --key $TL_CERTS/peer/$1.key"; }
+
+sec_chain() {
+    local n
+    for n in "$@"; do
+        printf -- '--chain %s ' "$TL_CERTS/peer/$n.crt"
+    done
+}
+
+# sec_peer OUTVAR ARGS...: dtls-peer -v ARGS, bounded; output also logged.
+sec_peer() {
+    local _var=$1 _out
+    shift
+    SEC_RC=0
+    _out=$(with_timeout 30 "$SEC_PEER" -v --timeout "$SEC_PEER_TIMEOUT" "$@" 2>&1) || SEC_RC=$?
+    printf -v "$_var" '%s' "$_out"
+    tl_log "dtls-peer $* -> $SEC_RC"
+    sed 's/^/#   /' <<<"$_out" >&2
+}
+
+# sec_sent_exactly OUTPUT NAME...: dtls-peer -v OUTPUT shows that the
+# Certificate message it sent held exactly peer/NAME.crt... in that order.
+sec_sent_exactly() {
+    local out=$1 want="" got n i=0
+    shift
+    for n in "$@"; do
+        want+="sent certificate $i: SHA256 $(tl_fp "$n")"$'\n'
+        i=$((i + 1))
+    done
+    got=$(sed -n 's/^\(sent certificate [0-9]*: \).* \(SHA256 .*\)$/\1\2/p' <<<"$out")
+    [ "$got"$'\n' = "$want" ]
+}
+
+sec_fail() {
+    echo "FAIL: $*" >&2
+    SEC_FAILS=$((SEC_FAILS + 1))
+}
+
+sec_check() {
+    local desc=$1
+    shift
+    if "$@"; then
+        tl_log "ok: $desc"
+    else
+        sec_fail "$desc"
+    fi
+}
+
+sec_done() {
+    if [ "$SEC_FAILS" -ne 0 ]; then
+        echo "FAIL: $SEC_FAILS assertion(s) failed" >&2
+        exit 1
+    fi
+    echo "PASS: $*"
+}
+
+sec_refusal_logged() {
+    grep -qF "refused $2 certificate SHA256 $(tl_fp "$3")" "$1"
+}
+
+# has TEXT PATTERN / lacks TEXT PATTERN: fixed-string tests on an output.
+has() { grep -qF -- "$2" <<<"$1"; }
+lacks() { ! grep -qF -- "$2" <<<"$1"; }
