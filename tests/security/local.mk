@@ -12,7 +12,8 @@ dist_noinst_SCRIPTS += tests/security/make-attack-certs.sh
 dist_noinst_DATA += tests/security/sec-lib.sh
 
 SECURITY_TESTS = \
-	tests/security/agent-escalation.sh
+	tests/security/agent-escalation.sh \
+	tests/security/manager-impersonation.sh
 
 dist_check_SCRIPTS += $(SECURITY_TESTS)
 TESTS += $(SECURITY_TESTS)

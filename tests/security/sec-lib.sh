@@ -10,6 +10,8 @@
 #   sec_check DESC CMD...          record a failure (and go on) unless CMD succeeds
 #   sec_fail DESC                  record a failure
 #   sec_done MESSAGE               exit 1 if a failure was recorded, else PASS
+#   sec_listen NAME PORT ARGS...   dtls-peer --listen in the background
+#   sec_listen_wait NAME           wait for its end: SEC_RC, SEC_OUT
 #   sec_sent_exactly OUTPUT NAME...
 #                                  dtls-peer sent exactly those certificates
 #   sec_refusal_logged FILE ROLE NAME
@@ -88,6 +90,49 @@ sec_sent_exactly() {
     done
     got=$(sed -n 's/^\(sent certificate [0-9]*: \).* \(SHA256 .*\)$/\1\2/p' <<<"$out")
     [ "$got"$'\n' = "$want" ]
+}
+
+# sec_listen NAME PORT ARGS...: dtls-peer --listen 127.0.0.1:PORT -v ARGS
+# in the background (a rogue or honest agent), bounded by its --timeout
+# and by timeout(1); returns once it listens.  sec_listen_wait NAME then
+# waits for its end and sets SEC_RC and SEC_OUT.
+sec_listen() {
+    local name=$1 port=$2 out=$TL_TMP/peer-$1.out i
+    shift 2
+    timeout --kill-after=2 30 "$SEC_PEER" -v --timeout "${SEC_LISTEN_TIMEOUT:-8000}" \
+        --listen "127.0.0.1:$port" "$@" >"$out" 2>&1 </dev/null &
+    echo $! >"$TL_TMP/peer-$name.pid"
+    tl_on_exit "sec_listen_stop $name"
+    tl_log "dtls-peer --listen 127.0.0.1:$port $* (pid $!)"
+    for ((i = 0; i < 100; i++)); do
+        grep -q '^listening on' "$out" 2>/dev/null && return 0
+        tl_pid_alive "$(cat "$TL_TMP/peer-$name.pid")" || break
+        sleep 0.05
+    done
+    cat "$out" >&2
+    tl_fail "dtls-peer $name did not start listening"
+}
+
+# sec_listen_stop NAME: end it if it still runs (our child only).
+sec_listen_stop() {
+    local pid
+    pid=$(cat "$TL_TMP/peer-$1.pid" 2>/dev/null) || return 0
+    rm -f "$TL_TMP/peer-$1.pid"
+    if tl_pid_alive "$pid" && [ "$(tl_ppid "$pid")" = "$BASHPID" ]; then
+        kill -TERM "$pid" 2>/dev/null
+    fi
+    wait "$pid" 2>/dev/null
+}
+
+sec_listen_wait() {
+    local pid
+    pid=$(cat "$TL_TMP/peer-$1.pid")
+    SEC_RC=0
+    wait "$pid" || SEC_RC=$?
+    rm -f "$TL_TMP/peer-$1.pid"
+    SEC_OUT=$(cat "$TL_TMP/peer-$1.out")
+    tl_log "dtls-peer $1 -> $SEC_RC"
+    sed 's/^/#   /' <<<"$SEC_OUT" >&2
 }
 
 sec_fail() {
