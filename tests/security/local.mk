@@ -13,7 +13,9 @@ dist_noinst_DATA += tests/security/sec-lib.sh
 
 SECURITY_TESTS = \
 	tests/security/agent-escalation.sh \
-	tests/security/manager-impersonation.sh
+	tests/security/manager-impersonation.sh \
+	tests/security/agent-crl.sh \
+	tests/security/agent-purpose.sh
 
 dist_check_SCRIPTS += $(SECURITY_TESTS)
 TESTS += $(SECURITY_TESTS)
