@@ -15,7 +15,8 @@ SECURITY_TESTS = \
 	tests/security/agent-escalation.sh \
 	tests/security/manager-impersonation.sh \
 	tests/security/agent-crl.sh \
-	tests/security/agent-purpose.sh
+	tests/security/agent-purpose.sh \
+	tests/security/manager-crl.sh
 
 dist_check_SCRIPTS += $(SECURITY_TESTS)
 TESTS += $(SECURITY_TESTS)

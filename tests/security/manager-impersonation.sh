@@ -21,92 +21,63 @@ set -u
 . "$top_srcdir/tests/integration/agent-lib.sh"
 . "$top_srcdir/tests/security/sec-lib.sh"
 
-dtlsudp_run=$top_builddir/snmplib-patches/dtlsudp-run
-for f in "$top_builddir/snmplib-patches/.libs/libdtlsudp-preload.so" \
-         "$top_builddir/snmplib-patches/.libs/dtlsudp-transport.so" "$dtlsudp_run"; do
-    [ -e "$f" ] || tl_skip "$(basename "$f") is not built"
-done
-tl_require snmpget snmptrap
 sec_init
+sec_require_loader
+tl_require snmpget snmptrap
 
 server_fp=$(tl_fp server)
 tl_client_new mgr "localCert alice"
 tl_client_new mgr-conf "localCert alice" "peerCert $server_fp"
 tl_client_new mgr-ca "localCert alice" "trustCert ca"
 
-# attempt LABEL MGR PEER-ARGS -- APP ARGS...: a dtls-peer agent with
-# PEER-ARGS on a fresh port, then the app (snmpget/snmptrap through the
-# loader) with ARGS, the target, and ${AFTER[@]} (the OID, the trap).
-# Sets APP_RC, APP_OUT, SEC_RC, SEC_OUT.
-attempt() {
-    local label=$1 mgr=$2 port
-    local -a peer_args=()
-    shift 2
-    while [ $# -gt 0 ] && [ "$1" != -- ]; do
-        peer_args+=("$1")
-        shift
-    done
-    shift
-    tl_free_udp_port port || exit 1
-    sec_listen "$label" "$port" "${peer_args[@]}"
-    APP_RC=0
-    APP_OUT=$(tl_client "$mgr" "$dtlsudp_run" "$@" "dtlsudp:127.0.0.1:$port" "${AFTER[@]}" 2>&1) ||
-        APP_RC=$?
-    tl_log "$label: $* -> $APP_RC"
-    sed 's/^/#   /' <<<"$APP_OUT" >&2
-    sec_listen_wait "$label"
-}
-
 GET=(snmpget -v3 -r0 -t1)
 AFTER=(.1.3.6.1.2.1.1.3.0) # sysUpTime.0
 
-# reached / not_reached: did the request get to the peer?
-reached() { has "$SEC_OUT" "handshake ok" && has "$SEC_OUT" "bytes of application data"; }
-not_reached() { lacks "$SEC_OUT" "bytes of application data"; }
 rogue_refused_logged() { has "$APP_OUT" "refused server certificate SHA256 $(tl_fp "$1")"; }
 
 # --- pin by -T peerCert=<fp> ----------------------------------------------
-attempt pin-control mgr $(sec_as server) -- "${GET[@]}" -T peerCert="$server_fp"
-sec_check "pin -T: control: [server] is accepted and the request reaches it" reached
-attempt pin-control-ca mgr $(sec_as server) $(sec_chain ca) -- "${GET[@]}" -T peerCert="$server_fp"
-sec_check "pin -T: control: [server, ca] is accepted and the request reaches it" reached
+sec_attempt pin-control mgr $(sec_as server) -- "${GET[@]}" -T peerCert="$server_fp"
+sec_check "pin -T: control: [server] is accepted and the request reaches it" sec_reached
+sec_attempt pin-control-ca mgr $(sec_as server) $(sec_chain ca) -- "${GET[@]}" -T peerCert="$server_fp"
+sec_check "pin -T: control: [server, ca] is accepted and the request reaches it" sec_reached
 
-attempt pin-rogue mgr $(sec_as rogue) $(sec_chain server) -- "${GET[@]}" -T peerCert="$server_fp"
+sec_attempt pin-rogue mgr $(sec_as rogue) $(sec_chain server) -- "${GET[@]}" -T peerCert="$server_fp"
 sec_check "pin -T: the rogue sent exactly [rogue, server]" sec_sent_exactly "$SEC_OUT" rogue server
-sec_check "pin -T: rogue [rogue, server]: no request reaches it" not_reached
-sec_check "pin -T: rogue [rogue, server]: snmpget fails" [ "$APP_RC" -ne 0 ]
+sec_check "pin -T: rogue [rogue, server]: no request reaches it" sec_not_reached
+sec_check "pin -T: rogue [rogue, server]: snmpget fails, not by a timeout" sec_app_failed_fast
 sec_check "pin -T: rogue [rogue, server]: refusal logged for the rogue's fingerprint" \
     rogue_refused_logged rogue
 
 # --- pin by "peerCert <fp>" in snmp.conf -----------------------------------
-attempt conf-control mgr-conf $(sec_as server) -- "${GET[@]}"
-sec_check "pin snmp.conf: control: [server] is accepted" reached
-attempt conf-rogue mgr-conf $(sec_as rogue) $(sec_chain server) -- "${GET[@]}"
-sec_check "pin snmp.conf: rogue [rogue, server]: no request reaches it" not_reached
-sec_check "pin snmp.conf: rogue [rogue, server]: snmpget fails" [ "$APP_RC" -ne 0 ]
+sec_attempt conf-control mgr-conf $(sec_as server) -- "${GET[@]}"
+sec_check "pin snmp.conf: control: [server] is accepted" sec_reached
+sec_attempt conf-rogue mgr-conf $(sec_as rogue) $(sec_chain server) -- "${GET[@]}"
+sec_check "pin snmp.conf: rogue [rogue, server]: no request reaches it" sec_not_reached
+sec_check "pin snmp.conf: rogue [rogue, server]: snmpget fails, not by a timeout" sec_app_failed_fast
 sec_check "pin snmp.conf: rogue [rogue, server]: refusal logged" rogue_refused_logged rogue
 
 # --- the trap sender ---------------------------------------------------------
 TRAP=(snmptrap -v3 -r0 -t2 -T peerCert="$server_fp")
 AFTER=(0 .1.3.6.1.6.3.1.1.5.1) # uptime 0, coldStart
-attempt trap-control mgr $(sec_as server) -- "${TRAP[@]}"
-sec_check "snmptrap pin: control: [server] is accepted and the trap reaches it" reached
-attempt trap-rogue mgr $(sec_as rogue) $(sec_chain server) -- "${TRAP[@]}"
-sec_check "snmptrap pin: rogue [rogue, server]: no trap reaches it" not_reached
+sec_attempt trap-control mgr $(sec_as server) -- "${TRAP[@]}"
+sec_check "snmptrap pin: control: [server] is accepted and the trap reaches it" sec_reached
+sec_attempt trap-rogue mgr $(sec_as rogue) $(sec_chain server) -- "${TRAP[@]}"
+sec_check "snmptrap pin: rogue [rogue, server]: no trap reaches it" sec_not_reached
 sec_check "snmptrap pin: rogue [rogue, server]: snmptrap fails" [ "$APP_RC" -ne 0 ]
 sec_check "snmptrap pin: rogue [rogue, server]: refusal logged" rogue_refused_logged rogue
 
 # --- trustCert ca + host name: purpose ----------------------------------------
 AFTER=(.1.3.6.1.2.1.1.3.0)
-attempt ca-control mgr-ca $(sec_as server) -- "${GET[@]}" -T peerHostname=localhost
-sec_check "trustCert+hostname: control: [server] is accepted" reached
-attempt ca-clientauth mgr-ca $(sec_as server-clientauth) -- "${GET[@]}" -T peerHostname=localhost
-sec_check "trustCert+hostname: EKU clientAuth-only server certificate: no request reaches it" not_reached
-sec_check "trustCert+hostname: EKU clientAuth-only server certificate: snmpget fails" [ "$APP_RC" -ne 0 ]
+sec_attempt ca-control mgr-ca $(sec_as server) -- "${GET[@]}" -T peerHostname=localhost
+sec_check "trustCert+hostname: control: [server] is accepted" sec_reached
+sec_attempt ca-clientauth mgr-ca $(sec_as server-clientauth) -- "${GET[@]}" -T peerHostname=localhost
+sec_check "trustCert+hostname: EKU clientAuth-only server certificate: no request reaches it" sec_not_reached
+sec_check "trustCert+hostname: EKU clientAuth-only server certificate: snmpget fails, not by a timeout" sec_app_failed_fast
 sec_check "trustCert+hostname: EKU clientAuth-only: refusal logged" \
     rogue_refused_logged server-clientauth
-attempt ca-rogue mgr-ca $(sec_as rogue) $(sec_chain server ca) -- "${GET[@]}" -T peerHostname=localhost
-sec_check "trustCert+hostname: rogue [rogue, server, ca]: no request reaches it" not_reached
+sec_attempt ca-rogue mgr-ca $(sec_as rogue) $(sec_chain server ca) -- "${GET[@]}" -T peerHostname=localhost
+sec_check "trustCert+hostname: rogue [rogue, server, ca]: no request reaches it" sec_not_reached
+sec_check "trustCert+hostname: rogue [rogue, server, ca]: snmpget fails, not by a timeout" sec_app_failed_fast
 sec_check "trustCert+hostname: rogue [rogue, server, ca]: refusal logged" rogue_refused_logged rogue
 
 sec_done "a manager talks only to the agent it authenticated"

@@ -12,6 +12,12 @@
 #   sec_done MESSAGE               exit 1 if a failure was recorded, else PASS
 #   sec_listen NAME PORT ARGS...   dtls-peer --listen in the background
 #   sec_listen_wait NAME           wait for its end: SEC_RC, SEC_OUT
+#   sec_require_loader             skip unless dtlsudp-run and its libraries are built
+#   sec_attempt LABEL MGR PEER-ARGS -- APP ARGS...
+#                                  a dtls-peer agent, then a manager app
+#                                  through dtlsudp-run against it
+#   sec_reached / sec_not_reached  did the app's request reach the peer?
+#   sec_app_failed_fast            the app failed, not by a timeout
 #   sec_sent_exactly OUTPUT NAME...
 #                                  dtls-peer sent exactly those certificates
 #   sec_refusal_logged FILE ROLE NAME
@@ -134,6 +140,46 @@ sec_listen_wait() {
     tl_log "dtls-peer $1 -> $SEC_RC"
     sed 's/^/#   /' <<<"$SEC_OUT" >&2
 }
+
+# sec_require_loader: skip unless the manager-side loader is built.
+SEC_RUN=$top_builddir/snmplib-patches/dtlsudp-run
+sec_require_loader() {
+    local f
+    for f in "$top_builddir/snmplib-patches/.libs/libdtlsudp-preload.so" \
+             "$top_builddir/snmplib-patches/.libs/dtlsudp-transport.so" "$SEC_RUN"; do
+        [ -e "$f" ] || tl_skip "$(basename "$f") is not built"
+    done
+}
+
+# sec_attempt LABEL MGR PEER-ARGS -- APP ARGS...: a dtls-peer agent with
+# PEER-ARGS on a fresh port, then the app (snmpget/snmptrap through the
+# loader) with ARGS, the target, and ${AFTER[@]} (the OID, the trap).
+# Sets APP_RC, APP_OUT, SEC_RC, SEC_OUT.
+sec_attempt() {
+    local label=$1 mgr=$2 port
+    local -a peer_args=()
+    shift 2
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do
+        peer_args+=("$1")
+        shift
+    done
+    shift
+    tl_free_udp_port port || exit 1
+    sec_listen "$label" "$port" "${peer_args[@]}"
+    APP_RC=0
+    APP_OUT=$(tl_client "$mgr" "$SEC_RUN" "$@" "dtlsudp:127.0.0.1:$port" "${AFTER[@]}" 2>&1) ||
+        APP_RC=$?
+    tl_log "$label: $* -> $APP_RC"
+    sed 's/^/#   /' <<<"$APP_OUT" >&2
+    sec_listen_wait "$label"
+}
+
+# sec_reached / sec_not_reached: did the request get to the peer?
+sec_reached() { has "$SEC_OUT" "handshake ok" && has "$SEC_OUT" "bytes of application data"; }
+sec_not_reached() { lacks "$SEC_OUT" "bytes of application data"; }
+# sec_app_failed_fast: the app failed, and not by waiting for its timeout
+# (a refused handshake fails the request at once, RFC 6353 5.3.1).
+sec_app_failed_fast() { [ "$APP_RC" -ne 0 ] && ! grep -qi timeout <<<"$APP_OUT"; }
 
 sec_fail() {
     echo "FAIL: $*" >&2
