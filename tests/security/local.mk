@@ -16,7 +16,8 @@ SECURITY_TESTS = \
 	tests/security/manager-impersonation.sh \
 	tests/security/agent-crl.sh \
 	tests/security/agent-purpose.sh \
-	tests/security/manager-crl.sh
+	tests/security/manager-crl.sh \
+	tests/security/library-pin.sh
 
 dist_check_SCRIPTS += $(SECURITY_TESTS)
 TESTS += $(SECURITY_TESTS)

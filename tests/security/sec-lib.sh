@@ -2,7 +2,8 @@
 # (tests/security/*.sh).  Source after tests/lib/snmpd.sh and
 # tests/integration/agent-lib.sh:
 #
-#   sec_init                       tl_init + attack certificates (TL_CERTS)
+#   sec_init [noagent]             tl_init + attack certificates (TL_CERTS);
+#                                  noagent: no snmpd/plugin needed
 #   sec_peer OUTVAR ARGS...        run dtls-peer (bounded); its stdout in
 #                                  $OUTVAR, its exit status in $SEC_RC
 #   sec_chain NAME...              "--chain FILE" arguments for peer/NAME.crt
@@ -39,9 +40,12 @@ SEC_PEER_TIMEOUT=${SEC_PEER_TIMEOUT:-4000}
 # certificates.
 sec_init() {
     local cache
-    tl_require openssl ss timeout snmpd flock
+    tl_require openssl ss timeout flock
     [ -x "$SEC_PEER" ] || tl_skip "dtls-peer is not built: $SEC_PEER"
-    [ -f "$AL_PLUGIN" ] || tl_skip "plugin not built: $AL_PLUGIN"
+    if [ "${1:-}" != noagent ]; then
+        tl_require snmpd
+        [ -f "$AL_PLUGIN" ] || tl_skip "plugin not built: $AL_PLUGIN"
+    fi
     tl_init
     TL_CERTS=$TL_TMP/certs
     cache=$top_builddir/tests/security/certs.cache
