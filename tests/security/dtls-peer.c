@@ -67,8 +67,8 @@
 #define MAX_CHAIN 16
 
 struct options {
-    const char *connect;   /* HOST:PORT, client role */
-    const char *listen;    /* HOST:PORT, server role */
+    const char *connect; /* HOST:PORT, client role */
+    const char *listen;  /* HOST:PORT, server role */
     const char *cert, *key;
     const char *chain[MAX_CHAIN];
     int n_chain;
@@ -84,10 +84,9 @@ static uint8_t cookie_secret[32];
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: dtls-peer (--connect|--listen) HOST:PORT --cert LEAF.pem --key KEY.pem\n"
-            "                 [--chain EXTRA.pem]... [--get OID] [--engine-id HEX]\n"
-            "                 [--verify CAFILE] [--timeout MS] [-v]\n");
+    fprintf(stderr, "usage: dtls-peer (--connect|--listen) HOST:PORT --cert LEAF.pem --key KEY.pem\n"
+                    "                 [--chain EXTRA.pem]... [--get OID] [--engine-id HEX]\n"
+                    "                 [--verify CAFILE] [--timeout MS] [-v]\n");
 }
 
 /* ---- time and errors ------------------------------------------------ */
@@ -268,8 +267,8 @@ static int cookie_of(SSL *ssl, unsigned char *out, size_t cap, size_t *out_len)
         rl <= sizeof(raw) - 2) {
         port = BIO_ADDR_rawport(peer);
         memcpy(raw + rl, &port, 2);
-        ok = EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, cookie_secret, sizeof(cookie_secret), raw,
-                       rl + 2, out, cap, out_len) != NULL;
+        ok = EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, cookie_secret, sizeof(cookie_secret), raw, rl + 2,
+                       out, cap, out_len) != NULL;
     }
     BIO_ADDR_free(peer);
     return ok;
@@ -381,7 +380,9 @@ static int drive(SSL *ssl, int fd, enum op op, void *buf, int cap, long long dea
         int ret, err, w;
 
         ERR_clear_error();
-        ret = op == OP_CONNECT ? SSL_connect(ssl) : op == OP_ACCEPT ? SSL_accept(ssl) : SSL_read(ssl, buf, cap);
+        ret = op == OP_CONNECT  ? SSL_connect(ssl)
+              : op == OP_ACCEPT ? SSL_accept(ssl)
+                                : SSL_read(ssl, buf, cap);
         if (ret > 0)
             return ret;
         err = SSL_get_error(ssl, ret);
@@ -500,8 +501,8 @@ static int parse_answer(const uint8_t *p, size_t len, struct answer *ans)
     size_t at = 0, end, pdu_end, vb_end, k, vlen;
 
     /* SNMPv3Message { version, header, securityParameters, ScopedPDU } */
-    if ((end = enter(p, len, &at, 0x30)) == 0 || skip(p, end, &at) || skip(p, end, &at) || skip(p, end, &at) ||
-        (end = enter(p, end, &at, 0x30)) == 0 || skip(p, end, &at) || skip(p, end, &at))
+    if ((end = enter(p, len, &at, 0x30)) == 0 || skip(p, end, &at) || skip(p, end, &at) ||
+        skip(p, end, &at) || (end = enter(p, end, &at, 0x30)) == 0 || skip(p, end, &at) || skip(p, end, &at))
         return -1;
     /* PDU: Response (0xa2) or Report (0xa8): request-id, error-status,
      * error-index, varbinds */
@@ -527,8 +528,8 @@ static void print_answer(const struct answer *ans)
     size_t k;
     int printable = 1;
 
-    printf("response: %s error-status %ld value 0x%02x ", ans->pdu_tag == 0xa8 ? "report" : "pdu", ans->status,
-           ans->value_tag);
+    printf("response: %s error-status %ld value 0x%02x ", ans->pdu_tag == 0xa8 ? "report" : "pdu",
+           ans->status, ans->value_tag);
     for (k = 0; k < ans->value_len; k++)
         if (ans->value[k] < 0x20 || ans->value[k] > 0x7e || ans->value[k] == '"')
             printable = 0;
@@ -592,8 +593,8 @@ static void snmp_get(SSL *ssl, int fd, long long deadline)
             return;
         }
     } else {
-        n = get_once(ssl, fd, deadline, "1.3.6.1.6.3.10.2.1.1.0", local_engine_id, sizeof(local_engine_id), in,
-                     sizeof(in));
+        n = get_once(ssl, fd, deadline, "1.3.6.1.6.3.10.2.1.1.0", local_engine_id, sizeof(local_engine_id),
+                     in, sizeof(in));
         if (n == 0)
             return;
         if (parse_answer(in, (size_t)n, &ans) != 0 || ans.value_tag != 0x04 || ans.value_len == 0 ||
@@ -714,7 +715,8 @@ static int run_server(SSL_CTX *ctx)
             break;
     }
     if (ret <= 0) {
-        printf("handshake failed: %s\n", ret < 0 ? ssl_reason() : "timeout (no ClientHello with a valid cookie)");
+        printf("handshake failed: %s\n",
+               ret < 0 ? ssl_reason() : "timeout (no ClientHello with a valid cookie)");
         goto Out;
     }
     /* Serve this one peer: connect the socket to it. */
