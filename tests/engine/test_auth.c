@@ -91,6 +91,25 @@ static void expect_refused_by(tn_node *refuser, tn_node *other)
     assert_int_equal(st.assocs_now, 0);
 }
 
+struct hook_log {
+    int calls, last_trust, last_pin, answer, chain_len;
+};
+
+static int verify_hook(void *user, dtlsudp_assoc *a, const dtlsudp_peer_auth *auth)
+{
+    tn_node *n = user;
+    struct hook_log *h = (struct hook_log *)n->last_data; /* scratch space the test owns */
+    assert_non_null(a);
+    assert_non_null(auth->leaf);
+    assert_non_null(auth->chain);
+    assert_int_equal(X509_cmp(sk_X509_value(auth->chain, 0), auth->leaf), 0);
+    h->calls++;
+    h->last_trust = auth->trust;
+    h->last_pin = auth->pin_matched;
+    h->chain_len = sk_X509_num(auth->chain);
+    return h->answer;
+}
+
 static void test_chain_ok(void **state)
 {
     const testcerts *tc = tc_get();
@@ -190,25 +209,74 @@ static void test_pin_on_unverified_ca_refused(void **state)
     expect_refused_by(s, c);
 }
 
-/* R3, positive: a pin on a CA of the verified path matches (the client
- * pins the CA that issued the server's certificate). */
-static void test_pin_on_verified_ca(void **state)
+/* R3, positive: on a server, a pin on a CA of the verified path matches;
+ * the authenticated chain is the path (client, then CA). */
+static void test_server_pin_on_verified_ca(void **state)
+{
+    const testcerts *tc = tc_get();
+    dtlsudp_engine_config cfg;
+    tn_node *s, *c;
+    struct hook_log *h;
+    dtlsudp_fingerprint fp;
+
+    (void)state;
+    dtlsudp_engine_config_init(&cfg);
+    cfg.verify = verify_hook;
+    s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, &cfg);
+    c = tn_add(&net, "127.0.0.1:50014", &tc->client, &tc->ca, NULL);
+    h = (struct hook_log *)s->last_data;
+    memset(h, 0, sizeof(*h));
+    h->answer = 1;
+    assert_int_equal(dtlsudp_fingerprint_of(tc->ca.cert, 32, &fp), DTLSUDP_OK);
+    assert_int_equal(dtlsudp_engine_add_peer_fingerprint(s->e, &fp), DTLSUDP_OK);
+    assert_true(attempt(s, c, NULL));
+    assert_int_equal(h->last_trust, DTLSUDP_TRUST_CHAIN);
+    assert_int_equal(h->last_pin, 1);
+    assert_int_equal(h->chain_len, 2);
+}
+
+/* R3 on a client: pins name the server's own certificate.  A pin on the
+ * CA that issued it would accept every server of that CA (RFC 6353
+ * snmpTlstmAddrServerFingerprint: "the presented certificate"). */
+static void test_client_pin_on_ca_refused(void **state)
 {
     const testcerts *tc = tc_get();
     tn_node *s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, NULL);
-    tn_node *c = tn_add(&net, "127.0.0.1:50014", &tc->client, &tc->ca, NULL);
+    tn_node *c = tn_add(&net, "127.0.0.1:50035", &tc->client, &tc->ca, NULL);
+    tn_node *c2 = tn_add(&net, "127.0.0.1:50036", &tc->client, &tc->ca, NULL);
     dtlsudp_fingerprint fp;
     dtlsudp_assoc *ca;
 
     (void)state;
     assert_int_equal(dtlsudp_fingerprint_of(tc->ca.cert, 32, &fp), DTLSUDP_OK);
-    assert_true(attempt(s, c, &(dtlsudp_connect_opts){.peer_fingerprints = &fp, .n_peer_fingerprints = 1}));
-    ca = dtlsudp_engine_find(c->e, &s->addr);
+    assert_false(attempt(s, c, &(dtlsudp_connect_opts){.peer_fingerprints = &fp, .n_peer_fingerprints = 1}));
+    expect_refused_by(c, s);
+    /* control: the server's own fingerprint */
+    assert_int_equal(dtlsudp_fingerprint_of(tc->server.cert, 48, &fp), DTLSUDP_OK);
+    assert_non_null(tn_connect(&net, c2, s, &(dtlsudp_connect_opts){.peer_fingerprints = &fp, .n_peer_fingerprints = 1}));
+    assert_true(tn_run(&net, clients_settled, (tn_node *[]){c2, NULL}, 100));
+    assert_int_equal(c2->established, 1);
+    ca = dtlsudp_engine_find(c2->e, &s->addr);
     assert_int_equal(dtlsudp_assoc_peer_trust(ca), DTLSUDP_TRUST_CHAIN);
-    /* the authenticated chain is the path: server, then the CA */
     assert_int_equal(sk_X509_num(dtlsudp_assoc_peer_chain(ca)), 2);
     assert_int_equal(X509_cmp(sk_X509_value(dtlsudp_assoc_peer_chain(ca), 0), tc->server.cert), 0);
     assert_int_equal(X509_cmp(sk_X509_value(dtlsudp_assoc_peer_chain(ca), 1), tc->ca.cert), 0);
+}
+
+/* R2 checks the shape of what was sent, not byte equality with the trust
+ * store: a peer sending its own copy of the root (re-issued: same subject
+ * and key) is a path, and is accepted. */
+static void test_reissued_root_sent_accepted(void **state)
+{
+    const testcerts *tc = tc_attack();
+    tn_node *s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, NULL);
+    tn_node *c = tn_add(&net, "127.0.0.1:50037", &tc->client, NULL, NULL);
+    dtlsudp_fingerprint fp;
+
+    (void)state;
+    assert_int_equal(SSL_CTX_add1_chain_cert(dtlsudp_engine_ssl_ctx(c->e), tc->ca_reissued.cert), 1);
+    assert_int_equal(dtlsudp_fingerprint_of(tc->server.cert, 32, &fp), DTLSUDP_OK);
+    assert_true(attempt(s, c, &(dtlsudp_connect_opts){.peer_fingerprints = &fp, .n_peer_fingerprints = 1}));
 }
 
 /* Attack: a rogue server presents [its own self-signed leaf, the real
@@ -473,25 +541,6 @@ static void test_hostname(void **state)
     assert_int_equal(st.alerts_received, 1);
 }
 
-struct hook_log {
-    int calls, last_trust, last_pin, answer, chain_len;
-};
-
-static int verify_hook(void *user, dtlsudp_assoc *a, const dtlsudp_peer_auth *auth)
-{
-    tn_node *n = user;
-    struct hook_log *h = (struct hook_log *)n->last_data; /* scratch space the test owns */
-    assert_non_null(a);
-    assert_non_null(auth->leaf);
-    assert_non_null(auth->chain);
-    assert_int_equal(X509_cmp(sk_X509_value(auth->chain, 0), auth->leaf), 0);
-    h->calls++;
-    h->last_trust = auth->trust;
-    h->last_pin = auth->pin_matched;
-    h->chain_len = sk_X509_num(auth->chain);
-    return h->answer;
-}
-
 static void test_verify_hook(void **state)
 {
     const testcerts *tc = tc_get();
@@ -643,7 +692,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_client_without_certificate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_pin_accepts_unknown_ca, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pin_on_unverified_ca_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pin_on_verified_ca, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_server_pin_on_verified_ca, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_client_pin_on_ca_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reissued_root_sent_accepted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rogue_server_with_appended_real_cert_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_appended_foreign_cert_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pinned_leaf_revoked_refused, setup, teardown),

@@ -143,6 +143,9 @@ const testcerts *tc_attack(void)
     }
     certs.deep4 = make(ec_key(), "deep4", &certs.inter[3], 0, -DAY, 30 * DAY, NULL);
     certs.deep5 = make(ec_key(), "deep5", &certs.inter[4], 0, -DAY, 30 * DAY, NULL);
+    if (!EVP_PKEY_up_ref(certs.ca.key))
+        die("EVP_PKEY_up_ref");
+    certs.ca_reissued = make(certs.ca.key, "dtlsudp test CA", NULL, 1, -2 * DAY, 60 * DAY, NULL);
     have_attack = 1;
     return &certs;
 }
@@ -172,6 +175,7 @@ void tc_free(void)
         pair_free(&certs.inter[i]);
     pair_free(&certs.deep4);
     pair_free(&certs.deep5);
+    pair_free(&certs.ca_reissued);
     have_ec = have_rsa = have_attack = 0;
 }
 

@@ -32,6 +32,7 @@ typedef struct testcerts {
     tc_pair inter[5];          /* ca -> inter[0] -> ... -> inter[4], CAs */
     tc_pair deep4;             /* client issued by inter[3]: 4 CAs below ca */
     tc_pair deep5;             /* client issued by inter[4]: 5 CAs below ca */
+    tc_pair ca_reissued;       /* ca's subject and key, another serial and validity */
 } testcerts;
 
 /* Generated once per process. */

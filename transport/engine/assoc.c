@@ -62,6 +62,16 @@ STACK_OF(X509) *dtlsudp_assoc_peer_chain(const dtlsudp_assoc *a)
     return a != NULL ? a->auth_chain : NULL;
 }
 
+int dtlsudp_assoc_peer_alert(const dtlsudp_assoc *a)
+{
+    return a != NULL ? a->peer_alert : -1;
+}
+
+const char *dtlsudp_assoc_failure_detail(const dtlsudp_assoc *a)
+{
+    return a != NULL ? a->failure_detail : NULL;
+}
+
 int dtlsudp_assoc_peer_trust(const dtlsudp_assoc *a)
 {
     return a != NULL && a->auth_chain != NULL ? a->auth_trust : DTLSUDP_TRUST_NONE;

@@ -99,6 +99,7 @@ static int load_crl(dtlsudp_engine *e, X509_STORE *store, const char *file)
 int dtlsudp_ctx_setup(dtlsudp_engine *e)
 {
     const dtlsudp_engine_config *c = &e->cfg;
+    const int have_store = c->trust_store != NULL; /* replaces ca_file, ca_path, crl_file */
     const char *ciphers;
     SSL_CTX *ctx;
 
@@ -131,13 +132,13 @@ int dtlsudp_ctx_setup(dtlsudp_engine *e)
         if (SSL_CTX_check_private_key(ctx) != 1)
             return config_fail(e, "private key does not match the certificate in", c->key_file);
     }
-    if (c->trust_store != NULL) {
+    if (have_store) {
         SSL_CTX_set1_cert_store(ctx, c->trust_store);
         e->cfg.trust_store = NULL; /* the SSL_CTX holds the reference */
     } else if ((c->ca_file != NULL || c->ca_path != NULL) &&
         SSL_CTX_load_verify_locations(ctx, c->ca_file, c->ca_path) != 1)
         return config_fail(e, "cannot load trust anchors from", c->ca_file != NULL ? c->ca_file : c->ca_path);
-    if (c->trust_store == NULL && c->crl_file != NULL) {
+    if (!have_store && c->crl_file != NULL) {
         int ret = load_crl(e, SSL_CTX_get_cert_store(ctx), c->crl_file);
         if (ret != DTLSUDP_OK)
             return ret;

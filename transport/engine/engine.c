@@ -372,6 +372,7 @@ static dtlsudp_assoc *assoc_alloc(dtlsudp_engine *e, const dtlsudp_addr *peer, c
     a->io.peer = &a->peer;
     a->io.local = &a->local;
     a->state = DTLSUDP_STATE_HANDSHAKING;
+    a->peer_alert = -1;
     a->created = e->now;
     a->last_activity = e->now;
     link_init(&a->list);
@@ -616,8 +617,10 @@ static int step_handshake(dtlsudp_engine *e, dtlsudp_assoc *a)
     {
         char why[160] = "";
         unsigned long code = ERR_peek_last_error();
-        if (code != 0)
+        if (code != 0) {
             ERR_error_string_n(code, why, sizeof(why));
+            a->failure_detail = ERR_reason_error_string(code);
+        }
         dtlsudp_log(e, DTLSUDP_LOG_INFO, "assoc %llu: handshake failed: %s (%s)", (unsigned long long)a->id,
                     dtlsudp_strerror(failure_reason(a)), why);
     }

@@ -11,12 +11,12 @@
  *   R1  trust CHAIN: X509_verify_cert() built a path from the leaf to a
  *       trust anchor and checked it (signatures, validity, CRLs when
  *       loaded, purpose ssl_server/ssl_client, depth).
- *   R2  every certificate the peer sent must be part of that path; for a
- *       leaf no anchor vouches for, the certificates sent after it must
- *       each certify the one before (RFC 5246 7.4.2).  A foreign
- *       certificate appended to a chain refuses the handshake.
- *   R3  a pin (fingerprint of any hash) matches the leaf, or a CA
- *       certificate of the verified path (CHAIN only).
+ *   R2  the certificates sent after the leaf must each certify the one
+ *       before (RFC 5246 7.4.2).  A foreign certificate appended to a
+ *       chain refuses the handshake.
+ *   R3  a pin (fingerprint of any hash) matches the leaf, or on a server a
+ *       CA certificate of the verified path (CHAIN only); a client's pins
+ *       match the server's own certificate only.
  *   R4  trust LEAF: no anchor vouches for the chain (the only error is an
  *       unknown or self-signed issuer), but the leaf itself is inside its
  *       validity period, allows the role's purpose, and no loaded CRL of
@@ -51,11 +51,14 @@ static int pins_match(const dtlsudp_fingerprint *pins, size_t n, X509 *cert)
     return 0;
 }
 
-/* R3: the leaf, or (CHAIN) a CA certificate OpenSSL placed in the path.
- * auth->chain holds exactly those certificates, leaf first. */
+/* R3: the leaf, or (CHAIN, server side) a CA certificate OpenSSL placed in
+ * the path; auth->chain holds exactly those certificates, leaf first.  A
+ * client's pins name the server's own certificate only: RFC 6353's
+ * snmpTlstmAddrServerFingerprint must match "the presented certificate",
+ * and a CA pin would accept every server of that CA without a host check. */
 static int pin_matches(const dtlsudp_engine *e, const dtlsudp_assoc *a, const dtlsudp_peer_auth *auth)
 {
-    int i, n = auth->trust == DTLSUDP_TRUST_CHAIN ? sk_X509_num(auth->chain) : 1;
+    int i, n = auth->trust == DTLSUDP_TRUST_CHAIN && !a->is_client ? sk_X509_num(auth->chain) : 1;
 
     for (i = 0; i < n; i++) {
         X509 *c = i == 0 ? auth->leaf : sk_X509_value(auth->chain, i);
@@ -100,29 +103,11 @@ static int sent_after_leaf(STACK_OF(X509) *sent, X509 *leaf, int i)
     return !(i == 0 && X509_cmp(sk_X509_value(sent, 0), leaf) == 0);
 }
 
-static int in_stack(STACK_OF(X509) *sk, X509 *x)
-{
-    int i;
-
-    for (i = 0; i < sk_X509_num(sk); i++)
-        if (X509_cmp(sk_X509_value(sk, i), x) == 0)
-            return 1;
-    return 0;
-}
-
-/* R2 for a verified path: nothing the peer sent lies outside it. */
-static int sent_within_path(STACK_OF(X509) *sent, X509 *leaf, STACK_OF(X509) *path)
-{
-    int i;
-
-    for (i = 0; i < sk_X509_num(sent); i++)
-        if (sent_after_leaf(sent, leaf, i) && !in_stack(path, sk_X509_value(sent, i)))
-            return 0;
-    return 1;
-}
-
-/* R2 for an unanchored leaf: each certificate sent certifies the one
- * before it (names, key identifiers and key usage; X509_check_issued). */
+/* R2: each certificate sent certifies the one before it (names, key
+ * identifiers and key usage; X509_check_issued).  Only the shape is
+ * checked: identity comes from the verified path alone, and a peer's copy
+ * of a CA may legitimately differ from the trusted one (a cross-signed or
+ * re-issued root), so membership in the path is not required. */
 static int sent_is_path(STACK_OF(X509) *sent, X509 *leaf)
 {
     X509 *below = leaf;
@@ -153,6 +138,21 @@ static int revoked_by_loaded_crl(X509_STORE_CTX *xs, X509 *leaf)
     sk_X509_CRL_pop_free(crls, X509_CRL_free);
     ERR_clear_error();
     return revoked;
+}
+
+/* What X509_verify_cert() checks on a CHAIN peer with the security level
+ * (check_auth_level): the leaf's key bits, for a leaf it never examined. */
+static int key_strong_enough(X509_STORE_CTX *xs, X509 *leaf)
+{
+    static const int bits_for_level[] = {0, 80, 112, 128, 192, 256};
+    int level = X509_VERIFY_PARAM_get_auth_level(X509_STORE_CTX_get0_param(xs));
+    EVP_PKEY *key = X509_get0_pubkey(leaf);
+
+    if (level <= 0)
+        return 1;
+    if (level > 5)
+        level = 5;
+    return key != NULL && EVP_PKEY_get_security_bits(key) >= bits_for_level[level];
 }
 
 static int leaf_in_validity_period(X509 *leaf)
@@ -189,9 +189,9 @@ static void classify(X509_STORE_CTX *xs, const dtlsudp_assoc *a, dtlsudp_peer_au
 
     if (X509_verify_cert(xs) == 1) {
         auth->error = X509_V_OK;
-        if (sent != NULL && !sent_within_path(sent, leaf, X509_STORE_CTX_get0_chain(xs))) {
+        if (sent != NULL && !sent_is_path(sent, leaf)) {
             auth->trust = DTLSUDP_TRUST_NONE;
-            auth->reason = "the peer sent certificates outside its certification path (RFC 5246 7.4.2)";
+            auth->reason = "the peer's certificates do not form a certification path (RFC 5246 7.4.2)";
         } else {
             auth->trust = DTLSUDP_TRUST_CHAIN;
             auth->reason = "verified to a trust anchor";
@@ -213,6 +213,10 @@ static void classify(X509_STORE_CTX *xs, const dtlsudp_assoc *a, dtlsudp_peer_au
                                     : "certificate purpose does not allow a DTLS client (extendedKeyUsage)";
     else if (revoked_by_loaded_crl(xs, leaf))
         auth->reason = "certificate revoked (listed by a loaded CRL of its issuer)";
+    else if ((X509_get_extension_flags(leaf) & EXFLAG_CRITICAL) != 0)
+        auth->reason = "unhandled critical extension";
+    else if (!key_strong_enough(xs, leaf))
+        auth->reason = "the certificate's key is too weak for the security level";
     else {
         auth->trust = DTLSUDP_TRUST_LEAF;
         auth->reason = "no trusted CA vouches for the certificate, and no pin names it";
@@ -317,8 +321,10 @@ static void info_cb(const SSL *ssl, int where, int ret)
     if (io == NULL || io->a == NULL)
         return;
     /* ret: level in the high byte, description in the low byte. */
-    if ((ret >> 8) == SSL3_AL_FATAL)
+    if ((ret >> 8) == SSL3_AL_FATAL) {
         io->a->alert_received = 1;
+        io->a->peer_alert = ret & 0xff;
+    }
 }
 
 void dtlsudp_verify_install(dtlsudp_engine *e)

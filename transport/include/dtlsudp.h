@@ -177,7 +177,7 @@ typedef struct dtlsudp_allocator {
 enum dtlsudp_trust {
     DTLSUDP_TRUST_NONE = 0,  /* refused whatever the policy: expired, revoked, bad
                               * signature, wrong purpose, chain too long, or
-                              * certificates outside the certification path */
+                              * sent certificates that are not a path */
     DTLSUDP_TRUST_LEAF = 1,  /* no trust anchor vouches for the chain, but the leaf
                               * is valid, has the right purpose and is not revoked
                               * by a loaded CRL: acceptable only by a pin on it */
@@ -191,7 +191,7 @@ typedef struct dtlsudp_peer_auth {
                             * mappings) comes from these certificates only. */
     int trust;             /* enum dtlsudp_trust */
     int pin_matched;       /* an engine-wide or per-connect pin names the leaf, or
-                            * (CHAIN) a CA certificate of the verified path */
+                            * (server, CHAIN) a CA certificate of the verified path */
     int host_ok;           /* client with a host name: the leaf names it; else 1 */
     int error;             /* X509_V_ERR_* of the chain verification */
     const char *reason;    /* what decided `trust', for log lines */
@@ -276,8 +276,9 @@ DTLSUDP_EXTERN SSL_CTX *dtlsudp_engine_ssl_ctx(dtlsudp_engine *e);
  * from now on (a reference is taken; e.g. after a configuration reload). */
 DTLSUDP_EXTERN int dtlsudp_engine_set_trust_store(dtlsudp_engine *e, X509_STORE *store);
 /* Accept peers whose leaf certificate has this fingerprint even if no trust
- * anchor vouches for it, or whose verified chain holds a CA certificate
- * with it.  On a client with pins, a pin is also required. */
+ * anchor vouches for it, or (server) whose verified chain holds a CA
+ * certificate with it.  A client with pins requires one to match its
+ * server's own certificate. */
 DTLSUDP_EXTERN int dtlsudp_engine_add_peer_fingerprint(dtlsudp_engine *e, const dtlsudp_fingerprint *fp);
 
 /* Feed one received datagram.  local (may be NULL) is the address it
@@ -393,6 +394,14 @@ DTLSUDP_EXTERN X509 *dtlsudp_assoc_peer_cert(const dtlsudp_assoc *a);
 DTLSUDP_EXTERN STACK_OF(X509) *dtlsudp_assoc_peer_chain(const dtlsudp_assoc *a);
 DTLSUDP_EXTERN const char *dtlsudp_assoc_version(const dtlsudp_assoc *a);
 DTLSUDP_EXTERN const char *dtlsudp_assoc_cipher(const dtlsudp_assoc *a);
+/* The TLS AlertDescription (RFC 5246 7.2) of the fatal alert the peer sent
+ * (e.g. 48 unknown_ca, 40 handshake_failure), or -1 if none; inside the
+ * CLOSED event it tells why a handshake ended.  SSL_alert_desc_string_long()
+ * names it. */
+DTLSUDP_EXTERN int dtlsudp_assoc_peer_alert(const dtlsudp_assoc *a);
+/* OpenSSL's reason when our side failed the handshake ("no shared cipher",
+ * ...), static text, or NULL. */
+DTLSUDP_EXTERN const char *dtlsudp_assoc_failure_detail(const dtlsudp_assoc *a);
 /* enum dtlsudp_trust of the accepted peer (NONE before verification). */
 DTLSUDP_EXTERN int dtlsudp_assoc_peer_trust(const dtlsudp_assoc *a);
 DTLSUDP_EXTERN SSL *dtlsudp_assoc_ssl(const dtlsudp_assoc *a);

@@ -174,7 +174,7 @@ static int load_crl(X509_STORE *store, const char *path)
     return 0;
 }
 
-X509_STORE *dtlsudp_snmp_certs_trust_store(const char *extra_trust, const char *peer_identity)
+X509_STORE *dtlsudp_snmp_certs_trust_store(const char *extra_trust)
 {
     X509_STORE *store = X509_STORE_new();
     netsnmp_container *list = netsnmp_cert_get_trustlist();
@@ -199,11 +199,6 @@ X509_STORE *dtlsudp_snmp_certs_trust_store(const char *extra_trust, const char *
             add_cert(store, c);
         else
             snmp_log(LOG_ERR, "dtlsudp: trust_cert %s: no such certificate\n", extra_trust);
-    }
-    if (peer_identity != NULL) {
-        c = find_named(NS_CERT_REMOTE_PEER, peer_identity, NETSNMP_DS_LIB_TLS_PEER_CERT);
-        if (c != NULL)
-            add_cert(store, c);
     }
 
     crl = netsnmp_ds_get_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_X509_CRL_FILE);

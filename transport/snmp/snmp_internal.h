@@ -153,12 +153,13 @@ int dtlsudp_snmp_certs_identity_paths(const char *our_identity, char **cert_path
  * Returns 0 or -1 (logged). */
 int dtlsudp_snmp_certs_use_identity(SSL_CTX *ctx, SSL *ssl, const char *our_identity, int chain_only);
 
-/* A trust store with every trustCert, extra_trust (-T trust_cert) and, when
- * peer_identity is not NULL, the expected peer certificate ("" = the
- * peerCert default), plus x509CRLFile.  NULL on allocation failure or
+/* A trust store with every trustCert and extra_trust (-T trust_cert), plus
+ * x509CRLFile.  The expected peer certificate (peerCert) is not added: a
+ * pinned peer needs no trust anchor (the engine's TRUST_LEAF), and as an
+ * anchor it would need a CRL of its own under x509CRLFile.  NULL on allocation failure or
  * when x509CRLFile cannot be loaded (logged with the file and reason):
  * revocation checking never silently turns off. */
-X509_STORE *dtlsudp_snmp_certs_trust_store(const char *extra_trust, const char *peer_identity);
+X509_STORE *dtlsudp_snmp_certs_trust_store(const char *extra_trust);
 
 /* Resolve a peerCert / their_identity value to a fingerprint (a cert file
  * or fingerprint known to the store, or a raw hex fingerprint).

@@ -100,6 +100,8 @@ typedef struct endpoint {
     dtlsudp_fingerprint pin;
     int have_pin;
     int counted_open_error;
+    int last_alert;             /* the peer's fatal alert that ended the handshake, -1 none */
+    const char *last_detail;    /* our side's OpenSSL reason, or NULL */
     int held_writes;         /* messages written while the handshake ran */
     long session_timeout_ms; /* the session's retry timeout (setup_session) */
     int timer_fd;            /* in poll_fd: readable when a timer is due */
@@ -222,11 +224,13 @@ static void log_refusal_once(X509 *leaf, const dtlsudp_addr *peer, const char *r
     for (i = 0; i < sizeof(seen) / sizeof(seen[0]); i++)
         if (seen[i].reason == h && memcmp(seen[i].fp, md, 8) == 0)
             return;
+    /* Remembered only once logged: a flood of other refusals that uses up
+     * the minute's lines must not silence this one for good. */
+    if (!refusal_log_allowed())
+        return;
     memcpy(seen[next].fp, md, 8);
     seen[next].reason = h;
     next = (next + 1) % (sizeof(seen) / sizeof(seen[0]));
-    if (!refusal_log_allowed())
-        return;
 
     dtlsudp_snmp_cert_fp_text(leaf, fp_text, sizeof(fp_text));
     if (peer != NULL)
@@ -254,7 +258,7 @@ static X509_STORE *server_trust_get(void)
     server_trust_stale = 0;
     if (server_trust != NULL)
         X509_STORE_free(server_trust);
-    server_trust = dtlsudp_snmp_certs_trust_store(NULL, NULL);
+    server_trust = dtlsudp_snmp_certs_trust_store(NULL);
     server_trust_broken = server_trust == NULL;
     if (server_trust_broken) {
         snmp_log(LOG_ERR, "dtlsudp: refusing every client until the trust configuration loads\n");
@@ -397,6 +401,71 @@ static int on_verify(void *user, dtlsudp_assoc *a, const dtlsudp_peer_auth *auth
     return ep->is_server ? verify_client(ep, a, auth) : verify_server(ep, a, auth);
 }
 
+/* The configured cipher list, as the operator wrote it, for messages. */
+static const char *cipher_list(void)
+{
+    const char *c = netsnmp_ds_get_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_TLS_ALGORITMS);
+    return c != NULL ? c : "the default, ECDHE with AES-GCM or ChaCha20-Poly1305";
+}
+
+/* What a failed handshake means and what to do about it, for the log line
+ * that reports it: the peer's alert (RFC 5246 7.2) or our own reason. */
+static void explain_failure(int alert, const char *detail, int we_are_server, char *out, size_t cap)
+{
+    const char *peer = we_are_server ? "the manager" : "the agent";
+
+    switch (alert) {
+    case SSL_AD_UNKNOWN_CA:
+    case SSL_AD_BAD_CERTIFICATE:
+    case SSL_AD_UNSUPPORTED_CERTIFICATE:
+    case SSL_AD_CERTIFICATE_REVOKED:
+    case SSL_AD_CERTIFICATE_EXPIRED:
+    case SSL_AD_CERTIFICATE_UNKNOWN:
+    case SSL_AD_ACCESS_DENIED:
+        snprintf(out, cap,
+                 "%s sent alert %s: it refused our certificate (localCert); %s needs a trustCert "
+                 "for our CA%s, and its log names the reason",
+                 peer, SSL_alert_desc_string_long(alert), peer,
+                 we_are_server ? " or a peerCert naming our certificate" : " or a certSecName row for our certificate");
+        return;
+    case SSL_AD_HANDSHAKE_FAILURE:
+    case SSL_AD_INSUFFICIENT_SECURITY:
+        snprintf(out, cap,
+                 "%s sent alert %s: most often no cipher suite in common; ours (tlsAlgorithms) is %s, "
+                 "and %s's list must share one",
+                 peer, SSL_alert_desc_string_long(alert), cipher_list(), peer);
+        return;
+    case SSL_AD_PROTOCOL_VERSION:
+        snprintf(out, cap, "%s sent alert %s: it does not accept DTLS 1.2", peer, SSL_alert_desc_string_long(alert));
+        return;
+    default:
+        break;
+    }
+    if (alert >= 0)
+        snprintf(out, cap, "%s sent alert %s", peer, SSL_alert_desc_string_long(alert));
+    else if (detail != NULL && strstr(detail, "no shared cipher") != NULL)
+        snprintf(out, cap, "no cipher suite in common with %s; ours (tlsAlgorithms) is %s", peer, cipher_list());
+    else if (detail != NULL)
+        snprintf(out, cap, "%s", detail);
+    else
+        snprintf(out, cap, "the handshake failed");
+}
+
+/* A server's handshake that failed for a reason other than our own
+ * refusal of the client's certificate (that one is logged already). */
+static void log_server_handshake_failure(dtlsudp_assoc *a, int reason)
+{
+    char why[300], addr[64] = "?";
+
+    if ((reason != DTLSUDP_ERR_PEER_ALERT && reason != DTLSUDP_ERR_HANDSHAKE) || !refusal_log_allowed())
+        return;
+    if (reason == DTLSUDP_ERR_HANDSHAKE && dtlsudp_assoc_failure_detail(a) == NULL)
+        return; /* nothing useful to say (e.g. a datagram OpenSSL rejected) */
+    explain_failure(dtlsudp_assoc_peer_alert(a), dtlsudp_assoc_failure_detail(a), 1, why, sizeof(why));
+    (void)dtlsudp_addr_format(dtlsudp_assoc_peer(a), addr, sizeof(addr));
+    snmp_log(LOG_WARNING, "dtlsudp: handshake with %s failed: %s\n", addr, why);
+}
+
 static void on_event(void *user, dtlsudp_assoc *a, int event, int reason)
 {
     endpoint *ep = endpoint_for(user, a);
@@ -420,6 +489,12 @@ static void on_event(void *user, dtlsudp_assoc *a, int event, int reason)
             snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONSERVERCLOSES);
         if (ep->is_server)
             queue_leftovers(ep, a);
+        if (ep->is_server && dtlsudp_assoc_ssl(a) != NULL && !SSL_is_init_finished(dtlsudp_assoc_ssl(a)))
+            log_server_handshake_failure(a, reason);
+        if (!ep->is_server && (reason == DTLSUDP_ERR_PEER_ALERT || reason == DTLSUDP_ERR_HANDSHAKE)) {
+            ep->last_alert = dtlsudp_assoc_peer_alert(a);
+            ep->last_detail = dtlsudp_assoc_failure_detail(a);
+        }
         if (!ep->is_server && reason != DTLSUDP_ERR_CLOSED && !ep->counted_open_error &&
             (reason == DTLSUDP_ERR_HANDSHAKE || reason == DTLSUDP_ERR_TIMEOUT ||
              reason == DTLSUDP_ERR_PEER_ALERT || reason == DTLSUDP_ERR_REFUSED)) {
@@ -818,7 +893,7 @@ static int client_connect(endpoint *ep)
         ep->have_pin = 1;
     }
     if (ep->trust == NULL)
-        ep->trust = dtlsudp_snmp_certs_trust_store(ep->trust_cert, their != NULL ? their : "");
+        ep->trust = dtlsudp_snmp_certs_trust_store(ep->trust_cert);
     if (ep->trust == NULL) {
         snmp_log(LOG_ERR, "dtlsudp: session not opened: the trust configuration could not be loaded\n");
         return -1;
@@ -845,6 +920,8 @@ static int client_connect(endpoint *ep)
     /* RFC 6353 snmpTlstmSessionOpens: every openSession() as a client. */
     snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONOPENS);
     ep->counted_open_error = 0;
+    ep->last_alert = -1;
+    ep->last_detail = NULL;
     rc = dtlsudp_connect(host, port, &cfg, 0, dtlsudp_now(), &ep->conn);
     free(cert_path);
     free(key_path);
@@ -1167,7 +1244,13 @@ static int hook_send(netsnmp_transport *t, const void *buf, int size, void **opa
             char addr[64] = "?";
 
             (void)dtlsudp_addr_format(&ep->addr, addr, sizeof(addr));
-            snmp_log(LOG_ERR, "dtlsudp: no session with %s: %s\n", addr, dtlsudp_strerror(why));
+            if (why == DTLSUDP_ERR_PEER_ALERT || why == DTLSUDP_ERR_HANDSHAKE) {
+                char detail[300];
+                explain_failure(ep->last_alert, ep->last_detail, 0, detail, sizeof(detail));
+                snmp_log(LOG_ERR, "dtlsudp: no session with %s: %s\n", addr, detail);
+            } else {
+                snmp_log(LOG_ERR, "dtlsudp: no session with %s: %s\n", addr, dtlsudp_strerror(why));
+            }
             endpoint_arm(ep);
             errno = why == DTLSUDP_ERR_REFUSED ? ECONNREFUSED : EPROTO;
             return -1;
