@@ -87,6 +87,12 @@ fails "no cipher suite in common" \
     mgr "dtlsudp:127.0.0.1:$pl"
 tl_log_has legacy "handshake with 127.0.0.1:[0-9]* failed: no cipher suite in common with the manager; ours (tlsAlgorithms) is ECDHE-ECDSA-AES128-SHA" ||
     tl_fail "the agent did not log the cipher mismatch"
+# The line dtlsudp(5) gives for legacy peers works.
+tl_client_new modern "localCert client" "peerCert server" \
+    "tlsAlgorithms ECDHE+AESGCM:ECDHE+CHACHA20:ECDHE-ECDSA-AES128-SHA256:ECDHE-RSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:!aNULL"
+tl_env modern "$(cat "$TL_TMP/mgr/env")"
+out=$(tl_client modern snmpget -v3 -r1 -t4 -On "dtlsudp:127.0.0.1:$pl" .1.3.6.1.2.1.1.5.0 2>&1) ||
+    tl_fail "the documented tlsAlgorithms line for legacy peers: $out"
 tl_agent_stop legacy
 
 # Net-SNMP's own server, no plugin.
