@@ -19,9 +19,12 @@
  *   DTLSUDP_TRANSPORT_PLUGIN  path of the plugin (default: the
  *                             dtlsudp-transport.so next to this library)
  *   DTLSUDP_PRELOAD_DEBUG     if set, say what the constructor did
+ * Both are read with secure_getenv(): a secure-execution process (AT_SECURE:
+ * setuid or setgid, file capabilities) ignores them, so that it only ever
+ * loads the plugin next to this library and says nothing extra.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* dladdr, RTLD_DEFAULT, RTLD_NODELETE */
+#define _GNU_SOURCE /* dladdr, RTLD_DEFAULT, RTLD_NODELETE, secure_getenv */
 #endif
 #include <dlfcn.h>
 #include <limits.h>
@@ -36,7 +39,7 @@
 
 static int debug_enabled(void)
 {
-    return getenv("DTLSUDP_PRELOAD_DEBUG") != NULL;
+    return secure_getenv("DTLSUDP_PRELOAD_DEBUG") != NULL;
 }
 
 /* The plugin lives next to this library, installed (pkglibdir) or in the
@@ -60,7 +63,8 @@ static int default_plugin_path(char *buf, size_t cap)
 __attribute__((constructor)) static void dtlsudp_preload_init(void)
 {
     char path[PATH_MAX];
-    const char *env = getenv("DTLSUDP_TRANSPORT_PLUGIN");
+    /* NULL in a secure-execution process, whatever the environment says. */
+    const char *env = secure_getenv("DTLSUDP_TRANSPORT_PLUGIN");
     void *handle;
     union {
         void *ptr;

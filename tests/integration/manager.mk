@@ -22,6 +22,7 @@ tests_integration_manager_test_plugin_la_LDFLAGS = -module -avoid-version -share
 MANAGER_INTEGRATION_TESTS = \
 	tests/integration/manager-preload-inert.sh \
 	tests/integration/manager-loader.sh \
+	tests/integration/manager-preload-secure.sh \
 	tests/integration/manager-get-builtin-builtin.sh \
 	tests/integration/manager-get-ours-builtin.sh \
 	tests/integration/manager-get-builtin-ours.sh \
@@ -49,7 +50,9 @@ TESTS += $(MANAGER_INTEGRATION_TESTS)
 dist_check_SCRIPTS += $(MANAGER_INTEGRATION_TESTS) $(MANAGER_KNOWN_BUG_TESTS)
 dist_noinst_DATA += \
 	tests/integration/manager-lib.sh \
-	tests/integration/manager-interop.bash
+	tests/integration/manager-interop.bash \
+	tests/integration/manager-preload-secure-prog.c \
+	tests/integration/manager-preload-secure-plugin.c
 
 check-manager:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(MANAGER_INTEGRATION_TESTS)"
