@@ -8,8 +8,9 @@
  *
  *   half-open (cookie verified, not authenticated)
  *     - per source (IPv4 address, IPv6 /64) at most
- *       max_half_open_per_source; a newcomer evicts the source's oldest
- *       handshake instead of being refused (a flooder can only push out
+ *       max_half_open_per_source that are older than a second (a burst of
+ *       younger ones is admitted up to 8 times the cap); a newcomer evicts
+ *       the source's oldest handshake instead of being refused (a flooder can only push out
  *       its own handshakes, and a legitimate client on the same host is
  *       never locked out for longer than `max_half_open_per_source' new
  *       handshakes take to arrive);
@@ -43,6 +44,11 @@
 /* At most one admission log line per this many ms; the rest are counted
  * and reported with the next line. */
 #define ADM_LOG_INTERVAL 1000
+/* A handshake younger than OpenSSL's first retransmission interval is
+ * "young": its peer may well be answering. */
+#define ADM_YOUNG_MS 1000
+/* Young handshakes a source may hold, in multiples of its cap. */
+#define ADM_BURST 8
 
 static void adm_log(dtlsudp_engine *e, const dtlsudp_addr *peer, const char *what, unsigned long long id)
 {
@@ -80,6 +86,16 @@ static int rule_source_half_open(dtlsudp_engine *e, const dtlsudp_addr *peer)
         return DTLSUDP_OK;
     if (src.oldest_half_open == NULL)
         return DTLSUDP_ERR_LIMIT;
+    /* A burst of handshakes from one host (snmpget x 50 behind one
+     * address) is all younger than a retransmission interval: evicting
+     * those whose flight is out would leave their clients waiting for the
+     * handshake deadline.  Up to ADM_BURST times the cap they are admitted;
+     * a silent flooder's handshakes grow stale within a second and are
+     * evicted at the cap, and beyond the burst allowance the oldest goes
+     * even if young. */
+    if (e->now - src.oldest_half_open->created < ADM_YOUNG_MS &&
+        src.half_open < ADM_BURST * e->cfg.max_half_open_per_source)
+        return DTLSUDP_OK;
     e->stats.half_open_evicted++;
     dtlsudp_log(e, DTLSUDP_LOG_DEBUG, "assoc %llu: handshake evicted (oldest of a source at its limit)",
                 (unsigned long long)src.oldest_half_open->id);
