@@ -51,20 +51,20 @@ static inline size_t ber_int(uint8_t *out, size_t cap, size_t at, int32_t value)
     return ber_tlv(out, cap, at, 0x02, b + skip, n - skip);
 }
 
-/* SNMPv3 GET sysUpTime.0 (1.3.6.1.2.1.1.3.0), msgID = request-id = id,
- * msgFlags authPriv|reportable, msgSecurityModel 4 (TSM), empty security
- * parameters, empty contextName.  Returns the length or 0. */
-static inline size_t ber_build_get(uint8_t *out, size_t cap, int32_t id, const uint8_t *engine_id,
-                                   size_t engine_id_len)
+/* SNMPv3 GET of one OID (its BER content octets, e.g. {0x2b, 6, 1, ...}),
+ * msgID = request-id = id, msgFlags authPriv|reportable, msgSecurityModel 4
+ * (TSM), empty security parameters, empty contextName.  Returns the length
+ * or 0. */
+static inline size_t ber_build_get_oid(uint8_t *out, size_t cap, int32_t id, const uint8_t *engine_id,
+                                       size_t engine_id_len, const uint8_t *oid, size_t oid_len)
 {
-    static const uint8_t oid_sysuptime[] = {0x2b, 6, 1, 2, 1, 1, 3, 0};
     static const uint8_t null_value[] = {0x05, 0x00};
     static const uint8_t flags = 0x07;
     uint8_t a[256], b[256];
     size_t na, nb;
 
     /* varbind = SEQUENCE { OID, NULL } */
-    na = ber_tlv(a, sizeof(a), 0, 0x06, oid_sysuptime, sizeof(oid_sysuptime));
+    na = ber_tlv(a, sizeof(a), 0, 0x06, oid, oid_len);
     if (na == 0 || na + sizeof(null_value) > sizeof(a))
         return 0;
     memcpy(a + na, null_value, sizeof(null_value));
@@ -111,6 +111,16 @@ static inline size_t ber_build_get(uint8_t *out, size_t cap, int32_t id, const u
         nm += ns;
         return ber_tlv(out, cap, 0, 0x30, msg, nm);
     }
+}
+
+/* SNMPv3 GET sysUpTime.0 (1.3.6.1.2.1.1.3.0), as ber_build_get_oid. */
+static inline size_t ber_build_get(uint8_t *out, size_t cap, int32_t id, const uint8_t *engine_id,
+                                   size_t engine_id_len)
+{
+    static const uint8_t oid_sysuptime[] = {0x2b, 6, 1, 2, 1, 1, 3, 0};
+
+    return ber_build_get_oid(out, cap, id, engine_id, engine_id_len, oid_sysuptime,
+                             sizeof(oid_sysuptime));
 }
 
 /* Read one TLV header at *at: tag and length; *at moves to the value.

@@ -1,6 +1,9 @@
 /*
  * test_auth.c - peer authentication (transport/engine/verify.c): chain,
- * fingerprint pins (engine-wide and per connect, leaf or chain, any hash),
+ * fingerprint pins (engine-wide and per connect, on the leaf or a CA of the
+ * verified path, any hash), the attacks the rules close (appended foreign
+ * certificates, pins on unverified CAs, revoked or expired pinned leaves,
+ * purpose, depth),
  * hostname check, the verify hook, refusals with alert and counters on
  * both ends, RSA-2048 identities, certificates loaded from PEM files.
  */
@@ -46,6 +49,18 @@ static int settled(tn_net *n, void *arg)
            (n->nodes[1].established >= 1 || n->nodes[1].closed >= 1);
 }
 
+/* Every client in the NULL-terminated array `arg' has settled. */
+static int clients_settled(tn_net *n, void *arg)
+{
+    tn_node **c;
+
+    (void)n;
+    for (c = arg; *c != NULL; c++)
+        if ((*c)->established == 0 && (*c)->closed == 0)
+            return 0;
+    return 1;
+}
+
 /* Run one handshake from c to s; returns 1 when both ends established. */
 static int attempt(tn_node *s, tn_node *c, const dtlsudp_connect_opts *opts)
 {
@@ -74,6 +89,25 @@ static void expect_refused_by(tn_node *refuser, tn_node *other)
     assert_int_equal(st.alerts_received, 1);
     assert_int_equal(st.handshakes_failed, 1);
     assert_int_equal(st.assocs_now, 0);
+}
+
+struct hook_log {
+    int calls, last_trust, last_pin, answer, chain_len;
+};
+
+static int verify_hook(void *user, dtlsudp_assoc *a, const dtlsudp_peer_auth *auth)
+{
+    tn_node *n = user;
+    struct hook_log *h = (struct hook_log *)n->last_data; /* scratch space the test owns */
+    assert_non_null(a);
+    assert_non_null(auth->leaf);
+    assert_non_null(auth->chain);
+    assert_int_equal(X509_cmp(sk_X509_value(auth->chain, 0), auth->leaf), 0);
+    h->calls++;
+    h->last_trust = auth->trust;
+    h->last_pin = auth->pin_matched;
+    h->chain_len = sk_X509_num(auth->chain);
+    return h->answer;
 }
 
 static void test_chain_ok(void **state)
@@ -156,7 +190,10 @@ static void test_engine_pin_accepts_unknown_ca(void **state)
     assert_int_equal(SSL_get_verify_result(dtlsudp_assoc_ssl(dtlsudp_engine_find(s->e, &c->addr))), X509_V_OK);
 }
 
-static void test_pin_on_chain_certificate(void **state)
+/* R3: a pin on a CA counts only when OpenSSL placed that CA in the verified
+ * path.  Here the client sends its untrusted CA along and the server pins
+ * that CA: nothing vouches for the chain, so the pin proves nothing. */
+static void test_pin_on_unverified_ca_refused(void **state)
 {
     const testcerts *tc = tc_get();
     tn_node *s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, NULL);
@@ -164,13 +201,308 @@ static void test_pin_on_chain_certificate(void **state)
     dtlsudp_fingerprint fp;
 
     (void)state;
-    /* The client sends its (untrusted) CA along; the server pins that CA. */
     assert_int_equal(SSL_CTX_add1_chain_cert(dtlsudp_engine_ssl_ctx(c->e), tc->other_ca.cert), 1);
     assert_int_equal(dtlsudp_fingerprint_of(tc->other_ca.cert, 48, &fp), DTLSUDP_OK);
     assert_int_equal(dtlsudp_engine_add_peer_fingerprint(s->e, &fp), DTLSUDP_OK);
-    /* the client accepts the server by a per-connect pin (it trusts no CA) */
+    assert_int_equal(dtlsudp_fingerprint_of(tc->server.cert, 32, &fp), DTLSUDP_OK);
+    assert_false(attempt(s, c, &(dtlsudp_connect_opts){.peer_fingerprints = &fp, .n_peer_fingerprints = 1}));
+    expect_refused_by(s, c);
+}
+
+/* R3, positive: on a server, a pin on a CA of the verified path matches;
+ * the authenticated chain is the path (client, then CA). */
+static void test_server_pin_on_verified_ca(void **state)
+{
+    const testcerts *tc = tc_get();
+    dtlsudp_engine_config cfg;
+    tn_node *s, *c;
+    struct hook_log *h;
+    dtlsudp_fingerprint fp;
+
+    (void)state;
+    dtlsudp_engine_config_init(&cfg);
+    cfg.verify = verify_hook;
+    s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, &cfg);
+    c = tn_add(&net, "127.0.0.1:50014", &tc->client, &tc->ca, NULL);
+    h = (struct hook_log *)s->last_data;
+    memset(h, 0, sizeof(*h));
+    h->answer = 1;
+    assert_int_equal(dtlsudp_fingerprint_of(tc->ca.cert, 32, &fp), DTLSUDP_OK);
+    assert_int_equal(dtlsudp_engine_add_peer_fingerprint(s->e, &fp), DTLSUDP_OK);
+    assert_true(attempt(s, c, NULL));
+    assert_int_equal(h->last_trust, DTLSUDP_TRUST_CHAIN);
+    assert_int_equal(h->last_pin, 1);
+    assert_int_equal(h->chain_len, 2);
+}
+
+/* R3 on a client: pins name the server's own certificate.  A pin on the
+ * CA that issued it would accept every server of that CA (RFC 6353
+ * snmpTlstmAddrServerFingerprint: "the presented certificate"). */
+static void test_client_pin_on_ca_refused(void **state)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, NULL);
+    tn_node *c = tn_add(&net, "127.0.0.1:50035", &tc->client, &tc->ca, NULL);
+    tn_node *c2 = tn_add(&net, "127.0.0.1:50036", &tc->client, &tc->ca, NULL);
+    dtlsudp_fingerprint fp;
+    dtlsudp_assoc *ca;
+
+    (void)state;
+    assert_int_equal(dtlsudp_fingerprint_of(tc->ca.cert, 32, &fp), DTLSUDP_OK);
+    assert_false(attempt(s, c, &(dtlsudp_connect_opts){.peer_fingerprints = &fp, .n_peer_fingerprints = 1}));
+    expect_refused_by(c, s);
+    /* control: the server's own fingerprint */
+    assert_int_equal(dtlsudp_fingerprint_of(tc->server.cert, 48, &fp), DTLSUDP_OK);
+    assert_non_null(tn_connect(&net, c2, s, &(dtlsudp_connect_opts){.peer_fingerprints = &fp, .n_peer_fingerprints = 1}));
+    assert_true(tn_run(&net, clients_settled, (tn_node *[]){c2, NULL}, 100));
+    assert_int_equal(c2->established, 1);
+    ca = dtlsudp_engine_find(c2->e, &s->addr);
+    assert_int_equal(dtlsudp_assoc_peer_trust(ca), DTLSUDP_TRUST_CHAIN);
+    assert_int_equal(sk_X509_num(dtlsudp_assoc_peer_chain(ca)), 2);
+    assert_int_equal(X509_cmp(sk_X509_value(dtlsudp_assoc_peer_chain(ca), 0), tc->server.cert), 0);
+    assert_int_equal(X509_cmp(sk_X509_value(dtlsudp_assoc_peer_chain(ca), 1), tc->ca.cert), 0);
+}
+
+/* R2 checks the shape of what was sent, not byte equality with the trust
+ * store: a peer sending its own copy of the root (re-issued: same subject
+ * and key) is a path, and is accepted. */
+static void test_reissued_root_sent_accepted(void **state)
+{
+    const testcerts *tc = tc_attack();
+    tn_node *s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, NULL);
+    tn_node *c = tn_add(&net, "127.0.0.1:50037", &tc->client, NULL, NULL);
+    dtlsudp_fingerprint fp;
+
+    (void)state;
+    assert_int_equal(SSL_CTX_add1_chain_cert(dtlsudp_engine_ssl_ctx(c->e), tc->ca_reissued.cert), 1);
     assert_int_equal(dtlsudp_fingerprint_of(tc->server.cert, 32, &fp), DTLSUDP_OK);
     assert_true(attempt(s, c, &(dtlsudp_connect_opts){.peer_fingerprints = &fp, .n_peer_fingerprints = 1}));
+}
+
+/* Attack: a rogue server presents [its own self-signed leaf, the real
+ * server certificate] (public: it crosses the wire in every handshake) to
+ * a client that pins the real server.  The pin names a certificate the
+ * rogue does not hold the key of. */
+static void test_rogue_server_with_appended_real_cert_refused(void **state)
+{
+    const testcerts *tc = tc_attack();
+    tn_node *rogue = tn_add(&net, "127.0.0.1:10161", &tc->rogue, NULL, NULL);
+    tn_node *real = tn_add(&net, "127.0.0.1:10162", &tc->server, &tc->ca, NULL);
+    tn_node *c = tn_add(&net, "127.0.0.1:50015", &tc->client, NULL, NULL);
+    tn_node *c2 = tn_add(&net, "127.0.0.1:50016", &tc->client, NULL, NULL);
+    dtlsudp_fingerprint fp;
+    dtlsudp_connect_opts opts = {.peer_fingerprints = &fp, .n_peer_fingerprints = 1};
+
+    (void)state;
+    assert_int_equal(SSL_CTX_add1_chain_cert(dtlsudp_engine_ssl_ctx(rogue->e), tc->server.cert), 1);
+    assert_int_equal(dtlsudp_fingerprint_of(tc->server.cert, 32, &fp), DTLSUDP_OK);
+    {   /* the rogue would accept this client: only the client's check stops it */
+        dtlsudp_fingerprint client_fp;
+        assert_int_equal(dtlsudp_fingerprint_of(tc->client.cert, 32, &client_fp), DTLSUDP_OK);
+        assert_int_equal(dtlsudp_engine_add_peer_fingerprint(rogue->e, &client_fp), DTLSUDP_OK);
+        assert_int_equal(dtlsudp_engine_add_peer_fingerprint(real->e, &client_fp), DTLSUDP_OK);
+    }
+    assert_non_null(tn_connect(&net, c, rogue, &opts));
+    assert_non_null(tn_connect(&net, c2, real, &opts)); /* control */
+    tn_run(&net, NULL, NULL, 100);
+    assert_int_equal(c->established, 0);
+    assert_int_equal(c->last_reason, DTLSUDP_ERR_PEER_CERT);
+    assert_int_equal(rogue->established, 0);
+    assert_int_equal(c2->established, 1);
+    assert_int_equal(real->established, 1);
+}
+
+/* Attack (securityName escalation, engine view): a client presents [its
+ * own leaf, another client's public certificate].  The server pins the
+ * other client.  Refused whether or not the server trusts their CA, and
+ * the honest owner of the pinned certificate is accepted. */
+static void test_appended_foreign_cert_refused(void **state)
+{
+    const testcerts *tc = tc_get();
+    tn_node *trusting = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, NULL);
+    tn_node *pinning = tn_add(&net, "127.0.0.1:10162", &tc->server, NULL, NULL);
+    tn_node *bob1 = tn_add(&net, "127.0.0.1:50017", &tc->client, NULL, NULL);
+    tn_node *bob2 = tn_add(&net, "127.0.0.1:50018", &tc->client, NULL, NULL);
+    tn_node *alice = tn_add(&net, "127.0.0.1:50019", &tc->client2, NULL, NULL);
+    dtlsudp_fingerprint alice_fp, server_fp;
+    dtlsudp_connect_opts opts = {.peer_fingerprints = &server_fp, .n_peer_fingerprints = 1};
+    dtlsudp_stats st;
+
+    (void)state;
+    assert_int_equal(dtlsudp_fingerprint_of(tc->client2.cert, 32, &alice_fp), DTLSUDP_OK);
+    assert_int_equal(dtlsudp_fingerprint_of(tc->server.cert, 32, &server_fp), DTLSUDP_OK);
+    assert_int_equal(dtlsudp_engine_add_peer_fingerprint(trusting->e, &alice_fp), DTLSUDP_OK);
+    assert_int_equal(dtlsudp_engine_add_peer_fingerprint(pinning->e, &alice_fp), DTLSUDP_OK);
+    assert_int_equal(SSL_CTX_add1_chain_cert(dtlsudp_engine_ssl_ctx(bob1->e), tc->client2.cert), 1);
+    assert_int_equal(SSL_CTX_add1_chain_cert(dtlsudp_engine_ssl_ctx(bob2->e), tc->client2.cert), 1);
+    assert_non_null(tn_connect(&net, bob1, trusting, &opts));
+    assert_non_null(tn_connect(&net, bob2, pinning, &opts));
+    assert_non_null(tn_connect(&net, alice, pinning, &opts));
+    tn_run(&net, NULL, NULL, 100);
+    assert_int_equal(bob1->established, 0);
+    assert_int_equal(bob2->established, 0);
+    assert_int_equal(alice->established, 1);
+    dtlsudp_engine_get_stats(trusting->e, &st);
+    assert_int_equal(st.cert_refused, 1);
+    dtlsudp_engine_get_stats(pinning->e, &st);
+    assert_int_equal(st.cert_refused, 1);
+    assert_int_equal(st.handshakes_completed, 1);
+}
+
+/* R4: a leaf accepted only by its pin is still checked against a loaded
+ * CRL of its issuer, though nothing vouches for that issuer here. */
+static void test_pinned_leaf_revoked_refused(void **state)
+{
+    const testcerts *tc = tc_get();
+    char dir[] = "/tmp/dtlsudp-crl-XXXXXX", crl[128];
+    dtlsudp_engine_config cfg;
+    dtlsudp_fingerprint fp[2], server_fp;
+    dtlsudp_connect_opts opts = {.peer_fingerprints = &server_fp, .n_peer_fingerprints = 1};
+    tn_node *s, *bob, *alice;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(crl, sizeof(crl), "%s/ca.crl", dir);
+    assert_int_equal(tc_write_crl(&tc->ca, tc->client.cert, crl), 0);
+    dtlsudp_engine_config_init(&cfg);
+    cfg.crl_file = crl;
+    s = tn_add(&net, "127.0.0.1:10161", &tc->server, NULL, &cfg); /* trusts no CA */
+    bob = tn_add(&net, "127.0.0.1:50022", &tc->client, NULL, NULL);    /* revoked */
+    alice = tn_add(&net, "127.0.0.1:50023", &tc->client2, NULL, NULL); /* fine */
+    assert_int_equal(dtlsudp_fingerprint_of(tc->client.cert, 32, &fp[0]), DTLSUDP_OK);
+    assert_int_equal(dtlsudp_fingerprint_of(tc->client2.cert, 20, &fp[1]), DTLSUDP_OK);
+    assert_int_equal(dtlsudp_engine_add_peer_fingerprint(s->e, &fp[0]), DTLSUDP_OK);
+    assert_int_equal(dtlsudp_engine_add_peer_fingerprint(s->e, &fp[1]), DTLSUDP_OK);
+    assert_int_equal(dtlsudp_fingerprint_of(tc->server.cert, 32, &server_fp), DTLSUDP_OK);
+    assert_non_null(tn_connect(&net, bob, s, &opts));
+    assert_non_null(tn_connect(&net, alice, s, &opts));
+    assert_true(tn_run(&net, clients_settled, (tn_node *[]){bob, alice, NULL}, 100));
+    tn_pump(&net);
+    assert_int_equal(bob->established, 0);
+    assert_int_equal(bob->last_reason, DTLSUDP_ERR_PEER_ALERT);
+    assert_int_equal(alice->established, 1);
+    assert_int_equal(dtlsudp_assoc_peer_trust(dtlsudp_engine_find(s->e, &alice->addr)), DTLSUDP_TRUST_LEAF);
+    unlink(crl);
+    rmdir(dir);
+}
+
+/* R4: an expired leaf is refused even when pinned. */
+static void test_pinned_expired_leaf_refused(void **state)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s = tn_add(&net, "127.0.0.1:10161", &tc->server, NULL, NULL);
+    tn_node *c = tn_add(&net, "127.0.0.1:50024", &tc->expired_client, &tc->ca, NULL);
+    dtlsudp_fingerprint fp, server_fp;
+
+    (void)state;
+    assert_int_equal(dtlsudp_fingerprint_of(tc->expired_client.cert, 32, &fp), DTLSUDP_OK);
+    assert_int_equal(dtlsudp_engine_add_peer_fingerprint(s->e, &fp), DTLSUDP_OK);
+    assert_int_equal(dtlsudp_fingerprint_of(tc->server.cert, 32, &server_fp), DTLSUDP_OK);
+    assert_false(attempt(s, c, &(dtlsudp_connect_opts){.peer_fingerprints = &server_fp, .n_peer_fingerprints = 1}));
+    expect_refused_by(s, c);
+}
+
+/* R1 purpose: a server certificate whose extendedKeyUsage allows only
+ * clientAuth is refused by a client (chain verified or pinned), and a
+ * client certificate allowing only serverAuth by a server. */
+static void test_eku_mismatch_refused(void **state)
+{
+    const testcerts *tc = tc_attack();
+    tn_node *bad_server = tn_add(&net, "127.0.0.1:10161", &tc->server_eku_client, &tc->ca, NULL);
+    tn_node *good_server = tn_add(&net, "127.0.0.1:10162", &tc->server, &tc->ca, NULL);
+    tn_node *pinned_server = tn_add(&net, "127.0.0.1:10163", &tc->server_eku_client, &tc->ca, NULL);
+    tn_node *c1 = tn_add(&net, "127.0.0.1:50025", &tc->client, &tc->ca, NULL);
+    tn_node *c2 = tn_add(&net, "127.0.0.1:50026", &tc->client_eku_server, &tc->ca, NULL);
+    tn_node *c3 = tn_add(&net, "127.0.0.1:50027", &tc->client, &tc->ca, NULL);
+    tn_node *c4 = tn_add(&net, "127.0.0.1:50028", &tc->client, NULL, NULL);
+    dtlsudp_fingerprint fp;
+    dtlsudp_stats st;
+
+    (void)state;
+    assert_int_equal(dtlsudp_fingerprint_of(tc->server_eku_client.cert, 32, &fp), DTLSUDP_OK);
+    assert_non_null(tn_connect(&net, c1, bad_server, &(dtlsudp_connect_opts){.hostname = "server.example.com"}));
+    assert_non_null(tn_connect(&net, c2, good_server, &(dtlsudp_connect_opts){.hostname = "server.example.com"}));
+    assert_non_null(tn_connect(&net, c3, good_server, &(dtlsudp_connect_opts){.hostname = "server.example.com"}));
+    assert_non_null(
+        tn_connect(&net, c4, pinned_server, &(dtlsudp_connect_opts){.peer_fingerprints = &fp, .n_peer_fingerprints = 1}));
+    tn_run(&net, NULL, NULL, 100);
+    assert_int_equal(c1->established, 0);
+    assert_int_equal(c1->last_reason, DTLSUDP_ERR_PEER_CERT);
+    assert_int_equal(c2->established, 0);
+    assert_int_equal(c3->established, 1); /* control */
+    assert_int_equal(c4->established, 0); /* pinned, untrusted: purpose still checked */
+    assert_int_equal(c4->last_reason, DTLSUDP_ERR_PEER_CERT);
+    dtlsudp_engine_get_stats(good_server->e, &st);
+    assert_int_equal(st.cert_refused, 1);
+    assert_int_equal(st.handshakes_completed, 1);
+}
+
+/* R1 depth: at most max_chain_depth (4) CA certificates between the leaf
+ * and the trust anchor. */
+static void test_chain_depth(void **state)
+{
+    const testcerts *tc = tc_attack();
+    tn_node *s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, NULL);
+    tn_node *c4 = tn_add(&net, "127.0.0.1:50029", &tc->deep4, NULL, NULL);
+    tn_node *c5 = tn_add(&net, "127.0.0.1:50030", &tc->deep5, NULL, NULL);
+    dtlsudp_fingerprint fp;
+    dtlsudp_connect_opts opts = {.peer_fingerprints = &fp, .n_peer_fingerprints = 1};
+    int i;
+
+    (void)state;
+    for (i = 3; i >= 0; i--)
+        assert_int_equal(SSL_CTX_add1_chain_cert(dtlsudp_engine_ssl_ctx(c4->e), tc->inter[i].cert), 1);
+    for (i = 4; i >= 0; i--)
+        assert_int_equal(SSL_CTX_add1_chain_cert(dtlsudp_engine_ssl_ctx(c5->e), tc->inter[i].cert), 1);
+    assert_int_equal(dtlsudp_fingerprint_of(tc->server.cert, 32, &fp), DTLSUDP_OK);
+    assert_non_null(tn_connect(&net, c4, s, &opts));
+    assert_non_null(tn_connect(&net, c5, s, &opts));
+    assert_true(tn_run(&net, clients_settled, (tn_node *[]){c4, c5, NULL}, 100));
+    tn_pump(&net);
+    assert_int_equal(c4->established, 1);
+    assert_int_equal(sk_X509_num(dtlsudp_assoc_peer_chain(dtlsudp_engine_find(s->e, &c4->addr))), 6);
+    assert_int_equal(c5->established, 0);
+    assert_int_equal(c5->last_reason, DTLSUDP_ERR_PEER_ALERT);
+}
+
+/* A client with pins wants a pin even from a server its CA vouches for
+ * (RFC 6353 5.3.1: a configured server fingerprint is the identity). */
+static void test_client_pin_required_with_trusted_chain(void **state)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, NULL);
+    tn_node *c = tn_add(&net, "127.0.0.1:50031", &tc->client, &tc->ca, NULL);
+    dtlsudp_fingerprint fp;
+
+    (void)state;
+    assert_int_equal(dtlsudp_fingerprint_of(tc->client2.cert, 32, &fp), DTLSUDP_OK);
+    assert_false(attempt(s, c, &(dtlsudp_connect_opts){.peer_fingerprints = &fp, .n_peer_fingerprints = 1}));
+    expect_refused_by(c, s);
+}
+
+/* The trust store can be replaced at run time (configuration reload). */
+static void test_set_trust_store(void **state)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s = tn_add(&net, "127.0.0.1:10161", &tc->server, NULL, NULL);
+    tn_node *c1 = tn_add(&net, "127.0.0.1:50032", &tc->client, NULL, NULL);
+    tn_node *c2 = tn_add(&net, "127.0.0.1:50033", &tc->client, NULL, NULL);
+    dtlsudp_fingerprint fp;
+    dtlsudp_connect_opts opts = {.peer_fingerprints = &fp, .n_peer_fingerprints = 1};
+    X509_STORE *store = X509_STORE_new();
+
+    (void)state;
+    assert_int_equal(dtlsudp_fingerprint_of(tc->server.cert, 32, &fp), DTLSUDP_OK);
+    assert_non_null(tn_connect(&net, c1, s, &opts));
+    tn_run(&net, NULL, NULL, 100);
+    assert_int_equal(c1->established, 0); /* nothing vouches for the client yet */
+    assert_non_null(store);
+    assert_int_equal(X509_STORE_add_cert(store, tc->ca.cert), 1);
+    assert_int_equal(dtlsudp_engine_set_trust_store(s->e, store), DTLSUDP_OK);
+    X509_STORE_free(store); /* the engine holds its own reference */
+    assert_non_null(tn_connect(&net, c2, s, &opts));
+    tn_run(&net, NULL, NULL, 100);
+    assert_int_equal(c2->established, 1);
 }
 
 static void test_connect_pin_mismatch_refused(void **state)
@@ -209,24 +541,6 @@ static void test_hostname(void **state)
     assert_int_equal(st.alerts_received, 1);
 }
 
-struct hook_log {
-    int calls, last_chain_ok, last_fp_ok, answer;
-};
-
-static int verify_hook(void *user, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) *chain, int chain_ok,
-                       int fingerprint_ok)
-{
-    tn_node *n = user;
-    struct hook_log *h = (struct hook_log *)n->last_data; /* scratch space the test owns */
-    (void)chain;
-    assert_non_null(a);
-    assert_non_null(leaf);
-    h->calls++;
-    h->last_chain_ok = chain_ok;
-    h->last_fp_ok = fingerprint_ok;
-    return h->answer;
-}
-
 static void test_verify_hook(void **state)
 {
     const testcerts *tc = tc_get();
@@ -247,8 +561,32 @@ static void test_verify_hook(void **state)
     assert_int_equal(dtlsudp_engine_add_peer_fingerprint(s->e, &fp), DTLSUDP_OK);
     assert_false(attempt(s, c, NULL));
     assert_int_equal(h->calls, 1); /* once per handshake */
-    assert_int_equal(h->last_chain_ok, 1);
-    assert_int_equal(h->last_fp_ok, 1);
+    assert_int_equal(h->last_trust, DTLSUDP_TRUST_CHAIN);
+    assert_int_equal(h->last_pin, 1);
+    assert_int_equal(h->chain_len, 2); /* client, CA */
+    expect_refused_by(s, c);
+}
+
+/* A hook cannot accept what verification refused (an expired leaf). */
+static void test_verify_hook_cannot_accept_untrusted(void **state)
+{
+    const testcerts *tc = tc_get();
+    dtlsudp_engine_config cfg;
+    tn_node *s, *c;
+    struct hook_log *h;
+
+    (void)state;
+    dtlsudp_engine_config_init(&cfg);
+    cfg.verify = verify_hook;
+    s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, &cfg);
+    c = tn_add(&net, "127.0.0.1:50034", &tc->expired_client, &tc->ca, NULL);
+    h = (struct hook_log *)s->last_data;
+    memset(h, 0, sizeof(*h));
+    h->answer = 1;
+    assert_false(attempt(s, c, NULL));
+    assert_int_equal(h->calls, 1);
+    assert_int_equal(h->last_trust, DTLSUDP_TRUST_NONE);
+    assert_int_equal(h->last_pin, 0);
     expect_refused_by(s, c);
 }
 
@@ -353,10 +691,22 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_server_from_unknown_ca_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_without_certificate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_pin_accepts_unknown_ca, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pin_on_chain_certificate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pin_on_unverified_ca_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_server_pin_on_verified_ca, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_client_pin_on_ca_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reissued_root_sent_accepted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rogue_server_with_appended_real_cert_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_appended_foreign_cert_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pinned_leaf_revoked_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pinned_expired_leaf_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_eku_mismatch_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chain_depth, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_client_pin_required_with_trusted_chain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_trust_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connect_pin_mismatch_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostname, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_hook, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verify_hook_cannot_accept_untrusted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rsa_identities, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pem_files_and_config_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crl_revokes_client, setup, teardown),

@@ -18,7 +18,7 @@
 #include "testcerts.h"
 
 static testcerts certs;
-static int have_ec, have_rsa;
+static int have_ec, have_rsa, have_attack;
 static long serial = 1;
 
 static void die(const char *what)
@@ -54,8 +54,8 @@ static void add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
     X509_EXTENSION_free(ext);
 }
 
-static tc_pair make(EVP_PKEY *key, const char *cn, const tc_pair *issuer, int is_ca, long nb, long na,
-                    const char *san)
+static tc_pair make_eku(EVP_PKEY *key, const char *cn, const tc_pair *issuer, int is_ca, long nb, long na,
+                        const char *san, const char *eku)
 {
     tc_pair p;
     X509 *x = X509_new();
@@ -79,11 +79,19 @@ static tc_pair make(EVP_PKEY *key, const char *cn, const tc_pair *issuer, int is
         add_ext(x, issuer->cert, NID_authority_key_identifier, "keyid:always");
     if (san != NULL)
         add_ext(x, issuer != NULL ? issuer->cert : NULL, NID_subject_alt_name, san);
+    if (eku != NULL)
+        add_ext(x, issuer != NULL ? issuer->cert : NULL, NID_ext_key_usage, eku);
     if (!X509_sign(x, issuer != NULL ? issuer->key : key, EVP_sha256()))
         die("X509_sign");
     p.cert = x;
     p.key = key;
     return p;
+}
+
+static tc_pair make(EVP_PKEY *key, const char *cn, const tc_pair *issuer, int is_ca, long nb, long na,
+                    const char *san)
+{
+    return make_eku(key, cn, issuer, is_ca, nb, na, san, NULL);
 }
 
 #define DAY (24L * 3600L)
@@ -117,6 +125,31 @@ const testcerts *tc_rsa(void)
     return &certs;
 }
 
+const testcerts *tc_attack(void)
+{
+    char cn[32];
+    int i;
+
+    tc_get();
+    if (have_attack)
+        return &certs;
+    certs.rogue = make(ec_key(), "server.example.com", NULL, 0, -DAY, 30 * DAY, "DNS:server.example.com");
+    certs.server_eku_client = make_eku(ec_key(), "server.example.com", &certs.ca, 0, -DAY, 30 * DAY,
+                                       "DNS:server.example.com,IP:127.0.0.1", "clientAuth");
+    certs.client_eku_server = make_eku(ec_key(), "client-eku", &certs.ca, 0, -DAY, 30 * DAY, NULL, "serverAuth");
+    for (i = 0; i < 5; i++) {
+        snprintf(cn, sizeof(cn), "intermediate %d", i + 1);
+        certs.inter[i] = make(ec_key(), cn, i == 0 ? &certs.ca : &certs.inter[i - 1], 1, -DAY, 30 * DAY, NULL);
+    }
+    certs.deep4 = make(ec_key(), "deep4", &certs.inter[3], 0, -DAY, 30 * DAY, NULL);
+    certs.deep5 = make(ec_key(), "deep5", &certs.inter[4], 0, -DAY, 30 * DAY, NULL);
+    if (!EVP_PKEY_up_ref(certs.ca.key))
+        die("EVP_PKEY_up_ref");
+    certs.ca_reissued = make(certs.ca.key, "dtlsudp test CA", NULL, 1, -2 * DAY, 60 * DAY, NULL);
+    have_attack = 1;
+    return &certs;
+}
+
 static void pair_free(tc_pair *p)
 {
     X509_free(p->cert);
@@ -135,7 +168,15 @@ void tc_free(void)
 
     for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         pair_free(all[i]);
-    have_ec = have_rsa = 0;
+    pair_free(&certs.rogue);
+    pair_free(&certs.server_eku_client);
+    pair_free(&certs.client_eku_server);
+    for (i = 0; i < 5; i++)
+        pair_free(&certs.inter[i]);
+    pair_free(&certs.deep4);
+    pair_free(&certs.deep5);
+    pair_free(&certs.ca_reissued);
+    have_ec = have_rsa = have_attack = 0;
 }
 
 int tc_install(SSL_CTX *ctx, const tc_pair *id, const tc_pair *ca)

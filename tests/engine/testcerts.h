@@ -24,12 +24,23 @@ typedef struct testcerts {
     tc_pair expired_client; /* P-256, by ca, expired yesterday */
     tc_pair rsa_server;     /* RSA-2048, by ca (generated on first tc_rsa()) */
     tc_pair rsa_client;     /* RSA-2048, by ca */
+
+    /* For the authentication rules (generated on first tc_attack()). */
+    tc_pair rogue;             /* self-signed, CN and SAN server.example.com */
+    tc_pair server_eku_client; /* by ca, SAN server.example.com, EKU clientAuth only */
+    tc_pair client_eku_server; /* by ca, EKU serverAuth only */
+    tc_pair inter[5];          /* ca -> inter[0] -> ... -> inter[4], CAs */
+    tc_pair deep4;             /* client issued by inter[3]: 4 CAs below ca */
+    tc_pair deep5;             /* client issued by inter[4]: 5 CAs below ca */
+    tc_pair ca_reissued;       /* ca's subject and key, another serial and validity */
 } testcerts;
 
 /* Generated once per process. */
 const testcerts *tc_get(void);
 /* Also generates the RSA-2048 pair. */
 const testcerts *tc_rsa(void);
+/* Also generates the certificates for the authentication rules. */
+const testcerts *tc_attack(void);
 void tc_free(void);
 
 /* Install identity `id' (may be NULL) and trust anchor `ca' (may be NULL)

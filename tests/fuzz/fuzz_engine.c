@@ -66,15 +66,11 @@ static void on_event(void *user, dtlsudp_assoc *a, int event, int reason)
     }
 }
 
-static int refuse_all(void *user, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) *chain, int chain_ok,
-                      int fingerprint_ok)
+static int refuse_all(void *user, dtlsudp_assoc *a, const dtlsudp_peer_auth *auth)
 {
     (void)user;
     (void)a;
-    (void)leaf;
-    (void)chain;
-    (void)chain_ok;
-    (void)fingerprint_ok;
+    (void)auth;
     return 0;
 }
 

@@ -55,7 +55,39 @@ ours snmpset "dtlsudp:127.0.0.1:$p4" .1.3.6.1.2.1.1.6.0 s "ours-$$" >/dev/null |
 out=$(ours snmpget -Ov "dtlsudp6:[::1]:$p6" .1.3.6.1.2.1.1.6.0) || tl_fail "GET after SET"
 echo "$out" | grep -q "ours-$$" || tl_fail "SET not visible: $out"
 al_proof plugin
+
+# Handshake failures name their cause on the manager: the agent refuses our
+# certificate (its alert, and what to fix), and no cipher suite in common
+# (the agent allows only a legacy CBC suite).
+fails() { # fails DESC PATTERN CLIENT TARGET: our snmpget fails at once, saying PATTERN
+    local out
+    if out=$(tl_client "$3" snmpget -Ddtlsudp -v3 -r0 -t4 -On "$4" .1.3.6.1.2.1.1.5.0 2>&1); then
+        tl_fail "$1: succeeded: $out"
+    fi
+    grep -qi timeout <<<"$out" && tl_fail "$1: timed out instead of failing the handshake: $out"
+    grep -Eq "$2" <<<"$out" || tl_fail "$1: no clear error (wanted /$2/): $out"
+    tl_log "$1: $(grep 'no session' <<<"$out")"
+}
+tl_client_new stranger "localCert client-unknown-ca" "peerCert server"
+tl_env stranger "$(cat "$TL_TMP/mgr/env")"
+fails "agent refuses our certificate" \
+    'no session with .*the agent sent alert unknown CA: it refused our certificate \(localCert\)' \
+    stranger "dtlsudp:127.0.0.1:$p4"
+tl_log_has plugin "refused client certificate SHA256 $(tl_fp client-unknown-ca)" ||
+    tl_fail "the agent did not log its refusal"
 tl_agent_stop plugin || tl_fail "plugin agent exit status"
+
+tl_free_udp_port pl || exit 1
+al_agent legacy "certSecName 10 $fp --sn alice" "rouser -s tsm alice authpriv" \
+    "[snmp] tlsAlgorithms ECDHE-ECDSA-AES128-SHA"
+tl_agent_listen legacy "dtlsudp:127.0.0.1:$pl"
+al_agent_start legacy || tl_fail "legacy agent did not start"
+fails "no cipher suite in common" \
+    'no session with .*handshake failure: most often no cipher suite in common; ours \(tlsAlgorithms\) is the default' \
+    mgr "dtlsudp:127.0.0.1:$pl"
+tl_log_has legacy "handshake with 127.0.0.1:[0-9]* failed: no cipher suite in common with the manager; ours (tlsAlgorithms) is ECDHE-ECDSA-AES128-SHA" ||
+    tl_fail "the agent did not log the cipher mismatch"
+tl_agent_stop legacy
 
 # Net-SNMP's own server, no plugin.
 tl_free_udp_port pb || exit 1

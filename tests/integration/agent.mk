@@ -7,6 +7,7 @@ dist_check_SCRIPTS += \
 	tests/integration/agent-basic.sh \
 	tests/integration/agent-client.sh \
 	tests/integration/agent-certs.sh \
+	tests/integration/agent-fingerprints.sh \
 	tests/integration/agent-robust.sh \
 	tests/integration/agent-trap.sh \
 	tests/integration/agent-valgrind.sh \
@@ -15,6 +16,7 @@ TESTS += \
 	tests/integration/agent-basic.sh \
 	tests/integration/agent-client.sh \
 	tests/integration/agent-certs.sh \
+	tests/integration/agent-fingerprints.sh \
 	tests/integration/agent-robust.sh \
 	tests/integration/agent-trap.sh
 

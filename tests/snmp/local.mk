@@ -4,9 +4,13 @@ SNMP_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/snmp $(NETSNMP_CFL
 SNMP_TEST_LDADD = transport/snmp/libsnmpbase.la transport/engine/libengine.la $(NETSNMP_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/snmp/test_addr tests/snmp/test_tmstate tests/snmp/test_config tests/snmp/test_tsmrefs \
-	tests/snmp/test_secname
+	tests/snmp/test_secname tests/snmp/test_hostname
 TESTS += tests/snmp/test_addr tests/snmp/test_tmstate tests/snmp/test_config tests/snmp/test_tsmrefs \
-	tests/snmp/test_secname
+	tests/snmp/test_secname tests/snmp/test_hostname
+
+tests_snmp_test_hostname_SOURCES = tests/snmp/test_hostname.c
+tests_snmp_test_hostname_CPPFLAGS = $(SNMP_TEST_CPPFLAGS)
+tests_snmp_test_hostname_LDADD = $(SNMP_TEST_LDADD)
 
 tests_snmp_test_addr_SOURCES = tests/snmp/test_addr.c
 tests_snmp_test_addr_CPPFLAGS = $(SNMP_TEST_CPPFLAGS)

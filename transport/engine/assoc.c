@@ -59,7 +59,22 @@ X509 *dtlsudp_assoc_peer_cert(const dtlsudp_assoc *a)
 
 STACK_OF(X509) *dtlsudp_assoc_peer_chain(const dtlsudp_assoc *a)
 {
-    return a != NULL && a->ssl != NULL ? SSL_get_peer_cert_chain(a->ssl) : NULL;
+    return a != NULL ? a->auth_chain : NULL;
+}
+
+int dtlsudp_assoc_peer_alert(const dtlsudp_assoc *a)
+{
+    return a != NULL ? a->peer_alert : -1;
+}
+
+const char *dtlsudp_assoc_failure_detail(const dtlsudp_assoc *a)
+{
+    return a != NULL ? a->failure_detail : NULL;
+}
+
+int dtlsudp_assoc_peer_trust(const dtlsudp_assoc *a)
+{
+    return a != NULL && a->auth_chain != NULL ? a->auth_trust : DTLSUDP_TRUST_NONE;
 }
 
 const char *dtlsudp_assoc_version(const dtlsudp_assoc *a)

@@ -45,6 +45,7 @@ void dtlsudp_engine_config_init(dtlsudp_engine_config *cfg)
     cfg->max_queued_datagrams = 64;
     cfg->max_half_open_per_source = 8;
     cfg->refused_grace = 5000;
+    cfg->max_chain_depth = 4;
 }
 
 void dtlsudp_config_normalize(dtlsudp_engine_config *c)
@@ -78,6 +79,8 @@ void dtlsudp_config_normalize(dtlsudp_engine_config *c)
         c->max_assocs = 2;
     if (c->max_half_open > c->max_assocs / 2)
         c->max_half_open = c->max_assocs / 2;
+    if (c->max_chain_depth == 0)
+        c->max_chain_depth = 4;
     if (c->allocator.alloc == NULL || c->allocator.free == NULL) {
         c->allocator.alloc = default_alloc;
         c->allocator.free = default_free;
@@ -109,6 +112,7 @@ static int load_crl(dtlsudp_engine *e, X509_STORE *store, const char *file)
 int dtlsudp_ctx_setup(dtlsudp_engine *e)
 {
     const dtlsudp_engine_config *c = &e->cfg;
+    const int have_store = c->trust_store != NULL; /* replaces ca_file, ca_path, crl_file */
     const char *ciphers;
     SSL_CTX *ctx;
 
@@ -141,10 +145,13 @@ int dtlsudp_ctx_setup(dtlsudp_engine *e)
         if (SSL_CTX_check_private_key(ctx) != 1)
             return config_fail(e, "private key does not match the certificate in", c->key_file);
     }
-    if ((c->ca_file != NULL || c->ca_path != NULL) &&
+    if (have_store) {
+        SSL_CTX_set1_cert_store(ctx, c->trust_store);
+        e->cfg.trust_store = NULL; /* the SSL_CTX holds the reference */
+    } else if ((c->ca_file != NULL || c->ca_path != NULL) &&
         SSL_CTX_load_verify_locations(ctx, c->ca_file, c->ca_path) != 1)
         return config_fail(e, "cannot load trust anchors from", c->ca_file != NULL ? c->ca_file : c->ca_path);
-    if (c->crl_file != NULL) {
+    if (!have_store && c->crl_file != NULL) {
         int ret = load_crl(e, SSL_CTX_get_cert_store(ctx), c->crl_file);
         if (ret != DTLSUDP_OK)
             return ret;

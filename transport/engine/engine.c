@@ -293,6 +293,16 @@ SSL_CTX *dtlsudp_engine_ssl_ctx(dtlsudp_engine *e)
     return e != NULL ? e->ctx : NULL;
 }
 
+int dtlsudp_engine_set_trust_store(dtlsudp_engine *e, X509_STORE *store)
+{
+    if (e == NULL || store == NULL)
+        return DTLSUDP_ERR_INVALID;
+    /* Handshakes look the store up on the SSL_CTX when they verify, so the
+     * new anchors and CRLs apply to every verification from now on. */
+    SSL_CTX_set1_cert_store(e->ctx, store);
+    return DTLSUDP_OK;
+}
+
 int dtlsudp_engine_add_peer_fingerprint(dtlsudp_engine *e, const dtlsudp_fingerprint *fp)
 {
     dtlsudp_fingerprint *grown;
@@ -362,6 +372,7 @@ static dtlsudp_assoc *assoc_alloc(dtlsudp_engine *e, const dtlsudp_addr *peer, c
     a->io.peer = &a->peer;
     a->io.local = &a->local;
     a->state = DTLSUDP_STATE_HANDSHAKING;
+    a->peer_alert = -1;
     a->created = e->now;
     a->last_activity = e->now;
     link_init(&a->list);
@@ -403,6 +414,7 @@ static void assoc_destroy(dtlsudp_engine *e, dtlsudp_assoc *a)
     dtlsudp_pqueue_clear(e, &a->held);
     dtlsudp_mem_free(e, a->pins);
     dtlsudp_mem_free(e, a->hostname);
+    sk_X509_pop_free(a->auth_chain, X509_free);
     SSL_free(a->ssl);
     dtlsudp_mem_free(e, a);
 }
@@ -626,8 +638,10 @@ static int step_handshake(dtlsudp_engine *e, dtlsudp_assoc *a)
     {
         char why[160] = "";
         unsigned long code = ERR_peek_last_error();
-        if (code != 0)
+        if (code != 0) {
             ERR_error_string_n(code, why, sizeof(why));
+            a->failure_detail = ERR_reason_error_string(code);
+        }
         dtlsudp_log(e, DTLSUDP_LOG_INFO, "assoc %llu: handshake failed: %s (%s)", (unsigned long long)a->id,
                     dtlsudp_strerror(failure_reason(a)), why);
     }

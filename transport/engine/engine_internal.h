@@ -99,6 +99,10 @@ struct dtlsudp_assoc {
     dtlsudp_fingerprint *pins; /* per-connect server identity pins */
     size_t n_pins;
     char *hostname;
+    STACK_OF(X509) *auth_chain; /* the authenticated chain (verify.c), leaf first */
+    int auth_trust;             /* enum dtlsudp_trust of the accepted peer */
+    int peer_alert;             /* AlertDescription of a fatal alert received, -1: none */
+    const char *failure_detail; /* OpenSSL's reason a handshake failed (static text) */
 
     unsigned cert_refused : 1;   /* our verify decision refused the peer */
     unsigned alert_received : 1; /* a fatal alert arrived */

@@ -171,14 +171,41 @@ typedef struct dtlsudp_allocator {
     void *user;
 } dtlsudp_allocator;
 
+/* How a peer's certificate was authenticated, decided once per handshake
+ * from what OpenSSL verified, never from what the peer merely sent (the
+ * rules are in dtlsudp(5) and transport/engine/verify.c). */
+enum dtlsudp_trust {
+    DTLSUDP_TRUST_NONE = 0,  /* refused whatever the policy: expired, revoked, bad
+                              * signature, wrong purpose, chain too long, or
+                              * sent certificates that are not a path */
+    DTLSUDP_TRUST_LEAF = 1,  /* no trust anchor vouches for the chain, but the leaf
+                              * is valid, has the right purpose and is not revoked
+                              * by a loaded CRL: acceptable only by a pin on it */
+    DTLSUDP_TRUST_CHAIN = 2, /* verified to a trust anchor */
+};
+
+typedef struct dtlsudp_peer_auth {
+    X509 *leaf;            /* the certificate whose key signed the handshake */
+    STACK_OF(X509) *chain; /* CHAIN: the verified path, leaf first, trust anchor
+                            * last; otherwise the leaf alone.  Identity (pins,
+                            * mappings) comes from these certificates only. */
+    int trust;             /* enum dtlsudp_trust */
+    int pin_matched;       /* an engine-wide or per-connect pin names the leaf, or
+                            * (server, CHAIN) a CA certificate of the verified path */
+    int host_ok;           /* client with a host name: the leaf names it; else 1 */
+    int error;             /* X509_V_ERR_* of the chain verification */
+    const char *reason;    /* what decided `trust', for log lines */
+} dtlsudp_peer_auth;
+
 /* The decision on a peer certificate, made once per handshake.
- * chain_ok: the chain verified against the trust anchors.
- * fingerprint_ok: the leaf or a chain certificate matched a configured
- * peer fingerprint (engine-wide or per connect()).
- * Default (verify == NULL): accept when chain_ok || fingerprint_ok.
- * Return 1 to accept, 0 to refuse (the handshake fails with an alert). */
-typedef int (*dtlsudp_verify_fn)(void *user, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) *chain,
-                                 int chain_ok, int fingerprint_ok);
+ * Default (verify == NULL): a client with pins accepts a matching pin,
+ * a client without pins a CHAIN peer; a server accepts a CHAIN peer or a
+ * pinned one; a host name, when given, must match.  A hook may refuse
+ * anything; it cannot accept a TRUST_NONE peer (it is still called, for
+ * its logs and counters).  Return 1 to accept, 0 to refuse (the handshake
+ * fails with an alert).  `auth' and its certificates are borrowed for the
+ * call; dtlsudp_assoc_peer_chain() keeps the chain afterwards. */
+typedef int (*dtlsudp_verify_fn)(void *user, dtlsudp_assoc *a, const dtlsudp_peer_auth *auth);
 
 typedef struct dtlsudp_engine_config {
     /* Identity and trust, PEM files.  Each may be NULL: the caller may
@@ -188,6 +215,9 @@ typedef struct dtlsudp_engine_config {
     const char *ca_file;   /* trust anchors */
     const char *ca_path;   /* trust anchors, hashed directory */
     const char *crl_file;  /* optional CRL, checked for the whole chain */
+    X509_STORE *trust_store; /* trust anchors and CRLs built by the caller (a
+                              * reference is taken); replaces ca_file, ca_path
+                              * and crl_file.  See dtlsudp_engine_set_trust_store(). */
     const char *ciphers;   /* OpenSSL cipher list; NULL: ECDHE with AEAD */
     int allow_dtls10;      /* 0: DTLS 1.2 only (RFC 8996).  DTLS 1.0 also needs SHA-1
                             * signatures, which OpenSSL's security level 2 (Debian's
@@ -217,6 +247,8 @@ typedef struct dtlsudp_engine_config {
                                       * unreachable an established association
                                       * ends unless an authenticated datagram
                                       * arrives within this time */
+    unsigned max_chain_depth;       /* 4: CA certificates allowed between the
+                                     * leaf and the trust anchor */
 
     /* Injection: all optional. */
     dtlsudp_allocator allocator;                             /* malloc/free */
@@ -253,8 +285,13 @@ DTLSUDP_EXTERN void dtlsudp_engine_free(dtlsudp_engine *e);
  * Install certificates before the first receive/connect: each SSL copies
  * the identity from the SSL_CTX when it is created. */
 DTLSUDP_EXTERN SSL_CTX *dtlsudp_engine_ssl_ctx(dtlsudp_engine *e);
-/* Accept peers presenting a certificate with this fingerprint (in the leaf
- * or chain) even if the chain does not verify. */
+/* Replace the trust anchors and CRLs for handshakes that verify their peer
+ * from now on (a reference is taken; e.g. after a configuration reload). */
+DTLSUDP_EXTERN int dtlsudp_engine_set_trust_store(dtlsudp_engine *e, X509_STORE *store);
+/* Accept peers whose leaf certificate has this fingerprint even if no trust
+ * anchor vouches for it, or (server) whose verified chain holds a CA
+ * certificate with it.  A client with pins requires one to match its
+ * server's own certificate. */
 DTLSUDP_EXTERN int dtlsudp_engine_add_peer_fingerprint(dtlsudp_engine *e, const dtlsudp_fingerprint *fp);
 
 /* Feed one received datagram.  local (may be NULL) is the address it
@@ -365,10 +402,23 @@ DTLSUDP_EXTERN uint64_t dtlsudp_assoc_id(const dtlsudp_assoc *a);
 DTLSUDP_EXTERN const dtlsudp_addr *dtlsudp_assoc_peer(const dtlsudp_assoc *a);
 DTLSUDP_EXTERN const dtlsudp_addr *dtlsudp_assoc_local(const dtlsudp_assoc *a);
 DTLSUDP_EXTERN X509 *dtlsudp_assoc_peer_cert(const dtlsudp_assoc *a);
-/* As SSL_get_peer_cert_chain(): on the server side it excludes the leaf. */
+/* The authenticated chain, leaf first: the verified path up to the trust
+ * anchor, or the leaf alone for a peer accepted by its pin.  Certificates
+ * the peer sent outside that path never appear here.  NULL before the
+ * peer is verified. */
 DTLSUDP_EXTERN STACK_OF(X509) *dtlsudp_assoc_peer_chain(const dtlsudp_assoc *a);
 DTLSUDP_EXTERN const char *dtlsudp_assoc_version(const dtlsudp_assoc *a);
 DTLSUDP_EXTERN const char *dtlsudp_assoc_cipher(const dtlsudp_assoc *a);
+/* The TLS AlertDescription (RFC 5246 7.2) of the fatal alert the peer sent
+ * (e.g. 48 unknown_ca, 40 handshake_failure), or -1 if none; inside the
+ * CLOSED event it tells why a handshake ended.  SSL_alert_desc_string_long()
+ * names it. */
+DTLSUDP_EXTERN int dtlsudp_assoc_peer_alert(const dtlsudp_assoc *a);
+/* OpenSSL's reason when our side failed the handshake ("no shared cipher",
+ * ...), static text, or NULL. */
+DTLSUDP_EXTERN const char *dtlsudp_assoc_failure_detail(const dtlsudp_assoc *a);
+/* enum dtlsudp_trust of the accepted peer (NONE before verification). */
+DTLSUDP_EXTERN int dtlsudp_assoc_peer_trust(const dtlsudp_assoc *a);
 DTLSUDP_EXTERN SSL *dtlsudp_assoc_ssl(const dtlsudp_assoc *a);
 DTLSUDP_EXTERN dtlsudp_engine *dtlsudp_assoc_engine(const dtlsudp_assoc *a);
 DTLSUDP_EXTERN void dtlsudp_assoc_set_user(dtlsudp_assoc *a, void *user);

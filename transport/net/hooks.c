@@ -20,11 +20,10 @@ static int fwd_random(void *self, uint8_t *buf, size_t len)
     return h->random(h->user, buf, len);
 }
 
-static int fwd_verify(void *self, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) * chain, int chain_ok,
-                      int fingerprint_ok)
+static int fwd_verify(void *self, dtlsudp_assoc *a, const dtlsudp_peer_auth *auth)
 {
     const net_hooks *h = self;
-    return h->verify(h->user, a, leaf, chain, chain_ok, fingerprint_ok);
+    return h->verify(h->user, a, auth);
 }
 
 void net_hooks_install(net_hooks *h, dtlsudp_engine_config *cfg, void *self,

@@ -19,6 +19,8 @@
 
 #include "snmp_internal.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,11 +31,21 @@
 
 #include <net-snmp/library/cert_util.h>
 
+/* `what' named by `spec', or by the token behind `ds_id' when spec is
+ * empty (localCert, peerCert), or Net-SNMP's own default (the file named
+ * after the application).  Fingerprints of any hash (certfind.c). */
+static netsnmp_cert *find_named(int what, const char *spec, int ds_id)
+{
+    if (spec == NULL || spec[0] == '\0')
+        spec = netsnmp_ds_get_string(NETSNMP_DS_LIBRARY_ID, ds_id);
+    if (spec != NULL && spec[0] != '\0')
+        return dtlsudp_snmp_cert_find(what, spec);
+    return netsnmp_cert_find(what, NS_CERTKEY_DEFAULT, NULL);
+}
+
 static netsnmp_cert *find_identity(const char *our_identity)
 {
-    if (our_identity != NULL && our_identity[0] != '\0')
-        return netsnmp_cert_find(NS_CERT_IDENTITY, NS_CERTKEY_MULTIPLE, (void *)our_identity);
-    return netsnmp_cert_find(NS_CERT_IDENTITY, NS_CERTKEY_DEFAULT, NULL);
+    return find_named(NS_CERT_IDENTITY, our_identity, NETSNMP_DS_LIB_TLS_LOCAL_CERT);
 }
 
 int dtlsudp_snmp_certs_identity_paths(const char *our_identity, char **cert_path, char **key_path)
@@ -115,10 +127,10 @@ int dtlsudp_snmp_certs_use_identity(SSL_CTX *ctx, SSL *ssl, const char *our_iden
 /* trustCert semantics: a CA certificate, or a peer's own certificate. */
 static netsnmp_cert *find_trusted(const char *spec)
 {
-    netsnmp_cert *c = netsnmp_cert_find(NS_CERT_CA, NS_CERTKEY_MULTIPLE, (void *)spec);
+    netsnmp_cert *c = dtlsudp_snmp_cert_find(NS_CERT_CA, spec);
 
     if (c == NULL)
-        c = netsnmp_cert_find(NS_CERT_REMOTE_PEER, NS_CERTKEY_MULTIPLE, (void *)spec);
+        c = dtlsudp_snmp_cert_find(NS_CERT_REMOTE_PEER, spec);
     return c;
 }
 
@@ -132,7 +144,37 @@ static void add_cert(X509_STORE *store, netsnmp_cert *c)
     ERR_clear_error(); /* "cert already in hash table" is fine */
 }
 
-X509_STORE *dtlsudp_snmp_certs_trust_store(const char *extra_trust, const char *peer_identity)
+/* x509CRLFile fails closed: a file that cannot be read or holds no CRL
+ * is an error naming the file and the reason, never "no revocation". */
+static int load_crl(X509_STORE *store, const char *path)
+{
+    X509_LOOKUP *lookup;
+    FILE *f = fopen(path, "r");
+    unsigned long err;
+    char reason[200];
+    int n;
+
+    if (f == NULL) {
+        snmp_log(LOG_ERR, "dtlsudp: x509CRLFile %s: cannot read it: %s\n", path, strerror(errno));
+        return -1;
+    }
+    fclose(f);
+    lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
+    n = lookup != NULL ? X509_load_crl_file(lookup, path, X509_FILETYPE_PEM) : 0;
+    if (n < 1) {
+        err = ERR_peek_last_error();
+        ERR_error_string_n(err, reason, sizeof(reason));
+        snmp_log(LOG_ERR, "dtlsudp: x509CRLFile %s: no usable PEM CRL in it (%s)\n", path,
+                 err != 0 ? reason : "empty file");
+        ERR_clear_error();
+        return -1;
+    }
+    X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+    DEBUGMSGTL(("dtlsudp:cert", "%d CRL(s) from %s\n", n, path));
+    return 0;
+}
+
+X509_STORE *dtlsudp_snmp_certs_trust_store(const char *extra_trust)
 {
     X509_STORE *store = X509_STORE_new();
     netsnmp_container *list = netsnmp_cert_get_trustlist();
@@ -158,38 +200,23 @@ X509_STORE *dtlsudp_snmp_certs_trust_store(const char *extra_trust, const char *
         else
             snmp_log(LOG_ERR, "dtlsudp: trust_cert %s: no such certificate\n", extra_trust);
     }
-    if (peer_identity != NULL) {
-        c = peer_identity[0] != '\0'
-                ? netsnmp_cert_find(NS_CERT_REMOTE_PEER, NS_CERTKEY_MULTIPLE, (void *)peer_identity)
-                : netsnmp_cert_find(NS_CERT_REMOTE_PEER, NS_CERTKEY_DEFAULT, NULL);
-        if (c != NULL)
-            add_cert(store, c);
-    }
 
     crl = netsnmp_ds_get_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_X509_CRL_FILE);
-    if (crl != NULL) {
-        X509_LOOKUP *lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
-        if (lookup == NULL || X509_load_crl_file(lookup, crl, X509_FILETYPE_PEM) < 1)
-            snmp_log(LOG_ERR, "dtlsudp: x509CRLFile %s: cannot load the CRL\n", crl);
-        else
-            X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
-        ERR_clear_error();
+    if (crl != NULL && load_crl(store, crl) != 0) {
+        X509_STORE_free(store);
+        return NULL;
     }
     return store;
 }
 
 int dtlsudp_snmp_certs_peer_fingerprint(const char *identity, dtlsudp_fingerprint *out)
 {
-    netsnmp_cert *peer;
+    netsnmp_cert *peer = find_named(NS_CERT_REMOTE_PEER, identity, NETSNMP_DS_LIB_TLS_PEER_CERT);
 
-    if (identity == NULL || identity[0] == '\0')
-        peer = netsnmp_cert_find(NS_CERT_REMOTE_PEER, NS_CERTKEY_DEFAULT, NULL);
-    else
-        peer = netsnmp_cert_find(NS_CERT_REMOTE_PEER, NS_CERTKEY_MULTIPLE, (void *)identity);
     if (peer != NULL && peer->ocert != NULL)
         return dtlsudp_fingerprint_of(peer->ocert, 32, out) == DTLSUDP_OK ? 0 : -1;
     /* A raw fingerprint of any hash ("AB:CD:...", "sha1:...", ...). */
     if (identity == NULL)
         return -1;
-    return dtlsudp_fingerprint_parse(identity, out) == DTLSUDP_OK ? 0 : -1;
+    return dtlsudp_snmp_fingerprint_text(identity, out);
 }

@@ -15,12 +15,14 @@ transport_snmp_libsnmpbase_la_SOURCES = \
 	transport/snmp/tmstate.c \
 	transport/snmp/tsmrefs.c \
 	transport/snmp/config.c \
-	transport/snmp/secname.c
+	transport/snmp/secname.c \
+	transport/snmp/hostname.c
 transport_snmp_libsnmpbase_la_CPPFLAGS = $(AM_CPPFLAGS) $(NETSNMP_CFLAGS)
 transport_snmp_libsnmpbase_la_CFLAGS = $(AM_CFLAGS) $(VISIBILITY_CFLAGS)
 
 transport_snmp_libsnmptransport_la_SOURCES = \
 	transport/snmp/certs.c \
+	transport/snmp/certfind.c \
 	transport/snmp/domain.c \
 	transport/snmp/transport.c
 transport_snmp_libsnmptransport_la_CPPFLAGS = $(AM_CPPFLAGS) $(NETSNMP_CFLAGS)

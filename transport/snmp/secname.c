@@ -5,9 +5,10 @@
  *
  * Beyond Net-SNMP 5.9.3: a row's fingerprint may use any hash, whatever the
  * certificate's signature algorithm (net-snmp#75, #232): the number of hex
- * digits implies the hash, and every certificate of the presented chain is
- * hashed with it.  The CommonName map type reads the presented (leaf)
- * certificate, as the MIB says.
+ * digits implies the hash, and every certificate of the authenticated chain
+ * (the path OpenSSL verified, or the pinned leaf alone; never a certificate
+ * the peer merely appended) is hashed with it.  The CommonName map type
+ * reads the presented (leaf) certificate, as the MIB says.
  */
 #include <config.h>
 
@@ -131,8 +132,8 @@ int dtlsudp_snmp_secname_map(X509 *leaf, STACK_OF(X509) * chain, char *out, size
         return -1;
     }
 
-    /* The presented certificate first, then the rest of the chain (on a
-     * server, OpenSSL's peer chain omits the leaf; on a client it has it). */
+    /* The leaf first, then the rest of the authenticated chain (which
+     * holds the leaf too: it is skipped). */
     certs[ncerts++] = leaf;
     for (i = 0; chain != NULL && i < (size_t)sk_X509_num(chain) && ncerts < MAX_CHAIN; i++) {
         X509 *c = sk_X509_value(chain, (int)i);
@@ -186,29 +187,4 @@ int dtlsudp_snmp_secname_map(X509 *leaf, STACK_OF(X509) * chain, char *out, size
         break;
     }
     return ret;
-}
-
-int dtlsudp_snmp_secname_leaf_known(X509 *leaf)
-{
-    netsnmp_container *rows = netsnmp_cert_map_container();
-    netsnmp_iterator *it;
-    netsnmp_cert_map *row;
-    char *fp;
-    int known = 0;
-
-    if (leaf == NULL)
-        return 0;
-    if (rows != NULL && (it = CONTAINER_ITERATOR(rows)) != NULL) {
-        for (row = ITERATOR_FIRST(it); row != NULL && !known; row = ITERATOR_NEXT(it)) {
-            dtlsudp_fingerprint row_fp;
-            if (row_fingerprint(row->fingerprint, &row_fp) == 0 && dtlsudp_fingerprint_matches(leaf, &row_fp))
-                known = 1;
-        }
-        ITERATOR_RELEASE(it);
-    }
-    if (!known && (fp = netsnmp_openssl_cert_get_fingerprint(leaf, -1)) != NULL) {
-        known = netsnmp_cert_find(NS_CERT_REMOTE_PEER, NS_CERTKEY_FINGERPRINT, fp) != NULL;
-        free(fp);
-    }
-    return known;
 }

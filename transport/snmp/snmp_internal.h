@@ -106,22 +106,40 @@ uint64_t dtlsudp_snmp_tmstate_assoc_id(const netsnmp_tmStateReference *ref);
 
 /* -------------------------------------------------------------- secname.c */
 
-/* Map a verified peer certificate (leaf + chain) to a securityName with the
- * certSecName table (snmpTlstmCertToTSNTable, RFC 6353 5.3.2 and the
- * table's DESCRIPTION): rows are tried in ascending priority; a row's
- * fingerprint may use any hash (the hex length implies it: MD5, SHA-1,
- * SHA-224/256/384/512), matched against every certificate of the chain.
+/* Map a verified peer certificate to a securityName with the certSecName
+ * table (snmpTlstmCertToTSNTable, RFC 6353 5.3.2 and the table's
+ * DESCRIPTION): rows are tried in ascending priority; a row's fingerprint
+ * may use any hash (the hex length implies it: MD5, SHA-1,
+ * SHA-224/256/384/512), matched against the leaf and every certificate of
+ * `chain'.  `chain' must be the authenticated chain the engine hands over
+ * (dtlsudp_peer_auth.chain: the verified path, or the leaf alone), never
+ * what the peer sent.
  * On success *out holds a NUL-terminated name of at most 32 bytes.
  * Returns 0, or -1 with *why set to a static reason. */
 int dtlsudp_snmp_secname_map(X509 *leaf, STACK_OF(X509) * chain, char *out, size_t cap, const char **why);
 
-/* 1 when a certSecName row or a certificate in <confdir>/tls/certs names
- * this leaf by fingerprint (used to accept a self-signed or otherwise
- * unverifiable client certificate, as Net-SNMP does). */
-int dtlsudp_snmp_secname_leaf_known(X509 *leaf);
-
 /* Hex fingerprint "AB:CD:..." (SHA-256) of cert into buf, for log lines. */
 void dtlsudp_snmp_cert_fp_text(X509 *cert, char *buf, size_t cap);
+
+/* ------------------------------------------------------------- hostname.c */
+
+/* 1 when cert names `expected': a literal host name or address as TLS
+ * checks it, or Net-SNMP's one-label wildcard "*.rest" (see hostname.c). */
+int dtlsudp_snmp_host_matches(X509 *cert, const char *expected);
+
+/* ------------------------------------------------------------- certfind.c */
+
+/* A certificate of Net-SNMP's store for `what' (NS_CERT_*) named by spec:
+ * whatever Net-SNMP's own lookup finds (its fingerprint, a file name), or
+ * a SHA-1/224/256/384/512 fingerprint of any certificate in the store
+ * ("AB:CD..", bare hex, "sha256:..", "--sha1 .."). NULL if none. */
+struct netsnmp_cert_s *dtlsudp_snmp_cert_find(int what, const char *spec);
+/* Forget the fingerprints computed so far (SIGHUP: the store is reread). */
+void dtlsudp_snmp_cert_index_reset(void);
+/* A fingerprint as the tokens write it ("--sha1 AB:..", "sha256:..", hex
+ * with or without colons) of a hash length (MD5, SHA-1..SHA-512).
+ * Returns 0 or -1. */
+int dtlsudp_snmp_fingerprint_text(const char *text, dtlsudp_fingerprint *out);
 
 /* ---------------------------------------------------------------- certs.c */
 
@@ -135,10 +153,13 @@ int dtlsudp_snmp_certs_identity_paths(const char *our_identity, char **cert_path
  * Returns 0 or -1 (logged). */
 int dtlsudp_snmp_certs_use_identity(SSL_CTX *ctx, SSL *ssl, const char *our_identity, int chain_only);
 
-/* A trust store with every trustCert, extra_trust (-T trust_cert) and, when
- * peer_identity is not NULL, the expected peer certificate ("" = the
- * peerCert default), plus x509CRLFile.  NULL on allocation failure. */
-X509_STORE *dtlsudp_snmp_certs_trust_store(const char *extra_trust, const char *peer_identity);
+/* A trust store with every trustCert and extra_trust (-T trust_cert), plus
+ * x509CRLFile.  The expected peer certificate (peerCert) is not added: a
+ * pinned peer needs no trust anchor (the engine's TRUST_LEAF), and as an
+ * anchor it would need a CRL of its own under x509CRLFile.  NULL on allocation failure or
+ * when x509CRLFile cannot be loaded (logged with the file and reason):
+ * revocation checking never silently turns off. */
+X509_STORE *dtlsudp_snmp_certs_trust_store(const char *extra_trust);
 
 /* Resolve a peerCert / their_identity value to a fingerprint (a cert file
  * or fingerprint known to the store, or a raw hex fingerprint).

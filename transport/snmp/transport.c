@@ -100,6 +100,8 @@ typedef struct endpoint {
     dtlsudp_fingerprint pin;
     int have_pin;
     int counted_open_error;
+    int last_alert;             /* the peer's fatal alert that ended the handshake, -1 none */
+    const char *last_detail;    /* our side's OpenSSL reason, or NULL */
     int held_writes;         /* messages written while the handshake ran */
     long session_timeout_ms; /* the session's retry timeout (setup_session) */
     int timer_fd;            /* in poll_fd: readable when a timer is due */
@@ -222,11 +224,13 @@ static void log_refusal_once(X509 *leaf, const dtlsudp_addr *peer, const char *r
     for (i = 0; i < sizeof(seen) / sizeof(seen[0]); i++)
         if (seen[i].reason == h && memcmp(seen[i].fp, md, 8) == 0)
             return;
+    /* Remembered only once logged: a flood of other refusals that uses up
+     * the minute's lines must not silence this one for good. */
+    if (!refusal_log_allowed())
+        return;
     memcpy(seen[next].fp, md, 8);
     seen[next].reason = h;
     next = (next + 1) % (sizeof(seen) / sizeof(seen[0]));
-    if (!refusal_log_allowed())
-        return;
 
     dtlsudp_snmp_cert_fp_text(leaf, fp_text, sizeof(fp_text));
     if (peer != NULL)
@@ -235,91 +239,73 @@ static void log_refusal_once(X509 *leaf, const dtlsudp_addr *peer, const char *r
              fp_text[0] ? fp_text : "(none)", addr, reason);
 }
 
-/* Chain verification against a trust store of our own (Net-SNMP's trust
- * list), so the decision does not depend on the engine's SSL_CTX.
- * Returns 1, or 0 with *err set to the X509_V_ERR_* code. */
-static int chain_verifies(X509_STORE *store, X509 *leaf, STACK_OF(X509) * chain, int *err)
-{
-    X509_STORE_CTX *ctx;
-    int ok = 0;
-
-    *err = X509_V_ERR_UNSPECIFIED;
-    if (store == NULL || leaf == NULL)
-        return 0;
-    ctx = X509_STORE_CTX_new();
-    if (ctx == NULL)
-        return 0;
-    if (X509_STORE_CTX_init(ctx, store, leaf, chain) == 1) {
-        ok = X509_verify_cert(ctx) == 1;
-        *err = ok ? X509_V_OK : X509_STORE_CTX_get_error(ctx);
-    }
-    X509_STORE_CTX_free(ctx);
-    ERR_clear_error();
-    return ok;
-}
-
-/* Errors that only say "no trusted CA vouches for this chain": a leaf
- * pinned by fingerprint may still be accepted (as Net-SNMP's
- * verify_callback does).  Expiry, revocation, bad signatures never. */
-static int only_untrusted(int err)
-{
-    switch (err) {
-    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-    case X509_V_ERR_CERT_UNTRUSTED:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-static int leaf_in_validity_period(X509 *leaf)
-{
-    return X509_cmp_current_time(X509_get0_notBefore(leaf)) < 0 &&
-           X509_cmp_current_time(X509_get0_notAfter(leaf)) > 0;
-}
-
+/* The trust anchors and CRLs every listener verifies clients with:
+ * trustCert and x509CRLFile, built on first use and again after a reload
+ * (SIGHUP re-reads the lines after the plugin's init, so the store is
+ * rebuilt lazily, at the next pump).  A store that cannot be built (an
+ * unusable CRL file) fails closed: every client is refused until a reload
+ * fixes it. */
 static X509_STORE *server_trust;
+static int server_trust_stale = 1;
+static int server_trust_broken;
+
+static X509_STORE *server_trust_get(void)
+{
+    endpoint *ep;
+
+    if (!server_trust_stale)
+        return server_trust;
+    server_trust_stale = 0;
+    if (server_trust != NULL)
+        X509_STORE_free(server_trust);
+    server_trust = dtlsudp_snmp_certs_trust_store(NULL);
+    server_trust_broken = server_trust == NULL;
+    if (server_trust_broken) {
+        snmp_log(LOG_ERR, "dtlsudp: refusing every client until the trust configuration loads\n");
+        server_trust = X509_STORE_new();
+    }
+    for (ep = servers; ep != NULL && server_trust != NULL; ep = ep->next_server)
+        (void)dtlsudp_engine_set_trust_store(dtlsudp_listener_engine(ep->listener), server_trust);
+    return server_trust;
+}
+
+static const char *trust_name(int trust)
+{
+    return trust == DTLSUDP_TRUST_CHAIN ? "verified chain" : "pinned certificate";
+}
 
 /* RFC 6353 5.3.2: the server accepts a client it can verify by path
  * validation or by a configured fingerprint, derives the securityName from
  * snmpTlstmCertToTSNTable, and MUST fail the session (counting
- * InvalidClientCertificates and OpenErrors) when either step fails. */
-static int verify_client(endpoint *ep, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) * chain)
+ * InvalidClientCertificates and OpenErrors) when either step fails.  The
+ * engine hands over only what OpenSSL verified: a CHAIN client's path to
+ * a trustCert anchor, or the leaf alone; certSecName rows are matched
+ * against those certificates, so a row naming a CA maps only clients that
+ * CA really vouches for, and nothing the client merely appended counts. */
+static int verify_client(endpoint *ep, dtlsudp_assoc *a, const dtlsudp_peer_auth *auth)
 {
-    char name[SECNAME_CAP], reason[200];
+    char name[SECNAME_CAP], reason[256];
     const char *why = NULL;
     char *copy;
-    int err = X509_V_OK;
 
-    if (server_trust == NULL)
-        server_trust = dtlsudp_snmp_certs_trust_store(NULL, NULL);
-    if (!chain_verifies(server_trust, leaf, chain, &err)) {
-        /* Not vouched for by a trustCert CA.  Accept only a leaf pinned by
-         * fingerprint (a certSecName row or <confdir>/tls/certs), inside
-         * its validity period, and map it by the rows naming the leaf
-         * itself: a CA row proves nothing about an unverified chain. */
-        if (!only_untrusted(err)) {
-            why = X509_verify_cert_error_string(err);
-            goto Refuse;
-        }
-        if (!leaf_in_validity_period(leaf)) {
-            why = "certificate is expired or not yet valid";
-            goto Refuse;
-        }
-        if (!dtlsudp_snmp_secname_leaf_known(leaf) ||
-            dtlsudp_snmp_secname_map(leaf, NULL, name, sizeof(name), &why) != 0) {
+    (void)ep;
+    if (server_trust_broken) {
+        why = "the trust configuration (trustCert, x509CRLFile) could not be loaded";
+        goto Refuse;
+    }
+    if (auth->trust == DTLSUDP_TRUST_NONE) {
+        why = auth->reason;
+        goto Refuse;
+    }
+    if (dtlsudp_snmp_secname_map(auth->leaf, auth->chain, name, sizeof(name), &why) != 0) {
+        if (auth->trust == DTLSUDP_TRUST_LEAF) {
+            /* Not vouched for by a trustCert CA: only a row naming the
+             * certificate itself may admit it. */
             snprintf(reason, sizeof(reason),
-                     "the chain does not verify (%s) and no certSecName row names the "
-                     "certificate itself",
-                     X509_verify_cert_error_string(err));
+                     "the chain does not verify (%s) and no certSecName row names the certificate itself",
+                     X509_verify_cert_error_string(auth->error));
             why = reason;
-            goto Refuse;
         }
-    } else if (dtlsudp_snmp_secname_map(leaf, chain, name, sizeof(name), &why) != 0) {
         goto Refuse;
     }
     copy = strdup(name);
@@ -328,28 +314,33 @@ static int verify_client(endpoint *ep, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X5
         why = "out of memory";
         goto Refuse;
     }
-    DEBUGMSGTL(("dtlsudp", "client certificate mapped to securityName %s\n", name));
+    DEBUGMSGTL(("dtlsudp", "client certificate (%s) mapped to securityName %s\n", trust_name(auth->trust), name));
     return 1;
 
 Refuse:
     snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONINVALIDCLIENTCERTIFICATES);
     snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONOPENERRORS);
-    log_refusal_once(leaf, dtlsudp_assoc_peer(a), "client", why);
+    log_refusal_once(auth->leaf, dtlsudp_assoc_peer(a), "client", why);
     return 0;
 }
 
 /* RFC 6353 5.3.1 step 1: the client verifies that the server presented
  * the expected certificate: a configured fingerprint (peerCert /
- * their_identity), or a chain to a trusted CA plus the expected host name
- * (their_hostname, by default the host part of the target). */
-static int verify_server(endpoint *ep, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) * chain,
-                         int fingerprint_ok)
+ * their_identity) naming the leaf or a CA of its verified path, or a
+ * chain to a trusted CA plus the expected host name (their_hostname, by
+ * default the host part of the target). */
+static int verify_server(endpoint *ep, dtlsudp_assoc *a, const dtlsudp_peer_auth *auth)
 {
+    char reason[300];
     const char *why = NULL;
-    int err = X509_V_OK;
 
+    if (auth->trust == DTLSUDP_TRUST_NONE) {
+        why = auth->reason;
+        snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONINVALIDSERVERCERTIFICATES);
+        goto Refuse;
+    }
     if (ep->have_pin) {
-        if (fingerprint_ok || dtlsudp_fingerprint_matches(leaf, &ep->pin) == 1)
+        if (auth->pin_matched)
             return 1;
         why = "the certificate does not match the expected fingerprint (peerCert)";
         snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONINVALIDSERVERCERTIFICATES);
@@ -360,14 +351,15 @@ static int verify_server(endpoint *ep, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X5
         snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONUNKNOWNSERVERCERTIFICATE);
         goto Refuse;
     }
-    if (!chain_verifies(ep->trust, leaf, chain, &err)) {
-        why = X509_verify_cert_error_string(err);
+    if (auth->trust != DTLSUDP_TRUST_CHAIN) {
+        why = X509_verify_cert_error_string(auth->error);
         snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONINVALIDSERVERCERTIFICATES);
         goto Refuse;
     }
-    if (X509_check_host(leaf, ep->their_hostname, 0, 0, NULL) != 1 &&
-        X509_check_ip_asc(leaf, ep->their_hostname, 0) != 1) {
-        why = "the certificate does not name the expected host";
+    if (!dtlsudp_snmp_host_matches(auth->leaf, ep->their_hostname)) {
+        snprintf(reason, sizeof(reason), "the certificate does not name the expected host %s (their_hostname)",
+                 ep->their_hostname);
+        why = reason;
         snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONINVALIDSERVERCERTIFICATES);
         goto Refuse;
     }
@@ -376,7 +368,7 @@ static int verify_server(endpoint *ep, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X5
 Refuse:
     snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONOPENERRORS);
     ep->counted_open_error = 1;
-    log_refusal_once(leaf, dtlsudp_assoc_peer(a), "server", why);
+    log_refusal_once(auth->leaf, dtlsudp_assoc_peer(a), "server", why);
     return 0;
 }
 
@@ -400,15 +392,78 @@ static endpoint *endpoint_for(void *user, dtlsudp_assoc *a)
     return NULL;
 }
 
-static int on_verify(void *user, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) * chain, int chain_ok,
-                     int fingerprint_ok)
+static int on_verify(void *user, dtlsudp_assoc *a, const dtlsudp_peer_auth *auth)
 {
     endpoint *ep = endpoint_for(user, a);
 
     if (ep == NULL)
         return 0;
-    return ep->is_server ? verify_client(ep, a, leaf, chain)
-                         : verify_server(ep, a, leaf, chain, fingerprint_ok);
+    return ep->is_server ? verify_client(ep, a, auth) : verify_server(ep, a, auth);
+}
+
+/* The configured cipher list, as the operator wrote it, for messages. */
+static const char *cipher_list(void)
+{
+    const char *c = netsnmp_ds_get_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_TLS_ALGORITMS);
+    return c != NULL ? c : "the default, ECDHE with AES-GCM or ChaCha20-Poly1305";
+}
+
+/* What a failed handshake means and what to do about it, for the log line
+ * that reports it: the peer's alert (RFC 5246 7.2) or our own reason. */
+static void explain_failure(int alert, const char *detail, int we_are_server, char *out, size_t cap)
+{
+    const char *peer = we_are_server ? "the manager" : "the agent";
+
+    switch (alert) {
+    case SSL_AD_UNKNOWN_CA:
+    case SSL_AD_BAD_CERTIFICATE:
+    case SSL_AD_UNSUPPORTED_CERTIFICATE:
+    case SSL_AD_CERTIFICATE_REVOKED:
+    case SSL_AD_CERTIFICATE_EXPIRED:
+    case SSL_AD_CERTIFICATE_UNKNOWN:
+    case SSL_AD_ACCESS_DENIED:
+        snprintf(out, cap,
+                 "%s sent alert %s: it refused our certificate (localCert); %s needs a trustCert "
+                 "for our CA%s, and its log names the reason",
+                 peer, SSL_alert_desc_string_long(alert), peer,
+                 we_are_server ? " or a peerCert naming our certificate" : " or a certSecName row for our certificate");
+        return;
+    case SSL_AD_HANDSHAKE_FAILURE:
+    case SSL_AD_INSUFFICIENT_SECURITY:
+        snprintf(out, cap,
+                 "%s sent alert %s: most often no cipher suite in common; ours (tlsAlgorithms) is %s, "
+                 "and %s's list must share one",
+                 peer, SSL_alert_desc_string_long(alert), cipher_list(), peer);
+        return;
+    case SSL_AD_PROTOCOL_VERSION:
+        snprintf(out, cap, "%s sent alert %s: it does not accept DTLS 1.2", peer, SSL_alert_desc_string_long(alert));
+        return;
+    default:
+        break;
+    }
+    if (alert >= 0)
+        snprintf(out, cap, "%s sent alert %s", peer, SSL_alert_desc_string_long(alert));
+    else if (detail != NULL && strstr(detail, "no shared cipher") != NULL)
+        snprintf(out, cap, "no cipher suite in common with %s; ours (tlsAlgorithms) is %s", peer, cipher_list());
+    else if (detail != NULL)
+        snprintf(out, cap, "%s", detail);
+    else
+        snprintf(out, cap, "the handshake failed");
+}
+
+/* A server's handshake that failed for a reason other than our own
+ * refusal of the client's certificate (that one is logged already). */
+static void log_server_handshake_failure(dtlsudp_assoc *a, int reason)
+{
+    char why[300], addr[64] = "?";
+
+    if ((reason != DTLSUDP_ERR_PEER_ALERT && reason != DTLSUDP_ERR_HANDSHAKE) || !refusal_log_allowed())
+        return;
+    if (reason == DTLSUDP_ERR_HANDSHAKE && dtlsudp_assoc_failure_detail(a) == NULL)
+        return; /* nothing useful to say (e.g. a datagram OpenSSL rejected) */
+    explain_failure(dtlsudp_assoc_peer_alert(a), dtlsudp_assoc_failure_detail(a), 1, why, sizeof(why));
+    (void)dtlsudp_addr_format(dtlsudp_assoc_peer(a), addr, sizeof(addr));
+    snmp_log(LOG_WARNING, "dtlsudp: handshake with %s failed: %s\n", addr, why);
 }
 
 static void on_event(void *user, dtlsudp_assoc *a, int event, int reason)
@@ -434,6 +489,12 @@ static void on_event(void *user, dtlsudp_assoc *a, int event, int reason)
             snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONSERVERCLOSES);
         if (ep->is_server)
             queue_leftovers(ep, a);
+        if (ep->is_server && dtlsudp_assoc_ssl(a) != NULL && !SSL_is_init_finished(dtlsudp_assoc_ssl(a)))
+            log_server_handshake_failure(a, reason);
+        if (!ep->is_server && (reason == DTLSUDP_ERR_PEER_ALERT || reason == DTLSUDP_ERR_HANDSHAKE)) {
+            ep->last_alert = dtlsudp_assoc_peer_alert(a);
+            ep->last_detail = dtlsudp_assoc_failure_detail(a);
+        }
         if (!ep->is_server && reason != DTLSUDP_ERR_CLOSED && !ep->counted_open_error &&
             (reason == DTLSUDP_ERR_HANDSHAKE || reason == DTLSUDP_ERR_TIMEOUT ||
              reason == DTLSUDP_ERR_PEER_ALERT || reason == DTLSUDP_ERR_REFUSED)) {
@@ -644,6 +705,7 @@ static int endpoint_pump(endpoint *ep)
     uint8_t buf[65536];
     int rc, moved = 0;
 
+    (void)server_trust_get(); /* after a reload: the new trustCert / CRL lines */
     rc = dtlsudp_listener_process(ep->listener, dtlsudp_now());
     if (rc != DTLSUDP_OK)
         snmp_log(LOG_ERR, "dtlsudp: listener failed: %s\n", dtlsudp_strerror(rc));
@@ -736,11 +798,14 @@ static int server_open(endpoint *ep)
     char addr[80];
     int rc;
 
-    if (server_trust == NULL)
-        server_trust = dtlsudp_snmp_certs_trust_store(NULL, NULL);
+    if (server_trust_get() == NULL || server_trust_broken) {
+        snmp_log(LOG_ERR, "dtlsudp: not listening: the trust configuration could not be loaded\n");
+        return -1;
+    }
 
     dtlsudp_listener_config_init(&cfg);
     engine_config(ep, &cfg.engine);
+    cfg.engine.trust_store = server_trust;
     cfg.demux = ep->settings.demux == DTLSUDP_SNMP_DEMUX_ROUTER ? DTLSUDP_DEMUX_ROUTER : DTLSUDP_DEMUX_OSNET;
     cfg.v6only = ep->v6only;
     rc = dtlsudp_addr_format(&ep->addr, addr, sizeof(addr));
@@ -828,7 +893,11 @@ static int client_connect(endpoint *ep)
         ep->have_pin = 1;
     }
     if (ep->trust == NULL)
-        ep->trust = dtlsudp_snmp_certs_trust_store(ep->trust_cert, their != NULL ? their : "");
+        ep->trust = dtlsudp_snmp_certs_trust_store(ep->trust_cert);
+    if (ep->trust == NULL) {
+        snmp_log(LOG_ERR, "dtlsudp: session not opened: the trust configuration could not be loaded\n");
+        return -1;
+    }
     if (dtlsudp_snmp_certs_identity_paths(ep->our_identity, &cert_path, &key_path) != 0)
         return -1;
 
@@ -836,6 +905,7 @@ static int client_connect(endpoint *ep)
     engine_config(ep, &cfg.engine);
     cfg.engine.cert_file = cert_path;
     cfg.engine.key_file = key_path;
+    cfg.engine.trust_store = ep->trust;
     if (ep->have_pin) {
         cfg.connect.peer_fingerprints = &ep->pin;
         cfg.connect.n_peer_fingerprints = 1;
@@ -850,6 +920,8 @@ static int client_connect(endpoint *ep)
     /* RFC 6353 snmpTlstmSessionOpens: every openSession() as a client. */
     snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONOPENS);
     ep->counted_open_error = 0;
+    ep->last_alert = -1;
+    ep->last_detail = NULL;
     rc = dtlsudp_connect(host, port, &cfg, 0, dtlsudp_now(), &ep->conn);
     free(cert_path);
     free(key_path);
@@ -1172,7 +1244,13 @@ static int hook_send(netsnmp_transport *t, const void *buf, int size, void **opa
             char addr[64] = "?";
 
             (void)dtlsudp_addr_format(&ep->addr, addr, sizeof(addr));
-            snmp_log(LOG_ERR, "dtlsudp: no session with %s: %s\n", addr, dtlsudp_strerror(why));
+            if (why == DTLSUDP_ERR_PEER_ALERT || why == DTLSUDP_ERR_HANDSHAKE) {
+                char detail[300];
+                explain_failure(ep->last_alert, ep->last_detail, 0, detail, sizeof(detail));
+                snmp_log(LOG_ERR, "dtlsudp: no session with %s: %s\n", addr, detail);
+            } else {
+                snmp_log(LOG_ERR, "dtlsudp: no session with %s: %s\n", addr, dtlsudp_strerror(why));
+            }
             endpoint_arm(ep);
             errno = why == DTLSUDP_ERR_REFUSED ? ECONNREFUSED : EPROTO;
             return -1;
@@ -1529,9 +1607,10 @@ void dtlsudp_snmp_stats_total(dtlsudp_stats *out)
 
 void dtlsudp_snmp_trust_reload(void)
 {
-    /* trustCert / x509CRLFile may have changed (SIGHUP): the next client
-     * certificate is verified against a store built from the new lines. */
-    if (server_trust != NULL)
-        X509_STORE_free(server_trust);
-    server_trust = NULL;
+    /* trustCert / x509CRLFile may have changed (SIGHUP): the store is
+     * rebuilt from the new lines at the next pump, before any handshake
+     * verifies a client against it; certificates are looked up by
+     * fingerprint afresh. */
+    server_trust_stale = 1;
+    dtlsudp_snmp_cert_index_reset();
 }

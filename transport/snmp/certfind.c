@@ -1,0 +1,194 @@
+/*
+ * certfind.c - find a certificate of Net-SNMP's store by a fingerprint of
+ * any hash.
+ *
+ * localCert, trustCert, peerCert, -T our_identity / their_identity /
+ * trust_cert may name a certificate by fingerprint.  Net-SNMP 5.9.3 indexes
+ * each certificate only by the fingerprint of its signature's hash (one
+ * signed with sha512 is found only by its SHA-512 fingerprint), while
+ * net-snmp-cert prints SHA-1 and operators use SHA-256.  So when Net-SNMP's
+ * own lookup (fingerprint, file name) finds nothing and the text is a
+ * fingerprint, it is compared with the SHA-1, SHA-224, SHA-256, SHA-384 and
+ * SHA-512 fingerprints of every certificate under <confdir>/tls/{certs,
+ * ca-certs} (the directories Net-SNMP scans), computed once per certificate
+ * and again after dtlsudp_snmp_cert_index_reset() (SIGHUP); the match is
+ * then fetched from the store by its native fingerprint, so keys, issuers
+ * and allowed uses are Net-SNMP's.
+ */
+#include <config.h>
+
+#include "snmp_internal.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <net-snmp/library/cert_util.h>
+
+#define INDEX_MAX 512 /* certificates; more are ignored (logged) */
+
+static const size_t hash_lengths[] = {20, 28, 32, 48, 64}; /* SHA-1 .. SHA-512 */
+#define N_HASHES (sizeof(hash_lengths) / sizeof(hash_lengths[0]))
+
+typedef struct indexed_cert {
+    char *native_fp; /* the store's key: the fingerprint in the signature's hash */
+    dtlsudp_fingerprint fp[N_HASHES];
+} indexed_cert;
+
+static indexed_cert *index_certs;
+static size_t index_len;
+static int index_built;
+
+void dtlsudp_snmp_cert_index_reset(void)
+{
+    size_t i;
+
+    for (i = 0; i < index_len; i++)
+        free(index_certs[i].native_fp);
+    free(index_certs);
+    index_certs = NULL;
+    index_len = 0;
+    index_built = 0;
+}
+
+static X509 *read_cert_file(const char *path)
+{
+    BIO *bio = BIO_new_file(path, "r");
+    X509 *x = NULL;
+
+    if (bio == NULL)
+        return NULL;
+    x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    if (x == NULL && BIO_reset(bio) == 0)
+        x = d2i_X509_bio(bio, NULL);
+    BIO_free(bio);
+    ERR_clear_error();
+    return x;
+}
+
+static void index_add(X509 *x)
+{
+    indexed_cert *c;
+    size_t i;
+
+    if (index_len == INDEX_MAX) {
+        snmp_log(LOG_WARNING, "dtlsudp: more than %d certificates; the rest are found only by Net-SNMP's own "
+                              "fingerprint\n", INDEX_MAX);
+        return;
+    }
+    c = &index_certs[index_len];
+    memset(c, 0, sizeof(*c));
+    if ((c->native_fp = netsnmp_openssl_cert_get_fingerprint(x, -1)) == NULL)
+        return;
+    for (i = 0; i < N_HASHES; i++)
+        if (dtlsudp_fingerprint_of(x, hash_lengths[i], &c->fp[i]) != DTLSUDP_OK) {
+            free(c->native_fp);
+            return;
+        }
+    index_len++;
+}
+
+static void index_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char path[4096];
+    struct stat st;
+    X509 *x;
+
+    if (d == NULL)
+        return;
+    while ((de = readdir(d)) != NULL && index_len < INDEX_MAX + 1) {
+        if (de->d_name[0] == '.')
+            continue;
+        if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
+            continue;
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        if ((x = read_cert_file(path)) != NULL) {
+            index_add(x);
+            X509_free(x);
+        }
+    }
+    closedir(d);
+}
+
+/* The directories Net-SNMP's certificate store scans (cert_util.c
+ * _cert_indexes_load): <dir>/tls/{extra,ca-certs,certs} for every dir of
+ * SNMPCONFPATH or the configuration directory. */
+static void index_build(void)
+{
+    const char *subdirs[] = {NULL, "ca-certs", "certs"};
+    const char *path = netsnmp_getenv("SNMPCONFPATH");
+    char *copy, *dir, *save = NULL, certdir[4096];
+    size_t i;
+
+    index_built = 1;
+    if ((index_certs = calloc(INDEX_MAX, sizeof(*index_certs))) == NULL)
+        return;
+    if (path == NULL)
+        path = get_configuration_directory();
+    if (path == NULL || (copy = strdup(path)) == NULL)
+        return;
+    subdirs[0] = netsnmp_ds_get_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_CERT_EXTRA_SUBDIR);
+    for (dir = strtok_r(copy, ENV_SEPARATOR, &save); dir != NULL; dir = strtok_r(NULL, ENV_SEPARATOR, &save))
+        for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++)
+            if (subdirs[i] != NULL && snprintf(certdir, sizeof(certdir), "%s/tls/%s", dir, subdirs[i]) <
+                                          (int)sizeof(certdir))
+                index_dir(certdir);
+    free(copy);
+    DEBUGMSGTL(("dtlsudp:cert", "%zu certificates indexed by fingerprint\n", index_len));
+}
+
+int dtlsudp_snmp_fingerprint_text(const char *text, dtlsudp_fingerprint *out)
+{
+    static const char *const options[] = {"--sha1", "--sha224", "--sha256", "--sha384", "--sha512", "--md5"};
+    size_t i, n;
+
+    if (text == NULL)
+        return -1;
+    /* certSecName-style "--sha256 AB:CD...": the length decides the hash
+     * anyway, so the option is only skipped. */
+    for (i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
+        n = strlen(options[i]);
+        if (strncasecmp(text, options[i], n) == 0 && (text[n] == ' ' || text[n] == '=' || text[n] == '\t')) {
+            text += n + 1;
+            while (*text == ' ' || *text == '\t')
+                text++;
+            break;
+        }
+    }
+    if (dtlsudp_fingerprint_parse(text, out) != DTLSUDP_OK)
+        return -1;
+    for (i = 0; i < N_HASHES; i++)
+        if (out->len == hash_lengths[i])
+            return 0;
+    return out->len == 16 ? 0 : -1; /* MD5, as Net-SNMP still accepts it */
+}
+
+netsnmp_cert *dtlsudp_snmp_cert_find(int what, const char *spec)
+{
+    netsnmp_cert *c;
+    dtlsudp_fingerprint fp;
+    size_t i, h;
+
+    if (spec == NULL || spec[0] == '\0')
+        return NULL;
+    if ((c = netsnmp_cert_find(what, NS_CERTKEY_MULTIPLE, (void *)spec)) != NULL)
+        return c;
+    if (dtlsudp_snmp_fingerprint_text(spec, &fp) != 0)
+        return NULL;
+    if (!index_built)
+        index_build();
+    for (i = 0; i < index_len; i++)
+        for (h = 0; h < N_HASHES; h++)
+            if (index_certs[i].fp[h].len == fp.len && memcmp(index_certs[i].fp[h].bytes, fp.bytes, fp.len) == 0)
+                return netsnmp_cert_find(what, NS_CERTKEY_FINGERPRINT, index_certs[i].native_fp);
+    return NULL;
+}
