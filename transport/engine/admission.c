@@ -8,14 +8,16 @@
  *
  *   half-open (cookie verified, not authenticated)
  *     - per source (IPv4 address, IPv6 /64) at most
- *       max_half_open_per_source that are older than a second (a burst of
- *       younger ones is admitted up to 8 times the cap); a newcomer evicts
- *       the source's oldest handshake instead of being refused (a flooder can only push out
- *       its own handshakes, and a legitimate client on the same host is
- *       never locked out for longer than `max_half_open_per_source' new
- *       handshakes take to arrive);
- *     - in all at most max_half_open; a newcomer evicts the oldest
- *       handshake of anyone;
+ *       max_half_open_per_source (a burst of handshakes that all sent a
+ *       datagram within the last second is admitted up to 8 times the
+ *       cap); a newcomer evicts the source's handshake that has been
+ *       silent longest instead of being refused (a flooder can only push
+ *       out its own handshakes, and a legitimate client on the same host is
+ *       never locked out).  The eviction sends nothing: a live client that
+ *       was still waiting for our first flight repeats its ClientHello
+ *       (cookie still valid) and starts again;
+ *     - in all at most max_half_open; a newcomer evicts the handshake of
+ *       anyone that has been silent longest;
  *     - never an established association: max_half_open slots of
  *       max_assocs are headroom that established associations cannot
  *       take, so handshakes start even when the table is "full".
@@ -76,37 +78,37 @@ static size_t established_cap(const dtlsudp_engine *e)
 }
 
 /* Rule: a source holds at most max_half_open_per_source handshakes; the
- * newcomer evicts the source's oldest. */
+ * newcomer evicts the source's handshake that has been silent longest. */
 static int rule_source_half_open(dtlsudp_engine *e, const dtlsudp_addr *peer)
 {
     dtlsudp_source_info src;
+    dtlsudp_assoc *victim;
 
     dtlsudp_table_source_scan(e, peer, &src);
     if (src.half_open < e->cfg.max_half_open_per_source)
         return DTLSUDP_OK;
-    if (src.oldest_half_open == NULL)
+    if ((victim = src.idlest_half_open) == NULL)
         return DTLSUDP_ERR_LIMIT;
     /* A burst of handshakes from one host (snmpget x 50 behind one
-     * address) is all younger than a retransmission interval: evicting
-     * those whose flight is out would leave their clients waiting for the
-     * handshake deadline.  Up to ADM_BURST times the cap they are admitted;
-     * a silent flooder's handshakes grow stale within a second and are
-     * evicted at the cap, and beyond the burst allowance the oldest goes
-     * even if young. */
-    if (e->now - src.oldest_half_open->created < ADM_YOUNG_MS &&
-        src.half_open < ADM_BURST * e->cfg.max_half_open_per_source)
+     * address) is all answering: a datagram from each arrived within a
+     * retransmission interval.  Up to ADM_BURST times the cap they are
+     * admitted; a silent flooder's handshakes go quiet within a second and
+     * are evicted at the cap, and beyond the burst allowance the most
+     * silent one goes even if it spoke recently. */
+    if (e->now - victim->last_activity < ADM_YOUNG_MS && src.half_open < ADM_BURST * e->cfg.max_half_open_per_source)
         return DTLSUDP_OK;
     e->stats.half_open_evicted++;
-    dtlsudp_log(e, DTLSUDP_LOG_DEBUG, "assoc %llu: handshake evicted (oldest of a source at its limit)",
-                (unsigned long long)src.oldest_half_open->id);
-    dtlsudp_engine_evict(e, src.oldest_half_open);
+    dtlsudp_log(e, DTLSUDP_LOG_DEBUG, "assoc %llu: handshake evicted (most silent of a source at its limit)",
+                (unsigned long long)victim->id);
+    dtlsudp_engine_evict(e, victim);
     return DTLSUDP_OK;
 }
 
 /* Rule: at most max_half_open handshakes in all; the newcomer evicts the
- * oldest. */
+ * one that has been silent longest. */
 static int rule_global_half_open(dtlsudp_engine *e)
 {
+    dtlsudp_assoc *victim = NULL;
     dtlsudp_link *l;
 
     if (e->half_open < e->cfg.max_half_open)
@@ -115,13 +117,16 @@ static int rule_global_half_open(dtlsudp_engine *e)
         dtlsudp_assoc *a = ASSOC_OF(l);
         if (!a->counted_half_open || a->busy != 0 || a->freeing)
             continue;
-        e->stats.half_open_evicted++;
-        dtlsudp_log(e, DTLSUDP_LOG_DEBUG, "assoc %llu: handshake evicted (oldest, half-open limit)",
-                    (unsigned long long)a->id);
-        dtlsudp_engine_evict(e, a);
-        return DTLSUDP_OK;
+        if (victim == NULL || a->last_activity < victim->last_activity)
+            victim = a;
     }
-    return DTLSUDP_ERR_LIMIT;
+    if (victim == NULL)
+        return DTLSUDP_ERR_LIMIT;
+    e->stats.half_open_evicted++;
+    dtlsudp_log(e, DTLSUDP_LOG_DEBUG, "assoc %llu: handshake evicted (most silent, half-open limit)",
+                (unsigned long long)victim->id);
+    dtlsudp_engine_evict(e, victim);
+    return DTLSUDP_OK;
 }
 
 /* Rule: nothing unauthenticated evicts an established association.  The

@@ -522,7 +522,10 @@ static void close_now(dtlsudp_engine *e, dtlsudp_assoc *a, int reason, int notif
 
 void dtlsudp_engine_evict(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
-    close_now(e, a, DTLSUDP_ERR_EVICTED, 1);
+    /* A handshake is dropped quietly (an alert would end a live client
+     * that can still recover by repeating its ClientHello); an established
+     * association gets its close_notify. */
+    close_now(e, a, DTLSUDP_ERR_EVICTED, a->state == DTLSUDP_STATE_ESTABLISHED);
 }
 
 /* After the engine worked on `a' (busy), apply the outcome: an
@@ -696,6 +699,8 @@ static int feed(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_
     a->busy++;
     a->io.in = dgram;
     a->io.in_len = len;
+    if (dgram != NULL && a->state == DTLSUDP_STATE_HANDSHAKING)
+        a->last_activity = e->now; /* admission evicts the most silent handshake */
     ret = acquire_buffers(a);
     if (ret == DTLSUDP_OK && a->state == DTLSUDP_STATE_HANDSHAKING)
         ret = step_handshake(e, a);

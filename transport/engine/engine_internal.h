@@ -197,7 +197,7 @@ size_t dtlsudp_table_source_count(const dtlsudp_engine *e, const dtlsudp_addr *p
 typedef struct dtlsudp_source_info {
     size_t established;          /* established associations of the source */
     size_t half_open;            /* server handshakes counted in half_open */
-    dtlsudp_assoc *oldest_half_open; /* evictable (not busy), oldest created */
+    dtlsudp_assoc *idlest_half_open; /* evictable (not busy), longest without a datagram */
     dtlsudp_assoc *idlest;           /* established, evictable, least recently active */
 } dtlsudp_source_info;
 void dtlsudp_table_source_scan(const dtlsudp_engine *e, const dtlsudp_addr *peer, dtlsudp_source_info *out);

@@ -99,8 +99,8 @@ void dtlsudp_table_source_scan(const dtlsudp_engine *e, const dtlsudp_addr *peer
         } else if (a->counted_half_open) {
             out->half_open++;
             if (a->busy == 0 && !a->freeing &&
-                (out->oldest_half_open == NULL || a->id < out->oldest_half_open->id))
-                out->oldest_half_open = a;
+                (out->idlest_half_open == NULL || a->last_activity < out->idlest_half_open->last_activity))
+                out->idlest_half_open = a;
         }
     }
 }
