@@ -42,6 +42,8 @@ const mib_stat_field mib_stat_fields[] = {
     FIELD(24, datagrams_out, MIB_COUNTER64),
     FIELD(25, bytes_in, MIB_COUNTER64),
     FIELD(26, bytes_out, MIB_COUNTER64),
+    FIELD(27, half_open_evicted, MIB_COUNTER64),
+    FIELD(28, source_displaced, MIB_COUNTER64),
 };
 const size_t mib_stat_field_count = sizeof(mib_stat_fields) / sizeof(mib_stat_fields[0]);
 

@@ -23,6 +23,7 @@ ENGINE_TESTS = \
 	tests/engine/test_outq \
 	tests/engine/test_table \
 	tests/engine/test_engine \
+	tests/engine/test_admission \
 	tests/engine/test_auth \
 	tests/engine/test_lossy \
 	tests/engine/test_flood
@@ -72,4 +73,8 @@ tests_engine_test_table_SOURCES = tests/engine/test_table.c
 tests_engine_test_table_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
 tests_engine_test_table_CFLAGS = $(ENGINE_TEST_CFLAGS)
 tests_engine_test_table_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_admission_SOURCES = tests/engine/test_admission.c
+tests_engine_test_admission_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_admission_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_admission_LDADD = $(ENGINE_TEST_LDADD)
 endif

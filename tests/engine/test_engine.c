@@ -239,11 +239,14 @@ static void test_retransmission(void **state)
     assert_true(st.cookies_sent >= 2);
 }
 
-static dtlsudp_engine_config small_cfg(size_t max_assocs, int evict)
+/* Room for `max_established' established associations: max_assocs keeps
+ * max_half_open slots as headroom for handshakes. */
+static dtlsudp_engine_config small_cfg(size_t max_established, int evict)
 {
     dtlsudp_engine_config cfg;
     dtlsudp_engine_config_init(&cfg);
-    cfg.max_assocs = max_assocs;
+    cfg.max_assocs = max_established + 1;
+    cfg.max_half_open = 1;
     cfg.evict_idle_when_full = evict;
     cfg.idle_timeout = DTLSUDP_TIME_NEVER; /* the test jumps the clock far */
     return cfg;
@@ -272,12 +275,18 @@ static void test_full_table_refuses(void **state)
         snprintf(addr, sizeof(addr), "127.0.0.%d:4100%d", 2 + i, i);
         c[i] = client_node(addr, &cfg);
     }
+    /* One after the other: one half-open slot. */
     assert_non_null(tn_connect(&net, c[0], s, NULL));
+    assert_true(tn_run(&net, all_clients_established, &(int){1}, 200));
     assert_non_null(tn_connect(&net, c[1], s, NULL));
     assert_true(tn_run(&net, all_clients_established, &two, 200));
     assert_non_null(tn_connect(&net, c[2], s, NULL));
     tn_run(&net, NULL, NULL, 50);
-    assert_int_equal(c[2]->established, 0);
+    /* c[2] authenticated, found no room and was told at once (close_notify
+     * right after its handshake), instead of being left to time out. */
+    assert_int_equal(c[2]->closed, 1);
+    assert_int_equal(c[2]->last_reason, DTLSUDP_ERR_CLOSED);
+    assert_int_equal(s->established, 2);
     dtlsudp_engine_get_stats(s->e, &st);
     assert_int_equal(st.assocs_now, 2);
     assert_true(st.refused_full >= 1);
@@ -301,7 +310,9 @@ static void test_full_table_evicts_oldest_idle(void **state)
         snprintf(addr, sizeof(addr), "127.0.0.%d:4200%d", 2 + i, i);
         c[i] = client_node(addr, NULL);
     }
+    /* One after the other: one half-open slot. */
     assert_non_null(tn_connect(&net, c[0], s, NULL));
+    assert_true(tn_run(&net, all_clients_established, &(int){1}, 200));
     assert_non_null(tn_connect(&net, c[1], s, NULL));
     assert_true(tn_run(&net, all_clients_established, &two, 200));
     /* c[0] talks later than c[1]: c[1] is now the least recently active. */
@@ -322,7 +333,7 @@ static void test_full_table_evicts_oldest_idle(void **state)
     assert_int_equal(c[1]->last_reason, DTLSUDP_ERR_CLOSED);
 }
 
-static void test_max_per_source_and_half_open(void **state)
+static void test_max_per_source_counts_established(void **state)
 {
     dtlsudp_engine_config cfg;
     tn_node *s, *c1, *c2, *c3;
@@ -331,7 +342,6 @@ static void test_max_per_source_and_half_open(void **state)
     (void)state;
     dtlsudp_engine_config_init(&cfg);
     cfg.max_per_source = 1;
-    cfg.max_half_open = 1;
     cfg.idle_timeout = DTLSUDP_TIME_NEVER;
     s = server_node(&cfg);
     c1 = client_node("127.0.0.9:43001", &cfg);
@@ -341,12 +351,16 @@ static void test_max_per_source_and_half_open(void **state)
     assert_non_null(tn_connect(&net, c2, s, NULL));
     assert_non_null(tn_connect(&net, c3, s, NULL));
     tn_run(&net, NULL, NULL, 100);
-    assert_int_equal(c1->established, 1);
-    assert_int_equal(c2->established, 0); /* per-source cap */
-    /* c3 was refused while c1 was half-open, and got in on a retransmission. */
+    /* max_per_source counts established associations: both handshakes
+     * of the source complete; the second finds the source's one slot
+     * taken by an active association and is refused (close_notify). */
+    assert_int_equal(c1->established + c2->established, 2);
+    assert_int_equal(c1->closed + c2->closed, 1);
     assert_int_equal(c3->established, 1);
+    assert_int_equal(c3->closed, 0);
     dtlsudp_engine_get_stats(s->e, &st);
-    assert_true(st.refused_full >= 2);
+    assert_int_equal(st.refused_full, 1);
+    assert_int_equal(st.evictions, 0);
     assert_int_equal(st.assocs_now, 2);
 }
 
@@ -377,12 +391,13 @@ static void test_source_at_limit_displaces_its_idlest(void **state)
     assert_non_null(tn_connect(&net, c1, s, NULL));
     assert_true(tn_run(&net, all_clients_established, &two, 200));
 
-    /* Busy within the handshake timeout: c2 is refused, c1 stays.  (The
-     * clock stands still while only pumping.) */
+    /* Busy within the handshake timeout: c2 is refused (it completes its
+     * handshake and gets a close_notify at once), c1 stays.  (The clock
+     * stands still while only pumping.) */
     assert_non_null(tn_connect(&net, c2, s, NULL));
     for (i = 0; i < 10; i++)
         tn_pump(&net);
-    assert_int_equal(c2->established, 0);
+    assert_int_equal(c2->closed, 1);
     assert_non_null(dtlsudp_engine_find(s->e, &c1->addr));
     dtlsudp_engine_close_all(c2->e, tn_clock); /* c2 gives up */
     tn_pump(&net);
@@ -399,6 +414,7 @@ static void test_source_at_limit_displaces_its_idlest(void **state)
     assert_non_null(dtlsudp_engine_find(s->e, &other->addr));
     dtlsudp_engine_get_stats(s->e, &st);
     assert_int_equal(st.evictions, 1);
+    assert_int_equal(st.source_displaced, 1);
     /* c1 was told (close_notify). */
     tn_pump(&net);
     assert_int_equal(c1->closed, 1);
@@ -1107,7 +1123,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retransmission, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_table_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_table_evicts_oldest_idle, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_max_per_source_and_half_open, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_max_per_source_counts_established, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_at_limit_displaces_its_idlest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_handshake_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idle_expiry, setup, teardown),

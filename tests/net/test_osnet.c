@@ -2,10 +2,11 @@
  * test_osnet.c - the two osnet races, made to happen every time.
  *
  * The osnet demultiplexer gives an established peer its own socket, bound
- * with SO_REUSEADDR to the listener's address and then connected to the
+ * with SO_REUSEPORT to the listener's address and then connected to the
  * peer (netsnmp-dtls-facts §5).  Two windows exist:
- *   1. between bind() and connect() the new socket is the newest of equal
- *      score and receives datagrams of *other* peers;
+ *   1. between bind() and connect() the new socket may receive datagrams
+ *      of *other* peers (it outscores a wildcard listener; beside a
+ *      listener on the same address the reuseport group picks by hash);
  *   2. datagrams of the peer that arrived before its socket existed stay
  *      queued on the listening socket.
  * This program links the library's objects to reach the test hook that
@@ -193,7 +194,15 @@ static void test_races(void **state)
 
     dtlsudp_net_stats st;
     assert_int_equal(dtlsudp_listener_get_stats(l, &st), DTLSUDP_OK);
-    assert_int_equal(st.rerouted, 1);
+    /* Both sockets carry SO_REUSEPORT.  On a wildcard listener the new
+     * socket, bound to the specific address, outscores it: the stranger's
+     * hello lands on it and is rerouted.  On a listener bound to that same
+     * address the two form one reuseport group, and the kernel picks one
+     * of its unconnected members by hash: either way it is answered. */
+    if (v == &dual)
+        assert_int_equal(st.rerouted, 1);
+    else
+        assert_true(st.rerouted <= 1);
     assert_int_equal(st.peer_sockets_now, 1);
     assert_int_equal(st.engine.assocs_now, 1);
     assert_int_equal(st.engine.half_open_now, 0);

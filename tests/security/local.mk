@@ -23,7 +23,7 @@ dist_check_SCRIPTS += $(SECURITY_TESTS)
 TESTS += $(SECURITY_TESTS)
 
 check-security:
-	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(SECURITY_TESTS)"
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(SECURITY_TESTS) $(ADMISSION_TESTS)"
 .PHONY: check-security
 
 clean-local: clean-local-tests-security

@@ -73,6 +73,10 @@ static void numbers_and_ranges(void **state)
     assert_int_equal(s.max_assocs, 50);
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMaxPerSource", "3", &why), 0);
     assert_int_equal(s.max_per_source, 3);
+    assert_int_equal(s.max_half_open_per_source, 8);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMaxHalfOpenPerSource", "2000", &why), 0);
+    assert_int_equal(s.max_half_open_per_source, 2000);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMaxHalfOpenPerSource", "0", &why), -1);
 }
 
 static void timers_in_seconds(void **state)

@@ -60,6 +60,24 @@ int dtlsudp_addr_same_host(const dtlsudp_addr *a, const dtlsudp_addr *b)
     }
 }
 
+/* One admission source: an IPv4 address, or an IPv6 /64 on one link.  A
+ * single IPv6 host commonly holds a whole /64, so counting its addresses
+ * one by one would give it 2^64 quotas. */
+int dtlsudp_addr_same_source(const dtlsudp_addr *a, const dtlsudp_addr *b)
+{
+    if (a->sa.sa_family != b->sa.sa_family)
+        return 0;
+    switch (a->sa.sa_family) {
+    case AF_INET:
+        return a->sin.sin_addr.s_addr == b->sin.sin_addr.s_addr;
+    case AF_INET6:
+        return a->sin6.sin6_scope_id == b->sin6.sin6_scope_id &&
+               memcmp(&a->sin6.sin6_addr, &b->sin6.sin6_addr, 8) == 0;
+    default:
+        return 0;
+    }
+}
+
 /* FNV-1a over the key bytes, then a final mix; the table is keyed with a
  * per-engine random seed so remote peers cannot aim at one bucket. */
 static uint64_t mix(uint64_t h, const void *p, size_t n)
@@ -90,12 +108,13 @@ uint64_t dtlsudp_addr_hash(const dtlsudp_addr *a, uint64_t seed, int with_port)
     h = mix(h, &family, sizeof(family));
     if (family == AF_INET) {
         h = mix(h, &a->sin.sin_addr, sizeof(a->sin.sin_addr));
-        if (with_port)
+        if (with_port > 0)
             h = mix(h, &a->sin.sin_port, sizeof(a->sin.sin_port));
     } else if (family == AF_INET6) {
-        h = mix(h, &a->sin6.sin6_addr, sizeof(a->sin6.sin6_addr));
+        /* with_port < 0: the source (/64) only */
+        h = mix(h, &a->sin6.sin6_addr, with_port < 0 ? 8 : sizeof(a->sin6.sin6_addr));
         h = mix(h, &a->sin6.sin6_scope_id, sizeof(a->sin6.sin6_scope_id));
-        if (with_port)
+        if (with_port > 0)
             h = mix(h, &a->sin6.sin6_port, sizeof(a->sin6.sin6_port));
     }
     return finish(h);

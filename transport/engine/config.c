@@ -43,6 +43,8 @@ void dtlsudp_engine_config_init(dtlsudp_engine_config *cfg)
     cfg->mtu_ipv4 = 1500;
     cfg->mtu_ipv6 = 1280;
     cfg->max_queued_datagrams = 64;
+    cfg->max_half_open_per_source = 8;
+    cfg->refused_grace = 5000;
     cfg->max_chain_depth = 4;
 }
 
@@ -66,6 +68,17 @@ void dtlsudp_config_normalize(dtlsudp_engine_config *c)
         c->mtu_ipv6 = 1280;
     if (c->max_queued_datagrams == 0)
         c->max_queued_datagrams = 64;
+    if (c->max_half_open_per_source == 0)
+        c->max_half_open_per_source = 8;
+    if (c->refused_grace == 0)
+        c->refused_grace = 5000;
+    /* Headroom: handshakes keep max_half_open slots of the table that
+     * established associations cannot take, and they never take more than
+     * half of it. */
+    if (c->max_assocs < 2)
+        c->max_assocs = 2;
+    if (c->max_half_open > c->max_assocs / 2)
+        c->max_half_open = c->max_assocs / 2;
     if (c->max_chain_depth == 0)
         c->max_chain_depth = 4;
     if (c->allocator.alloc == NULL || c->allocator.free == NULL) {

@@ -403,6 +403,10 @@ static void assoc_destroy(dtlsudp_engine *e, dtlsudp_assoc *a)
         a->counted_half_open = 0;
         e->half_open--;
     }
+    if (a->counted_established) {
+        a->counted_established = 0;
+        e->established--;
+    }
     if (a->id != 0)
         e->stats.assocs_now--;
     dtlsudp_outq_forget(&e->outq, a);
@@ -516,6 +520,14 @@ static void close_now(dtlsudp_engine *e, dtlsudp_assoc *a, int reason, int notif
     assoc_finish(e, a, reason);
 }
 
+void dtlsudp_engine_evict(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    /* A handshake is dropped quietly (an alert would end a live client
+     * that can still recover by repeating its ClientHello); an established
+     * association gets its close_notify. */
+    close_now(e, a, DTLSUDP_ERR_EVICTED, a->state == DTLSUDP_STATE_ESTABLISHED);
+}
+
 /* After the engine worked on `a' (busy), apply the outcome: an
  * association-fatal ret or a close requested from inside an event. */
 static int settle(dtlsudp_engine *e, dtlsudp_assoc *a, int ret, int *freed)
@@ -564,6 +576,9 @@ static int failure_reason(const dtlsudp_assoc *a)
 static void on_established(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
     dtlsudp_pbuf *p;
+    /* The peer has authenticated: only now may it take an established
+     * slot, and evict for one (admission.c). */
+    int admitted = dtlsudp_admit_established(e, a);
 
     link_remove(&a->list);
     if (a->counted_half_open) {
@@ -572,8 +587,17 @@ static void on_established(dtlsudp_engine *e, dtlsudp_assoc *a)
     }
     a->state = DTLSUDP_STATE_ESTABLISHED;
     link_append(&e->est_list, &a->list);
+    a->counted_established = 1;
+    e->established++;
     a->last_activity = e->now;
     e->stats.handshakes_completed++;
+    if (admitted != DTLSUDP_OK) {
+        /* Refused: the peer hears a close_notify right after its
+         * handshake, which it can act on (unlike a silent drop).  `a' is
+         * busy: the close takes effect in settle(). */
+        a->close_requested = DTLSUDP_ERR_LIMIT;
+        return;
+    }
     dtlsudp_log(e, DTLSUDP_LOG_DEBUG, "assoc %llu: established (%s, %s)", (unsigned long long)a->id,
                 SSL_get_version(a->ssl), SSL_get_cipher_name(a->ssl));
 
@@ -675,10 +699,13 @@ static int feed(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_
     a->busy++;
     a->io.in = dgram;
     a->io.in_len = len;
+    if (dgram != NULL && a->state == DTLSUDP_STATE_HANDSHAKING)
+        a->last_activity = e->now; /* admission evicts the most silent handshake */
     ret = acquire_buffers(a);
     if (ret == DTLSUDP_OK && a->state == DTLSUDP_STATE_HANDSHAKING)
         ret = step_handshake(e, a);
-    if (ret == DTLSUDP_OK && a->state == DTLSUDP_STATE_ESTABLISHED && !a->freeing)
+    if (ret == DTLSUDP_OK && a->state == DTLSUDP_STATE_ESTABLISHED && !a->freeing &&
+        a->close_requested != DTLSUDP_ERR_LIMIT) /* refused by admission: no data */
         ret = read_data(e, a, first, &got);
     a->io.in = NULL;
     a->io.in_len = 0;
@@ -689,46 +716,6 @@ static int feed(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_
     if (assoc_out != NULL && !freed)
         *assoc_out = a;
     return ret;
-}
-
-/* Room for one more association from `peer'?  May evict the least
- * recently active established association: of the same source when that
- * source is at max_per_source, of anyone when the table is full. */
-static int make_room(dtlsudp_engine *e, const dtlsudp_addr *peer, int half_open, int restart)
-{
-    dtlsudp_assoc *idlest = NULL;
-
-    if (half_open && e->half_open >= e->cfg.max_half_open)
-        return DTLSUDP_ERR_LIMIT;
-    /* A restart replaces an association from the same address and port. */
-    if (restart)
-        return DTLSUDP_OK;
-    if (dtlsudp_table_source_count(e, peer, e->cfg.evict_idle_when_full ? &idlest : NULL) >=
-        e->cfg.max_per_source) {
-        /* A source whose close_notify alerts were lost (or that never
-         * sends them) would otherwise be locked out until its dead
-         * associations reach the idle timeout.  The new peer proved its
-         * address with the cookie; it may displace an association of its
-         * own source that has been quiet for longer than a whole handshake
-         * may take, never one of another source. */
-        if (idlest == NULL || e->now - idlest->last_activity < e->cfg.handshake_timeout)
-            return DTLSUDP_ERR_LIMIT;
-        e->stats.evictions++;
-        dtlsudp_log(e, DTLSUDP_LOG_DEBUG, "assoc %llu: evicted (idlest of a source at its limit)",
-                    (unsigned long long)idlest->id);
-        close_now(e, idlest, DTLSUDP_ERR_EVICTED, 1);
-    }
-    if (e->stats.assocs_now < e->cfg.max_assocs)
-        return DTLSUDP_OK;
-    if (e->cfg.evict_idle_when_full && !link_empty(&e->est_list)) {
-        dtlsudp_assoc *victim = ASSOC_OF(e->est_list.next);
-        if (victim->busy == 0 && victim->successor == NULL) {
-            e->stats.evictions++;
-            close_now(e, victim, DTLSUDP_ERR_EVICTED, 1);
-            return DTLSUDP_OK;
-        }
-    }
-    return DTLSUDP_ERR_LIMIT;
 }
 
 /* ------------------------------------------------------------------------
@@ -775,7 +762,7 @@ static int listen_path(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsud
 
     /* Cookie verified: the peer receives at its address.  Only now may it
      * cost us memory, and only within the caps. */
-    if ((ret = make_room(e, peer, 1, predecessor != NULL)) != DTLSUDP_OK) {
+    if (dtlsudp_admit_half_open(e, peer) != DTLSUDP_OK) {
         e->stats.refused_full++;
         dtlsudp_log(e, DTLSUDP_LOG_NOTICE, "new peer refused: association limit reached");
         return DTLSUDP_ERR_DROPPED;
@@ -931,7 +918,7 @@ int dtlsudp_engine_connect(dtlsudp_engine *e, const dtlsudp_addr *peer, const dt
     set_now(e, now);
     if (dtlsudp_table_find(e, peer) != NULL)
         return DTLSUDP_ERR_INVALID;
-    if (make_room(e, peer, 0, 0) != DTLSUDP_OK) {
+    if (dtlsudp_admit_connect(e, peer) != DTLSUDP_OK) {
         e->stats.refused_full++;
         return DTLSUDP_ERR_LIMIT;
     }

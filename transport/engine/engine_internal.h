@@ -83,6 +83,7 @@ struct dtlsudp_assoc {
     dtlsudp_link list;               /* handshaking list or established LRU list */
     int in_table;
     int counted_half_open;
+    int counted_established; /* counted in e->established */
 
     dtlsudp_time created;
     dtlsudp_time last_activity;
@@ -148,6 +149,10 @@ struct dtlsudp_engine {
     dtlsudp_link hs_list;  /* HANDSHAKING, oldest first (deadline order) */
     dtlsudp_link est_list; /* ESTABLISHED, least recently active first */
     size_t half_open;      /* server associations still handshaking */
+    size_t established;    /* associations on est_list */
+    /* admission log rate limit: one line per second, the rest counted */
+    dtlsudp_time adm_log_at;
+    unsigned long adm_log_suppressed;
 
     dtlsudp_outq outq;
     uint8_t *scratch;
@@ -188,9 +193,32 @@ dtlsudp_assoc *dtlsudp_table_find(const dtlsudp_engine *e, const dtlsudp_addr *p
 void dtlsudp_table_insert(dtlsudp_engine *e, dtlsudp_assoc *a);
 void dtlsudp_table_remove(dtlsudp_engine *e, dtlsudp_assoc *a);
 size_t dtlsudp_table_source_count(const dtlsudp_engine *e, const dtlsudp_addr *peer, dtlsudp_assoc **idlest);
+/* What one source holds (admission.c decides with it). */
+typedef struct dtlsudp_source_info {
+    size_t established;          /* established associations of the source */
+    size_t half_open;            /* server handshakes counted in half_open */
+    dtlsudp_assoc *idlest_half_open; /* evictable (not busy), longest without a datagram */
+    dtlsudp_assoc *idlest;           /* established, evictable, least recently active */
+} dtlsudp_source_info;
+void dtlsudp_table_source_scan(const dtlsudp_engine *e, const dtlsudp_addr *peer, dtlsudp_source_info *out);
+
+/* admission.c: who gets a slot.  Each returns OK or LIMIT; any eviction
+ * it made is counted and logged. */
+/* A server handshake whose cookie verified (before it is allocated). */
+int dtlsudp_admit_half_open(dtlsudp_engine *e, const dtlsudp_addr *peer);
+/* A client handshake started by the application. */
+int dtlsudp_admit_connect(dtlsudp_engine *e, const dtlsudp_addr *peer);
+/* `a' completed authentication and needs an established slot.  Called
+ * while `a' is busy and still HANDSHAKING. */
+int dtlsudp_admit_established(dtlsudp_engine *e, dtlsudp_assoc *a);
+/* Evict one association (close_notify when established), counted by the caller. */
+void dtlsudp_engine_evict(dtlsudp_engine *e, dtlsudp_assoc *a);
 
 /* addr.c */
 int dtlsudp_addr_same_host(const dtlsudp_addr *a, const dtlsudp_addr *b);
+/* Same admission source: IPv4 address, or IPv6 /64 and scope id. */
+int dtlsudp_addr_same_source(const dtlsudp_addr *a, const dtlsudp_addr *b);
+/* with_port 1: address and port; 0: address; -1: source (IPv6 /64). */
 uint64_t dtlsudp_addr_hash(const dtlsudp_addr *a, uint64_t seed, int with_port);
 
 /* bio.c */

@@ -13,6 +13,7 @@ transport_engine_libengine_la_SOURCES = \
 	transport/engine/verify.c \
 	transport/engine/config.c \
 	transport/engine/table.c \
+	transport/engine/admission.c \
 	transport/engine/engine.c \
 	transport/engine/assoc.c \
 	transport/engine/engine_internal.h

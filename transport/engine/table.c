@@ -7,11 +7,15 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "engine_internal.h"
 
+/* with_port 1: the peer table; 0: the source table, keyed by admission
+ * source (IPv4 address, IPv6 /64). */
 static size_t bucket(const dtlsudp_engine *e, const dtlsudp_addr *a, int with_port)
 {
-    return (size_t)(dtlsudp_addr_hash(a, e->hash_seed, with_port) & e->table_mask);
+    return (size_t)(dtlsudp_addr_hash(a, e->hash_seed, with_port ? 1 : -1) & e->table_mask);
 }
 
 dtlsudp_assoc *dtlsudp_table_find(const dtlsudp_engine *e, const dtlsudp_addr *peer)
@@ -67,7 +71,7 @@ size_t dtlsudp_table_source_count(const dtlsudp_engine *e, const dtlsudp_addr *p
     if (idlest != NULL)
         *idlest = NULL;
     for (a = e->src_table[bucket(e, peer, 0)]; a != NULL; a = a->src_next) {
-        if (!dtlsudp_addr_same_host(&a->peer, peer))
+        if (!dtlsudp_addr_same_source(&a->peer, peer))
             continue;
         n++;
         if (idlest != NULL && a->state == DTLSUDP_STATE_ESTABLISHED && a->busy == 0 && a->successor == NULL &&
@@ -75,6 +79,30 @@ size_t dtlsudp_table_source_count(const dtlsudp_engine *e, const dtlsudp_addr *p
             *idlest = a;
     }
     return n;
+}
+
+/* One walk over the source's chain: bounded by what the source holds
+ * (max_per_source + max_half_open_per_source) plus hash collisions. */
+void dtlsudp_table_source_scan(const dtlsudp_engine *e, const dtlsudp_addr *peer, dtlsudp_source_info *out)
+{
+    dtlsudp_assoc *a;
+
+    memset(out, 0, sizeof(*out));
+    for (a = e->src_table[bucket(e, peer, 0)]; a != NULL; a = a->src_next) {
+        if (!dtlsudp_addr_same_source(&a->peer, peer))
+            continue;
+        if (a->state == DTLSUDP_STATE_ESTABLISHED) {
+            out->established++;
+            if (a->busy == 0 && a->successor == NULL && !a->freeing &&
+                (out->idlest == NULL || a->last_activity < out->idlest->last_activity))
+                out->idlest = a;
+        } else if (a->counted_half_open) {
+            out->half_open++;
+            if (a->busy == 0 && !a->freeing &&
+                (out->idlest_half_open == NULL || a->last_activity < out->idlest_half_open->last_activity))
+                out->idlest_half_open = a;
+        }
+    }
 }
 
 size_t dtlsudp_engine_count(const dtlsudp_engine *e)

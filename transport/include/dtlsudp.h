@@ -226,14 +226,27 @@ typedef struct dtlsudp_engine_config {
     /* Caps and timers (0 = default shown). */
     size_t max_assocs;              /* 10000: total associations */
     size_t max_half_open;           /* 256: associations still handshaking */
-    size_t max_per_source;          /* 256: per source IP address (any port) */
-    int evict_idle_when_full;       /* 1: evict oldest idle established; 0: refuse */
+    size_t max_per_source;          /* 256: established per source (any port) */
+    int evict_idle_when_full;       /* 1: a peer that completed authentication evicts
+                                     * the least recently active established; 0: refuse */
     dtlsudp_time handshake_timeout; /* 10000 ms */
     dtlsudp_time idle_timeout;      /* 300000 ms; DTLSUDP_TIME_NEVER disables */
     dtlsudp_time cookie_rotation;   /* 60000 ms; previous secret valid one more period */
     unsigned mtu_ipv4;              /* 1500: link MTU for IPv4 peers */
     unsigned mtu_ipv6;              /* 1280: link MTU for IPv6 peers */
     size_t max_queued_datagrams;    /* 64: per-association plaintext queue */
+    /* Admission (transport/engine/admission.c).  A "source" is an IPv4
+     * address or an IPv6 /64 (with its scope id).  max_half_open slots of
+     * max_assocs (at most half of it) are reserved for handshakes; only a
+     * peer that completed authentication may evict an established
+     * association, and a half-open one never does.  max_per_source counts
+     * established associations. */
+    size_t max_half_open_per_source; /* 8: handshakes in progress per source; the
+                                      * source's oldest is evicted for a newcomer */
+    dtlsudp_time refused_grace;      /* 5000 ms: socket layer; after ICMP port
+                                      * unreachable an established association
+                                      * ends unless an authenticated datagram
+                                      * arrives within this time */
     unsigned max_chain_depth;       /* 4: CA certificates allowed between the
                                      * leaf and the trust anchor */
 
@@ -356,6 +369,8 @@ typedef struct dtlsudp_stats {
     uint64_t datagrams_out;
     uint64_t bytes_in;
     uint64_t bytes_out;
+    uint64_t half_open_evicted; /* oldest handshake of a source (or of all) evicted for a newcomer */
+    uint64_t source_displaced;  /* established association displaced by max_per_source */
 } dtlsudp_stats;
 
 DTLSUDP_EXTERN void dtlsudp_engine_get_stats(const dtlsudp_engine *e, dtlsudp_stats *out);

@@ -85,6 +85,43 @@ void net_conn_free_leftovers(dtlsudp_conn *c)
 }
 
 /* ------------------------------------------------------------------------
+ * ICMP port unreachable as a hint
+ * ------------------------------------------------------------------------ */
+
+int net_conn_refused_hint(dtlsudp_conn *c, dtlsudp_time now, dtlsudp_time grace)
+{
+    if (c == NULL || c->assoc == NULL)
+        return 0;
+    if (dtlsudp_assoc_state(c->assoc) != DTLSUDP_STATE_ESTABLISHED) {
+        /* A handshake may fail fast: nothing authenticated is lost, and a
+         * client that retries pays one round trip. */
+        dtlsudp_assoc_abort(c->assoc, DTLSUDP_ERR_REFUSED, now);
+        return 0;
+    }
+    if (c->refused_deadline == 0) {
+        c->refused_deadline = now + (grace != 0 ? grace : 5000);
+        if (c->refused_deadline == 0)
+            c->refused_deadline = 1;
+    }
+    return 1;
+}
+
+int net_conn_refused_expire(dtlsudp_conn *c, dtlsudp_time now)
+{
+    if (c->refused_deadline == 0)
+        return 0;
+    if (c->assoc == NULL) {
+        c->refused_deadline = 0;
+        return 0;
+    }
+    if (c->refused_deadline > now)
+        return 1;
+    c->refused_deadline = 0;
+    dtlsudp_assoc_abort(c->assoc, DTLSUDP_ERR_REFUSED, now);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
  * Client I/O
  * ------------------------------------------------------------------------ */
 
@@ -93,8 +130,10 @@ static void client_on_event(void *self, dtlsudp_assoc *a, int event, int reason)
     dtlsudp_conn *c = self;
     switch (event) {
     case DTLSUDP_EVENT_DATA:
-        if (a == c->assoc)
+        if (a == c->assoc) {
             c->data_pending = 1;
+            c->refused_deadline = 0; /* the peer is there after all */
+        }
         break;
     case DTLSUDP_EVENT_CLOSED:
         if (a == c->assoc) {
@@ -127,8 +166,7 @@ static int client_flush(dtlsudp_conn *c, dtlsudp_time now)
         } else if (errno == ECONNREFUSED) {
             /* an earlier ICMP port unreachable, reported on this send */
             c->own_net.refused++;
-            if (c->assoc != NULL)
-                dtlsudp_assoc_abort(c->assoc, DTLSUDP_ERR_REFUSED, now);
+            (void)net_conn_refused_hint(c, now, c->refused_grace);
         } else {
             c->own_net.send_errors++;
         }
@@ -145,10 +183,10 @@ static int client_pump(dtlsudp_conn *c, dtlsudp_time now)
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 break;
             if (errno == ECONNREFUSED) {
-                /* ICMP port unreachable: nobody listens there (any more). */
+                /* ICMP port unreachable: nobody listens there (any more),
+                 * or someone off path says so (a hint only, RFC 8085 5.2). */
                 c->own_net.refused++;
-                if (c->assoc != NULL)
-                    dtlsudp_assoc_abort(c->assoc, DTLSUDP_ERR_REFUSED, now);
+                (void)net_conn_refused_hint(c, now, c->refused_grace);
                 continue;
             }
             c->own_net.recv_errors++;
@@ -161,6 +199,7 @@ static int client_pump(dtlsudp_conn *c, dtlsudp_time now)
         /* drops are counted by the engine; NOMEM dropped this one only */
         (void)dtlsudp_engine_receive(c->engine, &d.peer, &c->local, d.buf, d.len, now, NULL);
     }
+    (void)net_conn_refused_expire(c, now);
     if (dtlsudp_engine_next_timeout(c->engine) <= now) {
         ret = dtlsudp_engine_handle_timeout(c->engine, now);
         if (ret != DTLSUDP_OK)
@@ -204,6 +243,8 @@ static void wait_io(dtlsudp_conn *c, dtlsudp_time deadline)
     if (!is_client(c)) /* stragglers and timers of the listener's engine */
         p[n++] = (struct pollfd){.fd = dtlsudp_listener_fd(c->listener), .events = POLLIN};
     dtlsudp_time next = dtlsudp_engine_next_timeout(c->engine);
+    if (c->refused_deadline != 0 && c->refused_deadline < next)
+        next = c->refused_deadline;
     dtlsudp_time now = dtlsudp_now();
     (void)poll(p, n, net_poll_timeout(now, next < deadline ? next : deadline, -1));
 }
@@ -311,6 +352,7 @@ int dtlsudp_connect(const char *host, const char *port, const dtlsudp_conn_confi
     c->fd = -1;
     c->blocking = cfg->blocking;
     ecfg = cfg->engine;
+    c->refused_grace = cfg->engine.refused_grace;
     net_hooks_install(&c->hooks, &ecfg, c, client_on_event);
     ret = dtlsudp_engine_new(&ecfg, now, &c->engine);
     if (ret != DTLSUDP_OK)
@@ -376,7 +418,10 @@ dtlsudp_time dtlsudp_conn_next_timeout(const dtlsudp_conn *c)
         return 0;
     if (c->engine == NULL)
         return DTLSUDP_TIME_NEVER;
-    return dtlsudp_engine_next_timeout(c->engine);
+    dtlsudp_time t = dtlsudp_engine_next_timeout(c->engine);
+    if (c->refused_deadline != 0 && c->assoc != NULL && c->refused_deadline < t)
+        t = c->refused_deadline;
+    return t;
 }
 
 int dtlsudp_conn_handle_timeout(dtlsudp_conn *c, dtlsudp_time now)
@@ -385,6 +430,7 @@ int dtlsudp_conn_handle_timeout(dtlsudp_conn *c, dtlsudp_time now)
         return DTLSUDP_OK;
     if (!is_client(c))
         return net_listener_timers(c->listener, now);
+    (void)net_conn_refused_expire(c, now);
     int ret = dtlsudp_engine_handle_timeout(c->engine, now);
     if (ret != DTLSUDP_OK)
         return ret;

@@ -57,6 +57,8 @@ struct dtlsudp_listener {
     dtlsudp_conn *zombies;    /* owned, ended: freed by reap() */
 
     dtlsudp_time now; /* of the current call */
+    dtlsudp_time refused_grace; /* cfg->engine.refused_grace */
+    int refused_any;            /* some connection has a refused_deadline */
     dtlsudp_net_stats stats;
     uint8_t *buf; /* NET_MAX_DATAGRAM */
 };
@@ -277,6 +279,7 @@ static void on_event(void *self, dtlsudp_assoc *a, int event, int reason)
     case DTLSUDP_EVENT_DATA:
         if (c != NULL) {
             c->data_pending = 1;
+            c->refused_deadline = 0; /* authenticated: the peer is there */
             if (!c->accepted && !c->zombie)
                 ready_push(l, c);
         }
@@ -333,8 +336,14 @@ static int make_peer_socket(dtlsudp_listener *l, dtlsudp_conn *c)
 
     /* Bind to the address the handshake arrived on (never the wildcard when
      * the kernel told us), on the listener's port; both sockets carry
-     * SO_REUSEADDR.  Connected, this socket outscores the listener for the
-     * peer's datagrams (compute_score: +4 per matching daddr and dport). */
+     * SO_REUSEPORT (not SO_REUSEADDR: Linux shares a SO_REUSEPORT port only
+     * among sockets of the same effective uid, so another user cannot bind
+     * beside us).  Connected, this socket outscores the listener for the
+     * peer's datagrams (compute_score: +4 per matching daddr and dport),
+     * and the kernel's reuseport selection skips connected sockets, so the
+     * listener keeps every other peer.  If the process changed its uid
+     * since the listener was bound, bind() fails (EADDRINUSE) and the
+     * connection is served through the listening socket. */
     c->local.sin.sin_port = l->local.sin.sin_port; /* same offset for sin6 */
     net_addr_for_family(&c->local, l->family, &bind_addr);
     net_addr_for_family(&c->peer, l->family, &peer);
@@ -423,9 +432,9 @@ int net_listener_flush(dtlsudp_listener *l)
             l->stats.send_dropped_full++;
         } else if (errno == ECONNREFUSED && c != NULL && c->assoc != NULL) {
             /* A connected socket reports an earlier ICMP port unreachable
-             * on the next send: the peer is gone. */
+             * on the next send: the peer may be gone (a hint only). */
             l->stats.refused++;
-            dtlsudp_assoc_abort(c->assoc, DTLSUDP_ERR_REFUSED, l->now);
+            l->refused_any |= net_conn_refused_hint(c, l->now, l->refused_grace);
         } else {
             l->stats.send_errors++;
         }
@@ -444,11 +453,12 @@ static int read_socket(dtlsudp_listener *l, int fd, dtlsudp_conn *c)
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 break;
             if (errno == ECONNREFUSED && c != NULL) {
-                /* ICMP port unreachable on a connected socket: the peer has
-                 * gone away; end the association softly. */
+                /* ICMP port unreachable on a connected socket.  Anyone on
+                 * the path, or off it, can send one (RFC 8085 5.2): the
+                 * association ends only if nothing authenticated arrives
+                 * within refused_grace. */
                 l->stats.refused++;
-                if (c->assoc != NULL)
-                    dtlsudp_assoc_abort(c->assoc, DTLSUDP_ERR_REFUSED, l->now);
+                l->refused_any |= net_conn_refused_hint(c, l->now, l->refused_grace);
                 continue;
             }
             l->stats.recv_errors++;
@@ -473,9 +483,21 @@ static int read_socket(dtlsudp_listener *l, int fd, dtlsudp_conn *c)
     return DTLSUDP_OK;
 }
 
+/* End the connections whose ICMP grace ran out with nothing authenticated. */
+static void expire_refused(dtlsudp_listener *l)
+{
+    int any = 0;
+    if (!l->refused_any)
+        return;
+    for (dtlsudp_conn *c = l->conns; c != NULL; c = c->next)
+        any |= net_conn_refused_expire(c, l->now);
+    l->refused_any = any;
+}
+
 static int after_io(dtlsudp_listener *l)
 {
     int ret;
+    expire_refused(l);
     if (dtlsudp_engine_next_timeout(l->engine) <= l->now) {
         ret = dtlsudp_engine_handle_timeout(l->engine, l->now);
         if (ret != DTLSUDP_OK)
@@ -593,10 +615,13 @@ int dtlsudp_listener_new(const char *addr, const dtlsudp_listener_config *cfg, d
 
     /* "[::]" is dual-stack unless the caller asked for IPv6 only: IPv4
      * clients then arrive as v4-mapped peers. */
-    /* Bound without SO_REUSEADDR, so the port must be free (no silent
-     * sharing with another socket that set it); osnet sets it after bind(),
-     * which is enough for its per-peer sockets to bind the same address
-     * (netsnmp-dtls-facts §5).  Router mode never sets it. */
+    /* Bound without SO_REUSEADDR/SO_REUSEPORT, so the port must be free
+     * (no silent sharing with another socket that set them); osnet sets
+     * SO_REUSEPORT after bind(), which is enough for its per-peer sockets
+     * to bind the same address (netsnmp-dtls-facts §5) and, unlike
+     * SO_REUSEADDR, lets no socket of another effective uid bind the port
+     * (a wildcard listener's 127.0.0.1:P included).  Router mode sets
+     * neither. */
     l->sock = net_socket(l->family, 0,
                          l->family == AF_INET6 && (cfg->v6only || !net_addr_is_wildcard(&bind_addr)));
     if (l->sock < 0 || bind(l->sock, &bind_addr.sa, net_addr_len(&bind_addr)) != 0) {
@@ -605,7 +630,7 @@ int dtlsudp_listener_new(const char *addr, const dtlsudp_listener_config *cfg, d
     }
     int one = 1;
     if (demux == DTLSUDP_DEMUX_OSNET &&
-        setsockopt(l->sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0) {
+        setsockopt(l->sock, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
         ret = DTLSUDP_ERR_SYSTEM;
         goto Fail;
     }
@@ -632,6 +657,7 @@ int dtlsudp_listener_new(const char *addr, const dtlsudp_listener_config *cfg, d
 #endif
 
     ecfg = cfg->engine;
+    l->refused_grace = cfg->engine.refused_grace;
     net_hooks_install(&l->hooks, &ecfg, l, on_event);
     ret = dtlsudp_engine_new(&ecfg, now, &l->engine);
     if (ret != DTLSUDP_OK)
@@ -719,6 +745,17 @@ int dtlsudp_listener_handle_timeout(dtlsudp_listener *l, dtlsudp_time now)
     return net_listener_timers(l, now);
 }
 
+/* The engine's next deadline or an earlier ICMP grace deadline. */
+static dtlsudp_time timers_next(const dtlsudp_listener *l)
+{
+    dtlsudp_time t = dtlsudp_engine_next_timeout(l->engine);
+    if (l->refused_any)
+        for (const dtlsudp_conn *c = l->conns; c != NULL; c = c->next)
+            if (c->refused_deadline != 0 && c->assoc != NULL && c->refused_deadline < t)
+                t = c->refused_deadline;
+    return t;
+}
+
 dtlsudp_time dtlsudp_listener_next_timeout(const dtlsudp_listener *l)
 {
     for (const dtlsudp_conn *c = l->accept_head; c != NULL; c = c->accept_next)
@@ -727,7 +764,7 @@ dtlsudp_time dtlsudp_listener_next_timeout(const dtlsudp_listener *l)
     for (const dtlsudp_conn *c = l->ready_head; c != NULL; c = c->ready_next)
         if (!c->accepted && (c->assoc != NULL || c->left_head != NULL))
             return 0;
-    return dtlsudp_engine_next_timeout(l->engine);
+    return timers_next(l);
 }
 
 static dtlsudp_conn *take_acceptable(dtlsudp_listener *l)
@@ -767,7 +804,7 @@ int dtlsudp_listener_accept(dtlsudp_listener *l, int timeout_ms, dtlsudp_conn **
         if (now >= deadline)
             return DTLSUDP_ERR_AGAIN;
         struct pollfd p = {.fd = dtlsudp_listener_fd(l), .events = POLLIN};
-        dtlsudp_time next = dtlsudp_engine_next_timeout(l->engine);
+        dtlsudp_time next = timers_next(l);
         (void)poll(&p, 1, net_poll_timeout(now, next < deadline ? next : deadline, -1));
         now = dtlsudp_now();
     }

@@ -44,7 +44,8 @@ int net_addr_same(const dtlsudp_addr *a, const dtlsudp_addr *b);
 int net_addr_parse(const char *text, dtlsudp_addr *out);
 
 /* A UDP socket of `family', O_NONBLOCK and FD_CLOEXEC, with the arrival
- * address enabled (IP_PKTINFO / IPV6_RECVPKTINFO); reuse sets SO_REUSEADDR;
+ * address enabled (IP_PKTINFO / IPV6_RECVPKTINFO); reuse sets SO_REUSEPORT
+ * (shared only with sockets of the same effective uid);
  * for AF_INET6, v6only as given.  Returns the fd or -1 (errno set). */
 int net_socket(int family, int reuse, int v6only);
 
@@ -136,6 +137,10 @@ struct dtlsudp_conn {
     int needs_socket;         /* osnet: per-peer socket still to make */
     int in_epoll;             /* fd registered in the listener's epoll set */
     int neutralised;          /* fd replaced by an unbound socket (successor took the peer) */
+    /* ICMP port unreachable is a hint (RFC 8085 5.2; it can be spoofed off
+     * path): an established association ends at this deadline unless an
+     * authenticated datagram (a DATA event) arrives first.  0: none. */
+    dtlsudp_time refused_deadline;
     void *user;
     net_leftover *left_head, *left_tail;
 
@@ -144,6 +149,7 @@ struct dtlsudp_conn {
     dtlsudp_conn *ready_next, *accept_next, *setup_next, *zombie_next;
 
     /* client only */
+    dtlsudp_time refused_grace; /* cfg->engine.refused_grace */
     dtlsudp_net_stats own_net;
     uint8_t *buf; /* NET_MAX_DATAGRAM */
     dtlsudp_conn_stats stats;
@@ -156,6 +162,15 @@ struct dtlsudp_conn {
 enum { NET_HOOK_BEFORE_SOCKET = 1, NET_HOOK_BOUND = 2 };
 extern void (*net_test_hook)(int stage, int fd, void *arg);
 extern void *net_test_hook_arg;
+
+/* ECONNREFUSED seen on c's connected socket at `now': a handshake ends at
+ * once (DTLSUDP_ERR_REFUSED); an established association gets
+ * refused_deadline = now + grace unless it has one.  Returns 1 when a
+ * deadline was set (the caller must check it: net_conn_refused_expire). */
+int net_conn_refused_hint(dtlsudp_conn *c, dtlsudp_time now, dtlsudp_time grace);
+/* End c (DTLSUDP_ERR_REFUSED) if its deadline passed.  Returns 1 while a
+ * deadline is still pending. */
+int net_conn_refused_expire(dtlsudp_conn *c, dtlsudp_time now);
 
 /* listener.c, for conn.c */
 int net_listener_pump(dtlsudp_listener *l, dtlsudp_time now);

@@ -155,8 +155,18 @@ int net_socket(int family, int reuse, int v6only)
     int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
     if (fd < 0)
         return -1;
-    if (reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0)
+#ifdef SO_REUSEPORT
+    /* SO_REUSEPORT, never SO_REUSEADDR: Linux lets a socket share a
+     * SO_REUSEPORT port only with sockets of the same effective uid, so no
+     * other user can bind the address beside ours and take its traffic. */
+    if (reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
         goto Fail;
+#else
+    if (reuse) {
+        errno = ENOPROTOOPT;
+        goto Fail;
+    }
+#endif
     if (family == AF_INET6) {
         int v6 = v6only ? 1 : 0;
         if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6, sizeof(v6)) != 0)

@@ -10,7 +10,8 @@
  *   dtlsudpMTU6 BYTES               link MTU for IPv6 peers only
  *   dtlsudpMaxAssociations N        total associations per listener (10000)
  *   dtlsudpMaxHalfOpen N            handshakes in progress (256)
- *   dtlsudpMaxPerSource N           associations per source address (256)
+ *   dtlsudpMaxPerSource N           established associations per source (256)
+ *   dtlsudpMaxHalfOpenPerSource N   handshakes in progress per source (8)
  *   dtlsudpIdleTimeout SECONDS      idle expiry, 0 = never (300)
  *   dtlsudpHandshakeTimeout SECONDS handshake deadline (10)
  *   dtlsudpCookieRotation SECONDS   cookie secret lifetime (60)
@@ -41,6 +42,7 @@ static void defaults(dtlsudp_snmp_settings *s)
     s->max_assocs = 10000;
     s->max_half_open = 256;
     s->max_per_source = 256;
+    s->max_half_open_per_source = 8;
     s->idle_timeout = 300000;
     s->handshake_timeout = 10000;
     s->cookie_rotation = 60000;
@@ -110,6 +112,7 @@ static const token_def tokens[] = {
     {"dtlsudpIdleTimeout", "SECONDS (0 = never .. 604800)", 0, 604800},
     {"dtlsudpHandshakeTimeout", "SECONDS (1..600)", 1, 600},
     {"dtlsudpCookieRotation", "SECONDS (1..86400)", 1, 86400},
+    {"dtlsudpMaxHalfOpenPerSource", "N (1..100000)", 1, 100000},
 };
 
 int dtlsudp_snmp_settings_apply(dtlsudp_snmp_settings *s, const char *token, const char *value,
@@ -170,6 +173,9 @@ int dtlsudp_snmp_settings_apply(dtlsudp_snmp_settings *s, const char *token, con
     case 8:
         s->cookie_rotation = (dtlsudp_time)v * 1000;
         break;
+    case 9:
+        s->max_half_open_per_source = v;
+        break;
     default:
         *why = "internal error";
         return -1;
@@ -184,6 +190,7 @@ void dtlsudp_snmp_settings_to_engine(const dtlsudp_snmp_settings *s, dtlsudp_eng
     cfg->max_assocs = s->max_assocs;
     cfg->max_half_open = s->max_half_open;
     cfg->max_per_source = s->max_per_source;
+    cfg->max_half_open_per_source = s->max_half_open_per_source;
     cfg->idle_timeout = s->idle_timeout;
     cfg->handshake_timeout = s->handshake_timeout;
     cfg->cookie_rotation = s->cookie_rotation;

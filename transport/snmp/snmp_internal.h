@@ -56,7 +56,7 @@ enum {
 typedef struct dtlsudp_snmp_settings {
     int demux;
     unsigned mtu_ipv4, mtu_ipv6;
-    size_t max_assocs, max_half_open, max_per_source;
+    size_t max_assocs, max_half_open, max_per_source, max_half_open_per_source;
     dtlsudp_time idle_timeout, handshake_timeout, cookie_rotation;
 } dtlsudp_snmp_settings;
 

@@ -1,0 +1,362 @@
+/*
+ * test_admission.c - the admission rules (transport/engine/admission.c) on
+ * the in-memory network, one test per rule:
+ *   - a source that answers cookies and goes silent cannot lock out a new
+ *     handshake from its own address (its oldest handshake is evicted);
+ *   - IPv6 sources are counted per /64;
+ *   - a peer that has not authenticated never evicts an established
+ *     association, and handshakes still start when established ones fill
+ *     their share of the table (headroom); a peer that completed
+ *     authentication may evict the least recently active one;
+ *   - the per-source established cap: an active association is never
+ *     displaced (the newcomer is refused with a close_notify), a quiet one
+ *     is; both are counted and logged, at most one line a second.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "engine_internal.h"
+#include "testnet.h"
+
+static tn_net net;
+
+/* Datagrams each node may still send; -1: unlimited. */
+static int budget[TN_MAX_NODES];
+
+static char log_lines[16][256];
+static int n_log_lines;
+
+static void capture_log(void *user, int level, const char *message)
+{
+    (void)user;
+    if (level <= DTLSUDP_LOG_NOTICE && n_log_lines < 16)
+        snprintf(log_lines[n_log_lines++], sizeof(log_lines[0]), "%s", message);
+}
+
+static int silent_tap(tn_net *n, tn_packet *p, void *arg)
+{
+    int i;
+    (void)arg;
+    for (i = 0; i < n->n; i++) {
+        if (!dtlsudp_addr_equal(&p->from, &n->nodes[i].addr))
+            continue;
+        if (budget[i] < 0)
+            return 1;
+        if (budget[i] == 0)
+            return 0;
+        budget[i]--;
+        return 1;
+    }
+    return 1;
+}
+
+static int setup(void **state)
+{
+    int i;
+    (void)state;
+    tn_init(&net, 7);
+    for (i = 0; i < TN_MAX_NODES; i++)
+        budget[i] = -1;
+    net.tap = silent_tap;
+    n_log_lines = 0;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    int i;
+    (void)state;
+    tn_free(&net);
+    for (i = 0; i < net.n; i++) {
+        assert_int_equal(net.nodes[i].alloc.live_bytes, 0);
+        assert_int_equal(net.nodes[i].alloc.live_count, 0);
+    }
+    return 0;
+}
+
+static tn_node *server_node(const char *addr, const dtlsudp_engine_config *cfg)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s = tn_add(&net, addr, &tc->server, &tc->ca, cfg);
+    assert_non_null(s);
+    return s;
+}
+
+static tn_node *client_node(const char *addr)
+{
+    const testcerts *tc = tc_get();
+    tn_node *c = tn_add(&net, addr, &tc->client, &tc->ca, NULL);
+    assert_non_null(c);
+    return c;
+}
+
+/* A client that sends its ClientHello and the one with the cookie, then
+ * nothing: a half-open handshake on the server until the deadline. */
+static tn_node *silent_client(tn_node *s, const char *addr)
+{
+    tn_node *c = client_node(addr);
+    budget[c->index] = 2;
+    assert_non_null(tn_connect(&net, c, s, NULL));
+    return c;
+}
+
+/* Pump without moving the clock: no retransmission, no deadline. */
+static void pump(int rounds)
+{
+    int i;
+    for (i = 0; i < rounds; i++)
+        tn_pump(&net);
+}
+
+static dtlsudp_stats stats_of(tn_node *s)
+{
+    dtlsudp_stats st;
+    dtlsudp_engine_get_stats(s->e, &st);
+    return st;
+}
+
+static dtlsudp_engine_config server_cfg(void)
+{
+    dtlsudp_engine_config cfg;
+    dtlsudp_engine_config_init(&cfg);
+    cfg.idle_timeout = DTLSUDP_TIME_NEVER;
+    return cfg;
+}
+
+/* One address passes the cookie gate from 40 ports and goes silent; a
+ * client on that address, and one elsewhere, still complete their
+ * handshakes at once (no refusal, no wait for a retransmission). */
+static void test_half_open_flood_no_lockout(void **state)
+{
+    dtlsudp_engine_config cfg = server_cfg();
+    tn_node *s, *legit, *other;
+    dtlsudp_stats st;
+    char addr[64];
+    int i;
+
+    (void)state;
+    cfg.max_half_open = 128;
+    cfg.handshake_timeout = 30000;
+    s = server_node("127.0.0.1:10161", &cfg);
+    /* A burst within a second: admitted up to 8 x the per-source cap. */
+    for (i = 0; i < 40; i++) {
+        snprintf(addr, sizeof(addr), "127.0.0.9:%d", 20000 + i);
+        silent_client(s, addr);
+        pump(4);
+    }
+    st = stats_of(s);
+    assert_int_equal(st.half_open_now, 40);
+    assert_int_equal(st.half_open_evicted, 0);
+    /* Stale a second later: each newcomer evicts the source's oldest. */
+    tn_clock += 1001;
+    for (i = 40; i < 80; i++) {
+        snprintf(addr, sizeof(addr), "127.0.0.9:%d", 20000 + i);
+        silent_client(s, addr);
+        pump(4);
+    }
+    st = stats_of(s);
+    assert_int_equal(st.cookies_verified, 80);
+    assert_int_equal(st.half_open_now, 40);
+    assert_int_equal(st.half_open_evicted, 40);
+    assert_int_equal(st.refused_full, 0);
+    /* Beyond 8 x the cap even young ones go, oldest first. */
+    for (i = 80; i < 110; i++) {
+        snprintf(addr, sizeof(addr), "127.0.0.9:%d", 20000 + i);
+        silent_client(s, addr);
+        pump(4);
+    }
+    st = stats_of(s);
+    assert_int_equal(st.half_open_now, 64);
+    assert_int_equal(st.half_open_evicted, 40 + 30 - 24);
+
+    legit = client_node("127.0.0.9:30000");
+    other = client_node("127.0.0.10:30000");
+    assert_non_null(tn_connect(&net, legit, s, NULL));
+    assert_non_null(tn_connect(&net, other, s, NULL));
+    pump(10);
+    assert_int_equal(legit->established, 1);
+    assert_int_equal(other->established, 1);
+    st = stats_of(s);
+    assert_int_equal(st.refused_full, 0);
+    assert_int_equal(st.evictions, 0);
+    assert_int_equal(st.assocs_now, 2 + 63); /* two clients, the flooder's 63 newest */
+}
+
+/* IPv6: the addresses of one /64 are one source; another /64 is another. */
+static void test_ipv6_source_is_a_64(void **state)
+{
+    dtlsudp_engine_config cfg = server_cfg();
+    tn_node *s;
+    dtlsudp_stats st;
+    char addr[64];
+    int i;
+
+    (void)state;
+    cfg.max_half_open_per_source = 4;
+    s = server_node("[2001:db8::100]:10161", &cfg);
+    for (i = 1; i <= 10; i++) {
+        snprintf(addr, sizeof(addr), "[2001:db8:0:1::%x]:20000", i);
+        silent_client(s, addr);
+        pump(4);
+        tn_clock += 1001; /* the earlier ones are stale */
+    }
+    st = stats_of(s);
+    assert_int_equal(st.half_open_now, 4);
+    assert_int_equal(st.half_open_evicted, 6);
+    for (i = 1; i <= 3; i++) {
+        snprintf(addr, sizeof(addr), "[2001:db8:0:2::%x]:20000", i);
+        silent_client(s, addr);
+        pump(4);
+    }
+    st = stats_of(s);
+    assert_int_equal(st.half_open_now, 7);
+    assert_int_equal(st.half_open_evicted, 6);
+}
+
+/* The table is full of established associations.  Peers that pass the
+ * cookie gate and go silent take the headroom, evict each other (oldest
+ * first), and never an established association.  A peer that completes
+ * authentication evicts the least recently active established one. */
+static void test_unauthenticated_never_evicts(void **state)
+{
+    dtlsudp_engine_config cfg = server_cfg();
+    tn_node *s, *c[2], *late;
+    dtlsudp_stats st;
+    char addr[64];
+    int i;
+
+    (void)state;
+    cfg.max_assocs = 3;
+    cfg.max_half_open = 2; /* normalised to 1: at most half the table */
+    s = server_node("127.0.0.1:10161", &cfg);
+    for (i = 0; i < 2; i++) {
+        snprintf(addr, sizeof(addr), "127.0.0.%d:4000", 20 + i);
+        c[i] = client_node(addr);
+        assert_non_null(tn_connect(&net, c[i], s, NULL));
+        pump(10);
+        assert_int_equal(c[i]->established, 1);
+        tn_clock += 10; /* c[0] is the least recently active */
+    }
+    for (i = 0; i < 5; i++) {
+        snprintf(addr, sizeof(addr), "127.0.0.%d:4000", 30 + i);
+        silent_client(s, addr);
+        pump(4);
+    }
+    st = stats_of(s);
+    assert_int_equal(st.cookies_verified, 2 + 5);
+    assert_int_equal(st.evictions, 0);
+    assert_int_equal(st.half_open_now, 1);
+    assert_int_equal(st.half_open_evicted, 4);
+    assert_non_null(dtlsudp_engine_find(s->e, &c[0]->addr));
+    assert_non_null(dtlsudp_engine_find(s->e, &c[1]->addr));
+    assert_int_equal(c[0]->closed + c[1]->closed, 0);
+
+    /* Authenticated: takes the place of the least recently active. */
+    late = client_node("127.0.0.40:4000");
+    assert_non_null(tn_connect(&net, late, s, NULL));
+    pump(10);
+    assert_int_equal(late->established, 1);
+    assert_int_equal(late->closed, 0);
+    st = stats_of(s);
+    assert_int_equal(st.evictions, 1);
+    assert_null(dtlsudp_engine_find(s->e, &c[0]->addr));
+    assert_non_null(dtlsudp_engine_find(s->e, &c[1]->addr));
+    assert_int_equal(c[0]->closed, 1); /* told: close_notify */
+}
+
+static int log_has(const char *needle)
+{
+    int i;
+    for (i = 0; i < n_log_lines; i++)
+        if (strstr(log_lines[i], needle) != NULL)
+            return 1;
+    return 0;
+}
+
+/* max_per_source counts established associations.  While the source's
+ * associations are active a newcomer is refused (it completes its
+ * handshake and gets a close_notify at once, which it can act on); once
+ * one has been quiet for longer than a handshake may take, it is displaced.
+ * Both are counted and logged, one line a second at most. */
+static void test_source_cap_displacement_counted_and_logged(void **state)
+{
+    dtlsudp_engine_config cfg = server_cfg();
+    tn_node *s, *c[5];
+    dtlsudp_stats st;
+    char addr[64];
+    int i;
+
+    (void)state;
+    cfg.max_per_source = 2;
+    cfg.handshake_timeout = 3000;
+    cfg.log = capture_log;
+    s = server_node("127.0.0.1:10161", &cfg);
+    for (i = 0; i < 5; i++) {
+        snprintf(addr, sizeof(addr), "127.0.0.12:%d", 5000 + i);
+        c[i] = client_node(addr);
+    }
+    for (i = 0; i < 2; i++) {
+        assert_non_null(tn_connect(&net, c[i], s, NULL));
+        pump(10);
+        assert_int_equal(c[i]->established, 1);
+    }
+    /* Both active: c[2] is refused after its handshake. */
+    assert_non_null(tn_connect(&net, c[2], s, NULL));
+    pump(10);
+    assert_int_equal(c[2]->closed, 1);
+    assert_int_equal(c[2]->last_reason, DTLSUDP_ERR_CLOSED);
+    st = stats_of(s);
+    assert_int_equal(st.refused_full, 1);
+    assert_int_equal(st.source_displaced, 0);
+    assert_int_equal(st.assocs_now, 2);
+    assert_int_equal(s->established, 2); /* no ESTABLISHED event for c[2] */
+    assert_int_equal(n_log_lines, 1);
+    assert_true(log_has("refused"));
+    assert_true(log_has("127.0.0.12"));
+
+    /* Quiet for longer than a handshake may take: c[3] displaces c[0],
+     * c[4] displaces c[1] within the same second (not logged, counted). */
+    tn_clock += 4000;
+    assert_non_null(tn_connect(&net, c[3], s, NULL));
+    pump(10);
+    assert_non_null(tn_connect(&net, c[4], s, NULL));
+    pump(10);
+    assert_int_equal(c[3]->established, 1);
+    assert_int_equal(c[4]->established, 1);
+    assert_int_equal(c[0]->closed, 1);
+    assert_int_equal(c[1]->closed, 1);
+    st = stats_of(s);
+    assert_int_equal(st.source_displaced, 2);
+    assert_int_equal(st.evictions, 2);
+    assert_int_equal(n_log_lines, 2);
+    assert_true(strstr(log_lines[1], "displaced") != NULL);
+
+    /* A second later the next event is logged with the count left out. */
+    tn_clock += 1500;
+    budget[c[0]->index] = -1;
+    dtlsudp_engine_close_all(c[0]->e, tn_clock);
+    assert_non_null(tn_connect(&net, c[0], s, NULL));
+    pump(10);
+    assert_int_equal(n_log_lines, 3);
+    assert_true(strstr(log_lines[2], "1 more") != NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_half_open_flood_no_lockout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ipv6_source_is_a_64, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unauthenticated_never_evicts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_source_cap_displacement_counted_and_logged, setup, teardown),
+    };
+    tn_mem_init();
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,220 @@
+/*
+ * admission.c - who gets a slot in the peer table, one rule per function.
+ *
+ * The cookie gate proves that a peer receives at its address; it proves
+ * nothing else.  A peer that answers the HelloVerifyRequest and goes silent
+ * costs a half-open association until the handshake deadline, so what such
+ * peers may take is bounded, and what they may take it from:
+ *
+ *   half-open (cookie verified, not authenticated)
+ *     - per source (IPv4 address, IPv6 /64) at most
+ *       max_half_open_per_source (a burst of handshakes that all sent a
+ *       datagram within the last second is admitted up to 8 times the
+ *       cap); a newcomer evicts the source's handshake that has been
+ *       silent longest instead of being refused (a flooder can only push
+ *       out its own handshakes, and a legitimate client on the same host is
+ *       never locked out).  The eviction sends nothing: a live client that
+ *       was still waiting for our first flight repeats its ClientHello
+ *       (cookie still valid) and starts again;
+ *     - in all at most max_half_open; a newcomer evicts the handshake of
+ *       anyone that has been silent longest;
+ *     - never an established association: max_half_open slots of
+ *       max_assocs are headroom that established associations cannot
+ *       take, so handshakes start even when the table is "full".
+ *   established (handshake done, peer certificate accepted)
+ *     - per source at most max_per_source; at the limit the source's own
+ *       least recently active association is displaced if it has been
+ *       quiet for longer than a handshake may take (its close_notify was
+ *       probably lost), otherwise the newcomer is refused: it gets a
+ *       close_notify right after its handshake.  Both are counted and
+ *       logged (rate limited);
+ *     - in all at most max_assocs - max_half_open; at the limit the least
+ *       recently active established association is evicted
+ *       (evict_idle_when_full) or the newcomer refused.
+ *
+ * Client associations (dtlsudp_engine_connect) are the application's own:
+ * they need a free slot and never evict anything.
+ */
+#include "config.h"
+
+#include <stddef.h>
+
+#include "engine_internal.h"
+
+#define ASSOC_OF(l) ((dtlsudp_assoc *)(void *)((char *)(l) - offsetof(dtlsudp_assoc, list)))
+
+/* At most one admission log line per this many ms; the rest are counted
+ * and reported with the next line. */
+#define ADM_LOG_INTERVAL 1000
+/* A handshake younger than OpenSSL's first retransmission interval is
+ * "young": its peer may well be answering. */
+#define ADM_YOUNG_MS 1000
+/* Young handshakes a source may hold, in multiples of its cap. */
+#define ADM_BURST 8
+
+static void adm_log(dtlsudp_engine *e, const dtlsudp_addr *peer, const char *what, unsigned long long id)
+{
+    char who[64] = "?";
+
+    if (e->adm_log_at != 0 && e->now < e->adm_log_at) {
+        e->adm_log_suppressed++;
+        return;
+    }
+    (void)dtlsudp_addr_format(peer, who, sizeof(who));
+    if (e->adm_log_suppressed != 0)
+        dtlsudp_log(e, DTLSUDP_LOG_NOTICE, "source %s: %s (assoc %llu; %lu more admission events not logged)",
+                    who, what, id, e->adm_log_suppressed);
+    else
+        dtlsudp_log(e, DTLSUDP_LOG_NOTICE, "source %s: %s (assoc %llu)", who, what, id);
+    e->adm_log_suppressed = 0;
+    e->adm_log_at = e->now + ADM_LOG_INTERVAL;
+}
+
+/* Slots established associations may take: the rest is headroom for
+ * handshakes (config normalisation keeps max_half_open <= max_assocs / 2). */
+static size_t established_cap(const dtlsudp_engine *e)
+{
+    return e->cfg.max_assocs - e->cfg.max_half_open;
+}
+
+/* Rule: a source holds at most max_half_open_per_source handshakes; the
+ * newcomer evicts the source's handshake that has been silent longest. */
+static int rule_source_half_open(dtlsudp_engine *e, const dtlsudp_addr *peer)
+{
+    dtlsudp_source_info src;
+    dtlsudp_assoc *victim;
+
+    dtlsudp_table_source_scan(e, peer, &src);
+    if (src.half_open < e->cfg.max_half_open_per_source)
+        return DTLSUDP_OK;
+    if ((victim = src.idlest_half_open) == NULL)
+        return DTLSUDP_ERR_LIMIT;
+    /* A burst of handshakes from one host (snmpget x 50 behind one
+     * address) is all answering: a datagram from each arrived within a
+     * retransmission interval.  Up to ADM_BURST times the cap they are
+     * admitted; a silent flooder's handshakes go quiet within a second and
+     * are evicted at the cap, and beyond the burst allowance the most
+     * silent one goes even if it spoke recently. */
+    if (e->now - victim->last_activity < ADM_YOUNG_MS && src.half_open < ADM_BURST * e->cfg.max_half_open_per_source)
+        return DTLSUDP_OK;
+    e->stats.half_open_evicted++;
+    dtlsudp_log(e, DTLSUDP_LOG_DEBUG, "assoc %llu: handshake evicted (most silent of a source at its limit)",
+                (unsigned long long)victim->id);
+    dtlsudp_engine_evict(e, victim);
+    return DTLSUDP_OK;
+}
+
+/* Rule: at most max_half_open handshakes in all; the newcomer evicts the
+ * one that has been silent longest. */
+static int rule_global_half_open(dtlsudp_engine *e)
+{
+    dtlsudp_assoc *victim = NULL;
+    dtlsudp_link *l;
+
+    if (e->half_open < e->cfg.max_half_open)
+        return DTLSUDP_OK;
+    for (l = e->hs_list.next; l != &e->hs_list; l = l->next) {
+        dtlsudp_assoc *a = ASSOC_OF(l);
+        if (!a->counted_half_open || a->busy != 0 || a->freeing)
+            continue;
+        if (victim == NULL || a->last_activity < victim->last_activity)
+            victim = a;
+    }
+    if (victim == NULL)
+        return DTLSUDP_ERR_LIMIT;
+    e->stats.half_open_evicted++;
+    dtlsudp_log(e, DTLSUDP_LOG_DEBUG, "assoc %llu: handshake evicted (most silent, half-open limit)",
+                (unsigned long long)victim->id);
+    dtlsudp_engine_evict(e, victim);
+    return DTLSUDP_OK;
+}
+
+/* Rule: nothing unauthenticated evicts an established association.  The
+ * table can only be full here when client handshakes fill the headroom. */
+static int rule_free_slot(const dtlsudp_engine *e)
+{
+    return e->stats.assocs_now < e->cfg.max_assocs ? DTLSUDP_OK : DTLSUDP_ERR_LIMIT;
+}
+
+int dtlsudp_admit_half_open(dtlsudp_engine *e, const dtlsudp_addr *peer)
+{
+    int ret;
+
+    if ((ret = rule_source_half_open(e, peer)) != DTLSUDP_OK)
+        return ret;
+    if ((ret = rule_global_half_open(e)) != DTLSUDP_OK)
+        return ret;
+    return rule_free_slot(e);
+}
+
+int dtlsudp_admit_connect(dtlsudp_engine *e, const dtlsudp_addr *peer)
+{
+    (void)peer;
+    return rule_free_slot(e);
+}
+
+/* Rule: a source holds at most max_per_source established associations.
+ * At the limit its own least recently active one is displaced if it has
+ * been quiet for longer than a handshake may take (a lost close_notify
+ * would otherwise lock the source out until the idle timeout); an active
+ * one is never displaced, the newcomer is refused instead. */
+static int rule_source_established(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    dtlsudp_source_info src;
+
+    dtlsudp_table_source_scan(e, &a->peer, &src);
+    if (src.established < e->cfg.max_per_source)
+        return DTLSUDP_OK;
+    if (!e->cfg.evict_idle_when_full || src.idlest == NULL ||
+        e->now - src.idlest->last_activity < e->cfg.handshake_timeout) {
+        e->stats.refused_full++;
+        adm_log(e, &a->peer, "new association refused: established associations at max_per_source",
+                (unsigned long long)a->id);
+        return DTLSUDP_ERR_LIMIT;
+    }
+    e->stats.evictions++;
+    e->stats.source_displaced++;
+    adm_log(e, &a->peer, "quiet association displaced: established associations at max_per_source",
+            (unsigned long long)src.idlest->id);
+    dtlsudp_engine_evict(e, src.idlest);
+    return DTLSUDP_OK;
+}
+
+/* Rule: established associations take at most max_assocs - max_half_open
+ * slots.  At the limit the least recently active one is evicted
+ * (evict_idle_when_full) -- only ever for a peer that has authenticated. */
+static int rule_table_established(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    dtlsudp_link *l;
+
+    if (e->established < established_cap(e))
+        return DTLSUDP_OK;
+    if (e->cfg.evict_idle_when_full) {
+        for (l = e->est_list.next; l != &e->est_list; l = l->next) {
+            dtlsudp_assoc *victim = ASSOC_OF(l);
+            if (victim->busy != 0 || victim->successor != NULL || victim->freeing)
+                continue;
+            e->stats.evictions++;
+            dtlsudp_log(e, DTLSUDP_LOG_DEBUG, "assoc %llu: evicted (least recently active, table full)",
+                        (unsigned long long)victim->id);
+            dtlsudp_engine_evict(e, victim);
+            return DTLSUDP_OK;
+        }
+    }
+    e->stats.refused_full++;
+    adm_log(e, &a->peer, "new association refused: association limit reached", (unsigned long long)a->id);
+    return DTLSUDP_ERR_LIMIT;
+}
+
+int dtlsudp_admit_established(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    int ret;
+
+    /* The application's own clients hold their slot since connect; a
+     * restart takes over its predecessor's. */
+    if (a->is_client || a->predecessor != NULL)
+        return DTLSUDP_OK;
+    if ((ret = rule_source_established(e, a)) != DTLSUDP_OK)
+        return ret;
+    return rule_table_established(e, a);
+}
