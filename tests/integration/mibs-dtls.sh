@@ -25,7 +25,7 @@ tl_free_udp_port dp || exit 1
 
 al_agent agent \
     "certSecName 10 $fp --sn alice" \
-    "rouser -s tsm alice authpriv" \
+    "rwuser -s tsm alice authpriv" \
     "rocommunity public 127.0.0.1" \
     "agentAddress udp:127.0.0.1:$up,dtlsudp:127.0.0.1:$dp"
 tl_expect_port agent "$up"
@@ -128,6 +128,14 @@ expect_eq "objects after SIGHUP" "$(wc -l <<<"$after")" "$(wc -l <<<"$before")"
 delta snmpTlstmSessionAccepts $S.4.0 0
 delta dtlsudpHandshakesDone $D.1.5.0 0
 delta dtlsudpCookiesSent $D.1.1.0 0
+
+# snmpTsmConfigurationUsePrefix is writable over dtlsudp too (its value
+# stays false(2), so the session's securityName keeps its form).
+al_expect_ok "SET snmpTsmConfigurationUsePrefix over dtlsudp" tl_client good snmpset -v3 -r1 -t5 -On "$dtls" \
+    .1.3.6.1.2.1.190.1.2.1.0 i 2
+expect_eq "snmpTsmConfigurationUsePrefix after the SET" \
+    "$(mibs_value "$(mibs_app snmpwalk -v2c -c public -On -Oq -Oe -t 5 -r 1 "$udp" .1.3.6.1.2.1.190.1.2)" \
+        .1.3.6.1.2.1.190.1.2.1.0)" 2
 
 al_proof agent
 tl_agent_stop agent || tl_fail "agent exit status $?"

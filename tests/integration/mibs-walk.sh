@@ -24,6 +24,7 @@ mibs_dlmod_env agent "$so"
 tl_conf agent \
     "rocommunity public 127.0.0.1" \
     "rwcommunity private 127.0.0.1 .1.3.6.1.2.1.198" \
+    "rwcommunity tsmrw 127.0.0.1 .1.3.6.1.2.1.190.1.2" \
     "dlmod dtlsudpmibtest $so" \
     "certSecName 10 $fp_sha1 --sn alice" \
     "certSecName 20 --sha256 $fp_sha256 --cn" \
@@ -152,6 +153,28 @@ changed=$(mibs_value "$out" .1.3.6.1.2.1.198.2.2.1.2.0)
 [ "$changed" -gt 0 ] || tl_fail "snmpTlstmCertToTSNTableLastChanged after a reload that added a row: $changed"
 expect_eq "CertToTSNMapType.30" "$(mibs_value "$(walk .1.3.6.1.2.1.198.2.2.1.3.1.3)" \
     .1.3.6.1.2.1.198.2.2.1.3.1.3.30)" .1.3.6.1.2.1.198.1.1.5
+
+# snmpTsmConfigurationUsePrefix is read-write (SNMP-TSM-MIB): a SET changes
+# libnetsnmp's tsmUseTransportPrefix at once, bad values are refused, and a
+# value set over SNMP survives a restart (persistent snmp.conf).
+up=.1.3.6.1.2.1.190.1.2.1.0
+set_prefix() { mibs_app snmpset -v2c -c tsmrw -On -Oq -Oe -t 5 -r 1 "$target" "$up" i "$1"; }
+get_prefix() { mibs_value "$(walk .1.3.6.1.2.1.190.1.2)" "$up"; }
+set_prefix 1 >/dev/null || tl_fail "SET snmpTsmConfigurationUsePrefix true"
+expect_eq "usePrefix after SET true" "$(get_prefix)" 1
+if out=$(set_prefix 3 2>&1); then tl_fail "SET usePrefix 3 accepted: $out"; fi
+grep -qi 'wrongValue' <<<"$out" || tl_fail "SET usePrefix 3: not wrongValue: $out"
+expect_eq "usePrefix after a refused SET" "$(get_prefix)" 1
+tl_agent_stop agent || tl_fail "snmpd did not exit cleanly"
+grep -qx 'dtlsudpTsmUsePrefix true' "$TL_TMP/agent/persist/snmpd.conf" ||
+    tl_fail "usePrefix not persisted: $(cat "$TL_TMP/agent/persist/snmpd.conf")"
+# The harness runs snmpd with -C (only our file); a normal start reads the
+# persistent file after the configuration files, as here.
+echo "$(cat "$TL_TMP/agent/conffile"),$TL_TMP/agent/persist/snmpd.conf" >"$TL_TMP/agent/conffile"
+tl_agent_start agent || tl_fail "snmpd did not restart"
+expect_eq "usePrefix after a restart (persisted)" "$(get_prefix)" 1
+set_prefix 2 >/dev/null || tl_fail "SET snmpTsmConfigurationUsePrefix false"
+expect_eq "usePrefix after SET false" "$(get_prefix)" 2
 
 tl_agent_stop agent || tl_fail "snmpd did not exit cleanly"
 echo "mibs-walk: all values and names as expected"
