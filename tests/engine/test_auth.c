@@ -590,6 +590,32 @@ static void test_verify_hook_cannot_accept_untrusted(void **state)
     expect_refused_by(s, c);
 }
 
+/* A chain that verifies but comes with a foreign certificate is NONE, and
+ * the hook sees the leaf alone (dtlsudp_peer_auth.chain), not the path
+ * OpenSSL verified. */
+static void test_verify_hook_none_chain_is_leaf(void **state)
+{
+    const testcerts *tc = tc_get();
+    dtlsudp_engine_config cfg;
+    tn_node *s, *c;
+    struct hook_log *h;
+
+    (void)state;
+    dtlsudp_engine_config_init(&cfg);
+    cfg.verify = verify_hook;
+    s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, &cfg);
+    c = tn_add(&net, "127.0.0.1:50035", &tc->client, &tc->ca, NULL);
+    assert_int_equal(SSL_CTX_add1_chain_cert(dtlsudp_engine_ssl_ctx(c->e), tc->client2.cert), 1);
+    h = (struct hook_log *)s->last_data;
+    memset(h, 0, sizeof(*h));
+    h->answer = 1;
+    assert_false(attempt(s, c, NULL));
+    assert_int_equal(h->calls, 1);
+    assert_int_equal(h->last_trust, DTLSUDP_TRUST_NONE);
+    assert_int_equal(h->chain_len, 1);
+    expect_refused_by(s, c);
+}
+
 static void test_rsa_identities(void **state)
 {
     const testcerts *tc = tc_rsa();
@@ -707,6 +733,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hostname, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_hook, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_hook_cannot_accept_untrusted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verify_hook_none_chain_is_leaf, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rsa_identities, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pem_files_and_config_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crl_revokes_client, setup, teardown),

@@ -8,6 +8,8 @@
 #   addr           dtlsudp_addr_parse()
 #   snmp_config    the plugin's dtlsudp* tokens and certSecName fingerprints
 #   snmp_addr      dtlsudp_snmp_addr_parse(): dtlsudp:/dtlsudp6: target text
+#   verify         peer-certificate policy (engine/verify.c) in real handshakes,
+#                  against a reference model of the certificate set
 #
 # Always built: tests/fuzz/replay_<target>, the target's
 # LLVMFuzzerTestOneInput() with a plain main() (regress_main.c) that replays
@@ -18,13 +20,16 @@
 # Corpora: corpus/<target>/ (engine seeds recorded by gen_corpus.c:
 # `make tests/fuzz/gen_corpus && tests/fuzz/gen_corpus $(srcdir)/tests/fuzz/corpus`).
 
-FUZZ_TARGET_NAMES = record engine_server engine_client fingerprint addr snmp_config snmp_addr
+FUZZ_TARGET_NAMES = record engine_server engine_client fingerprint addr snmp_config snmp_addr verify
 
 FUZZ_INCLUDES = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/engine -I$(top_srcdir)/tests/fuzz
 FUZZ_SNMP_INCLUDES = $(FUZZ_INCLUDES) -I$(top_srcdir)/transport/snmp $(NETSNMP_CFLAGS)
 FUZZ_COMMON_SOURCES = tests/fuzz/fuzz_common.c tests/fuzz/fuzz_common.h tests/fuzz/fuzz_certs.h
 FUZZ_ENGINE_HARNESS = tests/fuzz/fuzz_engine.c tests/fuzz/fuzz_engine.h
 FUZZ_REPLAY_LDADD = transport/engine/libengine.la $(OPENSSL_LIBS)
+# verify: the in-memory test PKI of tests/engine (no files, no CLI)
+FUZZ_VERIFY_SOURCES = tests/fuzz/fuzz_verify.c tests/engine/testcerts.c tests/engine/testcerts.h
+FUZZ_VERIFY_INCLUDES = $(FUZZ_INCLUDES) -I$(top_srcdir)/tests/engine
 
 dist_noinst_SCRIPTS += tests/fuzz/run-fuzzers.sh
 EXTRA_DIST += tests/fuzz/README tests/fuzz/corpus
@@ -37,7 +42,8 @@ FUZZ_REPLAYS = \
 	tests/fuzz/replay_fingerprint \
 	tests/fuzz/replay_addr \
 	tests/fuzz/replay_snmp_config \
-	tests/fuzz/replay_snmp_addr
+	tests/fuzz/replay_snmp_addr \
+	tests/fuzz/replay_verify
 check_PROGRAMS += $(FUZZ_REPLAYS)
 TESTS += $(FUZZ_REPLAYS)
 
@@ -72,6 +78,10 @@ tests_fuzz_replay_snmp_addr_SOURCES = tests/fuzz/fuzz_snmp_addr.c tests/fuzz/reg
 tests_fuzz_replay_snmp_addr_CPPFLAGS = $(FUZZ_SNMP_INCLUDES) -DFUZZ_TARGET='"snmp_addr"'
 tests_fuzz_replay_snmp_addr_LDADD = transport/snmp/libsnmpbase.la $(FUZZ_REPLAY_LDADD) $(NETSNMP_LIBS)
 
+tests_fuzz_replay_verify_SOURCES = $(FUZZ_VERIFY_SOURCES) tests/fuzz/regress_main.c $(FUZZ_COMMON_SOURCES)
+tests_fuzz_replay_verify_CPPFLAGS = $(FUZZ_VERIFY_INCLUDES) -DFUZZ_TARGET='"verify"'
+tests_fuzz_replay_verify_LDADD = $(FUZZ_REPLAY_LDADD)
+
 # --- the corpus generator (built on demand) ---
 EXTRA_PROGRAMS = tests/fuzz/gen_corpus
 tests_fuzz_gen_corpus_SOURCES = tests/fuzz/gen_corpus.c $(FUZZ_ENGINE_HARNESS) $(FUZZ_COMMON_SOURCES)
@@ -95,7 +105,8 @@ noinst_PROGRAMS += \
 	tests/fuzz/fuzz_fingerprint \
 	tests/fuzz/fuzz_addr \
 	tests/fuzz/fuzz_snmp_config \
-	tests/fuzz/fuzz_snmp_addr
+	tests/fuzz/fuzz_snmp_addr \
+	tests/fuzz/fuzz_verify
 
 tests_fuzz_fuzz_record_SOURCES = tests/fuzz/fuzz_record.c $(FUZZ_COMMON_SOURCES) $(FUZZ_ENGINE_SOURCES)
 tests_fuzz_fuzz_record_CPPFLAGS = $(FUZZ_INCLUDES)
@@ -142,4 +153,10 @@ tests_fuzz_fuzz_snmp_addr_CPPFLAGS = $(FUZZ_SNMP_INCLUDES)
 tests_fuzz_fuzz_snmp_addr_CFLAGS = $(FUZZER_COMPILE_FLAGS)
 tests_fuzz_fuzz_snmp_addr_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_snmp_addr_LDADD = $(NETSNMP_LIBS) $(OPENSSL_LIBS)
+
+tests_fuzz_fuzz_verify_SOURCES = $(FUZZ_VERIFY_SOURCES) $(FUZZ_COMMON_SOURCES) $(FUZZ_ENGINE_SOURCES)
+tests_fuzz_fuzz_verify_CPPFLAGS = $(FUZZ_VERIFY_INCLUDES)
+tests_fuzz_fuzz_verify_CFLAGS = $(FUZZER_COMPILE_FLAGS)
+tests_fuzz_fuzz_verify_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_verify_LDADD = $(OPENSSL_LIBS)
 endif

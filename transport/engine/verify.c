@@ -190,13 +190,16 @@ static void classify(X509_STORE_CTX *xs, const dtlsudp_assoc *a, dtlsudp_peer_au
     if (X509_verify_cert(xs) == 1) {
         auth->error = X509_V_OK;
         if (sent != NULL && !sent_is_path(sent, leaf)) {
+            /* NONE: the leaf alone, as for every peer that is not CHAIN
+             * (dtlsudp_peer_auth.chain in dtlsudp.h). */
             auth->trust = DTLSUDP_TRUST_NONE;
             auth->reason = "the peer's certificates do not form a certification path (RFC 5246 7.4.2)";
+            auth->chain = chain_copy(leaf, NULL, 0);
         } else {
             auth->trust = DTLSUDP_TRUST_CHAIN;
             auth->reason = "verified to a trust anchor";
+            auth->chain = chain_copy(leaf, X509_STORE_CTX_get0_chain(xs), 1);
         }
-        auth->chain = chain_copy(leaf, X509_STORE_CTX_get0_chain(xs), 1);
         return;
     }
     auth->error = X509_STORE_CTX_get_error(xs);
