@@ -110,6 +110,23 @@ static int verify_hook(void *user, dtlsudp_assoc *a, const dtlsudp_peer_auth *au
     return h->answer;
 }
 
+/* A server on 127.0.0.1:10161 whose policy is verify_hook answering
+ * `answer'; *h receives what the hook saw. */
+static tn_node *hooked_server(const tc_pair *id, const tc_pair *ca, int answer, struct hook_log **h)
+{
+    dtlsudp_engine_config cfg;
+    tn_node *s;
+
+    dtlsudp_engine_config_init(&cfg);
+    cfg.verify = verify_hook;
+    s = tn_add(&net, "127.0.0.1:10161", id, ca, &cfg);
+    assert_non_null(s);
+    *h = (struct hook_log *)s->last_data;
+    memset(*h, 0, sizeof(**h));
+    (*h)->answer = answer;
+    return s;
+}
+
 static void test_chain_ok(void **state)
 {
     const testcerts *tc = tc_get();
@@ -214,19 +231,13 @@ static void test_pin_on_unverified_ca_refused(void **state)
 static void test_server_pin_on_verified_ca(void **state)
 {
     const testcerts *tc = tc_get();
-    dtlsudp_engine_config cfg;
     tn_node *s, *c;
     struct hook_log *h;
     dtlsudp_fingerprint fp;
 
     (void)state;
-    dtlsudp_engine_config_init(&cfg);
-    cfg.verify = verify_hook;
-    s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, &cfg);
+    s = hooked_server(&tc->server, &tc->ca, 1, &h);
     c = tn_add(&net, "127.0.0.1:50014", &tc->client, &tc->ca, NULL);
-    h = (struct hook_log *)s->last_data;
-    memset(h, 0, sizeof(*h));
-    h->answer = 1;
     assert_int_equal(dtlsudp_fingerprint_of(tc->ca.cert, 32, &fp), DTLSUDP_OK);
     assert_int_equal(dtlsudp_engine_add_peer_fingerprint(s->e, &fp), DTLSUDP_OK);
     assert_true(attempt(s, c, NULL));
@@ -544,19 +555,13 @@ static void test_hostname(void **state)
 static void test_verify_hook(void **state)
 {
     const testcerts *tc = tc_get();
-    dtlsudp_engine_config cfg;
     tn_node *s, *c;
     struct hook_log *h;
     dtlsudp_fingerprint fp;
 
     (void)state;
-    dtlsudp_engine_config_init(&cfg);
-    cfg.verify = verify_hook;
-    s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, &cfg);
+    s = hooked_server(&tc->server, &tc->ca, 0, &h); /* refuse a peer whose chain is fine */
     c = tn_add(&net, "127.0.0.1:50011", &tc->client, &tc->ca, NULL);
-    h = (struct hook_log *)s->last_data;
-    memset(h, 0, sizeof(*h));
-    h->answer = 0; /* refuse a peer whose chain is fine */
     assert_int_equal(dtlsudp_fingerprint_of(tc->client.cert, 32, &fp), DTLSUDP_OK);
     assert_int_equal(dtlsudp_engine_add_peer_fingerprint(s->e, &fp), DTLSUDP_OK);
     assert_false(attempt(s, c, NULL));
@@ -571,18 +576,12 @@ static void test_verify_hook(void **state)
 static void test_verify_hook_cannot_accept_untrusted(void **state)
 {
     const testcerts *tc = tc_get();
-    dtlsudp_engine_config cfg;
     tn_node *s, *c;
     struct hook_log *h;
 
     (void)state;
-    dtlsudp_engine_config_init(&cfg);
-    cfg.verify = verify_hook;
-    s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, &cfg);
+    s = hooked_server(&tc->server, &tc->ca, 1, &h);
     c = tn_add(&net, "127.0.0.1:50034", &tc->expired_client, &tc->ca, NULL);
-    h = (struct hook_log *)s->last_data;
-    memset(h, 0, sizeof(*h));
-    h->answer = 1;
     assert_false(attempt(s, c, NULL));
     assert_int_equal(h->calls, 1);
     assert_int_equal(h->last_trust, DTLSUDP_TRUST_NONE);
@@ -596,19 +595,13 @@ static void test_verify_hook_cannot_accept_untrusted(void **state)
 static void test_verify_hook_none_chain_is_leaf(void **state)
 {
     const testcerts *tc = tc_get();
-    dtlsudp_engine_config cfg;
     tn_node *s, *c;
     struct hook_log *h;
 
     (void)state;
-    dtlsudp_engine_config_init(&cfg);
-    cfg.verify = verify_hook;
-    s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, &cfg);
+    s = hooked_server(&tc->server, &tc->ca, 1, &h);
     c = tn_add(&net, "127.0.0.1:50035", &tc->client, &tc->ca, NULL);
     assert_int_equal(SSL_CTX_add1_chain_cert(dtlsudp_engine_ssl_ctx(c->e), tc->client2.cert), 1);
-    h = (struct hook_log *)s->last_data;
-    memset(h, 0, sizeof(*h));
-    h->answer = 1;
     assert_false(attempt(s, c, NULL));
     assert_int_equal(h->calls, 1);
     assert_int_equal(h->last_trust, DTLSUDP_TRUST_NONE);

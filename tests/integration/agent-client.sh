@@ -12,21 +12,9 @@ SHIM=$top_builddir/tests/integration/.libs/dtlsudp-preload-shim.so
 [ -f "$SHIM" ] || tl_skip "preload shim not built"
 fp=$(tl_fp client) || exit 1
 
-# ours: run a client with the shim and the dtlsudp debug token; the client
-# must say that our transport carried the request.
-ours() {
-    local out
-    out=$(tl_client mgr "$1" -Ddtlsudp -v3 -r2 -t3 "${@:2}" 2>&1) || {
-        echo "$out" >&2
-        return 1
-    }
-    echo "$out" | grep -q "dtlsudp: opened client transport" || {
-        echo "$out" >&2
-        echo "the client did not use this project's transport" >&2
-        return 1
-    }
-    echo "$out" | grep -v '^dtlsudp'
-}
+# ours CMD ARGS...: CMD as the manager `mgr', through this project's
+# client role (checked).
+ours() { al_ours mgr "$1" -v3 -r2 -t3 "${@:2}"; }
 
 al_client mgr
 if [ "$AL_ASAN" = 1 ]; then

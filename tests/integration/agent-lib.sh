@@ -6,6 +6,7 @@
 #   al_agent NAME [LINES...]     a new agent: dlmod line first, then LINES
 #   al_agent_start NAME          start it with -Ddtlsudp (proof of the plugin)
 #   al_client NAME [LINES...]    a client config (localCert client, peerCert server)
+#   al_ours NAME CMD ARGS...     run CMD as NAME through this project's client role
 #   al_proof NAME                fail unless NAME's log shows that the plugin
 #                                (not the built-in DTLSUDP) served traffic
 #
@@ -62,6 +63,25 @@ al_proof() {
     tl_log_has "$1" "dtlsudp [0-9.]* loaded" || tl_fail "$1: no 'dtlsudp ... loaded' line"
     tl_log_has "$1" "dtlsudp: recv [0-9]* bytes from DTLSUDP" ||
         tl_fail "$1: the plugin received no message (built-in transport used?)"
+}
+
+# al_ours NAME CMD ARGS...: run a Net-SNMP app as NAME with -Ddtlsudp; fail
+# unless this project's client role carried it (NAME's environment puts it
+# in the app: the test preload shim).  Prints the app's output without the
+# debug lines.
+al_ours() {
+    local name=$1 cmd=$2 out
+    shift 2
+    out=$(tl_client "$name" "$cmd" -Ddtlsudp "$@" 2>&1) || {
+        echo "$out" >&2
+        return 1
+    }
+    echo "$out" | grep -q "dtlsudp: opened client transport" || {
+        echo "$out" >&2
+        echo "the client did not use this project's transport" >&2
+        return 1
+    }
+    echo "$out" | grep -v '^dtlsudp'
 }
 
 # al_expect_ok DESC CMD...: run a client command, fail with its output if
