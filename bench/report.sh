@@ -150,6 +150,34 @@ build_rows() {
         row 8 "session opens at $n % loss each way: success, median time" \
             "$(loss_cell builtin "$n")" "$(loss_cell ours "$n")" "$(loss_cell udp "$n")" "–" "≥ 99 %" "$v"
     done
+    # 9. Half-open handshakes from the clients' own address.
+    if want halfopen; then
+        v=$(halfopen_verdict quiet)
+        row 9a "sessions from 127.0.0.1, quiet ($P_HO_K back to back): success, p50, p99" \
+            "$(get halfopen.builtin.quiet)" "$(halfopen_ours quiet)" "–" "–" "≥ 99 %" "$v"
+        v=$(halfopen_verdict flood)
+        row 9b "sessions from 127.0.0.1 ($P_HO_K over ${P_HO_SECS} s) while 127.0.0.1 starts $P_HO_RATE half-open handshakes/s (cookie answered, then silent): success, p50, p99" \
+            "$(halfopen_flood_cell builtin)" "$(halfopen_ours flood)" "–" "–" "≥ 99 %" "$v"
+    fi
+}
+halfopen_flood_cell() { # LABEL
+    local k=halfopen.$1
+    echo "$(get "$k.flood")$([ -n "$(get "$k.silent_during")" ] && echo " [$(get "$k.silent_during") half-open during, $(get "$k.silent") in all; agent CPU $(cell "$k.cpu_s" s)]")"
+}
+halfopen_ours() { # quiet|flood
+    if [ "$1" = flood ]; then
+        echo "osnet: $(halfopen_flood_cell osnet); router: $(halfopen_flood_cell router)"
+    else
+        echo "osnet: $(get halfopen.osnet.quiet); router: $(get halfopen.router.quiet)"
+    fi
+}
+halfopen_verdict() { # quiet|flood
+    local a b
+    a=$(pct_verdict "$(get halfopen.osnet.$1)")
+    b=$(pct_verdict "$(get halfopen.router.$1)")
+    if [ "$a" = met ] && [ "$b" = met ]; then echo met
+    elif [ "$a" = MISSED ] || [ "$b" = MISSED ]; then echo MISSED
+    else echo n/a; fi
 }
 
 mem_cell() { # IMPL N
@@ -369,8 +397,8 @@ How each row is measured (bench/README has the details):
 built-in = Debian's snmpd with its own DTLSUDP and stock snmpget/libnetsnmp;
 this project = the same snmpd with `dlmod dtlsudp` and the same clients with
 LD_PRELOAD=libdtlsudp-preload.so; udp v2c = the same snmpd over plain UDP.
-Rows 4, 6 and 7 use the same load generators (bench/holdassoc on libdtlsudp,
-bench/hello-flood) against both agents.  Agent CPU is utime+stime from
+Rows 4, 6, 7 and 9 use the same load generators (bench/holdassoc on libdtlsudp,
+bench/hello-flood, bench/halfopen-flood) against both agents.  Agent CPU is utime+stime from
 /proc/PID/stat (10 ms ticks) over the whole run divided by the sessions;
 the crypto floor is the server's share of one mutually authenticated ECDHE
 handshake from `openssl speed` (one sign, the client's CertificateVerify and

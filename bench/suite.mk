@@ -6,7 +6,7 @@
 #   make bench         the full suite (under 15 minutes), writes
 #                      bench/results/<date>.md and .png
 #   make bench-quick   the quick suite (under 3 minutes), for CI
-noinst_PROGRAMS += bench/getloop bench/holdassoc bench/hello-flood bench/lossy-relay bench/proctime
+noinst_PROGRAMS += bench/getloop bench/holdassoc bench/hello-flood bench/halfopen-flood bench/lossy-relay bench/proctime
 noinst_HEADERS += bench/ber.h
 
 bench_getloop_SOURCES = bench/getloop.c
@@ -18,6 +18,9 @@ bench_holdassoc_LDADD = transport/libdtlsudp.la $(OPENSSL_LIBS)
 
 bench_hello_flood_SOURCES = bench/hello-flood.c
 bench_hello_flood_LDADD = $(OPENSSL_LIBS)
+
+bench_halfopen_flood_SOURCES = bench/halfopen-flood.c
+bench_halfopen_flood_LDADD = $(OPENSSL_LIBS)
 
 bench_lossy_relay_SOURCES = bench/lossy-relay.c
 bench_proctime_SOURCES = bench/proctime.c
