@@ -96,4 +96,18 @@ tl_client_new m-legacy "localCert $(tl_fp client sha1)" "peerCert sha1:$(tl_fp s
 client_env m-legacy
 al_expect_ok "SHA-1 localCert and sha1:-prefixed peerCert" ours m-legacy "dtlsudp:127.0.0.1:$port"
 al_proof legacy
+tl_agent_stop legacy
+
+# A fingerprint of no hash's length (31 bytes) is a configuration error
+# with file and line, and the line is ignored; the agent serves the rest.
+short=$(tl_fp client sha256 | cut -c1-92)
+tl_free_udp_port port || exit 1
+al_agent short "[snmp] trustCert ca" "certSecName 5 $short --sn mallory" \
+    "certSecName 10 $(tl_fp client sha256) --sn alice" "rouser -s tsm alice authpriv"
+tl_agent_listen short "dtlsudp:127.0.0.1:$port"
+al_agent_start short || tl_fail "agent with a short fingerprint did not start"
+grep -E "snmpd.conf: line [0-9]+: .*certSecName: $short is a fingerprint of 31 bytes, which is no hash's length" \
+    "$(tl_log_file short)" >/dev/null || tl_fail "no configuration error naming the file, line and length"
+al_expect_ok "the other rows still serve" ours m-legacy -T peerCert=server "dtlsudp:127.0.0.1:$port"
+tl_log_has short "mapped to securityName alice" || tl_fail "alice not mapped beside the bad row"
 echo "PASS: every token by every fingerprint hash"

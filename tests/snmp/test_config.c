@@ -122,9 +122,36 @@ static void settings_reach_the_engine_config(void **state)
     assert_true(cfg.idle_timeout == 300000);
 }
 
+/* fpcheck.c: a word that is plainly a fingerprint must have a hash's
+ * length; anything else (a file name, a subject) is not judged. */
+static void fingerprint_words(void **state)
+{
+    const char *sha256 = "00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF";
+    const char *short31 = "00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEE";
+    const char *sha1 = "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67";
+    char octet[80];
+    size_t bytes;
+
+    (void)state;
+    assert_int_equal(dtlsudp_snmp_fingerprint_word_check(sha256, strlen(sha256), &bytes), 0);
+    assert_int_equal(dtlsudp_snmp_fingerprint_word_check(sha1, strlen(sha1), &bytes), 0);
+    assert_int_equal(dtlsudp_snmp_fingerprint_word_check(short31, strlen(short31), &bytes), -1);
+    assert_int_equal(bytes, 31);
+    /* SnmpTLSFingerprint: hash octet 04 (SHA-256) + 32 bytes */
+    snprintf(octet, sizeof(octet), "04%s", sha256);
+    assert_int_equal(dtlsudp_snmp_fingerprint_word_check(octet, strlen(octet), &bytes), 0);
+    /* an odd number of digits is no fingerprint of any length */
+    assert_int_equal(dtlsudp_snmp_fingerprint_word_check(sha256, strlen(sha256) - 1, &bytes), -1);
+    /* not fingerprints: names, short hex */
+    assert_int_equal(dtlsudp_snmp_fingerprint_word_check("server", 6, &bytes), 0);
+    assert_int_equal(dtlsudp_snmp_fingerprint_word_check("deadbeef", 8, &bytes), 0);
+    assert_int_equal(dtlsudp_snmp_fingerprint_word_check("client-2026.crt", 15, &bytes), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(fingerprint_words),
         cmocka_unit_test_setup(defaults_match_the_documentation, setup),
         cmocka_unit_test_setup(demux_words, setup),
         cmocka_unit_test_setup(numbers_and_ranges, setup),

@@ -237,5 +237,6 @@ void dtlsudp_snmp_config_register(void)
         if (app != NULL && strcmp(app, "snmp") != 0)
             register_app_config_handler(tokens[i].name, parse_token, NULL, tokens[i].help);
     }
+    dtlsudp_snmp_fingerprint_checks_install();
     registered = 1;
 }

@@ -121,6 +121,18 @@ int dtlsudp_snmp_secname_map(X509 *leaf, STACK_OF(X509) * chain, char *out, size
 /* Hex fingerprint "AB:CD:..." (SHA-256) of cert into buf, for log lines. */
 void dtlsudp_snmp_cert_fp_text(X509 *cert, char *buf, size_t cap);
 
+/* -------------------------------------------------------------- fpcheck.c */
+
+/* Wrap Net-SNMP's certSecName, trustCert, localCert, peerCert,
+ * snmpTlstmParams and snmpTlstmAddr handlers so that a fingerprint of no
+ * hash's length is reported with file and line and the line ignored.
+ * Idempotent. */
+void dtlsudp_snmp_fingerprint_checks_install(void);
+/* word (len bytes) as a certificate argument: 0 when it is not plainly a
+ * fingerprint or has a hash's length, -1 (and *bytes) when it is a
+ * fingerprint of no hash's length. */
+int dtlsudp_snmp_fingerprint_word_check(const char *word, size_t len, size_t *bytes);
+
 /* ------------------------------------------------------------- hostname.c */
 
 /* 1 when cert names `expected': a literal host name or address as TLS
