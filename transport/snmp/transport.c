@@ -1613,4 +1613,11 @@ void dtlsudp_snmp_trust_reload(void)
      * fingerprint afresh. */
     server_trust_stale = 1;
     dtlsudp_snmp_cert_index_reset();
+    /* Client endpoints (trapsess, informs) build theirs again at their
+     * next connection; an open one keeps its own reference meanwhile. */
+    for (endpoint *ep = all_eps; ep != NULL; ep = ep->next_all)
+        if (!ep->is_server && ep->trust != NULL) {
+            X509_STORE_free(ep->trust);
+            ep->trust = NULL;
+        }
 }
