@@ -701,6 +701,52 @@ static void test_crl_revokes_client(void **state)
     rmdir(dir);
 }
 
+/* A reload with a CRL that revokes a connected client closes that
+ * association (dtlsudp_engine_close_revoked) and keeps the others. */
+static void test_close_revoked_after_reload(void **state)
+{
+    const testcerts *tc = tc_get();
+    char dir[] = "/tmp/dtlsudp-crl-XXXXXX", crl[128];
+    tn_node *s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, NULL);
+    tn_node *bob = tn_add(&net, "127.0.0.1:50040", &tc->client, &tc->ca, NULL);
+    tn_node *alice = tn_add(&net, "127.0.0.1:50041", &tc->client2, &tc->ca, NULL);
+    X509_STORE *store = X509_STORE_new();
+    X509_LOOKUP *lookup;
+    dtlsudp_assoc *sa;
+
+    (void)state;
+    assert_non_null(tn_connect(&net, bob, s, NULL));
+    assert_non_null(tn_connect(&net, alice, s, NULL));
+    assert_true(tn_run(&net, clients_settled, (tn_node *[]){bob, alice, NULL}, 100));
+    tn_pump(&net);
+    assert_int_equal(s->established, 2);
+    /* nothing revoked yet: nothing closed */
+    assert_int_equal(dtlsudp_engine_close_revoked(s->e, tn_clock), 0);
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(crl, sizeof(crl), "%s/ca.crl", dir);
+    assert_int_equal(tc_write_crl(&tc->ca, tc->client.cert, crl), 0);
+    assert_non_null(store);
+    assert_int_equal(X509_STORE_add_cert(store, tc->ca.cert), 1);
+    assert_non_null(lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file()));
+    assert_int_equal(X509_load_crl_file(lookup, crl, X509_FILETYPE_PEM), 1);
+    assert_int_equal(dtlsudp_engine_set_trust_store(s->e, store), DTLSUDP_OK);
+    X509_STORE_free(store);
+
+    assert_int_equal(dtlsudp_engine_close_revoked(s->e, tn_clock), 1);
+    assert_int_equal(s->closed, 1);
+    assert_int_equal(s->last_reason, DTLSUDP_ERR_PEER_CERT);
+    assert_null(dtlsudp_engine_find(s->e, &bob->addr));
+    sa = dtlsudp_engine_find(s->e, &alice->addr);
+    assert_non_null(sa);
+    assert_int_equal(dtlsudp_assoc_state(sa), DTLSUDP_STATE_ESTABLISHED);
+    tn_pump(&net); /* bob hears the close_notify */
+    assert_int_equal(bob->closed, 1);
+    assert_int_equal(alice->closed, 0);
+    unlink(crl);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -730,6 +776,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rsa_identities, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pem_files_and_config_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crl_revokes_client, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_revoked_after_reload, setup, teardown),
     };
     int rc;
 

@@ -1045,6 +1045,32 @@ void dtlsudp_engine_close_all(dtlsudp_engine *e, dtlsudp_time now)
         close_now(e, ASSOC_OF(e->est_list.next), DTLSUDP_ERR_CLOSED, 1);
 }
 
+size_t dtlsudp_engine_close_revoked(dtlsudp_engine *e, dtlsudp_time now)
+{
+    X509_STORE *store;
+    dtlsudp_link *l, *next;
+    size_t closed = 0;
+
+    if (e == NULL)
+        return 0;
+    set_now(e, now);
+    store = SSL_CTX_get_cert_store(e->ctx);
+    /* Only established associations: a handshake in progress is verified
+     * against the current store anyway.  Closing one never frees another
+     * established association (a restart's heir is still handshaking). */
+    for (l = e->est_list.next; l != &e->est_list; l = next) {
+        dtlsudp_assoc *a = ASSOC_OF(l);
+        next = l->next;
+        if (a->busy != 0 || a->auth_chain == NULL || !dtlsudp_verify_chain_revoked(store, a->auth_chain))
+            continue;
+        dtlsudp_log(e, DTLSUDP_LOG_NOTICE, "assoc %llu: closed: a loaded CRL now revokes its peer's certificate",
+                    (unsigned long long)a->id);
+        close_now(e, a, DTLSUDP_ERR_PEER_CERT, 1);
+        closed++;
+    }
+    return closed;
+}
+
 /* ------------------------------------------------------------------------
  * One association
  * ------------------------------------------------------------------------ */

@@ -243,6 +243,8 @@ void dtlsudp_cookie_install(SSL_CTX *ctx);
 
 /* verify.c */
 void dtlsudp_verify_install(dtlsudp_engine *e);
+/* 1 when a CRL in store (by issuer name) lists a certificate of chain. */
+int dtlsudp_verify_chain_revoked(X509_STORE *store, STACK_OF(X509) *chain);
 
 /* SSL -> its io (through the BIO). */
 dtlsudp_io *dtlsudp_ssl_io(const SSL *ssl);

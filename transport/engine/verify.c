@@ -155,6 +155,22 @@ static int key_strong_enough(X509_STORE_CTX *xs, X509 *leaf)
     return key != NULL && EVP_PKEY_get_security_bits(key) >= bits_for_level[level];
 }
 
+int dtlsudp_verify_chain_revoked(X509_STORE *store, STACK_OF(X509) *chain)
+{
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    int i, revoked = 0;
+
+    if (ctx == NULL || store == NULL || X509_STORE_CTX_init(ctx, store, NULL, NULL) != 1) {
+        X509_STORE_CTX_free(ctx);
+        ERR_clear_error();
+        return 0;
+    }
+    for (i = 0; i < sk_X509_num(chain) && !revoked; i++)
+        revoked = revoked_by_loaded_crl(ctx, sk_X509_value(chain, i));
+    X509_STORE_CTX_free(ctx);
+    return revoked;
+}
+
 static int leaf_in_validity_period(X509 *leaf)
 {
     return X509_cmp_current_time(X509_get0_notBefore(leaf)) < 0 &&

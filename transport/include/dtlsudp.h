@@ -288,6 +288,11 @@ DTLSUDP_EXTERN SSL_CTX *dtlsudp_engine_ssl_ctx(dtlsudp_engine *e);
 /* Replace the trust anchors and CRLs for handshakes that verify their peer
  * from now on (a reference is taken; e.g. after a configuration reload). */
 DTLSUDP_EXTERN int dtlsudp_engine_set_trust_store(dtlsudp_engine *e, X509_STORE *store);
+/* Close (close_notify; CLOSED with DTLSUDP_ERR_PEER_CERT) every established
+ * association whose authenticated chain a CRL of the current trust store
+ * lists, e.g. after dtlsudp_engine_set_trust_store() with a new CRL.
+ * Returns how many were closed. */
+DTLSUDP_EXTERN size_t dtlsudp_engine_close_revoked(dtlsudp_engine *e, dtlsudp_time now);
 /* Accept peers whose leaf certificate has this fingerprint even if no trust
  * anchor vouches for it, or (server) whose verified chain holds a CA
  * certificate with it.  A client with pins requires one to match its

@@ -264,8 +264,17 @@ static X509_STORE *server_trust_get(void)
         snmp_log(LOG_ERR, "dtlsudp: refusing every client until the trust configuration loads\n");
         server_trust = X509_STORE_new();
     }
-    for (ep = servers; ep != NULL && server_trust != NULL; ep = ep->next_server)
-        (void)dtlsudp_engine_set_trust_store(dtlsudp_listener_engine(ep->listener), server_trust);
+    for (ep = servers; ep != NULL && server_trust != NULL; ep = ep->next_server) {
+        dtlsudp_engine *e = dtlsudp_listener_engine(ep->listener);
+        size_t closed;
+
+        (void)dtlsudp_engine_set_trust_store(e, server_trust);
+        /* A reload's CRL applies to the sessions already open too: an
+         * operator who revokes a certificate expects it to stop working. */
+        if (!server_trust_broken && (closed = dtlsudp_engine_close_revoked(e, dtlsudp_now())) > 0)
+            snmp_log(LOG_WARNING, "dtlsudp: closed %zu session%s whose certificate x509CRLFile now revokes\n",
+                     closed, closed == 1 ? "" : "s");
+    }
     return server_trust;
 }
 
