@@ -49,6 +49,15 @@ static int settled(tn_net *n, void *arg)
            (n->nodes[1].established >= 1 || n->nodes[1].closed >= 1);
 }
 
+/* cert's fingerprint with the hash of that length (20 SHA-1 .. 64 SHA-512). */
+static dtlsudp_fingerprint fp_of(X509 *cert, size_t len)
+{
+    dtlsudp_fingerprint fp;
+
+    assert_int_equal(dtlsudp_fingerprint_of(cert, len, &fp), DTLSUDP_OK);
+    return fp;
+}
+
 /* Every client in the NULL-terminated array `arg' has settled. */
 static int clients_settled(tn_net *n, void *arg)
 {
@@ -138,7 +147,7 @@ static void test_chain_ok(void **state)
     (void)state;
     assert_true(attempt(s, c, NULL));
     sa = dtlsudp_engine_find(s->e, &c->addr);
-    assert_int_equal(dtlsudp_fingerprint_of(tc->client.cert, 32, &fp), DTLSUDP_OK);
+    fp = fp_of(tc->client.cert, 32);
     assert_true(dtlsudp_fingerprint_matches(dtlsudp_assoc_peer_cert(sa), &fp));
     assert_int_equal(SSL_get_verify_result(dtlsudp_assoc_ssl(sa)), X509_V_OK);
 }
@@ -201,7 +210,7 @@ static void test_engine_pin_accepts_unknown_ca(void **state)
 
     (void)state;
     /* SHA-1 pin: the hash is implied by the length. */
-    assert_int_equal(dtlsudp_fingerprint_of(tc->wrong_client.cert, 20, &fp), DTLSUDP_OK);
+    fp = fp_of(tc->wrong_client.cert, 20);
     assert_int_equal(dtlsudp_engine_add_peer_fingerprint(s->e, &fp), DTLSUDP_OK);
     assert_true(attempt(s, c, NULL));
     assert_int_equal(SSL_get_verify_result(dtlsudp_assoc_ssl(dtlsudp_engine_find(s->e, &c->addr))), X509_V_OK);
@@ -219,9 +228,9 @@ static void test_pin_on_unverified_ca_refused(void **state)
 
     (void)state;
     assert_int_equal(SSL_CTX_add1_chain_cert(dtlsudp_engine_ssl_ctx(c->e), tc->other_ca.cert), 1);
-    assert_int_equal(dtlsudp_fingerprint_of(tc->other_ca.cert, 48, &fp), DTLSUDP_OK);
+    fp = fp_of(tc->other_ca.cert, 48);
     assert_int_equal(dtlsudp_engine_add_peer_fingerprint(s->e, &fp), DTLSUDP_OK);
-    assert_int_equal(dtlsudp_fingerprint_of(tc->server.cert, 32, &fp), DTLSUDP_OK);
+    fp = fp_of(tc->server.cert, 32);
     assert_false(attempt(s, c, &(dtlsudp_connect_opts){.peer_fingerprints = &fp, .n_peer_fingerprints = 1}));
     expect_refused_by(s, c);
 }
@@ -238,7 +247,7 @@ static void test_server_pin_on_verified_ca(void **state)
     (void)state;
     s = hooked_server(&tc->server, &tc->ca, 1, &h);
     c = tn_add(&net, "127.0.0.1:50014", &tc->client, &tc->ca, NULL);
-    assert_int_equal(dtlsudp_fingerprint_of(tc->ca.cert, 32, &fp), DTLSUDP_OK);
+    fp = fp_of(tc->ca.cert, 32);
     assert_int_equal(dtlsudp_engine_add_peer_fingerprint(s->e, &fp), DTLSUDP_OK);
     assert_true(attempt(s, c, NULL));
     assert_int_equal(h->last_trust, DTLSUDP_TRUST_CHAIN);
@@ -259,11 +268,11 @@ static void test_client_pin_on_ca_refused(void **state)
     dtlsudp_assoc *ca;
 
     (void)state;
-    assert_int_equal(dtlsudp_fingerprint_of(tc->ca.cert, 32, &fp), DTLSUDP_OK);
+    fp = fp_of(tc->ca.cert, 32);
     assert_false(attempt(s, c, &(dtlsudp_connect_opts){.peer_fingerprints = &fp, .n_peer_fingerprints = 1}));
     expect_refused_by(c, s);
     /* control: the server's own fingerprint */
-    assert_int_equal(dtlsudp_fingerprint_of(tc->server.cert, 48, &fp), DTLSUDP_OK);
+    fp = fp_of(tc->server.cert, 48);
     assert_non_null(tn_connect(&net, c2, s, &(dtlsudp_connect_opts){.peer_fingerprints = &fp, .n_peer_fingerprints = 1}));
     assert_true(tn_run(&net, clients_settled, (tn_node *[]){c2, NULL}, 100));
     assert_int_equal(c2->established, 1);
@@ -286,7 +295,7 @@ static void test_reissued_root_sent_accepted(void **state)
 
     (void)state;
     assert_int_equal(SSL_CTX_add1_chain_cert(dtlsudp_engine_ssl_ctx(c->e), tc->ca_reissued.cert), 1);
-    assert_int_equal(dtlsudp_fingerprint_of(tc->server.cert, 32, &fp), DTLSUDP_OK);
+    fp = fp_of(tc->server.cert, 32);
     assert_true(attempt(s, c, &(dtlsudp_connect_opts){.peer_fingerprints = &fp, .n_peer_fingerprints = 1}));
 }
 
@@ -306,10 +315,10 @@ static void test_rogue_server_with_appended_real_cert_refused(void **state)
 
     (void)state;
     assert_int_equal(SSL_CTX_add1_chain_cert(dtlsudp_engine_ssl_ctx(rogue->e), tc->server.cert), 1);
-    assert_int_equal(dtlsudp_fingerprint_of(tc->server.cert, 32, &fp), DTLSUDP_OK);
+    fp = fp_of(tc->server.cert, 32);
     {   /* the rogue would accept this client: only the client's check stops it */
         dtlsudp_fingerprint client_fp;
-        assert_int_equal(dtlsudp_fingerprint_of(tc->client.cert, 32, &client_fp), DTLSUDP_OK);
+        client_fp = fp_of(tc->client.cert, 32);
         assert_int_equal(dtlsudp_engine_add_peer_fingerprint(rogue->e, &client_fp), DTLSUDP_OK);
         assert_int_equal(dtlsudp_engine_add_peer_fingerprint(real->e, &client_fp), DTLSUDP_OK);
     }
@@ -340,8 +349,8 @@ static void test_appended_foreign_cert_refused(void **state)
     dtlsudp_stats st;
 
     (void)state;
-    assert_int_equal(dtlsudp_fingerprint_of(tc->client2.cert, 32, &alice_fp), DTLSUDP_OK);
-    assert_int_equal(dtlsudp_fingerprint_of(tc->server.cert, 32, &server_fp), DTLSUDP_OK);
+    alice_fp = fp_of(tc->client2.cert, 32);
+    server_fp = fp_of(tc->server.cert, 32);
     assert_int_equal(dtlsudp_engine_add_peer_fingerprint(trusting->e, &alice_fp), DTLSUDP_OK);
     assert_int_equal(dtlsudp_engine_add_peer_fingerprint(pinning->e, &alice_fp), DTLSUDP_OK);
     assert_int_equal(SSL_CTX_add1_chain_cert(dtlsudp_engine_ssl_ctx(bob1->e), tc->client2.cert), 1);
@@ -380,11 +389,11 @@ static void test_pinned_leaf_revoked_refused(void **state)
     s = tn_add(&net, "127.0.0.1:10161", &tc->server, NULL, &cfg); /* trusts no CA */
     bob = tn_add(&net, "127.0.0.1:50022", &tc->client, NULL, NULL);    /* revoked */
     alice = tn_add(&net, "127.0.0.1:50023", &tc->client2, NULL, NULL); /* fine */
-    assert_int_equal(dtlsudp_fingerprint_of(tc->client.cert, 32, &fp[0]), DTLSUDP_OK);
-    assert_int_equal(dtlsudp_fingerprint_of(tc->client2.cert, 20, &fp[1]), DTLSUDP_OK);
+    fp[0] = fp_of(tc->client.cert, 32);
+    fp[1] = fp_of(tc->client2.cert, 20);
     assert_int_equal(dtlsudp_engine_add_peer_fingerprint(s->e, &fp[0]), DTLSUDP_OK);
     assert_int_equal(dtlsudp_engine_add_peer_fingerprint(s->e, &fp[1]), DTLSUDP_OK);
-    assert_int_equal(dtlsudp_fingerprint_of(tc->server.cert, 32, &server_fp), DTLSUDP_OK);
+    server_fp = fp_of(tc->server.cert, 32);
     assert_non_null(tn_connect(&net, bob, s, &opts));
     assert_non_null(tn_connect(&net, alice, s, &opts));
     assert_true(tn_run(&net, clients_settled, (tn_node *[]){bob, alice, NULL}, 100));
@@ -406,9 +415,9 @@ static void test_pinned_expired_leaf_refused(void **state)
     dtlsudp_fingerprint fp, server_fp;
 
     (void)state;
-    assert_int_equal(dtlsudp_fingerprint_of(tc->expired_client.cert, 32, &fp), DTLSUDP_OK);
+    fp = fp_of(tc->expired_client.cert, 32);
     assert_int_equal(dtlsudp_engine_add_peer_fingerprint(s->e, &fp), DTLSUDP_OK);
-    assert_int_equal(dtlsudp_fingerprint_of(tc->server.cert, 32, &server_fp), DTLSUDP_OK);
+    server_fp = fp_of(tc->server.cert, 32);
     assert_false(attempt(s, c, &(dtlsudp_connect_opts){.peer_fingerprints = &server_fp, .n_peer_fingerprints = 1}));
     expect_refused_by(s, c);
 }
@@ -430,7 +439,7 @@ static void test_eku_mismatch_refused(void **state)
     dtlsudp_stats st;
 
     (void)state;
-    assert_int_equal(dtlsudp_fingerprint_of(tc->server_eku_client.cert, 32, &fp), DTLSUDP_OK);
+    fp = fp_of(tc->server_eku_client.cert, 32);
     assert_non_null(tn_connect(&net, c1, bad_server, &(dtlsudp_connect_opts){.hostname = "server.example.com"}));
     assert_non_null(tn_connect(&net, c2, good_server, &(dtlsudp_connect_opts){.hostname = "server.example.com"}));
     assert_non_null(tn_connect(&net, c3, good_server, &(dtlsudp_connect_opts){.hostname = "server.example.com"}));
@@ -465,7 +474,7 @@ static void test_chain_depth(void **state)
         assert_int_equal(SSL_CTX_add1_chain_cert(dtlsudp_engine_ssl_ctx(c4->e), tc->inter[i].cert), 1);
     for (i = 4; i >= 0; i--)
         assert_int_equal(SSL_CTX_add1_chain_cert(dtlsudp_engine_ssl_ctx(c5->e), tc->inter[i].cert), 1);
-    assert_int_equal(dtlsudp_fingerprint_of(tc->server.cert, 32, &fp), DTLSUDP_OK);
+    fp = fp_of(tc->server.cert, 32);
     assert_non_null(tn_connect(&net, c4, s, &opts));
     assert_non_null(tn_connect(&net, c5, s, &opts));
     assert_true(tn_run(&net, clients_settled, (tn_node *[]){c4, c5, NULL}, 100));
@@ -486,7 +495,7 @@ static void test_client_pin_required_with_trusted_chain(void **state)
     dtlsudp_fingerprint fp;
 
     (void)state;
-    assert_int_equal(dtlsudp_fingerprint_of(tc->client2.cert, 32, &fp), DTLSUDP_OK);
+    fp = fp_of(tc->client2.cert, 32);
     assert_false(attempt(s, c, &(dtlsudp_connect_opts){.peer_fingerprints = &fp, .n_peer_fingerprints = 1}));
     expect_refused_by(c, s);
 }
@@ -503,7 +512,7 @@ static void test_set_trust_store(void **state)
     X509_STORE *store = X509_STORE_new();
 
     (void)state;
-    assert_int_equal(dtlsudp_fingerprint_of(tc->server.cert, 32, &fp), DTLSUDP_OK);
+    fp = fp_of(tc->server.cert, 32);
     assert_non_null(tn_connect(&net, c1, s, &opts));
     tn_run(&net, NULL, NULL, 100);
     assert_int_equal(c1->established, 0); /* nothing vouches for the client yet */
@@ -524,7 +533,7 @@ static void test_connect_pin_mismatch_refused(void **state)
     dtlsudp_fingerprint fp;
 
     (void)state;
-    assert_int_equal(dtlsudp_fingerprint_of(tc->wrong_server.cert, 32, &fp), DTLSUDP_OK);
+    fp = fp_of(tc->wrong_server.cert, 32);
     assert_false(attempt(s, c, &(dtlsudp_connect_opts){.peer_fingerprints = &fp, .n_peer_fingerprints = 1}));
     expect_refused_by(c, s);
 }
@@ -562,7 +571,7 @@ static void test_verify_hook(void **state)
     (void)state;
     s = hooked_server(&tc->server, &tc->ca, 0, &h); /* refuse a peer whose chain is fine */
     c = tn_add(&net, "127.0.0.1:50011", &tc->client, &tc->ca, NULL);
-    assert_int_equal(dtlsudp_fingerprint_of(tc->client.cert, 32, &fp), DTLSUDP_OK);
+    fp = fp_of(tc->client.cert, 32);
     assert_int_equal(dtlsudp_engine_add_peer_fingerprint(s->e, &fp), DTLSUDP_OK);
     assert_false(attempt(s, c, NULL));
     assert_int_equal(h->calls, 1); /* once per handshake */

@@ -103,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(line);
         break;
     default:
-        if (row_fingerprint(value, &fp) == 0)
+        if (dtlsudp_snmp_row_fingerprint(value, &fp) == 0)
             FZ_CHECK(fp.len == 16 || fp.len == 20 || fp.len == 28 || fp.len == 32 || fp.len == 48 ||
                      fp.len == 64);
         break;

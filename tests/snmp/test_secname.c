@@ -19,11 +19,11 @@ static void plain_hex_any_case_and_colons(void **state)
     dtlsudp_fingerprint fp;
 
     (void)state;
-    assert_int_equal(row_fingerprint(SHA256_HEX, &fp), 0);
+    assert_int_equal(dtlsudp_snmp_row_fingerprint(SHA256_HEX, &fp), 0);
     assert_int_equal(fp.len, 32);
     assert_int_equal(fp.bytes[0], 0x01);
     assert_int_equal(fp.bytes[31], 0x20);
-    assert_int_equal(row_fingerprint("0a:0b:0c:0d:0e:0f:10:11:12:13:14:15:16:17:18:19:1a:1b:1c:1d", &fp), 0);
+    assert_int_equal(dtlsudp_snmp_row_fingerprint("0a:0b:0c:0d:0e:0f:10:11:12:13:14:15:16:17:18:19:1a:1b:1c:1d", &fp), 0);
     assert_int_equal(fp.len, 20); /* SHA-1 */
     assert_int_equal(fp.bytes[0], 0x0a);
 }
@@ -38,15 +38,15 @@ static void leading_hash_octet_dropped(void **state)
 
     (void)state;
     snprintf(text, sizeof(text), "04%s", SHA256_HEX);
-    assert_int_equal(row_fingerprint(text, &fp), 0);
+    assert_int_equal(dtlsudp_snmp_row_fingerprint(text, &fp), 0);
     assert_int_equal(fp.len, 32);
     assert_int_equal(fp.bytes[0], 0x01);
     snprintf(text, sizeof(text), "04:%s", SHA256_HEX);
-    assert_int_equal(row_fingerprint(text, &fp), 0);
+    assert_int_equal(dtlsudp_snmp_row_fingerprint(text, &fp), 0);
     assert_int_equal(fp.len, 32);
     /* SHA-512 with its octet: 65 octets in all. */
     snprintf(text, sizeof(text), "06%s%s", SHA256_HEX, SHA256_HEX);
-    assert_int_equal(row_fingerprint(text, &fp), 0);
+    assert_int_equal(dtlsudp_snmp_row_fingerprint(text, &fp), 0);
     assert_int_equal(fp.len, 64);
 }
 
@@ -56,14 +56,14 @@ static void refused(void **state)
     char text[200];
 
     (void)state;
-    assert_int_equal(row_fingerprint(NULL, &fp), -1);
-    assert_int_equal(row_fingerprint("", &fp), -1);
-    assert_int_equal(row_fingerprint("zz", &fp), -1);
-    assert_int_equal(row_fingerprint("0102030405", &fp), -1); /* no hash has 5 octets */
+    assert_int_equal(dtlsudp_snmp_row_fingerprint(NULL, &fp), -1);
+    assert_int_equal(dtlsudp_snmp_row_fingerprint("", &fp), -1);
+    assert_int_equal(dtlsudp_snmp_row_fingerprint("zz", &fp), -1);
+    assert_int_equal(dtlsudp_snmp_row_fingerprint("0102030405", &fp), -1); /* no hash has 5 octets */
     snprintf(text, sizeof(text), "07%s", SHA256_HEX);       /* 7 names no hash */
-    assert_int_equal(row_fingerprint(text, &fp), -1);
+    assert_int_equal(dtlsudp_snmp_row_fingerprint(text, &fp), -1);
     snprintf(text, sizeof(text), "04%s0", SHA256_HEX); /* odd digit count */
-    assert_int_equal(row_fingerprint(text, &fp), -1);
+    assert_int_equal(dtlsudp_snmp_row_fingerprint(text, &fp), -1);
 }
 
 int main(void)

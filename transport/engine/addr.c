@@ -45,7 +45,9 @@ int dtlsudp_addr_equal(const dtlsudp_addr *a, const dtlsudp_addr *b)
     }
 }
 
-int dtlsudp_addr_same_host(const dtlsudp_addr *a, const dtlsudp_addr *b)
+/* Same family and address, the first v6_bytes of an IPv6 address only
+ * (with its scope). */
+static int same_prefix(const dtlsudp_addr *a, const dtlsudp_addr *b, size_t v6_bytes)
 {
     if (a->sa.sa_family != b->sa.sa_family)
         return 0;
@@ -54,10 +56,15 @@ int dtlsudp_addr_same_host(const dtlsudp_addr *a, const dtlsudp_addr *b)
         return a->sin.sin_addr.s_addr == b->sin.sin_addr.s_addr;
     case AF_INET6:
         return a->sin6.sin6_scope_id == b->sin6.sin6_scope_id &&
-               memcmp(&a->sin6.sin6_addr, &b->sin6.sin6_addr, sizeof(a->sin6.sin6_addr)) == 0;
+               memcmp(&a->sin6.sin6_addr, &b->sin6.sin6_addr, v6_bytes) == 0;
     default:
         return 0;
     }
+}
+
+int dtlsudp_addr_same_host(const dtlsudp_addr *a, const dtlsudp_addr *b)
+{
+    return same_prefix(a, b, sizeof(a->sin6.sin6_addr));
 }
 
 /* One admission source: an IPv4 address, or an IPv6 /64 on one link.  A
@@ -65,17 +72,7 @@ int dtlsudp_addr_same_host(const dtlsudp_addr *a, const dtlsudp_addr *b)
  * one by one would give it 2^64 quotas. */
 int dtlsudp_addr_same_source(const dtlsudp_addr *a, const dtlsudp_addr *b)
 {
-    if (a->sa.sa_family != b->sa.sa_family)
-        return 0;
-    switch (a->sa.sa_family) {
-    case AF_INET:
-        return a->sin.sin_addr.s_addr == b->sin.sin_addr.s_addr;
-    case AF_INET6:
-        return a->sin6.sin6_scope_id == b->sin6.sin6_scope_id &&
-               memcmp(&a->sin6.sin6_addr, &b->sin6.sin6_addr, 8) == 0;
-    default:
-        return 0;
-    }
+    return same_prefix(a, b, 8);
 }
 
 /* FNV-1a over the key bytes, then a final mix; the table is keyed with a

@@ -77,6 +77,15 @@ static size_t established_cap(const dtlsudp_engine *e)
     return e->cfg.max_assocs - e->cfg.max_half_open;
 }
 
+/* Make room for a newcomer: drop a handshake (counted, logged at debug). */
+static int evict_half_open(dtlsudp_engine *e, dtlsudp_assoc *victim, const char *why)
+{
+    e->stats.half_open_evicted++;
+    dtlsudp_log(e, DTLSUDP_LOG_DEBUG, "assoc %llu: handshake evicted (%s)", (unsigned long long)victim->id, why);
+    dtlsudp_engine_evict(e, victim);
+    return DTLSUDP_OK;
+}
+
 /* Rule: a source holds at most max_half_open_per_source handshakes; the
  * newcomer evicts the source's handshake that has been silent longest. */
 static int rule_source_half_open(dtlsudp_engine *e, const dtlsudp_addr *peer)
@@ -97,11 +106,7 @@ static int rule_source_half_open(dtlsudp_engine *e, const dtlsudp_addr *peer)
      * silent one goes even if it spoke recently. */
     if (e->now - victim->last_activity < ADM_YOUNG_MS && src.half_open < ADM_BURST * e->cfg.max_half_open_per_source)
         return DTLSUDP_OK;
-    e->stats.half_open_evicted++;
-    dtlsudp_log(e, DTLSUDP_LOG_DEBUG, "assoc %llu: handshake evicted (most silent of a source at its limit)",
-                (unsigned long long)victim->id);
-    dtlsudp_engine_evict(e, victim);
-    return DTLSUDP_OK;
+    return evict_half_open(e, victim, "most silent of a source at its limit");
 }
 
 /* Rule: at most max_half_open handshakes in all; the newcomer evicts the
@@ -120,13 +125,7 @@ static int rule_global_half_open(dtlsudp_engine *e)
         if (victim == NULL || a->last_activity < victim->last_activity)
             victim = a;
     }
-    if (victim == NULL)
-        return DTLSUDP_ERR_LIMIT;
-    e->stats.half_open_evicted++;
-    dtlsudp_log(e, DTLSUDP_LOG_DEBUG, "assoc %llu: handshake evicted (most silent, half-open limit)",
-                (unsigned long long)victim->id);
-    dtlsudp_engine_evict(e, victim);
-    return DTLSUDP_OK;
+    return victim != NULL ? evict_half_open(e, victim, "most silent, half-open limit") : DTLSUDP_ERR_LIMIT;
 }
 
 /* Rule: nothing unauthenticated evicts an established association.  The

@@ -164,12 +164,9 @@ int dtlsudp_snmp_fingerprint_text(const char *text, dtlsudp_fingerprint *out)
             break;
         }
     }
-    if (dtlsudp_fingerprint_parse(text, out) != DTLSUDP_OK)
-        return -1;
-    for (i = 0; i < N_HASHES; i++)
-        if (out->len == hash_lengths[i])
-            return 0;
-    return out->len == 16 ? 0 : -1; /* MD5, as Net-SNMP still accepts it */
+    /* The parser takes only a hash's length (MD5, as Net-SNMP still accepts
+     * it, to SHA-512). */
+    return dtlsudp_fingerprint_parse(text, out) == DTLSUDP_OK ? 0 : -1;
 }
 
 netsnmp_cert *dtlsudp_snmp_cert_find(int what, const char *spec)

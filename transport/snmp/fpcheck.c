@@ -19,7 +19,6 @@
 
 #include <ctype.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -40,39 +39,29 @@ static wrapped_token wrapped[] = {
 };
 #define N_WRAPPED (sizeof(wrapped) / sizeof(wrapped[0]))
 
-static int valid_length(size_t n)
-{
-    return n == 16 || n == 20 || n == 28 || n == 32 || n == 48 || n == 64;
-}
-
 int dtlsudp_snmp_fingerprint_word_check(const char *word, size_t len, size_t *bytes)
 {
-    char head[3] = {0, 0, 0}; /* the first two hex digits: a hash octet? */
+    char text[200];
+    dtlsudp_fingerprint fp;
     size_t i, digits = 0;
-    long first;
 
     *bytes = 0;
     for (i = 0; i < len; i++) {
-        if (isxdigit((unsigned char)word[i])) {
-            if (digits < 2)
-                head[digits] = word[i];
+        if (isxdigit((unsigned char)word[i]))
             digits++;
-        } else if (word[i] != ':') {
+        else if (word[i] != ':')
             return 0; /* not a fingerprint: a file name or a subject */
-        }
     }
     if (digits < 20)
         return 0;
     *bytes = digits / 2;
-    if (digits % 2 != 0)
+    if (len >= sizeof(text))
         return -1;
-    if (valid_length(*bytes))
-        return 0;
-    /* SnmpTLSFingerprint (RFC 6353 10): a hash octet, 1 MD5 .. 6 SHA-512. */
-    first = strtol(head, NULL, 16);
-    if (first >= 1 && first <= 6 && valid_length(*bytes - 1))
-        return 0;
-    return -1;
+    memcpy(text, word, len);
+    text[len] = '\0';
+    /* A hash's length, with or without the SnmpTLSFingerprint hash octet:
+     * the reader certSecName rows are matched with (secname.c). */
+    return dtlsudp_snmp_row_fingerprint(text, &fp) == 0 ? 0 : -1;
 }
 
 /* The n-th blank-separated word of line (with its length), or NULL. */

@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include <net-snmp/library/cert_util.h>
@@ -28,11 +27,7 @@
 #define MAX_CANDIDATES 64
 #define MAX_CHAIN 16
 
-/* A row's fingerprint, as Net-SNMP keeps it (hex, colons allowed; the
- * length implies the hash).  A leading hash octet (the SnmpTLSFingerprint
- * encoding, RFC 6353 10: 1 MD5 .. 6 SHA-512) is dropped when the rest is a
- * fingerprint.  Returns 0 or -1. */
-static int row_fingerprint(const char *text, dtlsudp_fingerprint *out)
+int dtlsudp_snmp_row_fingerprint(const char *text, dtlsudp_fingerprint *out)
 {
     char octet[3];
     long hash;
@@ -51,21 +46,6 @@ static int row_fingerprint(const char *text, dtlsudp_fingerprint *out)
     if (hash < NS_HASH_MD5 || hash > NS_HASH_SHA512)
         return -1;
     return dtlsudp_fingerprint_parse(text, out) == DTLSUDP_OK ? 0 : -1;
-}
-
-void dtlsudp_snmp_cert_fp_text(X509 *cert, char *buf, size_t cap)
-{
-    uint8_t md[EVP_MAX_MD_SIZE];
-    unsigned md_len = 0, i;
-    size_t pos = 0;
-
-    if (cap == 0)
-        return;
-    buf[0] = '\0';
-    if (cert == NULL || !X509_digest(cert, EVP_sha256(), md, &md_len))
-        return;
-    for (i = 0; i < md_len && pos + 4 <= cap; i++)
-        pos += (size_t)snprintf(buf + pos, cap - pos, "%s%02X", i ? ":" : "", md[i]);
 }
 
 typedef struct candidate {
@@ -150,7 +130,7 @@ int dtlsudp_snmp_secname_map(X509 *leaf, STACK_OF(X509) * chain, char *out, size
         dtlsudp_fingerprint fp;
         size_t k;
 
-        if (row_fingerprint(row->fingerprint, &fp) != 0)
+        if (dtlsudp_snmp_row_fingerprint(row->fingerprint, &fp) != 0)
             continue;
         for (k = 0; k < ncerts; k++) {
             if (dtlsudp_fingerprint_matches(certs[k], &fp)) {

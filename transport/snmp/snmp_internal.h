@@ -118,8 +118,12 @@ uint64_t dtlsudp_snmp_tmstate_assoc_id(const netsnmp_tmStateReference *ref);
  * Returns 0, or -1 with *why set to a static reason. */
 int dtlsudp_snmp_secname_map(X509 *leaf, STACK_OF(X509) * chain, char *out, size_t cap, const char **why);
 
-/* Hex fingerprint "AB:CD:..." (SHA-256) of cert into buf, for log lines. */
-void dtlsudp_snmp_cert_fp_text(X509 *cert, char *buf, size_t cap);
+/* A row's fingerprint, as Net-SNMP keeps it (hex, colons allowed; the
+ * length implies the hash).  A leading hash octet (the SnmpTLSFingerprint
+ * encoding, RFC 6353 10: 1 MD5 .. 6 SHA-512) is dropped when the rest is a
+ * fingerprint.  Returns 0 or -1. */
+int dtlsudp_snmp_row_fingerprint(const char *text, dtlsudp_fingerprint *out);
+
 
 /* -------------------------------------------------------------- fpcheck.c */
 

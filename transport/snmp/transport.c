@@ -210,29 +210,28 @@ static void log_refusal_once(X509 *leaf, const dtlsudp_addr *peer, const char *r
         uint32_t reason;
     } seen[128];
     static unsigned next;
-    uint8_t md[EVP_MAX_MD_SIZE];
-    unsigned md_len = 0, i;
+    dtlsudp_fingerprint fp; /* SHA-256 of the leaf: the ring's key and the log's text */
+    unsigned i;
     uint32_t h = 2166136261u; /* FNV-1a of the reason text */
     const char *p;
-    char fp_text[3 * 32 + 1], addr[64] = "?";
+    char fp_text[3 * 32 + 1] = "", addr[64] = "?";
 
-    memset(md, 0, sizeof(md));
-    if (leaf != NULL)
-        (void)X509_digest(leaf, EVP_sha256(), md, &md_len);
+    memset(&fp, 0, sizeof(fp));
+    if (leaf != NULL && dtlsudp_fingerprint_of(leaf, 32, &fp) == DTLSUDP_OK)
+        (void)dtlsudp_fingerprint_format(&fp, fp_text, sizeof(fp_text));
     for (p = reason != NULL ? reason : ""; *p != '\0'; p++)
         h = (h ^ (uint8_t)*p) * 16777619u;
     for (i = 0; i < sizeof(seen) / sizeof(seen[0]); i++)
-        if (seen[i].reason == h && memcmp(seen[i].fp, md, 8) == 0)
+        if (seen[i].reason == h && memcmp(seen[i].fp, fp.bytes, 8) == 0)
             return;
     /* Remembered only once logged: a flood of other refusals that uses up
      * the minute's lines must not silence this one for good. */
     if (!refusal_log_allowed())
         return;
-    memcpy(seen[next].fp, md, 8);
+    memcpy(seen[next].fp, fp.bytes, 8);
     seen[next].reason = h;
     next = (next + 1) % (sizeof(seen) / sizeof(seen[0]));
 
-    dtlsudp_snmp_cert_fp_text(leaf, fp_text, sizeof(fp_text));
     if (peer != NULL)
         (void)dtlsudp_addr_format(peer, addr, sizeof(addr));
     snmp_log(LOG_WARNING, "dtlsudp: refused %s certificate SHA256 %s from %s: %s\n", role,
@@ -335,9 +334,9 @@ Refuse:
 
 /* RFC 6353 5.3.1 step 1: the client verifies that the server presented
  * the expected certificate: a configured fingerprint (peerCert /
- * their_identity) naming the leaf or a CA of its verified path, or a
- * chain to a trusted CA plus the expected host name (their_hostname, by
- * default the host part of the target). */
+ * their_identity) naming the server's own certificate, or a chain to a
+ * trusted CA plus the expected host name (their_hostname, by default the
+ * host part of the target). */
 static int verify_server(endpoint *ep, dtlsudp_assoc *a, const dtlsudp_peer_auth *auth)
 {
     char reason[300];
