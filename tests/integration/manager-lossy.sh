@@ -63,7 +63,7 @@ tl_client_new mgr
 ok=0
 for ((i = 1; i <= count; i++)); do
     log=$TL_TMP/get-$i.log
-    if tl_client mgr "$dtlsudp_run" snmpget -v3 -r5 -t2 -Ddtlsudp -T localCert=client \
+    if tl_client mgr "$dtlsudp_run" snmpget -v3 ${LOSSY_SNMP_ARGS--r5 -t2} -Ddtlsudp -T localCert=client \
         -T peerCert=server "dtlsudp:127.0.0.1:$relay_port" .1.3.6.1.2.1.1.3.0 >"$log" 2>&1; then
         ok=$((ok + 1))
     else

@@ -249,6 +249,16 @@ typedef struct dtlsudp_engine_config {
                                       * arrives within this time */
     unsigned max_chain_depth;       /* 4: CA certificates allowed between the
                                      * leaf and the trust anchor */
+    /* Handshake retransmission (transport/engine/retransmit.c).  Each
+     * flight's first timeout is retransmit_initial, or 3 x the round trip
+     * measured on the first flight when that is longer (a slow link gets
+     * no spurious copies); it doubles on every expiry up to
+     * retransmit_max.  Retransmitted bytes per handshake stop at
+     * retransmit_max_bytes (RFC 8085 3.1.3: no storms on slow links);
+     * the handshake deadline then ends it. */
+    dtlsudp_time retransmit_initial; /* 100 ms (RFC 9147 5.8.2) */
+    dtlsudp_time retransmit_max;     /* 500 ms: two copies per SNMP 1 s retry */
+    size_t retransmit_max_bytes;     /* 49152 */
 
     /* Injection: all optional. */
     dtlsudp_allocator allocator;                             /* malloc/free */
