@@ -7,7 +7,8 @@
  *     driven through in-memory datagram BIOs, a stateless cookie gate, a
  *     bounded peer table and timers.  Buffer in, buffer out, explicit time:
  *     it never touches a socket and never reads a clock of its own (except
- *     OpenSSL's retransmission timer, see dtlsudp_engine_next_timeout()).
+ *     that OpenSSL measures each retransmission timeout the engine chooses
+ *     on the real clock, see dtlsudp_engine_next_timeout()).
  *
  *   - the socket layer (dtlsudp_listener_*, dtlsudp_conn_*): the engine on
  *     real UDP sockets, with the osnet (connected socket per association)
@@ -396,7 +397,9 @@ DTLSUDP_EXTERN void dtlsudp_engine_get_stats(const dtlsudp_engine *e, dtlsudp_st
  * BUFFER (cap too small; the datagram stays queued). */
 DTLSUDP_EXTERN int dtlsudp_assoc_read(dtlsudp_assoc *a, uint8_t *buf, size_t cap, size_t *len);
 /* Encrypt one datagram (output queued in the engine).  On a client still
- * handshaking, the datagram is held and sent when the handshake completes.
+ * handshaking, the datagram is held and sent when the handshake completes;
+ * a further write while it is held (the application's retry) also sends
+ * the current handshake flight again (retransmit_* limits apply).
  * Returns OK, TOO_BIG (larger than the MTU allows), STATE, QUEUE_FULL. */
 DTLSUDP_EXTERN int dtlsudp_assoc_write(dtlsudp_assoc *a, const uint8_t *buf, size_t len,
                                        dtlsudp_time now);
