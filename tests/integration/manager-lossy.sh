@@ -1,12 +1,13 @@
 #!/bin/bash
-# Handshakes survive loss: 16 snmpget processes (a new DTLS handshake each)
-# with stock snmpget's defaults (-t 1 -r 5) through a relay that drops 20%
+# Handshakes survive loss: 12 snmpget processes (a new DTLS handshake each)
+# with stock snmpget's defaults (-t 1 -r 5) through a relay that drops 30%
 # of the datagrams in each direction (manager-lossy-relay, fixed seed), our
-# transport on both sides.  At least 15 of the 16 GETs must be answered
-# (before the engine's handshake schedule, transport/engine/retransmit.c,
-# about 11 were: OpenSSL's own 1 s doubling timer does not fit snmpget's
-# 1 s retry).  One may fail the way a GET over plain udp may: six request
-# or response copies lost in a row.  The count, not the time, is asserted.
+# transport on both sides.  At least 10 of the 12 GETs must be answered:
+# the engine's handshake schedule (transport/engine/retransmit.c) opens
+# about 98 % of sessions at this loss (bench row 8), so two failures or
+# more come about once in 600 runs; with OpenSSL's own timer (1 s,
+# doubling), which does not fit snmpget's 1 s retry, about half fail.  The
+# count, not the time, is asserted.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -18,8 +19,8 @@ preload_so=$top_builddir/snmplib-patches/.libs/libdtlsudp-preload.so
 plugin_so=$top_builddir/snmplib-patches/.libs/dtlsudp-transport.so
 agent_so=$top_builddir/agent-plugin/.libs/dtlsudp.so
 dtlsudp_run=$top_builddir/snmplib-patches/dtlsudp-run
-loss=${LOSSY_PERCENT:-20}
-count=${LOSSY_COUNT:-16}
+loss=${LOSSY_PERCENT:-30}
+count=${LOSSY_COUNT:-12}
 seed=${LOSSY_SEED:-42}
 
 tl_require openssl ss timeout snmpd snmpget
@@ -76,7 +77,7 @@ done
 kill "$relay_pid" 2>/dev/null
 wait "$relay_pid" 2>/dev/null
 tl_log "relay: $(cat "$TL_TMP/relay.out")"
-need=${LOSSY_NEED:-$((count - 1))}
+need=${LOSSY_NEED:-$((count - 2))}
 tl_log "$ok/$count GETs answered through ${loss}% loss (at least $need needed)"
 [ "$ok" -ge "$need" ] || tl_fail "only $ok/$count GETs answered through ${loss}% loss"
 echo "PASS: $ok/$count handshakes and GETs through ${loss}% loss"
