@@ -119,6 +119,31 @@ static void test_schedule_initial_doubling_cap(void **state)
     tn_free(&net);
 }
 
+/* A peer that never answers: OpenSSL gives up after 12 timeouts of one
+ * flight, which the fast schedule would reach after 5.2 s; the later
+ * copies are spread so that the handshake lasts until its deadline (10 s),
+ * as it did with OpenSSL's own 1 s doubling. */
+static void test_schedule_lasts_until_deadline(void **state)
+{
+    tn_node *s, *c;
+    dtlsudp_time start;
+    unsigned copies = 0;
+
+    (void)state;
+    setup_pair(&s, &c, NULL, 0);
+    assert_non_null(tn_connect(&net, c, s, NULL));
+    start = tn_clock;
+    assert_int_equal(drain(c, out), 1);
+    while (c->closed == 0 && tn_clock < start + 20000)
+        copies += (unsigned)next_timer(c, out);
+    printf("# unanswered: %u copies, handshake ended after %llu ms (%s)\n", copies,
+           (unsigned long long)(tn_clock - start), dtlsudp_strerror(c->last_reason));
+    assert_int_equal(c->last_reason, DTLSUDP_ERR_TIMEOUT);
+    assert_true(tn_clock - start >= 9000);
+    assert_true(copies <= 12);
+    tn_free(&net);
+}
+
 /* The first round trip (80 ms here) sets the next flight's timeout:
  * 3 x 80 = 240 ms, not 100 ms. */
 static void test_schedule_adapts_to_rtt(void **state)
@@ -428,6 +453,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_schedule_initial_doubling_cap),
+        cmocka_unit_test(test_schedule_lasts_until_deadline),
         cmocka_unit_test(test_schedule_adapts_to_rtt),
         cmocka_unit_test(test_schedule_learns_slow_link),
         cmocka_unit_test(test_server_replays_on_repeated_hello),

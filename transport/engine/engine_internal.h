@@ -119,6 +119,7 @@ struct dtlsudp_assoc {
     dtlsudp_time flight_sent_at; /* when a copy of it last went out */
     dtlsudp_time rtt;        /* the first round trip measured, 0 = none yet */
     dtlsudp_time rto;        /* the current flight's timeout (ms) */
+    unsigned flight_timeouts; /* OpenSSL timeouts of the current flight */
     size_t rtx_bytes;        /* retransmitted this handshake */
     int peer_seq_max;        /* highest handshake message_seq received, -1 none */
     int peer_seq_answered;   /* peer_seq_max when our current flight started */

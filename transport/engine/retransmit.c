@@ -12,7 +12,9 @@
  *     (RFC 6298's first RTO from one sample: SRTT + 4 x RTTVAR = 3 x R)
  *     when that is longer, so a slow link gets no spurious copies;
  *   - doubling on every expiry, capped at retransmit_max (or at 3 x the
- *     round trip, when longer);
+ *     round trip, when longer); from a flight's 6th expiry on, the rest
+ *     spread over the time left to the handshake deadline (OpenSSL gives
+ *     up at a flight's 13th expiry);
  *   - at most retransmit_max_bytes of retransmitted datagrams per handshake
  *     (RFC 8085 3.1.3: no storms on slow links); then the handshake waits
  *     for its deadline;
@@ -43,6 +45,13 @@
 
 #include "engine_internal.h"
 #include "record.h"
+
+/* OpenSSL 3.0 fails the handshake when one flight times out more than
+ * this often (DTLS1_TMO_ALERT_COUNT). */
+#define DTLSUDP_RTX_OPENSSL_LIMIT 12
+/* Timeouts of one flight on the fast schedule before the rest are spread
+ * over the time left to the handshake deadline. */
+#define DTLSUDP_RTX_SPREAD_AFTER 6
 
 static dtlsudp_time clamp_us(dtlsudp_time ms)
 {
@@ -88,6 +97,7 @@ unsigned int dtlsudp_rtx_timer_cb(SSL *ssl, unsigned int previous_us)
     if (previous_us == 0) {
         /* OpenSSL wrote a new flight and starts its timer. */
         a->rto = first_timeout(a);
+        a->flight_timeouts = 0;
         a->flight_at = e->now;
         a->flight_rtx = 0;
         a->peer_seq_answered = a->peer_seq_max;
@@ -97,6 +107,7 @@ unsigned int dtlsudp_rtx_timer_cb(SSL *ssl, unsigned int previous_us)
     a->flight_rtx = 1;
     a->flight_next = 1;
     a->rtx_pending = 1;
+    a->flight_timeouts++;
     if (a->rtx_bytes >= e->cfg.retransmit_max_bytes)
         /* Budget spent: no more timed copies; the deadline ends it. */
         return (unsigned int)(clamp_us(e->cfg.handshake_timeout) * 1000u);
@@ -105,6 +116,18 @@ unsigned int dtlsudp_rtx_timer_cb(SSL *ssl, unsigned int previous_us)
         ms = schedule_cap(a);
     if (ms < e->cfg.retransmit_initial)
         ms = e->cfg.retransmit_initial;
+    /* OpenSSL fails a handshake at its 13th timeout of one flight
+     * (DTLS1_TMO_ALERT_COUNT): from the 6th on, the rest is spread over
+     * the time left to the handshake deadline, so an overloaded peer gets
+     * until the deadline (as with OpenSSL's own 1 s doubling) and hears
+     * fewer copies meanwhile. */
+    if (a->flight_timeouts >= DTLSUDP_RTX_SPREAD_AFTER && a->flight_timeouts <= DTLSUDP_RTX_OPENSSL_LIMIT) {
+        dtlsudp_time deadline = a->created + e->cfg.handshake_timeout;
+        dtlsudp_time spread = deadline > e->now ? (deadline - e->now) / (DTLSUDP_RTX_OPENSSL_LIMIT -
+                                                                         a->flight_timeouts + 1) : 0;
+        if (spread > ms)
+            ms = spread;
+    }
     a->rto = ms;
     return (unsigned int)(clamp_us(ms) * 1000u);
 }
