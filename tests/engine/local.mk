@@ -26,6 +26,7 @@ ENGINE_TESTS = \
 	tests/engine/test_admission \
 	tests/engine/test_auth \
 	tests/engine/test_lossy \
+	tests/engine/test_retransmit \
 	tests/engine/test_flood
 
 # bench_engine measures (memory per association, handshakes/s); built by
@@ -61,6 +62,10 @@ tests_engine_test_lossy_SOURCES = tests/engine/test_lossy.c
 tests_engine_test_lossy_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
 tests_engine_test_lossy_CFLAGS = $(ENGINE_TEST_CFLAGS)
 tests_engine_test_lossy_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_retransmit_SOURCES = tests/engine/test_retransmit.c
+tests_engine_test_retransmit_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_retransmit_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_retransmit_LDADD = $(ENGINE_TEST_LDADD)
 tests_engine_test_flood_SOURCES = tests/engine/test_flood.c
 tests_engine_test_flood_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
 tests_engine_test_flood_CFLAGS = $(ENGINE_TEST_CFLAGS)

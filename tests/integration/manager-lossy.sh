@@ -1,11 +1,13 @@
 #!/bin/bash
-# Handshakes survive loss: 20 snmpget processes (a new DTLS handshake each)
-# through a relay that drops 5% of the datagrams in each direction
-# (manager-lossy-relay, fixed seed), our transport on both sides.  Every
-# GET must be answered.  The transport retransmits lost handshake flights
-# on RFC 6347 4.2.4's schedule (1 s, doubling; a timerfd wakes snmpget's
-# select() for them), and a flight lost twice already costs 3 s, so each
-# request gets 12 s (-t2 -r5): loss, not a short SNMP timeout, is under test.
+# Handshakes survive loss: 12 snmpget processes (a new DTLS handshake each)
+# with stock snmpget's defaults (-t 1 -r 5) through a relay that drops 30%
+# of the datagrams in each direction (manager-lossy-relay, fixed seed), our
+# transport on both sides.  At least 10 of the 12 GETs must be answered:
+# the engine's handshake schedule (transport/engine/retransmit.c) opens
+# about 98 % of sessions at this loss (bench row 8), so two failures or
+# more come about once in 600 runs; with OpenSSL's own timer (1 s,
+# doubling), which does not fit snmpget's 1 s retry, about half fail.  The
+# count, not the time, is asserted.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -17,8 +19,8 @@ preload_so=$top_builddir/snmplib-patches/.libs/libdtlsudp-preload.so
 plugin_so=$top_builddir/snmplib-patches/.libs/dtlsudp-transport.so
 agent_so=$top_builddir/agent-plugin/.libs/dtlsudp.so
 dtlsudp_run=$top_builddir/snmplib-patches/dtlsudp-run
-loss=${LOSSY_PERCENT:-5}
-count=${LOSSY_COUNT:-20}
+loss=${LOSSY_PERCENT:-30}
+count=${LOSSY_COUNT:-12}
 seed=${LOSSY_SEED:-42}
 
 tl_require openssl ss timeout snmpd snmpget
@@ -63,7 +65,8 @@ tl_client_new mgr
 ok=0
 for ((i = 1; i <= count; i++)); do
     log=$TL_TMP/get-$i.log
-    if tl_client mgr "$dtlsudp_run" snmpget -v3 -r5 -t2 -Ddtlsudp -T localCert=client \
+    # shellcheck disable=SC2086
+    if tl_client mgr "$dtlsudp_run" snmpget -v3 ${LOSSY_SNMP_ARGS:-} -Ddtlsudp -T localCert=client \
         -T peerCert=server "dtlsudp:127.0.0.1:$relay_port" .1.3.6.1.2.1.1.3.0 >"$log" 2>&1; then
         ok=$((ok + 1))
     else
@@ -74,6 +77,7 @@ done
 kill "$relay_pid" 2>/dev/null
 wait "$relay_pid" 2>/dev/null
 tl_log "relay: $(cat "$TL_TMP/relay.out")"
-tl_log "$ok/$count GETs answered through ${loss}% loss"
-[ "$ok" -eq "$count" ] || tl_fail "only $ok/$count GETs answered through ${loss}% loss"
-echo "PASS: $count handshakes and GETs through ${loss}% loss"
+need=${LOSSY_NEED:-$((count - 2))}
+tl_log "$ok/$count GETs answered through ${loss}% loss (at least $need needed)"
+[ "$ok" -ge "$need" ] || tl_fail "only $ok/$count GETs answered through ${loss}% loss"
+echo "PASS: $ok/$count handshakes and GETs through ${loss}% loss"

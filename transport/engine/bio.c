@@ -26,6 +26,10 @@ static int dgram_write(BIO *b, const char *data, int len)
     BIO_clear_retry_flags(b);
     if (io == NULL || len < 0)
         return -1;
+    /* A handshake keeps a copy of its flight; a retransmission beyond the
+     * handshake's byte budget is not sent. */
+    if (io->a != NULL && !dtlsudp_rtx_on_write(io->a, (const uint8_t *)data, (size_t)len))
+        return len;
     ret = dtlsudp_outq_push(&io->e->outq, (const uint8_t *)data, (size_t)len, io->peer, io->local, io->a);
     if (ret != DTLSUDP_OK) {
         io->e->stats.dropped_queue++;

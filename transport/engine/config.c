@@ -46,6 +46,9 @@ void dtlsudp_engine_config_init(dtlsudp_engine_config *cfg)
     cfg->max_half_open_per_source = 8;
     cfg->refused_grace = 5000;
     cfg->max_chain_depth = 4;
+    cfg->retransmit_initial = DTLSUDP_RETRANSMIT_INITIAL_MS;
+    cfg->retransmit_max = DTLSUDP_RETRANSMIT_MAX_MS;
+    cfg->retransmit_max_bytes = DTLSUDP_RETRANSMIT_MAX_BYTES;
 }
 
 void dtlsudp_config_normalize(dtlsudp_engine_config *c)
@@ -81,6 +84,14 @@ void dtlsudp_config_normalize(dtlsudp_engine_config *c)
         c->max_half_open = c->max_assocs / 2;
     if (c->max_chain_depth == 0)
         c->max_chain_depth = 4;
+    if (c->retransmit_initial == 0)
+        c->retransmit_initial = DTLSUDP_RETRANSMIT_INITIAL_MS;
+    if (c->retransmit_max == 0)
+        c->retransmit_max = DTLSUDP_RETRANSMIT_MAX_MS;
+    if (c->retransmit_max < c->retransmit_initial)
+        c->retransmit_max = c->retransmit_initial;
+    if (c->retransmit_max_bytes == 0)
+        c->retransmit_max_bytes = DTLSUDP_RETRANSMIT_MAX_BYTES;
     if (c->allocator.alloc == NULL || c->allocator.free == NULL) {
         c->allocator.alloc = default_alloc;
         c->allocator.free = default_free;

@@ -169,8 +169,7 @@ static SSL *ssl_new(dtlsudp_engine *e, dtlsudp_io *io)
     }
     /* Same BIO for both directions: SSL_set_bio() takes one reference. */
     SSL_set_bio(ssl, bio, bio);
-    if (e->timer_cb != NULL)
-        DTLS_set_timer_cb(ssl, e->timer_cb);
+    DTLS_set_timer_cb(ssl, e->timer_cb != NULL ? e->timer_cb : dtlsudp_rtx_timer_cb);
     return ssl;
 }
 
@@ -329,6 +328,8 @@ void dtlsudp_engine_set_timer_cb(dtlsudp_engine *e, DTLS_timer_cb cb)
     dtlsudp_link *l;
 
     e->timer_cb = cb;
+    if (cb == NULL)
+        cb = dtlsudp_rtx_timer_cb;
     if (e->listen_ssl != NULL)
         DTLS_set_timer_cb(e->listen_ssl, cb);
     for (l = e->hs_list.next; l != &e->hs_list; l = l->next)
@@ -375,6 +376,9 @@ static dtlsudp_assoc *assoc_alloc(dtlsudp_engine *e, const dtlsudp_addr *peer, c
     a->peer_alert = -1;
     a->created = e->now;
     a->last_activity = e->now;
+    a->peer_seq_max = -1;
+    a->peer_seq_answered = -1;
+    a->flight_next = 1;
     link_init(&a->list);
     return a;
 }
@@ -412,6 +416,7 @@ static void assoc_destroy(dtlsudp_engine *e, dtlsudp_assoc *a)
     dtlsudp_outq_forget(&e->outq, a);
     dtlsudp_pqueue_clear(e, &a->rx);
     dtlsudp_pqueue_clear(e, &a->held);
+    dtlsudp_rtx_release(a);
     dtlsudp_mem_free(e, a->pins);
     dtlsudp_mem_free(e, a->hostname);
     sk_X509_pop_free(a->auth_chain, X509_free);
@@ -591,6 +596,7 @@ static void on_established(dtlsudp_engine *e, dtlsudp_assoc *a)
     e->established++;
     a->last_activity = e->now;
     e->stats.handshakes_completed++;
+    dtlsudp_rtx_release(a);
     if (admitted != DTLSUDP_OK) {
         /* Refused: the peer hears a close_notify right after its
          * handshake, which it can act on (unlike a silent drop).  `a' is
@@ -699,8 +705,15 @@ static int feed(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_
     a->busy++;
     a->io.in = dgram;
     a->io.in_len = len;
-    if (dgram != NULL && a->state == DTLSUDP_STATE_HANDSHAKING)
+    if (dgram != NULL && a->state == DTLSUDP_STATE_HANDSHAKING) {
         a->last_activity = e->now; /* admission evicts the most silent handshake */
+        /* The peer repeated the flight ours answers: it lost ours. */
+        if (dtlsudp_rtx_on_input(a, dgram, len))
+            (void)dtlsudp_rtx_replay(a);
+        /* What OpenSSL writes in answer is a new flight. */
+        a->flight_next = 1;
+        a->rtx_pending = 0;
+    }
     ret = acquire_buffers(a);
     if (ret == DTLSUDP_OK && a->state == DTLSUDP_STATE_HANDSHAKING)
         ret = step_handshake(e, a);
@@ -785,6 +798,11 @@ static int listen_path(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsud
         return DTLSUDP_ERR_CONFIG;
     }
     assoc_start(e, a, 1);
+    {
+        uint16_t seq;
+        if (dtlsudp_record_is_client_hello(dgram, len, &seq))
+            a->peer_seq_max = seq; /* the hello our first flight answers */
+    }
     if (predecessor != NULL) {
         if (predecessor->successor != NULL)
             assoc_finish(e, predecessor->successor, DTLSUDP_ERR_REPLACED);
@@ -1108,6 +1126,10 @@ int dtlsudp_assoc_write(dtlsudp_assoc *a, const uint8_t *buf, size_t len, dtlsud
     if (a->state == DTLSUDP_STATE_HANDSHAKING) {
         if (!a->is_client)
             return DTLSUDP_ERR_STATE;
+        /* A write repeated while the handshake runs is the application's
+         * retry timer speaking: our flight (or the answer) was lost. */
+        if (a->held.count > 0)
+            (void)dtlsudp_rtx_replay(a);
         ret = dtlsudp_pqueue_push(e, &a->held, buf, len);
         if (ret == DTLSUDP_ERR_NOMEM)
             return ret;

@@ -26,6 +26,11 @@
 #define DTLSUDP_COOKIE_SECRET_LEN 32
 #define DTLSUDP_IPV4_OVERHEAD 28 /* IPv4 header + UDP header */
 #define DTLSUDP_IPV6_OVERHEAD 48 /* IPv6 header + UDP header */
+/* Handshake retransmission defaults (dtlsudp_engine_config). */
+#define DTLSUDP_RETRANSMIT_INITIAL_MS 100
+#define DTLSUDP_RETRANSMIT_MAX_MS 500
+#define DTLSUDP_RETRANSMIT_MAX_BYTES (48u * 1024u)
+#define DTLSUDP_FLIGHT_BYTES (8u * 1024u) /* the copy of our last flight kept for replay */
 
 typedef struct dtlsudp_link {
     struct dtlsudp_link *prev, *next;
@@ -104,6 +109,26 @@ struct dtlsudp_assoc {
     int peer_alert;             /* AlertDescription of a fatal alert received, -1: none */
     const char *failure_detail; /* OpenSSL's reason a handshake failed (static text) */
 
+    /* Handshake retransmission (retransmit.c).  `flight' holds a copy of
+     * the datagrams of our current flight, each as a 2-byte length and
+     * the bytes, replayed at once when the peer repeats its previous
+     * flight (RFC 6347 4.2.4) or the application repeats a write. */
+    uint8_t *flight;
+    size_t flight_len;
+    dtlsudp_time flight_at;  /* when our current flight first went out, 0 = none */
+    dtlsudp_time flight_sent_at; /* when a copy of it last went out */
+    dtlsudp_time rtt;        /* the first round trip measured, 0 = none yet */
+    dtlsudp_time rto;        /* the current flight's timeout (ms) */
+    unsigned flight_timeouts; /* OpenSSL timeouts of the current flight */
+    size_t rtx_bytes;        /* retransmitted this handshake */
+    int peer_seq_max;        /* highest handshake message_seq received, -1 none */
+    int peer_seq_answered;   /* peer_seq_max when our current flight started */
+    unsigned flight_next : 1;     /* the next datagram OpenSSL writes starts a flight */
+    unsigned rtx_pending : 1;     /* ... which is OpenSSL's retransmission */
+    unsigned writing_rtx : 1;     /* the flight being written is a retransmission */
+    unsigned flight_overflow : 1; /* the flight did not fit `flight': no replay */
+    unsigned flight_rtx : 1;      /* the current flight was retransmitted (Karn) */
+
     unsigned cert_refused : 1;   /* our verify decision refused the peer */
     unsigned alert_received : 1; /* a fatal alert arrived */
     unsigned close_sent : 1;     /* close_notify queued */
@@ -171,10 +196,10 @@ struct dtlsudp_engine {
 void *dtlsudp_mem_alloc(dtlsudp_engine *e, size_t size);
 void dtlsudp_mem_free(dtlsudp_engine *e, void *p);
 void dtlsudp_log(dtlsudp_engine *e, int level, const char *fmt, ...) DTLSUDP_PRINTF(3, 4);
-/* Test hook: install cb (NULL: OpenSSL's 1 s doubling) on the listen SSL,
- * every association and every SSL created later.  OpenSSL's DTLS
- * retransmission timer reads the real clock (gettimeofday); tests shorten
- * it with this and/or drive that clock themselves. */
+/* Test hook: install cb (NULL: the engine's schedule, retransmit.c) on the
+ * listen SSL, every association and every SSL created later.  OpenSSL's
+ * DTLS retransmission timer reads the real clock (gettimeofday); tests
+ * drive that clock themselves (tests/engine/testnet.c). */
 void dtlsudp_engine_set_timer_cb(dtlsudp_engine *e, DTLS_timer_cb cb);
 /* Measurement hook: keep (1) or release (0, default) the record buffers
  * of idle established associations. */
@@ -245,6 +270,24 @@ void dtlsudp_cookie_install(SSL_CTX *ctx);
 void dtlsudp_verify_install(dtlsudp_engine *e);
 /* 1 when a CRL in store (by issuer name) lists a certificate of chain. */
 int dtlsudp_verify_chain_revoked(X509_STORE *store, STACK_OF(X509) *chain);
+
+/* retransmit.c: the handshake retransmission schedule and replays. */
+/* OpenSSL's DTLS timer callback: every SSL of the engine gets it unless a
+ * test installs its own (dtlsudp_engine_set_timer_cb). */
+unsigned int dtlsudp_rtx_timer_cb(SSL *ssl, unsigned int previous_us);
+/* OpenSSL writes one datagram of `a': keep the flight copy and count
+ * retransmitted bytes.  Returns 0 when it is a retransmission beyond the
+ * handshake's byte budget (not to be sent), else 1. */
+int dtlsudp_rtx_on_write(dtlsudp_assoc *a, const uint8_t *data, size_t len);
+/* A datagram from the peer is about to be fed to a handshaking `a'.
+ * Samples the round trip; returns 1 when it repeats the peer flight that
+ * our current flight answers (the caller then replays ours). */
+int dtlsudp_rtx_on_input(dtlsudp_assoc *a, const uint8_t *dgram, size_t len);
+/* Queue the copy of our current flight again, at most once per half
+ * retransmit_initial and within retransmit_max_bytes.  Returns 1 if sent. */
+int dtlsudp_rtx_replay(dtlsudp_assoc *a);
+/* The handshake is over (established or freed): drop the flight copy. */
+void dtlsudp_rtx_release(dtlsudp_assoc *a);
 
 /* SSL -> its io (through the BIO). */
 dtlsudp_io *dtlsudp_ssl_io(const SSL *ssl);

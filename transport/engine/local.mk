@@ -15,6 +15,7 @@ transport_engine_libengine_la_SOURCES = \
 	transport/engine/table.c \
 	transport/engine/admission.c \
 	transport/engine/engine.c \
+	transport/engine/retransmit.c \
 	transport/engine/assoc.c \
 	transport/engine/engine_internal.h
 transport_engine_libengine_la_CFLAGS = $(AM_CFLAGS) $(VISIBILITY_CFLAGS)

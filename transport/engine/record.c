@@ -149,3 +149,23 @@ int dtlsudp_record_client_hello_random(const uint8_t *dgram, size_t len, const u
     *random = h;
     return 1;
 }
+
+int dtlsudp_record_handshake_seq(const uint8_t *dgram, size_t len, uint16_t *msg_seq)
+{
+    const uint8_t *p = dgram, *end;
+    dtlsudp_record rec;
+    const uint8_t *h, *hend;
+    uint8_t hs_type;
+    uint32_t hs_len;
+
+    if (dgram == NULL)
+        return 0;
+    end = dgram + len; /* not before the NULL check: NULL + 0 is undefined */
+    if (dtlsudp_record_parse(&p, end, &rec) != 0)
+        return 0;
+    if (rec.content_type != DTLSUDP_CT_HANDSHAKE || rec.epoch != 0)
+        return 0;
+    h = rec.fragment;
+    hend = rec.fragment + rec.length;
+    return read_u8(&h, hend, &hs_type) == 0 && read_u24(&h, hend, &hs_len) == 0 && read_u16(&h, hend, msg_seq) == 0;
+}

@@ -59,4 +59,8 @@ int dtlsudp_record_is_client_hello(const uint8_t *dgram, size_t len, uint16_t *m
  * and return 1; 0 otherwise. */
 int dtlsudp_record_client_hello_random(const uint8_t *dgram, size_t len, const uint8_t **random);
 
+/* When the first record is an epoch-0 handshake record, put the
+ * message_seq of its first message in *msg_seq and return 1; 0 otherwise. */
+int dtlsudp_record_handshake_seq(const uint8_t *dgram, size_t len, uint16_t *msg_seq);
+
 #endif

@@ -7,7 +7,8 @@
  *     driven through in-memory datagram BIOs, a stateless cookie gate, a
  *     bounded peer table and timers.  Buffer in, buffer out, explicit time:
  *     it never touches a socket and never reads a clock of its own (except
- *     OpenSSL's retransmission timer, see dtlsudp_engine_next_timeout()).
+ *     that OpenSSL measures each retransmission timeout the engine chooses
+ *     on the real clock, see dtlsudp_engine_next_timeout()).
  *
  *   - the socket layer (dtlsudp_listener_*, dtlsudp_conn_*): the engine on
  *     real UDP sockets, with the osnet (connected socket per association)
@@ -249,6 +250,16 @@ typedef struct dtlsudp_engine_config {
                                       * arrives within this time */
     unsigned max_chain_depth;       /* 4: CA certificates allowed between the
                                      * leaf and the trust anchor */
+    /* Handshake retransmission (transport/engine/retransmit.c).  Each
+     * flight's first timeout is retransmit_initial, or 3 x the round trip
+     * measured on the first flight when that is longer (a slow link gets
+     * no spurious copies); it doubles on every expiry up to
+     * retransmit_max.  Retransmitted bytes per handshake stop at
+     * retransmit_max_bytes (RFC 8085 3.1.3: no storms on slow links);
+     * the handshake deadline then ends it. */
+    dtlsudp_time retransmit_initial; /* 100 ms (RFC 9147 5.8.2) */
+    dtlsudp_time retransmit_max;     /* 500 ms: two copies per SNMP 1 s retry */
+    size_t retransmit_max_bytes;     /* 49152 */
 
     /* Injection: all optional. */
     dtlsudp_allocator allocator;                             /* malloc/free */
@@ -389,7 +400,9 @@ DTLSUDP_EXTERN int dtlsudp_assoc_read(dtlsudp_assoc *a, uint8_t *buf, size_t cap
  * an event loop re-announces readiness only while this is non-zero. */
 DTLSUDP_EXTERN size_t dtlsudp_assoc_pending(const dtlsudp_assoc *a);
 /* Encrypt one datagram (output queued in the engine).  On a client still
- * handshaking, the datagram is held and sent when the handshake completes.
+ * handshaking, the datagram is held and sent when the handshake completes;
+ * a further write while it is held (the application's retry) also sends
+ * the current handshake flight again (retransmit_* limits apply).
  * Returns OK, TOO_BIG (larger than the MTU allows), STATE, QUEUE_FULL. */
 DTLSUDP_EXTERN int dtlsudp_assoc_write(dtlsudp_assoc *a, const uint8_t *buf, size_t len,
                                        dtlsudp_time now);
