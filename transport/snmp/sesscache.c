@@ -324,8 +324,16 @@ int dtlsudp_snmp_session_get(const uint8_t *key, int use_file, uint8_t *buf, siz
 
 void dtlsudp_snmp_session_put(const uint8_t *key, int use_file, const uint8_t *blob, size_t len)
 {
+    entry *e = entries_find(mem, mem_n, key);
+
     if (blob == NULL || len == 0 || len > SESSCACHE_MAX_BLOB)
         return;
+    /* A resumption the server did not renew leaves the same session: the
+     * file already has it. */
+    if (e != NULL && e->len == len && CRYPTO_memcmp(e->blob, blob, len) == 0) {
+        e->stamp = ++stamp;
+        return;
+    }
     (void)entries_put(mem, &mem_n, key, blob, len, ++stamp);
     if (use_file)
         file_update(key, blob, len);
