@@ -172,6 +172,31 @@ build_rows() {
         row 9b "sessions from 127.0.0.1 ($P_HO_K over ${P_HO_SECS} s) while 127.0.0.1 starts $P_HO_RATE half-open handshakes/s (cookie answered, then silent): success, p50, p99" \
             "$(halfopen_flood_cell builtin)" "$(halfopen_ours flood)" "–" "–" "≥ 99 %" "$v"
     fi
+    # 10. Resumption.
+    if want resume; then
+        if have resume.new.resumed resume.new.udp; then
+            v=$(verdict "$(get resume.new.resumed) <= 1.5 * $(get resume.new.udp)")
+        else v="n/a"; fi
+        row 10a "new snmpget process, repeat manager, median (fastest): resumed from the session file; full handshake" \
+            "$(cell resume.new.builtin ms) ($(cell resume.new.builtin.min ms))" \
+            "resumed $(cell resume.new.resumed ms) ($(cell resume.new.resumed.min ms)); full $(cell resume.new.full ms) ($(cell resume.new.full.min ms))" \
+            "$(cell resume.new.udp ms) ($(cell resume.new.udp.min ms))" \
+            "resumed $(ratio resume.new.resumed resume.new.udp) × udp; full $(ratio resume.new.full resume.new.udp) × udp; built-in $(ratio resume.new.builtin resume.new.udp) × udp" \
+            "resumed ≤ 1.5 × udp" "$v"
+        row 10b "sequential sessions/s (open+GET+close) in one process: resumed from memory; full" \
+            "$(cell resume.hs.builtin.rate /s)" \
+            "resumed $(cell resume.hs.resumed.rate /s); full $(cell resume.hs.full.rate /s)" \
+            "$(cell resume.hs.udp.rate /s)" \
+            "resumed $(ratio resume.hs.resumed.rate resume.hs.full.rate) × full" "–" "–"
+        if have resume.hs.resumed.cpu_ms; then
+            v=$(verdict "$(get resume.hs.resumed.cpu_ms) <= 0.3")
+        else v="n/a"; fi
+        row 10c "agent CPU per session (handshake + GET): resumed; full" \
+            "$(cell resume.hs.builtin.cpu_ms ms)" \
+            "resumed $(cell resume.hs.resumed.cpu_ms ms); full $(cell resume.hs.full.cpu_ms ms)" \
+            "$(cell resume.hs.udp.cpu_ms ms)" \
+            "resumed $(ratio resume.hs.resumed.cpu_ms resume.hs.full.cpu_ms) × full" "resumed ≤ 0.3 ms" "$v"
+    fi
 }
 halfopen_flood_cell() { # LABEL
     local k=halfopen.$1

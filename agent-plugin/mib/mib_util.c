@@ -44,6 +44,9 @@ const mib_stat_field mib_stat_fields[] = {
     FIELD(26, bytes_out, MIB_COUNTER64),
     FIELD(27, half_open_evicted, MIB_COUNTER64),
     FIELD(28, source_displaced, MIB_COUNTER64),
+    FIELD(29, handshakes_resumed, MIB_COUNTER64),
+    FIELD(30, tickets_issued, MIB_COUNTER64),
+    FIELD(31, tickets_refused, MIB_COUNTER64),
 };
 const size_t mib_stat_field_count = sizeof(mib_stat_fields) / sizeof(mib_stat_fields[0]);
 

@@ -4,7 +4,8 @@
  *      side, counting every OpenSSL allocation (CRYPTO_set_mem_functions)
  *      plus the engine's own (injected allocator);
  *   2. handshakes per second, P-256 and RSA-2048 identities, CPU time
- *      spent inside each engine (server and client side separately).
+ *      spent inside each engine (server and client side separately),
+ *      full and resumed (session tickets).
  *   3. open/close cycles for a time budget.
  *
  * Usage: tests/engine/bench_engine [handshakes=500] [assocs=200] [cycle_seconds=20]
@@ -142,22 +143,33 @@ static int pump_timed(tn_node *s, tn_node *c, timed *t)
     return moved;
 }
 
-static void handshake_rate(const char *label, const tc_pair *sid, const tc_pair *cid, int m)
+/* resume: engines with session tickets; every handshake after the first
+ * offers the session the previous one left (abbreviated handshakes). */
+static void handshake_rate(const char *label, const tc_pair *sid, const tc_pair *cid, int m, int resume)
 {
     const testcerts *tc = tc_get();
+    dtlsudp_engine_config cfg;
+    dtlsudp_connect_opts opts;
+    uint8_t session[8192];
+    size_t session_len = 0;
     tn_node *s, *c;
     timed t = {0, 0};
     double w0, wall;
-    int i;
+    int i, resumed = 0;
 
     tn_init(&net, 6);
-    s = tn_add(&net, "127.0.0.1:10161", sid, &tc->ca, NULL);
-    c = tn_add(&net, "127.0.0.1:40000", cid, &tc->ca, NULL);
+    dtlsudp_engine_config_init(&cfg);
+    cfg.session_tickets = resume;
+    s = tn_add(&net, "127.0.0.1:10161", sid, &tc->ca, &cfg);
+    c = tn_add(&net, "127.0.0.1:40000", cid, &tc->ca, &cfg);
     w0 = mono_now();
     for (i = 0; i < m; i++) {
         dtlsudp_assoc *ca = NULL;
         double t0 = cpu_now();
-        if (dtlsudp_engine_connect(c->e, &s->addr, NULL, tn_clock, &ca) != DTLSUDP_OK)
+        memset(&opts, 0, sizeof(opts));
+        opts.session = session_len > 0 ? session : NULL;
+        opts.session_len = session_len;
+        if (dtlsudp_engine_connect(c->e, &s->addr, &opts, tn_clock, &ca) != DTLSUDP_OK)
             exit(1);
         t.client_cpu += cpu_now() - t0;
         while (c->established != (unsigned)i + 1 || s->established != (unsigned)i + 1)
@@ -165,16 +177,19 @@ static void handshake_rate(const char *label, const tc_pair *sid, const tc_pair 
                 fprintf(stderr, "handshake %d stalled\n", i);
                 exit(1);
             }
-        /* close (not timed) */
+        resumed += dtlsudp_assoc_resumed(ca);
+        /* the next session (not timed) and close (not timed) */
+        if (resume && dtlsudp_assoc_session(ca, session, sizeof(session), &session_len) != DTLSUDP_OK)
+            session_len = 0;
         dtlsudp_assoc_close(ca, tn_clock);
         tn_pump(&net);
         tn_pump(&net);
     }
     wall = mono_now() - w0;
-    printf("handshake %-8s %d handshakes: server %.3f ms CPU each (%.0f/s per core), client %.3f ms, "
-           "both %.3f ms; wall %.1f s incl. close\n",
-           label, m, 1e3 * t.server_cpu / m, m / t.server_cpu, 1e3 * t.client_cpu / m,
-           1e3 * (t.server_cpu + t.client_cpu) / m, wall);
+    printf("handshake %-8s %s %d handshakes (%d resumed): server %.3f ms CPU each (%.0f/s per core), "
+           "client %.3f ms, both %.3f ms; wall %.1f s incl. close\n",
+           label, resume ? "tickets" : "full   ", m, resumed, 1e3 * t.server_cpu / m, m / t.server_cpu,
+           1e3 * t.client_cpu / m, 1e3 * (t.server_cpu + t.client_cpu) / m, wall);
     tn_free(&net);
 }
 
@@ -304,8 +319,10 @@ int main(int argc, char **argv)
     }
     if (m > 0) {
         cookie_gate(100 * m);
-        handshake_rate("P-256", &tc->server, &tc->client, m);
-        handshake_rate("RSA-2048", &tc->rsa_server, &tc->rsa_client, m);
+        handshake_rate("P-256", &tc->server, &tc->client, m, 0);
+        handshake_rate("RSA-2048", &tc->rsa_server, &tc->rsa_client, m, 0);
+        handshake_rate("P-256", &tc->server, &tc->client, m, 1);
+        handshake_rate("RSA-2048", &tc->rsa_server, &tc->rsa_client, m, 1);
     }
     if (budget > 0)
         cycles(budget);

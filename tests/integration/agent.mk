@@ -11,6 +11,7 @@ dist_check_SCRIPTS += \
 	tests/integration/agent-robust.sh \
 	tests/integration/agent-trap.sh \
 	tests/integration/agent-target.sh \
+	tests/integration/agent-resume.sh \
 	tests/integration/agent-valgrind.sh \
 	tests/integration/dtls-probe.py
 TESTS += \
@@ -20,7 +21,8 @@ TESTS += \
 	tests/integration/agent-fingerprints.sh \
 	tests/integration/agent-robust.sh \
 	tests/integration/agent-trap.sh \
-	tests/integration/agent-target.sh
+	tests/integration/agent-target.sh \
+	tests/integration/agent-resume.sh
 
 # A test-only preload object that puts this project's client role into
 # stock Net-SNMP apps (-rpath: libtool builds the .so, not just a .la).

@@ -106,7 +106,7 @@ delta dtlsudpHandshakesDone $D.1.5.0 0
 # 4. The same subtrees over dtlsudp (SNMPv3, TSM), with names.
 al_expect_ok "walk DTLSUDP-MIB over dtlsudp" tl_client good env MIBDIRS="$(mibs_path)" \
     snmpwalk -v3 -r1 -t5 -m DTLSUDP-MIB:SNMP-TLS-TM-MIB "$dtls" .1.3.6.1.3.6353
-expect_eq "DTLSUDP-MIB objects over dtlsudp" "$(grep -c '^DTLSUDP-MIB::' <<<"$AL_OUT")" $((28 + 1 + 30))
+expect_eq "DTLSUDP-MIB objects over dtlsudp" "$(grep -c '^DTLSUDP-MIB::' <<<"$AL_OUT")" $((31 + 1 + 33))
 al_expect_ok "walk snmpTlstmSession over dtlsudp" tl_client good env MIBDIRS="$(mibs_path)" \
     snmpwalk -v3 -r1 -t5 -m DTLSUDP-MIB:SNMP-TLS-TM-MIB "$dtls" .1.3.6.1.2.1.198.2.1
 expect_eq "snmpTlstmSession objects over dtlsudp" \

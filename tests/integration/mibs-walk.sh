@@ -51,9 +51,9 @@ check_counters() {
     done
     expect_eq "snmpTsmConfigurationUsePrefix" "$(mibs_value "$out" .1.3.6.1.2.1.190.1.2.1.0)" 2 # false(2)
 
-    # DTLSUDP-MIB: 26 scalars + count + 2 listener rows x 28 columns
+    # DTLSUDP-MIB: 31 scalars + count + 2 listener rows x 33 columns
     out=$(walk .1.3.6.1.3.6353)
-    expect_eq "DTLSUDP-MIB objects" "$(wc -l <<<"$out")" $((28 + 1 + 2 * 30))
+    expect_eq "DTLSUDP-MIB objects" "$(wc -l <<<"$out")" $((31 + 1 + 2 * 33))
     for n in $(seq 1 26); do
         case $n in
         10) v=4294967295 ;;       # Gauge32 clamps 2^32 + 10

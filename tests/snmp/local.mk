@@ -4,9 +4,13 @@ SNMP_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/snmp $(NETSNMP_CFL
 SNMP_TEST_LDADD = transport/snmp/libsnmpbase.la transport/engine/libengine.la $(NETSNMP_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/snmp/test_addr tests/snmp/test_tmstate tests/snmp/test_config tests/snmp/test_tsmrefs \
-	tests/snmp/test_secname tests/snmp/test_hostname
+	tests/snmp/test_secname tests/snmp/test_hostname tests/snmp/test_sesscache
 TESTS += tests/snmp/test_addr tests/snmp/test_tmstate tests/snmp/test_config tests/snmp/test_tsmrefs \
-	tests/snmp/test_secname tests/snmp/test_hostname
+	tests/snmp/test_secname tests/snmp/test_hostname tests/snmp/test_sesscache
+
+tests_snmp_test_sesscache_SOURCES = tests/snmp/test_sesscache.c
+tests_snmp_test_sesscache_CPPFLAGS = $(SNMP_TEST_CPPFLAGS)
+tests_snmp_test_sesscache_LDADD = $(SNMP_TEST_LDADD)
 
 tests_snmp_test_hostname_SOURCES = tests/snmp/test_hostname.c
 tests_snmp_test_hostname_CPPFLAGS = $(SNMP_TEST_CPPFLAGS)

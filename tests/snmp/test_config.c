@@ -46,6 +46,36 @@ static void demux_words(void **state)
     assert_int_equal(s.demux, DTLSUDP_SNMP_DEMUX_OSNET); /* unchanged */
 }
 
+static void resumption_tokens(void **state)
+{
+    dtlsudp_snmp_settings s = *dtlsudp_snmp_settings_get();
+    dtlsudp_engine_config cfg;
+    const char *why = NULL;
+
+    assert_int_equal(s.session_tickets, 1);
+    assert_int_equal(s.resume, 1);
+    assert_int_equal(s.session_file, 0);
+    assert_true(s.ticket_lifetime == 3600000);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpSessionTickets", "no", &why), 0);
+    assert_int_equal(s.session_tickets, 0);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpResume", " Off", &why), 0);
+    assert_int_equal(s.resume, 0);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpSessionFile", "yes", &why), 0);
+    assert_int_equal(s.session_file, 1);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpSessionFile", "maybe", &why), -1);
+    assert_string_equal(why, "expected yes or no");
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpSessionFile", "yes please", &why), -1);
+    assert_int_equal(s.session_file, 1); /* unchanged */
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpTicketLifetime", "600", &why), 0);
+    assert_true(s.ticket_lifetime == 600000);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpTicketLifetime", "0", &why), -1);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpTicketLifetime", "86401", &why), -1);
+    dtlsudp_engine_config_init(&cfg);
+    dtlsudp_snmp_settings_to_engine(&s, &cfg);
+    assert_int_equal(cfg.session_tickets, 0);
+    assert_true(cfg.ticket_lifetime == 600000);
+}
+
 static void numbers_and_ranges(void **state)
 {
     dtlsudp_snmp_settings s = *dtlsudp_snmp_settings_get();
@@ -155,6 +185,7 @@ int main(void)
         cmocka_unit_test_setup(defaults_match_the_documentation, setup),
         cmocka_unit_test_setup(demux_words, setup),
         cmocka_unit_test_setup(numbers_and_ranges, setup),
+        cmocka_unit_test_setup(resumption_tokens, setup),
         cmocka_unit_test_setup(timers_in_seconds, setup),
         cmocka_unit_test_setup(unknown_token, setup),
         cmocka_unit_test_setup(settings_reach_the_engine_config, setup),

@@ -82,6 +82,11 @@ int dtlsudp_assoc_peer_trust(const dtlsudp_assoc *a)
     return a != NULL && a->auth_chain != NULL ? a->auth_trust : DTLSUDP_TRUST_NONE;
 }
 
+int dtlsudp_assoc_resumed(const dtlsudp_assoc *a)
+{
+    return a != NULL && a->resumed;
+}
+
 const char *dtlsudp_assoc_version(const dtlsudp_assoc *a)
 {
     return a != NULL && a->ssl != NULL ? SSL_get_version(a->ssl) : NULL;

@@ -49,6 +49,7 @@ void dtlsudp_engine_config_init(dtlsudp_engine_config *cfg)
     cfg->retransmit_initial = DTLSUDP_RETRANSMIT_INITIAL_MS;
     cfg->retransmit_max = DTLSUDP_RETRANSMIT_MAX_MS;
     cfg->retransmit_max_bytes = DTLSUDP_RETRANSMIT_MAX_BYTES;
+    cfg->ticket_lifetime = 3600000;
 }
 
 void dtlsudp_config_normalize(dtlsudp_engine_config *c)
@@ -92,6 +93,8 @@ void dtlsudp_config_normalize(dtlsudp_engine_config *c)
         c->retransmit_max = c->retransmit_initial;
     if (c->retransmit_max_bytes == 0)
         c->retransmit_max_bytes = DTLSUDP_RETRANSMIT_MAX_BYTES;
+    if (c->ticket_lifetime == 0 || c->ticket_lifetime == DTLSUDP_TIME_NEVER)
+        c->ticket_lifetime = 3600000;
     if (c->allocator.alloc == NULL || c->allocator.free == NULL) {
         c->allocator.alloc = default_alloc;
         c->allocator.free = default_free;
@@ -136,9 +139,10 @@ int dtlsudp_ctx_setup(dtlsudp_engine *e)
         !SSL_CTX_set_max_proto_version(ctx, DTLS1_2_VERSION))
         return DTLSUDP_ERR_TLS;
     /* No MTU discovery through the BIO (there is no socket): the link MTU
-     * is set explicitly per association.  No renegotiation, no tickets, no
-     * session cache: every association authenticates its peer in full, so
-     * the peer certificate is always available for the securityName. */
+     * is set explicitly per association.  No renegotiation and no session
+     * cache; tickets only with session_tickets (tickets.c), whose sessions
+     * keep the peer certificate and verify it again at every resumption,
+     * so it is always available for the securityName. */
     SSL_CTX_set_options(ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET |
                                  SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
@@ -169,5 +173,6 @@ int dtlsudp_ctx_setup(dtlsudp_engine *e)
     }
     dtlsudp_verify_install(e);
     dtlsudp_cookie_install(ctx);
+    dtlsudp_tickets_install(e);
     return DTLSUDP_OK;
 }

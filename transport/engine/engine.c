@@ -91,7 +91,7 @@ static void fire(dtlsudp_engine *e, dtlsudp_assoc *a, int event, int reason)
         e->cfg.on_event(e->cfg.user, a, event, reason);
 }
 
-static int random_bytes(dtlsudp_engine *e, void *buf, size_t len)
+int dtlsudp_random(dtlsudp_engine *e, void *buf, size_t len)
 {
     if (e->cfg.random != NULL)
         return e->cfg.random(e->cfg.user, buf, len) == 0 ? DTLSUDP_OK : DTLSUDP_ERR_FATAL;
@@ -235,7 +235,7 @@ int dtlsudp_engine_new(const dtlsudp_engine_config *cfg_in, dtlsudp_time now, dt
     ret = DTLSUDP_ERR_NOMEM;
     if ((e->scratch = dtlsudp_mem_alloc(e, DTLSUDP_SCRATCH_BYTES)) == NULL)
         goto Fail;
-    if ((ret = random_bytes(e, &e->hash_seed, sizeof(e->hash_seed))) != DTLSUDP_OK)
+    if ((ret = dtlsudp_random(e, &e->hash_seed, sizeof(e->hash_seed))) != DTLSUDP_OK)
         goto Fail;
     if ((ret = dtlsudp_ctx_setup(e)) != DTLSUDP_OK)
         goto Fail;
@@ -245,6 +245,8 @@ int dtlsudp_engine_new(const dtlsudp_engine_config *cfg_in, dtlsudp_time now, dt
     if ((e->listen_client = BIO_ADDR_new()) == NULL)
         goto Fail;
     if ((ret = dtlsudp_cookie_init(e)) != DTLSUDP_OK)
+        goto Fail;
+    if ((ret = dtlsudp_tickets_init(e)) != DTLSUDP_OK)
         goto Fail;
     /* The listen SSL is made on the first ClientHello: SSL_new() copies the
      * certificate from the SSL_CTX, which the caller may still be filling
@@ -279,6 +281,7 @@ void dtlsudp_engine_free(dtlsudp_engine *e)
     BIO_meth_free(e->bio_method);
     BIO_ADDR_free(e->listen_client);
     OPENSSL_cleanse(e->cookie_secret, sizeof(e->cookie_secret));
+    dtlsudp_tickets_dispose(e);
     dtlsudp_outq_dispose(e, &e->outq);
     dtlsudp_mem_free(e, e->scratch);
     dtlsudp_mem_free(e, e->table);
@@ -420,6 +423,7 @@ static void assoc_destroy(dtlsudp_engine *e, dtlsudp_assoc *a)
     dtlsudp_mem_free(e, a->pins);
     dtlsudp_mem_free(e, a->hostname);
     sk_X509_pop_free(a->auth_chain, X509_free);
+    SSL_SESSION_free(a->session);
     SSL_free(a->ssl);
     dtlsudp_mem_free(e, a);
 }
@@ -597,6 +601,7 @@ static void on_established(dtlsudp_engine *e, dtlsudp_assoc *a)
     a->last_activity = e->now;
     e->stats.handshakes_completed++;
     dtlsudp_rtx_release(a);
+    dtlsudp_session_on_established(e, a);
     if (admitted != DTLSUDP_OK) {
         /* Refused: the peer hears a close_notify right after its
          * handshake, which it can act on (unlike a silent drop).  `a' is
@@ -957,6 +962,8 @@ int dtlsudp_engine_connect(dtlsudp_engine *e, const dtlsudp_addr *peer, const dt
     }
     assoc_start(e, a, 0);
     dtlsudp_table_insert(e, a);
+    if (opts != NULL)
+        dtlsudp_session_offer(e, a, opts->session, opts->session_len);
     ret = feed(e, a, NULL, 0, NULL, NULL);
     if (dtlsudp_err_is_assoc_fatal(ret))
         return ret;
@@ -998,7 +1005,7 @@ dtlsudp_time dtlsudp_engine_next_timeout(const dtlsudp_engine *e)
 
     if (e == NULL)
         return DTLSUDP_TIME_NEVER;
-    t = e->cookie_rotate_at;
+    t = min_time(e->cookie_rotate_at, e->ticket_rotate_at);
     for (l = e->hs_list.next; l != &e->hs_list; l = l->next) {
         dtlsudp_assoc *a = ASSOC_OF(l);
         struct timeval tv;
@@ -1024,6 +1031,8 @@ int dtlsudp_engine_handle_timeout(dtlsudp_engine *e, dtlsudp_time now)
         return DTLSUDP_ERR_INVALID;
     set_now(e, now);
     if (e->now >= e->cookie_rotate_at && (ret = dtlsudp_cookie_rotate(e)) != DTLSUDP_OK)
+        return ret;
+    if (e->now >= e->ticket_rotate_at && (ret = dtlsudp_tickets_rotate(e)) != DTLSUDP_OK)
         return ret;
     for (l = e->hs_list.next; l != &e->hs_list; l = next) {
         dtlsudp_assoc *a = ASSOC_OF(l);

@@ -24,6 +24,7 @@
 #define DTLSUDP_OUTQ_BYTES (256u * 1024u)  /* output queue: preallocated, bounded */
 #define DTLSUDP_SCRATCH_BYTES (16u * 1024u + 2048u) /* one plaintext record */
 #define DTLSUDP_COOKIE_SECRET_LEN 32
+#define DTLSUDP_TICKET_KEY_NAME_LEN 16 /* RFC 5077 4: key_name */
 #define DTLSUDP_IPV4_OVERHEAD 28 /* IPv4 header + UDP header */
 #define DTLSUDP_IPV6_OVERHEAD 48 /* IPv6 header + UDP header */
 /* Handshake retransmission defaults (dtlsudp_engine_config). */
@@ -107,6 +108,8 @@ struct dtlsudp_assoc {
     STACK_OF(X509) *auth_chain; /* the authenticated chain (verify.c), leaf first */
     int auth_trust;             /* enum dtlsudp_trust of the accepted peer */
     int peer_alert;             /* AlertDescription of a fatal alert received, -1: none */
+    SSL_SESSION *session;       /* client with tickets: the session, taken at ESTABLISHED */
+    dtlsudp_time ticket_issued; /* server, resumed: when the session's full handshake ran */
     const char *failure_detail; /* OpenSSL's reason a handshake failed (static text) */
 
     /* Handshake retransmission (retransmit.c).  `flight' holds a copy of
@@ -134,6 +137,7 @@ struct dtlsudp_assoc {
     unsigned close_sent : 1;     /* close_notify queued */
     unsigned freeing : 1;
     unsigned close_quiet : 1;    /* deferred close without close_notify (abort) */
+    unsigned resumed : 1;        /* abbreviated handshake (session.c, tickets.c) */
     int busy;                    /* > 0 while the engine works on it */
     int close_requested;         /* deferred dtlsudp_assoc_close() reason, 0 = none */
 
@@ -163,6 +167,15 @@ struct dtlsudp_engine {
 
     uint8_t cookie_secret[2][DTLSUDP_COOKIE_SECRET_LEN]; /* [0] current, [1] previous */
     dtlsudp_time cookie_rotate_at;
+
+    /* Session-ticket keys (tickets.c): [0] seals, [0] and [1] open. */
+    struct dtlsudp_ticket_key {
+        uint8_t name[DTLSUDP_TICKET_KEY_NAME_LEN];
+        uint8_t aes[32];  /* AES-256-CBC */
+        uint8_t hmac[32]; /* HMAC-SHA256 */
+        int valid;
+    } ticket_keys[2];
+    dtlsudp_time ticket_rotate_at; /* DTLSUDP_TIME_NEVER without tickets */
 
     /* Peer table: chained hash by (family, address, port, scope); a second
      * chain by address alone enforces max_per_source. */
@@ -268,6 +281,35 @@ void dtlsudp_cookie_install(SSL_CTX *ctx);
 
 /* verify.c */
 void dtlsudp_verify_install(dtlsudp_engine *e);
+/* The peer decision of verify.c applied again to the certificate of a
+ * stored session (leaf, and the rest of its authenticated chain) against
+ * the current trust store, pins and hook (auth->resumed = 1).  On accept
+ * `a' takes the new authenticated chain and 1 is returned; 0 refuses
+ * quietly (logged at INFO only): the caller falls back to a full
+ * handshake. */
+int dtlsudp_verify_stored(dtlsudp_engine *e, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) *rest);
+
+/* tickets.c: RFC 5077 session tickets, server side. */
+int dtlsudp_tickets_init(dtlsudp_engine *e) DTLSUDP_WUR;
+int dtlsudp_tickets_rotate(dtlsudp_engine *e) DTLSUDP_WUR;
+void dtlsudp_tickets_install(dtlsudp_engine *e);
+void dtlsudp_tickets_dispose(dtlsudp_engine *e);
+/* Certificates of the authenticated chain worth carrying with a session:
+ * those after the leaf, without the trust anchor of a CHAIN peer (the
+ * trust store has it), as u16 count + (u16 length + DER) each.  Returns
+ * the encoded length, 0 on failure. */
+size_t dtlsudp_chain_encode(const dtlsudp_assoc *a, uint8_t *buf, size_t cap);
+/* The inverse: a new stack (possibly empty), or NULL when malformed. */
+STACK_OF(X509) *dtlsudp_chain_decode(const uint8_t *buf, size_t len, size_t *used);
+
+/* session.c: client side. */
+/* At ESTABLISHED: keep the session (tickets on) and count a resumption. */
+void dtlsudp_session_on_established(dtlsudp_engine *e, dtlsudp_assoc *a);
+/* In connect, before the first flight: offer opts->session if it still
+ * passes (see dtlsudp_connect_opts.session). */
+void dtlsudp_session_offer(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *blob, size_t len);
+/* Shared: a random source honouring cfg->random. */
+int dtlsudp_random(dtlsudp_engine *e, void *buf, size_t len) DTLSUDP_WUR;
 /* 1 when a CRL in store (by issuer name) lists a certificate of chain. */
 int dtlsudp_verify_chain_revoked(X509_STORE *store, STACK_OF(X509) *chain);
 

@@ -10,6 +10,8 @@ transport_engine_libengine_la_SOURCES = \
 	transport/engine/bio.c \
 	transport/engine/outq.c \
 	transport/engine/cookie.c \
+	transport/engine/tickets.c \
+	transport/engine/session.c \
 	transport/engine/verify.c \
 	transport/engine/config.c \
 	transport/engine/table.c \

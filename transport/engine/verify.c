@@ -282,24 +282,25 @@ static void log_refusal(dtlsudp_engine *e, const dtlsudp_assoc *a, const dtlsudp
                 (unsigned long long)a->id, a->is_client ? "server" : "client", fp_text, peer, why);
 }
 
-static int verify_cb(X509_STORE_CTX *xs, void *arg)
+/* The decision on one peer from a store context whose verification has
+ * not run yet.  `resumed': the certificate of a stored session (no
+ * handshake fails on it; a refusal is logged at INFO only). */
+static int decide(dtlsudp_engine *e, dtlsudp_assoc *a, X509_STORE_CTX *xs, int resumed)
 {
-    dtlsudp_engine *e = arg;
-    SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
-    dtlsudp_io *io = ssl != NULL ? dtlsudp_ssl_io(ssl) : NULL;
-    dtlsudp_assoc *a = io != NULL ? io->a : NULL;
     dtlsudp_peer_auth auth;
     int accept, hook_said_no = 0;
 
     memset(&auth, 0, sizeof(auth));
     auth.leaf = X509_STORE_CTX_get0_cert(xs);
+    auth.resumed = resumed;
     if (a == NULL || auth.leaf == NULL)
         return 0;
     classify(xs, a, &auth);
     if (auth.chain == NULL) {
         ERR_clear_error();
         X509_STORE_CTX_set_error(xs, X509_V_ERR_OUT_OF_MEM);
-        a->cert_refused = 1;
+        if (!resumed)
+            a->cert_refused = 1;
         return 0;
     }
     auth.pin_matched = auth.trust != DTLSUDP_TRUST_NONE && pin_matches(e, a, &auth);
@@ -315,8 +316,13 @@ static int verify_cb(X509_STORE_CTX *xs, void *arg)
         accept = 0; /* no policy may accept what verification refused */
 
     if (!accept) {
-        a->cert_refused = 1;
-        log_refusal(e, a, &auth, refusal_reason(a, &auth, hook_said_no));
+        if (resumed) {
+            dtlsudp_log(e, DTLSUDP_LOG_INFO, "assoc %llu: stored session not resumed: %s",
+                        (unsigned long long)a->id, refusal_reason(a, &auth, hook_said_no));
+        } else {
+            a->cert_refused = 1;
+            log_refusal(e, a, &auth, refusal_reason(a, &auth, hook_said_no));
+        }
         X509_STORE_CTX_set_error(xs, auth.error != X509_V_OK ? auth.error : X509_V_ERR_APPLICATION_VERIFICATION);
         sk_X509_pop_free(auth.chain, X509_free);
         return 0;
@@ -328,6 +334,41 @@ static int verify_cb(X509_STORE_CTX *xs, void *arg)
      * whose chain does not verify is still accepted. */
     X509_STORE_CTX_set_error(xs, X509_V_OK);
     return 1;
+}
+
+static int verify_cb(X509_STORE_CTX *xs, void *arg)
+{
+    SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+    dtlsudp_io *io = ssl != NULL ? dtlsudp_ssl_io(ssl) : NULL;
+
+    return decide(arg, io != NULL ? io->a : NULL, xs, 0);
+}
+
+/* RFC 6353 5.3.1 / 5.3.2 tie the session's identity to a certificate that
+ * passes verification; an abbreviated handshake carries no certificate,
+ * so the stored one is verified again, now, exactly as a handshake would
+ * (the store context is set up as OpenSSL's ssl_verify_cert_chain() does:
+ * the role's purpose, the SSL's depth and security level). */
+int dtlsudp_verify_stored(dtlsudp_engine *e, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) *rest)
+{
+    X509_STORE_CTX *xs = X509_STORE_CTX_new();
+    X509_VERIFY_PARAM *param;
+    int ok = 0;
+
+    if (xs == NULL || a->ssl == NULL ||
+        X509_STORE_CTX_init(xs, SSL_CTX_get_cert_store(e->ctx), leaf, rest) != 1 ||
+        !X509_STORE_CTX_set_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx(), a->ssl) ||
+        !X509_STORE_CTX_set_default(xs, a->is_client ? "ssl_server" : "ssl_client"))
+        goto Done;
+    param = X509_STORE_CTX_get0_param(xs);
+    X509_VERIFY_PARAM_set_auth_level(param, SSL_get_security_level(a->ssl));
+    if (!X509_VERIFY_PARAM_set1(param, SSL_get0_param(a->ssl)))
+        goto Done;
+    ok = decide(e, a, xs, 1);
+Done:
+    X509_STORE_CTX_free(xs);
+    ERR_clear_error();
+    return ok;
 }
 
 static void info_cb(const SSL *ssl, int where, int ret)

@@ -196,6 +196,11 @@ typedef struct dtlsudp_peer_auth {
     int host_ok;           /* client with a host name: the leaf names it; else 1 */
     int error;             /* X509_V_ERR_* of the chain verification */
     const char *reason;    /* what decided `trust', for log lines */
+    int resumed;           /* 1: the certificate of a stored session, re-verified
+                            * before an abbreviated handshake (server: a ticket
+                            * the client presented; client: a session about to
+                            * be offered).  A refusal then means a full
+                            * handshake, not a failure: count and log nothing. */
 } dtlsudp_peer_auth;
 
 /* The decision on a peer certificate, made once per handshake.
@@ -260,6 +265,17 @@ typedef struct dtlsudp_engine_config {
     dtlsudp_time retransmit_initial; /* 100 ms (RFC 9147 5.8.2) */
     dtlsudp_time retransmit_max;     /* 500 ms: two copies per SNMP 1 s retry */
     size_t retransmit_max_bytes;     /* 49152 */
+    /* Session resumption (RFC 5246 7.3, RFC 5077 tickets), off by default.
+     * Server: issues and accepts tickets sealed with an in-memory key that
+     * rotates every ticket_lifetime (the previous key is accepted one more
+     * period), never stored; a ticket is accepted for ticket_lifetime after
+     * the full handshake that made its session, and only if the
+     * certificate it carries still passes verification and the verify
+     * hook now (auth->resumed); otherwise the handshake is a full one.
+     * Client: keeps the session of each handshake for
+     * dtlsudp_assoc_session(). */
+    int session_tickets;            /* 0: every handshake is a full one */
+    dtlsudp_time ticket_lifetime;   /* 3600000 ms */
 
     /* Injection: all optional. */
     dtlsudp_allocator allocator;                             /* malloc/free */
@@ -327,6 +343,14 @@ typedef struct dtlsudp_connect_opts {
     size_t n_peer_fingerprints;
     const char *hostname; /* with a trusted CA: X509_check_host on the leaf */
     const dtlsudp_addr *local; /* source address, may be NULL */
+    /* A session saved by dtlsudp_assoc_session() from an earlier
+     * association with this server.  It is offered (abbreviated handshake)
+     * only when it was made with the engine's own certificate and the
+     * server certificate it holds still passes this connect's pins, host
+     * name, trust store and verify hook (auth->resumed); otherwise, or if
+     * the server refuses it, the handshake is a full one. */
+    const uint8_t *session;
+    size_t session_len;
 } dtlsudp_connect_opts;
 
 /* Start a client handshake to peer (ClientHello queued for output).
@@ -387,6 +411,13 @@ typedef struct dtlsudp_stats {
     uint64_t bytes_out;
     uint64_t half_open_evicted; /* oldest handshake of a source (or of all) evicted for a newcomer */
     uint64_t source_displaced;  /* established association displaced by max_per_source */
+    uint64_t handshakes_resumed; /* completed handshakes that were abbreviated (also in
+                                  * handshakes_completed) */
+    uint64_t tickets_issued;     /* server: session tickets sent */
+    uint64_t tickets_refused;    /* server: tickets presented but not accepted (unknown
+                                  * or rotated-out key, tampered, expired, certificate
+                                  * no longer accepted); client: stored sessions not
+                                  * offered for the same reasons */
 } dtlsudp_stats;
 
 DTLSUDP_EXTERN void dtlsudp_engine_get_stats(const dtlsudp_engine *e, dtlsudp_stats *out);
@@ -440,6 +471,16 @@ DTLSUDP_EXTERN int dtlsudp_assoc_peer_alert(const dtlsudp_assoc *a);
 DTLSUDP_EXTERN const char *dtlsudp_assoc_failure_detail(const dtlsudp_assoc *a);
 /* enum dtlsudp_trust of the accepted peer (NONE before verification). */
 DTLSUDP_EXTERN int dtlsudp_assoc_peer_trust(const dtlsudp_assoc *a);
+/* 1 when the handshake was abbreviated (a resumed session), else 0. */
+DTLSUDP_EXTERN int dtlsudp_assoc_resumed(const dtlsudp_assoc *a);
+/* Client with session_tickets: the session of this established
+ * association, with the authenticated server chain and a fingerprint of
+ * our own certificate, serialized for dtlsudp_connect_opts.session.  It
+ * holds the session's master secret: keep it private (memory, or a file
+ * only its owner can read).  Returns OK; AGAIN (no resumable session:
+ * server role, not established, tickets off, or the server issued no
+ * ticket); BUFFER (*len set to the size needed); NOMEM. */
+DTLSUDP_EXTERN int dtlsudp_assoc_session(const dtlsudp_assoc *a, uint8_t *buf, size_t cap, size_t *len);
 DTLSUDP_EXTERN SSL *dtlsudp_assoc_ssl(const dtlsudp_assoc *a);
 DTLSUDP_EXTERN dtlsudp_engine *dtlsudp_assoc_engine(const dtlsudp_assoc *a);
 DTLSUDP_EXTERN void dtlsudp_assoc_set_user(dtlsudp_assoc *a, void *user);

@@ -15,6 +15,10 @@
  *   dtlsudpIdleTimeout SECONDS      idle expiry, 0 = never (300)
  *   dtlsudpHandshakeTimeout SECONDS handshake deadline (10)
  *   dtlsudpCookieRotation SECONDS   cookie secret lifetime (60)
+ *   dtlsudpSessionTickets yes|no    server: session tickets (yes)
+ *   dtlsudpTicketLifetime SECONDS   ticket key rotation and ticket lifetime (3600)
+ *   dtlsudpResume yes|no            client: resume sessions kept in memory (yes)
+ *   dtlsudpSessionFile yes|no       client: also keep them in a file (no)
  *
  * Values apply to listeners and client transports opened after the line
  * (snmpd opens agentAddress listeners after reading every file).  A bad
@@ -46,6 +50,10 @@ static void defaults(dtlsudp_snmp_settings *s)
     s->idle_timeout = 300000;
     s->handshake_timeout = 10000;
     s->cookie_rotation = 60000;
+    s->session_tickets = 1;
+    s->ticket_lifetime = 3600000;
+    s->resume = 1;
+    s->session_file = 0;
 }
 
 const dtlsudp_snmp_settings *dtlsudp_snmp_settings_get(void)
@@ -113,7 +121,36 @@ static const token_def tokens[] = {
     {"dtlsudpHandshakeTimeout", "SECONDS (1..600)", 1, 600},
     {"dtlsudpCookieRotation", "SECONDS (1..86400)", 1, 86400},
     {"dtlsudpMaxHalfOpenPerSource", "N (1..100000)", 1, 100000},
+    {"dtlsudpSessionTickets", "yes|no", 0, 0},
+    {"dtlsudpTicketLifetime", "SECONDS (1..86400)", 1, 86400},
+    {"dtlsudpResume", "yes|no", 0, 0},
+    {"dtlsudpSessionFile", "yes|no", 0, 0},
 };
+
+/* yes|no (also true/false, on/off, 1/0), one word. */
+static int parse_yes_no(const char *value, int *out, const char **why)
+{
+    static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false", "off", "0"};
+    char word[16], extra[2];
+    size_t i;
+
+    if (value == NULL || sscanf(value, " %15s %1s", word, extra) != 1) {
+        *why = "expected yes or no";
+        return -1;
+    }
+    for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (strcasecmp(word, yes[i]) == 0) {
+            *out = 1;
+            return 0;
+        }
+        if (strcasecmp(word, no[i]) == 0) {
+            *out = 0;
+            return 0;
+        }
+    }
+    *why = "expected yes or no";
+    return -1;
+}
 
 int dtlsudp_snmp_settings_apply(dtlsudp_snmp_settings *s, const char *token, const char *value,
                                 const char **why)
@@ -144,6 +181,16 @@ int dtlsudp_snmp_settings_apply(dtlsudp_snmp_settings *s, const char *token, con
             return -1;
         }
         return 0;
+    }
+    switch (def - tokens) {
+    case 10:
+        return parse_yes_no(value, &s->session_tickets, why);
+    case 12:
+        return parse_yes_no(value, &s->resume, why);
+    case 13:
+        return parse_yes_no(value, &s->session_file, why);
+    default:
+        break;
     }
     if (parse_number(value, def->min, def->max, &v, why) != 0)
         return -1;
@@ -176,6 +223,9 @@ int dtlsudp_snmp_settings_apply(dtlsudp_snmp_settings *s, const char *token, con
     case 9:
         s->max_half_open_per_source = v;
         break;
+    case 11:
+        s->ticket_lifetime = (dtlsudp_time)v * 1000;
+        break;
     default:
         *why = "internal error";
         return -1;
@@ -194,6 +244,8 @@ void dtlsudp_snmp_settings_to_engine(const dtlsudp_snmp_settings *s, dtlsudp_eng
     cfg->idle_timeout = s->idle_timeout;
     cfg->handshake_timeout = s->handshake_timeout;
     cfg->cookie_rotation = s->cookie_rotation;
+    cfg->session_tickets = s->session_tickets;
+    cfg->ticket_lifetime = s->ticket_lifetime;
 }
 
 static void parse_token(const char *token, char *line)

@@ -17,7 +17,8 @@ transport_snmp_libsnmpbase_la_SOURCES = \
 	transport/snmp/config.c \
 	transport/snmp/secname.c \
 	transport/snmp/hostname.c \
-	transport/snmp/fpcheck.c
+	transport/snmp/fpcheck.c \
+	transport/snmp/sesscache.c
 transport_snmp_libsnmpbase_la_CPPFLAGS = $(AM_CPPFLAGS) $(NETSNMP_CFLAGS)
 transport_snmp_libsnmpbase_la_CFLAGS = $(AM_CFLAGS) $(VISIBILITY_CFLAGS)
 

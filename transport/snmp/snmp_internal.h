@@ -58,6 +58,10 @@ typedef struct dtlsudp_snmp_settings {
     unsigned mtu_ipv4, mtu_ipv6;
     size_t max_assocs, max_half_open, max_per_source, max_half_open_per_source;
     dtlsudp_time idle_timeout, handshake_timeout, cookie_rotation;
+    int session_tickets;        /* server: issue and accept tickets */
+    dtlsudp_time ticket_lifetime;
+    int resume;                 /* client: keep sessions in memory and offer them */
+    int session_file;           /* client: also in a file under the persistent dir */
 } dtlsudp_snmp_settings;
 
 /* The current settings (defaults until a token changes them). */
@@ -194,5 +198,22 @@ netsnmp_transport *dtlsudp_snmp_transport_open(const dtlsudp_addr *addr, int loc
 /* Add an engine's statistics to the process-wide total of engines already
  * freed (called just before dtlsudp_engine_free). */
 void dtlsudp_snmp_stats_retire(const dtlsudp_stats *st);
+
+/* sesscache.c: the manager's stored sessions (dtlsudp_assoc_session()
+ * blobs), in memory and, with use_file, in an owner-only file under the
+ * persistent directory. */
+#define DTLSUDP_SNMP_SESSION_KEY_LEN 32
+#define SESSCACHE_MAX 64           /* entries, in memory and in the file */
+#define SESSCACHE_MAX_BLOB 8192    /* bytes per entry */
+/* The key of `text' (target, identities; any length). */
+void dtlsudp_snmp_session_key(const char *text, uint8_t key[DTLSUDP_SNMP_SESSION_KEY_LEN]);
+/* 0 and the blob in buf, or -1 (none, or cap too small). */
+int dtlsudp_snmp_session_get(const uint8_t *key, int use_file, uint8_t *buf, size_t cap, size_t *len);
+void dtlsudp_snmp_session_put(const uint8_t *key, int use_file, const uint8_t *blob, size_t len);
+void dtlsudp_snmp_session_forget(const uint8_t *key, int use_file);
+/* Forget every session kept in memory. */
+void dtlsudp_snmp_sessions_clear(void);
+/* Tests: the directory under which DIR_NAME is made (NULL: the persistent one). */
+void dtlsudp_snmp_session_set_dir(const char *dir);
 
 #endif /* DTLSUDP_SNMP_INTERNAL_H */

@@ -107,6 +107,7 @@ typedef struct endpoint {
     long session_timeout_ms; /* the session's retry timeout (setup_session) */
     int timer_fd;            /* in poll_fd: readable when a timer is due */
     dtlsudp_time timer_at;   /* what timer_fd is armed for */
+    uint8_t session_key[DTLSUDP_SNMP_SESSION_KEY_LEN]; /* sesscache.c, with settings.resume */
 
     unsigned alarm_reg;
     dtlsudp_time alarm_at;
@@ -327,6 +328,12 @@ static int verify_client(endpoint *ep, dtlsudp_assoc *a, const dtlsudp_peer_auth
     return 1;
 
 Refuse:
+    if (auth->resumed) {
+        /* a ticket whose certificate no longer maps: the full handshake
+         * that follows decides, counts and logs */
+        DEBUGMSGTL(("dtlsudp", "session ticket refused: %s\n", why));
+        return 0;
+    }
     snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONINVALIDCLIENTCERTIFICATES);
     snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONOPENERRORS);
     log_refusal_once(auth->leaf, dtlsudp_assoc_peer(a), "client", why);
@@ -342,39 +349,43 @@ static int verify_server(endpoint *ep, dtlsudp_assoc *a, const dtlsudp_peer_auth
 {
     char reason[300];
     const char *why = NULL;
+    int stat = STAT_TLSTM_SNMPTLSTMSESSIONINVALIDSERVERCERTIFICATES;
 
     if (auth->trust == DTLSUDP_TRUST_NONE) {
         why = auth->reason;
-        snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONINVALIDSERVERCERTIFICATES);
         goto Refuse;
     }
     if (ep->have_pin) {
         if (auth->pin_matched)
             return 1;
         why = "the certificate does not match the expected fingerprint (peerCert)";
-        snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONINVALIDSERVERCERTIFICATES);
         goto Refuse;
     }
     if (ep->their_hostname == NULL || ep->their_hostname[0] == '\0') {
         why = "no peerCert fingerprint and no host name to verify the server with";
-        snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONUNKNOWNSERVERCERTIFICATE);
+        stat = STAT_TLSTM_SNMPTLSTMSESSIONUNKNOWNSERVERCERTIFICATE;
         goto Refuse;
     }
     if (auth->trust != DTLSUDP_TRUST_CHAIN) {
         why = X509_verify_cert_error_string(auth->error);
-        snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONINVALIDSERVERCERTIFICATES);
         goto Refuse;
     }
     if (!dtlsudp_snmp_host_matches(auth->leaf, ep->their_hostname)) {
         snprintf(reason, sizeof(reason), "the certificate does not name the expected host %s (their_hostname)",
                  ep->their_hostname);
         why = reason;
-        snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONINVALIDSERVERCERTIFICATES);
         goto Refuse;
     }
     return 1;
 
 Refuse:
+    if (auth->resumed) {
+        /* a stored session checked before it is offered: not offering it
+         * means a full handshake, which counts and logs on its own */
+        DEBUGMSGTL(("dtlsudp", "stored session not offered: %s\n", why));
+        return 0;
+    }
+    snmp_increment_statistic(stat);
     snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONOPENERRORS);
     ep->counted_open_error = 1;
     log_refusal_once(auth->leaf, dtlsudp_assoc_peer(a), "server", why);
@@ -475,6 +486,19 @@ static void log_server_handshake_failure(dtlsudp_assoc *a, int reason)
     snmp_log(LOG_WARNING, "dtlsudp: handshake with %s failed: %s\n", addr, why);
 }
 
+/* After every client handshake (full or abbreviated: the server may have
+ * renewed the ticket), the session replaces the stored one. */
+static void client_session_store(endpoint *ep, dtlsudp_assoc *a)
+{
+    uint8_t blob[SESSCACHE_MAX_BLOB];
+    size_t len = 0;
+
+    if (dtlsudp_assoc_session(a, blob, sizeof(blob), &len) != DTLSUDP_OK)
+        return;
+    dtlsudp_snmp_session_put(ep->session_key, ep->settings.session_file, blob, len);
+    OPENSSL_cleanse(blob, len);
+}
+
 static void on_event(void *user, dtlsudp_assoc *a, int event, int reason)
 {
     endpoint *ep = endpoint_for(user, a);
@@ -485,9 +509,11 @@ static void on_event(void *user, dtlsudp_assoc *a, int event, int reason)
     case DTLSUDP_EVENT_ESTABLISHED:
         if (ep->is_server)
             snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONACCEPTS);
-        DEBUGMSGTL(("dtlsudp", "association %llu established (%s, %s)\n",
+        else if (ep->settings.resume)
+            client_session_store(ep, a);
+        DEBUGMSGTL(("dtlsudp", "association %llu established (%s, %s%s)\n",
                     (unsigned long long)dtlsudp_assoc_id(a), dtlsudp_assoc_version(a),
-                    dtlsudp_assoc_cipher(a)));
+                    dtlsudp_assoc_cipher(a), dtlsudp_assoc_resumed(a) ? ", resumed" : ""));
         break;
     case DTLSUDP_EVENT_CLOSED:
         DEBUGMSGTL(("dtlsudp", "association %llu closed: %s\n", (unsigned long long)dtlsudp_assoc_id(a),
@@ -504,6 +530,11 @@ static void on_event(void *user, dtlsudp_assoc *a, int event, int reason)
             ep->last_alert = dtlsudp_assoc_peer_alert(a);
             ep->last_detail = dtlsudp_assoc_failure_detail(a);
         }
+        /* A failed handshake may have offered the stored session: the
+         * next one starts in full. */
+        if (!ep->is_server && ep->settings.resume && dtlsudp_assoc_ssl(a) != NULL &&
+            !SSL_is_init_finished(dtlsudp_assoc_ssl(a)))
+            dtlsudp_snmp_session_forget(ep->session_key, ep->settings.session_file);
         if (!ep->is_server && reason != DTLSUDP_ERR_CLOSED && !ep->counted_open_error &&
             (reason == DTLSUDP_ERR_HANDSHAKE || reason == DTLSUDP_ERR_TIMEOUT ||
              reason == DTLSUDP_ERR_PEER_ALERT || reason == DTLSUDP_ERR_REFUSED)) {
@@ -897,8 +928,31 @@ static void server_close(endpoint *ep)
  * Client
  * --------------------------------------------------------------------- */
 
+/* The stored session of this target: the key names the target, our
+ * certificate and every setting the server is verified with, so a session
+ * is looked up only for the same identities (the engine checks both
+ * again before it offers one). */
+static void client_session_key(endpoint *ep, const char *cert_path)
+{
+    char target[64] = "", pin[3 * 64 + 1] = "-", *text = NULL;
+
+    (void)dtlsudp_addr_format(&ep->addr, target, sizeof(target));
+    if (ep->have_pin)
+        (void)dtlsudp_fingerprint_format(&ep->pin, pin, sizeof(pin));
+    if (asprintf(&text, "dtlsudp session 1\n%s\n%s\n%s\n%s\n%s", target, cert_path != NULL ? cert_path : "-",
+                 pin, ep->their_hostname != NULL ? ep->their_hostname : "-",
+                 ep->trust_cert != NULL ? ep->trust_cert : "-") < 0) {
+        memset(ep->session_key, 0, sizeof(ep->session_key));
+        return;
+    }
+    dtlsudp_snmp_session_key(text, ep->session_key);
+    free(text);
+}
+
 static int client_connect(endpoint *ep)
 {
+    uint8_t session[SESSCACHE_MAX_BLOB];
+    size_t session_len = 0;
     dtlsudp_conn_config cfg;
     char host[64], port[8], *cert_path = NULL, *key_path = NULL;
     const char *their = ep->their_identity;
@@ -935,6 +989,17 @@ static int client_connect(endpoint *ep)
         cfg.connect.peer_fingerprints = &ep->pin;
         cfg.connect.n_peer_fingerprints = 1;
     }
+    /* Client role: keep the session and offer the stored one. */
+    cfg.engine.session_tickets = ep->settings.resume;
+    if (ep->settings.resume) {
+        client_session_key(ep, cert_path);
+        if (dtlsudp_snmp_session_get(ep->session_key, ep->settings.session_file, session, sizeof(session),
+                                     &session_len) == 0) {
+            cfg.connect.session = session;
+            cfg.connect.session_len = session_len;
+            DEBUGMSGTL(("dtlsudp", "offering a stored session (%zu bytes)\n", session_len));
+        }
+    }
     if (ep->addr.sa.sa_family == AF_INET6)
         inet_ntop(AF_INET6, &ep->addr.sin6.sin6_addr, host, sizeof(host));
     else
@@ -948,6 +1013,7 @@ static int client_connect(endpoint *ep)
     ep->last_alert = -1;
     ep->last_detail = NULL;
     rc = dtlsudp_connect(host, port, &cfg, 0, dtlsudp_now(), &ep->conn);
+    OPENSSL_cleanse(session, session_len);
     free(cert_path);
     free(key_path);
     if (rc == DTLSUDP_OK &&
@@ -1575,6 +1641,11 @@ static void stats_add(dtlsudp_stats *to, const dtlsudp_stats *from, int include_
     to->datagrams_out += from->datagrams_out;
     to->bytes_in += from->bytes_in;
     to->bytes_out += from->bytes_out;
+    to->half_open_evicted += from->half_open_evicted;
+    to->source_displaced += from->source_displaced;
+    to->handshakes_resumed += from->handshakes_resumed;
+    to->tickets_issued += from->tickets_issued;
+    to->tickets_refused += from->tickets_refused;
 }
 
 void dtlsudp_snmp_stats_retire(const dtlsudp_stats *st)
