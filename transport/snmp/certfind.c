@@ -146,6 +146,33 @@ static void index_build(void)
     DEBUGMSGTL(("dtlsudp:cert", "%zu certificates indexed by fingerprint\n", index_len));
 }
 
+void dtlsudp_snmp_cert_search_text(char *buf, size_t cap)
+{
+    const char *env = netsnmp_getenv("SNMPCONFPATH");
+    const char *path = env != NULL ? env : get_configuration_directory();
+    const char *extra = netsnmp_ds_get_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_CERT_EXTRA_SUBDIR);
+    size_t n = 0, i;
+    int w;
+
+    if (cap == 0)
+        return;
+    w = snprintf(buf, cap, "tls/certs%s%s and tls/ca-certs (keys: tls/private) under ", extra != NULL ? ", tls/" : "",
+                 extra != NULL ? extra : "");
+    n = w > 0 && (size_t)w < cap ? (size_t)w : cap - 1;
+    /* The path's separators become ", " so that the text reads as a list. */
+    for (i = 0; path != NULL && path[i] != '\0' && n + 3 < cap; i++) {
+        if (path[i] == ENV_SEPARATOR_CHAR) {
+            buf[n++] = ',';
+            buf[n++] = ' ';
+        } else {
+            buf[n++] = path[i];
+        }
+    }
+    buf[n] = '\0';
+    snprintf(buf + n, cap - n, " (%s)",
+             env != NULL ? "SNMPCONFPATH" : "Net-SNMP's default path; SNMPCONFPATH is not set");
+}
+
 int dtlsudp_snmp_fingerprint_text(const char *text, dtlsudp_fingerprint *out)
 {
     static const char *const options[] = {"--sha1", "--sha224", "--sha256", "--sha384", "--sha512", "--md5"};

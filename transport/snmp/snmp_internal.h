@@ -73,6 +73,11 @@ int dtlsudp_snmp_settings_apply(dtlsudp_snmp_settings *s, const char *token, con
 /* Copy the settings into an engine configuration. */
 void dtlsudp_snmp_settings_to_engine(const dtlsudp_snmp_settings *s, dtlsudp_engine_config *cfg);
 
+/* The names of the tokens dtlsudp_snmp_config_register() registers
+ * (dtlsudp-checkconf checks the same list). */
+size_t dtlsudp_snmp_config_token_count(void);
+const char *dtlsudp_snmp_config_token_name(size_t i);
+
 /* -------------------------------------------------------------- tsmrefs.c */
 
 /* Make TSM (libnetsnmp 5.9.3) free each message's securityStateReference
@@ -152,6 +157,10 @@ int dtlsudp_snmp_host_matches(X509 *cert, const char *expected);
 struct netsnmp_cert_s *dtlsudp_snmp_cert_find(int what, const char *spec);
 /* Forget the fingerprints computed so far (SIGHUP: the store is reread). */
 void dtlsudp_snmp_cert_index_reset(void);
+/* Where Net-SNMP looks for certificates, for messages: "tls/certs and
+ * tls/ca-certs under DIR, DIR, ... (SNMPCONFPATH)" or "(Net-SNMP's default
+ * path; SNMPCONFPATH is not set)".  Always NUL-terminated. */
+void dtlsudp_snmp_cert_search_text(char *buf, size_t cap);
 /* A fingerprint as the tokens write it ("--sha1 AB:..", "sha256:..", hex
  * with or without colons) of a hash length (MD5, SHA-1..SHA-512).
  * Returns 0 or -1. */
@@ -162,6 +171,10 @@ int dtlsudp_snmp_fingerprint_text(const char *text, dtlsudp_fingerprint *out);
 /* The files of our identity in Net-SNMP's store (our_identity, or the
  * localCert default when NULL), malloc()ed.  Returns 0 or -1 (logged). */
 int dtlsudp_snmp_certs_identity_paths(const char *our_identity, char **cert_path, char **key_path);
+
+/* Log that TOKEN VALUE names no certificate, with the directories
+ * searched and the fix. */
+void dtlsudp_snmp_certs_log_missing(const char *token, const char *value);
 
 /* Install our identity (certificate, key, and the issuers the store
  * knows) on ctx, or on ssl when ctx is NULL; chain_only: only the issuers.
