@@ -400,6 +400,21 @@ static int path_exists(const char *path)
 /* A certificate file named `name' next to a configuration file that was
  * read (DIR/tls/{certs,ca-certs}/NAME.*): the usual reason a file "is
  * there" but not found is that -c FILE does not add FILE's directory. */
+static int searched(const char *dir)
+{
+    const char *env = netsnmp_getenv("SNMPCONFPATH");
+    char *copy = strdup(env != NULL ? env : get_configuration_directory()), *d, *save = NULL;
+    char a[PATH_MAX], b[PATH_MAX];
+    int found = 0;
+
+    if (realpath(dir, a) == NULL)
+        snprintf(a, sizeof(a), "%s", dir);
+    for (d = copy != NULL ? strtok_r(copy, ":", &save) : NULL; d != NULL && !found; d = strtok_r(NULL, ":", &save))
+        found = strcmp(realpath(d, b) != NULL ? b : d, a) == 0;
+    free(copy);
+    return found;
+}
+
 static int beside_config(const char *name, char *found, size_t cap)
 {
     static const char *const subs[] = {"certs", "ca-certs"};
@@ -409,7 +424,7 @@ static int beside_config(const char *name, char *found, size_t cap)
     for (f = 0; f < cc.n_files; f++) {
         char *copy = strdup(cc.files[f]);
         const char *dir = copy != NULL ? dirname(copy) : ".";
-        for (s = 0; s < 2; s++)
+        for (s = 0; s < 2 && !searched(dir); s++)
             for (e = 0; e < 4; e++) {
                 snprintf(found, cap, "%s/tls/%s/%s.%s", dir, subs[s], name, exts[e]);
                 if (path_exists(found)) {
@@ -592,6 +607,18 @@ static netsnmp_cert *check_cert(const cc_where *w, const char *token, const char
     netsnmp_cert *i;
     cc_finding *f;
 
+    if (identity && (c == NULL || c->ocert == NULL)) {
+        /* Net-SNMP finds an identity only with its key: the certificate
+         * may be there with a key it refused. */
+        netsnmp_cert *peer = dtlsudp_snmp_cert_find(NS_CERT_REMOTE_PEER, value);
+        if (peer != NULL && peer->ocert != NULL && peer->info.dir != NULL && peer->info.filename != NULL) {
+            cc_add(CC_ERROR, "certificate", w, token, value, NULL,
+                   "%s/%s is there, but Net-SNMP has no usable private key for it (next line)", peer->info.dir,
+                   peer->info.filename);
+            check_identity_key(w, token, value, peer);
+            return NULL;
+        }
+    }
     if (c == NULL || c->ocert == NULL) {
         report_missing(w, token, value, pin_ok);
         return NULL;
