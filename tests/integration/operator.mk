@@ -3,6 +3,8 @@
 # the fix (agent and manager); the shell examples of README.md and
 # dtlsudp(5) run as written.
 dist_check_SCRIPTS += \
-	tests/integration/operator-checkconf.sh
+	tests/integration/operator-checkconf.sh \
+	tests/integration/operator-messages.sh
 TESTS += \
-	tests/integration/operator-checkconf.sh
+	tests/integration/operator-checkconf.sh \
+	tests/integration/operator-messages.sh
