@@ -912,6 +912,10 @@ void cc_check_all(void)
     /* snmpd switches to agentuser (or -u) after opening its listeners. */
     if (cc.run_user == NULL && user != NULL && user->value[0] != '\0' && user->value[0] != '#')
         cc.run_user = user->value;
+    if (cc.n_files == 0)
+        cc_add(CC_WARNING, "config", NULL, NULL, NULL,
+               "check the path and the permissions (snmpd.conf is often readable by root only), or give -c FILE",
+               "no configuration file of %s was read", cc.app);
     check_token_order();
     check_addresses();
     check_certificates();

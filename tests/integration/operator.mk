@@ -4,7 +4,9 @@
 # dtlsudp(5) run as written.
 dist_check_SCRIPTS += \
 	tests/integration/operator-checkconf.sh \
-	tests/integration/operator-messages.sh
+	tests/integration/operator-messages.sh \
+	tests/integration/operator-docs.sh
 TESTS += \
 	tests/integration/operator-checkconf.sh \
-	tests/integration/operator-messages.sh
+	tests/integration/operator-messages.sh \
+	tests/integration/operator-docs.sh
