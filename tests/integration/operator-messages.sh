@@ -3,7 +3,7 @@
 # says when all is well: a certificate token that names nothing names the
 # token, the value, the directories searched and the fix (agent: localCert,
 # trustCert; manager: peerCert, where the application itself only says
-# "Unknown host"); the agent logs each address it serves at startup, without
+# "Unknown host"), with the file and line when it comes from a file; the agent logs each address it serves at startup, without
 # debug tokens; the client's debug lines name the agent, not Net-SNMP's
 # "__BOGUS__" placeholder.
 set -u
@@ -47,6 +47,13 @@ for want in "dtlsudp: -T peerCert nosuch: no certificate file nosuch.crt" \
     "under $TL_TMP/mgr, $TL_CERTS (SNMPCONFPATH)" "dtlsudp-checkconf"; do
     echo "$out" | grep -qF "$want" || { echo "$out" >&2; tl_fail "manager: '$want' not said"; }
 done
+# The same in snmp.conf: named with its file and line as it is read.
+tl_client_new mgr2 "localCert client" "peerCert nosuch"
+tl_env mgr2 "$(grep '^LD_PRELOAD=' "$TL_TMP/mgr/env")"
+out=$(tl_client mgr2 snmpget -v3 -r0 -t3 -On "dtlsudp:127.0.0.1:$p4" .1.3.6.1.2.1.1.5.0 2>&1) &&
+    tl_fail "GET with an unknown peerCert in snmp.conf succeeded"
+echo "$out" | grep -qF "$TL_TMP/mgr2/snmp.conf: line 3: Warning: dtlsudp: peerCert nosuch: no certificate file" ||
+    { echo "$out" >&2; tl_fail "manager: snmp.conf line of the unknown peerCert not named"; }
 
 # --- an agent whose certificates are not where Net-SNMP looks -----------
 tl_free_udp_port p || exit 1
@@ -63,7 +70,9 @@ log=$(cat "$dir/snmpd.log" "$dir/snmpd.out")
 for want in "dtlsudp: localCert nosuch: no certificate file nosuch.crt" \
     "dtlsudp: trustCert nosuchca: no certificate file nosuchca.crt" \
     "in tls/certs and tls/ca-certs (keys: tls/private) under $TL_TMP/lost, $TL_CERTS (SNMPCONFPATH)" \
-    "point SNMPCONFPATH at the directory holding tls/"; do
+    "point SNMPCONFPATH at the directory holding tls/" \
+    "$dir/snmpd.conf: line 4: Warning: dtlsudp: trustCert nosuchca: no certificate file nosuchca.crt" \
+    "$dir/snmpd.conf: line 8: Warning: dtlsudp: localCert nosuch: no certificate file nosuch.crt"; do
     echo "$log" | grep -qF "$want" || { echo "$log" >&2; tl_fail "agent: '$want' not logged"; }
 done
 exit 0

@@ -51,17 +51,25 @@ static netsnmp_cert *find_identity(const char *our_identity)
 /* "TOKEN VALUE: no such certificate, searched ...; fix": the operator
  * learns which line, which directories and what to do, not just that a
  * name is unknown. */
-void dtlsudp_snmp_certs_log_missing(const char *token, const char *value)
+static void missing_text(char *buf, size_t cap, const char *token, const char *value)
 {
     char where[1024];
 
     dtlsudp_snmp_cert_search_text(where, sizeof(where));
-    snmp_log(LOG_ERR,
+    snprintf(buf, cap,
              "dtlsudp: %s %s: no certificate file %s.crt (or .pem, .cer, .der) and no certificate with that "
              "fingerprint in %s; put the file there, or point SNMPCONFPATH at the directory holding tls/ "
              "(snmpd -c FILE does not search FILE's directory); dtlsudp-checkconf lists what every "
-             "certificate token resolves to\n",
+             "certificate token resolves to",
              token, value, value, where);
+}
+
+void dtlsudp_snmp_certs_log_missing(const char *token, const char *value)
+{
+    char text[2048];
+
+    missing_text(text, sizeof(text), token, value);
+    snmp_log(LOG_ERR, "%s\n", text);
 }
 
 /* Which token named our identity, for messages. */
@@ -181,6 +189,41 @@ static netsnmp_cert *find_trusted(const char *spec)
     if (c == NULL)
         c = dtlsudp_snmp_cert_find(NS_CERT_REMOTE_PEER, spec);
     return c;
+}
+
+int dtlsudp_snmp_certs_check_name(int kind, const char *token, const char *value, char *why, size_t cap)
+{
+    netsnmp_cert *c;
+    dtlsudp_fingerprint fp;
+
+    switch (kind) {
+    case DTLSUDP_SNMP_CERT_IDENTITY:
+        if (dtlsudp_snmp_cert_find(NS_CERT_IDENTITY, value) != NULL)
+            return 0;
+        /* Net-SNMP finds an identity only with its key. */
+        c = dtlsudp_snmp_cert_find(NS_CERT_REMOTE_PEER, value);
+        if (c != NULL && c->info.dir != NULL && c->info.filename != NULL) {
+            snprintf(why, cap,
+                     "dtlsudp: %s %s: certificate %s/%s has no private key: expected a key file of the same "
+                     "name in tls/private, not world-readable or writable (Net-SNMP refuses such keys: "
+                     "chmod 600 it)",
+                     token, value, c->info.dir, c->info.filename);
+            return -1;
+        }
+        break;
+    case DTLSUDP_SNMP_CERT_PEER:
+        /* A fingerprint of no file here is a pin, which is fine. */
+        if (dtlsudp_snmp_cert_find(NS_CERT_REMOTE_PEER, value) != NULL ||
+            dtlsudp_snmp_fingerprint_text(value, &fp) == 0)
+            return 0;
+        break;
+    default:
+        if (find_trusted(value) != NULL)
+            return 0;
+        break;
+    }
+    missing_text(why, cap, token, value);
+    return -1;
 }
 
 static void add_cert(X509_STORE *store, netsnmp_cert *c)

@@ -137,6 +137,14 @@ int dtlsudp_snmp_row_fingerprint(const char *text, dtlsudp_fingerprint *out);
  * hash's length is reported with file and line and the line ignored.
  * Idempotent. */
 void dtlsudp_snmp_fingerprint_checks_install(void);
+/* What a certificate token names, for dtlsudp_snmp_cert_check_fn. */
+enum { DTLSUDP_SNMP_CERT_IDENTITY = 1, DTLSUDP_SNMP_CERT_PEER = 2, DTLSUDP_SNMP_CERT_TRUST = 3 };
+/* 0 when `value' of `token' names a certificate (of `kind') the store has;
+ * else -1 with the reason and the fix in why. */
+typedef int dtlsudp_snmp_cert_check_fn(int kind, const char *token, const char *value, char *why, size_t cap);
+/* Resolve localCert, peerCert and trustCert as they are read (the
+ * transport installs certs.c's lookup; libsnmpbase has no store). */
+void dtlsudp_snmp_cert_check_install(dtlsudp_snmp_cert_check_fn *fn);
 /* word (len bytes) as a certificate argument: 0 when it is not plainly a
  * fingerprint or has a hash's length, -1 (and *bytes) when it is a
  * fingerprint of no hash's length. */
@@ -175,6 +183,9 @@ int dtlsudp_snmp_certs_identity_paths(const char *our_identity, char **cert_path
 /* Log that TOKEN VALUE names no certificate, with the directories
  * searched and the fix. */
 void dtlsudp_snmp_certs_log_missing(const char *token, const char *value);
+/* The dtlsudp_snmp_cert_check_fn of the transport (fpcheck.c calls it as
+ * each certificate line is read). */
+int dtlsudp_snmp_certs_check_name(int kind, const char *token, const char *value, char *why, size_t cap);
 
 /* Install our identity (certificate, key, and the issuers the store
  * knows) on ctx, or on ssl when ctx is NULL; chain_only: only the issuers.
