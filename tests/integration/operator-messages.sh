@@ -28,6 +28,19 @@ tl_log_has good "dtlsudp: listening on 127.0.0.1:$p4 (osnet demux), IPv4" ||
 tl_log_has good "dtlsudp: listening on \[::1\]:$p6 (osnet demux), IPv6 only" ||
     tl_fail "no startup line for the IPv6 listener"
 
+# --- a dlmod path that does not load: what dtlsudp-checkconf predicts --
+# ("would fall to Net-SNMP's built-in DTLSUDP"): snmpd still starts and
+# serves the address, but no line of the plugin says it listens.
+tl_free_udp_port pb || exit 1
+tl_agent_new builtin
+tl_conf builtin "dlmod dtlsudp $TL_TMP/nowhere/dtlsudp.so" "[snmp] localCert server" "[snmp] trustCert ca" \
+    "certSecName 10 $fp --cn" "rwuser -s tsm client authpriv"
+tl_agent_listen builtin "dtlsudp:127.0.0.1:$pb"
+tl_agent_start builtin || tl_fail "snmpd with a wrong dlmod path did not start (the built-in serves dtlsudp:)"
+tl_log_has builtin "dlopen($TL_TMP/nowhere/dtlsudp.so) failed" || tl_fail "no dlopen error in the log"
+! tl_log_has builtin "dtlsudp: listening on" || tl_fail "the plugin claims a listener it cannot have"
+tl_agent_stop builtin
+
 # --- manager: the debug line names the agent; an unknown peerCert says so
 al_client mgr
 if [ "$AL_ASAN" = 1 ]; then
