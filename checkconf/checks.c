@@ -219,16 +219,31 @@ static int same_host(const dtlsudp_addr *a, const dtlsudp_addr *b)
  * listeners set SO_REUSEPORT only after their bind). */
 static int overlaps(const listener *a, const listener *b)
 {
-    const listener *v4, *v6;
+    const listener *v6;
 
     if (port_of(&a->addr) != port_of(&b->addr))
         return 0;
     if (a->addr.sa.sa_family == b->addr.sa.sa_family)
         return is_wildcard(&a->addr) || is_wildcard(&b->addr) || same_host(&a->addr, &b->addr);
-    v4 = a->addr.sa.sa_family == AF_INET ? a : b;
-    v6 = v4 == a ? b : a;
-    (void)v4;
+    /* IPv4 against IPv6: only a dual-stack wildcard takes IPv4 too. */
+    v6 = a->addr.sa.sa_family == AF_INET6 ? a : b;
     return !v6->v6only && is_wildcard(&v6->addr);
+}
+
+/* "prefix:rest" when the text before the first colon is a domain name
+ * (letters and digits, not all digits: "161:..." is no prefix). */
+static const char *split_prefix(const char *spec, char *prefix, size_t cap)
+{
+    const char *colon = strchr(spec, ':');
+    size_t n = colon != NULL ? (size_t)(colon - spec) : 0;
+    size_t alnum = strspn(spec, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+
+    prefix[0] = '\0';
+    if (colon == NULL || n == 0 || n >= cap || alnum != n || strspn(spec, "0123456789") == n)
+        return spec;
+    memcpy(prefix, spec, n);
+    prefix[n] = '\0';
+    return colon + 1;
 }
 
 static const char *family_text(const listener *l)
@@ -241,7 +256,7 @@ static const char *family_text(const listener *l)
 static void check_addresses(void)
 {
     listener ls[256];
-    size_t n = 0, i, j, ours = 0;
+    size_t n = 0, i, j;
 
     if (!cc.is_agent)
         return;
@@ -252,24 +267,14 @@ static void check_addresses(void)
         if (strcasecmp(l->token, "agentaddress") != 0 || (copy = strdup(l->value)) == NULL)
             continue;
         for (spec = strtok_r(copy, ",", &save); spec != NULL && n < 256; spec = strtok_r(NULL, ",", &save)) {
-            const char *colon, *rest = spec;
-            char prefix[32] = "";
+            const char *rest;
+            char prefix[32];
             int family = AF_UNSPEC, ours_prefix = 0, udp = 0, v6only = 0;
             listener *x = &ls[n];
 
             while (*spec == ' ' || *spec == '\t')
                 spec++;
-            colon = strchr(spec, ':');
-            if (colon != NULL && (size_t)(colon - spec) < sizeof(prefix) && strspn(spec, "abcdefghijklmnopqrstuvwxyz"
-                                                                                          "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                                                          "0123456789") ==
-                                                                                   (size_t)(colon - spec) &&
-                strspn(spec, "0123456789") != (size_t)(colon - spec)) {
-                snprintf(prefix, sizeof(prefix), "%.*s", (int)(colon - spec), spec);
-                rest = colon + 1;
-            } else {
-                rest = spec;
-            }
+            rest = split_prefix(spec, prefix, sizeof(prefix));
             if (strcasecmp(prefix, "dtlsudp") == 0 || strcasecmp(prefix, "dtls") == 0)
                 ours_prefix = 1;
             else if (strcasecmp(prefix, "dtlsudp6") == 0 || strcasecmp(prefix, "dtls6") == 0)
@@ -295,7 +300,6 @@ static void check_addresses(void)
             if (ours_prefix) {
                 char text[80] = "?";
                 cc_finding *f;
-                ours++;
                 (void)dtlsudp_addr_format(&x->addr, text, sizeof(text));
                 if (cc.plugin_loaded) {
                     f = cc_add(CC_OK, "address", &l->where, "agentAddress", spec, NULL,
@@ -328,7 +332,6 @@ static void check_addresses(void)
                        ls[j].spec, ls[j].where.file != NULL ? ls[j].where.file : "?", ls[j].where.line,
                        port_of(&ls[i].addr));
             }
-    (void)ours;
 }
 
 static int serves_dtlsudp(void)
