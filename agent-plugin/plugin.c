@@ -72,6 +72,9 @@ void init_dtlsudp(void)
     }
     /* Tokens are registered on every init: harmless when present. */
     dtlsudp_snmp_config_register();
+    /* Before the MIB modules' own post-configuration callback, so that
+     * the tables show the rows as the notification code will use them. */
+    dtlsudp_snmp_tlstm_rows_install();
     /* SNMP-TLS-TM-MIB, SNMP-TSM-MIB statistics and the project's counters;
      * idempotent, so a SIGHUP re-init keeps one registration each. */
     if (dtlsudp_mib_init() != 0)

@@ -10,6 +10,7 @@ dist_check_SCRIPTS += \
 	tests/integration/agent-fingerprints.sh \
 	tests/integration/agent-robust.sh \
 	tests/integration/agent-trap.sh \
+	tests/integration/agent-target.sh \
 	tests/integration/agent-valgrind.sh \
 	tests/integration/dtls-probe.py
 TESTS += \
@@ -18,7 +19,8 @@ TESTS += \
 	tests/integration/agent-certs.sh \
 	tests/integration/agent-fingerprints.sh \
 	tests/integration/agent-robust.sh \
-	tests/integration/agent-trap.sh
+	tests/integration/agent-trap.sh \
+	tests/integration/agent-target.sh
 
 # A test-only preload object that puts this project's client role into
 # stock Net-SNMP apps (-rpath: libtool builds the .so, not just a .la).

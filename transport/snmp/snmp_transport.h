@@ -27,6 +27,14 @@ void dtlsudp_snmp_config_register(void);
  * next verification uses the configuration read again (SIGHUP). */
 void dtlsudp_snmp_trust_reload(void);
 
+/* snmpd's notifications to SNMP-TARGET-MIB targets: after every
+ * configuration read, resolve the snmpTlstmParams and snmpTlstmAddr rows'
+ * fingerprints of any hash to the certificates of Net-SNMP's store, so
+ * that snmpd's target code finds them (tlstmrows.c).  Idempotent. */
+void dtlsudp_snmp_tlstm_rows_install(void);
+/* The resolution itself; returns the number of rows rewritten. */
+int dtlsudp_snmp_tlstm_rows_resolve(void);
+
 /* Statistics for the MIB modules. */
 typedef struct dtlsudp_snmp_listener_info {
     char address[64]; /* "127.0.0.1:10161", "[::]:10161" */
