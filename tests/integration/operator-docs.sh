@@ -9,7 +9,9 @@
 #     is not run (the build tree stands in for make install), and
 #     "systemctl restart snmpd" starts snmpd through tests/lib/snmpd.sh with
 #     the same files (a Debian-style snmpd.conf that includes
-#     snmpd.conf.d).  The manager's query must print what the README says.
+#     snmpd.conf.d).  The manager reads both "/etc/snmp" and "~/.snmp", as
+#     root's tools on the agent's host do, and its query must print what
+#     the README says.
 #  2. dtlsudp(5)'s EXAMPLES: the agent's snmpd.conf, the manager's snmp.conf
 #     and the command, with the test certificates.
 #  3. Statements that once disagreed: dtlsudp6:[::] is IPv6 only
@@ -103,7 +105,9 @@ grep -q "^0 errors" "$TL_TMP/check.out" || tl_fail "checkconf finds errors in th
 readme_block check | grep -qx "systemctl restart snmpd" || tl_fail "the check block no longer restarts snmpd"
 tl_agent_start etcsnmp || tl_fail "snmpd did not start with the quick start's files"
 tl_log_has etcsnmp "dtlsudp: listening on 127.0.0.1:$port" || tl_fail "the plugin does not serve the address"
-run_block manager "$HOME/.snmp"
+# The tools read /etc/snmp as well as ~/.snmp (the path of a root user on
+# the agent's host): the agent's certificate is then in both.
+run_block manager "$ETC:$HOME/.snmp"
 grep -q '^iso.3.6.1.2.1.1.1.0 = STRING: "' "$TL_TMP/manager.out" ||
     tl_fail "the quick start's query did not print what the README says"
 grep -qF 'It prints `iso.3.6.1.2.1.1.1.0 = STRING: "' "$top_srcdir/README.md" ||
