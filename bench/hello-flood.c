@@ -59,7 +59,7 @@ static int make_client_hello(uint8_t *out, size_t cap, size_t *len)
     SSL_set_bio(ssl, rb, wb);
     rb = wb = NULL;
     /* Memory BIOs have no MTU: set the link MTU, or OpenSSL fragments the
-     * hello into 256-byte pieces (netsnmp-dtls-facts section 5). */
+     * hello into 256-byte pieces. */
     SSL_set_options(ssl, SSL_OP_NO_QUERY_MTU);
     DTLS_set_link_mtu(ssl, 1500);
     SSL_set_connect_state(ssl);

@@ -5,6 +5,7 @@
 # EXTRA_DIST, and make dist would also copy the build tree's docs/.
 #   dtlsudp(5)        configuration: every token the transport understands
 #   dtlsudp-run(1)    the wrapper for managers
+#   dtlsudp-checkconf(1)  the configuration checker
 #   libdtlsudp(3)     the library API, with a minimal server and client
 #   dtls-echo-server(1), dtls-echo-client(1)   only with --enable-examples
 # tests/integration/package-smoke.sh runs the examples of dtlsudp(5) and
@@ -14,6 +15,7 @@ DTLSUDP_MAN_DATE = 2026-11-25
 man_MANS = \
 	man/dtlsudp.5 \
 	man/dtlsudp-run.1 \
+	man/dtlsudp-checkconf.1 \
 	man/libdtlsudp.3
 if INSTALL_EXAMPLES
 man_MANS += \
@@ -23,6 +25,7 @@ endif
 DTLSUDP_MAN_PAGES = \
 	man/dtlsudp.5 \
 	man/dtlsudp-run.1 \
+	man/dtlsudp-checkconf.1 \
 	man/libdtlsudp.3 \
 	man/dtls-echo-server.1 \
 	man/dtls-echo-client.1

@@ -3,7 +3,7 @@
  *
  * The osnet demultiplexer gives an established peer its own socket, bound
  * with SO_REUSEPORT to the listener's address and then connected to the
- * peer (netsnmp-dtls-facts §5).  Two windows exist:
+ * peer.  Two windows exist:
  *   1. between bind() and connect() the new socket may receive datagrams
  *      of *other* peers (it outscores a wildcard listener; beside a
  *      listener on the same address the reuseport group picks by hash);

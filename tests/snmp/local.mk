@@ -51,3 +51,17 @@ tests_snmp_test_domain_LDADD = \
 	transport/engine/libengine.la \
 	$(NETSNMP_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS)
 endif
+
+# What the operator is told: token names, searched directories, certificate
+# lines resolved as they are read (needs certfind.c: the whole transport).
+if HAVE_CMOCKA
+check_PROGRAMS += tests/snmp/test_certcheck
+TESTS += tests/snmp/test_certcheck
+tests_snmp_test_certcheck_SOURCES = tests/snmp/test_certcheck.c
+tests_snmp_test_certcheck_CPPFLAGS = $(SNMP_TEST_CPPFLAGS)
+tests_snmp_test_certcheck_LDADD = \
+	transport/snmp/libsnmptransport.la \
+	transport/net/libnet.la \
+	transport/engine/libengine.la \
+	$(NETSNMP_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS)
+endif

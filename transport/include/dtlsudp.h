@@ -564,9 +564,10 @@ DTLSUDP_EXTERN void *dtlsudp_assoc_get_user(const dtlsudp_assoc *a);
  * a peer restarts on the same address and port (RFC 6347 4.2.8), the old
  * connection's socket is drained and replaced (dup2) by an unbound socket,
  * so the fd number stays valid for the caller but the kernel routes the
- * peer to the new connection.  SO_REUSEADDR lets another local user bind
- * the same port (netsnmp-dtls-facts §5): use a privileged port where that
- * matters.
+ * peer to the new connection.  The per-association sockets share the
+ * listener's port through SO_REUSEPORT, set after bind(): Linux shares such
+ * a port only among sockets of the same effective uid, so another local
+ * user cannot bind beside the listener.
  */
 
 enum dtlsudp_demux {
@@ -604,9 +605,9 @@ DTLSUDP_EXTERN void dtlsudp_listener_config_init(dtlsudp_listener_config *cfg);
  * "[::]:10161" (dual-stack: IPv4 clients too), ":10161" or "10161" (IPv4
  * wildcard).  Numeric only; port 0 picks a free port (see
  * dtlsudp_listener_local_addr()).  The port must be free: the socket is
- * bound without SO_REUSEADDR, so it never silently shares a port; osnet
- * sets SO_REUSEADDR right after bind() for its per-peer sockets (see
- * netsnmp-dtls-facts §5 on the local hijack risk that remains); router
+ * bound without SO_REUSEADDR or SO_REUSEPORT, so it never silently shares
+ * a port; osnet sets SO_REUSEPORT right after bind() for its per-peer
+ * sockets (shared only among sockets of the same effective uid); router
  * mode never sets it.  Also IP_PKTINFO / IPV6_RECVPKTINFO, O_NONBLOCK and
  * FD_CLOEXEC.
  * Returns OK; INVALID (bad address text, bad demux; OSNET is Linux-only);

@@ -6,7 +6,8 @@
  * engine with its real source address, and the engine routes it by that
  * address.  This is what makes the osnet races harmless:
  *   - a per-peer socket, between bind() and connect(), receives datagrams of
- *     other peers (netsnmp-dtls-facts §5 caveat 1): they are read right
+ *     other peers (a bound socket matches them better than the wildcard
+ *     listener, and connect() has not narrowed it yet): they are read right
  *     after connect() and routed to their own association;
  *   - datagrams of the peer still queued on the listening socket (caveat 2)
  *     are routed to the association just the same.
@@ -356,7 +357,7 @@ static int make_peer_socket(dtlsudp_listener *l, dtlsudp_conn *c)
     if (bind(fd, &bind_addr.sa, net_addr_len(&bind_addr)) != 0)
         goto Fail;
     /* From here until connect() the kernel may hand this socket datagrams
-     * of any peer (netsnmp-dtls-facts §5 caveat 1): read_socket() below
+     * of any peer (the first osnet race): read_socket() below
      * routes them by source address. */
     if (net_test_hook != NULL)
         net_test_hook(NET_HOOK_BOUND, fd, net_test_hook_arg);
@@ -618,7 +619,7 @@ int dtlsudp_listener_new(const char *addr, const dtlsudp_listener_config *cfg, d
     /* Bound without SO_REUSEADDR/SO_REUSEPORT, so the port must be free
      * (no silent sharing with another socket that set them); osnet sets
      * SO_REUSEPORT after bind(), which is enough for its per-peer sockets
-     * to bind the same address (netsnmp-dtls-facts §5) and, unlike
+     * to bind the same address and, unlike
      * SO_REUSEADDR, lets no socket of another effective uid bind the port
      * (a wildcard listener's 127.0.0.1:P included).  Router mode sets
      * neither. */

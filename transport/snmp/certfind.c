@@ -14,6 +14,12 @@
  * and again after dtlsudp_snmp_cert_index_reset() (SIGHUP); the match is
  * then fetched from the store by its native fingerprint, so keys, issuers
  * and allowed uses are Net-SNMP's.
+ *
+ * A file name is looked up the same way when Net-SNMP's lookup finds
+ * nothing: its store keeps one entry per certificate, so a second file
+ * holding the same certificate (the agent's certificate copied to a
+ * manager's ~/.snmp/tls on the agent's own host, where root's tools also
+ * read /etc/snmp/tls) is not in it under its own name.
  */
 #include <config.h>
 
@@ -38,6 +44,7 @@ static const size_t hash_lengths[] = {20, 28, 32, 48, 64}; /* SHA-1 .. SHA-512 *
 
 typedef struct indexed_cert {
     char *native_fp; /* the store's key: the fingerprint in the signature's hash */
+    char *stem;      /* the file name without its extension */
     dtlsudp_fingerprint fp[N_HASHES];
 } indexed_cert;
 
@@ -49,8 +56,10 @@ void dtlsudp_snmp_cert_index_reset(void)
 {
     size_t i;
 
-    for (i = 0; i < index_len; i++)
+    for (i = 0; i < index_len; i++) {
         free(index_certs[i].native_fp);
+        free(index_certs[i].stem);
+    }
     free(index_certs);
     index_certs = NULL;
     index_len = 0;
@@ -72,8 +81,9 @@ static X509 *read_cert_file(const char *path)
     return x;
 }
 
-static void index_add(X509 *x)
+static void index_add(X509 *x, const char *file_name)
 {
+    const char *dot = strrchr(file_name, '.');
     indexed_cert *c;
     size_t i;
 
@@ -86,9 +96,11 @@ static void index_add(X509 *x)
     memset(c, 0, sizeof(*c));
     if ((c->native_fp = netsnmp_openssl_cert_get_fingerprint(x, -1)) == NULL)
         return;
+    c->stem = strndup(file_name, dot != NULL && dot != file_name ? (size_t)(dot - file_name) : strlen(file_name));
     for (i = 0; i < N_HASHES; i++)
-        if (dtlsudp_fingerprint_of(x, hash_lengths[i], &c->fp[i]) != DTLSUDP_OK) {
+        if (c->stem == NULL || dtlsudp_fingerprint_of(x, hash_lengths[i], &c->fp[i]) != DTLSUDP_OK) {
             free(c->native_fp);
+            free(c->stem);
             return;
         }
     index_len++;
@@ -112,7 +124,7 @@ static void index_dir(const char *dir)
         if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
             continue;
         if ((x = read_cert_file(path)) != NULL) {
-            index_add(x);
+            index_add(x, de->d_name);
             X509_free(x);
         }
     }
@@ -144,6 +156,33 @@ static void index_build(void)
                 index_dir(certdir);
     free(copy);
     DEBUGMSGTL(("dtlsudp:cert", "%zu certificates indexed by fingerprint\n", index_len));
+}
+
+void dtlsudp_snmp_cert_search_text(char *buf, size_t cap)
+{
+    const char *env = netsnmp_getenv("SNMPCONFPATH");
+    const char *path = env != NULL ? env : get_configuration_directory();
+    const char *extra = netsnmp_ds_get_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_CERT_EXTRA_SUBDIR);
+    size_t n = 0, i;
+    int w;
+
+    if (cap == 0)
+        return;
+    w = snprintf(buf, cap, "tls/certs%s%s and tls/ca-certs (keys: tls/private) under ", extra != NULL ? ", tls/" : "",
+                 extra != NULL ? extra : "");
+    n = w > 0 && (size_t)w < cap ? (size_t)w : cap - 1;
+    /* The path's separators become ", " so that the text reads as a list. */
+    for (i = 0; path != NULL && path[i] != '\0' && n + 3 < cap; i++) {
+        if (path[i] == ENV_SEPARATOR_CHAR) {
+            buf[n++] = ',';
+            buf[n++] = ' ';
+        } else {
+            buf[n++] = path[i];
+        }
+    }
+    buf[n] = '\0';
+    snprintf(buf + n, cap - n, " (%s)",
+             env != NULL ? "SNMPCONFPATH" : "Net-SNMP's default path; SNMPCONFPATH is not set");
 }
 
 int dtlsudp_snmp_fingerprint_text(const char *text, dtlsudp_fingerprint *out)
@@ -179,10 +218,15 @@ netsnmp_cert *dtlsudp_snmp_cert_find(int what, const char *spec)
         return NULL;
     if ((c = netsnmp_cert_find(what, NS_CERTKEY_MULTIPLE, (void *)spec)) != NULL)
         return c;
-    if (dtlsudp_snmp_fingerprint_text(spec, &fp) != 0)
-        return NULL;
     if (!index_built)
         index_build();
+    if (dtlsudp_snmp_fingerprint_text(spec, &fp) != 0) {
+        /* A file the store holds under another file's name. */
+        for (i = 0; i < index_len; i++)
+            if (strcmp(index_certs[i].stem, spec) == 0)
+                return netsnmp_cert_find(what, NS_CERTKEY_FINGERPRINT, index_certs[i].native_fp);
+        return NULL;
+    }
     for (i = 0; i < index_len; i++)
         for (h = 0; h < N_HASHES; h++)
             if (index_certs[i].fp[h].len == fp.len && memcmp(index_certs[i].fp[h].bytes, fp.bytes, fp.len) == 0)

@@ -48,6 +48,70 @@ static netsnmp_cert *find_identity(const char *our_identity)
     return find_named(NS_CERT_IDENTITY, our_identity, NETSNMP_DS_LIB_TLS_LOCAL_CERT);
 }
 
+/* "TOKEN VALUE: no such certificate, searched ...; fix": the operator
+ * learns which line, which directories and what to do, not just that a
+ * name is unknown. */
+static void missing_text(char *buf, size_t cap, const char *token, const char *value)
+{
+    char where[1024];
+
+    dtlsudp_snmp_cert_search_text(where, sizeof(where));
+    snprintf(buf, cap,
+             "dtlsudp: %s %s: no certificate file %s.crt (or .pem, .cer, .der) and no certificate with that "
+             "fingerprint in %s; put the file there, or point SNMPCONFPATH at the directory holding tls/ "
+             "(snmpd -c FILE does not search FILE's directory); dtlsudp-checkconf lists what every "
+             "certificate token resolves to",
+             token, value, value, where);
+}
+
+void dtlsudp_snmp_certs_log_missing(const char *token, const char *value)
+{
+    char text[2048];
+
+    missing_text(text, sizeof(text), token, value);
+    snmp_log(LOG_ERR, "%s\n", text);
+}
+
+/* Which token named our identity, for messages. */
+static void identity_token(const char *our_identity, const char **token, const char **value)
+{
+    const char *ds = netsnmp_ds_get_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_TLS_LOCAL_CERT);
+
+    if (our_identity != NULL && our_identity[0] != '\0') {
+        *token = "-T localCert";
+        *value = our_identity;
+    } else if (ds != NULL && ds[0] != '\0') {
+        *token = "localCert";
+        *value = ds;
+    } else {
+        *token = "localCert";
+        *value = NULL;
+    }
+}
+
+static void log_no_identity(const char *our_identity, netsnmp_cert *id)
+{
+    const char *token, *value;
+    char where[1024];
+
+    identity_token(our_identity, &token, &value);
+    if (value == NULL) {
+        snmp_log(LOG_ERR, "dtlsudp: no local certificate: localCert is not set; add \"[snmp] localCert NAME\" "
+                          "(NAME.crt in tls/certs, NAME.key in tls/private)\n");
+        return;
+    }
+    if (id == NULL) {
+        dtlsudp_snmp_certs_log_missing(token, value);
+        return;
+    }
+    dtlsudp_snmp_cert_search_text(where, sizeof(where));
+    snmp_log(LOG_ERR,
+             "dtlsudp: %s %s: certificate %s/%s has no private key: expected a key file of the same name in "
+             "tls/private (searched %s), readable by this process and not world-readable or writable "
+             "(Net-SNMP refuses such keys: chmod 600 it)\n",
+             token, value, id->info.dir, id->info.filename, where);
+}
+
 int dtlsudp_snmp_certs_identity_paths(const char *our_identity, char **cert_path, char **key_path)
 {
     netsnmp_cert *id;
@@ -55,17 +119,11 @@ int dtlsudp_snmp_certs_identity_paths(const char *our_identity, char **cert_path
     *cert_path = *key_path = NULL;
     id = find_identity(our_identity); /* NS_CERTKEY_DEFAULT reads localCert */
     if (id == NULL || id->info.dir == NULL || id->info.filename == NULL) {
-        snmp_log(LOG_ERR,
-                 "dtlsudp: no local certificate found for %s (set localCert; "
-                 "certificates live in <confdir>/tls/certs)\n",
-                 our_identity != NULL && our_identity[0] ? our_identity : "the default identity");
+        log_no_identity(our_identity, NULL);
         return -1;
     }
     if (id->key == NULL || id->key->info.dir == NULL || id->key->info.filename == NULL) {
-        snmp_log(LOG_ERR,
-                 "dtlsudp: no private key for %s/%s in <confdir>/tls/private "
-                 "(keys must not be world-readable)\n",
-                 id->info.dir, id->info.filename);
+        log_no_identity(our_identity, id);
         return -1;
     }
     if (asprintf(cert_path, "%s/%s", id->info.dir, id->info.filename) < 0)
@@ -88,8 +146,7 @@ int dtlsudp_snmp_certs_use_identity(SSL_CTX *ctx, SSL *ssl, const char *our_iden
     int ok = 1;
 
     if (id == NULL || id->ocert == NULL || id->key == NULL || id->key->okey == NULL) {
-        snmp_log(LOG_ERR, "dtlsudp: no local certificate and key for %s\n",
-                 our_identity != NULL && our_identity[0] ? our_identity : "the default identity");
+        log_no_identity(our_identity, id != NULL && id->ocert != NULL ? id : NULL);
         return -1;
     }
     if (!chain_only) {
@@ -134,6 +191,41 @@ static netsnmp_cert *find_trusted(const char *spec)
     return c;
 }
 
+int dtlsudp_snmp_certs_check_name(int kind, const char *token, const char *value, char *why, size_t cap)
+{
+    netsnmp_cert *c;
+    dtlsudp_fingerprint fp;
+
+    switch (kind) {
+    case DTLSUDP_SNMP_CERT_IDENTITY:
+        if (dtlsudp_snmp_cert_find(NS_CERT_IDENTITY, value) != NULL)
+            return 0;
+        /* Net-SNMP finds an identity only with its key. */
+        c = dtlsudp_snmp_cert_find(NS_CERT_REMOTE_PEER, value);
+        if (c != NULL && c->info.dir != NULL && c->info.filename != NULL) {
+            snprintf(why, cap,
+                     "dtlsudp: %s %s: certificate %s/%s has no private key: expected a key file of the same "
+                     "name in tls/private, not world-readable or writable (Net-SNMP refuses such keys: "
+                     "chmod 600 it)",
+                     token, value, c->info.dir, c->info.filename);
+            return -1;
+        }
+        break;
+    case DTLSUDP_SNMP_CERT_PEER:
+        /* A fingerprint of no file here is a pin, which is fine. */
+        if (dtlsudp_snmp_cert_find(NS_CERT_REMOTE_PEER, value) != NULL ||
+            dtlsudp_snmp_fingerprint_text(value, &fp) == 0)
+            return 0;
+        break;
+    default:
+        if (find_trusted(value) != NULL)
+            return 0;
+        break;
+    }
+    missing_text(why, cap, token, value);
+    return -1;
+}
+
 static void add_cert(X509_STORE *store, netsnmp_cert *c)
 {
     /* The certificate and the issuers the store knows (a CA bundle). */
@@ -155,7 +247,9 @@ static int load_crl(X509_STORE *store, const char *path)
     int n;
 
     if (f == NULL) {
-        snmp_log(LOG_ERR, "dtlsudp: x509CRLFile %s: cannot read it: %s\n", path, strerror(errno));
+        snmp_log(LOG_ERR, "dtlsudp: x509CRLFile %s: cannot read it: %s; no listener or session opens "
+                          "until the file is readable or the line is removed\n",
+                 path, strerror(errno));
         return -1;
     }
     fclose(f);
@@ -164,7 +258,8 @@ static int load_crl(X509_STORE *store, const char *path)
     if (n < 1) {
         err = ERR_peek_last_error();
         ERR_error_string_n(err, reason, sizeof(reason));
-        snmp_log(LOG_ERR, "dtlsudp: x509CRLFile %s: no usable PEM CRL in it (%s)\n", path,
+        snmp_log(LOG_ERR, "dtlsudp: x509CRLFile %s: no usable PEM CRL in it (%s); no listener or session "
+                              "opens until it holds one (openssl crl -in FILE -noout -text checks it)\n", path,
                  err != 0 ? reason : "empty file");
         ERR_clear_error();
         return -1;
@@ -190,7 +285,7 @@ X509_STORE *dtlsudp_snmp_certs_trust_store(const char *extra_trust)
             if ((c = find_trusted(spec)) != NULL)
                 add_cert(store, c);
             else
-                snmp_log(LOG_ERR, "dtlsudp: trustCert %s: no such certificate\n", spec);
+                dtlsudp_snmp_certs_log_missing("trustCert", spec);
         }
         ITERATOR_RELEASE(it);
     }
@@ -198,7 +293,7 @@ X509_STORE *dtlsudp_snmp_certs_trust_store(const char *extra_trust)
         if ((c = find_trusted(extra_trust)) != NULL)
             add_cert(store, c);
         else
-            snmp_log(LOG_ERR, "dtlsudp: trust_cert %s: no such certificate\n", extra_trust);
+            dtlsudp_snmp_certs_log_missing("-T trustCert", extra_trust);
     }
 
     crl = netsnmp_ds_get_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_X509_CRL_FILE);

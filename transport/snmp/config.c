@@ -292,3 +292,15 @@ void dtlsudp_snmp_config_register(void)
     dtlsudp_snmp_fingerprint_checks_install();
     registered = 1;
 }
+
+/* The tokens above, for dtlsudp-checkconf: it checks the same list snmpd
+ * learns from the plugin, not a copy of it. */
+size_t dtlsudp_snmp_config_token_count(void)
+{
+    return sizeof(tokens) / sizeof(tokens[0]);
+}
+
+const char *dtlsudp_snmp_config_token_name(size_t i)
+{
+    return i < sizeof(tokens) / sizeof(tokens[0]) ? tokens[i].name : NULL;
+}

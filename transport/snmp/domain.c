@@ -93,6 +93,9 @@ int dtlsudp_snmp_domain_register(void)
      * transport drives its timers from its send and receive hooks there.
      * Set on every registration, whoever loads the transport. */
     netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_ALARM_DONT_USE_SIG, 1);
+    /* Certificate lines are resolved as they are read, so that a name
+     * that finds nothing is reported with its file and line. */
+    dtlsudp_snmp_cert_check_install(dtlsudp_snmp_certs_check_name);
 
     /* Our private IPv6 OID is the marker: present means registered. */
     if (is_registered(domain6_oid, sizeof(domain6_oid) / sizeof(oid)))

@@ -12,6 +12,13 @@
  * SHA-1 20, SHA-224 28, SHA-256 32, SHA-384 48, SHA-512 64 bytes, with or
  * without the SnmpTLSFingerprint hash octet) is reported with the file and
  * line (config_perror) and the line is ignored.
+ *
+ * localCert, peerCert and trustCert are also resolved right away, when the
+ * transport has installed its lookup (dtlsudp_snmp_cert_check_install):
+ * Net-SNMP loads its certificate store before it reads the main
+ * configuration, so a name that finds nothing is reported here with the
+ * file and line (a warning: Net-SNMP keeps the line), not only later,
+ * when the certificate is needed and no line is current any more.
  */
 #include <config.h>
 
@@ -26,17 +33,25 @@ typedef struct wrapped_token {
     const char *token;
     int word;            /* which word of the line holds the certificate (0-based) */
     int skip_hash_option; /* a "--sha256"-style word may come before it */
+    int kind;            /* DTLSUDP_SNMP_CERT_*: resolved at once; 0: not */
     void (*original)(const char *, char *);
 } wrapped_token;
 
 static wrapped_token wrapped[] = {
-    {"certSecName", 1, 1, NULL},  /* PRIORITY [--shaN] FP|NAME MAP */
-    {"trustCert", 0, 1, NULL},    /* FP|NAME */
-    {"localCert", 0, 1, NULL},
-    {"peerCert", 0, 1, NULL},
-    {"snmpTlstmParams", 1, 1, NULL}, /* NAME [--shaN] FP */
-    {"snmpTlstmAddr", 1, 1, NULL},   /* NAME [--shaN] FP IDENTITY */
+    {"certSecName", 1, 1, 0, NULL}, /* PRIORITY [--shaN] FP|NAME MAP */
+    {"trustCert", 0, 1, DTLSUDP_SNMP_CERT_TRUST, NULL}, /* FP|NAME */
+    {"localCert", 0, 1, DTLSUDP_SNMP_CERT_IDENTITY, NULL},
+    {"peerCert", 0, 1, DTLSUDP_SNMP_CERT_PEER, NULL},
+    {"snmpTlstmParams", 1, 1, 0, NULL}, /* NAME [--shaN] FP */
+    {"snmpTlstmAddr", 1, 1, 0, NULL},   /* NAME [--shaN] FP IDENTITY */
 };
+
+static dtlsudp_snmp_cert_check_fn *cert_check;
+
+void dtlsudp_snmp_cert_check_install(dtlsudp_snmp_cert_check_fn *fn)
+{
+    cert_check = fn;
+}
 #define N_WRAPPED (sizeof(wrapped) / sizeof(wrapped[0]))
 
 int dtlsudp_snmp_fingerprint_word_check(const char *word, size_t len, size_t *bytes)
@@ -105,6 +120,13 @@ static void checked_parse(const char *token, char *line)
                  token, (int)(len > 100 ? 100 : len), word, bytes);
         config_perror(msg);
         return;
+    }
+    if (word != NULL && w->kind != 0 && cert_check != NULL && len < 512) {
+        char name[512], why[1536];
+        memcpy(name, word, len);
+        name[len] = '\0';
+        if (cert_check(w->kind, token, name, why, sizeof(why)) != 0)
+            config_pwarn(why);
     }
     w->original(token, line);
 }

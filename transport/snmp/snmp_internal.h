@@ -77,6 +77,11 @@ int dtlsudp_snmp_settings_apply(dtlsudp_snmp_settings *s, const char *token, con
 /* Copy the settings into an engine configuration. */
 void dtlsudp_snmp_settings_to_engine(const dtlsudp_snmp_settings *s, dtlsudp_engine_config *cfg);
 
+/* The names of the tokens dtlsudp_snmp_config_register() registers
+ * (dtlsudp-checkconf checks the same list). */
+size_t dtlsudp_snmp_config_token_count(void);
+const char *dtlsudp_snmp_config_token_name(size_t i);
+
 /* -------------------------------------------------------------- tsmrefs.c */
 
 /* Make TSM (libnetsnmp 5.9.3) free each message's securityStateReference
@@ -136,6 +141,14 @@ int dtlsudp_snmp_row_fingerprint(const char *text, dtlsudp_fingerprint *out);
  * hash's length is reported with file and line and the line ignored.
  * Idempotent. */
 void dtlsudp_snmp_fingerprint_checks_install(void);
+/* What a certificate token names, for dtlsudp_snmp_cert_check_fn. */
+enum { DTLSUDP_SNMP_CERT_IDENTITY = 1, DTLSUDP_SNMP_CERT_PEER = 2, DTLSUDP_SNMP_CERT_TRUST = 3 };
+/* 0 when `value' of `token' names a certificate (of `kind') the store has;
+ * else -1 with the reason and the fix in why. */
+typedef int dtlsudp_snmp_cert_check_fn(int kind, const char *token, const char *value, char *why, size_t cap);
+/* Resolve localCert, peerCert and trustCert as they are read (the
+ * transport installs certs.c's lookup; libsnmpbase has no store). */
+void dtlsudp_snmp_cert_check_install(dtlsudp_snmp_cert_check_fn *fn);
 /* word (len bytes) as a certificate argument: 0 when it is not plainly a
  * fingerprint or has a hash's length, -1 (and *bytes) when it is a
  * fingerprint of no hash's length. */
@@ -156,6 +169,10 @@ int dtlsudp_snmp_host_matches(X509 *cert, const char *expected);
 struct netsnmp_cert_s *dtlsudp_snmp_cert_find(int what, const char *spec);
 /* Forget the fingerprints computed so far (SIGHUP: the store is reread). */
 void dtlsudp_snmp_cert_index_reset(void);
+/* Where Net-SNMP looks for certificates, for messages: "tls/certs and
+ * tls/ca-certs under DIR, DIR, ... (SNMPCONFPATH)" or "(Net-SNMP's default
+ * path; SNMPCONFPATH is not set)".  Always NUL-terminated. */
+void dtlsudp_snmp_cert_search_text(char *buf, size_t cap);
 /* A fingerprint as the tokens write it ("--sha1 AB:..", "sha256:..", hex
  * with or without colons) of a hash length (MD5, SHA-1..SHA-512).
  * Returns 0 or -1. */
@@ -166,6 +183,13 @@ int dtlsudp_snmp_fingerprint_text(const char *text, dtlsudp_fingerprint *out);
 /* The files of our identity in Net-SNMP's store (our_identity, or the
  * localCert default when NULL), malloc()ed.  Returns 0 or -1 (logged). */
 int dtlsudp_snmp_certs_identity_paths(const char *our_identity, char **cert_path, char **key_path);
+
+/* Log that TOKEN VALUE names no certificate, with the directories
+ * searched and the fix. */
+void dtlsudp_snmp_certs_log_missing(const char *token, const char *value);
+/* The dtlsudp_snmp_cert_check_fn of the transport (fpcheck.c calls it as
+ * each certificate line is read). */
+int dtlsudp_snmp_certs_check_name(int kind, const char *token, const char *value, char *why, size_t cap);
 
 /* Install our identity (certificate, key, and the issuers the store
  * knows) on ctx, or on ssl when ctx is NULL; chain_only: only the issuers.

@@ -891,8 +891,13 @@ static int server_open(endpoint *ep)
     }
     ep->next_server = servers;
     servers = ep;
-    DEBUGMSGTL(("dtlsudp", "listening on %s (%s demux)\n", addr,
-                dtlsudp_listener_demux(ep->listener) == DTLSUDP_DEMUX_ROUTER ? "router" : "osnet"));
+    /* At startup the operator sees which addresses this transport (not
+     * Net-SNMP's built-in DTLSUDP) serves. */
+    snmp_log(LOG_INFO, "dtlsudp: listening on %s (%s demux), %s\n", addr,
+             dtlsudp_listener_demux(ep->listener) == DTLSUDP_DEMUX_ROUTER ? "router" : "osnet",
+             ep->addr.sa.sa_family == AF_INET ? "IPv4"
+             : ep->v6only                     ? "IPv6 only"
+                                              : "IPv4 and IPv6");
     endpoint_arm(ep);
     return 0;
 }
@@ -963,10 +968,8 @@ static int client_connect(endpoint *ep)
     ep->have_pin = 0;
     if (their != NULL && their[0] != '\0') {
         if (dtlsudp_snmp_certs_peer_fingerprint(their, &ep->pin) != 0) {
-            snmp_log(LOG_ERR,
-                     "dtlsudp: peerCert %s: neither a known certificate nor a "
-                     "fingerprint\n",
-                     their);
+            /* The application then says only "Unknown host". */
+            dtlsudp_snmp_certs_log_missing(ep->their_identity != NULL ? "-T peerCert" : "peerCert", their);
             return -1;
         }
         ep->have_pin = 1;
@@ -1255,8 +1258,12 @@ static int hook_recv(netsnmp_transport *t, void *buf, int size, void **opaque, i
     DEBUGIF("dtlsudp")
     {
         char *s = dtlsudp_snmp_addr_fmt(src.remote, src.local);
-        DEBUGMSGTL(("dtlsudp", "recv %zu bytes from %s as %s (assoc %llu)\n", len, s != NULL ? s : "?",
-                    src.sec_name, (unsigned long long)src.assoc_id));
+        if (ep->is_server)
+            DEBUGMSGTL(("dtlsudp", "recv %zu bytes from %s, securityName %s (assoc %llu)\n", len,
+                        s != NULL ? s : "?", src.sec_name, (unsigned long long)src.assoc_id));
+        else
+            DEBUGMSGTL(("dtlsudp", "recv %zu bytes from the agent %s (assoc %llu)\n", len, s != NULL ? s : "?",
+                        (unsigned long long)src.assoc_id));
         free(s);
     }
     /* TSM requires the exact size (snmptsm.c tsm_process_in_msg). */

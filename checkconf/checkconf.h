@@ -1,0 +1,76 @@
+/*
+ * checkconf.h - dtlsudp-checkconf: what snmpd (or a Net-SNMP application)
+ * will make of its configuration, checked before it runs.
+ *
+ *   main.c    options; reads the files with libnetsnmp's own reader and
+ *             records every line that matters with its file and line
+ *   checks.c  the checks: dlmod, addresses, certificates, keys,
+ *             certSecName, CRL, expiry, listener conflicts
+ *   report.c  findings, printed as text or JSON
+ */
+#ifndef DTLSUDP_CHECKCONF_H
+#define DTLSUDP_CHECKCONF_H
+
+#include <stddef.h>
+
+typedef enum cc_severity { CC_OK, CC_INFO, CC_WARNING, CC_ERROR } cc_severity;
+
+/* Where a line was read: file (NULL when unknown) and line number. */
+typedef struct cc_where {
+    const char *file; /* interned: lives until exit */
+    int line;
+} cc_where;
+
+/* One configuration line that matters, in the order Net-SNMP read it. */
+typedef struct cc_line {
+    char *token; /* as registered (agentaddress, localCert, ...) */
+    char *value; /* the rest of the line */
+    cc_where where;
+    int plugin_loaded; /* a dlmod line had loaded the plugin before this one */
+} cc_line;
+
+typedef struct cc_state {
+    const char *app;      /* "snmpd", "snmp", ... */
+    int is_agent;         /* app is snmpd: dlmod, agentAddress, trapsess */
+    const char *run_user; /* -u, else agentuser, else NULL (this process's user) */
+    cc_line *lines;
+    size_t n_lines, cap_lines;
+    const char **files; /* configuration files read, in order */
+    size_t n_files;
+    int plugin_loaded;  /* some dlmod line loads dtlsudp.so */
+    cc_where plugin_at; /* the first such line */
+    int plugin_tried;   /* a dlmod dtlsudp line exists */
+    int mute_log;       /* drop Net-SNMP's and the transport's log lines */
+} cc_state;
+
+extern cc_state cc;
+
+/* ------------------------------------------------------------ report.c */
+
+typedef struct cc_finding cc_finding;
+
+/* Add a finding: severity, kind ("dlmod", "address", "certificate",
+ * "key", "certSecName", "crl", "token", "listener", "config"), where (may
+ * be NULL), the token and value it is about (may be NULL), the fix (may be
+ * NULL) and the message. */
+cc_finding *cc_add(cc_severity sev, const char *kind, const cc_where *where, const char *token, const char *value,
+                   const char *fix, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+/* An extra field for --json (and a "key: value" line in text). */
+void cc_set(cc_finding *f, const char *key, const char *value);
+/* Print every finding (sorted by file and line), then the summary.
+ * Returns the number of errors. */
+size_t cc_report(int json, int quiet);
+/* Intern a string for cc_where.file. */
+const char *cc_intern(const char *s);
+
+/* ------------------------------------------------------------ checks.c */
+
+/* Run every check over what main.c recorded; findings go to report.c. */
+void cc_check_all(void);
+
+/* dlmod NAME PATH, as snmpd loads it (absolute path, or NAME.so along
+ * SNMPDLMODPATH).  Adds its finding; returns 1 when the module loads and
+ * has init_NAME. */
+int cc_check_dlmod(const cc_where *w, const char *value, int *is_plugin);
+
+#endif /* DTLSUDP_CHECKCONF_H */
