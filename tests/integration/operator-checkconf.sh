@@ -7,7 +7,7 @@
 set -u
 . "$top_srcdir/tests/lib/snmpd.sh"
 
-CHECK=$top_builddir/checkconf/dtlsudp-checkconf
+CHECK=$top_builddir/transport/checkconf/dtlsudp-checkconf
 PLUGIN=$top_builddir/agent-plugin/.libs/dtlsudp.so
 [ -x "$CHECK" ] || tl_skip "dtlsudp-checkconf not built"
 [ -f "$PLUGIN" ] || tl_skip "plugin not built: $PLUGIN"

@@ -22,7 +22,7 @@ set -u
 . "$top_srcdir/tests/integration/package-lib.sh"
 
 PLUGIN=$top_builddir/agent-plugin/.libs/dtlsudp.so
-CHECK=$top_builddir/checkconf/dtlsudp-checkconf
+CHECK=$top_builddir/transport/checkconf/dtlsudp-checkconf
 RUN=$top_builddir/snmplib-patches/dtlsudp-run
 PAGE=$top_builddir/man/dtlsudp.5
 for f in "$PLUGIN" "$CHECK" "$RUN" "$PAGE"; do
