@@ -49,7 +49,7 @@ static void session_end(proxy_client *p, client_session *s, int reason)
 {
     char src[64];
     (void)dtlsudp_addr_format(&s->source, src, sizeof(src));
-    proxy_log(s->established ? DTLSUDP_LOG_INFO : DTLSUDP_LOG_WARNING, p->cfg->name, "%s %s: %s",
+    proxy_log(s->established ? DTLSUDP_LOG_NOTICE : DTLSUDP_LOG_WARNING, p->cfg->name, "%s %s: %s",
               s->established ? "association for" : "no association for", src, dtlsudp_strerror(reason));
     proxy_loop_del(p->loop, dtlsudp_conn_fd(s->conn));
     /* close_notify if the association is still alive (RFC 6353 5.4) */

@@ -124,8 +124,17 @@ static int set_address(char **slot, const char *key, const char *value, int need
                 value);
         return -1;
     }
-    if ((a.sa.sa_family == AF_INET ? a.sin.sin_port : a.sin6.sin6_port) == 0) {
+    /* The port must be written out; "listen ...:0" takes any free port
+     * (logged at start), a service cannot be at port 0. */
+    dtlsudp_addr other;
+    uint16_t port = a.sa.sa_family == AF_INET ? a.sin.sin_port : a.sin6.sin6_port;
+    if (dtlsudp_addr_parse(value, 1, &other) != DTLSUDP_OK ||
+        (other.sa.sa_family == AF_INET ? other.sin.sin_port : other.sin6.sin6_port) != port) {
         set_err(err, errcap, "%s: '%s' has no port", key, value);
+        return -1;
+    }
+    if (port == 0 && need_host) {
+        set_err(err, errcap, "%s: '%s': port 0", key, value);
         return -1;
     }
     if (need_host && ((a.sa.sa_family == AF_INET && a.sin.sin_addr.s_addr == 0) ||

@@ -148,7 +148,7 @@ static void session_close(proxy_server *p, server_session *s, int reason)
 {
     char peer[64];
     (void)dtlsudp_addr_format(&s->peer, peer, sizeof(peer));
-    proxy_log(DTLSUDP_LOG_INFO, p->cfg->name, "association %s ended: %s", peer, dtlsudp_strerror(reason));
+    proxy_log(DTLSUDP_LOG_NOTICE, p->cfg->name, "association %s ended: %s", peer, dtlsudp_strerror(reason));
     session_unlink(p, s);
     proxy_loop_del(p->loop, s->fd);
     close(s->fd);
