@@ -18,7 +18,8 @@ endif
 # Integration: real snmpd and rsyslogd behind the chain of two proxies.
 PROXY_INTEGRATION_TESTS = \
 	tests/proxy/proxy-snmp.sh \
-	tests/proxy/proxy-syslog.sh
+	tests/proxy/proxy-syslog.sh \
+	tests/proxy/proxy-certs.sh
 dist_check_SCRIPTS += $(PROXY_INTEGRATION_TESTS)
 TESTS += $(PROXY_INTEGRATION_TESTS)
-dist_noinst_DATA += tests/proxy/proxy-lib.sh
+dist_noinst_DATA += tests/proxy/proxy-lib.sh tests/proxy/udp-tool.py

@@ -55,33 +55,96 @@ Fail:
     return -1;
 }
 
-int proxy_identity_install(SSL_CTX *ctx, const char *cert_file, const char *key_file, char *err, size_t errcap)
+/* Read the certificate chain and key into memory once, so that what is
+ * checked is exactly what gets installed (a file replaced in between
+ * cannot leave the running SSL_CTX half-updated). */
+typedef struct identity {
+    X509 *cert;
+    STACK_OF(X509) *chain;
+    EVP_PKEY *key;
+} identity;
+
+static void identity_free(identity *id)
 {
-    if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
+    X509_free(id->cert);
+    sk_X509_pop_free(id->chain, X509_free);
+    EVP_PKEY_free(id->key);
+}
+
+static int identity_load(identity *id, const char *cert_file, const char *key_file, char *err, size_t errcap)
+{
+    BIO *b = NULL;
+    X509 *extra;
+    memset(id, 0, sizeof(*id));
+    if ((b = BIO_new_file(cert_file, "r")) == NULL || (id->cert = PEM_read_bio_X509(b, NULL, NULL, NULL)) == NULL) {
         ssl_err(err, errcap, "cannot load certificate", cert_file);
-        return -1;
+        goto Fail;
     }
-    if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1) {
+    if ((id->chain = sk_X509_new_null()) == NULL)
+        goto Fail;
+    while ((extra = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
+        if (!sk_X509_push(id->chain, extra)) {
+            X509_free(extra);
+            goto Fail;
+        }
+    ERR_clear_error(); /* the end of the file */
+    BIO_free(b);
+    if ((b = BIO_new_file(key_file, "r")) == NULL ||
+        (id->key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL)) == NULL) {
         ssl_err(err, errcap, "cannot load key", key_file);
-        return -1;
+        goto Fail;
     }
-    if (SSL_CTX_check_private_key(ctx) != 1) {
-        ssl_err(err, errcap, "key does not match certificate", cert_file);
-        return -1;
+    BIO_free(b);
+    b = NULL;
+    if (X509_check_private_key(id->cert, id->key) != 1) {
+        ERR_clear_error();
+        snprintf(err, errcap, "key %s does not match certificate %s", key_file, cert_file);
+        goto Fail;
     }
     return 0;
+Fail:
+    if (err[0] == '\0')
+        snprintf(err, errcap, "out of memory");
+    BIO_free(b);
+    identity_free(id);
+    return -1;
+}
+
+int proxy_identity_install(SSL_CTX *ctx, const char *cert_file, const char *key_file, char *err, size_t errcap)
+{
+    identity id;
+    err[0] = '\0';
+    if (identity_load(&id, cert_file, key_file, err, errcap) != 0)
+        return -1;
+    /* OpenSSL keeps one certificate per key type in an SSL_CTX and offers
+     * no way to remove one: an RSA certificate installed over an EC one
+     * would sit beside it, and clients preferring ECDSA would still get
+     * the old certificate.  A key type change needs a restart. */
+    EVP_PKEY *old = SSL_CTX_get0_privatekey(ctx);
+    if (old != NULL && EVP_PKEY_get_base_id(old) != EVP_PKEY_get_base_id(id.key)) {
+        snprintf(err, errcap, "key %s is of another type (%s) than the running one (%s): restart to change it",
+                 key_file, OBJ_nid2sn(EVP_PKEY_get_base_id(id.key)), OBJ_nid2sn(EVP_PKEY_get_base_id(old)));
+        identity_free(&id);
+        return -1;
+    }
+    /* Certificate, then its key: installing the certificate drops the old
+     * key, which does not match it; the new key then does. */
+    int ok = SSL_CTX_use_certificate(ctx, id.cert) == 1 && SSL_CTX_use_PrivateKey(ctx, id.key) == 1 &&
+             SSL_CTX_set1_chain(ctx, id.chain) == 1 && SSL_CTX_check_private_key(ctx) == 1;
+    if (!ok)
+        ssl_err(err, errcap, "cannot install certificate", cert_file);
+    identity_free(&id);
+    return ok ? 0 : -1;
 }
 
 int proxy_identity_check(const char *cert_file, const char *key_file, char *err, size_t errcap)
 {
-    SSL_CTX *scratch = SSL_CTX_new(DTLS_method());
-    if (scratch == NULL) {
-        snprintf(err, errcap, "out of memory");
+    identity id;
+    err[0] = '\0';
+    if (identity_load(&id, cert_file, key_file, err, errcap) != 0)
         return -1;
-    }
-    int ret = proxy_identity_install(scratch, cert_file, key_file, err, errcap);
-    SSL_CTX_free(scratch);
-    return ret;
+    identity_free(&id);
+    return 0;
 }
 
 void proxy_describe_peer(dtlsudp_assoc *a, char *buf, size_t cap)
