@@ -19,7 +19,8 @@ endif
 PROXY_INTEGRATION_TESTS = \
 	tests/proxy/proxy-snmp.sh \
 	tests/proxy/proxy-syslog.sh \
-	tests/proxy/proxy-certs.sh
+	tests/proxy/proxy-certs.sh \
+	tests/proxy/proxy-flood-loss.sh
 dist_check_SCRIPTS += $(PROXY_INTEGRATION_TESTS)
 TESTS += $(PROXY_INTEGRATION_TESTS)
 dist_noinst_DATA += tests/proxy/proxy-lib.sh tests/proxy/udp-tool.py

@@ -2,8 +2,11 @@
 
   udp-tool.py echo HOST PORT            echo service: replies "echo:DATA"; prints
                                         "listening" once bound; runs until killed
-  udp-tool.py ping HOST PORT MSG [SECS] one datagram from a new socket; exit 0
-                                        when "echo:MSG" comes back within SECS
+  udp-tool.py expect HOST SECS PORT=ok|refused ...
+                                        one datagram to each PORT, each from a
+                                        socket of its own, all at once; within
+                                        SECS an "ok" port must echo, a "refused"
+                                        one must not; prints one line per port
   udp-tool.py hold HOST PORT GOFILE     one socket: ping, print "first ok", wait
                                         for GOFILE (at most 20 s), ping again
                                         from the same socket, print "second ok"
@@ -32,7 +35,37 @@ def exchange(s, addr, msg, secs):
     return False
 
 
+def expect(host, secs, specs):
+    import selectors
+    sel = selectors.DefaultSelector()
+    for i, spec in enumerate(specs):
+        port, outcome = spec.split("=")
+        s = socket.socket(family(host), socket.SOCK_DGRAM)
+        s.setblocking(False)
+        msg = b"probe %d" % i
+        s.sendto(msg, (host, int(port)))
+        sel.register(s, selectors.EVENT_READ, (spec, msg))
+    got = {}
+    deadline = time.monotonic() + secs
+    while len(got) < len(specs) and time.monotonic() < deadline:
+        for key, _ in sel.select(max(0.0, deadline - time.monotonic())):
+            spec, msg = key.data
+            data, _ = key.fileobj.recvfrom(65536)
+            if data == b"echo:" + msg:
+                got[msg] = True
+                sel.unregister(key.fileobj)
+    status = 0
+    for i, spec in enumerate(specs):
+        echoed = got.get(b"probe %d" % i, False)
+        ok = echoed == (spec.endswith("=ok"))
+        print("%s %s: %s" % ("ok" if ok else "WRONG", spec, "echoed" if echoed else "no echo"))
+        status |= 0 if ok else 1
+    return status
+
+
 def main():
+    if sys.argv[1] == "expect":
+        sys.exit(expect(sys.argv[2], float(sys.argv[3]), sys.argv[4:]))
     cmd, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     addr = (host, port)
     s = socket.socket(family(host), socket.SOCK_DGRAM)
@@ -42,9 +75,6 @@ def main():
         while True:
             data, peer = s.recvfrom(65536)
             s.sendto(b"echo:" + data, peer)
-    if cmd == "ping":
-        secs = float(sys.argv[5]) if len(sys.argv) > 5 else 3.0
-        sys.exit(0 if exchange(s, addr, sys.argv[4].encode(), secs) else 1)
     if cmd == "hold":
         if not exchange(s, addr, b"first", 5):
             print("first failed", flush=True)
