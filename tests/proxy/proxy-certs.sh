@@ -7,8 +7,9 @@
 #     -> the proxy client refuses the server
 #   positive controls: the same setups with the right certificate/name/pin
 #   SIGHUP with a new server certificate: the open association keeps
-#     working, new ones see the new certificate; a broken file is refused
-#     and the old identity stays
+#     working, new ones see the new certificate; a broken file or another
+#     key type is refused and the old identity stays
+#   SIGHUP with a CRL revoking a client: its association is closed
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -28,6 +29,12 @@ epid=$!
 tl_on_exit "kill $epid 2>/dev/null; wait $epid 2>/dev/null"
 for ((i = 0; i < 100; i++)); do grep -q listening "$TL_TMP/echo.out" && break; sleep 0.05; done
 
+# A CRL of our own CA, empty at first; a copy of the CA's database, so the
+# shared certificate cache is never written to.
+crl=$TL_TMP/ca.crl
+sed "s|^dir .*|dir = $TL_CERTS/ca|" "$TL_CERTS/ca/ca.cnf" >"$TL_TMP/ca.cnf"
+openssl ca -config "$TL_TMP/ca.cnf" -gencrl -crldays 2 -out "$crl" >/dev/null 2>&1 || tl_fail "cannot make a CRL"
+
 # The server's identity lives in files the test replaces before SIGHUP.
 mkdir -p "$TL_TMP/id"
 cp "$PX_SERVER_CERT" "$TL_TMP/id/cert.pem"
@@ -44,8 +51,16 @@ listen 127.0.0.1:0
 forward 127.0.0.1:$eport
 cert $TL_TMP/id/cert.pem
 key $TL_TMP/id/key.pem
-pin $(tl_fp client-selfsigned sha256)"
+pin $(tl_fp client-selfsigned sha256)
+[server revocable]
+listen 127.0.0.1:0
+forward 127.0.0.1:$eport
+cert $PX_SERVER_CERT
+key $PX_SERVER_KEY
+ca $PX_CA
+crl $crl"
 sport=$(px_port server echo)
+rport=$(px_port server revocable)
 pport=$(px_port server pinned)
 
 client_section() { # NAME SERVER_PORT CERT_NAME EXTRA_LINES
@@ -63,18 +78,19 @@ $(client_section selfpinned "$pport" client-selfsigned "pin $(tl_fp server sha25
 $(client_section wrongname "$sport" client "ca $PX_CA
 hostname wrong.example.com")
 $(client_section wrongpin "$sport" client "pin $(tl_fp client sha256)")
-$(client_section rightpin "$sport" client "pin $(tl_fp server sha256)")"
+$(client_section rightpin "$sport" client "pin $(tl_fp server sha256)")
+$(client_section revocable "$rport" client-ec "$chain")"
 
 # One probe per client service, all at once (each from its own source, so
 # each opens its own association).  A refused one must stay unanswered.
 specs=()
-for pair in good=ok rightpin=ok selfpinned=ok unknownca=refused expired=refused selfsigned=refused \
+for pair in good=ok rightpin=ok selfpinned=ok revocable=ok unknownca=refused expired=refused selfsigned=refused \
     wrongname=refused wrongpin=refused; do
     specs+=("$(px_port clients "${pair%%=*}")=${pair#*=}")
 done
 $tool expect 127.0.0.1 4 "${specs[@]}" >"$TL_TMP/expect.out" 2>&1 ||
     tl_fail "certificate outcomes: $(cat "$TL_TMP/expect.out")"
-echo "ok: accepted good, rightpin, selfpinned; refused unknownca, expired, selfsigned, wrongname, wrongpin"
+echo "ok: accepted good, rightpin, selfpinned, revocable; refused unknownca, expired, selfsigned, wrongname, wrongpin"
 
 clog=$(px_log clients)
 slog=$(px_log server)
@@ -86,9 +102,9 @@ grep -q 'dtlsudp-proxy\[wrongname\]: no association for .*: peer certificate ref
     tl_fail "wrongname: not refused as a peer certificate"
 grep -q 'dtlsudp-proxy\[wrongpin\]: no association for .*: peer certificate refused' "$clog" ||
     tl_fail "wrongpin: not refused as a peer certificate"
-# Exactly three associations reached the service: good, rightpin, selfpinned.
+# Exactly four associations reached the service: good, rightpin, selfpinned, revocable.
 n=$(grep -c ': association 127.0.0.1:[0-9]* via ' "$slog")
-[ "$n" -eq 3 ] || tl_fail "expected 3 authenticated associations at the server, found $n"
+[ "$n" -eq 4 ] || tl_fail "expected 4 authenticated associations at the server, found $n"
 grep -q 'dtlsudp-proxy\[pinned\]: association .*CN=client-selfsigned.* trust=pinned' "$slog" ||
     tl_fail "the pinned self-signed client is not logged as pinned"
 echo "ok: refusals logged with their reasons, only authenticated peers reached the service"
@@ -142,6 +158,23 @@ $after_lines"
 [ "$(grep -c 'dtlsudp-proxy\[rightpin\]: association for' "$clog")" -eq 2 ] ||
     tl_fail "the held association was re-made"
 echo "ok: SIGHUP reloaded the certificate; the open association survived; new ones get the new certificate"
+
+# A CRL revoking client-ec: SIGHUP closes its open association (close_notify
+# to the client proxy) and refuses it from then on.
+openssl ca -config "$TL_TMP/ca.cnf" -revoke "$certs/certs/client-ec.crt" >/dev/null 2>&1 || tl_fail "revoke failed"
+openssl ca -config "$TL_TMP/ca.cnf" -gencrl -crldays 2 -out "$crl" >/dev/null 2>&1 || tl_fail "gencrl failed"
+px_signal server HUP
+for ((i = 0; i < 100; i++)); do grep -q 'revocable\]: certificates reloaded' "$slog" && break; sleep 0.05; done
+grep -q 'dtlsudp-proxy\[revocable\]: certificates reloaded; 0 associations kept, 1 revoked' "$slog" ||
+    tl_fail "the revoked association was not closed: $(grep 'revocable.*reload' "$slog")"
+for ((i = 0; i < 100; i++)); do grep -q 'revocable\]: association for .*: association closed' "$clog" && break; sleep 0.05; done
+grep -q 'dtlsudp-proxy\[revocable\]: association for 127.0.0.1:[0-9]*: association closed' "$clog" ||
+    tl_fail "the client proxy did not see the close_notify"
+$tool expect 127.0.0.1 4 "$(px_port clients revocable)=refused" "$good=ok" >"$TL_TMP/expect.out" 2>&1 ||
+    tl_fail "after the CRL: $(cat "$TL_TMP/expect.out")"
+grep -q 'dtlsudp-proxy\[revocable\]: assoc [0-9]*: client certificate .* refused: certificate revoked' "$slog" ||
+    tl_fail "no 'revoked' refusal at the server: $(grep revocable "$slog" | tail -3)"
+echo "ok: SIGHUP with a new CRL closed the revoked association and refuses the certificate"
 px_stop clients
 px_stop server
 exit 0

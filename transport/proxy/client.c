@@ -270,21 +270,36 @@ void proxy_client_timeout(proxy_client *p, dtlsudp_time now)
     free_ended(p);
 }
 
-int proxy_client_reload(proxy_client *p, const proxy_service_config *s)
+int proxy_client_reload(proxy_client *p, const proxy_service_config *s, dtlsudp_time now)
 {
     char err[512];
     X509_STORE *store = NULL;
+    size_t revoked = 0;
     /* Every new association loads the files again (dtlsudp_connect() makes
-     * its engine), so a reload only has to check them; open associations
-     * keep the identity they were made with. */
+     * its engine), so new handshakes need nothing more; open associations
+     * keep their identity, but a new CRL applies to them at once. */
     if (proxy_identity_check(s->cert_file, s->key_file, err, sizeof(err)) != 0 ||
         proxy_trust_store(s->ca_file, s->crl_file, &store, err, sizeof(err)) != 0) {
         proxy_log(DTLSUDP_LOG_ERR, s->name, "reload: new associations will fail: %s", err);
         return -1;
     }
+    for (client_session *c = p->sessions, *next; c != NULL; c = next) {
+        next = c->next; /* c may end */
+        dtlsudp_assoc *a = dtlsudp_conn_assoc(c->conn);
+        if (a == NULL || dtlsudp_assoc_state(a) != DTLSUDP_STATE_ESTABLISHED)
+            continue;
+        dtlsudp_engine *e = dtlsudp_assoc_engine(a);
+        (void)dtlsudp_engine_set_trust_store(e, store);
+        size_t n = dtlsudp_engine_close_revoked(e, now);
+        if (n != 0) {
+            revoked += n;
+            (void)dtlsudp_conn_handle_timeout(c->conn, now); /* send the close_notify */
+            drain_conn(p, c);
+        }
+    }
     X509_STORE_free(store);
-    proxy_log(DTLSUDP_LOG_NOTICE, s->name, "certificates reloaded; %zu association%s kept", p->n_sessions,
-              p->n_sessions == 1 ? "" : "s");
+    proxy_log(DTLSUDP_LOG_NOTICE, s->name, "certificates reloaded; %zu association%s kept, %zu revoked",
+              p->n_sessions, p->n_sessions == 1 ? "" : "s", revoked);
     return 0;
 }
 

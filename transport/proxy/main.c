@@ -306,7 +306,7 @@ int main(int argc, char **argv)
                 if (run[i].server != NULL)
                     (void)proxy_server_reload(run[i].server, run[i].cfg, now);
                 else
-                    (void)proxy_client_reload(run[i].client, run[i].cfg);
+                    (void)proxy_client_reload(run[i].client, run[i].cfg, now);
             }
         }
         if (sw.report) {

@@ -112,7 +112,7 @@ int proxy_client_new(const proxy_service_config *s, proxy_loop *loop, dtlsudp_ti
 void proxy_client_free(proxy_client *p);
 dtlsudp_time proxy_client_next_timeout(const proxy_client *p);
 void proxy_client_timeout(proxy_client *p, dtlsudp_time now);
-int proxy_client_reload(proxy_client *p, const proxy_service_config *s);
+int proxy_client_reload(proxy_client *p, const proxy_service_config *s, dtlsudp_time now);
 void proxy_client_report(const proxy_client *p);
 const dtlsudp_addr *proxy_client_local(const proxy_client *p);
 
