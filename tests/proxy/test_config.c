@@ -269,6 +269,24 @@ static void test_service_set(void **state)
     proxy_config_free(&cfg);
 }
 
+/* The example shipped with the package (examples/dtlsudp-proxy.conf) is a
+ * valid configuration. */
+static void test_example_file(void **state)
+{
+    const char *top = getenv("top_srcdir");
+    char path[4096], err[512] = "";
+    proxy_config cfg = {0};
+    (void)state;
+    snprintf(path, sizeof(path), "%s/examples/dtlsudp-proxy.conf", top != NULL ? top : "../..");
+    if (proxy_config_load(&cfg, path, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(cfg.n_services, 2);
+    assert_int_equal(cfg.services[0].mode, PROXY_MODE_SERVER);
+    assert_int_equal(cfg.services[1].mode, PROXY_MODE_CLIENT);
+    assert_int_equal(cfg.services[1].n_pins, 1);
+    proxy_config_free(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -278,6 +296,7 @@ int main(void)
         cmocka_unit_test(test_host_port),
         cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_service_set),
+        cmocka_unit_test(test_example_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
