@@ -975,8 +975,12 @@ static void test_plaintext_queue_bound(void **state)
     dtlsudp_engine_get_stats(s->e, &st);
     assert_int_equal(st.dropped_queue, 6);
     sa = dtlsudp_engine_find(s->e, &c->addr);
-    for (i = 0; i < 4; i++)
+    for (i = 0; i < 4; i++) {
+        assert_int_equal(dtlsudp_assoc_pending(sa), 4 - i);
         assert_int_equal(dtlsudp_assoc_read(sa, buf, sizeof(buf), &len), DTLSUDP_OK);
+    }
+    assert_int_equal(dtlsudp_assoc_pending(sa), 0);
+    assert_int_equal(dtlsudp_assoc_pending(NULL), 0);
     assert_int_equal(dtlsudp_assoc_read(sa, buf, sizeof(buf), &len), DTLSUDP_ERR_AGAIN);
     assert_int_equal(dtlsudp_assoc_read(sa, NULL, 0, &len), DTLSUDP_ERR_AGAIN);
 }

@@ -26,8 +26,11 @@ fi
 
 tl_free_udp_port p4 || exit 1
 tl_free_udp_port p6 || exit 1
+tl_free_udp_port pu || exit 1
 al_agent plugin "certSecName 10 $fp --sn alice" "rwuser -s tsm alice authpriv" \
-    "agentAddress dtlsudp:127.0.0.1:$p4" "dtlsudpDemux router"
+    "agentAddress dtlsudp:127.0.0.1:$p4" "dtlsudpDemux router" \
+    "agentAddress udp:127.0.0.1:$pu" "rocommunity public 127.0.0.1"
+tl_expect_port plugin "$pu"
 tl_conf plugin "agentAddress dtlsudp6:[::1]:$p6"
 tl_expect_port plugin "$p4"
 tl_expect_port plugin "$p6"
@@ -43,6 +46,18 @@ ours snmpset "dtlsudp:127.0.0.1:$p4" .1.3.6.1.2.1.1.6.0 s "ours-$$" >/dev/null |
 out=$(ours snmpget -Ov "dtlsudp6:[::1]:$p6" .1.3.6.1.2.1.1.6.0) || tl_fail "GET after SET"
 echo "$out" | grep -q "ours-$$" || tl_fail "SET not visible: $out"
 al_proof plugin
+
+# Between requests the session's fd stays quiet: after each response,
+# nothing is readable (a readable fd would wake the application's select()
+# for nothing once per message).  udp on the same agent is the control.
+WAKEUPS=$top_builddir/tests/integration/manager-wakeups
+for target in "dtlsudp:127.0.0.1:$p4" "dtlsudp6:[::1]:$p6"; do
+    out=$(tl_client mgr "$WAKEUPS" 50 -v3 -r2 -t3 "$target" .1.3.6.1.2.1.1.5.0 2>&1) ||
+        tl_fail "$target: the fd was readable between requests: $out"
+    tl_log "$target: $out"
+done
+out=$(tl_client mgr "$WAKEUPS" 50 -v2c -c public "udp:127.0.0.1:$pu" .1.3.6.1.2.1.1.5.0 2>&1) ||
+    tl_fail "udp control: $out"
 
 # Handshake failures name their cause on the manager: the agent refuses our
 # certificate (its alert, and what to fix), and no cipher suite in common

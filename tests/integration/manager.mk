@@ -8,7 +8,10 @@
 # `make check-manager` runs just these; snmplib-patches/build --test runs
 # them with DTLSUDP_NETSNMP_PREFIX set to the patched Net-SNMP it built.
 
-check_PROGRAMS += tests/integration/manager-tdomain-probe
+check_PROGRAMS += tests/integration/manager-tdomain-probe tests/integration/manager-wakeups
+tests_integration_manager_wakeups_SOURCES = tests/integration/manager-wakeups.c
+tests_integration_manager_wakeups_CPPFLAGS = $(AM_CPPFLAGS) $(NETSNMP_CFLAGS)
+tests_integration_manager_wakeups_LDADD = $(NETSNMP_LIBS)
 tests_integration_manager_tdomain_probe_SOURCES = tests/integration/manager-tdomain-probe.c
 tests_integration_manager_tdomain_probe_CPPFLAGS = $(AM_CPPFLAGS) $(NETSNMP_CFLAGS)
 tests_integration_manager_tdomain_probe_LDADD = $(NETSNMP_LIBS)

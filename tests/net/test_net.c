@@ -332,6 +332,46 @@ static void test_echo_nonblocking(void **state)
     world_close(&w);
 }
 
+/* A connection announces itself ready (next_timeout 0) exactly while
+ * plaintext waits: after the read that takes the last datagram it must
+ * not, or every event loop built on it wakes once for nothing per
+ * message. */
+static void test_ready_only_while_data(void **state)
+{
+    const variant *v = *state;
+    world w;
+    char buf[256];
+    size_t len;
+    world_open(&w, v, NULL);
+
+    dtlsudp_conn *c = client_start(&w, NULL);
+    PUMP_UNTIL(&w, established(c) && w.srv.n == 1);
+    dtlsudp_conn *s = w.srv.v[0];
+    assert_int_equal(dtlsudp_conn_write(c, (const uint8_t *)"one", 3), DTLSUDP_OK);
+    assert_int_equal(dtlsudp_conn_write(c, (const uint8_t *)"two", 3), DTLSUDP_OK);
+    dtlsudp_conn_stats cs;
+    PUMP_UNTIL(&w, dtlsudp_conn_get_stats(s, &cs) == DTLSUDP_OK && cs.datagrams_written == 2);
+    /* Both echoes are on their way over loopback; let them land. */
+    struct pollfd p = {.fd = dtlsudp_conn_fd(c), .events = POLLIN};
+    assert_int_equal(poll(&p, 1, WAIT_MS), 1);
+    usleep(20000);
+
+    assert_int_equal(read_now(c, buf, sizeof(buf), &len), DTLSUDP_OK);
+    assert_memory_equal(buf, "one", 3);
+    if (dtlsudp_assoc_pending(dtlsudp_conn_assoc(c)) > 0)
+        assert_int_equal(dtlsudp_conn_next_timeout(c), 0); /* "two" waits */
+    else
+        PUMP_UNTIL(&w, dtlsudp_assoc_pending(dtlsudp_conn_assoc(c)) > 0 ||
+                           dtlsudp_conn_next_timeout(c) == 0);
+    assert_int_equal(read_now(c, buf, sizeof(buf), &len), DTLSUDP_OK);
+    assert_memory_equal(buf, "two", 3);
+    assert_int_equal(dtlsudp_assoc_pending(dtlsudp_conn_assoc(c)), 0);
+    assert_true(dtlsudp_conn_next_timeout(c) > 0);
+    assert_int_equal(read_now(c, buf, sizeof(buf), &len), DTLSUDP_ERR_AGAIN);
+    assert_true(dtlsudp_conn_next_timeout(c) > 0);
+    world_close(&w);
+}
+
 /* Many clients at once; each gets exactly its own echoes. */
 static void test_many_clients(void **state)
 {
@@ -972,6 +1012,7 @@ static int remove_certs(void **state)
 
 #define VARIANT_TESTS(v)                                                                                 \
     cmocka_unit_test_prestate(test_echo_nonblocking, (void *)&(v)),                                      \
+        cmocka_unit_test_prestate(test_ready_only_while_data, (void *)&(v)),                             \
         cmocka_unit_test_prestate(test_many_clients, (void *)&(v)),                                      \
         cmocka_unit_test_prestate(test_spoofed_flood, (void *)&(v)),                                     \
         cmocka_unit_test_prestate(test_restart_same_port, (void *)&(v)),                                 \

@@ -27,6 +27,11 @@ int dtlsudp_assoc_read(dtlsudp_assoc *a, uint8_t *buf, size_t cap, size_t *len)
     return DTLSUDP_OK;
 }
 
+size_t dtlsudp_assoc_pending(const dtlsudp_assoc *a)
+{
+    return a != NULL ? a->rx.count : 0;
+}
+
 int dtlsudp_assoc_state(const dtlsudp_assoc *a)
 {
     return a != NULL ? a->state : DTLSUDP_STATE_CLOSED;

@@ -391,6 +391,9 @@ DTLSUDP_EXTERN void dtlsudp_engine_get_stats(const dtlsudp_engine *e, dtlsudp_st
 /* Next queued plaintext datagram.  Returns OK, AGAIN (none queued),
  * BUFFER (cap too small; the datagram stays queued). */
 DTLSUDP_EXTERN int dtlsudp_assoc_read(dtlsudp_assoc *a, uint8_t *buf, size_t cap, size_t *len);
+/* How many plaintext datagrams wait for dtlsudp_assoc_read() (0 for NULL):
+ * an event loop re-announces readiness only while this is non-zero. */
+DTLSUDP_EXTERN size_t dtlsudp_assoc_pending(const dtlsudp_assoc *a);
 /* Encrypt one datagram (output queued in the engine).  On a client still
  * handshaking, the datagram is held and sent when the handshake completes.
  * Returns OK, TOO_BIG (larger than the MTU allows), STATE, QUEUE_FULL. */

@@ -454,6 +454,9 @@ int dtlsudp_conn_read(dtlsudp_conn *c, uint8_t *buf, size_t cap, size_t *len, in
         if (ret == DTLSUDP_OK) {
             c->stats.datagrams_read++;
             c->stats.bytes_read += *len;
+            /* Ready again only while more plaintext waits: a stale flag
+             * would make an event loop wake for nothing after every read. */
+            c->data_pending = dtlsudp_assoc_pending(c->assoc) > 0;
             return DTLSUDP_OK;
         }
         if (ret != DTLSUDP_ERR_AGAIN)

@@ -108,50 +108,59 @@ static int resolve(const row_ref *r, u_char *hash_type)
     return 1;
 }
 
-int dtlsudp_snmp_tlstm_rows_resolve(void)
+/* One row of each table: returns 1 when the row was rewritten. */
+static int map_row(void *row)
 {
-    netsnmp_container *maps = netsnmp_cert_map_container();
-    netsnmp_container *params = netsnmp_tlstmParams_container();
-    netsnmp_container *addrs = netsnmp_tlstmAddr_container();
-    netsnmp_iterator *it;
-    int rewritten = 0;
+    netsnmp_cert_map *m = row;
+    char priority[16];
 
     /* certSecName rows are matched by secname.c with any hash already;
      * only their length needs a look. */
-    if (maps != NULL && (it = CONTAINER_ITERATOR(maps)) != NULL) {
-        netsnmp_cert_map *m;
-        for (m = ITERATOR_FIRST(it); m != NULL; m = ITERATOR_NEXT(it)) {
-            char priority[16];
-            snprintf(priority, sizeof(priority), "%d", m->priority);
-            if (m->fingerprint != NULL)
-                (void)length_ok("certSecName", priority, m->fingerprint);
-        }
-        ITERATOR_RELEASE(it);
-    }
+    snprintf(priority, sizeof(priority), "%d", m->priority);
+    if (m->fingerprint != NULL)
+        (void)length_ok("certSecName", priority, m->fingerprint);
+    return 0;
+}
 
-    if (params != NULL && (it = CONTAINER_ITERATOR(params)) != NULL) {
-        snmpTlstmParams *p;
-        for (p = ITERATOR_FIRST(it); p != NULL; p = ITERATOR_NEXT(it)) {
-            row_ref r = {"snmpTlstmParams", p->name, &p->fingerprint, NS_CERT_IDENTITY};
-            u_char hash = (u_char)p->hashType;
-            if (resolve(&r, &hash)) {
-                p->hashType = (char)hash;
-                p->fingerprint_len = (u_char)strlen(p->fingerprint);
-                rewritten++;
-            }
-        }
-        ITERATOR_RELEASE(it);
-    }
-    if (addrs != NULL && (it = CONTAINER_ITERATOR(addrs)) != NULL) {
-        snmpTlstmAddr *a;
-        for (a = ITERATOR_FIRST(it); a != NULL; a = ITERATOR_NEXT(it)) {
-            row_ref r = {"snmpTlstmAddr", a->name, &a->fingerprint, NS_CERT_REMOTE_PEER};
-            if (resolve(&r, &a->hashType))
-                rewritten++;
-        }
-        ITERATOR_RELEASE(it);
-    }
-    return rewritten;
+static int params_row(void *row)
+{
+    snmpTlstmParams *p = row;
+    row_ref r = {"snmpTlstmParams", p->name, &p->fingerprint, NS_CERT_IDENTITY};
+    u_char hash = (u_char)p->hashType;
+
+    if (!resolve(&r, &hash))
+        return 0;
+    p->hashType = (char)hash;
+    p->fingerprint_len = (u_char)strlen(p->fingerprint);
+    return 1;
+}
+
+static int addr_row(void *row)
+{
+    snmpTlstmAddr *a = row;
+    row_ref r = {"snmpTlstmAddr", a->name, &a->fingerprint, NS_CERT_REMOTE_PEER};
+
+    return resolve(&r, &a->hashType);
+}
+
+static int each_row(netsnmp_container *c, int (*visit)(void *row))
+{
+    netsnmp_iterator *it;
+    void *row;
+    int n = 0;
+
+    if (c == NULL || (it = CONTAINER_ITERATOR(c)) == NULL)
+        return 0;
+    for (row = ITERATOR_FIRST(it); row != NULL; row = ITERATOR_NEXT(it))
+        n += visit(row);
+    ITERATOR_RELEASE(it);
+    return n;
+}
+
+int dtlsudp_snmp_tlstm_rows_resolve(void)
+{
+    return each_row(netsnmp_cert_map_container(), map_row) + each_row(netsnmp_tlstmParams_container(), params_row) +
+           each_row(netsnmp_tlstmAddr_container(), addr_row);
 }
 
 static int after_read_config(int major, int minor, void *server_arg, void *client_arg)

@@ -84,6 +84,7 @@ typedef struct endpoint {
     /* server */
     dtlsudp_listener *listener;
     int event_fd;   /* readable while decrypted messages wait */
+    int event_set;  /* event_fd's counter is non-zero */
     int poll_fd;    /* epoll: event_fd + the socket layer's fd; t->sock */
     int watched_fd; /* the socket layer's fd currently in poll_fd */
     queued_msg *q_head, *q_tail;
@@ -121,7 +122,7 @@ static endpoint *all_eps;
 static dtlsudp_stats retired;
 static int secname_index = -1;
 
-static int endpoint_pump(endpoint *ep);
+static int endpoint_pump(endpoint *ep, int announce);
 static void endpoint_arm(endpoint *ep);
 static void event_signal(endpoint *ep);
 static int queue_push(endpoint *ep, dtlsudp_assoc *a, const dtlsudp_addr *peer, const dtlsudp_addr *local,
@@ -565,7 +566,7 @@ static void alarm_fired(unsigned reg, void *arg)
     ep->alarm_at = DTLSUDP_TIME_NEVER;
     if (ep->listener != NULL) {
         (void)dtlsudp_listener_handle_timeout(ep->listener, now);
-        (void)endpoint_pump(ep);
+        (void)endpoint_pump(ep, 1);
         return; /* endpoint_pump re-arms */
     }
     if (ep->conn != NULL) {
@@ -595,12 +596,15 @@ static void timer_fd_arm(endpoint *ep, dtlsudp_time deadline)
         ep->timer_at = deadline;
 }
 
-/* The timerfd fired (or may have): consume it; endpoint_arm re-arms. */
+/* The timerfd fired (or may have): consume it; endpoint_arm re-arms.  Not
+ * before its deadline, when it cannot have fired: no read per message. */
 static void timer_fd_clear(endpoint *ep)
 {
     uint64_t expirations;
 
-    if (ep->timer_fd >= 0 && read(ep->timer_fd, &expirations, sizeof(expirations)) > 0)
+    if (ep->timer_fd < 0 || ep->timer_at == DTLSUDP_TIME_NEVER || ep->timer_at > dtlsudp_now())
+        return;
+    if (read(ep->timer_fd, &expirations, sizeof(expirations)) > 0)
         ep->timer_at = DTLSUDP_TIME_NEVER;
 }
 
@@ -631,11 +635,19 @@ static void endpoint_arm(endpoint *ep)
  * Server: pump, queue, eventfd
  * --------------------------------------------------------------------- */
 
+/* The eventfd's state is mirrored in event_set, so that announcing or
+ * withdrawing what is already so costs no system call: on the message
+ * path the queue is filled and emptied within one f_recv, and a write
+ * there would only wake select() for nothing. */
 static void event_signal(endpoint *ep)
 {
     uint64_t one = 1;
 
-    if (ep->event_fd >= 0 && write(ep->event_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+    if (ep->event_fd < 0 || ep->event_set)
+        return;
+    if (write(ep->event_fd, &one, sizeof(one)) == (ssize_t)sizeof(one) || errno == EAGAIN)
+        ep->event_set = 1;
+    else
         DEBUGMSGTL(("dtlsudp", "eventfd write: %s\n", strerror(errno)));
 }
 
@@ -643,9 +655,12 @@ static void event_clear(endpoint *ep)
 {
     uint64_t v;
 
-    if (ep->event_fd >= 0)
-        while (read(ep->event_fd, &v, sizeof(v)) > 0)
-            ;
+    /* One read takes the whole counter (no EFD_SEMAPHORE). */
+    if (ep->event_fd >= 0 && ep->event_set) {
+        if (read(ep->event_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+            DEBUGMSGTL(("dtlsudp", "eventfd read: %s\n", strerror(errno)));
+        ep->event_set = 0;
+    }
 }
 
 /* Queue one decrypted message with what TSM needs to know about its
@@ -707,8 +722,10 @@ static void queue_leftovers(endpoint *ep, dtlsudp_assoc *a)
 }
 
 /* Move every decrypted message out of the listener (the conn pointers it
- * hands out are valid only until its next process call). */
-static int endpoint_pump(endpoint *ep)
+ * hands out are valid only until its next process call).  announce: make
+ * the eventfd readable for what was queued (not when the caller, f_recv,
+ * delivers at once and settles the eventfd itself). */
+static int endpoint_pump(endpoint *ep, int announce)
 {
     uint8_t buf[65536];
     int rc, moved = 0;
@@ -730,7 +747,7 @@ static int endpoint_pump(endpoint *ep)
                        a != NULL ? dtlsudp_conn_local(from) : NULL, buf, len) == 0)
             moved++;
     }
-    if (ep->q_len > 0)
+    if (announce && ep->q_len > 0)
         event_signal(ep);
     endpoint_arm(ep);
     return moved;
@@ -1088,7 +1105,7 @@ static int hook_recv(netsnmp_transport *t, void *buf, int size, void **opaque, i
         queued_msg *m = ep->q_head;
 
         if (m == NULL) {
-            (void)endpoint_pump(ep);
+            (void)endpoint_pump(ep, 0);
             m = ep->q_head;
         }
         if (m == NULL) {
