@@ -6,8 +6,8 @@
  *   identity.c certificates, keys, CA and CRL: loading and SIGHUP reloads
  *   server.c   terminate: DTLS listener -> one upstream UDP socket per association
  *   client.c   originate: plain UDP socket -> one DTLS association per local source
- *   loop.c     one epoll loop over every service; signals through a signalfd
- *   main.c     options, logging, start and stop
+ *   main.c     options, logging, one epoll loop over every service (signals
+ *              through a signalfd), start and stop
  */
 #ifndef DTLSUDP_PROXY_H
 #define DTLSUDP_PROXY_H
@@ -71,7 +71,7 @@ void proxy_engine_config(const proxy_service_config *s, dtlsudp_engine_config *o
 /* "host:port", "[v6]:port" -> host and port strings (malloc'd). */
 int proxy_split_host_port(const char *text, char **host, char **port);
 
-/* ---- running services (server.c, client.c, loop.c) ---- */
+/* ---- running services (server.c, client.c; the loop is main.c's) ---- */
 
 typedef struct proxy_loop proxy_loop;
 typedef struct proxy_server proxy_server;
