@@ -7,6 +7,10 @@
 #                      bench/results/<date>.md and .png
 #   make bench-quick   the quick suite (under 3 minutes), for CI
 noinst_PROGRAMS += bench/getloop bench/holdassoc bench/hello-flood bench/halfopen-flood bench/lossy-relay bench/proctime
+#   make bench-proxy   dtlsudp-proxy against direct UDP (bench/proxy, ~3 minutes)
+noinst_PROGRAMS += bench/udp-pingpong
+bench_udp_pingpong_SOURCES = bench/udp-pingpong.c
+dist_noinst_SCRIPTS += bench/proxy
 noinst_HEADERS += bench/ber.h
 
 bench_getloop_SOURCES = bench/getloop.c
@@ -42,3 +46,7 @@ bench-quick: all bench-engine-optional
 	$(BENCH_ENV) $(top_srcdir)/bench/run --quick $(BENCH_ARGS)
 
 .PHONY: bench bench-quick bench-engine-optional
+
+bench-proxy: all
+	$(BENCH_ENV) $(top_srcdir)/bench/proxy $(BENCH_ARGS)
+.PHONY: bench-proxy

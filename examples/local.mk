@@ -11,4 +11,4 @@ examples_dtls_echo_client_SOURCES = examples/dtls-echo-client.c
 examples_dtls_echo_client_LDADD = transport/libdtlsudp.la $(OPENSSL_LIBS)
 
 # Distributed with the sources.
-EXTRA_DIST += examples/README
+EXTRA_DIST += examples/README examples/dtlsudp-proxy.conf

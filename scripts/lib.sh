@@ -5,7 +5,7 @@
 DTLSUDP_PACKAGES=(
     build-essential autoconf automake libtool pkg-config
     libssl-dev openssl libsnmp-dev libcmocka-dev
-    snmp snmpd snmptrapd smitools
+    snmp snmpd snmptrapd smitools rsyslog
     valgrind clang libfuzzer-14-dev
     iproute2 procps util-linux coreutils git
 )

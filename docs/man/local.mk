@@ -7,6 +7,7 @@
 #   dtlsudp-run(1)    the wrapper for managers
 #   dtlsudp-checkconf(1)  the configuration checker
 #   libdtlsudp(3)     the library API, with a minimal server and client
+#   dtlsudp-proxy(8)  DTLS in front of any UDP service
 #   dtls-echo-server(1), dtls-echo-client(1)   only with --enable-examples
 # tests/integration/package-smoke.sh runs the examples of dtlsudp(5) and
 # libdtlsudp(3) against an installed package.
@@ -16,7 +17,8 @@ man_MANS = \
 	man/dtlsudp.5 \
 	man/dtlsudp-run.1 \
 	man/dtlsudp-checkconf.1 \
-	man/libdtlsudp.3
+	man/libdtlsudp.3 \
+	man/dtlsudp-proxy.8
 if INSTALL_EXAMPLES
 man_MANS += \
 	man/dtls-echo-server.1 \
@@ -27,6 +29,7 @@ DTLSUDP_MAN_PAGES = \
 	man/dtlsudp-run.1 \
 	man/dtlsudp-checkconf.1 \
 	man/libdtlsudp.3 \
+	man/dtlsudp-proxy.8 \
 	man/dtls-echo-server.1 \
 	man/dtls-echo-client.1
 EXTRA_DIST += $(DTLSUDP_MAN_PAGES:man/%=docs/man/%.in)

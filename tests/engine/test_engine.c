@@ -1117,6 +1117,49 @@ static void test_injected_random(void **state)
     assert_int_equal(count_random, 2);
 }
 
+static int node_established(tn_net *n, void *arg)
+{
+    (void)n;
+    return ((tn_node *)arg)->established >= 1;
+}
+
+/* A certificate reload: after dtlsudp_engine_identity_changed() the very
+ * next handshake presents the new identity (the engine had an SSL made
+ * from the old one ready for the next ClientHello); the association made
+ * before keeps working. */
+static void test_identity_changed(void **state)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s, *c1, *c2;
+    dtlsudp_assoc *a1, *a2;
+    static const char ping[] = "still here";
+
+    (void)state;
+    s = server_node(NULL);
+    c1 = client_node("127.0.0.1:40001", NULL);
+    assert_non_null(tn_connect(&net, c1, s, NULL));
+    assert_true(tn_run(&net, node_established, c1, 200));
+    a1 = dtlsudp_engine_find(c1->e, &s->addr);
+    assert_int_equal(X509_cmp(dtlsudp_assoc_peer_cert(a1), tc->server.cert), 0);
+
+    /* The new identity: another key pair the same CA certified. */
+    assert_int_equal(tc_install(dtlsudp_engine_ssl_ctx(s->e), &tc->client2, NULL), 0);
+    dtlsudp_engine_identity_changed(s->e);
+    c2 = client_node("127.0.0.1:40002", NULL);
+    assert_non_null(tn_connect(&net, c2, s, NULL));
+    assert_true(tn_run(&net, node_established, c2, 200));
+    a2 = dtlsudp_engine_find(c2->e, &s->addr);
+    assert_non_null(a2);
+    assert_int_equal(X509_cmp(dtlsudp_assoc_peer_cert(a2), tc->client2.cert), 0);
+
+    /* The association made before the change is untouched. */
+    assert_int_equal(dtlsudp_assoc_write(a1, (const uint8_t *)ping, sizeof(ping), tn_clock), DTLSUDP_OK);
+    tn_pump(&net);
+    assert_int_equal(s->data, 1);
+    assert_memory_equal(s->last_data, ping, sizeof(ping));
+    dtlsudp_engine_identity_changed(NULL); /* harmless */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1148,6 +1191,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_echo_from_inside_event, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_only_engine_ignores_hellos, setup, teardown),
         cmocka_unit_test_setup_teardown(test_renegotiation_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_identity_changed, setup, teardown),
     };
     int rc;
 

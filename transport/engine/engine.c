@@ -305,6 +305,17 @@ int dtlsudp_engine_set_trust_store(dtlsudp_engine *e, X509_STORE *store)
     return DTLSUDP_OK;
 }
 
+void dtlsudp_engine_identity_changed(dtlsudp_engine *e)
+{
+    if (e == NULL)
+        return;
+    /* The listen SSL copied the identity when it was made, and DTLSv1_listen()
+     * keeps nothing between ClientHellos (it clears the SSL first), so it can
+     * go: ensure_listen() makes a new one from the SSL_CTX at the next hello. */
+    SSL_free(e->listen_ssl);
+    e->listen_ssl = NULL;
+}
+
 int dtlsudp_engine_add_peer_fingerprint(dtlsudp_engine *e, const dtlsudp_fingerprint *fp)
 {
     dtlsudp_fingerprint *grown;

@@ -315,6 +315,12 @@ DTLSUDP_EXTERN SSL_CTX *dtlsudp_engine_ssl_ctx(dtlsudp_engine *e);
 /* Replace the trust anchors and CRLs for handshakes that verify their peer
  * from now on (a reference is taken; e.g. after a configuration reload). */
 DTLSUDP_EXTERN int dtlsudp_engine_set_trust_store(dtlsudp_engine *e, X509_STORE *store);
+/* Call after replacing the certificate and key on dtlsudp_engine_ssl_ctx()
+ * (e.g. a reload): every handshake that starts from now on presents them.
+ * Without it the next server handshake may still present the previous
+ * ones (an SSL object is kept ready for the next ClientHello).  Open
+ * associations keep the identity they were made with. */
+DTLSUDP_EXTERN void dtlsudp_engine_identity_changed(dtlsudp_engine *e);
 /* Close (close_notify; CLOSED with DTLSUDP_ERR_PEER_CERT) every established
  * association whose authenticated chain a CRL of the current trust store
  * lists, e.g. after dtlsudp_engine_set_trust_store() with a new CRL.

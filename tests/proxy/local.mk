@@ -1,0 +1,26 @@
+# tests/proxy: dtlsudp-proxy.  The configuration in a CMocka suite, the
+# layering check, and the proxy between real programs on loopback: snmpd
+# (udp, v2c) and rsyslogd (imudp) behind the chain plain client -> proxy
+# client -> proxy server -> service, wrong certificates, SIGHUP, IPv4 and
+# IPv6, a spoofed-hello flood and a lossy relay between the proxies.
+dist_check_SCRIPTS += tests/proxy/layering.sh
+TESTS += tests/proxy/layering.sh
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/proxy/test_config
+TESTS += tests/proxy/test_config
+tests_proxy_test_config_SOURCES = tests/proxy/test_config.c transport/proxy/config.c
+tests_proxy_test_config_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/proxy
+tests_proxy_test_config_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_proxy_test_config_LDADD = transport/libdtlsudp.la $(OPENSSL_LIBS) $(CMOCKA_LIBS)
+endif
+
+# Integration: real snmpd and rsyslogd behind the chain of two proxies.
+PROXY_INTEGRATION_TESTS = \
+	tests/proxy/proxy-snmp.sh \
+	tests/proxy/proxy-syslog.sh \
+	tests/proxy/proxy-certs.sh \
+	tests/proxy/proxy-flood-loss.sh
+dist_check_SCRIPTS += $(PROXY_INTEGRATION_TESTS)
+TESTS += $(PROXY_INTEGRATION_TESTS)
+dist_noinst_DATA += tests/proxy/proxy-lib.sh tests/proxy/udp-tool.py
