@@ -5,9 +5,12 @@
  *      plus the engine's own (injected allocator);
  *   2. handshakes per second, P-256 and RSA-2048 identities, CPU time
  *      spent inside each engine (server and client side separately).
- *   3. open/close cycles for a time budget.
+ *   3. open/close cycles for a time budget;
+ *   4. heap bytes per idle server association with many held (one client
+ *      engine reconnects, every association from its own source
+ *      address), with the record hand-off on and off (cfg.keep_ssl).
  *
- * Usage: tests/engine/bench_engine [handshakes=500] [assocs=200] [cycle_seconds=20]
+ * Usage: tests/engine/bench_engine [handshakes=500] [assocs=200] [cycle_seconds=20] [held=0]
  * (0 skips a part).
  * Everything runs in one process on the in-memory network: no sockets.
  */
@@ -111,6 +114,69 @@ static void memory_per_assoc(const char *label, const tc_pair *sid, const tc_pai
     printf("memory %-8s %s %d idle associations: server %lld bytes/assoc (engine allocator %lld), "
            "client %lld bytes/assoc\n",
            label, keep_buffers ? "(buffers kept)    " : "(buffers released)", n, (b2 - b0) / n, (e2 - e0) / n, (b1 - b2) / n);
+    tn_free(&net);
+}
+
+/* Move every datagram of `from' to `to', as sent from `as'. */
+static void relay(dtlsudp_engine *from, dtlsudp_engine *to, const dtlsudp_addr *as, const dtlsudp_addr *dest)
+{
+    static uint8_t buf[TN_MAX_DGRAM];
+    size_t len;
+
+    while (dtlsudp_engine_pop(from, buf, sizeof(buf), &len, NULL, NULL, NULL) == DTLSUDP_OK)
+        (void)dtlsudp_engine_receive(to, as, dest, buf, len, tn_clock, NULL);
+}
+
+/* Server-side bytes per idle association with n held: one client engine
+ * makes every handshake and drops its end quietly, each from its own
+ * source address (10.x.y.z), so only the server keeps state. */
+static void memory_held(int n, int keep_ssl)
+{
+    const testcerts *tc = tc_get();
+    dtlsudp_engine_config scfg, ccfg;
+    dtlsudp_addr saddr = tn_addr("127.0.0.1:10161"), src;
+    long long b0, b1, e0, e1;
+    tn_node *s, *c;
+    double t0;
+    int i, k;
+
+    tn_init(&net, 11);
+    dtlsudp_engine_config_init(&scfg);
+    scfg.idle_timeout = DTLSUDP_TIME_NEVER;
+    scfg.max_assocs = (size_t)n + 256;
+    scfg.keep_ssl = keep_ssl;
+    dtlsudp_engine_config_init(&ccfg);
+    ccfg.idle_timeout = DTLSUDP_TIME_NEVER;
+    s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, &scfg);
+    c = tn_add(&net, "127.0.0.1:40000", &tc->client, &tc->ca, &ccfg);
+    b0 = tn_ossl_live_bytes() + s->alloc.live_bytes + c->alloc.live_bytes;
+    e0 = s->alloc.live_bytes;
+    t0 = mono_now();
+    for (i = 0; i < n; i++) {
+        dtlsudp_assoc *ca = NULL;
+        src = tn_addr("10.0.0.1:40000");
+        src.sin.sin_addr.s_addr = htonl(0x0a000000u + 1u + (uint32_t)i);
+        if (dtlsudp_engine_connect(c->e, &saddr, NULL, tn_clock, &ca) != DTLSUDP_OK) {
+            fprintf(stderr, "connect %d failed\n", i);
+            exit(1);
+        }
+        for (k = 0; k < 20 && dtlsudp_assoc_state(ca) != DTLSUDP_STATE_ESTABLISHED; k++) {
+            relay(c->e, s->e, &src, &saddr);
+            relay(s->e, c->e, &saddr, &src);
+        }
+        relay(c->e, s->e, &src, &saddr);
+        if (dtlsudp_assoc_state(ca) != DTLSUDP_STATE_ESTABLISHED) {
+            fprintf(stderr, "association %d not established\n", i);
+            exit(1);
+        }
+        dtlsudp_assoc_abort(ca, DTLSUDP_ERR_CLOSED, tn_clock);
+    }
+    b1 = tn_ossl_live_bytes() + s->alloc.live_bytes + c->alloc.live_bytes;
+    e1 = s->alloc.live_bytes;
+    printf("held      %s %d idle server associations: %lld bytes/assoc (engine allocator %lld), %zu in the "
+           "table, %.1f s to open\n",
+           keep_ssl ? "(hand-off off)    " : "(hand-off on)     ", n, (b1 - b0) / n, (e1 - e0) / n,
+           dtlsudp_engine_count(s->e), mono_now() - t0);
     tn_free(&net);
 }
 
@@ -287,6 +353,7 @@ int main(int argc, char **argv)
     int m = argc > 1 ? atoi(argv[1]) : 500;
     int n = argc > 2 ? atoi(argv[2]) : 200;
     double budget = argc > 3 ? atof(argv[3]) : 20.0;
+    int held = argc > 4 ? atoi(argv[4]) : 0;
     const testcerts *tc;
 
     tn_mem_init();
@@ -309,6 +376,10 @@ int main(int argc, char **argv)
     }
     if (budget > 0)
         cycles(budget);
+    if (held > 0) {
+        memory_held(held, 0);
+        memory_held(held, 1);
+    }
     tc_free();
     return 0;
 }

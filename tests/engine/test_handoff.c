@@ -236,6 +236,44 @@ static void test_cbc_suite_keeps_ssl(void **state)
     send_and_check(dtlsudp_engine_find(c->e, &s->addr), s, 50, 1);
 }
 
+/* Sessions of one peer certificate share one X509 after the hand-off;
+ * the identity getters and the revocation check see it as before. */
+static void test_peer_certificate_shared(void **state)
+{
+    dtlsudp_engine_config cfg = cfg_for(NULL, 0);
+    tn_node *s = server(&cfg), *cs[3];
+    dtlsudp_assoc *a0, *a1, *a2;
+    dtlsudp_fingerprint fp, want;
+
+    (void)state;
+    cs[0] = client("127.0.0.1:41020", &cfg);
+    cs[1] = client("127.0.0.1:41021", &cfg);
+    cs[2] = client("127.0.0.1:41022", &cfg);
+    connect_all(s, cs, 3);
+    a0 = dtlsudp_engine_find(s->e, &cs[0]->addr);
+    a1 = dtlsudp_engine_find(s->e, &cs[1]->addr);
+    a2 = dtlsudp_engine_find(s->e, &cs[2]->addr);
+    assert_non_null(dtlsudp_assoc_peer_cert(a0));
+    assert_ptr_equal(dtlsudp_assoc_peer_cert(a0), dtlsudp_assoc_peer_cert(a1));
+    assert_ptr_equal(dtlsudp_assoc_peer_cert(a0), dtlsudp_assoc_peer_cert(a2));
+    assert_ptr_equal(dtlsudp_assoc_peer_cert(a0), sk_X509_value(dtlsudp_assoc_peer_chain(a0), 0));
+    assert_int_equal(dtlsudp_assoc_peer_trust(a1), DTLSUDP_TRUST_CHAIN);
+    assert_non_null(strstr(dtlsudp_assoc_cipher(a1), "GCM"));
+    assert_int_equal(SSL_CIPHER_is_aead(dtlsudp_assoc_current_cipher(a1)), 1);
+    assert_true(dtlsudp_assoc_was_established(a1));
+    assert_int_equal(dtlsudp_fingerprint_of(tc_get()->client.cert, 32, &want), DTLSUDP_OK);
+    /* the first holder goes; the others keep the certificate */
+    dtlsudp_assoc_close(a0, tn_clock);
+    tn_pump(&net);
+    assert_int_equal(dtlsudp_fingerprint_of(dtlsudp_assoc_peer_cert(a1), 32, &fp), DTLSUDP_OK);
+    assert_memory_equal(fp.bytes, want.bytes, 32);
+    dtlsudp_assoc_close(a2, tn_clock);
+    tn_pump(&net);
+    assert_int_equal(dtlsudp_fingerprint_of(dtlsudp_assoc_peer_cert(a1), 32, &fp), DTLSUDP_OK);
+    assert_memory_equal(fp.bytes, want.bytes, 32);
+    send_and_check(dtlsudp_engine_find(cs[1]->e, &s->addr), s, 30, 1);
+}
+
 /* ------------------------------------------------------------------------
  * Replay window, reordering, damaged records
  * ------------------------------------------------------------------------ */
@@ -777,6 +815,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_differential_client_ours, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ours_both_ways_high_sequence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cbc_suite_keeps_ssl, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peer_certificate_shared, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replay_and_reorder, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_records, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_association_keys, setup, teardown),

@@ -283,9 +283,7 @@ void dtlsudp_engine_free(dtlsudp_engine *e)
     }
     SSL_free(e->listen_ssl);
     SSL_CTX_free(e->ctx);
-    for (size_t i = 0; i < sizeof(e->aead_cipher) / sizeof(e->aead_cipher[0]); i++)
-        EVP_CIPHER_free(e->aead_cipher[i]);
-    EVP_KDF_free(e->prf);
+    dtlsudp_handoff_engine_free(e);
     BIO_meth_free(e->bio_method);
     BIO_ADDR_free(e->listen_client);
     OPENSSL_cleanse(e->cookie_secret, sizeof(e->cookie_secret));

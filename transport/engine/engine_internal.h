@@ -128,6 +128,7 @@ struct dtlsudp_assoc {
     uint8_t *last_flight; /* server: CCS + Finished datagrams, each u16 length + bytes */
     size_t last_flight_len;
     uint8_t client_random[32]; /* server: tells a stale ClientHello copy */
+    struct dtlsudp_leaf *leaf;  /* the shared peer certificate (handoff.c) */
     unsigned handed_off : 1;
     unsigned was_established : 1;
 };
@@ -190,6 +191,9 @@ struct dtlsudp_engine {
     uint8_t flight[1024];       /* the flight that completed a server handshake */
     size_t flight_len;
     int flight_overflow;
+    /* Peer certificates shared by handed-off associations, by SHA-256. */
+    struct dtlsudp_leaf **leaves;
+    size_t leaves_mask;
     uint64_t handoffs;       /* associations handed off (tests, bench) */
     uint64_t flights_resent; /* last flights sent again after the hand-off */
 };
@@ -282,6 +286,7 @@ int dtlsudp_verify_chain_revoked(X509_STORE *store, STACK_OF(X509) *chain);
  * not DTLS 1.2 with an AEAD suite, a close pending, ...); NOMEM, TLS. */
 int dtlsudp_handoff(dtlsudp_engine *e, dtlsudp_assoc *a);
 void dtlsudp_handoff_dispose(dtlsudp_engine *e, dtlsudp_assoc *a);
+void dtlsudp_handoff_engine_free(dtlsudp_engine *e);
 /* RFC 5246 6.3 key block of an SSL whose handshake is done. */
 int dtlsudp_handoff_key_block(dtlsudp_engine *e, SSL *ssl, uint8_t *out, size_t len);
 /* The BIO reports every datagram OpenSSL writes for `a', and feed()

@@ -24,6 +24,11 @@
  *   - no renegotiation (RFC 5746 4.4 allows refusing it with a warning
  *     no_renegotiation alert, which is what OpenSSL sent before).
  *
+ * The peer's certificate is the largest thing left (a parsed X509 is
+ * about 4 KB): associations whose peers present the same certificate --
+ * many sessions of one manager -- share one X509 (compared in full, found
+ * by SHA-256), so that each costs only its cipher contexts and struct.
+ *
  * Sequence numbers continue from OpenSSL's.  There is no public getter
  * for the DTLS write sequence in OpenSSL 3.0, so the engine watches the
  * records OpenSSL writes (dtlsudp_handoff_note_sent, from the BIO) and our
@@ -81,6 +86,102 @@ void dtlsudp_handoff_note_received(dtlsudp_assoc *a, const uint8_t *dgram, size_
     while (p != end && dtlsudp_record_parse(&p, end, &rec) == 0)
         if (rec.epoch == 1 && rec.content_type == DTLSUDP_CT_APPLICATION_DATA && rec.seq < 64)
             a->hs_read_seen |= (uint64_t)1 << rec.seq;
+}
+
+/* ------------------------------------------------------------------------
+ * Shared peer certificates
+ * ------------------------------------------------------------------------ */
+
+typedef struct dtlsudp_leaf {
+    struct dtlsudp_leaf *next;
+    X509 *x509;
+    uint64_t hash;
+    size_t users;
+} dtlsudp_leaf;
+
+static uint64_t leaf_hash(X509 *x)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    uint64_t h = 0;
+    int i;
+
+    if (X509_digest(x, EVP_sha256(), md, &len) != 1 || len < 8)
+        return 0;
+    for (i = 0; i < 8; i++)
+        h = (h << 8) | md[i];
+    return h;
+}
+
+/* Put the shared copy of the chain's leaf in its place.  Nothing changes
+ * on failure: sharing only saves memory. */
+static void share_leaf(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    X509 *leaf = sk_X509_value(a->auth_chain, 0);
+    dtlsudp_leaf *l;
+    uint64_t h;
+    size_t n;
+
+    if (leaf == NULL)
+        return;
+    if (e->leaves == NULL) {
+        n = e->table_mask + 1;
+        if ((e->leaves = dtlsudp_mem_alloc(e, n * sizeof(*e->leaves))) == NULL)
+            return;
+        memset(e->leaves, 0, n * sizeof(*e->leaves));
+        e->leaves_mask = e->table_mask;
+    }
+    h = leaf_hash(leaf);
+    for (l = e->leaves[h & e->leaves_mask]; l != NULL; l = l->next)
+        if (l->hash == h && X509_cmp(l->x509, leaf) == 0)
+            break;
+    if (l == NULL) {
+        if ((l = dtlsudp_mem_alloc(e, sizeof(*l))) == NULL || !X509_up_ref(leaf)) {
+            dtlsudp_mem_free(e, l);
+            return;
+        }
+        l->x509 = leaf;
+        l->hash = h;
+        l->users = 0;
+        l->next = e->leaves[h & e->leaves_mask];
+        e->leaves[h & e->leaves_mask] = l;
+    } else if (l->x509 != leaf) {
+        if (!X509_up_ref(l->x509))
+            return;
+        (void)sk_X509_set(a->auth_chain, 0, l->x509);
+        X509_free(leaf);
+    }
+    l->users++;
+    a->leaf = l;
+}
+
+static void unshare_leaf(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    dtlsudp_leaf *l = a->leaf, **pp;
+
+    if (l == NULL)
+        return;
+    a->leaf = NULL;
+    if (--l->users > 0)
+        return;
+    for (pp = &e->leaves[l->hash & e->leaves_mask]; *pp != NULL; pp = &(*pp)->next)
+        if (*pp == l) {
+            *pp = l->next;
+            break;
+        }
+    X509_free(l->x509);
+    dtlsudp_mem_free(e, l);
+}
+
+void dtlsudp_handoff_engine_free(dtlsudp_engine *e)
+{
+    size_t i;
+
+    /* Every association is gone, and with it every shared leaf. */
+    dtlsudp_mem_free(e, e->leaves);
+    for (i = 0; i < sizeof(e->aead_cipher) / sizeof(e->aead_cipher[0]); i++)
+        EVP_CIPHER_free(e->aead_cipher[i]);
+    EVP_KDF_free(e->prf);
 }
 
 /* ------------------------------------------------------------------------
@@ -244,6 +345,7 @@ int dtlsudp_handoff(dtlsudp_engine *e, dtlsudp_assoc *a)
     SSL_free(ssl);
     a->ssl = NULL;
     a->handed_off = 1;
+    share_leaf(e, a);
     e->handoffs++;
     return DTLSUDP_OK;
 
@@ -260,6 +362,7 @@ void dtlsudp_handoff_dispose(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
     if (a->handed_off)
         dtlsudp_rl_dispose(&a->rl);
+    unshare_leaf(e, a);
     dtlsudp_mem_free(e, a->last_flight);
     a->last_flight = NULL;
 }

@@ -15,6 +15,7 @@
  *   dtlsudpIdleTimeout SECONDS      idle expiry, 0 = never (300)
  *   dtlsudpHandshakeTimeout SECONDS handshake deadline (10)
  *   dtlsudpCookieRotation SECONDS   cookie secret lifetime (60)
+ *   dtlsudpRecordHandoff 0|1        1: established associations leave OpenSSL (1)
  *
  * Values apply to listeners and client transports opened after the line
  * (snmpd opens agentAddress listeners after reading every file).  A bad
@@ -113,6 +114,7 @@ static const token_def tokens[] = {
     {"dtlsudpHandshakeTimeout", "SECONDS (1..600)", 1, 600},
     {"dtlsudpCookieRotation", "SECONDS (1..86400)", 1, 86400},
     {"dtlsudpMaxHalfOpenPerSource", "N (1..100000)", 1, 100000},
+    {"dtlsudpRecordHandoff", "0|1", 0, 1},
 };
 
 int dtlsudp_snmp_settings_apply(dtlsudp_snmp_settings *s, const char *token, const char *value,
@@ -176,6 +178,9 @@ int dtlsudp_snmp_settings_apply(dtlsudp_snmp_settings *s, const char *token, con
     case 9:
         s->max_half_open_per_source = v;
         break;
+    case 10:
+        s->keep_ssl = v == 0;
+        break;
     default:
         *why = "internal error";
         return -1;
@@ -194,6 +199,7 @@ void dtlsudp_snmp_settings_to_engine(const dtlsudp_snmp_settings *s, dtlsudp_eng
     cfg->idle_timeout = s->idle_timeout;
     cfg->handshake_timeout = s->handshake_timeout;
     cfg->cookie_rotation = s->cookie_rotation;
+    cfg->keep_ssl = s->keep_ssl;
 }
 
 static void parse_token(const char *token, char *line)

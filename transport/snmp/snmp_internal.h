@@ -58,6 +58,7 @@ typedef struct dtlsudp_snmp_settings {
     unsigned mtu_ipv4, mtu_ipv6;
     size_t max_assocs, max_half_open, max_per_source, max_half_open_per_source;
     dtlsudp_time idle_timeout, handshake_timeout, cookie_rotation;
+    int keep_ssl; /* dtlsudpRecordHandoff 0 */
 } dtlsudp_snmp_settings;
 
 /* The current settings (defaults until a token changes them). */
