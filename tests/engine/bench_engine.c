@@ -61,6 +61,7 @@ static int all_established(tn_net *n, void *arg)
 }
 
 static int keep_buffers;
+static int keep_ssl; /* 1: measure with the record hand-off off */
 
 static void memory_per_assoc(const char *label, const tc_pair *sid, const tc_pair *cid, int n)
 {
@@ -73,6 +74,7 @@ static void memory_per_assoc(const char *label, const tc_pair *sid, const tc_pai
     tn_init(&net, 5);
     dtlsudp_engine_config_init(&cfg);
     cfg.idle_timeout = DTLSUDP_TIME_NEVER;
+    cfg.keep_ssl = keep_ssl;
     s = tn_add(&net, "127.0.0.1:10161", sid, &tc->ca, &cfg);
     for (i = 0; i < n; i++) {
         char addr[40];
@@ -111,9 +113,10 @@ static void memory_per_assoc(const char *label, const tc_pair *sid, const tc_pai
         dtlsudp_assoc_abort(dtlsudp_engine_find(net.nodes[i].e, &s->addr), DTLSUDP_ERR_CLOSED, tn_clock);
     b2 = tn_ossl_live_bytes() + engine_bytes();
     e2 = s->alloc.live_bytes;
-    printf("memory %-8s %s %d idle associations: server %lld bytes/assoc (engine allocator %lld), "
+    printf("memory %-8s %s%s %d idle associations: server %lld bytes/assoc (engine allocator %lld), "
            "client %lld bytes/assoc\n",
-           label, keep_buffers ? "(buffers kept)    " : "(buffers released)", n, (b2 - b0) / n, (e2 - e0) / n, (b1 - b2) / n);
+           label, keep_ssl ? "(hand-off off) " : "(hand-off on)  ", keep_buffers ? "(buffers kept)    " : "(buffers released)", n,
+           (b2 - b0) / n, (e2 - e0) / n, (b1 - b2) / n);
     tn_free(&net);
 }
 
@@ -130,7 +133,7 @@ static void relay(dtlsudp_engine *from, dtlsudp_engine *to, const dtlsudp_addr *
 /* Server-side bytes per idle association with n held: one client engine
  * makes every handshake and drops its end quietly, each from its own
  * source address (10.x.y.z), so only the server keeps state. */
-static void memory_held(int n, int keep_ssl)
+static void memory_held(int n, int keep)
 {
     const testcerts *tc = tc_get();
     dtlsudp_engine_config scfg, ccfg;
@@ -144,7 +147,7 @@ static void memory_held(int n, int keep_ssl)
     dtlsudp_engine_config_init(&scfg);
     scfg.idle_timeout = DTLSUDP_TIME_NEVER;
     scfg.max_assocs = (size_t)n + 256;
-    scfg.keep_ssl = keep_ssl;
+    scfg.keep_ssl = keep;
     dtlsudp_engine_config_init(&ccfg);
     ccfg.idle_timeout = DTLSUDP_TIME_NEVER;
     s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, &scfg);
@@ -175,7 +178,7 @@ static void memory_held(int n, int keep_ssl)
     e1 = s->alloc.live_bytes;
     printf("held      %s %d idle server associations: %lld bytes/assoc (engine allocator %lld), %zu in the "
            "table, %.1f s to open\n",
-           keep_ssl ? "(hand-off off)    " : "(hand-off on)     ", n, (b1 - b0) / n, (e1 - e0) / n,
+           keep ? "(hand-off off)    " : "(hand-off on)     ", n, (b1 - b0) / n, (e1 - e0) / n,
            dtlsudp_engine_count(s->e), mono_now() - t0);
     tn_free(&net);
 }
@@ -255,9 +258,13 @@ static void data_path(int msgs)
     double t0, cpu;
     int i;
 
+    dtlsudp_engine_config cfg;
+
     tn_init(&net, 9);
-    s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, NULL);
-    c = tn_add(&net, "127.0.0.1:40000", &tc->client, &tc->ca, NULL);
+    dtlsudp_engine_config_init(&cfg);
+    cfg.keep_ssl = keep_ssl;
+    s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, &cfg);
+    c = tn_add(&net, "127.0.0.1:40000", &tc->client, &tc->ca, &cfg);
     dtlsudp_engine_set_keep_buffers(s->e, keep_buffers);
     dtlsudp_engine_set_keep_buffers(c->e, keep_buffers);
     ca = tn_connect(&net, c, s, NULL);
@@ -273,9 +280,10 @@ static void data_path(int msgs)
         tn_pump(&net);
     }
     cpu = cpu_now() - t0;
-    printf("data      %s %d x 200-byte echo round trips: %.2f us CPU per round trip (4 record "
+    printf("data      %s%s %d x 200-byte echo round trips: %.2f us CPU per round trip (4 record "
            "operations), %u echoes\n",
-           keep_buffers ? "(buffers kept)    " : "(buffers released)", msgs, 1e6 * cpu / msgs, c->data);
+           keep_ssl ? "(hand-off off) " : "(hand-off on)  ", keep_buffers ? "(buffers kept)    " : "(buffers released)",
+           msgs, 1e6 * cpu / msgs, c->data);
     tn_free(&net);
 }
 
@@ -368,6 +376,10 @@ int main(int argc, char **argv)
         memory_per_assoc("P-256", &tc->server, &tc->client, n);
         data_path(20000);
         keep_buffers = 0;
+        keep_ssl = 1;
+        memory_per_assoc("P-256", &tc->server, &tc->client, n);
+        data_path(20000);
+        keep_ssl = 0;
     }
     if (m > 0) {
         cookie_gate(100 * m);

@@ -125,11 +125,13 @@ static void share_leaf(dtlsudp_engine *e, dtlsudp_assoc *a)
     if (leaf == NULL)
         return;
     if (e->leaves == NULL) {
-        n = e->table_mask + 1;
+        /* Few distinct certificates are expected (a chain compares a
+         * 64-bit hash first); a client engine stays small. */
+        n = e->table_mask + 1 < 1024 ? e->table_mask + 1 : 1024;
         if ((e->leaves = dtlsudp_mem_alloc(e, n * sizeof(*e->leaves))) == NULL)
             return;
         memset(e->leaves, 0, n * sizeof(*e->leaves));
-        e->leaves_mask = e->table_mask;
+        e->leaves_mask = n - 1;
     }
     h = leaf_hash(leaf);
     for (l = e->leaves[h & e->leaves_mask]; l != NULL; l = l->next)
