@@ -274,6 +274,67 @@ static void test_peer_certificate_shared(void **state)
     send_and_check(dtlsudp_engine_find(cs[1]->e, &s->addr), s, 30, 1);
 }
 
+/* Distinct certificates each keep their own X509 while the table of
+ * shared certificates grows under them (one chain, then four). */
+static void test_distinct_certificates(void **state)
+{
+    const testcerts *tc = tc_rsa();
+    dtlsudp_engine_config cfg = cfg_for(NULL, 0);
+    const tc_pair *ids[5] = {&tc->client, &tc->client2, &tc->rsa_client, &tc->client, &tc->client2};
+    tn_node *s = server(&cfg), *cs[5];
+    dtlsudp_fingerprint fp, want;
+    int i;
+
+    (void)state;
+    for (i = 0; i < 5; i++) {
+        char addr[32];
+        snprintf(addr, sizeof(addr), "127.0.0.1:%d", 41040 + i);
+        cs[i] = tn_add(&net, addr, ids[i], &tc->ca, &cfg);
+        assert_non_null(cs[i]);
+    }
+    connect_all(s, cs, 5);
+    assert_int_equal(s->e->n_leaves, 3);
+    assert_true(s->e->leaves_mask >= 3);
+    for (i = 0; i < 5; i++) {
+        dtlsudp_assoc *a = dtlsudp_engine_find(s->e, &cs[i]->addr);
+        assert_int_equal(dtlsudp_fingerprint_of(ids[i]->cert, 32, &want), DTLSUDP_OK);
+        assert_int_equal(dtlsudp_fingerprint_of(dtlsudp_assoc_peer_cert(a), 32, &fp), DTLSUDP_OK);
+        assert_memory_equal(fp.bytes, want.bytes, 32);
+    }
+    assert_ptr_equal(dtlsudp_assoc_peer_cert(dtlsudp_engine_find(s->e, &cs[0]->addr)),
+                     dtlsudp_assoc_peer_cert(dtlsudp_engine_find(s->e, &cs[3]->addr)));
+    for (i = 0; i < 5; i++)
+        dtlsudp_assoc_close(dtlsudp_engine_find(cs[i]->e, &s->addr), tn_clock);
+    tn_pump(&net);
+    assert_int_equal(s->e->n_leaves, 0);
+}
+
+/* A client may keep its session across the hand-off when it asks. */
+static void test_client_session_kept_on_request(void **state)
+{
+    dtlsudp_engine_config sc = cfg_for(NULL, 0), keep = cfg_for(NULL, 0), plain = cfg_for(NULL, 0);
+    tn_node *s, *cs[2];
+    dtlsudp_assoc *a0, *a1;
+    uint8_t mk[64];
+
+    (void)state;
+    keep.keep_client_session = 1;
+    s = server(&sc);
+    cs[0] = client("127.0.0.1:41030", &keep);
+    cs[1] = client("127.0.0.1:41031", &plain);
+    connect_all(s, cs, 2);
+    a0 = dtlsudp_engine_find(cs[0]->e, &s->addr);
+    a1 = dtlsudp_engine_find(cs[1]->e, &s->addr);
+    assert_null(dtlsudp_assoc_ssl(a0));
+    assert_null(dtlsudp_assoc_ssl(a1));
+    assert_non_null(dtlsudp_assoc_session(a0));
+    assert_int_equal(SSL_SESSION_get_master_key(dtlsudp_assoc_session(a0), mk, sizeof(mk)), 48);
+    assert_null(dtlsudp_assoc_session(a1));
+    /* a server never keeps one */
+    assert_null(dtlsudp_assoc_session(dtlsudp_engine_find(s->e, &cs[0]->addr)));
+    send_and_check(a0, s, 12, 1);
+}
+
 /* ------------------------------------------------------------------------
  * Replay window, reordering, damaged records
  * ------------------------------------------------------------------------ */
@@ -816,6 +877,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ours_both_ways_high_sequence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cbc_suite_keeps_ssl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_peer_certificate_shared, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_client_session_kept_on_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_distinct_certificates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replay_and_reorder, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_records, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_association_keys, setup, teardown),

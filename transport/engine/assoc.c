@@ -122,6 +122,13 @@ void *dtlsudp_assoc_get_owned(const dtlsudp_assoc *a)
     return a != NULL ? a->owned : NULL;
 }
 
+SSL_SESSION *dtlsudp_assoc_session(const dtlsudp_assoc *a)
+{
+    if (a == NULL)
+        return NULL;
+    return a->ssl != NULL ? SSL_get_session(a->ssl) : a->session;
+}
+
 SSL *dtlsudp_assoc_ssl(const dtlsudp_assoc *a)
 {
     return a != NULL ? a->ssl : NULL;

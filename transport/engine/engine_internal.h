@@ -129,6 +129,7 @@ struct dtlsudp_assoc {
     size_t last_flight_len;
     uint8_t client_random[32]; /* server: tells a stale ClientHello copy */
     struct dtlsudp_leaf *leaf;  /* the shared peer certificate (handoff.c) */
+    SSL_SESSION *session;       /* client, cfg.keep_client_session: kept across the hand-off */
     unsigned handed_off : 1;
     unsigned was_established : 1;
 };
@@ -194,6 +195,7 @@ struct dtlsudp_engine {
     /* Peer certificates shared by handed-off associations, by SHA-256. */
     struct dtlsudp_leaf **leaves;
     size_t leaves_mask;
+    size_t n_leaves;
     uint64_t handoffs;       /* associations handed off (tests, bench) */
     uint64_t flights_resent; /* last flights sent again after the hand-off */
 };

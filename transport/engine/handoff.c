@@ -113,6 +113,30 @@ static uint64_t leaf_hash(X509 *x)
     return h;
 }
 
+/* The table starts with one chain (a client engine usually sees one
+ * certificate) and grows 4-fold while it holds more than 2 certificates
+ * per chain, up to the peer table's size. */
+static void grow_leaves(dtlsudp_engine *e)
+{
+    size_t n = e->leaves == NULL ? 1 : 4 * (e->leaves_mask + 1), i;
+    dtlsudp_leaf **t, *l, *next;
+
+    if (e->leaves != NULL && (e->n_leaves <= 2 * (e->leaves_mask + 1) || e->leaves_mask >= e->table_mask))
+        return;
+    if ((t = dtlsudp_mem_alloc(e, n * sizeof(*t))) == NULL)
+        return; /* the old table still works, only longer chains */
+    memset(t, 0, n * sizeof(*t));
+    for (i = 0; e->leaves != NULL && i <= e->leaves_mask; i++)
+        for (l = e->leaves[i]; l != NULL; l = next) {
+            next = l->next;
+            l->next = t[l->hash & (n - 1)];
+            t[l->hash & (n - 1)] = l;
+        }
+    dtlsudp_mem_free(e, e->leaves);
+    e->leaves = t;
+    e->leaves_mask = n - 1;
+}
+
 /* Put the shared copy of the chain's leaf in its place.  Nothing changes
  * on failure: sharing only saves memory. */
 static void share_leaf(dtlsudp_engine *e, dtlsudp_assoc *a)
@@ -120,19 +144,12 @@ static void share_leaf(dtlsudp_engine *e, dtlsudp_assoc *a)
     X509 *leaf = sk_X509_value(a->auth_chain, 0);
     dtlsudp_leaf *l;
     uint64_t h;
-    size_t n;
 
     if (leaf == NULL)
         return;
-    if (e->leaves == NULL) {
-        /* Few distinct certificates are expected (a chain compares a
-         * 64-bit hash first); a client engine stays small. */
-        n = e->table_mask + 1 < 1024 ? e->table_mask + 1 : 1024;
-        if ((e->leaves = dtlsudp_mem_alloc(e, n * sizeof(*e->leaves))) == NULL)
-            return;
-        memset(e->leaves, 0, n * sizeof(*e->leaves));
-        e->leaves_mask = n - 1;
-    }
+    grow_leaves(e);
+    if (e->leaves == NULL)
+        return;
     h = leaf_hash(leaf);
     for (l = e->leaves[h & e->leaves_mask]; l != NULL; l = l->next)
         if (l->hash == h && X509_cmp(l->x509, leaf) == 0)
@@ -147,6 +164,7 @@ static void share_leaf(dtlsudp_engine *e, dtlsudp_assoc *a)
         l->users = 0;
         l->next = e->leaves[h & e->leaves_mask];
         e->leaves[h & e->leaves_mask] = l;
+        e->n_leaves++;
     } else if (l->x509 != leaf) {
         if (!X509_up_ref(l->x509))
             return;
@@ -173,6 +191,7 @@ static void unshare_leaf(dtlsudp_engine *e, dtlsudp_assoc *a)
         }
     X509_free(l->x509);
     dtlsudp_mem_free(e, l);
+    e->n_leaves--;
 }
 
 void dtlsudp_handoff_engine_free(dtlsudp_engine *e)
@@ -344,6 +363,10 @@ int dtlsudp_handoff(dtlsudp_engine *e, dtlsudp_assoc *a)
     a->data_mtu = DTLS_get_data_mtu(ssl);
     if (!a->is_client && SSL_get_client_random(ssl, a->client_random, sizeof(a->client_random)) == 0)
         memset(a->client_random, 0, sizeof(a->client_random));
+    /* A client may want its session later (resumption): one reference,
+     * only when asked for (a session holds the peer's certificates). */
+    if (a->is_client && e->cfg.keep_client_session)
+        a->session = SSL_get1_session(ssl);
     SSL_free(ssl);
     a->ssl = NULL;
     a->handed_off = 1;
@@ -365,6 +388,8 @@ void dtlsudp_handoff_dispose(dtlsudp_engine *e, dtlsudp_assoc *a)
     if (a->handed_off)
         dtlsudp_rl_dispose(&a->rl);
     unshare_leaf(e, a);
+    SSL_SESSION_free(a->session);
+    a->session = NULL;
     dtlsudp_mem_free(e, a->last_flight);
     a->last_flight = NULL;
 }

@@ -254,6 +254,9 @@ typedef struct dtlsudp_engine_config {
                                      * off from OpenSSL and its SSL is freed (about
                                      * 2.5 KB instead of 45 KB when idle); 1: OpenSSL
                                      * keeps every association */
+    int keep_client_session;        /* 1: a client association keeps its SSL_SESSION
+                                     * after the hand-off, for dtlsudp_assoc_session()
+                                     * (e.g. to resume later); 0: freed with the SSL */
 
     /* Injection: all optional. */
     dtlsudp_allocator allocator;                             /* malloc/free */
@@ -428,6 +431,10 @@ DTLSUDP_EXTERN int dtlsudp_assoc_was_established(const dtlsudp_assoc *a);
  * freed (after its CLOSED event) or when other data replaces it. */
 DTLSUDP_EXTERN void dtlsudp_assoc_set_owned(dtlsudp_assoc *a, void *owned, void (*release)(void *owned));
 DTLSUDP_EXTERN void *dtlsudp_assoc_get_owned(const dtlsudp_assoc *a);
+/* The association's TLS session (borrowed; SSL_SESSION_up_ref() to keep
+ * it): while OpenSSL carries the association, and after the hand-off on a
+ * client whose configuration sets keep_client_session.  NULL otherwise. */
+DTLSUDP_EXTERN SSL_SESSION *dtlsudp_assoc_session(const dtlsudp_assoc *a);
 /* The TLS AlertDescription (RFC 5246 7.2) of the fatal alert the peer sent
  * (e.g. 48 unknown_ca, 40 handshake_failure), or -1 if none; inside the
  * CLOSED event it tells why a handshake ended.  SSL_alert_desc_string_long()
