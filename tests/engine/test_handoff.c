@@ -889,6 +889,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_last_flight_lost_our_client, setup, teardown),
     };
 
+    int rc;
+
     tn_mem_init();
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
+    tc_free();
+    return rc;
 }
