@@ -307,6 +307,7 @@ static void test_distinct_certificates(void **state)
         dtlsudp_assoc_close(dtlsudp_engine_find(cs[i]->e, &s->addr), tn_clock);
     tn_pump(&net);
     assert_int_equal(s->e->n_leaves, 0);
+    assert_null(s->e->leaves); /* nothing left of it without associations */
 }
 
 /* A client may keep its session across the hand-off when it asks. */

@@ -191,7 +191,13 @@ static void unshare_leaf(dtlsudp_engine *e, dtlsudp_assoc *a)
         }
     X509_free(l->x509);
     dtlsudp_mem_free(e, l);
-    e->n_leaves--;
+    if (--e->n_leaves == 0) {
+        /* Nothing shared any more: an engine without associations holds
+         * nothing of this. */
+        dtlsudp_mem_free(e, e->leaves);
+        e->leaves = NULL;
+        e->leaves_mask = 0;
+    }
 }
 
 void dtlsudp_handoff_engine_free(dtlsudp_engine *e)
