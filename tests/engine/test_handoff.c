@@ -53,6 +53,7 @@ static dtlsudp_engine_config cfg_for(const char *ciphers, int keep_ssl)
     dtlsudp_engine_config_init(&cfg);
     cfg.ciphers = ciphers;
     cfg.keep_ssl = keep_ssl;
+    cfg.handoff_clients = 1;
     cfg.idle_timeout = DTLSUDP_TIME_NEVER;
     return cfg;
 }

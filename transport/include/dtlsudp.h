@@ -254,6 +254,8 @@ typedef struct dtlsudp_engine_config {
                                      * off from OpenSSL and its SSL is freed (about
                                      * 2.5 KB instead of 45 KB when idle); 1: OpenSSL
                                      * keeps every association */
+    int handoff_clients;            /* 1: client associations hand off too (0: a
+                                     * client keeps OpenSSL's record layer) */
     int keep_client_session;        /* 1: a client association keeps its SSL_SESSION
                                      * after the hand-off, for dtlsudp_assoc_session()
                                      * (e.g. to resume later); 0: freed with the SSL */
