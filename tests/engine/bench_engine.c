@@ -6,9 +6,12 @@
  *   2. handshakes per second, P-256 and RSA-2048 identities, CPU time
  *      spent inside each engine (server and client side separately),
  *      full and resumed (session tickets).
- *   3. open/close cycles for a time budget.
+ *   3. open/close cycles for a time budget;
+ *   4. heap bytes per idle server association with many held (one client
+ *      engine reconnects, every association from its own source
+ *      address), with the record hand-off on and off (cfg.keep_ssl).
  *
- * Usage: tests/engine/bench_engine [handshakes=500] [assocs=200] [cycle_seconds=20]
+ * Usage: tests/engine/bench_engine [handshakes=500] [assocs=200] [cycle_seconds=20] [held=0]
  * (0 skips a part).
  * Everything runs in one process on the in-memory network: no sockets.
  */
@@ -59,6 +62,7 @@ static int all_established(tn_net *n, void *arg)
 }
 
 static int keep_buffers;
+static int keep_ssl; /* 1: measure with the record hand-off off */
 
 static void memory_per_assoc(const char *label, const tc_pair *sid, const tc_pair *cid, int n)
 {
@@ -71,6 +75,7 @@ static void memory_per_assoc(const char *label, const tc_pair *sid, const tc_pai
     tn_init(&net, 5);
     dtlsudp_engine_config_init(&cfg);
     cfg.idle_timeout = DTLSUDP_TIME_NEVER;
+    cfg.keep_ssl = keep_ssl;
     s = tn_add(&net, "127.0.0.1:10161", sid, &tc->ca, &cfg);
     for (i = 0; i < n; i++) {
         char addr[40];
@@ -109,9 +114,73 @@ static void memory_per_assoc(const char *label, const tc_pair *sid, const tc_pai
         dtlsudp_assoc_abort(dtlsudp_engine_find(net.nodes[i].e, &s->addr), DTLSUDP_ERR_CLOSED, tn_clock);
     b2 = tn_ossl_live_bytes() + engine_bytes();
     e2 = s->alloc.live_bytes;
-    printf("memory %-8s %s %d idle associations: server %lld bytes/assoc (engine allocator %lld), "
+    printf("memory %-8s %s%s %d idle associations: server %lld bytes/assoc (engine allocator %lld), "
            "client %lld bytes/assoc\n",
-           label, keep_buffers ? "(buffers kept)    " : "(buffers released)", n, (b2 - b0) / n, (e2 - e0) / n, (b1 - b2) / n);
+           label, keep_ssl ? "(hand-off off) " : "(hand-off on)  ", keep_buffers ? "(buffers kept)    " : "(buffers released)", n,
+           (b2 - b0) / n, (e2 - e0) / n, (b1 - b2) / n);
+    tn_free(&net);
+}
+
+/* Move every datagram of `from' to `to', as sent from `as'. */
+static void relay(dtlsudp_engine *from, dtlsudp_engine *to, const dtlsudp_addr *as, const dtlsudp_addr *dest)
+{
+    static uint8_t buf[TN_MAX_DGRAM];
+    size_t len;
+
+    while (dtlsudp_engine_pop(from, buf, sizeof(buf), &len, NULL, NULL, NULL) == DTLSUDP_OK)
+        (void)dtlsudp_engine_receive(to, as, dest, buf, len, tn_clock, NULL);
+}
+
+/* Server-side bytes per idle association with n held: one client engine
+ * makes every handshake and drops its end quietly, each from its own
+ * source address (10.x.y.z), so only the server keeps state. */
+static void memory_held(int n, int keep)
+{
+    const testcerts *tc = tc_get();
+    dtlsudp_engine_config scfg, ccfg;
+    dtlsudp_addr saddr = tn_addr("127.0.0.1:10161"), src;
+    long long b0, b1, e0, e1;
+    tn_node *s, *c;
+    double t0;
+    int i, k;
+
+    tn_init(&net, 11);
+    dtlsudp_engine_config_init(&scfg);
+    scfg.idle_timeout = DTLSUDP_TIME_NEVER;
+    scfg.max_assocs = (size_t)n + 256;
+    scfg.keep_ssl = keep;
+    dtlsudp_engine_config_init(&ccfg);
+    ccfg.idle_timeout = DTLSUDP_TIME_NEVER;
+    s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, &scfg);
+    c = tn_add(&net, "127.0.0.1:40000", &tc->client, &tc->ca, &ccfg);
+    b0 = tn_ossl_live_bytes() + s->alloc.live_bytes + c->alloc.live_bytes;
+    e0 = s->alloc.live_bytes;
+    t0 = mono_now();
+    for (i = 0; i < n; i++) {
+        dtlsudp_assoc *ca = NULL;
+        src = tn_addr("10.0.0.1:40000");
+        src.sin.sin_addr.s_addr = htonl(0x0a000000u + 1u + (uint32_t)i);
+        if (dtlsudp_engine_connect(c->e, &saddr, NULL, tn_clock, &ca) != DTLSUDP_OK) {
+            fprintf(stderr, "connect %d failed\n", i);
+            exit(1);
+        }
+        for (k = 0; k < 20 && dtlsudp_assoc_state(ca) != DTLSUDP_STATE_ESTABLISHED; k++) {
+            relay(c->e, s->e, &src, &saddr);
+            relay(s->e, c->e, &saddr, &src);
+        }
+        relay(c->e, s->e, &src, &saddr);
+        if (dtlsudp_assoc_state(ca) != DTLSUDP_STATE_ESTABLISHED) {
+            fprintf(stderr, "association %d not established\n", i);
+            exit(1);
+        }
+        dtlsudp_assoc_abort(ca, DTLSUDP_ERR_CLOSED, tn_clock);
+    }
+    b1 = tn_ossl_live_bytes() + s->alloc.live_bytes + c->alloc.live_bytes;
+    e1 = s->alloc.live_bytes;
+    printf("held      %s %d idle server associations: %lld bytes/assoc (engine allocator %lld), %zu in the "
+           "table, %.1f s to open\n",
+           keep ? "(hand-off off)    " : "(hand-off on)     ", n, (b1 - b0) / n, (e1 - e0) / n,
+           dtlsudp_engine_count(s->e), mono_now() - t0);
     tn_free(&net);
 }
 
@@ -204,9 +273,13 @@ static void data_path(int msgs)
     double t0, cpu;
     int i;
 
+    dtlsudp_engine_config cfg;
+
     tn_init(&net, 9);
-    s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, NULL);
-    c = tn_add(&net, "127.0.0.1:40000", &tc->client, &tc->ca, NULL);
+    dtlsudp_engine_config_init(&cfg);
+    cfg.keep_ssl = keep_ssl;
+    s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, &cfg);
+    c = tn_add(&net, "127.0.0.1:40000", &tc->client, &tc->ca, &cfg);
     dtlsudp_engine_set_keep_buffers(s->e, keep_buffers);
     dtlsudp_engine_set_keep_buffers(c->e, keep_buffers);
     ca = tn_connect(&net, c, s, NULL);
@@ -222,9 +295,10 @@ static void data_path(int msgs)
         tn_pump(&net);
     }
     cpu = cpu_now() - t0;
-    printf("data      %s %d x 200-byte echo round trips: %.2f us CPU per round trip (4 record "
+    printf("data      %s%s %d x 200-byte echo round trips: %.2f us CPU per round trip (4 record "
            "operations), %u echoes\n",
-           keep_buffers ? "(buffers kept)    " : "(buffers released)", msgs, 1e6 * cpu / msgs, c->data);
+           keep_ssl ? "(hand-off off) " : "(hand-off on)  ", keep_buffers ? "(buffers kept)    " : "(buffers released)",
+           msgs, 1e6 * cpu / msgs, c->data);
     tn_free(&net);
 }
 
@@ -302,6 +376,7 @@ int main(int argc, char **argv)
     int m = argc > 1 ? atoi(argv[1]) : 500;
     int n = argc > 2 ? atoi(argv[2]) : 200;
     double budget = argc > 3 ? atof(argv[3]) : 20.0;
+    int held = argc > 4 ? atoi(argv[4]) : 0;
     const testcerts *tc;
 
     tn_mem_init();
@@ -316,6 +391,10 @@ int main(int argc, char **argv)
         memory_per_assoc("P-256", &tc->server, &tc->client, n);
         data_path(20000);
         keep_buffers = 0;
+        keep_ssl = 1;
+        memory_per_assoc("P-256", &tc->server, &tc->client, n);
+        data_path(20000);
+        keep_ssl = 0;
     }
     if (m > 0) {
         cookie_gate(100 * m);
@@ -326,6 +405,10 @@ int main(int argc, char **argv)
     }
     if (budget > 0)
         cycles(budget);
+    if (held > 0) {
+        memory_held(held, 0);
+        memory_held(held, 1);
+    }
     tc_free();
     return 0;
 }

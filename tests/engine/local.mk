@@ -28,7 +28,8 @@ ENGINE_TESTS = \
 	tests/engine/test_resume \
 	tests/engine/test_lossy \
 	tests/engine/test_retransmit \
-	tests/engine/test_flood
+	tests/engine/test_flood \
+	tests/engine/test_handoff
 
 # bench_engine measures (memory per association, handshakes/s); built by
 # `make check`, run by hand: it makes no assertions.
@@ -75,6 +76,10 @@ tests_engine_test_flood_SOURCES = tests/engine/test_flood.c
 tests_engine_test_flood_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
 tests_engine_test_flood_CFLAGS = $(ENGINE_TEST_CFLAGS)
 tests_engine_test_flood_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_handoff_SOURCES = tests/engine/test_handoff.c
+tests_engine_test_handoff_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_handoff_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_handoff_LDADD = $(ENGINE_TEST_LDADD)
 tests_engine_bench_engine_SOURCES = tests/engine/bench_engine.c
 tests_engine_bench_engine_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
 tests_engine_bench_engine_CFLAGS = $(ENGINE_TEST_CFLAGS)

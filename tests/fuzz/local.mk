@@ -2,6 +2,7 @@
 #
 # One target per entry point that parses bytes from the network or a user:
 #   record         record-header parser and ClientHello peek (engine/record.c)
+#   record_open    the handed-off record opener with known keys (engine/recordlayer.c)
 #   engine_server  dtlsudp_engine_receive() on a server, four peers
 #   engine_client  a client mid-handshake (fuzzed server, loss, allocator)
 #   fingerprint    dtlsudp_fingerprint_parse()
@@ -20,7 +21,7 @@
 # Corpora: corpus/<target>/ (engine seeds recorded by gen_corpus.c:
 # `make tests/fuzz/gen_corpus && tests/fuzz/gen_corpus $(srcdir)/tests/fuzz/corpus`).
 
-FUZZ_TARGET_NAMES = record engine_server engine_client fingerprint addr snmp_config snmp_addr verify
+FUZZ_TARGET_NAMES = record record_open engine_server engine_client fingerprint addr snmp_config snmp_addr verify
 
 FUZZ_INCLUDES = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/engine -I$(top_srcdir)/tests/fuzz
 FUZZ_SNMP_INCLUDES = $(FUZZ_INCLUDES) -I$(top_srcdir)/transport/snmp $(NETSNMP_CFLAGS)
@@ -37,6 +38,7 @@ EXTRA_DIST += tests/fuzz/README tests/fuzz/corpus
 # --- corpus replay (plain main), part of `make check' ---
 FUZZ_REPLAYS = \
 	tests/fuzz/replay_record \
+	tests/fuzz/replay_record_open \
 	tests/fuzz/replay_engine_server \
 	tests/fuzz/replay_engine_client \
 	tests/fuzz/replay_fingerprint \
@@ -50,6 +52,10 @@ TESTS += $(FUZZ_REPLAYS)
 tests_fuzz_replay_record_SOURCES = tests/fuzz/fuzz_record.c tests/fuzz/regress_main.c $(FUZZ_COMMON_SOURCES)
 tests_fuzz_replay_record_CPPFLAGS = $(FUZZ_INCLUDES) -DFUZZ_TARGET='"record"'
 tests_fuzz_replay_record_LDADD = $(FUZZ_REPLAY_LDADD)
+
+tests_fuzz_replay_record_open_SOURCES = tests/fuzz/fuzz_record_open.c tests/fuzz/regress_main.c $(FUZZ_COMMON_SOURCES)
+tests_fuzz_replay_record_open_CPPFLAGS = $(FUZZ_INCLUDES) -DFUZZ_TARGET='"record_open"'
+tests_fuzz_replay_record_open_LDADD = $(FUZZ_REPLAY_LDADD)
 
 tests_fuzz_replay_engine_server_SOURCES = tests/fuzz/fuzz_engine_server.c tests/fuzz/regress_main.c \
 	$(FUZZ_ENGINE_HARNESS) $(FUZZ_COMMON_SOURCES)
@@ -100,6 +106,7 @@ FUZZ_ENGINE_SOURCES = $(transport_engine_libengine_la_SOURCES)
 
 noinst_PROGRAMS += \
 	tests/fuzz/fuzz_record \
+	tests/fuzz/fuzz_record_open \
 	tests/fuzz/fuzz_engine_server \
 	tests/fuzz/fuzz_engine_client \
 	tests/fuzz/fuzz_fingerprint \
@@ -113,6 +120,12 @@ tests_fuzz_fuzz_record_CPPFLAGS = $(FUZZ_INCLUDES)
 tests_fuzz_fuzz_record_CFLAGS = $(FUZZER_COMPILE_FLAGS)
 tests_fuzz_fuzz_record_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_record_LDADD = $(OPENSSL_LIBS)
+
+tests_fuzz_fuzz_record_open_SOURCES = tests/fuzz/fuzz_record_open.c $(FUZZ_COMMON_SOURCES) $(FUZZ_ENGINE_SOURCES)
+tests_fuzz_fuzz_record_open_CPPFLAGS = $(FUZZ_INCLUDES)
+tests_fuzz_fuzz_record_open_CFLAGS = $(FUZZER_COMPILE_FLAGS)
+tests_fuzz_fuzz_record_open_LDFLAGS = $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_record_open_LDADD = $(OPENSSL_LIBS)
 
 tests_fuzz_fuzz_engine_server_SOURCES = tests/fuzz/fuzz_engine_server.c $(FUZZ_ENGINE_HARNESS) \
 	$(FUZZ_COMMON_SOURCES) $(FUZZ_ENGINE_SOURCES)

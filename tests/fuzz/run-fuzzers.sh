@@ -10,7 +10,7 @@
 #                    BUILDDIR/tests/fuzz/out)
 #   --merge          merge the inputs found into tests/fuzz/corpus/<target>
 #                    (minimised, only inputs adding coverage) after the run
-# TARGETs: record engine_server engine_client fingerprint addr snmp_config snmp_addr verify
+# TARGETs: record record_open engine_server engine_client fingerprint addr snmp_config snmp_addr verify
 # (default: all).  CI: tests/fuzz/run-fuzzers.sh 60.
 #
 # Each target starts from a scratch copy of its seed corpus, so the source
@@ -23,7 +23,7 @@ builddir=$top/build/fuzz
 jobs=2
 out=
 merge=0
-all_targets=(record engine_server engine_client fingerprint addr snmp_config snmp_addr verify)
+all_targets=(record record_open engine_server engine_client fingerprint addr snmp_config snmp_addr verify)
 
 while [ $# -gt 0 ]; do
     case $1 in

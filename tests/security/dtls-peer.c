@@ -6,7 +6,7 @@
  *
  *   dtls-peer --connect HOST:PORT --cert LEAF --key KEY [--chain EXTRA]...
  *             [--get OID] [--engine-id HEX] [--verify CAFILE]
- *             [--timeout MS] [-v]
+ *             [--attack replay|foreign|after-close] [--timeout MS] [-v]
  *   dtls-peer --listen HOST:PORT --cert LEAF --key KEY [--chain EXTRA]...
  *             [--timeout MS] [-v]
  *
@@ -23,6 +23,18 @@
  * of the answer is printed:
  *   response: pdu|report error-status N value 0xTAG "TEXT"|HEX
  * or "no response".
+ *
+ * --attack (with --get), once the GET was answered, tries the agent's record
+ * layer with a datagram it already accepted, sent again as raw bytes on
+ * the association's socket:
+ *   replay       the GET datagram itself (RFC 6347 4.1.2.6: a replay);
+ *   foreign      a GET datagram of a second association (other keys), sent
+ *                from the first one's address and port;
+ *   after-close  the GET datagram after our close_notify ended the
+ *                association.
+ * and prints "attack: answered" or "attack: no answer" (nothing within
+ * 1 s), then, for replay and foreign, sends a fresh GET on the first
+ * association as the positive control ("control: " + the answer).
  *
  * Server: answers ClientHellos with a cookie (DTLSv1_listen), requires a
  * client certificate but accepts any, serves the first peer that passes
@@ -75,6 +87,7 @@ struct options {
     const char *get_oid;   /* dotted OID for --get */
     const char *engine_id; /* hex contextEngineID */
     const char *verify_ca; /* client: verify the server against this file */
+    const char *attack;    /* --attack */
     long timeout_ms;
     int verbose;
 };
@@ -86,7 +99,8 @@ static void usage(void)
 {
     fprintf(stderr, "usage: dtls-peer (--connect|--listen) HOST:PORT --cert LEAF.pem --key KEY.pem\n"
                     "                 [--chain EXTRA.pem]... [--get OID] [--engine-id HEX]\n"
-                    "                 [--verify CAFILE] [--timeout MS] [-v]\n");
+                    "                 [--verify CAFILE] [--attack replay|foreign|after-close]\n"
+                    "                 [--timeout MS] [-v]\n");
 }
 
 /* ---- time and errors ------------------------------------------------ */
@@ -614,6 +628,98 @@ static void snmp_get(SSL *ssl, int fd, long long deadline)
         print_answer(&ans);
 }
 
+/* ---- attacks on an established association's records --------------- */
+
+/* The last datagram OpenSSL wrote on a socket BIO (an --attack copies it). */
+static uint8_t last_out[4096];
+static size_t last_out_len;
+
+static long copy_out(BIO *b, int oper, const char *argp, size_t len, int argi, long argl, int ret,
+                     size_t *processed)
+{
+    (void)b;
+    (void)argi;
+    (void)argl;
+    if (oper == (BIO_CB_WRITE | BIO_CB_RETURN) && ret > 0 && processed != NULL && *processed <= sizeof(last_out) &&
+        *processed <= len) {
+        memcpy(last_out, argp, *processed);
+        last_out_len = *processed;
+    }
+    return ret;
+}
+
+/* A second association to the same agent whose GET datagram (of the
+ * agent's own snmpEngineID OID, answered by discovery) lands in
+ * last_out.  Returns 0 when it was answered. */
+static int foreign_get(SSL_CTX *ctx, const struct sockaddr_storage *ss, socklen_t sl, long long deadline)
+{
+    static const uint8_t local_engine_id[] = {0x80, 0x00, 0x00, 0x00, 0x06};
+    uint8_t in[4096];
+    const char *why = "";
+    SSL *ssl = SSL_new(ctx);
+    int fd = udp_socket(ss->ss_family), n = 0;
+    BIO *bio;
+
+    if (ssl == NULL || fd < 0 || connect(fd, (const struct sockaddr *)ss, sl) < 0 ||
+        (bio = BIO_new_dgram(fd, BIO_CLOSE)) == NULL) {
+        if (fd >= 0)
+            close(fd);
+        SSL_free(ssl);
+        return -1;
+    }
+    (void)BIO_ctrl(bio, BIO_CTRL_DGRAM_SET_CONNECTED, 0, (void *)ss);
+    BIO_set_callback_ex(bio, copy_out);
+    SSL_set_bio(ssl, bio, bio);
+    if (drive(ssl, fd, OP_CONNECT, NULL, 0, deadline, &why) > 0)
+        n = get_once(ssl, fd, deadline, "1.3.6.1.6.3.10.2.1.1.0", local_engine_id, sizeof(local_engine_id), in,
+                     sizeof(in));
+    SSL_free(ssl); /* no close_notify: the association stays open at the agent */
+    return n > 0 ? 0 : -1;
+}
+
+/* Send last_out as raw bytes on fd; report whether any datagram comes
+ * back within 1 s. */
+static void send_raw_and_listen(int fd)
+{
+    uint8_t buf[4096];
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    long long deadline = now_ms() + 1000, left;
+
+    if (last_out_len == 0 || send(fd, last_out, last_out_len, 0) < 0) {
+        printf("attack: not sent\n");
+        return;
+    }
+    while ((left = deadline - now_ms()) > 0) {
+        if (poll(&pfd, 1, (int)left) > 0 && recv(fd, buf, sizeof(buf), 0) > 0) {
+            printf("attack: answered\n");
+            return;
+        }
+    }
+    printf("attack: no answer\n");
+}
+
+static void attack(SSL_CTX *ctx, SSL *ssl, int fd, const struct sockaddr_storage *ss, socklen_t sl,
+                   long long deadline)
+{
+    if (strcmp(opt.attack, "foreign") == 0 && foreign_get(ctx, ss, sl, deadline) != 0) {
+        printf("attack: no second association\n");
+        return;
+    }
+    if (strcmp(opt.attack, "after-close") == 0) {
+        size_t keep = last_out_len;
+        uint8_t copy[sizeof(last_out)];
+        memcpy(copy, last_out, keep);
+        (void)SSL_shutdown(ssl);
+        memcpy(last_out, copy, keep);
+        last_out_len = keep;
+        send_raw_and_listen(fd);
+        return;
+    }
+    send_raw_and_listen(fd);
+    printf("control: ");
+    snmp_get(ssl, fd, deadline);
+}
+
 /* ---- the two roles ---------------------------------------------------- */
 
 static int run_client(SSL_CTX *ctx)
@@ -647,6 +753,8 @@ static int run_client(SSL_CTX *ctx)
         return 1;
     }
     (void)BIO_ctrl(bio, BIO_CTRL_DGRAM_SET_CONNECTED, 0, &ss);
+    if (opt.attack != NULL)
+        BIO_set_callback_ex(bio, copy_out);
     SSL_set_bio(ssl, bio, bio);
     SSL_set_info_callback(ssl, info_cb);
     ret = drive(ssl, fd, OP_CONNECT, NULL, 0, deadline, &why);
@@ -656,6 +764,8 @@ static int run_client(SSL_CTX *ctx)
         rc = 0;
         if (opt.get_oid != NULL)
             snmp_get(ssl, fd, deadline);
+        if (opt.attack != NULL)
+            attack(ctx, ssl, fd, &ss, sl, deadline);
         (void)SSL_shutdown(ssl);
     } else {
         report_failure("handshake", ret, why);
@@ -800,6 +910,9 @@ static int parse_args(int argc, char **argv)
             opt.engine_id = v;
         else if (strcmp(a, "--verify") == 0)
             opt.verify_ca = v;
+        else if (strcmp(a, "--attack") == 0 && (strcmp(v, "replay") == 0 || strcmp(v, "foreign") == 0 ||
+                                                 strcmp(v, "after-close") == 0))
+            opt.attack = v;
         else if (strcmp(a, "--timeout") == 0) {
             char *end;
             opt.timeout_ms = strtol(v, &end, 10);
@@ -811,6 +924,8 @@ static int parse_args(int argc, char **argv)
     if ((opt.connect == NULL) == (opt.listen == NULL) || opt.cert == NULL || opt.key == NULL)
         return -1;
     if (opt.listen != NULL && (opt.get_oid != NULL || opt.verify_ca != NULL))
+        return -1;
+    if (opt.attack != NULL && opt.get_oid == NULL)
         return -1;
     return 0;
 }

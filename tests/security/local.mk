@@ -16,6 +16,7 @@ SECURITY_TESTS = \
 	tests/security/manager-impersonation.sh \
 	tests/security/agent-crl.sh \
 	tests/security/agent-purpose.sh \
+	tests/security/agent-records.sh \
 	tests/security/manager-crl.sh \
 	tests/security/library-pin.sh
 

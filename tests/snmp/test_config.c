@@ -107,6 +107,15 @@ static void numbers_and_ranges(void **state)
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMaxHalfOpenPerSource", "2000", &why), 0);
     assert_int_equal(s.max_half_open_per_source, 2000);
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMaxHalfOpenPerSource", "0", &why), -1);
+
+    /* the record hand-off is on unless turned off */
+    assert_int_equal(s.keep_ssl, 0);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpRecordHandoff", "0", &why), 0);
+    assert_int_equal(s.keep_ssl, 1);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpRecordHandoff", "2", &why), -1);
+    assert_int_equal(s.keep_ssl, 1);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpRecordHandoff", "1", &why), 0);
+    assert_int_equal(s.keep_ssl, 0);
 }
 
 static void timers_in_seconds(void **state)

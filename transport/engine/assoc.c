@@ -59,7 +59,11 @@ const dtlsudp_addr *dtlsudp_assoc_local(const dtlsudp_assoc *a)
 
 X509 *dtlsudp_assoc_peer_cert(const dtlsudp_assoc *a)
 {
-    return a != NULL && a->ssl != NULL ? SSL_get0_peer_certificate(a->ssl) : NULL;
+    if (a == NULL)
+        return NULL;
+    if (a->ssl == NULL) /* handed off: the authenticated chain starts with the leaf */
+        return a->auth_chain != NULL && sk_X509_num(a->auth_chain) > 0 ? sk_X509_value(a->auth_chain, 0) : NULL;
+    return SSL_get0_peer_certificate(a->ssl);
 }
 
 STACK_OF(X509) *dtlsudp_assoc_peer_chain(const dtlsudp_assoc *a)
@@ -89,12 +93,43 @@ int dtlsudp_assoc_resumed(const dtlsudp_assoc *a)
 
 const char *dtlsudp_assoc_version(const dtlsudp_assoc *a)
 {
-    return a != NULL && a->ssl != NULL ? SSL_get_version(a->ssl) : NULL;
+    if (a == NULL)
+        return NULL;
+    return a->ssl != NULL ? SSL_get_version(a->ssl) : a->version;
+}
+
+const SSL_CIPHER *dtlsudp_assoc_current_cipher(const dtlsudp_assoc *a)
+{
+    if (a == NULL)
+        return NULL;
+    return a->ssl != NULL ? SSL_get_current_cipher(a->ssl) : a->cipher;
 }
 
 const char *dtlsudp_assoc_cipher(const dtlsudp_assoc *a)
 {
-    return a != NULL && a->ssl != NULL ? SSL_get_cipher_name(a->ssl) : NULL;
+    if (a == NULL || (a->ssl == NULL && a->cipher == NULL))
+        return NULL;
+    return a->ssl != NULL ? SSL_get_cipher_name(a->ssl) : SSL_CIPHER_get_name(a->cipher);
+}
+
+int dtlsudp_assoc_was_established(const dtlsudp_assoc *a)
+{
+    return a != NULL && a->was_established;
+}
+
+void dtlsudp_assoc_set_owned(dtlsudp_assoc *a, void *owned, void (*release)(void *owned))
+{
+    if (a == NULL)
+        return;
+    if (a->owned_release != NULL && a->owned != owned)
+        a->owned_release(a->owned);
+    a->owned = owned;
+    a->owned_release = release;
+}
+
+void *dtlsudp_assoc_get_owned(const dtlsudp_assoc *a)
+{
+    return a != NULL ? a->owned : NULL;
 }
 
 SSL *dtlsudp_assoc_ssl(const dtlsudp_assoc *a)

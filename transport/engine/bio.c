@@ -38,6 +38,12 @@ static int dgram_write(BIO *b, const char *data, int len)
         io->e->stats.datagrams_out++;
         io->e->stats.bytes_out += (uint64_t)len;
     }
+    if (io->a != NULL) {
+        /* The hand-off continues OpenSSL's sequence numbers and keeps a
+         * server's last flight (handoff.c). */
+        dtlsudp_handoff_note_sent(io->a, (const uint8_t *)data, (size_t)len);
+        dtlsudp_handoff_capture(io->e, io->a, (const uint8_t *)data, (size_t)len);
+    }
     /* UDP semantics: a datagram the queue could not take is lost, not retried. */
     return len;
 }

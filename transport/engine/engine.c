@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/kdf.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -89,6 +90,11 @@ static void fire(dtlsudp_engine *e, dtlsudp_assoc *a, int event, int reason)
 {
     if (e->cfg.on_event != NULL)
         e->cfg.on_event(e->cfg.user, a, event, reason);
+}
+
+void dtlsudp_assoc_fire(dtlsudp_engine *e, dtlsudp_assoc *a, int event, int reason)
+{
+    fire(e, a, event, reason);
 }
 
 int dtlsudp_random(dtlsudp_engine *e, void *buf, size_t len)
@@ -278,6 +284,7 @@ void dtlsudp_engine_free(dtlsudp_engine *e)
     }
     SSL_free(e->listen_ssl);
     SSL_CTX_free(e->ctx);
+    dtlsudp_handoff_engine_free(e);
     BIO_meth_free(e->bio_method);
     BIO_ADDR_free(e->listen_client);
     OPENSSL_cleanse(e->cookie_secret, sizeof(e->cookie_secret));
@@ -349,7 +356,8 @@ void dtlsudp_engine_set_timer_cb(dtlsudp_engine *e, DTLS_timer_cb cb)
     for (l = e->hs_list.next; l != &e->hs_list; l = l->next)
         DTLS_set_timer_cb(ASSOC_OF(l)->ssl, cb);
     for (l = e->est_list.next; l != &e->est_list; l = l->next)
-        DTLS_set_timer_cb(ASSOC_OF(l)->ssl, cb);
+        if (ASSOC_OF(l)->ssl != NULL) /* none after the hand-off */
+            DTLS_set_timer_cb(ASSOC_OF(l)->ssl, cb);
 }
 
 void dtlsudp_engine_set_keep_buffers(dtlsudp_engine *e, int keep)
@@ -435,6 +443,9 @@ static void assoc_destroy(dtlsudp_engine *e, dtlsudp_assoc *a)
     dtlsudp_mem_free(e, a->hostname);
     sk_X509_pop_free(a->auth_chain, X509_free);
     SSL_SESSION_free(a->session);
+    if (a->owned_release != NULL)
+        a->owned_release(a->owned);
+    dtlsudp_handoff_dispose(e, a);
     SSL_free(a->ssl);
     dtlsudp_mem_free(e, a);
 }
@@ -447,7 +458,7 @@ static void assoc_destroy(dtlsudp_engine *e, dtlsudp_assoc *a)
  * SSL_alloc_buffers() must come first). */
 static int acquire_buffers(dtlsudp_assoc *a)
 {
-    if (a->state != DTLSUDP_STATE_ESTABLISHED || SSL_alloc_buffers(a->ssl) == 1)
+    if (a->state != DTLSUDP_STATE_ESTABLISHED || a->ssl == NULL || SSL_alloc_buffers(a->ssl) == 1)
         return DTLSUDP_OK;
     ERR_clear_error();
     return DTLSUDP_ERR_NOMEM;
@@ -455,7 +466,7 @@ static int acquire_buffers(dtlsudp_assoc *a)
 
 static void release_buffers(dtlsudp_assoc *a)
 {
-    if (a->state == DTLSUDP_STATE_ESTABLISHED && !a->e->keep_buffers)
+    if (a->state == DTLSUDP_STATE_ESTABLISHED && a->ssl != NULL && !a->e->keep_buffers)
         (void)SSL_free_buffers(a->ssl);
 }
 
@@ -468,6 +479,11 @@ static void touch(dtlsudp_engine *e, dtlsudp_assoc *a)
     }
 }
 
+void dtlsudp_assoc_touch(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    touch(e, a);
+}
+
 static void send_close_notify(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
     /* RFC 6353 5.4: closing a session MUST include sending a close_notify.
@@ -475,6 +491,11 @@ static void send_close_notify(dtlsudp_engine *e, dtlsudp_assoc *a)
     if (a->state != DTLSUDP_STATE_ESTABLISHED || a->close_sent)
         return;
     a->close_sent = 1;
+    if (a->handed_off) {
+        if (dtlsudp_handoff_send_alert(e, a, 0, 0) == DTLSUDP_OK)
+            e->stats.closes_sent++;
+        return;
+    }
     if (acquire_buffers(a) != DTLSUDP_OK)
         return;
     ERR_clear_error();
@@ -569,6 +590,23 @@ static int write_record(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *buf,
 {
     int r;
 
+    if (a->handed_off) {
+        r = dtlsudp_handoff_write(e, a, buf, len);
+        if (r == DTLSUDP_ERR_LIMIT) {
+            /* RFC 6347 4.1: the epoch's sequence numbers are used up and
+             * there is no rehandshake: the association ends. */
+            dtlsudp_log(e, DTLSUDP_LOG_NOTICE, "assoc %llu: sequence numbers exhausted, closing",
+                        (unsigned long long)a->id);
+            if (a->busy > 0)
+                a->close_requested = DTLSUDP_ERR_CLOSED;
+            else
+                close_now(e, a, DTLSUDP_ERR_CLOSED, 1);
+            return DTLSUDP_ERR_CLOSED;
+        }
+        if (r == DTLSUDP_OK || r == DTLSUDP_ERR_QUEUE_FULL)
+            touch(e, a);
+        return r == DTLSUDP_OK || r == DTLSUDP_ERR_QUEUE_FULL ? r : DTLSUDP_ERR_STATE;
+    }
     a->io.out_dropped = 0;
     if (acquire_buffers(a) != DTLSUDP_OK)
         return DTLSUDP_ERR_NOMEM;
@@ -606,6 +644,7 @@ static void on_established(dtlsudp_engine *e, dtlsudp_assoc *a)
         e->half_open--;
     }
     a->state = DTLSUDP_STATE_ESTABLISHED;
+    a->was_established = 1;
     link_append(&e->est_list, &a->list);
     a->counted_established = 1;
     e->established++;
@@ -730,12 +769,28 @@ static int feed(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_
         a->flight_next = 1;
         a->rtx_pending = 0;
     }
+    if (a->handed_off) {
+        ret = dgram != NULL ? dtlsudp_handoff_receive(e, a, dgram, len, &got) : DTLSUDP_OK;
+        goto Done;
+    }
+    if (dgram != NULL)
+        dtlsudp_handoff_note_received(a, dgram, len);
     ret = acquire_buffers(a);
-    if (ret == DTLSUDP_OK && a->state == DTLSUDP_STATE_HANDSHAKING)
+    if (ret == DTLSUDP_OK && a->state == DTLSUDP_STATE_HANDSHAKING) {
+        /* A server's step that completes the handshake writes its last
+         * flight, which the hand-off keeps (RFC 6347 4.2.4). */
+        if (!a->is_client)
+            dtlsudp_handoff_capture_begin(e, a);
         ret = step_handshake(e, a);
+    }
     if (ret == DTLSUDP_OK && a->state == DTLSUDP_STATE_ESTABLISHED && !a->freeing &&
         a->close_requested != DTLSUDP_ERR_LIMIT) /* refused by admission: no data */
         ret = read_data(e, a, first, &got);
+    /* Everything OpenSSL had buffered is read: its part is done. */
+    if (ret == DTLSUDP_OK && a->state == DTLSUDP_STATE_ESTABLISHED && !a->freeing)
+        (void)dtlsudp_handoff(e, a);
+    dtlsudp_handoff_capture_end(e);
+Done:
     a->io.in = NULL;
     a->io.in_len = 0;
     if (!a->freeing)
@@ -841,8 +896,11 @@ static int is_own_hello(const dtlsudp_assoc *a, const uint8_t *dgram, size_t len
     const uint8_t *random;
     uint8_t own[SSL3_RANDOM_SIZE];
 
-    if (!dtlsudp_record_client_hello_random(dgram, len, &random) ||
-        SSL_get_client_random(a->ssl, own, sizeof(own)) != sizeof(own))
+    if (!dtlsudp_record_client_hello_random(dgram, len, &random))
+        return 0;
+    if (a->ssl == NULL) /* handed off: the random was kept */
+        memcpy(own, a->client_random, sizeof(own));
+    else if (SSL_get_client_random(a->ssl, own, sizeof(own)) != sizeof(own))
         return 0;
     return memcmp(own, random, sizeof(own)) == 0;
 }
@@ -1117,8 +1175,10 @@ size_t dtlsudp_assoc_max_write(const dtlsudp_assoc *a)
 {
     size_t link, overhead;
 
-    if (a == NULL || a->ssl == NULL)
+    if (a == NULL || (a->ssl == NULL && !a->handed_off))
         return 0;
+    if (a->handed_off)
+        return a->data_mtu;
     if (a->state == DTLSUDP_STATE_ESTABLISHED)
         return DTLS_get_data_mtu(a->ssl);
     /* Before the cipher is known: assume an AEAD suite (explicit nonce 8,

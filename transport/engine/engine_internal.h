@@ -11,6 +11,7 @@
 #include <openssl/ssl.h>
 
 #include "dtlsudp.h"
+#include "recordlayer.h"
 
 #if defined(__GNUC__)
 #define DTLSUDP_WUR __attribute__((warn_unused_result))
@@ -142,6 +143,23 @@ struct dtlsudp_assoc {
     int close_requested;         /* deferred dtlsudp_assoc_close() reason, 0 = none */
 
     void *user;
+    void *owned;                   /* dtlsudp_assoc_set_owned() */
+    void (*owned_release)(void *owned);
+
+    /* Before the hand-off (handoff.c): what OpenSSL's records used. */
+    uint64_t hs_next_write_seq; /* after the highest epoch-1 number OpenSSL wrote */
+    uint64_t hs_read_seen;      /* epoch-1 application records < 64 fed to OpenSSL */
+    /* After it: the SSL is freed, the record layer carries the association. */
+    dtlsudp_rl rl;
+    const SSL_CIPHER *cipher; /* what the getters report without the SSL */
+    const char *version;
+    size_t data_mtu;
+    uint8_t *last_flight; /* server: CCS + Finished datagrams, each u16 length + bytes */
+    size_t last_flight_len;
+    uint8_t client_random[32]; /* server: tells a stale ClientHello copy */
+    struct dtlsudp_leaf *leaf;  /* the shared peer certificate (handoff.c) */
+    unsigned handed_off : 1;
+    unsigned was_established : 1;
 };
 
 typedef struct dtlsudp_outq {
@@ -203,9 +221,26 @@ struct dtlsudp_engine {
     dtlsudp_time now;
     DTLS_timer_cb timer_cb; /* test hook, see dtlsudp_engine_set_timer_cb() */
     int keep_buffers;       /* measurement hook: do not release idle record buffers */
+
+    /* handoff.c */
+    EVP_CIPHER *aead_cipher[4]; /* by enum dtlsudp_aead, fetched once */
+    EVP_KDF *prf;               /* TLS1-PRF */
+    dtlsudp_assoc *flight_of;   /* whose datagrams are being captured */
+    uint8_t flight[1024];       /* the flight that completed a server handshake */
+    size_t flight_len;
+    int flight_overflow;
+    /* Peer certificates shared by handed-off associations, by SHA-256. */
+    struct dtlsudp_leaf **leaves;
+    size_t leaves_mask;
+    size_t n_leaves;
+    uint64_t handoffs;       /* associations handed off (tests, bench) */
+    uint64_t flights_resent; /* last flights sent again after the hand-off */
 };
 
 /* engine.c */
+void dtlsudp_assoc_fire(dtlsudp_engine *e, dtlsudp_assoc *a, int event, int reason);
+/* Mark activity: moves an established association to the LRU tail. */
+void dtlsudp_assoc_touch(dtlsudp_engine *e, dtlsudp_assoc *a);
 void *dtlsudp_mem_alloc(dtlsudp_engine *e, size_t size);
 void dtlsudp_mem_free(dtlsudp_engine *e, void *p);
 void dtlsudp_log(dtlsudp_engine *e, int level, const char *fmt, ...) DTLSUDP_PRINTF(3, 4);
@@ -330,6 +365,31 @@ int dtlsudp_rtx_on_input(dtlsudp_assoc *a, const uint8_t *dgram, size_t len);
 int dtlsudp_rtx_replay(dtlsudp_assoc *a);
 /* The handshake is over (established or freed): drop the flight copy. */
 void dtlsudp_rtx_release(dtlsudp_assoc *a);
+/* handoff.c */
+/* Hand an established association's record keys off from OpenSSL and
+ * free its SSL.  Returns OK; STATE when it keeps its SSL (cfg->keep_ssl,
+ * not DTLS 1.2 with an AEAD suite, a close pending, ...); NOMEM, TLS. */
+int dtlsudp_handoff(dtlsudp_engine *e, dtlsudp_assoc *a);
+void dtlsudp_handoff_dispose(dtlsudp_engine *e, dtlsudp_assoc *a);
+void dtlsudp_handoff_engine_free(dtlsudp_engine *e);
+/* RFC 5246 6.3 key block of an SSL whose handshake is done. */
+int dtlsudp_handoff_key_block(dtlsudp_engine *e, SSL *ssl, uint8_t *out, size_t len);
+/* The BIO reports every datagram OpenSSL writes for `a', and feed()
+ * every datagram it gives OpenSSL. */
+void dtlsudp_handoff_note_sent(dtlsudp_assoc *a, const uint8_t *dgram, size_t len);
+void dtlsudp_handoff_note_received(dtlsudp_assoc *a, const uint8_t *dgram, size_t len);
+/* Capture what `a' writes between begin and end (its last flight). */
+void dtlsudp_handoff_capture_begin(dtlsudp_engine *e, dtlsudp_assoc *a);
+void dtlsudp_handoff_capture(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_t len);
+void dtlsudp_handoff_capture_end(dtlsudp_engine *e);
+/* One datagram for a handed-off association: *got counts the application
+ * records queued.  Returns OK, DROPPED (nothing authenticated) or an
+ * association-fatal code (CLOSED, PEER_ALERT, HANDSHAKE). */
+int dtlsudp_handoff_receive(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_t len, int *got);
+/* Seal and queue.  Returns OK, QUEUE_FULL, LIMIT (sequence numbers used
+ * up: end the association), TOO_BIG, TLS. */
+int dtlsudp_handoff_write(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *buf, size_t len);
+int dtlsudp_handoff_send_alert(dtlsudp_engine *e, dtlsudp_assoc *a, int fatal, uint8_t description);
 
 /* SSL -> its io (through the BIO). */
 dtlsudp_io *dtlsudp_ssl_io(const SSL *ssl);

@@ -7,6 +7,9 @@ transport_engine_libengine_la_SOURCES = \
 	transport/engine/fingerprint.c \
 	transport/engine/record.c \
 	transport/engine/record.h \
+	transport/engine/recordlayer.c \
+	transport/engine/recordlayer.h \
+	transport/engine/handoff.c \
 	transport/engine/bio.c \
 	transport/engine/outq.c \
 	transport/engine/cookie.c \

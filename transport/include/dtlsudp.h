@@ -276,6 +276,13 @@ typedef struct dtlsudp_engine_config {
      * dtlsudp_assoc_session(). */
     int session_tickets;            /* 0: every handshake is a full one */
     dtlsudp_time ticket_lifetime;   /* 3600000 ms */
+    int keep_ssl;                   /* 0: once established with DTLS 1.2 and an AEAD
+                                     * suite, an association's record keys are handed
+                                     * off from OpenSSL and its SSL is freed (about
+                                     * 2.5 KB instead of 45 KB when idle); 1: OpenSSL
+                                     * keeps every association */
+    int handoff_clients;            /* 1: client associations hand off too (0: a
+                                     * client keeps OpenSSL's record layer) */
 
     /* Injection: all optional. */
     dtlsudp_allocator allocator;                             /* malloc/free */
@@ -467,6 +474,15 @@ DTLSUDP_EXTERN X509 *dtlsudp_assoc_peer_cert(const dtlsudp_assoc *a);
 DTLSUDP_EXTERN STACK_OF(X509) *dtlsudp_assoc_peer_chain(const dtlsudp_assoc *a);
 DTLSUDP_EXTERN const char *dtlsudp_assoc_version(const dtlsudp_assoc *a);
 DTLSUDP_EXTERN const char *dtlsudp_assoc_cipher(const dtlsudp_assoc *a);
+/* The negotiated suite (OpenSSL's static table entry, valid after the SSL
+ * is freed), or NULL before the handshake chose one. */
+DTLSUDP_EXTERN const SSL_CIPHER *dtlsudp_assoc_current_cipher(const dtlsudp_assoc *a);
+/* 1 once the ESTABLISHED event fired, also inside the CLOSED event. */
+DTLSUDP_EXTERN int dtlsudp_assoc_was_established(const dtlsudp_assoc *a);
+/* Hang caller data on the association: release(owned) runs when it is
+ * freed (after its CLOSED event) or when other data replaces it. */
+DTLSUDP_EXTERN void dtlsudp_assoc_set_owned(dtlsudp_assoc *a, void *owned, void (*release)(void *owned));
+DTLSUDP_EXTERN void *dtlsudp_assoc_get_owned(const dtlsudp_assoc *a);
 /* The TLS AlertDescription (RFC 5246 7.2) of the fatal alert the peer sent
  * (e.g. 48 unknown_ca, 40 handshake_failure), or -1 if none; inside the
  * CLOSED event it tells why a handshake ended.  SSL_alert_desc_string_long()
@@ -487,6 +503,9 @@ DTLSUDP_EXTERN int dtlsudp_assoc_resumed(const dtlsudp_assoc *a);
  * server role, not established, tickets off, or the server issued no
  * ticket); BUFFER (*len set to the size needed); NOMEM. */
 DTLSUDP_EXTERN int dtlsudp_assoc_session(const dtlsudp_assoc *a, uint8_t *buf, size_t cap, size_t *len);
+/* The association's SSL while OpenSSL carries it: during the handshake,
+ * and afterwards only if it was not handed off (cfg->keep_ssl, or a
+ * suite that is not an AEAD).  NULL after the hand-off. */
 DTLSUDP_EXTERN SSL *dtlsudp_assoc_ssl(const dtlsudp_assoc *a);
 DTLSUDP_EXTERN dtlsudp_engine *dtlsudp_assoc_engine(const dtlsudp_assoc *a);
 DTLSUDP_EXTERN void dtlsudp_assoc_set_user(dtlsudp_assoc *a, void *user);

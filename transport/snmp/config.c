@@ -19,6 +19,7 @@
  *   dtlsudpTicketLifetime SECONDS   ticket key rotation and ticket lifetime (3600)
  *   dtlsudpResume yes|no            client: resume sessions kept in memory (yes)
  *   dtlsudpSessionFile yes|no       client: also keep them in a file (no)
+ *   dtlsudpRecordHandoff 0|1        1: established associations leave OpenSSL (1)
  *
  * Values apply to listeners and client transports opened after the line
  * (snmpd opens agentAddress listeners after reading every file).  A bad
@@ -125,6 +126,7 @@ static const token_def tokens[] = {
     {"dtlsudpTicketLifetime", "SECONDS (1..86400)", 1, 86400},
     {"dtlsudpResume", "yes|no", 0, 0},
     {"dtlsudpSessionFile", "yes|no", 0, 0},
+    {"dtlsudpRecordHandoff", "0|1", 0, 1},
 };
 
 /* yes|no (also true/false, on/off, 1/0), one word. */
@@ -226,6 +228,9 @@ int dtlsudp_snmp_settings_apply(dtlsudp_snmp_settings *s, const char *token, con
     case 11:
         s->ticket_lifetime = (dtlsudp_time)v * 1000;
         break;
+    case 14:
+        s->keep_ssl = v == 0;
+        break;
     default:
         *why = "internal error";
         return -1;
@@ -246,6 +251,7 @@ void dtlsudp_snmp_settings_to_engine(const dtlsudp_snmp_settings *s, dtlsudp_eng
     cfg->cookie_rotation = s->cookie_rotation;
     cfg->session_tickets = s->session_tickets;
     cfg->ticket_lifetime = s->ticket_lifetime;
+    cfg->keep_ssl = s->keep_ssl;
 }
 
 static void parse_token(const char *token, char *line)

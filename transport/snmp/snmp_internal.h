@@ -62,6 +62,7 @@ typedef struct dtlsudp_snmp_settings {
     dtlsudp_time ticket_lifetime;
     int resume;                 /* client: keep sessions in memory and offer them */
     int session_file;           /* client: also in a file under the persistent dir */
+    int keep_ssl; /* dtlsudpRecordHandoff 0 */
 } dtlsudp_snmp_settings;
 
 /* The current settings (defaults until a token changes them). */

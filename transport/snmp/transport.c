@@ -121,7 +121,6 @@ typedef struct tdata {
 static endpoint *servers;
 static endpoint *all_eps;
 static dtlsudp_stats retired;
-static int secname_index = -1;
 
 static int endpoint_pump(endpoint *ep, int announce);
 static void endpoint_arm(endpoint *ep);
@@ -131,35 +130,19 @@ static int queue_push(endpoint *ep, dtlsudp_assoc *a, const dtlsudp_addr *peer, 
 static void queue_leftovers(endpoint *ep, dtlsudp_assoc *a);
 
 /* ---------------------------------------------------------------------
- * Per-association securityName, kept in SSL ex_data so that it is freed
- * with the association whatever ends it.
+ * Per-association securityName, owned by the association so that it is
+ * freed with it whatever ends it (the SSL itself is gone after the
+ * engine's hand-off).
  * --------------------------------------------------------------------- */
-
-static void secname_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
-{
-    free(ptr);
-}
-
-static int secname_slot(void)
-{
-    if (secname_index < 0)
-        secname_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, secname_free);
-    return secname_index;
-}
 
 static const char *assoc_secname(dtlsudp_assoc *a)
 {
-    SSL *ssl = a != NULL ? dtlsudp_assoc_ssl(a) : NULL;
-
-    if (ssl == NULL || secname_slot() < 0)
-        return NULL;
-    return SSL_get_ex_data(ssl, secname_slot());
+    return dtlsudp_assoc_get_owned(a);
 }
 
 static int assoc_level(dtlsudp_assoc *a)
 {
-    SSL *ssl = a != NULL ? dtlsudp_assoc_ssl(a) : NULL;
-    const SSL_CIPHER *c = ssl != NULL ? SSL_get_current_cipher(ssl) : NULL;
+    const SSL_CIPHER *c = dtlsudp_assoc_current_cipher(a);
 
     /* RFC 6353 5.1.2 step 2: null encryption gives authNoPriv; null
      * authentication is refused by the caller (level 0). */
@@ -319,11 +302,11 @@ static int verify_client(endpoint *ep, dtlsudp_assoc *a, const dtlsudp_peer_auth
         goto Refuse;
     }
     copy = strdup(name);
-    if (copy == NULL || secname_slot() < 0 || !SSL_set_ex_data(dtlsudp_assoc_ssl(a), secname_slot(), copy)) {
-        free(copy);
+    if (copy == NULL) {
         why = "out of memory";
         goto Refuse;
     }
+    dtlsudp_assoc_set_owned(a, copy, free);
     DEBUGMSGTL(("dtlsudp", "client certificate (%s) mapped to securityName %s\n", trust_name(auth->trust), name));
     return 1;
 
@@ -520,11 +503,11 @@ static void on_event(void *user, dtlsudp_assoc *a, int event, int reason)
                     dtlsudp_strerror(reason)));
         /* closeSession as a server: only sessions that were open (the
          * state is already CLOSED here; the handshake tells). */
-        if (ep->is_server && dtlsudp_assoc_ssl(a) != NULL && SSL_is_init_finished(dtlsudp_assoc_ssl(a)))
+        if (ep->is_server && dtlsudp_assoc_was_established(a))
             snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONSERVERCLOSES);
         if (ep->is_server)
             queue_leftovers(ep, a);
-        if (ep->is_server && dtlsudp_assoc_ssl(a) != NULL && !SSL_is_init_finished(dtlsudp_assoc_ssl(a)))
+        if (ep->is_server && !dtlsudp_assoc_was_established(a))
             log_server_handshake_failure(a, reason);
         if (!ep->is_server && (reason == DTLSUDP_ERR_PEER_ALERT || reason == DTLSUDP_ERR_HANDSHAKE)) {
             ep->last_alert = dtlsudp_assoc_peer_alert(a);

@@ -1,0 +1,562 @@
+/*
+ * handoff.c - after the handshake, OpenSSL hands the record keys over and
+ * the association lives on in recordlayer.c without its SSL.
+ *
+ * An idle SSL costs about 43 KB however it is configured (OpenSSL 3.0
+ * keeps the DTLS handshake scratch buffer, the SSL struct and the
+ * session); an association whose suite is an AEAD needs only its two keyed
+ * cipher contexts.  So, once established with DTLS 1.2 and AES-GCM or
+ * ChaCha20-Poly1305, the key block is derived with public APIs (RFC 5246
+ * 6.3: PRF(master_secret, "key expansion", server_random + client_random)
+ * with the suite's PRF hash, through EVP_KDF "TLS1-PRF"), what identity
+ * and policy need stays on the association (the authenticated chain is
+ * already there; cipher, version and the data MTU are kept), and the SSL
+ * is freed.  Anything else keeps its SSL, as does every association when
+ * cfg->keep_ssl asks for it.
+ *
+ * What OpenSSL would have done after the handshake is done here:
+ *   - records in and out, the replay window (recordlayer.c);
+ *   - close_notify both ways, fatal alerts out and in;
+ *   - RFC 6347 4.2.4: the server's last flight (ChangeCipherSpec and
+ *     Finished, as the encrypted datagrams OpenSSL sent) is kept and sent
+ *     again whenever the client repeats its Finished, until the client's
+ *     first authenticated application record shows it has ours;
+ *   - no renegotiation (RFC 5746 4.4 allows refusing it with a warning
+ *     no_renegotiation alert, which is what OpenSSL sent before).
+ *
+ * The peer's certificate is the largest thing left (a parsed X509 is
+ * about 4 KB): associations whose peers present the same certificate --
+ * many sessions of one manager -- share one X509 (compared in full, found
+ * by SHA-256), so that each costs only its cipher contexts and struct.
+ *
+ * Sequence numbers continue from OpenSSL's.  There is no public getter
+ * for the DTLS write sequence in OpenSSL 3.0, so the engine watches the
+ * records OpenSSL writes (dtlsudp_handoff_note_sent, from the BIO) and our
+ * first record uses the number after the highest epoch-1 one it saw --
+ * one more than the Finished normally, more when a flight was sent again.
+ * Reusing one would reuse an AES-GCM nonce under the same key.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/kdf.h>
+#include <openssl/ssl.h>
+
+#include "engine_internal.h"
+#include "record.h"
+#include "recordlayer.h"
+
+#define HS_FINISHED 20
+#define ALERT_WARNING 1
+#define ALERT_FATAL 2
+#define AD_CLOSE_NOTIFY 0
+#define AD_UNEXPECTED_MESSAGE 10
+#define AD_DECODE_ERROR 50
+#define AD_NO_RENEGOTIATION 100
+
+/* ------------------------------------------------------------------------
+ * Watching OpenSSL's records before the hand-off
+ * ------------------------------------------------------------------------ */
+
+void dtlsudp_handoff_note_sent(dtlsudp_assoc *a, const uint8_t *dgram, size_t len)
+{
+    const uint8_t *p = dgram, *end = dgram + len;
+    dtlsudp_record rec;
+
+    if (a->handed_off)
+        return;
+    while (p != end && dtlsudp_record_parse(&p, end, &rec) == 0)
+        if (rec.epoch == 1 && rec.seq >= a->hs_next_write_seq)
+            a->hs_next_write_seq = rec.seq + 1;
+}
+
+void dtlsudp_handoff_note_received(dtlsudp_assoc *a, const uint8_t *dgram, size_t len)
+{
+    const uint8_t *p = dgram, *end = dgram + len;
+    dtlsudp_record rec;
+
+    /* Application data OpenSSL may read before the hand-off (a reordered
+     * record that arrived ahead of the Finished) must not be accepted
+     * again afterwards.  Only the first 64 numbers are noted: a peer's
+     * records before the hand-off are a handful, and a forged one can at
+     * most mask the one number it names. */
+    while (p != end && dtlsudp_record_parse(&p, end, &rec) == 0)
+        if (rec.epoch == 1 && rec.content_type == DTLSUDP_CT_APPLICATION_DATA && rec.seq < 64)
+            a->hs_read_seen |= (uint64_t)1 << rec.seq;
+}
+
+/* ------------------------------------------------------------------------
+ * Shared peer certificates
+ * ------------------------------------------------------------------------ */
+
+typedef struct dtlsudp_leaf {
+    struct dtlsudp_leaf *next;
+    X509 *x509;
+    uint64_t hash;
+    size_t users;
+} dtlsudp_leaf;
+
+static uint64_t leaf_hash(X509 *x)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    uint64_t h = 0;
+    int i;
+
+    if (X509_digest(x, EVP_sha256(), md, &len) != 1 || len < 8)
+        return 0;
+    for (i = 0; i < 8; i++)
+        h = (h << 8) | md[i];
+    return h;
+}
+
+/* The table starts with one chain (a client engine usually sees one
+ * certificate) and grows 4-fold while it holds more than 2 certificates
+ * per chain, up to the peer table's size. */
+static void grow_leaves(dtlsudp_engine *e)
+{
+    size_t n = e->leaves == NULL ? 1 : 4 * (e->leaves_mask + 1), i;
+    dtlsudp_leaf **t, *l, *next;
+
+    if (e->leaves != NULL && (e->n_leaves <= 2 * (e->leaves_mask + 1) || e->leaves_mask >= e->table_mask))
+        return;
+    if ((t = dtlsudp_mem_alloc(e, n * sizeof(*t))) == NULL)
+        return; /* the old table still works, only longer chains */
+    memset(t, 0, n * sizeof(*t));
+    for (i = 0; e->leaves != NULL && i <= e->leaves_mask; i++)
+        for (l = e->leaves[i]; l != NULL; l = next) {
+            next = l->next;
+            l->next = t[l->hash & (n - 1)];
+            t[l->hash & (n - 1)] = l;
+        }
+    dtlsudp_mem_free(e, e->leaves);
+    e->leaves = t;
+    e->leaves_mask = n - 1;
+}
+
+/* Put the shared copy of the chain's leaf in its place.  Nothing changes
+ * on failure: sharing only saves memory. */
+static void share_leaf(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    X509 *leaf = sk_X509_value(a->auth_chain, 0);
+    dtlsudp_leaf *l;
+    uint64_t h;
+
+    if (leaf == NULL)
+        return;
+    grow_leaves(e);
+    if (e->leaves == NULL)
+        return;
+    h = leaf_hash(leaf);
+    for (l = e->leaves[h & e->leaves_mask]; l != NULL; l = l->next)
+        if (l->hash == h && X509_cmp(l->x509, leaf) == 0)
+            break;
+    if (l == NULL) {
+        if ((l = dtlsudp_mem_alloc(e, sizeof(*l))) == NULL || !X509_up_ref(leaf)) {
+            dtlsudp_mem_free(e, l);
+            return;
+        }
+        l->x509 = leaf;
+        l->hash = h;
+        l->users = 0;
+        l->next = e->leaves[h & e->leaves_mask];
+        e->leaves[h & e->leaves_mask] = l;
+        e->n_leaves++;
+    } else if (l->x509 != leaf) {
+        if (!X509_up_ref(l->x509))
+            return;
+        (void)sk_X509_set(a->auth_chain, 0, l->x509);
+        X509_free(leaf);
+    }
+    l->users++;
+    a->leaf = l;
+}
+
+static void unshare_leaf(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    dtlsudp_leaf *l = a->leaf, **pp;
+
+    if (l == NULL)
+        return;
+    a->leaf = NULL;
+    if (--l->users > 0)
+        return;
+    for (pp = &e->leaves[l->hash & e->leaves_mask]; *pp != NULL; pp = &(*pp)->next)
+        if (*pp == l) {
+            *pp = l->next;
+            break;
+        }
+    X509_free(l->x509);
+    dtlsudp_mem_free(e, l);
+    if (--e->n_leaves == 0) {
+        /* Nothing shared any more: an engine without associations holds
+         * nothing of this. */
+        dtlsudp_mem_free(e, e->leaves);
+        e->leaves = NULL;
+        e->leaves_mask = 0;
+    }
+}
+
+void dtlsudp_handoff_engine_free(dtlsudp_engine *e)
+{
+    size_t i;
+
+    /* Every association is gone, and with it every shared leaf. */
+    dtlsudp_mem_free(e, e->leaves);
+    for (i = 0; i < sizeof(e->aead_cipher) / sizeof(e->aead_cipher[0]); i++)
+        EVP_CIPHER_free(e->aead_cipher[i]);
+    EVP_KDF_free(e->prf);
+}
+
+/* ------------------------------------------------------------------------
+ * The hand-off
+ * ------------------------------------------------------------------------ */
+
+static int aead_of(const SSL_CIPHER *c)
+{
+    switch (c != NULL ? SSL_CIPHER_get_cipher_nid(c) : NID_undef) {
+    case NID_aes_128_gcm:
+        return DTLSUDP_AEAD_AES_128_GCM;
+    case NID_aes_256_gcm:
+        return DTLSUDP_AEAD_AES_256_GCM;
+    case NID_chacha20_poly1305:
+        return DTLSUDP_AEAD_CHACHA20_POLY1305;
+    default:
+        return DTLSUDP_AEAD_NONE;
+    }
+}
+
+static EVP_CIPHER *fetch_cipher(dtlsudp_engine *e, int aead)
+{
+    static const char *const names[] = {NULL, "AES-128-GCM", "AES-256-GCM", "ChaCha20-Poly1305"};
+
+    if (e->aead_cipher[aead] == NULL)
+        e->aead_cipher[aead] = EVP_CIPHER_fetch(NULL, names[aead], NULL);
+    return e->aead_cipher[aead];
+}
+
+/* RFC 5246 6.3 key_block = PRF(master_secret, "key expansion",
+ * server_random + client_random), the suite's PRF hash (RFC 5246 5; the
+ * SHA-384 suites say so themselves). */
+int dtlsudp_handoff_key_block(dtlsudp_engine *e, SSL *ssl, uint8_t *out, size_t len)
+{
+    uint8_t master[SSL_MAX_MASTER_KEY_LENGTH], crandom[SSL3_RANDOM_SIZE], srandom[SSL3_RANDOM_SIZE];
+    static char label[] = "key expansion";
+    const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
+    const EVP_MD *md = c != NULL ? SSL_CIPHER_get_handshake_digest(c) : NULL;
+    SSL_SESSION *session = SSL_get_session(ssl);
+    OSSL_PARAM params[6], *p = params;
+    EVP_KDF_CTX *kctx;
+    size_t master_len;
+    int ok;
+
+    if (md == NULL || session == NULL)
+        return DTLSUDP_ERR_TLS;
+    if (e->prf == NULL && (e->prf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL)) == NULL)
+        return DTLSUDP_ERR_TLS;
+    master_len = SSL_SESSION_get_master_key(session, master, sizeof(master));
+    if (master_len == 0 || SSL_get_client_random(ssl, crandom, sizeof(crandom)) != sizeof(crandom) ||
+        SSL_get_server_random(ssl, srandom, sizeof(srandom)) != sizeof(srandom))
+        return DTLSUDP_ERR_TLS;
+    if ((kctx = EVP_KDF_CTX_new(e->prf)) == NULL)
+        return DTLSUDP_ERR_NOMEM;
+    *p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)EVP_MD_get0_name(md), 0);
+    *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, master, master_len);
+    /* TLS1-PRF concatenates its seeds in order. */
+    *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, label, sizeof(label) - 1);
+    *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, srandom, sizeof(srandom));
+    *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, crandom, sizeof(crandom));
+    *p = OSSL_PARAM_construct_end();
+    ok = EVP_KDF_derive(kctx, out, len, params) == 1;
+    EVP_KDF_CTX_free(kctx);
+    OPENSSL_cleanse(master, sizeof(master));
+    return ok ? DTLSUDP_OK : DTLSUDP_ERR_TLS;
+}
+
+void dtlsudp_handoff_capture_begin(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    e->flight_of = a;
+    e->flight_len = 0;
+    e->flight_overflow = 0;
+}
+
+void dtlsudp_handoff_capture(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_t len)
+{
+    if (e->flight_of != a)
+        return;
+    if (len > 0xffff || e->flight_len + 2 + len > sizeof(e->flight)) {
+        e->flight_overflow = 1;
+        return;
+    }
+    e->flight[e->flight_len] = (uint8_t)(len >> 8);
+    e->flight[e->flight_len + 1] = (uint8_t)len;
+    memcpy(e->flight + e->flight_len + 2, dgram, len);
+    e->flight_len += 2 + len;
+}
+
+void dtlsudp_handoff_capture_end(dtlsudp_engine *e)
+{
+    e->flight_of = NULL;
+}
+
+static int keep_last_flight(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    /* The flight OpenSSL wrote in the step that completed the handshake:
+     * ChangeCipherSpec and Finished.  Without it (too large, or not
+     * captured) the SSL stays, so RFC 6347 4.2.4 still holds. */
+    if (e->flight_of != a || e->flight_overflow || e->flight_len == 0)
+        return DTLSUDP_ERR_STATE;
+    if ((a->last_flight = dtlsudp_mem_alloc(e, e->flight_len)) == NULL)
+        return DTLSUDP_ERR_NOMEM;
+    memcpy(a->last_flight, e->flight, e->flight_len);
+    a->last_flight_len = e->flight_len;
+    return DTLSUDP_OK;
+}
+
+int dtlsudp_handoff(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    uint8_t kb[2 * DTLSUDP_RL_KEY_MAX + 2 * DTLSUDP_RL_IV_MAX];
+    const uint8_t *ckey, *skey, *civ, *siv;
+    SSL *ssl = a->ssl;
+    const SSL_CIPHER *c;
+    dtlsudp_rl_keys keys;
+    size_t klen, ivlen;
+    EVP_CIPHER *cipher;
+    int aead, ret;
+    uint64_t seq;
+
+    /* Client associations keep OpenSSL unless asked: with 1 000 client
+     * associations in one process (tests/integration/manager-many-sessions)
+     * most stopped being answered after the hand-off, for a reason not yet
+     * found; servers are where associations are held by the thousand. */
+    if (a->is_client && !e->cfg.handoff_clients)
+        return DTLSUDP_ERR_STATE;
+    if (e->cfg.keep_ssl || ssl == NULL || a->handed_off || a->state != DTLSUDP_STATE_ESTABLISHED ||
+        a->close_requested != 0 || a->close_sent || a->auth_chain == NULL || SSL_get_shutdown(ssl) != 0 ||
+        SSL_version(ssl) != DTLS1_2_VERSION || SSL_pending(ssl) > 0)
+        return DTLSUDP_ERR_STATE;
+    c = SSL_get_current_cipher(ssl);
+    if ((aead = aead_of(c)) == DTLSUDP_AEAD_NONE || (cipher = fetch_cipher(e, aead)) == NULL)
+        return DTLSUDP_ERR_STATE;
+    if (!a->is_client && (ret = keep_last_flight(e, a)) != DTLSUDP_OK)
+        return ret;
+    klen = dtlsudp_rl_key_len(aead);
+    ivlen = dtlsudp_rl_iv_len(aead);
+    /* RFC 5246 6.3: client MAC, server MAC (none for AEAD), client key,
+     * server key, client IV, server IV. */
+    if ((ret = dtlsudp_handoff_key_block(e, ssl, kb, 2 * klen + 2 * ivlen)) != DTLSUDP_OK)
+        goto Fail;
+    ckey = kb;
+    skey = kb + klen;
+    civ = kb + 2 * klen;
+    siv = civ + ivlen;
+    memset(&keys, 0, sizeof(keys));
+    keys.aead = aead;
+    keys.epoch = 1;
+    keys.version = DTLS1_2_VERSION;
+    keys.next_write_seq = a->hs_next_write_seq > 1 ? a->hs_next_write_seq : 1;
+    keys.write_key = a->is_client ? ckey : skey;
+    keys.write_iv = a->is_client ? civ : siv;
+    keys.read_key = a->is_client ? skey : ckey;
+    keys.read_iv = a->is_client ? siv : civ;
+    ret = dtlsudp_rl_init(&a->rl, cipher, &keys);
+    OPENSSL_cleanse(kb, sizeof(kb));
+    if (ret != DTLSUDP_OK)
+        goto Fail;
+    for (seq = 1; seq < 64; seq++)
+        if (a->hs_read_seen & ((uint64_t)1 << seq))
+            dtlsudp_rl_window_mark(&a->rl.rd, seq);
+
+    a->cipher = c; /* OpenSSL's static cipher table: outlives the SSL */
+    a->version = SSL_get_version(ssl);
+    a->data_mtu = DTLS_get_data_mtu(ssl);
+    if (!a->is_client && SSL_get_client_random(ssl, a->client_random, sizeof(a->client_random)) == 0)
+        memset(a->client_random, 0, sizeof(a->client_random));
+    /* A client's session for resumption was taken at ESTABLISHED
+     * (session.c) and outlives the SSL. */
+    SSL_free(ssl);
+    a->ssl = NULL;
+    a->handed_off = 1;
+    share_leaf(e, a);
+    e->handoffs++;
+    return DTLSUDP_OK;
+
+Fail:
+    OPENSSL_cleanse(kb, sizeof(kb));
+    ERR_clear_error();
+    dtlsudp_mem_free(e, a->last_flight);
+    a->last_flight = NULL;
+    a->last_flight_len = 0;
+    return ret;
+}
+
+void dtlsudp_handoff_dispose(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    if (a->handed_off)
+        dtlsudp_rl_dispose(&a->rl);
+    unshare_leaf(e, a);
+    SSL_SESSION_free(a->session);
+    a->session = NULL;
+    dtlsudp_mem_free(e, a->last_flight);
+    a->last_flight = NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Records of a handed-off association
+ * ------------------------------------------------------------------------ */
+
+static int send_record(dtlsudp_engine *e, dtlsudp_assoc *a, uint8_t type, const uint8_t *buf, size_t len,
+                       int final)
+{
+    size_t n;
+    int ret;
+
+    /* The scratch buffer is free here: received plaintext is copied into
+     * the association's queue before any event can call a write. */
+    ret = dtlsudp_rl_seal(&a->rl, type, buf, len, final, e->scratch, DTLSUDP_SCRATCH_BYTES, &n);
+    if (ret != DTLSUDP_OK) {
+        ERR_clear_error();
+        return ret;
+    }
+    if (dtlsudp_outq_push(&e->outq, e->scratch, n, &a->peer, &a->local, a) != DTLSUDP_OK) {
+        e->stats.dropped_queue++;
+        return DTLSUDP_ERR_QUEUE_FULL;
+    }
+    e->stats.datagrams_out++;
+    e->stats.bytes_out += n;
+    return DTLSUDP_OK;
+}
+
+int dtlsudp_handoff_write(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *buf, size_t len)
+{
+    return send_record(e, a, DTLSUDP_CT_APPLICATION_DATA, buf, len, 0);
+}
+
+int dtlsudp_handoff_send_alert(dtlsudp_engine *e, dtlsudp_assoc *a, int fatal, uint8_t description)
+{
+    uint8_t alert[2];
+
+    alert[0] = fatal ? ALERT_FATAL : ALERT_WARNING;
+    alert[1] = description;
+    /* A close_notify or fatal alert is the association's last record and
+     * may take the last sequence number. */
+    return send_record(e, a, DTLSUDP_CT_ALERT, alert, sizeof(alert), fatal || description == AD_CLOSE_NOTIFY);
+}
+
+static void resend_last_flight(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    size_t off = 0, n;
+
+    /* The same bytes as before: same records, same sequence numbers, so
+     * nothing is encrypted twice under one nonce. */
+    while (off + 2 <= a->last_flight_len) {
+        n = ((size_t)a->last_flight[off] << 8) | a->last_flight[off + 1];
+        if (dtlsudp_outq_push(&e->outq, a->last_flight + off + 2, n, &a->peer, &a->local, a) != DTLSUDP_OK) {
+            e->stats.dropped_queue++;
+        } else {
+            e->stats.datagrams_out++;
+            e->stats.bytes_out += n;
+        }
+        off += 2 + n;
+    }
+    e->flights_resent++;
+}
+
+static void forget_last_flight(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    dtlsudp_mem_free(e, a->last_flight);
+    a->last_flight = NULL;
+    a->last_flight_len = 0;
+}
+
+/* One authenticated handshake record after the hand-off. */
+static int on_handshake(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *msg, size_t len)
+{
+    if (len < DTLSUDP_HANDSHAKE_HEADER_LEN)
+        return DTLSUDP_ERR_DROPPED;
+    if (!a->is_client && msg[0] == HS_FINISHED) {
+        /* RFC 6347 4.2.4: the client sent its last flight again, so it has
+         * not seen our Finished.  Once it has (its application data says
+         * so) the flight is gone and a repeated Finished is stale. */
+        if (a->last_flight == NULL)
+            return DTLSUDP_ERR_DROPPED;
+        resend_last_flight(e, a);
+        return DTLSUDP_OK;
+    }
+    if (!a->is_client && msg[0] == DTLSUDP_HS_CLIENT_HELLO) {
+        /* A renegotiation: refused with a warning, as RFC 5746 4.4 allows;
+         * the peer decides whether to go on without it. */
+        (void)dtlsudp_handoff_send_alert(e, a, 0, AD_NO_RENEGOTIATION);
+        return DTLSUDP_OK;
+    }
+    /* A client ignores a HelloRequest (RFC 5246 7.4.1.1 allows it) and a
+     * server's repeated Finished. */
+    return DTLSUDP_ERR_DROPPED;
+}
+
+int dtlsudp_handoff_receive(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_t len, int *got)
+{
+    const uint8_t *p = dgram, *end = dgram + len;
+    uint8_t *pt = e->scratch;
+    dtlsudp_record rec;
+    size_t n;
+    int authenticated = 0, ret;
+
+    while (p != end && !a->freeing && a->close_requested == 0) {
+        if (dtlsudp_record_parse(&p, end, &rec) != 0)
+            break; /* checked by the caller (dtlsudp_record_scan) */
+        /* RFC 6347 4.1.2.7: invalid records -- an old epoch (the client's
+         * first flight again), a bad tag, a replay -- are silently
+         * discarded, and the rest of the datagram is still processed. */
+        if (dtlsudp_rl_open(&a->rl, &rec, pt, DTLSUDP_SCRATCH_BYTES, &n) != DTLSUDP_OK) {
+            ERR_clear_error();
+            e->stats.dropped_stale++;
+            continue;
+        }
+        authenticated = 1;
+        switch (rec.content_type) {
+        case DTLSUDP_CT_APPLICATION_DATA:
+            if (a->last_flight != NULL) /* the client has our Finished (4.2.4) */
+                forget_last_flight(e, a);
+            (*got)++;
+            dtlsudp_assoc_touch(e, a);
+            if (dtlsudp_pqueue_push(e, &a->rx, pt, n) != DTLSUDP_OK) {
+                e->stats.dropped_queue++;
+                continue;
+            }
+            dtlsudp_assoc_fire(e, a, DTLSUDP_EVENT_DATA, DTLSUDP_OK);
+            break;
+        case DTLSUDP_CT_ALERT:
+            if (n != 2) {
+                /* RFC 5246 7.2.2: a malformed alert is a decode_error. */
+                (void)dtlsudp_handoff_send_alert(e, a, 1, AD_DECODE_ERROR);
+                a->close_sent = 1;
+                return DTLSUDP_ERR_HANDSHAKE;
+            }
+            if (pt[1] == AD_CLOSE_NOTIFY) {
+                e->stats.closes_received++;
+                return DTLSUDP_ERR_CLOSED;
+            }
+            if (pt[0] == ALERT_FATAL) {
+                a->alert_received = 1;
+                a->peer_alert = pt[1];
+                return DTLSUDP_ERR_PEER_ALERT;
+            }
+            break; /* warnings change nothing */
+        case DTLSUDP_CT_HANDSHAKE:
+            if ((ret = on_handshake(e, a, pt, n)) == DTLSUDP_ERR_DROPPED)
+                e->stats.dropped_stale++;
+            break;
+        default:
+            /* An authenticated ChangeCipherSpec: there is no next epoch
+             * without renegotiation.  RFC 5246 7.2.2 unexpected_message. */
+            (void)dtlsudp_handoff_send_alert(e, a, 1, AD_UNEXPECTED_MESSAGE);
+            a->close_sent = 1;
+            return DTLSUDP_ERR_HANDSHAKE;
+        }
+    }
+    return authenticated ? DTLSUDP_OK : DTLSUDP_ERR_DROPPED;
+}
