@@ -443,6 +443,7 @@ static void assoc_destroy(dtlsudp_engine *e, dtlsudp_assoc *a)
     dtlsudp_mem_free(e, a->hostname);
     sk_X509_pop_free(a->auth_chain, X509_free);
     SSL_SESSION_free(a->session);
+    a->session = NULL;
     if (a->owned_release != NULL)
         a->owned_release(a->owned);
     dtlsudp_handoff_dispose(e, a);

@@ -376,7 +376,11 @@ int dtlsudp_handoff(dtlsudp_engine *e, dtlsudp_assoc *a)
     if (!a->is_client && SSL_get_client_random(ssl, a->client_random, sizeof(a->client_random)) == 0)
         memset(a->client_random, 0, sizeof(a->client_random));
     /* A client's session for resumption was taken at ESTABLISHED
-     * (session.c) and outlives the SSL. */
+     * (session.c) and outlives the SSL.  SSL_free() of a connection that
+     * has not shut down marks its session not resumable (OpenSSL's
+     * ssl_clear_bad_session): this one did not fail, it only changes
+     * hands, so it is marked as shut down first (nothing is sent). */
+    SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
     SSL_free(ssl);
     a->ssl = NULL;
     a->handed_off = 1;
@@ -398,8 +402,6 @@ void dtlsudp_handoff_dispose(dtlsudp_engine *e, dtlsudp_assoc *a)
     if (a->handed_off)
         dtlsudp_rl_dispose(&a->rl);
     unshare_leaf(e, a);
-    SSL_SESSION_free(a->session);
-    a->session = NULL;
     dtlsudp_mem_free(e, a->last_flight);
     a->last_flight = NULL;
 }
