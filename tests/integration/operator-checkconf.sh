@@ -157,6 +157,8 @@ chmod 600 "$soon/tls/private/soon.key"
 openssl ca -config "$TL_CERTS/ca/ca.cnf" -gencrl -crl_lastupdate 20200101000000Z \
     -crl_nextupdate 20200102000000Z -out "$TL_TMP/old.crl" 2>/dev/null || tl_fail "openssl ca -gencrl"
 misc=$TL_TMP/misc.conf
+# certSecName 20 has a 33-byte fingerprint (AB first: a first octet of 01..06 would read as the SnmpTLSFingerprint
+# hash octet in front of a 32-byte fingerprint, which is valid.)
 cat >"$misc" <<CONF
 dlmod dtlsudp $PLUGIN
 agentAddress dtlsudp:127.0.0.1:10161
@@ -164,7 +166,7 @@ agentAddress dtlsudp:127.0.0.1:10161
 [snmp] trustCert ca
 [snmp] x509CRLFile $TL_TMP/old.crl
 certSecName 10 $fp_client --cn
-certSecName 20 ${fp_client}:AB --sn broken
+certSecName 20 AB:${fp_client} --sn broken
 rwuser -s tsm client authpriv
 CONF
 env SNMPCONFPATH="$soon:$TL_CERTS" HOME="$TL_TMP/home" "$CHECK" -C -c "$misc" >"$OUT" 2>&1
@@ -173,7 +175,7 @@ rc_is 1 "expired CRL"
 has "$misc:3: warning: localCert soon: $soon/tls/certs/soon.crt expires on "
 has "$misc:5: error: x509CRLFile $TL_TMP/old.crl: the CRL of "
 has "expired on 2020-01-02 00:00:00 UTC"
-has "$misc:7: error: certSecName: ${fp_client}:AB is a fingerprint of 33 bytes, which is no hash's length"
+has "$misc:7: error: certSecName: AB:${fp_client} is a fingerprint of 33 bytes, which is no hash's length"
 openssl ca -config "$TL_CERTS/ca/ca.cnf" -gencrl -crldays 30 -out "$TL_TMP/new.crl" 2>/dev/null ||
     tl_fail "openssl ca -gencrl"
 sed -i "s|old.crl|new.crl|; /--sn broken/d" "$misc"
