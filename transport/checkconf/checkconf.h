@@ -67,6 +67,9 @@ const char *cc_intern(const char *s);
 
 /* Run every check over what main.c recorded; findings go to report.c. */
 void cc_check_all(void);
+/* 1 when token is one of the plugin's own (the table transport/snmp
+ * registers), which snmpd knows only after the dlmod line. */
+int cc_is_plugin_token(const char *token);
 
 /* dlmod NAME PATH, as snmpd loads it (absolute path, or NAME.so along
  * SNMPDLMODPATH).  Adds its finding; returns 1 when the module loads and

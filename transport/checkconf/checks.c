@@ -147,7 +147,7 @@ int cc_check_dlmod(const cc_where *w, const char *value, int *is_plugin)
  * Order: the plugin's tokens are known to snmpd only after the dlmod
  * ------------------------------------------------------------------ */
 
-static int is_plugin_token(const char *token)
+int cc_is_plugin_token(const char *token)
 {
     size_t i;
 
@@ -166,7 +166,7 @@ static void check_token_order(void)
         return;
     for (i = 0; i < cc.n_lines; i++) {
         const cc_line *l = &cc.lines[i];
-        if (!is_plugin_token(l->token) || l->plugin_loaded)
+        if (!cc_is_plugin_token(l->token) || l->plugin_loaded)
             continue;
         if (cc.plugin_loaded) {
             snprintf(fix, sizeof(fix), "move the dlmod line (%s:%d) above this one", cc.plugin_at.file,

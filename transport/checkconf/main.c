@@ -221,21 +221,12 @@ static const char *const library_tokens[] = {
     "tlsAlgorithms", "extraX509SubDir", "snmpTlstmParams", "snmpTlstmAddr",
 };
 
-static int is_plugin_token(const char *token)
-{
-    size_t i;
-
-    for (i = 0; i < dtlsudp_snmp_config_token_count(); i++)
-        if (strcasecmp(token, dtlsudp_snmp_config_token_name(i)) == 0)
-            return 1;
-    return 0;
-}
 
 static int wants_wrap(const char *token)
 {
     size_t i;
 
-    if (is_plugin_token(token))
+    if (cc_is_plugin_token(token))
         return 1;
     for (i = 0; i < sizeof(library_tokens) / sizeof(library_tokens[0]); i++)
         if (strcasecmp(token, library_tokens[i]) == 0)

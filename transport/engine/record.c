@@ -122,26 +122,38 @@ int dtlsudp_record_is_client_hello(const uint8_t *dgram, size_t len, uint16_t *m
     return 1;
 }
 
-int dtlsudp_record_client_hello_random(const uint8_t *dgram, size_t len, const uint8_t **random)
+/* The header of the first handshake message in an epoch-0 datagram:
+ * *h..*hend is what follows the header in that record.  Returns 0 or -1. */
+static int epoch0_handshake(const uint8_t *dgram, size_t len, uint8_t *type, uint16_t *msg_seq,
+                            uint32_t *frag_off, uint32_t *frag_len, const uint8_t **h, const uint8_t **hend)
 {
     const uint8_t *p = dgram, *end;
     dtlsudp_record rec;
-    const uint8_t *h, *hend;
-    uint8_t hs_type;
-    uint32_t hs_len, frag_off, frag_len;
-    uint16_t seq, client_version;
+    uint32_t hs_len;
 
     if (dgram == NULL)
-        return 0;
+        return -1;
     end = dgram + len; /* not before the NULL check: NULL + 0 is undefined */
     if (dtlsudp_record_parse(&p, end, &rec) != 0)
-        return 0;
+        return -1;
     if (rec.content_type != DTLSUDP_CT_HANDSHAKE || rec.epoch != 0)
-        return 0;
-    h = rec.fragment;
-    hend = rec.fragment + rec.length;
-    if (read_u8(&h, hend, &hs_type) != 0 || read_u24(&h, hend, &hs_len) != 0 || read_u16(&h, hend, &seq) != 0 ||
-        read_u24(&h, hend, &frag_off) != 0 || read_u24(&h, hend, &frag_len) != 0)
+        return -1;
+    *h = rec.fragment;
+    *hend = rec.fragment + rec.length;
+    if (read_u8(h, *hend, type) != 0 || read_u24(h, *hend, &hs_len) != 0 || read_u16(h, *hend, msg_seq) != 0 ||
+        read_u24(h, *hend, frag_off) != 0 || read_u24(h, *hend, frag_len) != 0)
+        return -1;
+    return 0;
+}
+
+int dtlsudp_record_client_hello_random(const uint8_t *dgram, size_t len, const uint8_t **random)
+{
+    const uint8_t *h, *hend;
+    uint8_t hs_type;
+    uint32_t frag_off, frag_len;
+    uint16_t seq, client_version;
+
+    if (epoch0_handshake(dgram, len, &hs_type, &seq, &frag_off, &frag_len, &h, &hend) != 0)
         return 0;
     if (hs_type != DTLSUDP_HS_CLIENT_HELLO || frag_off != 0 || frag_len < 2 + 32 ||
         read_u16(&h, hend, &client_version) != 0 || hend - h < 32)
@@ -152,20 +164,9 @@ int dtlsudp_record_client_hello_random(const uint8_t *dgram, size_t len, const u
 
 int dtlsudp_record_handshake_seq(const uint8_t *dgram, size_t len, uint16_t *msg_seq)
 {
-    const uint8_t *p = dgram, *end;
-    dtlsudp_record rec;
     const uint8_t *h, *hend;
     uint8_t hs_type;
-    uint32_t hs_len;
+    uint32_t frag_off, frag_len;
 
-    if (dgram == NULL)
-        return 0;
-    end = dgram + len; /* not before the NULL check: NULL + 0 is undefined */
-    if (dtlsudp_record_parse(&p, end, &rec) != 0)
-        return 0;
-    if (rec.content_type != DTLSUDP_CT_HANDSHAKE || rec.epoch != 0)
-        return 0;
-    h = rec.fragment;
-    hend = rec.fragment + rec.length;
-    return read_u8(&h, hend, &hs_type) == 0 && read_u24(&h, hend, &hs_len) == 0 && read_u16(&h, hend, msg_seq) == 0;
+    return epoch0_handshake(dgram, len, &hs_type, msg_seq, &frag_off, &frag_len, &h, &hend) == 0;
 }
