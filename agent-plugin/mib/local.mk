@@ -14,14 +14,14 @@ agent_plugin_mib_libdtlsudpmib_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tran
 agent_plugin_mib_libdtlsudpmib_la_CFLAGS = $(AM_CFLAGS) $(VISIBILITY_CFLAGS)
 
 # Unit tests of the pure helpers (field table, value mapping, fingerprints,
-# change tracking): no agent, no sockets.
+# change tracking): no agent, no sockets; libnetsnmp only for its hex reader.
 if HAVE_CMOCKA
-check_PROGRAMS += tests/snmp/test_mib_util
-TESTS += tests/snmp/test_mib_util
+check_PROGRAMS += tests/mib/test_mib_util
+TESTS += tests/mib/test_mib_util
 endif
-tests_snmp_test_mib_util_SOURCES = \
-	tests/snmp/test_mib_util.c \
+tests_mib_test_mib_util_SOURCES = \
+	tests/mib/test_mib_util.c \
 	agent-plugin/mib/mib_util.c
-tests_snmp_test_mib_util_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/agent-plugin/mib
-tests_snmp_test_mib_util_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_snmp_test_mib_util_LDADD = $(CMOCKA_LIBS)
+tests_mib_test_mib_util_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/agent-plugin/mib $(NETSNMP_CFLAGS)
+tests_mib_test_mib_util_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_mib_test_mib_util_LDADD = $(CMOCKA_LIBS) $(NETSNMP_LIBS)

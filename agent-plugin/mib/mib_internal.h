@@ -3,7 +3,7 @@
  *
  * The pure helpers (field table, value mapping, fingerprint encoding,
  * change signatures) need neither the agent nor a running snmpd, so unit
- * tests link them directly (tests/snmp/test_mib_*.c).
+ * tests link them directly (tests/mib/test_mib_util.c).
  */
 #ifndef DTLSUDP_AGENT_MIB_INTERNAL_H
 #define DTLSUDP_AGENT_MIB_INTERNAL_H

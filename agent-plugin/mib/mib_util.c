@@ -1,12 +1,15 @@
 /*
  * mib_util.c - pure helpers of the MIB modules: the DTLSUDP-MIB field
  * table, value mapping, SnmpTLSFingerprint encoding, change tracking.
- * No Net-SNMP calls here, so unit tests can exercise all of it.
+ * Nothing here needs the agent, so unit tests can exercise all of it;
+ * the only Net-SNMP call is libnetsnmp's hex reader.
  */
 #include "mib_internal.h"
 
-#include <ctype.h>
 #include <string.h>
+
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
 
 #define FIELD(n, member, kind)                                                                               \
     {                                                                                                        \
@@ -85,16 +88,6 @@ long mib_demux_value(int demux)
     }
 }
 
-static int hex_value(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 /* TLS HashAlgorithm registry (RFC 5246 7.4.1.4.1) -> digest length. */
 static const struct {
     int id;
@@ -123,28 +116,18 @@ static int hash_for_length(size_t len)
 
 int mib_fingerprint_encode(int hash_type, const char *hex, uint8_t *out, size_t cap)
 {
-    size_t n = 0;
-    int hi = -1, v;
+    size_t n = 1;
+    u_char *p = out;
 
     if (hex == NULL || out == NULL || cap < 1 || hash_type < 0 || hash_type > 255)
         return -1;
-    out[n++] = (uint8_t)hash_type;
-    for (; *hex != '\0'; hex++) {
-        if (*hex == ':')
-            continue;
-        if ((v = hex_value((unsigned char)*hex)) < 0)
-            return -1;
-        if (hi < 0) {
-            hi = v;
-            continue;
-        }
-        if (n >= cap)
-            return -1;
-        out[n++] = (uint8_t)(hi << 4 | v);
-        hi = -1;
-    }
-    /* An odd number of digits, or no hash at all, is not a fingerprint. */
-    if (hi >= 0 || n == 1)
+    out[0] = (uint8_t)hash_type;
+    /* Net-SNMP stores the digest as hex, optionally with ':' between
+     * octets; its own reader parses it (and refuses an odd count). */
+    if (!netsnmp_hex_to_binary(&p, &cap, &n, 0, hex, ":"))
+        return -1;
+    /* No digest at all is not a fingerprint. */
+    if (n == 1)
         return -1;
     /* Net-SNMP records SHA-1 for a certSecName line without --shaNN even
      * when the fingerprint it stores is longer (e.g. SHA-256 of a
