@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "mib_internal.h"
+#include "mib_table.h"
 #include "snmp_transport.h"
 
 static netsnmp_handler_registration *stats_reg, *count_reg, *table_reg;
@@ -205,33 +206,25 @@ static netsnmp_handler_registration *register_count(void)
 static netsnmp_handler_registration *register_listener_table(void)
 {
     static const oid base[] = {MIB_DTLSUDP_OID, 1, 3};
-    netsnmp_handler_registration *reg;
-    netsnmp_table_registration_info *tinfo;
-    netsnmp_iterator_info *iinfo;
+    const mib_table_spec spec = {
+        .name = "dtlsudpListenerTable",
+        .handler = listener_handler,
+        .base = base,
+        .base_len = OID_LENGTH(base),
+        .index_type = ASN_INTEGER,
+        .min_column = MIB_LISTENER_COLUMN_ADDRESS,
+        .max_column = MIB_LISTENER_STATS_COLUMN_BASE + max_field_number(),
+        .iterator =
+            {
+                .get_first_data_point = first_listener,
+                .get_next_data_point = next_listener,
+                .make_data_context = copy_listener,
+                .free_data_context = free_pointer,
+                .free_loop_context_at_end = free_pointer,
+            },
+    };
 
-    reg = netsnmp_create_handler_registration("dtlsudpListenerTable", listener_handler, base,
-                                              OID_LENGTH(base), HANDLER_CAN_RONLY);
-    tinfo = SNMP_MALLOC_TYPEDEF(netsnmp_table_registration_info);
-    iinfo = SNMP_MALLOC_TYPEDEF(netsnmp_iterator_info);
-    if (reg == NULL || tinfo == NULL || iinfo == NULL) {
-        if (reg != NULL)
-            netsnmp_handler_registration_free(reg);
-        free(tinfo);
-        free(iinfo);
-        return NULL;
-    }
-    netsnmp_table_helper_add_indexes(tinfo, ASN_INTEGER, 0);
-    tinfo->min_column = MIB_LISTENER_COLUMN_ADDRESS;
-    tinfo->max_column = MIB_LISTENER_STATS_COLUMN_BASE + max_field_number();
-    iinfo->get_first_data_point = first_listener;
-    iinfo->get_next_data_point = next_listener;
-    iinfo->make_data_context = copy_listener;
-    iinfo->free_data_context = free_pointer;
-    iinfo->free_loop_context_at_end = free_pointer;
-    iinfo->table_reginfo = tinfo;
-    if (netsnmp_register_table_iterator2(reg, iinfo) != MIB_REGISTERED_OK)
-        return NULL;
-    return reg;
+    return mib_table_register(&spec);
 }
 
 int mib_dtlsudp_register(void)

@@ -7,6 +7,8 @@ agent_plugin_mib_libdtlsudpmib_la_SOURCES = \
 	agent-plugin/mib/mib_internal.h \
 	agent-plugin/mib/mib.c \
 	agent-plugin/mib/mib_util.c \
+	agent-plugin/mib/mib_table.h \
+	agent-plugin/mib/mib_table.c \
 	agent-plugin/mib/tlstm_stats.c \
 	agent-plugin/mib/tlstm_tables.c \
 	agent-plugin/mib/dtlsudp_stats_mib.c

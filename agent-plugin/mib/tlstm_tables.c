@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "mib_internal.h"
+#include "mib_table.h"
 
 /* mib_storage_type() hard-codes these flag values. */
 #if NSCM_FROM_CONFIG != 0x01 || NSCM_NONVOLATILE != 0x04 || TLSTM_PARAMS_FROM_CONFIG != 0x01 ||              \
@@ -455,34 +456,25 @@ static netsnmp_handler_registration *register_scalar(const char *name, Netsnmp_N
 static netsnmp_handler_registration *register_table(table_def *def)
 {
     oid base[] = {MIB_TLSTM_OID, 2, 2, 1, def->base_subid + 2};
-    netsnmp_handler_registration *reg;
-    netsnmp_table_registration_info *tinfo;
-    netsnmp_iterator_info *iinfo;
+    const mib_table_spec spec = {
+        .name = def->name,
+        .handler = table_handler,
+        .base = base,
+        .base_len = OID_LENGTH(base),
+        .index_type = def->index_type,
+        .min_column = def->min_column,
+        .max_column = def->max_column,
+        .handler_data = def,
+        .iterator =
+            {
+                .get_first_data_point = first_row,
+                .get_next_data_point = next_row,
+                .free_loop_context_at_end = free_loop,
+                .myvoid = def,
+            },
+    };
 
-    reg = netsnmp_create_handler_registration(def->name, table_handler, base, OID_LENGTH(base),
-                                              HANDLER_CAN_RONLY);
-    tinfo = SNMP_MALLOC_TYPEDEF(netsnmp_table_registration_info);
-    iinfo = SNMP_MALLOC_TYPEDEF(netsnmp_iterator_info);
-    if (reg == NULL || tinfo == NULL || iinfo == NULL) {
-        if (reg != NULL)
-            netsnmp_handler_registration_free(reg);
-        free(tinfo);
-        free(iinfo);
-        return NULL;
-    }
-    reg->handler->myvoid = def;
-    netsnmp_table_helper_add_indexes(tinfo, def->index_type, 0);
-    tinfo->min_column = def->min_column;
-    tinfo->max_column = def->max_column;
-    iinfo->get_first_data_point = first_row;
-    iinfo->get_next_data_point = next_row;
-    iinfo->free_loop_context_at_end = free_loop;
-    iinfo->myvoid = def;
-    iinfo->table_reginfo = tinfo;
-    /* The handler owns iinfo (and through it tinfo): unregistering frees them. */
-    if (netsnmp_register_table_iterator2(reg, iinfo) != MIB_REGISTERED_OK)
-        return NULL;
-    return reg;
+    return mib_table_register(&spec);
 }
 
 static void unregister_one(netsnmp_handler_registration **reg)

@@ -1,0 +1,30 @@
+/*
+ * mib_table.h - the one way the plugin's MIB modules register a read-only
+ * table served by Net-SNMP's table_iterator helper.  Internal to the
+ * plugin; needs the agent headers.
+ */
+#ifndef DTLSUDP_AGENT_MIB_TABLE_H
+#define DTLSUDP_AGENT_MIB_TABLE_H
+
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+#include <net-snmp/agent/net-snmp-agent-includes.h>
+
+typedef struct mib_table_spec {
+    const char *name;
+    Netsnmp_Node_Handler *handler;
+    const oid *base;
+    size_t base_len;
+    u_char index_type; /* the single index's ASN type */
+    unsigned min_column, max_column;
+    void *handler_data; /* the handler's myvoid */
+    /* The iterator callbacks and their myvoid; table_reginfo is set here. */
+    netsnmp_iterator_info iterator;
+} mib_table_spec;
+
+/* Register spec's table.  On success the returned registration owns the
+ * iterator and table info (unregistering frees them); on failure nothing is
+ * left allocated and NULL is returned. */
+netsnmp_handler_registration *mib_table_register(const mib_table_spec *spec);
+
+#endif
