@@ -22,13 +22,13 @@
 /* Exported by libnetsnmp, no installed prototype. */
 int snmp_config_when(char *line, int when);
 
-static const char *const token_names[] = {
-    "dtlsudpDemux",           "dtlsudpMTU",         "dtlsudpMTU6",
-    "dtlsudpMaxAssociations", "dtlsudpMaxHalfOpen", "dtlsudpMaxPerSource",
-    "dtlsudpIdleTimeout",     "dtlsudpHandshakeTimeout", "dtlsudpCookieRotation",
-    "dtlsudpBogus",
-};
-#define N_TOKENS (sizeof(token_names) / sizeof(token_names[0]))
+/* Every token the plugin registers, and one it does not. */
+static const char *token_name(uint8_t pick)
+{
+    size_t n = dtlsudp_snmp_config_token_count();
+
+    return pick % (n + 1) < n ? dtlsudp_snmp_config_token_name(pick % (n + 1)) : "dtlsudpBogus";
+}
 
 static int initialised;
 
@@ -50,15 +50,20 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static void check_settings(const dtlsudp_snmp_settings *s)
 {
     FZ_CHECK(s->demux == DTLSUDP_SNMP_DEMUX_OSNET || s->demux == DTLSUDP_SNMP_DEMUX_ROUTER);
-    FZ_CHECK(s->mtu_ipv4 >= 576 && s->mtu_ipv4 <= 65535);
-    FZ_CHECK(s->mtu_ipv6 >= 1280 && s->mtu_ipv6 <= 65535);
-    FZ_CHECK(s->max_assocs >= 1 && s->max_assocs <= 1000000);
-    FZ_CHECK(s->max_half_open >= 1 && s->max_half_open <= 100000);
-    FZ_CHECK(s->max_per_source >= 1 && s->max_per_source <= 1000000);
-    FZ_CHECK(s->handshake_timeout >= 1000 && s->handshake_timeout <= 600000);
-    FZ_CHECK(s->cookie_rotation >= 1000 && s->cookie_rotation <= 86400000);
-    FZ_CHECK(s->idle_timeout == DTLSUDP_TIME_NEVER ||
-             (s->idle_timeout >= 1000 && s->idle_timeout <= 604800000));
+    FZ_CHECK(s->engine.mtu_ipv4 >= 576 && s->engine.mtu_ipv4 <= 65535);
+    FZ_CHECK(s->engine.mtu_ipv6 >= 1280 && s->engine.mtu_ipv6 <= 65535);
+    FZ_CHECK(s->engine.max_assocs >= 1 && s->engine.max_assocs <= 1000000);
+    FZ_CHECK(s->engine.max_half_open >= 1 && s->engine.max_half_open <= 100000);
+    FZ_CHECK(s->engine.max_per_source >= 1 && s->engine.max_per_source <= 1000000);
+    FZ_CHECK(s->engine.handshake_timeout >= 1000 && s->engine.handshake_timeout <= 600000);
+    FZ_CHECK(s->engine.cookie_rotation >= 1000 && s->engine.cookie_rotation <= 86400000);
+    FZ_CHECK(s->engine.retransmit_initial >= 10 && s->engine.retransmit_initial <= 10000);
+    FZ_CHECK(s->engine.retransmit_max >= 10 && s->engine.retransmit_max <= 60000);
+    FZ_CHECK(s->engine.retransmit_max_bytes >= 1024 && s->engine.retransmit_max_bytes <= 16777216);
+    FZ_CHECK(s->engine.ticket_lifetime >= 1000 && s->engine.ticket_lifetime <= 86400000);
+    FZ_CHECK(s->engine.keep_ssl == 0 || s->engine.keep_ssl == 1);
+    FZ_CHECK(s->engine.idle_timeout == DTLSUDP_TIME_NEVER ||
+             (s->engine.idle_timeout >= 1000 && s->engine.idle_timeout <= 604800000));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -74,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 2 || size > 2048)
         return 0;
     LLVMFuzzerInitialize(NULL, NULL);
-    token = token_names[data[1] % N_TOKENS];
+    token = token_name(data[1]);
     n = size - 2;
     FZ_CHECK((value = malloc(n + 1)) != NULL);
     memcpy(value, data + 2, n);

@@ -15,8 +15,9 @@
 #  2. dtlsudp(5)'s EXAMPLES: the agent's snmpd.conf, the manager's snmp.conf
 #     and the command, with the test certificates.
 #  3. Statements that once disagreed: dtlsudp6:[::] is IPv6 only
-#     everywhere, SHA-1 fingerprints are not called unreliable, and no
-#     text cites documents outside the tree.
+#     everywhere, SHA-1 fingerprints are not called unreliable, no text
+#     cites documents outside the tree, and dtlsudp(5) has an entry for
+#     every token the plugin registers.
 set -u
 . "$top_srcdir/tests/lib/snmpd.sh"
 . "$top_srcdir/tests/integration/package-lib.sh"
@@ -47,9 +48,16 @@ if grep -n -i 'fingerprints unreliabl' "${docs[@]}" >&2; then
     tl_fail "a document says SHA-1 fingerprints are unreliable (any hash works: certfind.c)"
 fi
 if grep -rn 'DESIGN\.md\|netsnmp-dtls-facts\|notes/' "${docs[@]}" "$top_srcdir/transport" \
-    "$top_srcdir/agent-plugin" "$top_srcdir/checkconf" "$top_srcdir/snmplib-patches" >&2; then
+    "$top_srcdir/agent-plugin" "$top_srcdir/snmplib-patches" >&2; then
     tl_fail "a text cites a document that is not in the tree"
 fi
+# Every token the plugin registers (the table in transport/snmp/config.c)
+# has its entry in dtlsudp(5).
+tokens=$(sed -n 's/^ *{"\(dtlsudp[A-Za-z0-9]*\)", ".*/\1/p' "$top_srcdir/transport/snmp/config.c")
+[ "$(echo "$tokens" | wc -w)" -ge 15 ] || tl_fail "token table not found in transport/snmp/config.c"
+for t in $tokens; do
+    grep -q "^\.BI\? \"\?$t[ \"]" "$top_srcdir/docs/man/dtlsudp.5.in" || tl_fail "dtlsudp(5) does not document $t"
+done
 
 # --- 1. the README quick start -------------------------------------------------
 readme_block() { # NAME: the shell block after <!-- dtlsudp-quickstart NAME -->

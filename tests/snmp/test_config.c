@@ -22,13 +22,13 @@ static void defaults_match_the_documentation(void **state)
     const dtlsudp_snmp_settings *s = dtlsudp_snmp_settings_get();
 
     assert_int_equal(s->demux, DTLSUDP_SNMP_DEMUX_OSNET);
-    assert_int_equal(s->mtu_ipv4, 1500);
-    assert_int_equal(s->mtu_ipv6, 1280);
-    assert_int_equal(s->max_assocs, 10000);
-    assert_int_equal(s->max_half_open, 256);
-    assert_true(s->idle_timeout == 300000);
-    assert_true(s->handshake_timeout == 10000);
-    assert_true(s->cookie_rotation == 60000);
+    assert_int_equal(s->engine.mtu_ipv4, 1500);
+    assert_int_equal(s->engine.mtu_ipv6, 1280);
+    assert_int_equal(s->engine.max_assocs, 10000);
+    assert_int_equal(s->engine.max_half_open, 256);
+    assert_true(s->engine.idle_timeout == 300000);
+    assert_true(s->engine.handshake_timeout == 10000);
+    assert_true(s->engine.cookie_rotation == 60000);
 }
 
 static void demux_words(void **state)
@@ -52,12 +52,12 @@ static void resumption_tokens(void **state)
     dtlsudp_engine_config cfg;
     const char *why = NULL;
 
-    assert_int_equal(s.session_tickets, 1);
+    assert_int_equal(s.engine.session_tickets, 1);
     assert_int_equal(s.resume, 1);
     assert_int_equal(s.session_file, 0);
-    assert_true(s.ticket_lifetime == 3600000);
+    assert_true(s.engine.ticket_lifetime == 3600000);
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpSessionTickets", "no", &why), 0);
-    assert_int_equal(s.session_tickets, 0);
+    assert_int_equal(s.engine.session_tickets, 0);
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpResume", " Off", &why), 0);
     assert_int_equal(s.resume, 0);
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpSessionFile", "yes", &why), 0);
@@ -67,7 +67,7 @@ static void resumption_tokens(void **state)
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpSessionFile", "yes please", &why), -1);
     assert_int_equal(s.session_file, 1); /* unchanged */
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpTicketLifetime", "600", &why), 0);
-    assert_true(s.ticket_lifetime == 600000);
+    assert_true(s.engine.ticket_lifetime == 600000);
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpTicketLifetime", "0", &why), -1);
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpTicketLifetime", "86401", &why), -1);
     dtlsudp_engine_config_init(&cfg);
@@ -82,12 +82,12 @@ static void numbers_and_ranges(void **state)
     const char *why = NULL;
 
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMTU", "1400", &why), 0);
-    assert_int_equal(s.mtu_ipv4, 1400);
-    assert_int_equal(s.mtu_ipv6, 1400);
+    assert_int_equal(s.engine.mtu_ipv4, 1400);
+    assert_int_equal(s.engine.mtu_ipv6, 1400);
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMTU", "1000", &why), 0);
-    assert_int_equal(s.mtu_ipv6, 1280); /* IPv6 minimum link MTU */
+    assert_int_equal(s.engine.mtu_ipv6, 1280); /* IPv6 minimum link MTU */
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMTU6", "9000", &why), 0);
-    assert_int_equal(s.mtu_ipv6, 9000);
+    assert_int_equal(s.engine.mtu_ipv6, 9000);
 
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMTU", "100", &why), -1);
     assert_string_equal(why, "value out of range");
@@ -97,25 +97,25 @@ static void numbers_and_ranges(void **state)
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMaxHalfOpen", "", &why), -1);
     assert_string_equal(why, "a number is missing");
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMaxHalfOpen", "99999999999999999999", &why), -1);
-    assert_int_equal(s.max_half_open, 256); /* unchanged by the failures */
+    assert_int_equal(s.engine.max_half_open, 256); /* unchanged by the failures */
 
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMaxAssociations", "50\n", &why), 0);
-    assert_int_equal(s.max_assocs, 50);
+    assert_int_equal(s.engine.max_assocs, 50);
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMaxPerSource", "3", &why), 0);
-    assert_int_equal(s.max_per_source, 3);
-    assert_int_equal(s.max_half_open_per_source, 8);
+    assert_int_equal(s.engine.max_per_source, 3);
+    assert_int_equal(s.engine.max_half_open_per_source, 8);
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMaxHalfOpenPerSource", "2000", &why), 0);
-    assert_int_equal(s.max_half_open_per_source, 2000);
+    assert_int_equal(s.engine.max_half_open_per_source, 2000);
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpMaxHalfOpenPerSource", "0", &why), -1);
 
     /* the record hand-off is on unless turned off */
-    assert_int_equal(s.keep_ssl, 0);
+    assert_int_equal(s.engine.keep_ssl, 0);
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpRecordHandoff", "0", &why), 0);
-    assert_int_equal(s.keep_ssl, 1);
+    assert_int_equal(s.engine.keep_ssl, 1);
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpRecordHandoff", "2", &why), -1);
-    assert_int_equal(s.keep_ssl, 1);
+    assert_int_equal(s.engine.keep_ssl, 1);
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpRecordHandoff", "1", &why), 0);
-    assert_int_equal(s.keep_ssl, 0);
+    assert_int_equal(s.engine.keep_ssl, 0);
 }
 
 static void timers_in_seconds(void **state)
@@ -124,15 +124,15 @@ static void timers_in_seconds(void **state)
     const char *why = NULL;
 
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpIdleTimeout", "0", &why), 0);
-    assert_true(s.idle_timeout == DTLSUDP_TIME_NEVER);
+    assert_true(s.engine.idle_timeout == DTLSUDP_TIME_NEVER);
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpIdleTimeout", "30", &why), 0);
-    assert_true(s.idle_timeout == 30000);
+    assert_true(s.engine.idle_timeout == 30000);
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpHandshakeTimeout", "0", &why), -1);
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpHandshakeTimeout", "5", &why), 0);
-    assert_true(s.handshake_timeout == 5000);
+    assert_true(s.engine.handshake_timeout == 5000);
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpCookieRotation", "86401", &why), -1);
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpCookieRotation", "120", &why), 0);
-    assert_true(s.cookie_rotation == 120000);
+    assert_true(s.engine.cookie_rotation == 120000);
 }
 
 static void unknown_token(void **state)
@@ -159,6 +159,49 @@ static void settings_reach_the_engine_config(void **state)
     assert_int_equal(cfg.mtu_ipv6, 1300);
     assert_true(cfg.handshake_timeout == 10000);
     assert_true(cfg.idle_timeout == 300000);
+    assert_true(cfg.retransmit_initial == 100);
+    assert_int_equal(cfg.session_tickets, 1);
+    /* What no token sets stays the caller's. */
+    assert_int_equal(cfg.max_queued_datagrams, 0);
+    assert_null(cfg.cert_file);
+}
+
+/* The library's defaults are the transport's: one table of defaults. */
+static void defaults_are_the_engine_defaults(void **state)
+{
+    const dtlsudp_snmp_settings *s = dtlsudp_snmp_settings_get();
+    dtlsudp_engine_config lib;
+
+    (void)state;
+    dtlsudp_engine_config_init(&lib);
+    assert_int_equal(s->engine.max_assocs, lib.max_assocs);
+    assert_int_equal(s->engine.max_half_open_per_source, lib.max_half_open_per_source);
+    assert_true(s->engine.retransmit_initial == lib.retransmit_initial);
+    assert_true(s->engine.retransmit_max == lib.retransmit_max);
+    assert_int_equal(s->engine.retransmit_max_bytes, lib.retransmit_max_bytes);
+    assert_true(s->engine.ticket_lifetime == lib.ticket_lifetime);
+    assert_int_equal(s->engine.keep_ssl, 0);
+}
+
+static void retransmission_tokens(void **state)
+{
+    dtlsudp_snmp_settings s = *dtlsudp_snmp_settings_get();
+    dtlsudp_engine_config cfg;
+    const char *why = NULL;
+
+    (void)state;
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpRetransmitInitial", "250", &why), 0);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpRetransmitMax", "2000", &why), 0);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpRetransmitMaxBytes", "8192", &why), 0);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpRetransmitInitial", "5", &why), -1);
+    assert_string_equal(why, "value out of range");
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpRetransmitMax", "1s", &why), -1);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpRetransmitMaxBytes", "100", &why), -1);
+    memset(&cfg, 0, sizeof(cfg));
+    dtlsudp_snmp_settings_to_engine(&s, &cfg);
+    assert_true(cfg.retransmit_initial == 250);
+    assert_true(cfg.retransmit_max == 2000);
+    assert_int_equal(cfg.retransmit_max_bytes, 8192);
 }
 
 /* fpcheck.c: a word that is plainly a fingerprint must have a hash's
@@ -198,6 +241,8 @@ int main(void)
         cmocka_unit_test_setup(timers_in_seconds, setup),
         cmocka_unit_test_setup(unknown_token, setup),
         cmocka_unit_test_setup(settings_reach_the_engine_config, setup),
+        cmocka_unit_test_setup(defaults_are_the_engine_defaults, setup),
+        cmocka_unit_test_setup(retransmission_tokens, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,6 +20,9 @@
  *   dtlsudpResume yes|no            client: resume sessions kept in memory (yes)
  *   dtlsudpSessionFile yes|no       client: also keep them in a file (no)
  *   dtlsudpRecordHandoff 0|1        1: established associations leave OpenSSL (1)
+ *   dtlsudpRetransmitInitial MS     a handshake flight's first timeout (100)
+ *   dtlsudpRetransmitMax MS         the longest timeout between copies (500)
+ *   dtlsudpRetransmitMaxBytes BYTES retransmitted bytes per handshake (49152)
  *
  * Values apply to listeners and client transports opened after the line
  * (snmpd opens agentAddress listeners after reading every file).  A bad
@@ -30,6 +33,8 @@
 #include "snmp_internal.h"
 
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -42,19 +47,12 @@ static void defaults(dtlsudp_snmp_settings *s)
 {
     memset(s, 0, sizeof(*s));
     s->demux = DTLSUDP_SNMP_DEMUX_OSNET;
-    s->mtu_ipv4 = 1500;
-    s->mtu_ipv6 = 1280;
-    s->max_assocs = 10000;
-    s->max_half_open = 256;
-    s->max_per_source = 256;
-    s->max_half_open_per_source = 8;
-    s->idle_timeout = 300000;
-    s->handshake_timeout = 10000;
-    s->cookie_rotation = 60000;
-    s->session_tickets = 1;
-    s->ticket_lifetime = 3600000;
     s->resume = 1;
     s->session_file = 0;
+    /* The library's defaults are the only ones; the SNMP transport turns
+     * on what it wants beyond them. */
+    dtlsudp_engine_config_init(&s->engine);
+    s->engine.session_tickets = 1;
 }
 
 const dtlsudp_snmp_settings *dtlsudp_snmp_settings_get(void)
@@ -105,30 +103,6 @@ static int parse_number(const char *value, unsigned long min, unsigned long max,
     return 0;
 }
 
-typedef struct token_def {
-    const char *name;
-    const char *help;
-    unsigned long min, max;
-} token_def;
-
-static const token_def tokens[] = {
-    {"dtlsudpDemux", "osnet|router", 0, 0},
-    {"dtlsudpMTU", "BYTES (576..65535)", 576, 65535},
-    {"dtlsudpMTU6", "BYTES (1280..65535)", 1280, 65535},
-    {"dtlsudpMaxAssociations", "N (1..1000000)", 1, 1000000},
-    {"dtlsudpMaxHalfOpen", "N (1..100000)", 1, 100000},
-    {"dtlsudpMaxPerSource", "N (1..1000000)", 1, 1000000},
-    {"dtlsudpIdleTimeout", "SECONDS (0 = never .. 604800)", 0, 604800},
-    {"dtlsudpHandshakeTimeout", "SECONDS (1..600)", 1, 600},
-    {"dtlsudpCookieRotation", "SECONDS (1..86400)", 1, 86400},
-    {"dtlsudpMaxHalfOpenPerSource", "N (1..100000)", 1, 100000},
-    {"dtlsudpSessionTickets", "yes|no", 0, 0},
-    {"dtlsudpTicketLifetime", "SECONDS (1..86400)", 1, 86400},
-    {"dtlsudpResume", "yes|no", 0, 0},
-    {"dtlsudpSessionFile", "yes|no", 0, 0},
-    {"dtlsudpRecordHandoff", "0|1", 0, 1},
-};
-
 /* yes|no (also true/false, on/off, 1/0), one word. */
 static int parse_yes_no(const char *value, int *out, const char **why)
 {
@@ -154,122 +128,170 @@ static int parse_yes_no(const char *value, int *out, const char **why)
     return -1;
 }
 
+static int parse_demux(const char *value, int *out, const char **why)
+{
+    char word[16], extra[2];
+
+    if (value != NULL && sscanf(value, " %15s %1s", word, extra) == 1) {
+        if (strcasecmp(word, "osnet") == 0) {
+            *out = DTLSUDP_SNMP_DEMUX_OSNET;
+            return 0;
+        }
+        if (strcasecmp(word, "router") == 0) {
+            *out = DTLSUDP_SNMP_DEMUX_ROUTER;
+            return 0;
+        }
+    }
+    *why = "expected osnet or router";
+    return -1;
+}
+
+/* How a token's value is read and where it is stored. */
+typedef enum token_kind {
+    TOKEN_DEMUX,        /* int: osnet|router */
+    TOKEN_YES_NO,       /* int: 1|0 */
+    TOKEN_NOT,          /* int: 1 - the number (dtlsudpRecordHandoff sets keep_ssl) */
+    TOKEN_COUNT,        /* size_t or unsigned: the number */
+    TOKEN_MTU,          /* unsigned: the number; also the IPv6 MTU, at least 1280 */
+    TOKEN_MILLISECONDS, /* dtlsudp_time: the number */
+    TOKEN_SECONDS,      /* dtlsudp_time: 1000 x the number */
+    TOKEN_SECONDS_OR_0  /* dtlsudp_time: 1000 x the number; 0 is DTLSUDP_TIME_NEVER */
+} token_kind;
+
+typedef struct token_def {
+    const char *name;
+    const char *help;
+    token_kind kind;
+    size_t offset, size; /* the field in dtlsudp_snmp_settings */
+    unsigned long min, max;
+} token_def;
+
+#define SETTING(member) offsetof(dtlsudp_snmp_settings, member), sizeof(((dtlsudp_snmp_settings *)0)->member)
+#define ENGINE(member) SETTING(engine.member)
+
+/* The order is the order of `snmpd -H'; every one also goes to
+ * dtlsudp-checkconf through dtlsudp_snmp_config_token_name(). */
+static const token_def tokens[] = {
+    {"dtlsudpDemux", "osnet|router", TOKEN_DEMUX, SETTING(demux), 0, 0},
+    {"dtlsudpMTU", "BYTES (576..65535)", TOKEN_MTU, ENGINE(mtu_ipv4), 576, 65535},
+    {"dtlsudpMTU6", "BYTES (1280..65535)", TOKEN_COUNT, ENGINE(mtu_ipv6), 1280, 65535},
+    {"dtlsudpMaxAssociations", "N (1..1000000)", TOKEN_COUNT, ENGINE(max_assocs), 1, 1000000},
+    {"dtlsudpMaxHalfOpen", "N (1..100000)", TOKEN_COUNT, ENGINE(max_half_open), 1, 100000},
+    {"dtlsudpMaxPerSource", "N (1..1000000)", TOKEN_COUNT, ENGINE(max_per_source), 1, 1000000},
+    {"dtlsudpIdleTimeout", "SECONDS (0 = never .. 604800)", TOKEN_SECONDS_OR_0, ENGINE(idle_timeout), 0, 604800},
+    {"dtlsudpHandshakeTimeout", "SECONDS (1..600)", TOKEN_SECONDS, ENGINE(handshake_timeout), 1, 600},
+    {"dtlsudpCookieRotation", "SECONDS (1..86400)", TOKEN_SECONDS, ENGINE(cookie_rotation), 1, 86400},
+    {"dtlsudpMaxHalfOpenPerSource", "N (1..100000)", TOKEN_COUNT, ENGINE(max_half_open_per_source), 1, 100000},
+    {"dtlsudpSessionTickets", "yes|no", TOKEN_YES_NO, ENGINE(session_tickets), 0, 0},
+    {"dtlsudpTicketLifetime", "SECONDS (1..86400)", TOKEN_SECONDS, ENGINE(ticket_lifetime), 1, 86400},
+    {"dtlsudpResume", "yes|no", TOKEN_YES_NO, SETTING(resume), 0, 0},
+    {"dtlsudpSessionFile", "yes|no", TOKEN_YES_NO, SETTING(session_file), 0, 0},
+    {"dtlsudpRecordHandoff", "0|1", TOKEN_NOT, ENGINE(keep_ssl), 0, 1},
+    {"dtlsudpRetransmitInitial", "MILLISECONDS (10..10000)", TOKEN_MILLISECONDS, ENGINE(retransmit_initial), 10,
+     10000},
+    {"dtlsudpRetransmitMax", "MILLISECONDS (10..60000)", TOKEN_MILLISECONDS, ENGINE(retransmit_max), 10, 60000},
+    {"dtlsudpRetransmitMaxBytes", "BYTES (1024..16777216)", TOKEN_COUNT, ENGINE(retransmit_max_bytes), 1024,
+     16777216},
+};
+
+#define N_TOKENS (sizeof(tokens) / sizeof(tokens[0]))
+
+static const token_def *token_find(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < N_TOKENS; i++)
+        if (strcasecmp(name, tokens[i].name) == 0)
+            return &tokens[i];
+    return NULL;
+}
+
+/* Store v in an unsigned field of the given size. */
+static void store_unsigned(void *field, size_t size, uint64_t v)
+{
+    if (size == sizeof(uint64_t)) {
+        uint64_t w = v;
+        memcpy(field, &w, sizeof(w));
+    } else {
+        uint32_t w = (uint32_t)v;
+        memcpy(field, &w, sizeof(w));
+    }
+}
+
 int dtlsudp_snmp_settings_apply(dtlsudp_snmp_settings *s, const char *token, const char *value,
                                 const char **why)
 {
+    const token_def *def = token_find(token);
+    unsigned char *field;
     unsigned long v = 0;
-    size_t i;
-    const token_def *def = NULL;
+    int flag;
 
-    for (i = 0; i < sizeof(tokens) / sizeof(tokens[0]); i++)
-        if (strcasecmp(token, tokens[i].name) == 0)
-            def = &tokens[i];
     if (def == NULL) {
         *why = "unknown dtlsudp token";
         return -1;
     }
-    if (def == &tokens[0]) {
-        char word[16];
-        if (value == NULL || sscanf(value, " %15s", word) != 1) {
-            *why = "expected osnet or router";
+    field = (unsigned char *)s + def->offset;
+    switch (def->kind) {
+    case TOKEN_DEMUX:
+        return parse_demux(value, (int *)(void *)field, why);
+    case TOKEN_YES_NO:
+        if (parse_yes_no(value, &flag, why) != 0)
             return -1;
-        }
-        if (strcasecmp(word, "osnet") == 0)
-            s->demux = DTLSUDP_SNMP_DEMUX_OSNET;
-        else if (strcasecmp(word, "router") == 0)
-            s->demux = DTLSUDP_SNMP_DEMUX_ROUTER;
-        else {
-            *why = "expected osnet or router";
-            return -1;
-        }
+        *(int *)(void *)field = flag;
         return 0;
-    }
-    switch (def - tokens) {
-    case 10:
-        return parse_yes_no(value, &s->session_tickets, why);
-    case 12:
-        return parse_yes_no(value, &s->resume, why);
-    case 13:
-        return parse_yes_no(value, &s->session_file, why);
     default:
         break;
     }
     if (parse_number(value, def->min, def->max, &v, why) != 0)
         return -1;
-    switch (def - tokens) {
-    case 1:
-        s->mtu_ipv4 = (unsigned)v;
-        s->mtu_ipv6 = v < 1280 ? 1280 : (unsigned)v;
+    switch (def->kind) {
+    case TOKEN_NOT:
+        *(int *)(void *)field = v == 0;
         break;
-    case 2:
-        s->mtu_ipv6 = (unsigned)v;
+    case TOKEN_MTU:
+        store_unsigned(field, def->size, v);
+        s->engine.mtu_ipv6 = v < 1280 ? 1280 : (unsigned)v;
         break;
-    case 3:
-        s->max_assocs = v;
+    case TOKEN_SECONDS_OR_0:
+        store_unsigned(field, def->size, v == 0 ? DTLSUDP_TIME_NEVER : (uint64_t)v * 1000);
         break;
-    case 4:
-        s->max_half_open = v;
+    case TOKEN_SECONDS:
+        store_unsigned(field, def->size, (uint64_t)v * 1000);
         break;
-    case 5:
-        s->max_per_source = v;
+    default: /* TOKEN_COUNT, TOKEN_MILLISECONDS */
+        store_unsigned(field, def->size, v);
         break;
-    case 6:
-        s->idle_timeout = v == 0 ? DTLSUDP_TIME_NEVER : (dtlsudp_time)v * 1000;
-        break;
-    case 7:
-        s->handshake_timeout = (dtlsudp_time)v * 1000;
-        break;
-    case 8:
-        s->cookie_rotation = (dtlsudp_time)v * 1000;
-        break;
-    case 9:
-        s->max_half_open_per_source = v;
-        break;
-    case 11:
-        s->ticket_lifetime = (dtlsudp_time)v * 1000;
-        break;
-    case 14:
-        s->keep_ssl = v == 0;
-        break;
-    default:
-        *why = "internal error";
-        return -1;
     }
     return 0;
 }
 
 void dtlsudp_snmp_settings_to_engine(const dtlsudp_snmp_settings *s, dtlsudp_engine_config *cfg)
 {
-    cfg->mtu_ipv4 = s->mtu_ipv4;
-    cfg->mtu_ipv6 = s->mtu_ipv6;
-    cfg->max_assocs = s->max_assocs;
-    cfg->max_half_open = s->max_half_open;
-    cfg->max_per_source = s->max_per_source;
-    cfg->max_half_open_per_source = s->max_half_open_per_source;
-    cfg->idle_timeout = s->idle_timeout;
-    cfg->handshake_timeout = s->handshake_timeout;
-    cfg->cookie_rotation = s->cookie_rotation;
-    cfg->session_tickets = s->session_tickets;
-    cfg->ticket_lifetime = s->ticket_lifetime;
-    cfg->keep_ssl = s->keep_ssl;
+    const size_t engine_at = offsetof(dtlsudp_snmp_settings, engine);
+    size_t i;
+
+    /* Exactly the fields a token can set (dtlsudpMTU's IPv6 side is
+     * dtlsudpMTU6's field): the caller's own choices stay. */
+    for (i = 0; i < N_TOKENS; i++) {
+        size_t at = tokens[i].offset;
+        if (at >= engine_at && at < engine_at + sizeof(s->engine))
+            memcpy((unsigned char *)cfg + (at - engine_at), (const unsigned char *)s + at, tokens[i].size);
+    }
 }
 
 static void parse_token(const char *token, char *line)
 {
+    const token_def *def = token_find(token);
     const char *why = NULL;
     char msg[256];
-    size_t i;
 
     (void)dtlsudp_snmp_settings_get();
     if (dtlsudp_snmp_settings_apply(&current, token, line, &why) == 0) {
         DEBUGMSGTL(("dtlsudp:config", "%s %s\n", token, line));
         return;
     }
-    for (i = 0; i < sizeof(tokens) / sizeof(tokens[0]); i++)
-        if (strcasecmp(token, tokens[i].name) == 0)
-            break;
     snprintf(msg, sizeof(msg), "%s '%s': %s; expected %s", token, line != NULL ? line : "", why,
-             i < sizeof(tokens) / sizeof(tokens[0]) ? tokens[i].help : "?");
+             def != NULL ? def->help : "?");
     config_perror(msg);
 }
 
@@ -287,7 +309,7 @@ void dtlsudp_snmp_config_register(void)
 
     (void)dtlsudp_snmp_settings_get();
     app = netsnmp_ds_get_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_APPTYPE);
-    for (i = 0; i < sizeof(tokens) / sizeof(tokens[0]); i++) {
+    for (i = 0; i < N_TOKENS; i++) {
         /* Re-registering replaces the handler, so a second call (plugin
          * init after SIGHUP) is harmless. */
         register_config_handler("snmp", tokens[i].name, parse_token, i == 0 ? release_tokens : NULL,
@@ -303,10 +325,10 @@ void dtlsudp_snmp_config_register(void)
  * learns from the plugin, not a copy of it. */
 size_t dtlsudp_snmp_config_token_count(void)
 {
-    return sizeof(tokens) / sizeof(tokens[0]);
+    return N_TOKENS;
 }
 
 const char *dtlsudp_snmp_config_token_name(size_t i)
 {
-    return i < sizeof(tokens) / sizeof(tokens[0]) ? tokens[i].name : NULL;
+    return i < N_TOKENS ? tokens[i].name : NULL;
 }

@@ -55,14 +55,11 @@ enum {
 /* Settings from the project's own tokens (config.c documents each). */
 typedef struct dtlsudp_snmp_settings {
     int demux;
-    unsigned mtu_ipv4, mtu_ipv6;
-    size_t max_assocs, max_half_open, max_per_source, max_half_open_per_source;
-    dtlsudp_time idle_timeout, handshake_timeout, cookie_rotation;
-    int session_tickets;        /* server: issue and accept tickets */
-    dtlsudp_time ticket_lifetime;
-    int resume;                 /* client: keep sessions in memory and offer them */
-    int session_file;           /* client: also in a file under the persistent dir */
-    int keep_ssl; /* dtlsudpRecordHandoff 0 */
+    int resume;       /* client: keep sessions in memory and offer them */
+    int session_file; /* client: also in a file under the persistent dir */
+    /* The engine fields the tokens set; the rest keep the library's
+     * defaults (dtlsudp_engine_config_init) and are not copied out. */
+    dtlsudp_engine_config engine;
 } dtlsudp_snmp_settings;
 
 /* The current settings (defaults until a token changes them). */

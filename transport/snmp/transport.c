@@ -1035,8 +1035,8 @@ static void client_drive_handshake(endpoint *ep, dtlsudp_time limit)
     dtlsudp_time now = dtlsudp_now(), deadline, next;
     struct pollfd pfd;
 
-    if (ep->settings.handshake_timeout != 0 && limit > ep->settings.handshake_timeout)
-        limit = ep->settings.handshake_timeout;
+    if (ep->settings.engine.handshake_timeout != 0 && limit > ep->settings.engine.handshake_timeout)
+        limit = ep->settings.engine.handshake_timeout;
     deadline = now + limit;
     while (dtlsudp_conn_state(ep->conn) == DTLSUDP_STATE_HANDSHAKING && now < deadline) {
         next = dtlsudp_conn_next_timeout(ep->conn);
@@ -1521,8 +1521,8 @@ netsnmp_transport *dtlsudp_snmp_transport_open(const dtlsudp_addr *addr, int loc
     t->sock = -1;
     /* TSM accepts only messages flagged as tunneled (snmptsm.c). */
     t->flags |= NETSNMP_TRANSPORT_FLAG_TUNNELED;
-    t->msgMaxSize = addr->sa.sa_family == AF_INET6 ? ep->settings.mtu_ipv6 - OVERHEAD_V6
-                                                   : ep->settings.mtu_ipv4 - OVERHEAD_V4;
+    t->msgMaxSize = addr->sa.sa_family == AF_INET6 ? ep->settings.engine.mtu_ipv6 - OVERHEAD_V6
+                                                   : ep->settings.engine.mtu_ipv4 - OVERHEAD_V4;
     t->f_recv = hook_recv;
     t->f_send = hook_send;
     t->f_close = hook_close;
