@@ -52,30 +52,36 @@ void dtlsudp_engine_config_init(dtlsudp_engine_config *cfg)
     cfg->ticket_lifetime = 3600000;
 }
 
+/* A zero field means "the default": the one set above. */
+#define DEFAULT_IF_ZERO(field)                                                                               \
+    do {                                                                                                     \
+        if (c->field == 0)                                                                                   \
+            c->field = d.field;                                                                              \
+    } while (0)
+
 void dtlsudp_config_normalize(dtlsudp_engine_config *c)
 {
-    if (c->max_assocs == 0)
-        c->max_assocs = 10000;
-    if (c->max_half_open == 0)
-        c->max_half_open = 256;
-    if (c->max_per_source == 0)
-        c->max_per_source = 256;
-    if (c->handshake_timeout == 0)
-        c->handshake_timeout = 10000;
-    if (c->idle_timeout == 0)
-        c->idle_timeout = 300000;
-    if (c->cookie_rotation == 0)
-        c->cookie_rotation = 60000;
-    if (c->mtu_ipv4 == 0)
-        c->mtu_ipv4 = 1500;
-    if (c->mtu_ipv6 == 0)
-        c->mtu_ipv6 = 1280;
-    if (c->max_queued_datagrams == 0)
-        c->max_queued_datagrams = 64;
-    if (c->max_half_open_per_source == 0)
-        c->max_half_open_per_source = 8;
-    if (c->refused_grace == 0)
-        c->refused_grace = 5000;
+    dtlsudp_engine_config d;
+
+    dtlsudp_engine_config_init(&d);
+    DEFAULT_IF_ZERO(max_assocs);
+    DEFAULT_IF_ZERO(max_half_open);
+    DEFAULT_IF_ZERO(max_per_source);
+    DEFAULT_IF_ZERO(handshake_timeout);
+    DEFAULT_IF_ZERO(idle_timeout);
+    DEFAULT_IF_ZERO(cookie_rotation);
+    DEFAULT_IF_ZERO(mtu_ipv4);
+    DEFAULT_IF_ZERO(mtu_ipv6);
+    DEFAULT_IF_ZERO(max_queued_datagrams);
+    DEFAULT_IF_ZERO(max_half_open_per_source);
+    DEFAULT_IF_ZERO(refused_grace);
+    DEFAULT_IF_ZERO(max_chain_depth);
+    DEFAULT_IF_ZERO(retransmit_initial);
+    DEFAULT_IF_ZERO(retransmit_max);
+    DEFAULT_IF_ZERO(retransmit_max_bytes);
+    DEFAULT_IF_ZERO(ticket_lifetime);
+    if (c->ticket_lifetime == DTLSUDP_TIME_NEVER)
+        c->ticket_lifetime = d.ticket_lifetime;
     /* Headroom: handshakes keep max_half_open slots of the table that
      * established associations cannot take, and they never take more than
      * half of it. */
@@ -83,18 +89,8 @@ void dtlsudp_config_normalize(dtlsudp_engine_config *c)
         c->max_assocs = 2;
     if (c->max_half_open > c->max_assocs / 2)
         c->max_half_open = c->max_assocs / 2;
-    if (c->max_chain_depth == 0)
-        c->max_chain_depth = 4;
-    if (c->retransmit_initial == 0)
-        c->retransmit_initial = DTLSUDP_RETRANSMIT_INITIAL_MS;
-    if (c->retransmit_max == 0)
-        c->retransmit_max = DTLSUDP_RETRANSMIT_MAX_MS;
     if (c->retransmit_max < c->retransmit_initial)
         c->retransmit_max = c->retransmit_initial;
-    if (c->retransmit_max_bytes == 0)
-        c->retransmit_max_bytes = DTLSUDP_RETRANSMIT_MAX_BYTES;
-    if (c->ticket_lifetime == 0 || c->ticket_lifetime == DTLSUDP_TIME_NEVER)
-        c->ticket_lifetime = 3600000;
     if (c->allocator.alloc == NULL || c->allocator.free == NULL) {
         c->allocator.alloc = default_alloc;
         c->allocator.free = default_free;
