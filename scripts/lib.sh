@@ -5,7 +5,7 @@
 DTLSUDP_PACKAGES=(
     build-essential autoconf automake libtool pkg-config
     libssl-dev openssl libsnmp-dev libcmocka-dev
-    snmp snmpd snmptrapd smitools rsyslog
+    snmp snmpd snmptrapd smitools rsyslog gnutls-bin
     valgrind clang libfuzzer-14-dev
     iproute2 procps util-linux coreutils git
 )

@@ -23,3 +23,5 @@ endif
 # The example programs end to end (openssl CLI certificates).
 dist_check_SCRIPTS += tests/net/echo-example.sh
 TESTS += tests/net/echo-example.sh
+dist_check_SCRIPTS += tests/net/interop-gnutls.sh
+TESTS += tests/net/interop-gnutls.sh
