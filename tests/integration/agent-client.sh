@@ -78,6 +78,21 @@ fails "agent refuses our certificate" \
     stranger "dtlsudp:127.0.0.1:$p4"
 tl_log_has plugin "refused client certificate SHA256 $(tl_fp client-unknown-ca)" ||
     tl_fail "the agent did not log its refusal"
+# The other way round: the manager refuses the agent's certificate (its
+# peerCert names another one, while its chain verifies).  The manager's
+# alert is bad_certificate, so the agent's line points at its certificate,
+# not at the cipher suites.
+tl_client_new picky "localCert client" "peerCert client-ec" "trustCert ca"
+tl_env picky "$(cat "$TL_TMP/mgr/env")"
+fails "manager refuses the agent's certificate" 'no session with .*peer certificate refused' \
+    picky "dtlsudp:127.0.0.1:$p4"
+said=0
+for _ in $(seq 50); do # the agent reads the alert on its next pump: 5 s at most
+    tl_log_has plugin "handshake with 127.0.0.1:[0-9]* failed: the manager sent alert bad certificate: it refused our certificate" &&
+        { said=1; break; }
+    sleep 0.1
+done
+[ $said = 1 ] || tl_fail "the agent did not say that the manager refused its certificate: $(grep 'handshake with' "$(tl_log_file plugin)")"
 tl_agent_stop plugin || tl_fail "plugin agent exit status"
 
 tl_free_udp_port pl || exit 1

@@ -52,6 +52,21 @@ tests_snmp_test_domain_LDADD = \
 	$(NETSNMP_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS)
 endif
 
+# The transport itself between two processes on loopback (an agent-side
+# transport in a child, a manager-side one here), through its hooks: no
+# snmpd, no SNMP application.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/snmp/test_transport
+TESTS += tests/snmp/test_transport
+tests_snmp_test_transport_SOURCES = tests/snmp/test_transport.c
+tests_snmp_test_transport_CPPFLAGS = $(SNMP_TEST_CPPFLAGS)
+tests_snmp_test_transport_LDADD = \
+	transport/snmp/libsnmptransport.la \
+	transport/net/libnet.la \
+	transport/engine/libengine.la \
+	$(NETSNMP_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS)
+endif
+
 # What the operator is told: token names, searched directories, certificate
 # lines resolved as they are read (needs certfind.c: the whole transport).
 if HAVE_CMOCKA

@@ -323,7 +323,11 @@ static int decide(dtlsudp_engine *e, dtlsudp_assoc *a, X509_STORE_CTX *xs, int r
             a->cert_refused = 1;
             log_refusal(e, a, &auth, refusal_reason(a, &auth, hook_said_no));
         }
-        X509_STORE_CTX_set_error(xs, auth.error != X509_V_OK ? auth.error : X509_V_ERR_APPLICATION_VERIFICATION);
+        /* The error picks the alert the peer gets (RFC 5246 7.2.2): a
+         * chain that verified but that our policy refuses (a pin, a host
+         * name, the hook) is bad_certificate, so the peer's log points at
+         * the certificate rather than at the cipher suites. */
+        X509_STORE_CTX_set_error(xs, auth.error != X509_V_OK ? auth.error : X509_V_ERR_CERT_REJECTED);
         sk_X509_pop_free(auth.chain, X509_free);
         return 0;
     }

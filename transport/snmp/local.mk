@@ -27,6 +27,11 @@ transport_snmp_libsnmptransport_la_SOURCES = \
 	transport/snmp/certfind.c \
 	transport/snmp/tlstmrows.c \
 	transport/snmp/domain.c \
+	transport/snmp/endpoint.h \
+	transport/snmp/endpoint.c \
+	transport/snmp/peerauth.c \
+	transport/snmp/server.c \
+	transport/snmp/client.c \
 	transport/snmp/transport.c
 transport_snmp_libsnmptransport_la_CPPFLAGS = $(AM_CPPFLAGS) $(NETSNMP_CFLAGS)
 transport_snmp_libsnmptransport_la_CFLAGS = $(AM_CFLAGS) $(VISIBILITY_CFLAGS)
