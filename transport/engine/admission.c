@@ -8,16 +8,15 @@
  *
  *   half-open (cookie verified, not authenticated)
  *     - per source (IPv4 address, IPv6 /64) at most
- *       max_half_open_per_source; a newcomer evicts the source's handshake
- *       that has been silent longest if that one is idle (silent for 3 s),
- *       so a flooder can only push out its own handshakes and a legitimate
- *       client on the same host is never locked out.  While none is idle
- *       the source is in a burst (many clients behind one address, a slow
- *       agent): newcomers are admitted up to 8 times the cap, then refused
- *       (their ClientHello is dropped, and they repeat it), never by
- *       evicting a handshake in progress.  The evicted peer gets a fatal
- *       alert, and a later copy of its cookie'd ClientHello is answered with
- *       one instead of starting a handshake it could not finish (ended.c);
+ *       max_half_open_per_source idle handshakes (peer silent for 3 s),
+ *       and 8 times as many in all (a burst: many clients behind one
+ *       address, on a slow agent, which are not evicted while fewer than
+ *       the cap of them are idle).  A newcomer beyond either limit evicts
+ *       the source's most silent handshake, so a flooder can only push out
+ *       its own handshakes and a legitimate client on the same host is
+ *       never locked out.  The evicted peer gets a fatal alert, and a
+ *       later copy of its cookie'd ClientHello is answered with one
+ *       instead of starting a handshake it could not finish (ended.c);
  *     - in all at most max_half_open; a newcomer evicts the handshake of
  *       anyone that has been silent longest;
  *     - never an established association: max_half_open slots of
@@ -98,31 +97,30 @@ static int evict_half_open(dtlsudp_engine *e, dtlsudp_assoc *victim, const char 
     return DTLSUDP_OK;
 }
 
-/* Rule: a source holds at most max_half_open_per_source handshakes.  At
- * the cap the newcomer evicts the source's handshake that has been silent
- * longest if it is idle; otherwise the source is in a burst and the
- * newcomer is admitted up to ADM_BURST times the cap, then refused. */
+/* Rule: a source holds at most max_half_open_per_source idle handshakes
+ * (peer silent for ADM_IDLE_MS) and ADM_BURST times as many in all.  A
+ * newcomer beyond either limit evicts the source's most silent handshake. */
 static int rule_source_half_open(dtlsudp_engine *e, const dtlsudp_addr *peer)
 {
     dtlsudp_source_info src;
-    dtlsudp_assoc *victim;
+    size_t cap = e->cfg.max_half_open_per_source;
 
-    dtlsudp_table_source_scan(e, peer, &src);
-    if (src.half_open < e->cfg.max_half_open_per_source)
-        return DTLSUDP_OK;
-    /* A silent flooder's handshakes go idle and make room for anyone of
-     * their source, so it cannot lock the source out. */
-    victim = src.idlest_half_open;
-    if (victim != NULL && e->now - victim->last_activity >= ADM_IDLE_MS)
-        return evict_half_open(e, victim, "idle, of a source at its limit");
+    dtlsudp_table_source_scan(e, peer, e->now >= ADM_IDLE_MS ? e->now - ADM_IDLE_MS : 0, &src);
     /* A burst of handshakes from one host (snmpget x 50 behind one
-     * address, on a slow agent) is all in progress.  Evicting one fails
-     * its handshake (its peer gets an alert, ended.c); refusing the
-     * newcomer drops only its ClientHello, which it repeats (the cookie
-     * stays valid) and which is admitted once a slot frees. */
-    if (src.half_open < ADM_BURST * e->cfg.max_half_open_per_source)
+     * address, on a slow agent whose own backlog makes its peers look
+     * silent) is in progress: evicting one fails its handshake (its peer
+     * gets an alert, ended.c), so up to ADM_BURST times the cap they stay
+     * unless cap of them are idle.  A silent flooder's handshakes go idle
+     * and then make room for anyone of their source; one that keeps
+     * starting handshakes reaches the burst limit, where its oldest go:
+     * either way it cannot lock a legitimate client of its host out. */
+    if (src.half_open_idle < cap && src.half_open < ADM_BURST * cap)
         return DTLSUDP_OK;
-    return DTLSUDP_ERR_LIMIT;
+    if (src.idlest_half_open == NULL)
+        return DTLSUDP_ERR_LIMIT;
+    return evict_half_open(e, src.idlest_half_open,
+                           src.half_open_idle >= cap ? "idle, of a source at its limit"
+                                                     : "most silent of a source at its burst limit");
 }
 
 /* Rule: at most max_half_open handshakes in all; the newcomer evicts the
@@ -156,7 +154,7 @@ int dtlsudp_admit_half_open(dtlsudp_engine *e, const dtlsudp_addr *peer)
     int ret;
 
     if ((ret = rule_source_half_open(e, peer)) != DTLSUDP_OK)
-        adm_log(e, peer, "new handshake refused: source at its half-open limit, none idle", 0);
+        adm_log(e, peer, "new handshake refused: source at its half-open limit", 0);
     else if ((ret = rule_global_half_open(e)) != DTLSUDP_OK || (ret = rule_free_slot(e)) != DTLSUDP_OK)
         adm_log(e, peer, "new handshake refused: association limit reached", 0);
     return ret;
@@ -177,7 +175,7 @@ static int rule_source_established(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
     dtlsudp_source_info src;
 
-    dtlsudp_table_source_scan(e, &a->peer, &src);
+    dtlsudp_table_source_scan(e, &a->peer, 0, &src);
     if (src.established < e->cfg.max_per_source)
         return DTLSUDP_OK;
     if (!e->cfg.evict_idle_when_full || src.idlest == NULL ||

@@ -277,10 +277,12 @@ size_t dtlsudp_table_source_count(const dtlsudp_engine *e, const dtlsudp_addr *p
 typedef struct dtlsudp_source_info {
     size_t established;          /* established associations of the source */
     size_t half_open;            /* server handshakes counted in half_open */
+    size_t half_open_idle;       /* ... whose peer has been silent since idle_before */
     dtlsudp_assoc *idlest_half_open; /* evictable (not busy), longest without a datagram */
     dtlsudp_assoc *idlest;           /* established, evictable, least recently active */
 } dtlsudp_source_info;
-void dtlsudp_table_source_scan(const dtlsudp_engine *e, const dtlsudp_addr *peer, dtlsudp_source_info *out);
+void dtlsudp_table_source_scan(const dtlsudp_engine *e, const dtlsudp_addr *peer, dtlsudp_time idle_before,
+                               dtlsudp_source_info *out);
 
 /* admission.c: who gets a slot.  Each returns OK or LIMIT; any eviction
  * it made is counted and logged. */
