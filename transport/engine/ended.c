@@ -100,6 +100,16 @@ void dtlsudp_ended_alert(dtlsudp_engine *e, const dtlsudp_assoc *a)
                 a->hs0_version != 0 ? a->hs0_version : DTLS12_VERSION_WIRE);
 }
 
+int dtlsudp_ended_reserve(dtlsudp_engine *e)
+{
+    if (e->ended != NULL)
+        return DTLSUDP_OK;
+    if ((e->ended = dtlsudp_mem_alloc(e, DTLSUDP_ENDED_SLOTS * sizeof(*e->ended))) == NULL)
+        return DTLSUDP_ERR_NOMEM;
+    memset(e->ended, 0, DTLSUDP_ENDED_SLOTS * sizeof(*e->ended));
+    return DTLSUDP_OK;
+}
+
 void dtlsudp_ended_note(dtlsudp_engine *e, const dtlsudp_assoc *a)
 {
     struct dtlsudp_ended *slot;
@@ -107,11 +117,8 @@ void dtlsudp_ended_note(dtlsudp_engine *e, const dtlsudp_assoc *a)
 
     if (a->is_client || memcmp(a->client_random, zero, sizeof(zero)) == 0)
         return;
-    if (e->ended == NULL) {
-        if ((e->ended = dtlsudp_mem_alloc(e, DTLSUDP_ENDED_SLOTS * sizeof(*e->ended))) == NULL)
-            return; /* best effort: a stale copy then starts a handshake */
-        memset(e->ended, 0, DTLSUDP_ENDED_SLOTS * sizeof(*e->ended));
-    }
+    if (dtlsudp_ended_reserve(e) != DTLSUDP_OK)
+        return; /* best effort: a stale copy then starts a handshake */
     slot = &e->ended[e->ended_next];
     e->ended_next = (e->ended_next + 1) % DTLSUDP_ENDED_SLOTS;
     slot->peer = a->peer;

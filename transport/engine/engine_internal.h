@@ -333,6 +333,9 @@ void dtlsudp_ended_alert(dtlsudp_engine *e, const dtlsudp_assoc *a);
 int dtlsudp_ended_check(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsudp_addr *local,
                         const uint8_t *dgram, size_t len);
 void dtlsudp_ended_dispose(dtlsudp_engine *e);
+/* The ring, allocated once for the engine's life (done at the first end;
+ * tests that count allocations per run reserve it first). */
+int dtlsudp_ended_reserve(dtlsudp_engine *e);
 
 /* cookie.c */
 int dtlsudp_cookie_init(dtlsudp_engine *e) DTLSUDP_WUR;
