@@ -11,6 +11,11 @@
 #          agent fails closed (R5): it does not serve the dtlsudp listener
 #          (snmpd exits when an agentAddress cannot be opened) and its log
 #          names the file.  The good-CRL agents above are the control.
+#  reload: the CRL is what the configuration names at each SIGHUP.  bob
+#          revoked and refused; the x509CRLFile line removed + SIGHUP: bob
+#          served again; a line naming a broken file + SIGHUP: every client
+#          refused (fail closed); that line removed + SIGHUP: served; the
+#          revoking CRL named again + SIGHUP: bob refused, alice served.
 set -u
 . "$top_srcdir/tests/lib/snmpd.sh"
 . "$top_srcdir/tests/integration/agent-lib.sh"
@@ -78,4 +83,57 @@ broken_case() {
 broken_case garbage "$TL_CERTS/crl/garbage.pem"
 broken_case missing "$TL_CERTS/crl/missing.pem"
 
-sec_done "revoked certificates are refused, a broken CRL fails closed"
+# reload NAME: SIGHUP, and wait until the plugin has read the files again.
+reload() {
+    local log n i
+    log=$(tl_log_file "$1")
+    n=$(grep -c "init again" "$log")
+    kill -HUP "$(tl_pid "$1")" || sec_fail "$1: SIGHUP"
+    for ((i = 0; i < 100; i++)); do
+        [ "$(grep -c "init again" "$log")" -gt "$n" ] && return 0
+        sleep 0.1
+    done
+    sec_fail "$1: the agent did not reload"
+}
+
+# served NAME WHO: does the agent answer WHO?
+served() {
+    local out
+    sec_peer out --connect "$target" $(sec_as "$2") --get $SYSLOCATION
+    case $out in *"value 0x04 \"$SHARED\""*) return 0 ;; esac
+    return 1
+}
+refused() { ! served "$@"; }
+
+reload_case() {
+    local c=reload conf
+    agent "$c" "$TL_CERTS/crl/bob-revoked.pem" "[snmp] trustCert ca"
+    al_agent_start "$c" || tl_fail "$c: agent with a good CRL did not start"
+    conf=$(cat "$TL_TMP/$c/conffile")
+    sec_check "$c: control: alice is served" served "$c" alice
+    sec_check "$c: revoked bob is refused" refused "$c" bob
+
+    sed -i '/x509CRLFile/d' "$conf"
+    reload "$c"
+    sec_check "$c: x509CRLFile removed + SIGHUP: bob is served" served "$c" bob
+    sec_check "$c: x509CRLFile removed + SIGHUP: alice is served" served "$c" alice
+
+    echo "[snmp] x509CRLFile $TL_CERTS/crl/garbage.pem" >>"$conf"
+    reload "$c"
+    sec_check "$c: broken x509CRLFile + SIGHUP: alice is refused (fail closed)" refused "$c" alice
+    sec_check "$c: the log names the broken file" grep -qF "$TL_CERTS/crl/garbage.pem" "$(tl_log_file "$c")"
+
+    sed -i '/x509CRLFile/d' "$conf"
+    reload "$c"
+    sec_check "$c: broken line removed + SIGHUP: alice is served" served "$c" alice
+
+    echo "[snmp] x509CRLFile $TL_CERTS/crl/bob-revoked.pem" >>"$conf"
+    reload "$c"
+    sec_check "$c: revoking CRL again + SIGHUP: bob is refused" refused "$c" bob
+    sec_check "$c: revoking CRL again + SIGHUP: alice is served" served "$c" alice
+    tl_agent_stop "$c" || sec_fail "$c: agent exit status"
+}
+
+reload_case
+
+sec_done "revoked certificates are refused, a broken CRL fails closed, a reload follows the file"

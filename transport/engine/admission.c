@@ -8,14 +8,15 @@
  *
  *   half-open (cookie verified, not authenticated)
  *     - per source (IPv4 address, IPv6 /64) at most
- *       max_half_open_per_source (a burst of handshakes that all sent a
- *       datagram within the last second is admitted up to 8 times the
- *       cap); a newcomer evicts the source's handshake that has been
- *       silent longest instead of being refused (a flooder can only push
- *       out its own handshakes, and a legitimate client on the same host is
- *       never locked out).  The eviction sends nothing: a live client that
- *       was still waiting for our first flight repeats its ClientHello
- *       (cookie still valid) and starts again;
+ *       max_half_open_per_source idle handshakes (peer silent for 3 s),
+ *       and 8 times as many in all (a burst: many clients behind one
+ *       address, on a slow agent, which are not evicted while fewer than
+ *       the cap of them are idle).  A newcomer beyond either limit evicts
+ *       the source's most silent handshake, so a flooder can only push out
+ *       its own handshakes and a legitimate client on the same host is
+ *       never locked out.  The evicted peer gets a fatal alert, and a
+ *       later copy of its cookie'd ClientHello is answered with one
+ *       instead of starting a handshake it could not finish (ended.c);
  *     - in all at most max_half_open; a newcomer evicts the handshake of
  *       anyone that has been silent longest;
  *     - never an established association: max_half_open slots of
@@ -38,6 +39,7 @@
 #include "config.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "engine_internal.h"
 
@@ -46,26 +48,35 @@
 /* At most one admission log line per this many ms; the rest are counted
  * and reported with the next line. */
 #define ADM_LOG_INTERVAL 1000
-/* A handshake younger than OpenSSL's first retransmission interval is
- * "young": its peer may well be answering. */
-#define ADM_YOUNG_MS 1000
-/* Young handshakes a source may hold, in multiples of its cap. */
+/* A handshake whose peer has been silent this long is idle and may be
+ * evicted: longer than OpenSSL's first two retransmission intervals
+ * (1 s, then 2 s), so a live client that lost our flight would have
+ * repeated its ClientHello twice.  A peer silent for less may be computing
+ * its flight on a loaded host: evicting it would fail its handshake, while
+ * refusing the newcomer only costs that one a retransmission. */
+#define ADM_IDLE_MS 3000
+/* Active (not idle) handshakes a source may hold, in multiples of its cap. */
 #define ADM_BURST 8
 
 static void adm_log(dtlsudp_engine *e, const dtlsudp_addr *peer, const char *what, unsigned long long id)
 {
-    char who[64] = "?";
+    char who[64] = "?", assoc[40] = "";
 
     if (e->adm_log_at != 0 && e->now < e->adm_log_at) {
         e->adm_log_suppressed++;
         return;
     }
     (void)dtlsudp_addr_format(peer, who, sizeof(who));
+    /* id 0: no association exists (a refused ClientHello). */
+    if (id != 0)
+        snprintf(assoc, sizeof(assoc), "assoc %llu; ", id);
     if (e->adm_log_suppressed != 0)
-        dtlsudp_log(e, DTLSUDP_LOG_NOTICE, "source %s: %s (assoc %llu; %lu more admission events not logged)",
-                    who, what, id, e->adm_log_suppressed);
-    else
+        dtlsudp_log(e, DTLSUDP_LOG_NOTICE, "source %s: %s (%s%lu more admission events not logged)", who, what,
+                    assoc, e->adm_log_suppressed);
+    else if (id != 0)
         dtlsudp_log(e, DTLSUDP_LOG_NOTICE, "source %s: %s (assoc %llu)", who, what, id);
+    else
+        dtlsudp_log(e, DTLSUDP_LOG_NOTICE, "source %s: %s", who, what);
     e->adm_log_suppressed = 0;
     e->adm_log_at = e->now + ADM_LOG_INTERVAL;
 }
@@ -86,27 +97,30 @@ static int evict_half_open(dtlsudp_engine *e, dtlsudp_assoc *victim, const char 
     return DTLSUDP_OK;
 }
 
-/* Rule: a source holds at most max_half_open_per_source handshakes; the
- * newcomer evicts the source's handshake that has been silent longest. */
+/* Rule: a source holds at most max_half_open_per_source idle handshakes
+ * (peer silent for ADM_IDLE_MS) and ADM_BURST times as many in all.  A
+ * newcomer beyond either limit evicts the source's most silent handshake. */
 static int rule_source_half_open(dtlsudp_engine *e, const dtlsudp_addr *peer)
 {
     dtlsudp_source_info src;
-    dtlsudp_assoc *victim;
+    size_t cap = e->cfg.max_half_open_per_source;
 
-    dtlsudp_table_source_scan(e, peer, &src);
-    if (src.half_open < e->cfg.max_half_open_per_source)
-        return DTLSUDP_OK;
-    if ((victim = src.idlest_half_open) == NULL)
-        return DTLSUDP_ERR_LIMIT;
+    dtlsudp_table_source_scan(e, peer, e->now >= ADM_IDLE_MS ? e->now - ADM_IDLE_MS : 0, &src);
     /* A burst of handshakes from one host (snmpget x 50 behind one
-     * address) is all answering: a datagram from each arrived within a
-     * retransmission interval.  Up to ADM_BURST times the cap they are
-     * admitted; a silent flooder's handshakes go quiet within a second and
-     * are evicted at the cap, and beyond the burst allowance the most
-     * silent one goes even if it spoke recently. */
-    if (e->now - victim->last_activity < ADM_YOUNG_MS && src.half_open < ADM_BURST * e->cfg.max_half_open_per_source)
+     * address, on a slow agent whose own backlog makes its peers look
+     * silent) is in progress: evicting one fails its handshake (its peer
+     * gets an alert, ended.c), so up to ADM_BURST times the cap they stay
+     * unless cap of them are idle.  A silent flooder's handshakes go idle
+     * and then make room for anyone of their source; one that keeps
+     * starting handshakes reaches the burst limit, where its oldest go:
+     * either way it cannot lock a legitimate client of its host out. */
+    if (src.half_open_idle < cap && src.half_open < ADM_BURST * cap)
         return DTLSUDP_OK;
-    return evict_half_open(e, victim, "most silent of a source at its limit");
+    if (src.idlest_half_open == NULL)
+        return DTLSUDP_ERR_LIMIT;
+    return evict_half_open(e, src.idlest_half_open,
+                           src.half_open_idle >= cap ? "idle, of a source at its limit"
+                                                     : "most silent of a source at its burst limit");
 }
 
 /* Rule: at most max_half_open handshakes in all; the newcomer evicts the
@@ -140,10 +154,10 @@ int dtlsudp_admit_half_open(dtlsudp_engine *e, const dtlsudp_addr *peer)
     int ret;
 
     if ((ret = rule_source_half_open(e, peer)) != DTLSUDP_OK)
-        return ret;
-    if ((ret = rule_global_half_open(e)) != DTLSUDP_OK)
-        return ret;
-    return rule_free_slot(e);
+        adm_log(e, peer, "new handshake refused: source at its half-open limit", 0);
+    else if ((ret = rule_global_half_open(e)) != DTLSUDP_OK || (ret = rule_free_slot(e)) != DTLSUDP_OK)
+        adm_log(e, peer, "new handshake refused: association limit reached", 0);
+    return ret;
 }
 
 int dtlsudp_admit_connect(dtlsudp_engine *e, const dtlsudp_addr *peer)
@@ -161,7 +175,7 @@ static int rule_source_established(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
     dtlsudp_source_info src;
 
-    dtlsudp_table_source_scan(e, &a->peer, &src);
+    dtlsudp_table_source_scan(e, &a->peer, 0, &src);
     if (src.established < e->cfg.max_per_source)
         return DTLSUDP_OK;
     if (!e->cfg.evict_idle_when_full || src.idlest == NULL ||

@@ -42,6 +42,8 @@ static int dgram_write(BIO *b, const char *data, int len)
         /* The hand-off continues OpenSSL's sequence numbers and keeps a
          * server's last flight (handoff.c). */
         dtlsudp_handoff_note_sent(io->a, (const uint8_t *)data, (size_t)len);
+        /* An alert after this association ends continues its numbers. */
+        dtlsudp_ended_note_sent(io->a, (const uint8_t *)data, (size_t)len);
         dtlsudp_handoff_capture(io->e, io->a, (const uint8_t *)data, (size_t)len);
     }
     /* UDP semantics: a datagram the queue could not take is lost, not retried. */

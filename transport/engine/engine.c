@@ -288,6 +288,7 @@ void dtlsudp_engine_free(dtlsudp_engine *e)
     BIO_meth_free(e->bio_method);
     BIO_ADDR_free(e->listen_client);
     OPENSSL_cleanse(e->cookie_secret, sizeof(e->cookie_secret));
+    dtlsudp_ended_dispose(e);
     dtlsudp_tickets_dispose(e);
     dtlsudp_outq_dispose(e, &e->outq);
     dtlsudp_mem_free(e, e->scratch);
@@ -550,6 +551,7 @@ static void assoc_finish(dtlsudp_engine *e, dtlsudp_assoc *a, int reason)
     dtlsudp_table_remove(e, a);
     if (heir != NULL)
         dtlsudp_table_insert(e, heir);
+    dtlsudp_ended_note(e, a);
     a->state = DTLSUDP_STATE_CLOSED;
     fire(e, a, DTLSUDP_EVENT_CLOSED, reason);
     assoc_destroy(e, a);
@@ -564,9 +566,13 @@ static void close_now(dtlsudp_engine *e, dtlsudp_assoc *a, int reason, int notif
 
 void dtlsudp_engine_evict(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
-    /* A handshake is dropped quietly (an alert would end a live client
-     * that can still recover by repeating its ClientHello); an established
-     * association gets its close_notify. */
+    /* An established association gets its close_notify.  A handshake's
+     * peer gets a fatal alert: it cannot recover by repeating its
+     * ClientHello (ended.c answers the copy, which a fresh handshake could
+     * not serve once the client holds our ServerHello), so it fails now,
+     * with a reason, instead of at its own deadline. */
+    if (a->state == DTLSUDP_STATE_HANDSHAKING && !a->is_client)
+        dtlsudp_ended_alert(e, a);
     close_now(e, a, DTLSUDP_ERR_EVICTED, a->state == DTLSUDP_STATE_ESTABLISHED);
 }
 
@@ -845,11 +851,15 @@ static int listen_path(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsud
         return DTLSUDP_ERR_DROPPED;
     }
 
-    /* Cookie verified: the peer receives at its address.  Only now may it
-     * cost us memory, and only within the caps. */
+    /* Cookie verified.  A copy of the hello of an association that ended
+     * (evicted, failed, closed) starts nothing: the client already holds
+     * that association's ServerHello (ended.c). */
+    if (dtlsudp_ended_check(e, peer, local, dgram, len) != DTLSUDP_OK)
+        return DTLSUDP_ERR_DROPPED;
+    /* The peer receives at its address.  Only now may it cost us memory,
+     * and only within the caps. */
     if (dtlsudp_admit_half_open(e, peer) != DTLSUDP_OK) {
-        e->stats.refused_full++;
-        dtlsudp_log(e, DTLSUDP_LOG_NOTICE, "new peer refused: association limit reached");
+        e->stats.refused_full++; /* logged by admission, rate limited */
         return DTLSUDP_ERR_DROPPED;
     }
     if ((a = assoc_alloc(e, peer, local, 0)) == NULL)
@@ -872,8 +882,11 @@ static int listen_path(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsud
     assoc_start(e, a, 1);
     {
         uint16_t seq;
+        const uint8_t *random;
         if (dtlsudp_record_is_client_hello(dgram, len, &seq))
             a->peer_seq_max = seq; /* the hello our first flight answers */
+        if (dtlsudp_record_client_hello_random(dgram, len, &random))
+            memcpy(a->client_random, random, sizeof(a->client_random)); /* remembered when it ends */
     }
     if (predecessor != NULL) {
         if (predecessor->successor != NULL)

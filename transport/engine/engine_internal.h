@@ -33,6 +33,7 @@
 #define DTLSUDP_RETRANSMIT_MAX_MS 500
 #define DTLSUDP_RETRANSMIT_MAX_BYTES (48u * 1024u)
 #define DTLSUDP_FLIGHT_BYTES (8u * 1024u) /* the copy of our last flight kept for replay */
+#define DTLSUDP_ENDED_SLOTS 256 /* ClientHellos of ended server associations remembered (ended.c) */
 
 typedef struct dtlsudp_link {
     struct dtlsudp_link *prev, *next;
@@ -157,6 +158,8 @@ struct dtlsudp_assoc {
     uint8_t *last_flight; /* server: CCS + Finished datagrams, each u16 length + bytes */
     size_t last_flight_len;
     uint8_t client_random[32]; /* server: tells a stale ClientHello copy */
+    uint64_t hs0_next_write_seq; /* server: after our highest epoch-0 record (ended.c) */
+    uint16_t hs0_version;        /* ... and that record's version */
     struct dtlsudp_leaf *leaf;  /* the shared peer certificate (handoff.c) */
     unsigned handed_off : 1;
     unsigned was_established : 1;
@@ -209,6 +212,10 @@ struct dtlsudp_engine {
     /* admission log rate limit: one line per second, the rest counted */
     dtlsudp_time adm_log_at;
     unsigned long adm_log_suppressed;
+    /* ClientHellos of server associations that ended (ended.c): a ring
+     * of DTLSUDP_ENDED_SLOTS, allocated when the first one ends. */
+    struct dtlsudp_ended *ended;
+    size_t ended_next;
 
     dtlsudp_outq outq;
     uint8_t *scratch;
@@ -270,10 +277,12 @@ size_t dtlsudp_table_source_count(const dtlsudp_engine *e, const dtlsudp_addr *p
 typedef struct dtlsudp_source_info {
     size_t established;          /* established associations of the source */
     size_t half_open;            /* server handshakes counted in half_open */
+    size_t half_open_idle;       /* ... whose peer has been silent since idle_before */
     dtlsudp_assoc *idlest_half_open; /* evictable (not busy), longest without a datagram */
     dtlsudp_assoc *idlest;           /* established, evictable, least recently active */
 } dtlsudp_source_info;
-void dtlsudp_table_source_scan(const dtlsudp_engine *e, const dtlsudp_addr *peer, dtlsudp_source_info *out);
+void dtlsudp_table_source_scan(const dtlsudp_engine *e, const dtlsudp_addr *peer, dtlsudp_time idle_before,
+                               dtlsudp_source_info *out);
 
 /* admission.c: who gets a slot.  Each returns OK or LIMIT; any eviction
  * it made is counted and logged. */
@@ -308,6 +317,25 @@ int dtlsudp_outq_pop(dtlsudp_outq *q, uint8_t *buf, size_t cap, size_t *len, dtl
                      dtlsudp_addr *local, dtlsudp_assoc **a);
 /* Forget `a' in every queued entry (it is being freed; its datagrams still go out). */
 void dtlsudp_outq_forget(dtlsudp_outq *q, const dtlsudp_assoc *a);
+
+/* ended.c: a cookie'd ClientHello that repeats the hello of an ended
+ * server association starts nothing (RFC 6347 4.2.1, 4.2.8). */
+/* From the BIO: the number and version of our epoch-0 records. */
+void dtlsudp_ended_note_sent(dtlsudp_assoc *a, const uint8_t *dgram, size_t len);
+/* A server association ends: remember its peer and ClientHello random. */
+void dtlsudp_ended_note(dtlsudp_engine *e, const dtlsudp_assoc *a);
+/* Queue a fatal internal_error alert (epoch 0) to a handshaking server
+ * association's peer: its handshake is dropped. */
+void dtlsudp_ended_alert(dtlsudp_engine *e, const dtlsudp_assoc *a);
+/* A cookie-verified ClientHello: OK when it may start a handshake, DROPPED
+ * (counted, alert queued for an unfinished handshake) when it repeats the
+ * hello of an association that ended. */
+int dtlsudp_ended_check(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsudp_addr *local,
+                        const uint8_t *dgram, size_t len);
+void dtlsudp_ended_dispose(dtlsudp_engine *e);
+/* The ring, allocated once for the engine's life (done at the first end;
+ * tests that count allocations per run reserve it first). */
+int dtlsudp_ended_reserve(dtlsudp_engine *e);
 
 /* cookie.c */
 int dtlsudp_cookie_init(dtlsudp_engine *e) DTLSUDP_WUR;

@@ -19,6 +19,7 @@ transport_engine_libengine_la_SOURCES = \
 	transport/engine/config.c \
 	transport/engine/table.c \
 	transport/engine/admission.c \
+	transport/engine/ended.c \
 	transport/engine/engine.c \
 	transport/engine/retransmit.c \
 	transport/engine/assoc.c \

@@ -83,7 +83,8 @@ size_t dtlsudp_table_source_count(const dtlsudp_engine *e, const dtlsudp_addr *p
 
 /* One walk over the source's chain: bounded by what the source holds
  * (max_per_source + max_half_open_per_source) plus hash collisions. */
-void dtlsudp_table_source_scan(const dtlsudp_engine *e, const dtlsudp_addr *peer, dtlsudp_source_info *out)
+void dtlsudp_table_source_scan(const dtlsudp_engine *e, const dtlsudp_addr *peer, dtlsudp_time idle_before,
+                               dtlsudp_source_info *out)
 {
     dtlsudp_assoc *a;
 
@@ -98,6 +99,8 @@ void dtlsudp_table_source_scan(const dtlsudp_engine *e, const dtlsudp_addr *peer
                 out->idlest = a;
         } else if (a->counted_half_open) {
             out->half_open++;
+            if (a->last_activity <= idle_before)
+                out->half_open_idle++;
             if (a->busy == 0 && !a->freeing &&
                 (out->idlest_half_open == NULL || a->last_activity < out->idlest_half_open->last_activity))
                 out->idlest_half_open = a;

@@ -417,7 +417,8 @@ typedef struct dtlsudp_stats {
     uint64_t dropped_malformed; /* not a DTLS record / truncated */
     uint64_t dropped_unknown;   /* not a ClientHello, no association */
     uint64_t dropped_queue;     /* a queue was full */
-    uint64_t dropped_stale;     /* replayed, wrong epoch, bad MAC (OpenSSL dropped it) */
+    uint64_t dropped_stale;     /* replayed, wrong epoch, bad MAC (OpenSSL dropped it); a copy
+                                 * of the ClientHello of an association that ended */
     uint64_t datagrams_in;
     uint64_t datagrams_out;
     uint64_t bytes_in;
