@@ -9,6 +9,12 @@
  *       replies wanted; a datagram not answered within TIMEOUT_MS is sent
  *       again (counted as lost).  Latency percentiles are of each reply's
  *       own round trip.
+ *   udp-pingpong relay PORT UPSTREAM_PORT
+ *       a plain UDP relay on 127.0.0.1:PORT: every client source gets an
+ *       upstream socket of its own connect()ed to 127.0.0.1:UPSTREAM_PORT,
+ *       one epoll loop, one datagram per wake-up, no encryption: the shape
+ *       of a dtlsudp-proxy without DTLS, so two in a chain give the floor
+ *       any pair of relaying processes costs on this machine
  *   udp-pingpong sessions HOST PORT [-n COUNT] [-t TIMEOUT_MS] [-r RETRIES]
  *       COUNT times: a new socket (a new source port), one datagram, wait
  *       for its echo (RETRIES resends every TIMEOUT_MS), close
@@ -34,6 +40,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #define MAX_WINDOW 256
@@ -54,6 +61,7 @@ static int cmp_u64(const void *a, const void *b)
 static void usage(void)
 {
     fprintf(stderr, "usage: udp-pingpong echo PORT [-6]\n"
+                    "       udp-pingpong relay PORT UPSTREAM_PORT\n"
                     "       udp-pingpong rtt HOST PORT [-s SIZE] [-n COUNT] [-w WINDOW] [-t TIMEOUT_MS]\n"
                     "       udp-pingpong sessions HOST PORT [-n COUNT] [-t TIMEOUT_MS] [-r RETRIES]\n");
     exit(2);
@@ -90,6 +98,69 @@ static int run_echo(const char *port, int v6)
         ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
         if (n >= 0)
             (void)sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, flen);
+    }
+}
+
+#define RELAY_CLIENTS 1024
+
+static int run_relay(const char *port, const char *upstream)
+{
+    struct sockaddr_storage ls, us;
+    socklen_t llen, ulen;
+    struct {
+        struct sockaddr_storage addr;
+        socklen_t len;
+        int fd;
+    } *clients = calloc(RELAY_CLIENTS, sizeof(*clients));
+    int n_clients = 0;
+    char buf[65536];
+    if (clients == NULL || resolve("127.0.0.1", port, &ls, &llen) != 0 ||
+        resolve("127.0.0.1", upstream, &us, &ulen) != 0)
+        usage();
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0), ep = epoll_create1(0);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = RELAY_CLIENTS};
+    if (fd < 0 || ep < 0 || bind(fd, (struct sockaddr *)&ls, llen) != 0 ||
+        epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        perror("relay");
+        return 2;
+    }
+    printf("listening\n");
+    fflush(stdout);
+    for (;;) {
+        struct epoll_event e[16];
+        int n = epoll_wait(ep, e, 16, -1);
+        for (int i = 0; i < n; i++) {
+            uint32_t k = e[i].data.u32;
+            if (k < RELAY_CLIENTS) { /* a reply: back to its client */
+                ssize_t len = recv(clients[k].fd, buf, sizeof(buf), MSG_DONTWAIT);
+                if (len >= 0)
+                    (void)sendto(fd, buf, (size_t)len, 0, (struct sockaddr *)&clients[k].addr, clients[k].len);
+                continue;
+            }
+            struct sockaddr_storage from;
+            socklen_t flen = sizeof(from);
+            ssize_t len = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &flen);
+            if (len < 0)
+                continue;
+            int c = 0;
+            while (c < n_clients && (clients[c].len != flen || memcmp(&clients[c].addr, &from, flen) != 0))
+                c++;
+            if (c == n_clients) {
+                if (n_clients == RELAY_CLIENTS)
+                    continue;
+                clients[c].addr = from;
+                clients[c].len = flen;
+                clients[c].fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+                ev = (struct epoll_event){.events = EPOLLIN, .data.u32 = (uint32_t)c};
+                if (clients[c].fd < 0 || connect(clients[c].fd, (struct sockaddr *)&us, ulen) != 0 ||
+                    epoll_ctl(ep, EPOLL_CTL_ADD, clients[c].fd, &ev) != 0) {
+                    perror("relay upstream");
+                    return 2;
+                }
+                n_clients++;
+            }
+            (void)send(clients[c].fd, buf, (size_t)len, 0);
+        }
     }
 }
 
@@ -203,6 +274,8 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (strcmp(argv[1], "echo") == 0)
         return run_echo(argv[2], argc > 3 && strcmp(argv[3], "-6") == 0);
+    if (argc == 4 && strcmp(argv[1], "relay") == 0)
+        return run_relay(argv[2], argv[3]);
     if (argc < 4)
         usage();
     const char *mode = argv[1];

@@ -1,8 +1,9 @@
-# tests/proxy: dtlsudp-proxy.  The configuration in a CMocka suite, the
-# layering check, and the proxy between real programs on loopback: snmpd
-# (udp, v2c) and rsyslogd (imudp) behind the chain plain client -> proxy
-# client -> proxy server -> service, wrong certificates, SIGHUP, IPv4 and
-# IPv6, a spoofed-hello flood and a lossy relay between the proxies.
+# tests/proxy: dtlsudp-proxy.  The configuration, the session tables and
+# both modes in one process (test_relay) in CMocka suites, the layering
+# check, and the proxy between real programs on loopback: snmpd (udp, v2c)
+# and rsyslogd (imudp) behind the chain plain client -> proxy client ->
+# proxy server -> service, wrong certificates, SIGHUP, IPv4 and IPv6, a
+# spoofed-hello flood and a lossy relay between the proxies.
 dist_check_SCRIPTS += tests/proxy/layering.sh
 TESTS += tests/proxy/layering.sh
 
@@ -13,6 +14,24 @@ tests_proxy_test_config_SOURCES = tests/proxy/test_config.c transport/proxy/conf
 tests_proxy_test_config_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/proxy
 tests_proxy_test_config_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_proxy_test_config_LDADD = transport/libdtlsudp.la $(OPENSSL_LIBS) $(CMOCKA_LIBS)
+
+# The session tables of both modes (hash map by key, heap by deadline).
+check_PROGRAMS += tests/proxy/test_map
+TESTS += tests/proxy/test_map
+tests_proxy_test_map_SOURCES = tests/proxy/test_map.c transport/proxy/map.c
+tests_proxy_test_map_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/proxy
+tests_proxy_test_map_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_proxy_test_map_LDADD = transport/libdtlsudp.la $(OPENSSL_LIBS) $(CMOCKA_LIBS)
+
+# Both modes in one process on loopback, with the test's own epoll loop.
+check_PROGRAMS += tests/proxy/test_relay
+TESTS += tests/proxy/test_relay
+tests_proxy_test_relay_SOURCES = tests/proxy/test_relay.c tests/net/certs.c tests/net/certs.h \
+	transport/proxy/client.c transport/proxy/server.c transport/proxy/identity.c \
+	transport/proxy/config.c transport/proxy/map.c
+tests_proxy_test_relay_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/proxy
+tests_proxy_test_relay_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_proxy_test_relay_LDADD = transport/libdtlsudp.la $(OPENSSL_LIBS) $(CMOCKA_LIBS)
 endif
 
 # Integration: real snmpd and rsyslogd behind the chain of two proxies.

@@ -7,10 +7,20 @@
  * until the association is established.  Replies go back to that source
  * from the plain socket.  The session ends with its association: idle
  * expiry, close_notify from the server, a refused certificate.
+ *
+ * Per datagram the work is O(1) in the number of sessions: a session is
+ * found by its source address in a hash map, and the loop's deadline is
+ * the top of a heap of the sessions' deadlines, updated after each call
+ * into a session's connection (its own engine: nothing else moves it).
  */
+/* recvmmsg() needs _GNU_SOURCE with glibc. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,8 +28,18 @@
 
 #include "proxy.h"
 
-#define BURST 64
+/* Datagrams read from the plain socket with one recvmmsg() (a wake-up
+ * takes at most BURST rounds of it, so one busy client cannot starve the
+ * others).  A slot holds any datagram the association can carry: the
+ * proxy leaves the library's MTU (1500 / 1280) alone, so a record's
+ * plaintext is below 1500 bytes; longer ones are reported with their
+ * real length (MSG_TRUNC) and dropped, as dtlsudp_conn_write() would. */
+#define BATCH 16
+#define BURST 4
+#define SLOT 2048
 #define DEFAULT_MAX_SESSIONS 1024
+
+#define SESSION_OF(node, member) ((client_session *)((char *)(node) - offsetof(client_session, member)))
 
 typedef struct client_session {
     proxy_watch watch; /* the association's socket is readable */
@@ -27,6 +47,8 @@ typedef struct client_session {
     dtlsudp_addr source; /* the plain UDP client */
     dtlsudp_conn *conn;  /* NULL once ended */
     int established;
+    proxy_map_node by_source;
+    proxy_heap_node by_deadline;
     struct client_session *next;     /* all sessions, then the list of ended ones */
     struct client_session **prev;
 } client_session;
@@ -38,6 +60,8 @@ struct proxy_client {
     int fd;
     dtlsudp_addr local;
     dtlsudp_conn_config conn_cfg;
+    proxy_map by_source;
+    proxy_heap by_deadline;
     client_session *sessions, *ended;
     size_t n_sessions, max_sessions;
     proxy_counters counters;
@@ -55,6 +79,8 @@ static void session_end(proxy_client *p, client_session *s, int reason)
     /* close_notify if the association is still alive (RFC 6353 5.4) */
     dtlsudp_conn_free(s->conn);
     s->conn = NULL;
+    proxy_map_remove(&p->by_source, &s->by_source);
+    proxy_heap_remove(&p->by_deadline, &s->by_deadline);
     *s->prev = s->next;
     if (s->next != NULL)
         s->next->prev = s->prev;
@@ -64,17 +90,21 @@ static void session_end(proxy_client *p, client_session *s, int reason)
     p->counters.sessions_closed++;
 }
 
-static client_session *session_find(const proxy_client *p, const dtlsudp_addr *source)
+static client_session *session_find(const proxy_client *p, const proxy_key *source)
 {
-    /* A linear list: originate mode serves a few local clients (max-sessions
-     * bounds it). */
-    for (client_session *s = p->sessions; s != NULL; s = s->next)
-        if (dtlsudp_addr_equal(&s->source, source))
-            return s;
-    return NULL;
+    proxy_map_node *n = proxy_map_find(&p->by_source, source);
+    return n != NULL ? SESSION_OF(n, by_source) : NULL;
 }
 
-static client_session *session_open(proxy_client *p, const dtlsudp_addr *source, dtlsudp_time now)
+/* After every call into s->conn: its engine's deadline may have moved. */
+static void session_rearm(proxy_client *p, client_session *s)
+{
+    if (s->conn != NULL)
+        proxy_heap_update(&p->by_deadline, &s->by_deadline, dtlsudp_conn_next_timeout(s->conn));
+}
+
+static client_session *session_open(proxy_client *p, const dtlsudp_addr *source, const proxy_key *key,
+                                    dtlsudp_time now)
 {
     char src[64];
     (void)dtlsudp_addr_format(source, src, sizeof(src));
@@ -97,11 +127,18 @@ static client_session *session_open(proxy_client *p, const dtlsudp_addr *source,
         free(s);
         return NULL;
     }
-    if (proxy_loop_add(p->loop, dtlsudp_conn_fd(s->conn), &s->watch) != 0) {
+    if (proxy_heap_insert(&p->by_deadline, &s->by_deadline, dtlsudp_conn_next_timeout(s->conn)) != 0) {
         dtlsudp_conn_free(s->conn);
         free(s);
         return NULL;
     }
+    if (proxy_loop_add(p->loop, dtlsudp_conn_fd(s->conn), &s->watch) != 0) {
+        proxy_heap_remove(&p->by_deadline, &s->by_deadline);
+        dtlsudp_conn_free(s->conn);
+        free(s);
+        return NULL;
+    }
+    proxy_map_insert(&p->by_source, &s->by_source, key);
     s->next = p->sessions;
     if (s->next != NULL)
         s->next->prev = &s->next;
@@ -113,7 +150,9 @@ static client_session *session_open(proxy_client *p, const dtlsudp_addr *source,
 }
 
 /* Everything the association has for the local client; ends the session
- * once the association is gone. */
+ * once the association is gone.  Reads only what is queued: once the
+ * queue is empty, dtlsudp_conn_read() would read the socket again, one
+ * system call per datagram that the loop's epoll has already answered. */
 static void drain_conn(proxy_client *p, client_session *s)
 {
     uint8_t buf[16384];
@@ -128,9 +167,12 @@ static void drain_conn(proxy_client *p, client_session *s)
                   dtlsudp_assoc_cipher(dtlsudp_conn_assoc(s->conn)));
     }
     for (;;) {
+        dtlsudp_assoc *a = dtlsudp_conn_assoc(s->conn);
+        if (a != NULL && dtlsudp_assoc_pending(a) == 0)
+            break; /* alive, nothing queued */
         int ret = dtlsudp_conn_read(s->conn, buf, sizeof(buf), &len, 0);
         if (ret == DTLSUDP_ERR_AGAIN)
-            return;
+            break;
         if (ret != DTLSUDP_OK) {
             session_end(p, s, ret);
             return;
@@ -140,6 +182,7 @@ static void drain_conn(proxy_client *p, client_session *s)
         else
             p->counters.to_service++;
     }
+    session_rearm(p, s);
 }
 
 static void conn_ready(proxy_watch *w, uint32_t events, dtlsudp_time now)
@@ -152,33 +195,57 @@ static void conn_ready(proxy_watch *w, uint32_t events, dtlsudp_time now)
     drain_conn(s->owner, s);
 }
 
+/* One datagram from the local client at `source' toward its association. */
+static void forward_local(proxy_client *p, const dtlsudp_addr *source, const uint8_t *buf, size_t n,
+                          dtlsudp_time now)
+{
+    proxy_key key;
+    proxy_key_addr(&key, source);
+    client_session *s = session_find(p, &key);
+    if (s == NULL && (s = session_open(p, source, &key, now)) == NULL) {
+        p->counters.to_peer_dropped++;
+        return;
+    }
+    /* While the handshake runs the library holds the datagram, and a
+     * repeated one (the client's retry timer) sends our flight again. */
+    int ret = n <= SLOT ? dtlsudp_conn_write(s->conn, buf, n) : DTLSUDP_ERR_TOO_BIG;
+    if (ret == DTLSUDP_OK) {
+        p->counters.to_peer++;
+        session_rearm(p, s);
+        return;
+    }
+    p->counters.to_peer_dropped++;
+    if (ret == DTLSUDP_ERR_TOO_BIG)
+        proxy_log(DTLSUDP_LOG_WARNING, p->cfg->name, "datagram of %zu bytes dropped: larger than %zu", n,
+                  dtlsudp_conn_max_write(s->conn));
+    if (dtlsudp_err_is_assoc_fatal(ret))
+        session_end(p, s, ret);
+    else
+        session_rearm(p, s);
+}
+
 static void local_ready(proxy_watch *w, uint32_t events, dtlsudp_time now)
 {
     proxy_client *p = (proxy_client *)w;
-    uint8_t buf[65536];
+    static uint8_t bufs[BATCH][SLOT];
+    struct mmsghdr msgs[BATCH];
+    struct iovec iov[BATCH];
+    dtlsudp_addr src[BATCH];
     (void)events;
-    for (int i = 0; i < BURST; i++) {
-        dtlsudp_addr src;
-        socklen_t slen = sizeof(src);
-        ssize_t n = recvfrom(p->fd, buf, sizeof(buf), 0, &src.sa, &slen);
-        if (n < 0)
-            break;
-        client_session *s = session_find(p, &src);
-        if (s == NULL && (s = session_open(p, &src, now)) == NULL) {
-            p->counters.to_peer_dropped++;
-            continue;
+    for (int round = 0; round < BURST; round++) {
+        for (int i = 0; i < BATCH; i++) {
+            iov[i] = (struct iovec){.iov_base = bufs[i], .iov_len = SLOT};
+            msgs[i].msg_hdr = (struct msghdr){.msg_name = &src[i], .msg_namelen = sizeof(src[i]),
+                                              .msg_iov = &iov[i], .msg_iovlen = 1};
         }
-        int ret = dtlsudp_conn_write(s->conn, buf, (size_t)n);
-        if (ret == DTLSUDP_OK) {
-            p->counters.to_peer++;
-            continue;
-        }
-        p->counters.to_peer_dropped++;
-        if (ret == DTLSUDP_ERR_TOO_BIG)
-            proxy_log(DTLSUDP_LOG_WARNING, p->cfg->name, "datagram of %zd bytes dropped: larger than %zu", n,
-                      dtlsudp_conn_max_write(s->conn));
-        else if (dtlsudp_err_is_assoc_fatal(ret))
-            session_end(p, s, ret);
+        /* MSG_TRUNC: msg_len is the datagram's real length */
+        int n = recvmmsg(p->fd, msgs, BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
+        if (n <= 0)
+            return;
+        for (int i = 0; i < n; i++)
+            forward_local(p, &src[i], bufs[i], msgs[i].msg_len, now);
+        if (n < BATCH)
+            return; /* the socket was empty: no need to ask again */
     }
 }
 
@@ -206,8 +273,13 @@ int proxy_client_new(const proxy_service_config *s, proxy_loop *loop, dtlsudp_ti
     p->conn_cfg.connect.peer_fingerprints = s->n_pins != 0 ? s->pins : NULL;
     p->conn_cfg.connect.n_peer_fingerprints = s->n_pins;
     p->conn_cfg.connect.hostname = s->hostname;
+    if (proxy_map_init(&p->by_source) != 0) {
+        free(p);
+        return DTLSUDP_ERR_NOMEM;
+    }
 
     if (dtlsudp_addr_parse(s->listen, 0, &p->local) != DTLSUDP_OK) {
+        proxy_map_free(&p->by_source);
         free(p);
         return DTLSUDP_ERR_INVALID;
     }
@@ -218,6 +290,7 @@ int proxy_client_new(const proxy_service_config *s, proxy_loop *loop, dtlsudp_ti
         int saved = errno;
         if (p->fd >= 0)
             close(p->fd);
+        proxy_map_free(&p->by_source);
         free(p);
         errno = saved;
         return DTLSUDP_ERR_SYSTEM;
@@ -244,28 +317,28 @@ void proxy_client_free(proxy_client *p)
     free_ended(p);
     proxy_loop_del(p->loop, p->fd);
     close(p->fd);
+    proxy_map_free(&p->by_source);
+    proxy_heap_free(&p->by_deadline);
     free(p);
 }
 
 dtlsudp_time proxy_client_next_timeout(const proxy_client *p)
 {
-    dtlsudp_time next = DTLSUDP_TIME_NEVER;
-    for (const client_session *s = p->sessions; s != NULL; s = s->next) {
-        dtlsudp_time t = dtlsudp_conn_next_timeout(s->conn);
-        if (t < next)
-            next = t;
-    }
-    return next;
+    const proxy_heap_node *top = proxy_heap_top(&p->by_deadline);
+    return top != NULL ? top->deadline : DTLSUDP_TIME_NEVER;
 }
 
 void proxy_client_timeout(proxy_client *p, dtlsudp_time now)
 {
-    for (client_session *s = p->sessions, *next; s != NULL; s = next) {
-        next = s->next; /* s may end */
-        if (dtlsudp_conn_next_timeout(s->conn) <= now) {
-            (void)dtlsudp_conn_handle_timeout(s->conn, now);
-            drain_conn(p, s);
-        }
+    /* Each session due at most once per call (its deadline may still be
+     * `now' after its timers ran): the budget bounds the loop. */
+    for (size_t budget = p->by_deadline.count; budget > 0; budget--) {
+        proxy_heap_node *top = proxy_heap_top(&p->by_deadline);
+        if (top == NULL || top->deadline > now)
+            break;
+        client_session *s = SESSION_OF(top, by_deadline);
+        (void)dtlsudp_conn_handle_timeout(s->conn, now);
+        drain_conn(p, s); /* rearms, or ends s */
     }
     free_ended(p);
 }

@@ -8,6 +8,7 @@ transport_proxy_dtlsudp_proxy_SOURCES = \
 	transport/proxy/client.c \
 	transport/proxy/identity.c \
 	transport/proxy/config.c \
+	transport/proxy/map.c \
 	transport/proxy/proxy.h
 transport_proxy_dtlsudp_proxy_LDADD = transport/libdtlsudp.la $(OPENSSL_LIBS)
 EXTRA_DIST += transport/proxy/README

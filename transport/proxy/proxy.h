@@ -6,6 +6,7 @@
  *   identity.c certificates, keys, CA and CRL: loading and SIGHUP reloads
  *   server.c   terminate: DTLS listener -> one upstream UDP socket per association
  *   client.c   originate: plain UDP socket -> one DTLS association per local source
+ *   map.c      sessions by key (hash map) and by deadline (min-heap)
  *   main.c     options, logging, one epoll loop over every service (signals
  *              through a signalfd), start and stop
  */
@@ -70,6 +71,55 @@ void proxy_config_free(proxy_config *cfg);
 void proxy_engine_config(const proxy_service_config *s, dtlsudp_engine_config *out);
 /* "host:port", "[v6]:port" -> host and port strings (malloc'd). */
 int proxy_split_host_port(const char *text, char **host, char **port);
+
+/* ---- map.c: sessions by key and by deadline (no sockets: unit-tested) ---- */
+
+/* A session's key: a source address (family, port, address, scope id) or
+ * an association id, as bytes. */
+typedef struct proxy_key {
+    uint8_t len;
+    uint8_t b[24];
+} proxy_key;
+void proxy_key_addr(proxy_key *k, const dtlsudp_addr *a);
+void proxy_key_id(proxy_key *k, uint64_t id);
+
+/* Embedded in the session; the map allocates only its bucket array. */
+typedef struct proxy_map_node {
+    struct proxy_map_node *next;
+    uint64_t hash;
+    proxy_key key;
+} proxy_map_node;
+
+typedef struct proxy_map {
+    proxy_map_node **buckets;
+    size_t n_buckets, count;
+    uint64_t seed;
+} proxy_map;
+
+/* 0, or -1 (out of memory, no random seed). */
+int proxy_map_init(proxy_map *m);
+void proxy_map_free(proxy_map *m); /* the bucket array only */
+proxy_map_node *proxy_map_find(const proxy_map *m, const proxy_key *k);
+/* k must not be in the map yet. */
+void proxy_map_insert(proxy_map *m, proxy_map_node *n, const proxy_key *k);
+void proxy_map_remove(proxy_map *m, proxy_map_node *n);
+
+/* A min-heap of sessions by deadline (dtlsudp_now() base). */
+typedef struct proxy_heap_node {
+    dtlsudp_time deadline;
+    size_t index;
+} proxy_heap_node;
+
+typedef struct proxy_heap {
+    proxy_heap_node **v;
+    size_t count, cap;
+} proxy_heap;
+
+int proxy_heap_insert(proxy_heap *h, proxy_heap_node *n, dtlsudp_time deadline); /* 0 or -1 */
+void proxy_heap_update(proxy_heap *h, proxy_heap_node *n, dtlsudp_time deadline);
+void proxy_heap_remove(proxy_heap *h, proxy_heap_node *n);
+proxy_heap_node *proxy_heap_top(const proxy_heap *h); /* earliest deadline, or NULL */
+void proxy_heap_free(proxy_heap *h);
 
 /* ---- running services (server.c, client.c; the loop is main.c's) ---- */
 

@@ -13,9 +13,14 @@
  * is taken with dtlsudp_listener_recv(), and the listener polls the osnet
  * per-association sockets itself, so one fd covers all associations.
  */
+/* recvmmsg() needs _GNU_SOURCE with glibc. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -23,17 +28,23 @@
 
 #include "proxy.h"
 
-/* Datagrams taken from one socket per wake-up: one busy peer cannot starve
- * the others, and the loop comes back for the rest. */
-#define BURST 64
+/* Replies read from one upstream socket per wake-up: BURST rounds of one
+ * recvmmsg() of BATCH, so one busy peer cannot starve the others, and the
+ * loop comes back for the rest.  SLOT: see client.c. */
+#define BATCH 16
+#define BURST 4
+#define SLOT 2048
+
+#define SESSION_OF(node) ((server_session *)((char *)(node) - offsetof(server_session, by_id)))
 
 typedef struct server_session {
     proxy_watch watch; /* the upstream socket is readable */
     proxy_server *owner;
     uint64_t id; /* dtlsudp_assoc_id() */
+    proxy_map_node by_id;
     dtlsudp_addr peer;
     int fd; /* upstream socket, connected to the service; -1 once closed */
-    struct server_session *next; /* hash bucket, then the list of closed ones */
+    struct server_session *next; /* the list of closed ones */
 } server_session;
 
 struct proxy_server {
@@ -42,55 +53,18 @@ struct proxy_server {
     proxy_loop *loop;
     dtlsudp_listener *listener;
     dtlsudp_addr forward;
-    server_session **buckets;
-    size_t n_buckets, n_sessions;
+    proxy_map by_id;
     server_session *closed; /* freed after the current batch of events */
     proxy_counters counters;
     int failed; /* the listener is unusable (engine-fatal error) */
 };
 
-static size_t bucket_of(const proxy_server *p, uint64_t id)
-{
-    return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 20) & (p->n_buckets - 1);
-}
-
 static server_session *session_find(const proxy_server *p, uint64_t id)
 {
-    for (server_session *s = p->buckets[bucket_of(p, id)]; s != NULL; s = s->next)
-        if (s->id == id)
-            return s;
-    return NULL;
-}
-
-static int sessions_grow(proxy_server *p)
-{
-    size_t n = p->n_buckets * 2;
-    server_session **b = calloc(n, sizeof(*b));
-    if (b == NULL)
-        return -1; /* longer chains, still correct */
-    server_session **old = p->buckets;
-    size_t n_old = p->n_buckets;
-    p->buckets = b;
-    p->n_buckets = n;
-    for (size_t i = 0; i < n_old; i++)
-        for (server_session *s = old[i], *next; s != NULL; s = next) {
-            next = s->next;
-            size_t k = bucket_of(p, s->id);
-            s->next = b[k];
-            b[k] = s;
-        }
-    free(old);
-    return 0;
-}
-
-static void session_unlink(proxy_server *p, server_session *s)
-{
-    for (server_session **pp = &p->buckets[bucket_of(p, s->id)]; *pp != NULL; pp = &(*pp)->next)
-        if (*pp == s) {
-            *pp = s->next;
-            p->n_sessions--;
-            return;
-        }
+    proxy_key key;
+    proxy_key_id(&key, id);
+    proxy_map_node *n = proxy_map_find(&p->by_id, &key);
+    return n != NULL ? SESSION_OF(n) : NULL;
 }
 
 static void upstream_ready(proxy_watch *w, uint32_t events, dtlsudp_time now);
@@ -120,12 +94,9 @@ static void session_open(proxy_server *p, dtlsudp_assoc *a)
         proxy_log(DTLSUDP_LOG_ERR, p->cfg->name, "association %s refused: epoll: %s", peer, strerror(errno));
         goto Refuse;
     }
-    if (p->n_sessions >= p->n_buckets * 2)
-        (void)sessions_grow(p);
-    size_t k = bucket_of(p, s->id);
-    s->next = p->buckets[k];
-    p->buckets[k] = s;
-    p->n_sessions++;
+    proxy_key key;
+    proxy_key_id(&key, s->id);
+    proxy_map_insert(&p->by_id, &s->by_id, &key);
     p->counters.sessions_opened++;
     if (getsockname(s->fd, &up.sa, &uplen) == 0)
         (void)dtlsudp_addr_format(&up, local, sizeof(local));
@@ -149,7 +120,7 @@ static void session_close(proxy_server *p, server_session *s, int reason)
     char peer[64];
     (void)dtlsudp_addr_format(&s->peer, peer, sizeof(peer));
     proxy_log(DTLSUDP_LOG_NOTICE, p->cfg->name, "association %s ended: %s", peer, dtlsudp_strerror(reason));
-    session_unlink(p, s);
+    proxy_map_remove(&p->by_id, &s->by_id);
     proxy_loop_del(p->loop, s->fd);
     close(s->fd);
     s->fd = -1;
@@ -211,37 +182,53 @@ static void listener_ready(proxy_watch *w, uint32_t events, dtlsudp_time now)
     drain_listener(p);
 }
 
+/* One reply of the service toward s's association. */
+static void forward_reply(proxy_server *p, server_session *s, const uint8_t *buf, size_t n)
+{
+    dtlsudp_conn *c = dtlsudp_listener_find(p->listener, &s->peer);
+    dtlsudp_assoc *a = c != NULL ? dtlsudp_conn_assoc(c) : NULL;
+    /* After a peer restart (RFC 6347 4.2.8) the address belongs to the
+     * successor: the old association's replies are not its business. */
+    if (a == NULL || dtlsudp_assoc_id(a) != s->id) {
+        p->counters.to_peer_dropped++;
+        return;
+    }
+    int ret = n <= SLOT ? dtlsudp_conn_write(c, buf, n) : DTLSUDP_ERR_TOO_BIG;
+    if (ret == DTLSUDP_OK) {
+        p->counters.to_peer++;
+        return;
+    }
+    p->counters.to_peer_dropped++;
+    if (ret == DTLSUDP_ERR_TOO_BIG)
+        proxy_log(DTLSUDP_LOG_WARNING, p->cfg->name, "reply of %zu bytes dropped: larger than %zu", n,
+                  dtlsudp_conn_max_write(c));
+    /* An association-fatal error already closed s (CLOSED fired). */
+}
+
 static void upstream_ready(proxy_watch *w, uint32_t events, dtlsudp_time now)
 {
     server_session *s = (server_session *)w;
     proxy_server *p = s->owner;
-    uint8_t buf[65536];
+    static uint8_t bufs[BATCH][SLOT];
+    struct mmsghdr msgs[BATCH];
+    struct iovec iov[BATCH];
     (void)events;
     (void)now;
-    for (int i = 0; i < BURST && s->fd >= 0; i++) {
-        ssize_t n = recv(s->fd, buf, sizeof(buf), 0);
+    for (int round = 0; round < BURST && s->fd >= 0; round++) {
+        for (int i = 0; i < BATCH; i++) {
+            iov[i] = (struct iovec){.iov_base = bufs[i], .iov_len = SLOT};
+            msgs[i].msg_hdr = (struct msghdr){.msg_iov = &iov[i], .msg_iovlen = 1};
+        }
+        /* MSG_TRUNC: msg_len is the datagram's real length */
+        int n = recvmmsg(s->fd, msgs, BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
         if (n < 0 && errno == ECONNREFUSED)
             continue; /* the service's port was closed for an earlier datagram */
-        if (n < 0)
-            break;
-        dtlsudp_conn *c = dtlsudp_listener_find(p->listener, &s->peer);
-        dtlsudp_assoc *a = c != NULL ? dtlsudp_conn_assoc(c) : NULL;
-        /* After a peer restart (RFC 6347 4.2.8) the address belongs to the
-         * successor: the old association's replies are not its business. */
-        if (a == NULL || dtlsudp_assoc_id(a) != s->id) {
-            p->counters.to_peer_dropped++;
-            continue;
-        }
-        int ret = dtlsudp_conn_write(c, buf, (size_t)n);
-        if (ret == DTLSUDP_OK) {
-            p->counters.to_peer++;
-            continue;
-        }
-        p->counters.to_peer_dropped++;
-        if (ret == DTLSUDP_ERR_TOO_BIG)
-            proxy_log(DTLSUDP_LOG_WARNING, p->cfg->name, "reply of %zd bytes dropped: larger than %zu", n,
-                      dtlsudp_conn_max_write(c));
-        /* An association-fatal error already closed s (CLOSED fired). */
+        if (n <= 0)
+            return;
+        for (int i = 0; i < n && s->fd >= 0; i++)
+            forward_reply(p, s, bufs[i], msgs[i].msg_len);
+        if (n < BATCH)
+            return; /* the socket was empty: no need to ask again */
     }
 }
 
@@ -257,8 +244,7 @@ int proxy_server_new(const proxy_service_config *s, proxy_loop *loop, dtlsudp_ti
     p->watch.ready = listener_ready;
     p->cfg = s;
     p->loop = loop;
-    p->n_buckets = 64;
-    if ((p->buckets = calloc(p->n_buckets, sizeof(*p->buckets))) == NULL) {
+    if (proxy_map_init(&p->by_id) != 0) {
         free(p);
         return DTLSUDP_ERR_NOMEM;
     }
@@ -312,13 +298,16 @@ void proxy_server_free(proxy_server *p)
         dtlsudp_listener_free(p->listener);
     }
     free_closed(p);
-    for (size_t i = 0; i < p->n_buckets; i++) /* none left after CLOSED, unless never opened */
-        for (server_session *s = p->buckets[i], *next; s != NULL; s = next) {
-            next = s->next;
+    /* CLOSED closed every session above, unless the listener never opened
+     * or failed: close what is left. */
+    for (size_t i = 0; p->by_id.buckets != NULL && i < p->by_id.n_buckets; i++)
+        while (p->by_id.buckets[i] != NULL) {
+            server_session *s = SESSION_OF(p->by_id.buckets[i]);
+            proxy_map_remove(&p->by_id, &s->by_id);
             close(s->fd);
             free(s);
         }
-    free(p->buckets);
+    proxy_map_free(&p->by_id);
     free(p);
 }
 
@@ -365,7 +354,7 @@ int proxy_server_reload(proxy_server *p, const proxy_service_config *s, dtlsudp_
     size_t revoked = dtlsudp_engine_close_revoked(e, now);
     pump_result(p, dtlsudp_listener_handle_timeout(p->listener, now)); /* send their close_notify */
     proxy_log(DTLSUDP_LOG_NOTICE, s->name, "certificates reloaded; %zu association%s kept, %zu revoked",
-              p->n_sessions, p->n_sessions == 1 ? "" : "s", revoked);
+              p->by_id.count, p->by_id.count == 1 ? "" : "s", revoked);
     return 0;
 }
 
@@ -378,7 +367,7 @@ void proxy_server_report(const proxy_server *p)
               "associations %llu open, %llu opened; to service %llu (%llu dropped), to peers %llu "
               "(%llu dropped); handshakes %llu completed, %llu failed, %llu timed out; cookies %llu sent, "
               "%llu bad; refused (caps) %llu",
-              (unsigned long long)p->n_sessions, (unsigned long long)p->counters.sessions_opened,
+              (unsigned long long)p->by_id.count, (unsigned long long)p->counters.sessions_opened,
               (unsigned long long)p->counters.to_service, (unsigned long long)p->counters.to_service_dropped,
               (unsigned long long)p->counters.to_peer, (unsigned long long)p->counters.to_peer_dropped,
               (unsigned long long)st.engine.handshakes_completed,
