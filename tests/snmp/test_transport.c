@@ -309,6 +309,23 @@ static void wrong_server_fails_the_send(void **state)
     close_transport(t);
 }
 
+/* What a failed handshake is called in the log: the cause and the fix. */
+static void failures_name_cause_and_fix(void **state)
+{
+    char out[400];
+
+    (void)state;
+    peerauth_explain_failure(SSL_AD_INTERNAL_ERROR, NULL, 0, out, sizeof(out));
+    assert_non_null(strstr(out, "the agent sent alert internal error"));
+    assert_non_null(strstr(out, "dtlsudpMaxHalfOpenPerSource"));
+    peerauth_explain_failure(SSL_AD_INTERNAL_ERROR, NULL, 1, out, sizeof(out));
+    assert_string_equal(out, "the manager sent alert internal error");
+    peerauth_explain_failure(SSL_AD_BAD_CERTIFICATE, NULL, 1, out, sizeof(out));
+    assert_non_null(strstr(out, "the manager sent alert bad certificate: it refused our certificate (localCert)"));
+    peerauth_explain_failure(-1, "no shared cipher", 0, out, sizeof(out));
+    assert_non_null(strstr(out, "no cipher suite in common with the agent"));
+}
+
 /* Last: the agent stops on "quit". */
 static void agent_stops(void **state)
 {
@@ -331,6 +348,7 @@ int main(void)
         cmocka_unit_test(message_both_ways),
         cmocka_unit_test(reply_to_other_session_dropped),
         cmocka_unit_test(wrong_server_fails_the_send),
+        cmocka_unit_test(failures_name_cause_and_fix),
         cmocka_unit_test(agent_stops),
     };
 

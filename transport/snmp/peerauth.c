@@ -311,6 +311,16 @@ void peerauth_explain_failure(int alert, const char *detail, int we_are_server, 
     case SSL_AD_PROTOCOL_VERSION:
         snprintf(out, cap, "%s sent alert %s: it does not accept DTLS 1.2", peer, SSL_alert_desc_string_long(alert));
         return;
+    case SSL_AD_INTERNAL_ERROR:
+        if (we_are_server)
+            break;
+        /* Our agent sends this when admission control drops a handshake in
+         * progress (the source had too many at once). */
+        snprintf(out, cap,
+                 "the agent sent alert %s: it may have dropped the handshake because too many from this address "
+                 "were in progress; retry, or raise dtlsudpMaxHalfOpenPerSource on the agent",
+                 SSL_alert_desc_string_long(alert));
+        return;
     default:
         break;
     }
