@@ -778,10 +778,10 @@ static int feed(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_
         dtlsudp_handoff_note_received(a, dgram, len);
     ret = acquire_buffers(a);
     if (ret == DTLSUDP_OK && a->state == DTLSUDP_STATE_HANDSHAKING) {
-        /* A server's step that completes the handshake writes its last
-         * flight, which the hand-off keeps (RFC 6347 4.2.4). */
-        if (!a->is_client)
-            dtlsudp_handoff_capture_begin(e, a);
+        /* The step that completes the handshake may write the last
+         * flight (the server's after a full handshake, the client's after
+         * an abbreviated one), which the hand-off keeps (RFC 6347 4.2.4). */
+        dtlsudp_handoff_capture_begin(e, a);
         ret = step_handshake(e, a);
     }
     if (ret == DTLSUDP_OK && a->state == DTLSUDP_STATE_ESTABLISHED && !a->freeing &&

@@ -154,7 +154,8 @@ struct dtlsudp_assoc {
     const SSL_CIPHER *cipher; /* what the getters report without the SSL */
     const char *version;
     size_t data_mtu;
-    uint8_t *last_flight; /* server: CCS + Finished datagrams, each u16 length + bytes */
+    uint8_t *last_flight; /* CCS + Finished datagrams we ended the handshake with, each
+                           * u16 length + bytes; NULL once the peer has them */
     size_t last_flight_len;
     uint8_t client_random[32]; /* server: tells a stale ClientHello copy */
     struct dtlsudp_leaf *leaf;  /* the shared peer certificate (handoff.c) */
@@ -226,7 +227,7 @@ struct dtlsudp_engine {
     EVP_CIPHER *aead_cipher[4]; /* by enum dtlsudp_aead, fetched once */
     EVP_KDF *prf;               /* TLS1-PRF */
     dtlsudp_assoc *flight_of;   /* whose datagrams are being captured */
-    uint8_t flight[1024];       /* the flight that completed a server handshake */
+    uint8_t flight[1024];       /* the flight that completed a handshake */
     size_t flight_len;
     int flight_overflow;
     /* Peer certificates shared by handed-off associations, by SHA-256. */

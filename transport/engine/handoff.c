@@ -17,10 +17,14 @@
  * What OpenSSL would have done after the handshake is done here:
  *   - records in and out, the replay window (recordlayer.c);
  *   - close_notify both ways, fatal alerts out and in;
- *   - RFC 6347 4.2.4: the server's last flight (ChangeCipherSpec and
- *     Finished, as the encrypted datagrams OpenSSL sent) is kept and sent
- *     again whenever the client repeats its Finished, until the client's
- *     first authenticated application record shows it has ours;
+ *   - RFC 6347 4.2.4: the side that sent the handshake's last flight
+ *     (ChangeCipherSpec and Finished, as the datagrams OpenSSL wrote) keeps
+ *     it and sends it again whenever the peer repeats its Finished, until
+ *     the peer's first authenticated application record shows it has
+ *     ours.  That is the server after a full handshake and the client
+ *     after an abbreviated one (RFC 5246 7.3: a resumed handshake ends
+ *     with the client's Finished, and the server, still waiting for it,
+ *     repeats ServerHello ... Finished on its timer);
  *   - no renegotiation (RFC 5746 4.4 allows refusing it with a warning
  *     no_renegotiation alert, which is what OpenSSL sent before).
  *
@@ -285,8 +289,19 @@ void dtlsudp_handoff_capture_begin(dtlsudp_engine *e, dtlsudp_assoc *a)
 
 void dtlsudp_handoff_capture(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_t len)
 {
+    const uint8_t *p = dgram;
+    dtlsudp_record rec;
+
     if (e->flight_of != a)
         return;
+    /* The flight ends where application data or an alert begins: what
+     * the application writes once established (a client's held writes,
+     * an answer from inside the ESTABLISHED event) is no part of it. */
+    if (dtlsudp_record_parse(&p, dgram + len, &rec) != 0 ||
+        (rec.content_type != DTLSUDP_CT_HANDSHAKE && rec.content_type != DTLSUDP_CT_CHANGE_CIPHER_SPEC)) {
+        e->flight_of = NULL;
+        return;
+    }
     if (len > 0xffff || e->flight_len + 2 + len > sizeof(e->flight)) {
         e->flight_overflow = 1;
         return;
@@ -305,10 +320,15 @@ void dtlsudp_handoff_capture_end(dtlsudp_engine *e)
 static int keep_last_flight(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
     /* The flight OpenSSL wrote in the step that completed the handshake:
-     * ChangeCipherSpec and Finished.  Without it (too large, or not
-     * captured) the SSL stays, so RFC 6347 4.2.4 still holds. */
-    if (e->flight_of != a || e->flight_overflow || e->flight_len == 0)
+     * ChangeCipherSpec and Finished.  A step that wrote none received the
+     * last flight (a client after a full handshake, a server after an
+     * abbreviated one): the peer has nothing of ours left to ask for.  A
+     * flight too large to keep leaves the SSL in place, so RFC 6347 4.2.4
+     * still holds. */
+    if (e->flight_overflow)
         return DTLSUDP_ERR_STATE;
+    if (e->flight_len == 0)
+        return DTLSUDP_OK;
     if ((a->last_flight = dtlsudp_mem_alloc(e, e->flight_len)) == NULL)
         return DTLSUDP_ERR_NOMEM;
     memcpy(a->last_flight, e->flight, e->flight_len);
@@ -328,10 +348,6 @@ int dtlsudp_handoff(dtlsudp_engine *e, dtlsudp_assoc *a)
     int aead, ret;
     uint64_t seq;
 
-    /* Client associations keep OpenSSL unless asked: with 1 000 client
-     * associations in one process (tests/integration/manager-many-sessions)
-     * most stopped being answered after the hand-off, for a reason not yet
-     * found; servers are where associations are held by the thousand. */
     if (a->is_client && !e->cfg.handoff_clients)
         return DTLSUDP_ERR_STATE;
     if (e->cfg.keep_ssl || ssl == NULL || a->handed_off || a->state != DTLSUDP_STATE_ESTABLISHED ||
@@ -341,7 +357,7 @@ int dtlsudp_handoff(dtlsudp_engine *e, dtlsudp_assoc *a)
     c = SSL_get_current_cipher(ssl);
     if ((aead = aead_of(c)) == DTLSUDP_AEAD_NONE || (cipher = fetch_cipher(e, aead)) == NULL)
         return DTLSUDP_ERR_STATE;
-    if (!a->is_client && (ret = keep_last_flight(e, a)) != DTLSUDP_OK)
+    if ((ret = keep_last_flight(e, a)) != DTLSUDP_OK)
         return ret;
     klen = dtlsudp_rl_key_len(aead);
     ivlen = dtlsudp_rl_iv_len(aead);
@@ -479,10 +495,11 @@ static int on_handshake(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *msg,
 {
     if (len < DTLSUDP_HANDSHAKE_HEADER_LEN)
         return DTLSUDP_ERR_DROPPED;
-    if (!a->is_client && msg[0] == HS_FINISHED) {
-        /* RFC 6347 4.2.4: the client sent its last flight again, so it has
-         * not seen our Finished.  Once it has (its application data says
-         * so) the flight is gone and a repeated Finished is stale. */
+    if (msg[0] == HS_FINISHED) {
+        /* RFC 6347 4.2.4: the peer sent its flight again, so it has not
+         * seen our last one.  Once it has (its application data says so),
+         * or when the peer's Finished ended the handshake (we keep no
+         * flight), a repeated Finished is stale. */
         if (a->last_flight == NULL)
             return DTLSUDP_ERR_DROPPED;
         resend_last_flight(e, a);
@@ -494,8 +511,7 @@ static int on_handshake(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *msg,
         (void)dtlsudp_handoff_send_alert(e, a, 0, AD_NO_RENEGOTIATION);
         return DTLSUDP_OK;
     }
-    /* A client ignores a HelloRequest (RFC 5246 7.4.1.1 allows it) and a
-     * server's repeated Finished. */
+    /* A client ignores a HelloRequest (RFC 5246 7.4.1.1 allows it). */
     return DTLSUDP_ERR_DROPPED;
 }
 
@@ -521,7 +537,7 @@ int dtlsudp_handoff_receive(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *
         authenticated = 1;
         switch (rec.content_type) {
         case DTLSUDP_CT_APPLICATION_DATA:
-            if (a->last_flight != NULL) /* the client has our Finished (4.2.4) */
+            if (a->last_flight != NULL) /* the peer has our Finished (4.2.4) */
                 forget_last_flight(e, a);
             (*got)++;
             dtlsudp_assoc_touch(e, a);
