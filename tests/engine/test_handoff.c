@@ -925,6 +925,114 @@ static void test_resumed_last_flight_lost_twice(void **state)
 }
 
 /* ------------------------------------------------------------------------
+ * A peer that never repeats its flights: the server's timed copies
+ * ------------------------------------------------------------------------ */
+
+/* OpenSSL's timer of a client that never retransmits (Net-SNMP's built-in
+ * client behaves so): longer than the handshake deadline. */
+static unsigned int never_cb(SSL *ssl, unsigned int previous_us)
+{
+    (void)ssl;
+    (void)previous_us;
+    return 60u * 1000u * 1000u;
+}
+
+typedef struct count_tap {
+    ccs_drop drop;
+    int counting;
+    unsigned from_client, from_server;
+} count_tap;
+
+static int count_and_drop(tn_net *n, tn_packet *p, void *arg)
+{
+    count_tap *t = arg;
+
+    if (t->counting) {
+        if (dtlsudp_addr_equal(&p->from, &n->nodes[t->drop.from].addr))
+            t->from_server++;
+        else
+            t->from_client++;
+    }
+    return ccs_drop_tap(n, p, &t->drop);
+}
+
+static int client_established(tn_net *n, void *arg)
+{
+    (void)n;
+    return ((tn_node *)arg)->established > 0;
+}
+
+/* RFC 6347 4.2.4: the server's CCS + Finished are lost (lose = 1) or not
+ * (0), and the client never sends its own flight again.  The server's
+ * timed copies complete the handshake; a client that has the flight
+ * discards the copies as replays and answers none (no ping-pong), and the
+ * copies stop after DTLSUDP_LAST_FLIGHT_COPIES, or at the client's first
+ * record. */
+static void final_flight_timed(int client_keeps, unsigned lose)
+{
+    dtlsudp_engine_config sc = cfg_for(NULL, 0), cc = cfg_for(NULL, client_keeps);
+    tn_node *s = server(&sc), *c = client("127.0.0.1:41050", &cc);
+    static count_tap t;
+    dtlsudp_assoc *ca, *sa;
+    uint64_t start;
+
+    dtlsudp_engine_set_timer_cb(c->e, never_cb);
+    memset(&t, 0, sizeof(t));
+    t.drop.from = s->index;
+    t.drop.left = lose;
+    net.tap = count_and_drop;
+    net.tap_arg = &t;
+    start = tn_clock;
+    assert_non_null(ca = tn_connect(&net, c, s, NULL));
+    assert_true(tn_run(&net, client_established, c, 200));
+    assert_int_equal(t.drop.lost, lose);
+    assert_int_equal(s->established, 1);
+    assert_int_equal(s->e->flights_resent, lose);
+    assert_true(tn_clock - start < sc.handshake_timeout);
+    sa = dtlsudp_engine_find(s->e, &c->addr);
+    assert_non_null(sa->last_flight);
+
+    /* Five quiet seconds: the rest of the copies, and nothing back. */
+    t.counting = 1;
+    start = tn_clock;
+    while (tn_clock - start < 5000) {
+        tn_pump(&net);
+        tn_advance(&net, start + 5000);
+    }
+    tn_pump(&net);
+    assert_int_equal(s->e->flights_resent, 4);
+    assert_int_equal(t.from_server, 4 - lose);
+    assert_int_equal(t.from_client, 0);
+    assert_int_equal(c->closed, 0);
+    assert_int_equal(s->closed, 0);
+
+    /* kept until the client's first record, which ends it */
+    assert_non_null(sa->last_flight);
+    send_and_check(ca, s, 20, 1);
+    assert_null(sa->last_flight);
+    send_and_check(sa, c, 20, 2);
+    net.tap = NULL;
+}
+
+static void test_final_flight_lost_client_never_repeats(void **state)
+{
+    (void)state;
+    final_flight_timed(1, 1);
+}
+
+static void test_final_flight_lost_our_client_never_repeats(void **state)
+{
+    (void)state;
+    final_flight_timed(0, 1);
+}
+
+static void test_final_flight_copies_to_a_client_that_has_it(void **state)
+{
+    (void)state;
+    final_flight_timed(1, 0);
+}
+
+/* ------------------------------------------------------------------------
  * recordlayer.c alone, known keys
  * ------------------------------------------------------------------------ */
 
@@ -1042,6 +1150,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resumed_last_flight_lost_openssl_client, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resumed_last_flight_lost_our_client, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resumed_last_flight_lost_twice, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_final_flight_lost_client_never_repeats, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_final_flight_lost_our_client_never_repeats, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_final_flight_copies_to_a_client_that_has_it, setup, teardown),
     };
 
     int rc;

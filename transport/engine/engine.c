@@ -226,6 +226,7 @@ int dtlsudp_engine_new(const dtlsudp_engine_config *cfg_in, dtlsudp_time now, dt
     e->next_id = 1;
     link_init(&e->hs_list);
     link_init(&e->est_list);
+    link_init(&e->last_flight_due);
 
     nb = table_size_for(cfg.max_assocs);
     ret = DTLSUDP_ERR_NOMEM;
@@ -1089,7 +1090,7 @@ dtlsudp_time dtlsudp_engine_next_timeout(const dtlsudp_engine *e)
     }
     if (!link_empty(&e->est_list) && e->cfg.idle_timeout != DTLSUDP_TIME_NEVER)
         t = min_time(t, add_time(ASSOC_OF(e->est_list.next)->last_activity, e->cfg.idle_timeout));
-    return t;
+    return min_time(t, dtlsudp_handoff_next_timeout(e));
 }
 
 int dtlsudp_engine_handle_timeout(dtlsudp_engine *e, dtlsudp_time now)
@@ -1119,6 +1120,7 @@ int dtlsudp_engine_handle_timeout(dtlsudp_engine *e, dtlsudp_time now)
             assoc_finish(e, a, DTLSUDP_ERR_TIMEOUT);
         }
     }
+    dtlsudp_handoff_handle_timeout(e);
     if (e->cfg.idle_timeout != DTLSUDP_TIME_NEVER) {
         while (!link_empty(&e->est_list)) {
             dtlsudp_assoc *a = ASSOC_OF(e->est_list.next);

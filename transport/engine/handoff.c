@@ -25,6 +25,14 @@
  *     after an abbreviated one (RFC 5246 7.3: a resumed handshake ends
  *     with the client's Finished, and the server, still waiting for it,
  *     repeats ServerHello ... Finished on its timer);
+ *   - the same flight also goes out again on the handshake's retransmission
+ *     schedule (retransmit.c), at most DTLSUDP_LAST_FLIGHT_COPIES times and
+ *     within the handshake's byte budget, until the peer's first
+ *     application record.  RFC 6347 4.2.4 lets the sender of the last
+ *     flight retransmit it; a peer that never repeats its own flight (Net-
+ *     SNMP's built-in client does not) would otherwise wait forever after
+ *     losing ours.  The copies are the very same records, so a peer that
+ *     has them discards them as replays (4.1.2.6) and answers nothing;
  *   - no renegotiation (RFC 5746 4.4 allows refusing it with a warning
  *     no_renegotiation alert, which is what OpenSSL sent before).
  *
@@ -42,6 +50,7 @@
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -60,6 +69,11 @@
 #define AD_UNEXPECTED_MESSAGE 10
 #define AD_DECODE_ERROR 50
 #define AD_NO_RENEGOTIATION 100
+
+/* Timed copies of a kept last flight: at 100, 300, 700, 1200 ms with the
+ * default schedule, so that one arrives before an SNMP manager's first
+ * retry (1 s) in most cases, and the last well before its second. */
+#define DTLSUDP_LAST_FLIGHT_COPIES 4
 
 /* ------------------------------------------------------------------------
  * Watching OpenSSL's records before the hand-off
@@ -280,6 +294,36 @@ int dtlsudp_handoff_key_block(dtlsudp_engine *e, SSL *ssl, uint8_t *out, size_t 
     return ok ? DTLSUDP_OK : DTLSUDP_ERR_TLS;
 }
 
+/* ------------------------------------------------------------------------
+ * The last flight's timed copies
+ * ------------------------------------------------------------------------ */
+
+static void timer_unlink(dtlsudp_assoc *a)
+{
+    dtlsudp_link *l = &a->last_flight_timer;
+
+    if (l->next == NULL)
+        return;
+    l->prev->next = l->next;
+    l->next->prev = l->prev;
+    l->next = l->prev = NULL;
+}
+
+static void timer_arm(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    dtlsudp_link *l = &a->last_flight_timer, *head = &e->last_flight_due;
+
+    a->last_flight_due = e->now + dtlsudp_rtx_last_flight_wait(a, a->last_flight_copies);
+    if (l->next != NULL)
+        return;
+    l->prev = head->prev;
+    l->next = head;
+    head->prev->next = l;
+    head->prev = l;
+}
+
+#define TIMER_OWNER(l) ((dtlsudp_assoc *)((char *)(l) - offsetof(dtlsudp_assoc, last_flight_timer)))
+
 void dtlsudp_handoff_capture_begin(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
     e->flight_of = a;
@@ -333,6 +377,7 @@ static int keep_last_flight(dtlsudp_engine *e, dtlsudp_assoc *a)
         return DTLSUDP_ERR_NOMEM;
     memcpy(a->last_flight, e->flight, e->flight_len);
     a->last_flight_len = e->flight_len;
+    a->last_flight_copies = 0;
     return DTLSUDP_OK;
 }
 
@@ -401,6 +446,8 @@ int dtlsudp_handoff(dtlsudp_engine *e, dtlsudp_assoc *a)
     a->ssl = NULL;
     a->handed_off = 1;
     share_leaf(e, a);
+    if (a->last_flight != NULL)
+        timer_arm(e, a);
     e->handoffs++;
     return DTLSUDP_OK;
 
@@ -418,6 +465,7 @@ void dtlsudp_handoff_dispose(dtlsudp_engine *e, dtlsudp_assoc *a)
     if (a->handed_off)
         dtlsudp_rl_dispose(&a->rl);
     unshare_leaf(e, a);
+    timer_unlink(a);
     dtlsudp_mem_free(e, a->last_flight);
     a->last_flight = NULL;
 }
@@ -485,9 +533,47 @@ static void resend_last_flight(dtlsudp_engine *e, dtlsudp_assoc *a)
 
 static void forget_last_flight(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
+    timer_unlink(a);
     dtlsudp_mem_free(e, a->last_flight);
     a->last_flight = NULL;
     a->last_flight_len = 0;
+}
+
+dtlsudp_time dtlsudp_handoff_next_timeout(const dtlsudp_engine *e)
+{
+    const dtlsudp_link *l;
+    dtlsudp_time t = DTLSUDP_TIME_NEVER;
+
+    /* Only associations established within the last second or two, whose
+     * peer has sent nothing yet, are on the list. */
+    for (l = e->last_flight_due.next; l != &e->last_flight_due; l = l->next)
+        if (TIMER_OWNER(l)->last_flight_due < t)
+            t = TIMER_OWNER(l)->last_flight_due;
+    return t;
+}
+
+void dtlsudp_handoff_handle_timeout(dtlsudp_engine *e)
+{
+    dtlsudp_link *l, *next;
+
+    for (l = e->last_flight_due.next; l != &e->last_flight_due; l = next) {
+        dtlsudp_assoc *a = TIMER_OWNER(l);
+        next = l->next;
+        if (a->last_flight_due > e->now)
+            continue;
+        /* RFC 8085 3.1.3: the copies count against the handshake's
+         * retransmission budget. */
+        if (a->rtx_bytes + a->last_flight_len > e->cfg.retransmit_max_bytes) {
+            timer_unlink(a);
+            continue;
+        }
+        a->rtx_bytes += a->last_flight_len;
+        resend_last_flight(e, a);
+        if (++a->last_flight_copies >= DTLSUDP_LAST_FLIGHT_COPIES)
+            timer_unlink(a); /* kept for a repeated Finished until the peer's first record */
+        else
+            timer_arm(e, a);
+    }
 }
 
 /* One authenticated handshake record after the hand-off. */
