@@ -7,8 +7,9 @@
  * including sequence numbers at the end of the 48-bit space.  Then the
  * record layer's duties: the replay window, reordering, truncated,
  * corrupted and oversized records, records under another association's
- * keys, alerts and close_notify both ways, the server's last flight
- * (RFC 6347 4.2.4) and sequence numbers that continue OpenSSL's.
+ * keys, alerts and close_notify both ways, the last flight (RFC 6347
+ * 4.2.4: the server's after a full handshake, the client's after a
+ * resumed one) and sequence numbers that continue OpenSSL's.
  */
 #include "config.h"
 
@@ -781,6 +782,257 @@ static void test_sequence_continues(void **state)
 }
 
 /* ------------------------------------------------------------------------
+ * Resumed handshakes: the client sends the last flight (RFC 5246 7.3)
+ * ------------------------------------------------------------------------ */
+
+typedef struct ccs_drop {
+    int from;      /* node index whose flights are watched */
+    unsigned left; /* datagrams with a ChangeCipherSpec still to lose */
+    unsigned lost;
+} ccs_drop;
+
+/* Lose the first `left' datagrams of node `from' that carry a
+ * ChangeCipherSpec: its last flight. */
+static int ccs_drop_tap(tn_net *n, tn_packet *p, void *arg)
+{
+    ccs_drop *d = arg;
+    const uint8_t *cur = p->data, *end = p->data + p->len;
+    dtlsudp_record r;
+
+    if (d->left == 0 || !dtlsudp_addr_equal(&p->from, &n->nodes[d->from].addr))
+        return 1;
+    while (cur != end && dtlsudp_record_parse(&cur, end, &r) == 0)
+        if (r.content_type == DTLSUDP_CT_CHANGE_CIPHER_SPEC) {
+            d->left--;
+            d->lost++;
+            return 0;
+        }
+    return 1;
+}
+
+struct both {
+    tn_node *s, *c;
+    unsigned s_est, c_est;
+};
+
+static int both_established(tn_net *n, void *arg)
+{
+    struct both *b = arg;
+    (void)n;
+    return b->s->established > b->s_est && b->c->established > b->c_est;
+}
+
+/* A full handshake leaves a session; the client resumes it while the
+ * network loses its first `lose' last flights (CCS + Finished).  The
+ * server, which has not completed, repeats its flight on its timer; the
+ * client must answer with its own last flight again (RFC 6347 4.2.4),
+ * hand-off or not. */
+static void resumed_last_flight_lost(int client_keeps, unsigned lose)
+{
+    dtlsudp_engine_config sc = cfg_for(NULL, 0), cc = cfg_for(NULL, client_keeps);
+    tn_node *s, *c;
+    dtlsudp_connect_opts opts = {0};
+    static uint8_t blob[16384];
+    static ccs_drop drop;
+    dtlsudp_assoc *ca, *sa;
+    struct both b;
+
+    sc.session_tickets = 1;
+    cc.session_tickets = 1;
+    s = server(&sc);
+    c = client("127.0.0.1:41040", &cc);
+    connect_all(s, &c, 1);
+    ca = dtlsudp_engine_find(c->e, &s->addr);
+    assert_int_equal(dtlsudp_assoc_session(ca, blob, sizeof(blob), &opts.session_len), DTLSUDP_OK);
+    opts.session = blob;
+    dtlsudp_assoc_close(ca, tn_clock);
+    tn_pump(&net);
+    assert_null(dtlsudp_engine_find(s->e, &c->addr));
+
+    memset(&drop, 0, sizeof(drop));
+    drop.from = c->index;
+    drop.left = lose;
+    net.tap = ccs_drop_tap;
+    net.tap_arg = &drop;
+    b.s = s;
+    b.c = c;
+    b.s_est = s->established;
+    b.c_est = c->established;
+    assert_non_null(ca = tn_connect(&net, c, s, &opts));
+    /* written while handshaking: held, sent once established, and no
+     * part of the last flight */
+    assert_int_equal(dtlsudp_assoc_write(ca, (const uint8_t *)"held", 4, tn_clock), DTLSUDP_OK);
+    assert_true(tn_run(&net, both_established, &b, 400));
+    tn_pump(&net);
+    assert_int_equal(drop.lost, lose);
+    net.tap = NULL;
+    assert_ptr_equal(dtlsudp_engine_find(c->e, &s->addr), ca);
+    sa = dtlsudp_engine_find(s->e, &c->addr);
+    assert_non_null(sa);
+    assert_true(dtlsudp_assoc_resumed(ca));
+    assert_true(dtlsudp_assoc_resumed(sa));
+    assert_int_equal(s->last_data_len, 4);
+    assert_memory_equal(s->last_data, "held", 4);
+    /* the server received the last flight: it keeps none and hands off */
+    assert_null(dtlsudp_assoc_ssl(sa));
+    assert_null(sa->last_flight);
+    assert_true((dtlsudp_assoc_ssl(ca) != NULL) == client_keeps);
+    if (!client_keeps) {
+        /* the client keeps its CCS and Finished (one datagram of two
+         * records) until the server's first record */
+        const uint8_t *p, *end;
+        dtlsudp_record r;
+        unsigned types = 0;
+        assert_non_null(ca->last_flight);
+        p = ca->last_flight + 2;
+        end = ca->last_flight + ca->last_flight_len;
+        assert_int_equal(((size_t)ca->last_flight[0] << 8 | ca->last_flight[1]) + 2, ca->last_flight_len);
+        while (p != end && dtlsudp_record_parse(&p, end, &r) == 0)
+            types |= 1u << (r.content_type - DTLSUDP_CT_CHANGE_CIPHER_SPEC);
+        assert_ptr_equal(p, end);
+        assert_int_equal(types, 1u << 0 | 1u << (DTLSUDP_CT_HANDSHAKE - DTLSUDP_CT_CHANGE_CIPHER_SPEC));
+    }
+    send_and_check(sa, c, 29, 0);
+    if (!client_keeps)
+        assert_null(ca->last_flight);
+    send_and_check(ca, s, 30, 1);
+    send_and_check(sa, c, 30, 2);
+    send_and_check(ca, s, 31, 3);
+}
+
+static void test_resumed(void **state)
+{
+    (void)state;
+    resumed_last_flight_lost(0, 0);
+}
+
+static void test_resumed_last_flight_lost_openssl_client(void **state)
+{
+    (void)state;
+    resumed_last_flight_lost(1, 1);
+}
+
+static void test_resumed_last_flight_lost_our_client(void **state)
+{
+    (void)state;
+    resumed_last_flight_lost(0, 1);
+}
+
+static void test_resumed_last_flight_lost_twice(void **state)
+{
+    (void)state;
+    resumed_last_flight_lost(0, 2);
+}
+
+/* ------------------------------------------------------------------------
+ * A peer that never repeats its flights: the server's timed copies
+ * ------------------------------------------------------------------------ */
+
+/* OpenSSL's timer of a client that never retransmits (Net-SNMP's built-in
+ * client behaves so): longer than the handshake deadline. */
+static unsigned int never_cb(SSL *ssl, unsigned int previous_us)
+{
+    (void)ssl;
+    (void)previous_us;
+    return 60u * 1000u * 1000u;
+}
+
+typedef struct count_tap {
+    ccs_drop drop;
+    int counting;
+    unsigned from_client, from_server;
+} count_tap;
+
+static int count_and_drop(tn_net *n, tn_packet *p, void *arg)
+{
+    count_tap *t = arg;
+
+    if (t->counting) {
+        if (dtlsudp_addr_equal(&p->from, &n->nodes[t->drop.from].addr))
+            t->from_server++;
+        else
+            t->from_client++;
+    }
+    return ccs_drop_tap(n, p, &t->drop);
+}
+
+static int client_established(tn_net *n, void *arg)
+{
+    (void)n;
+    return ((tn_node *)arg)->established > 0;
+}
+
+/* RFC 6347 4.2.4: the server's CCS + Finished are lost (lose = 1) or not
+ * (0), and the client never sends its own flight again.  The server's
+ * timed copies complete the handshake; a client that has the flight
+ * discards the copies as replays and answers none (no ping-pong), and the
+ * copies stop after DTLSUDP_LAST_FLIGHT_COPIES, or at the client's first
+ * record. */
+static void final_flight_timed(int client_keeps, unsigned lose)
+{
+    dtlsudp_engine_config sc = cfg_for(NULL, 0), cc = cfg_for(NULL, client_keeps);
+    tn_node *s = server(&sc), *c = client("127.0.0.1:41050", &cc);
+    static count_tap t;
+    dtlsudp_assoc *ca, *sa;
+    uint64_t start;
+
+    dtlsudp_engine_set_timer_cb(c->e, never_cb);
+    memset(&t, 0, sizeof(t));
+    t.drop.from = s->index;
+    t.drop.left = lose;
+    net.tap = count_and_drop;
+    net.tap_arg = &t;
+    start = tn_clock;
+    assert_non_null(ca = tn_connect(&net, c, s, NULL));
+    assert_true(tn_run(&net, client_established, c, 200));
+    assert_int_equal(t.drop.lost, lose);
+    assert_int_equal(s->established, 1);
+    assert_int_equal(s->e->flights_resent, lose);
+    assert_true(tn_clock - start < sc.handshake_timeout);
+    sa = dtlsudp_engine_find(s->e, &c->addr);
+    assert_non_null(sa->last_flight);
+
+    /* Five quiet seconds: the rest of the copies, and nothing back. */
+    t.counting = 1;
+    start = tn_clock;
+    while (tn_clock - start < 5000) {
+        tn_pump(&net);
+        tn_advance(&net, start + 5000);
+    }
+    tn_pump(&net);
+    assert_int_equal(s->e->flights_resent, 4);
+    assert_int_equal(t.from_server, 4 - lose);
+    assert_int_equal(t.from_client, 0);
+    assert_int_equal(c->closed, 0);
+    assert_int_equal(s->closed, 0);
+
+    /* kept until the client's first record, which ends it */
+    assert_non_null(sa->last_flight);
+    send_and_check(ca, s, 20, 1);
+    assert_null(sa->last_flight);
+    send_and_check(sa, c, 20, 2);
+    net.tap = NULL;
+}
+
+static void test_final_flight_lost_client_never_repeats(void **state)
+{
+    (void)state;
+    final_flight_timed(1, 1);
+}
+
+static void test_final_flight_lost_our_client_never_repeats(void **state)
+{
+    (void)state;
+    final_flight_timed(0, 1);
+}
+
+static void test_final_flight_copies_to_a_client_that_has_it(void **state)
+{
+    (void)state;
+    final_flight_timed(1, 0);
+}
+
+/* ------------------------------------------------------------------------
  * recordlayer.c alone, known keys
  * ------------------------------------------------------------------------ */
 
@@ -894,6 +1146,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sequence_continues, setup, teardown),
         cmocka_unit_test_setup_teardown(test_last_flight_lost_openssl_client, setup, teardown),
         cmocka_unit_test_setup_teardown(test_last_flight_lost_our_client, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resumed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resumed_last_flight_lost_openssl_client, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resumed_last_flight_lost_our_client, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resumed_last_flight_lost_twice, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_final_flight_lost_client_never_repeats, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_final_flight_lost_our_client_never_repeats, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_final_flight_copies_to_a_client_that_has_it, setup, teardown),
     };
 
     int rc;

@@ -50,6 +50,7 @@ void dtlsudp_engine_config_init(dtlsudp_engine_config *cfg)
     cfg->retransmit_max = DTLSUDP_RETRANSMIT_MAX_MS;
     cfg->retransmit_max_bytes = DTLSUDP_RETRANSMIT_MAX_BYTES;
     cfg->ticket_lifetime = 3600000;
+    cfg->handoff_clients = 1;
 }
 
 /* A zero field means "the default": the one set above. */

@@ -226,6 +226,7 @@ int dtlsudp_engine_new(const dtlsudp_engine_config *cfg_in, dtlsudp_time now, dt
     e->next_id = 1;
     link_init(&e->hs_list);
     link_init(&e->est_list);
+    link_init(&e->last_flight_due);
 
     nb = table_size_for(cfg.max_assocs);
     ret = DTLSUDP_ERR_NOMEM;
@@ -784,10 +785,10 @@ static int feed(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_
         dtlsudp_handoff_note_received(a, dgram, len);
     ret = acquire_buffers(a);
     if (ret == DTLSUDP_OK && a->state == DTLSUDP_STATE_HANDSHAKING) {
-        /* A server's step that completes the handshake writes its last
-         * flight, which the hand-off keeps (RFC 6347 4.2.4). */
-        if (!a->is_client)
-            dtlsudp_handoff_capture_begin(e, a);
+        /* The step that completes the handshake may write the last
+         * flight (the server's after a full handshake, the client's after
+         * an abbreviated one), which the hand-off keeps (RFC 6347 4.2.4). */
+        dtlsudp_handoff_capture_begin(e, a);
         ret = step_handshake(e, a);
     }
     if (ret == DTLSUDP_OK && a->state == DTLSUDP_STATE_ESTABLISHED && !a->freeing &&
@@ -1102,7 +1103,7 @@ dtlsudp_time dtlsudp_engine_next_timeout(const dtlsudp_engine *e)
     }
     if (!link_empty(&e->est_list) && e->cfg.idle_timeout != DTLSUDP_TIME_NEVER)
         t = min_time(t, add_time(ASSOC_OF(e->est_list.next)->last_activity, e->cfg.idle_timeout));
-    return t;
+    return min_time(t, dtlsudp_handoff_next_timeout(e));
 }
 
 int dtlsudp_engine_handle_timeout(dtlsudp_engine *e, dtlsudp_time now)
@@ -1132,6 +1133,7 @@ int dtlsudp_engine_handle_timeout(dtlsudp_engine *e, dtlsudp_time now)
             assoc_finish(e, a, DTLSUDP_ERR_TIMEOUT);
         }
     }
+    dtlsudp_handoff_handle_timeout(e);
     if (e->cfg.idle_timeout != DTLSUDP_TIME_NEVER) {
         while (!link_empty(&e->est_list)) {
             dtlsudp_assoc *a = ASSOC_OF(e->est_list.next);

@@ -155,8 +155,12 @@ struct dtlsudp_assoc {
     const SSL_CIPHER *cipher; /* what the getters report without the SSL */
     const char *version;
     size_t data_mtu;
-    uint8_t *last_flight; /* server: CCS + Finished datagrams, each u16 length + bytes */
+    uint8_t *last_flight; /* CCS + Finished datagrams we ended the handshake with, each
+                           * u16 length + bytes; NULL once the peer has them */
     size_t last_flight_len;
+    dtlsudp_link last_flight_timer; /* on e->last_flight_due while copies are due */
+    dtlsudp_time last_flight_due;   /* when the next timed copy goes out */
+    unsigned last_flight_copies;    /* timed copies sent */
     uint8_t client_random[32]; /* server: tells a stale ClientHello copy */
     uint64_t hs0_next_write_seq; /* server: after our highest epoch-0 record (ended.c) */
     uint16_t hs0_version;        /* ... and that record's version */
@@ -233,7 +237,7 @@ struct dtlsudp_engine {
     EVP_CIPHER *aead_cipher[4]; /* by enum dtlsudp_aead, fetched once */
     EVP_KDF *prf;               /* TLS1-PRF */
     dtlsudp_assoc *flight_of;   /* whose datagrams are being captured */
-    uint8_t flight[1024];       /* the flight that completed a server handshake */
+    uint8_t flight[1024];       /* the flight that completed a handshake */
     size_t flight_len;
     int flight_overflow;
     /* Peer certificates shared by handed-off associations, by SHA-256. */
@@ -242,6 +246,7 @@ struct dtlsudp_engine {
     size_t n_leaves;
     uint64_t handoffs;       /* associations handed off (tests, bench) */
     uint64_t flights_resent; /* last flights sent again after the hand-off */
+    dtlsudp_link last_flight_due; /* handed-off associations with timed copies due */
 };
 
 /* engine.c */
@@ -393,6 +398,9 @@ int dtlsudp_rtx_on_input(dtlsudp_assoc *a, const uint8_t *dgram, size_t len);
 int dtlsudp_rtx_replay(dtlsudp_assoc *a);
 /* The handshake is over (established or freed): drop the flight copy. */
 void dtlsudp_rtx_release(dtlsudp_assoc *a);
+/* The wait before timed copy number `copies' (0, 1, ...) of the last
+ * flight: the handshake's schedule, doubling from the first timeout. */
+dtlsudp_time dtlsudp_rtx_last_flight_wait(const dtlsudp_assoc *a, unsigned copies);
 /* handoff.c */
 /* Hand an established association's record keys off from OpenSSL and
  * free its SSL.  Returns OK; STATE when it keeps its SSL (cfg->keep_ssl,
@@ -418,6 +426,10 @@ int dtlsudp_handoff_receive(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *
  * up: end the association), TOO_BIG, TLS. */
 int dtlsudp_handoff_write(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *buf, size_t len);
 int dtlsudp_handoff_send_alert(dtlsudp_engine *e, dtlsudp_assoc *a, int fatal, uint8_t description);
+/* Timed copies of kept last flights: the earliest due (DTLSUDP_TIME_NEVER:
+ * none), and sending those due at e->now. */
+dtlsudp_time dtlsudp_handoff_next_timeout(const dtlsudp_engine *e);
+void dtlsudp_handoff_handle_timeout(dtlsudp_engine *e);
 
 /* SSL -> its io (through the BIO). */
 dtlsudp_io *dtlsudp_ssl_io(const SSL *ssl);

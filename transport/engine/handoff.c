@@ -17,10 +17,22 @@
  * What OpenSSL would have done after the handshake is done here:
  *   - records in and out, the replay window (recordlayer.c);
  *   - close_notify both ways, fatal alerts out and in;
- *   - RFC 6347 4.2.4: the server's last flight (ChangeCipherSpec and
- *     Finished, as the encrypted datagrams OpenSSL sent) is kept and sent
- *     again whenever the client repeats its Finished, until the client's
- *     first authenticated application record shows it has ours;
+ *   - RFC 6347 4.2.4: the side that sent the handshake's last flight
+ *     (ChangeCipherSpec and Finished, as the datagrams OpenSSL wrote) keeps
+ *     it and sends it again whenever the peer repeats its Finished, until
+ *     the peer's first authenticated application record shows it has
+ *     ours.  That is the server after a full handshake and the client
+ *     after an abbreviated one (RFC 5246 7.3: a resumed handshake ends
+ *     with the client's Finished, and the server, still waiting for it,
+ *     repeats ServerHello ... Finished on its timer);
+ *   - the same flight also goes out again on the handshake's retransmission
+ *     schedule (retransmit.c), at most DTLSUDP_LAST_FLIGHT_COPIES times and
+ *     within the handshake's byte budget, until the peer's first
+ *     application record.  RFC 6347 4.2.4 lets the sender of the last
+ *     flight retransmit it; a peer that never repeats its own flight (Net-
+ *     SNMP's built-in client does not) would otherwise wait forever after
+ *     losing ours.  The copies are the very same records, so a peer that
+ *     has them discards them as replays (4.1.2.6) and answers nothing;
  *   - no renegotiation (RFC 5746 4.4 allows refusing it with a warning
  *     no_renegotiation alert, which is what OpenSSL sent before).
  *
@@ -38,6 +50,7 @@
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -56,6 +69,11 @@
 #define AD_UNEXPECTED_MESSAGE 10
 #define AD_DECODE_ERROR 50
 #define AD_NO_RENEGOTIATION 100
+
+/* Timed copies of a kept last flight: at 100, 300, 700, 1200 ms with the
+ * default schedule, so that one arrives before an SNMP manager's first
+ * retry (1 s) in most cases, and the last well before its second. */
+#define DTLSUDP_LAST_FLIGHT_COPIES 4
 
 /* ------------------------------------------------------------------------
  * Watching OpenSSL's records before the hand-off
@@ -276,6 +294,36 @@ int dtlsudp_handoff_key_block(dtlsudp_engine *e, SSL *ssl, uint8_t *out, size_t 
     return ok ? DTLSUDP_OK : DTLSUDP_ERR_TLS;
 }
 
+/* ------------------------------------------------------------------------
+ * The last flight's timed copies
+ * ------------------------------------------------------------------------ */
+
+static void timer_unlink(dtlsudp_assoc *a)
+{
+    dtlsudp_link *l = &a->last_flight_timer;
+
+    if (l->next == NULL)
+        return;
+    l->prev->next = l->next;
+    l->next->prev = l->prev;
+    l->next = l->prev = NULL;
+}
+
+static void timer_arm(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    dtlsudp_link *l = &a->last_flight_timer, *head = &e->last_flight_due;
+
+    a->last_flight_due = e->now + dtlsudp_rtx_last_flight_wait(a, a->last_flight_copies);
+    if (l->next != NULL)
+        return;
+    l->prev = head->prev;
+    l->next = head;
+    head->prev->next = l;
+    head->prev = l;
+}
+
+#define TIMER_OWNER(l) ((dtlsudp_assoc *)((char *)(l) - offsetof(dtlsudp_assoc, last_flight_timer)))
+
 void dtlsudp_handoff_capture_begin(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
     e->flight_of = a;
@@ -285,8 +333,19 @@ void dtlsudp_handoff_capture_begin(dtlsudp_engine *e, dtlsudp_assoc *a)
 
 void dtlsudp_handoff_capture(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_t len)
 {
+    const uint8_t *p = dgram;
+    dtlsudp_record rec;
+
     if (e->flight_of != a)
         return;
+    /* The flight ends where application data or an alert begins: what
+     * the application writes once established (a client's held writes,
+     * an answer from inside the ESTABLISHED event) is no part of it. */
+    if (dtlsudp_record_parse(&p, dgram + len, &rec) != 0 ||
+        (rec.content_type != DTLSUDP_CT_HANDSHAKE && rec.content_type != DTLSUDP_CT_CHANGE_CIPHER_SPEC)) {
+        e->flight_of = NULL;
+        return;
+    }
     if (len > 0xffff || e->flight_len + 2 + len > sizeof(e->flight)) {
         e->flight_overflow = 1;
         return;
@@ -305,14 +364,20 @@ void dtlsudp_handoff_capture_end(dtlsudp_engine *e)
 static int keep_last_flight(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
     /* The flight OpenSSL wrote in the step that completed the handshake:
-     * ChangeCipherSpec and Finished.  Without it (too large, or not
-     * captured) the SSL stays, so RFC 6347 4.2.4 still holds. */
-    if (e->flight_of != a || e->flight_overflow || e->flight_len == 0)
+     * ChangeCipherSpec and Finished.  A step that wrote none received the
+     * last flight (a client after a full handshake, a server after an
+     * abbreviated one): the peer has nothing of ours left to ask for.  A
+     * flight too large to keep leaves the SSL in place, so RFC 6347 4.2.4
+     * still holds. */
+    if (e->flight_overflow)
         return DTLSUDP_ERR_STATE;
+    if (e->flight_len == 0)
+        return DTLSUDP_OK;
     if ((a->last_flight = dtlsudp_mem_alloc(e, e->flight_len)) == NULL)
         return DTLSUDP_ERR_NOMEM;
     memcpy(a->last_flight, e->flight, e->flight_len);
     a->last_flight_len = e->flight_len;
+    a->last_flight_copies = 0;
     return DTLSUDP_OK;
 }
 
@@ -328,10 +393,6 @@ int dtlsudp_handoff(dtlsudp_engine *e, dtlsudp_assoc *a)
     int aead, ret;
     uint64_t seq;
 
-    /* Client associations keep OpenSSL unless asked: with 1 000 client
-     * associations in one process (tests/integration/manager-many-sessions)
-     * most stopped being answered after the hand-off, for a reason not yet
-     * found; servers are where associations are held by the thousand. */
     if (a->is_client && !e->cfg.handoff_clients)
         return DTLSUDP_ERR_STATE;
     if (e->cfg.keep_ssl || ssl == NULL || a->handed_off || a->state != DTLSUDP_STATE_ESTABLISHED ||
@@ -341,7 +402,7 @@ int dtlsudp_handoff(dtlsudp_engine *e, dtlsudp_assoc *a)
     c = SSL_get_current_cipher(ssl);
     if ((aead = aead_of(c)) == DTLSUDP_AEAD_NONE || (cipher = fetch_cipher(e, aead)) == NULL)
         return DTLSUDP_ERR_STATE;
-    if (!a->is_client && (ret = keep_last_flight(e, a)) != DTLSUDP_OK)
+    if ((ret = keep_last_flight(e, a)) != DTLSUDP_OK)
         return ret;
     klen = dtlsudp_rl_key_len(aead);
     ivlen = dtlsudp_rl_iv_len(aead);
@@ -385,6 +446,8 @@ int dtlsudp_handoff(dtlsudp_engine *e, dtlsudp_assoc *a)
     a->ssl = NULL;
     a->handed_off = 1;
     share_leaf(e, a);
+    if (a->last_flight != NULL)
+        timer_arm(e, a);
     e->handoffs++;
     return DTLSUDP_OK;
 
@@ -402,6 +465,7 @@ void dtlsudp_handoff_dispose(dtlsudp_engine *e, dtlsudp_assoc *a)
     if (a->handed_off)
         dtlsudp_rl_dispose(&a->rl);
     unshare_leaf(e, a);
+    timer_unlink(a);
     dtlsudp_mem_free(e, a->last_flight);
     a->last_flight = NULL;
 }
@@ -469,9 +533,47 @@ static void resend_last_flight(dtlsudp_engine *e, dtlsudp_assoc *a)
 
 static void forget_last_flight(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
+    timer_unlink(a);
     dtlsudp_mem_free(e, a->last_flight);
     a->last_flight = NULL;
     a->last_flight_len = 0;
+}
+
+dtlsudp_time dtlsudp_handoff_next_timeout(const dtlsudp_engine *e)
+{
+    const dtlsudp_link *l;
+    dtlsudp_time t = DTLSUDP_TIME_NEVER;
+
+    /* Only associations established within the last second or two, whose
+     * peer has sent nothing yet, are on the list. */
+    for (l = e->last_flight_due.next; l != &e->last_flight_due; l = l->next)
+        if (TIMER_OWNER(l)->last_flight_due < t)
+            t = TIMER_OWNER(l)->last_flight_due;
+    return t;
+}
+
+void dtlsudp_handoff_handle_timeout(dtlsudp_engine *e)
+{
+    dtlsudp_link *l, *next;
+
+    for (l = e->last_flight_due.next; l != &e->last_flight_due; l = next) {
+        dtlsudp_assoc *a = TIMER_OWNER(l);
+        next = l->next;
+        if (a->last_flight_due > e->now)
+            continue;
+        /* RFC 8085 3.1.3: the copies count against the handshake's
+         * retransmission budget. */
+        if (a->rtx_bytes + a->last_flight_len > e->cfg.retransmit_max_bytes) {
+            timer_unlink(a);
+            continue;
+        }
+        a->rtx_bytes += a->last_flight_len;
+        resend_last_flight(e, a);
+        if (++a->last_flight_copies >= DTLSUDP_LAST_FLIGHT_COPIES)
+            timer_unlink(a); /* kept for a repeated Finished until the peer's first record */
+        else
+            timer_arm(e, a);
+    }
 }
 
 /* One authenticated handshake record after the hand-off. */
@@ -479,10 +581,11 @@ static int on_handshake(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *msg,
 {
     if (len < DTLSUDP_HANDSHAKE_HEADER_LEN)
         return DTLSUDP_ERR_DROPPED;
-    if (!a->is_client && msg[0] == HS_FINISHED) {
-        /* RFC 6347 4.2.4: the client sent its last flight again, so it has
-         * not seen our Finished.  Once it has (its application data says
-         * so) the flight is gone and a repeated Finished is stale. */
+    if (msg[0] == HS_FINISHED) {
+        /* RFC 6347 4.2.4: the peer sent its flight again, so it has not
+         * seen our last one.  Once it has (its application data says so),
+         * or when the peer's Finished ended the handshake (we keep no
+         * flight), a repeated Finished is stale. */
         if (a->last_flight == NULL)
             return DTLSUDP_ERR_DROPPED;
         resend_last_flight(e, a);
@@ -494,8 +597,7 @@ static int on_handshake(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *msg,
         (void)dtlsudp_handoff_send_alert(e, a, 0, AD_NO_RENEGOTIATION);
         return DTLSUDP_OK;
     }
-    /* A client ignores a HelloRequest (RFC 5246 7.4.1.1 allows it) and a
-     * server's repeated Finished. */
+    /* A client ignores a HelloRequest (RFC 5246 7.4.1.1 allows it). */
     return DTLSUDP_ERR_DROPPED;
 }
 
@@ -521,7 +623,7 @@ int dtlsudp_handoff_receive(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *
         authenticated = 1;
         switch (rec.content_type) {
         case DTLSUDP_CT_APPLICATION_DATA:
-            if (a->last_flight != NULL) /* the client has our Finished (4.2.4) */
+            if (a->last_flight != NULL) /* the peer has our Finished (4.2.4) */
                 forget_last_flight(e, a);
             (*got)++;
             dtlsudp_assoc_touch(e, a);

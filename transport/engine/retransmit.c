@@ -22,7 +22,9 @@
  *     flight ours answers (RFC 6347 4.2.4: the peer lost ours), and when
  *     the application repeats a write while the handshake runs (its own
  *     retry timer says something was lost).  OpenSSL only does the former
- *     for a repeated Finished after the handshake.
+ *     for a repeated Finished after the handshake;
+ *   - after the hand-off, the wait between timed copies of the last flight
+ *     (handoff.c), on the same schedule.
  *
  * The clock.  OpenSSL 3.0 measures each timeout with gettimeofday(); it
  * asks DTLS_set_timer_cb's callback for every duration: previous_us = 0
@@ -219,6 +221,15 @@ int dtlsudp_rtx_replay(dtlsudp_assoc *a)
     a->flight_sent_at = e->now;
     dtlsudp_log(e, DTLSUDP_LOG_DEBUG, "assoc %llu: handshake flight replayed", (unsigned long long)a->id);
     return 1;
+}
+
+dtlsudp_time dtlsudp_rtx_last_flight_wait(const dtlsudp_assoc *a, unsigned copies)
+{
+    dtlsudp_time t = first_timeout(a), cap = schedule_cap(a);
+
+    while (copies-- > 0 && t < cap)
+        t *= 2;
+    return t < cap ? t : cap;
 }
 
 void dtlsudp_rtx_release(dtlsudp_assoc *a)

@@ -281,8 +281,9 @@ typedef struct dtlsudp_engine_config {
                                      * off from OpenSSL and its SSL is freed (about
                                      * 2.5 KB instead of 45 KB when idle); 1: OpenSSL
                                      * keeps every association */
-    int handoff_clients;            /* 1: client associations hand off too (0: a
-                                     * client keeps OpenSSL's record layer) */
+    int handoff_clients;            /* 1 (default): client associations hand off
+                                     * too; 0: a client keeps OpenSSL's record
+                                     * layer */
 
     /* Injection: all optional. */
     dtlsudp_allocator allocator;                             /* malloc/free */
