@@ -28,7 +28,7 @@ check_PROGRAMS += tests/proxy/test_relay
 TESTS += tests/proxy/test_relay
 tests_proxy_test_relay_SOURCES = tests/proxy/test_relay.c tests/net/certs.c tests/net/certs.h \
 	transport/proxy/client.c transport/proxy/server.c transport/proxy/identity.c \
-	transport/proxy/config.c transport/proxy/map.c
+	transport/proxy/config.c transport/proxy/map.c transport/proxy/loop.c
 tests_proxy_test_relay_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/proxy
 tests_proxy_test_relay_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_proxy_test_relay_LDADD = transport/libdtlsudp.la $(OPENSSL_LIBS) $(CMOCKA_LIBS)

@@ -1,8 +1,8 @@
 /*
  * test_relay.c - dtlsudp-proxy's two modes in one process: client.c and
- * server.c on loopback sockets, driven by a small epoll loop of the
- * test's own (main.c's loop is the program's), in front of an echo
- * socket.  No other process: what runs is the proxy's own code between
+ * server.c on loopback sockets, driven by the proxy's loop (loop.c) with
+ * the test's own deadlines (main.c's are the program's), in front of an
+ * echo socket.  No other process: what runs is the proxy's own code between
  * plain UDP and the library.
  *
  *   - many local sources at once, each sending before its handshake has
@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -37,21 +36,6 @@
 #include "proxy.h"
 
 /* ---- what main.c provides to server.c and client.c ---- */
-
-struct proxy_loop {
-    int epfd;
-};
-
-int proxy_loop_add(proxy_loop *loop, int fd, proxy_watch *w)
-{
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
-    return epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev);
-}
-
-void proxy_loop_del(proxy_loop *loop, int fd)
-{
-    (void)epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
-}
 
 int proxy_verbosity = DTLSUDP_LOG_INFO;
 static int sessions_established, sessions_ended;
@@ -133,14 +117,9 @@ static void run(fixture *f, int ms, int (*done)(void *), void *arg)
             next = proxy_server_next_timeout(f->server);
         if (proxy_client_next_timeout(f->client) < next)
             next = proxy_client_next_timeout(f->client);
-        struct epoll_event ev[16];
         turns++;
-        int k = epoll_wait(f->loop.epfd, ev, 16, next <= now ? 0 : (int)(next - now));
+        (void)proxy_loop_run_once(&f->loop, next <= now ? 0 : (int)(next - now));
         now = dtlsudp_now();
-        for (int i = 0; i < k; i++) {
-            proxy_watch *w = ev[i].data.ptr;
-            w->ready(w, ev[i].events, now);
-        }
         proxy_server_timeout(f->server, now);
         proxy_client_timeout(f->client, now);
     }
@@ -155,8 +134,7 @@ static int setup(void **state)
     snprintf(f->certdir, sizeof(f->certdir), "/tmp/dtlsudp-proxy-test.XXXXXX");
     assert_non_null(mkdtemp(f->certdir));
     assert_int_equal(testcerts_make(f->certdir), 0);
-    f->loop.epfd = epoll_create1(EPOLL_CLOEXEC);
-    assert_true(f->loop.epfd >= 0);
+    assert_int_equal(proxy_loop_open(&f->loop), 0);
     f->echo.watch.ready = echo_ready;
     f->echo.fd = udp_socket(&eport);
     assert_int_equal(proxy_loop_add(&f->loop, f->echo.fd, &f->echo.watch), 0);
@@ -190,7 +168,7 @@ static int teardown(void **state)
     proxy_config_free(&f->client_cfg);
     proxy_config_free(&f->server_cfg);
     close(f->echo.fd);
-    close(f->loop.epfd);
+    proxy_loop_close(&f->loop);
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         snprintf(path, sizeof(path), "%s/%s", f->certdir, files[i]);
         (void)unlink(path);

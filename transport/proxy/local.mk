@@ -4,6 +4,7 @@
 bin_PROGRAMS += transport/proxy/dtlsudp-proxy
 transport_proxy_dtlsudp_proxy_SOURCES = \
 	transport/proxy/main.c \
+	transport/proxy/loop.c \
 	transport/proxy/server.c \
 	transport/proxy/client.c \
 	transport/proxy/identity.c \

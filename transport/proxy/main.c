@@ -19,28 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "proxy.h"
 
 int proxy_verbosity = DTLSUDP_LOG_NOTICE;
-
-struct proxy_loop {
-    int epfd;
-};
-
-int proxy_loop_add(proxy_loop *loop, int fd, proxy_watch *w)
-{
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
-    return epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev);
-}
-
-void proxy_loop_del(proxy_loop *loop, int fd)
-{
-    (void)epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
-}
 
 void proxy_log(int level, const char *service, const char *fmt, ...)
 {
@@ -256,9 +240,9 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     signal(SIGUSR2, SIG_IGN);
     signal_watch sw = {.watch.ready = signal_ready};
-    proxy_loop loop = {.epfd = epoll_create1(EPOLL_CLOEXEC)};
+    proxy_loop loop;
     running *run = calloc(cfg.n_services, sizeof(*run));
-    if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0 || loop.epfd < 0 || run == NULL ||
+    if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0 || proxy_loop_open(&loop) != 0 || run == NULL ||
         (sw.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 || proxy_loop_add(&loop, sw.fd, &sw.watch) != 0) {
         fprintf(stderr, "dtlsudp-proxy: setup: %s\n", strerror(errno));
         return 1;
@@ -272,7 +256,6 @@ int main(int argc, char **argv)
     }
 
     while (!sw.stop) {
-        struct epoll_event ev[64];
         dtlsudp_time next = DTLSUDP_TIME_NEVER;
         now = dtlsudp_now();
         for (size_t i = 0; i < cfg.n_services; i++) {
@@ -282,16 +265,11 @@ int main(int argc, char **argv)
                 next = t;
         }
         int wait = next == DTLSUDP_TIME_NEVER ? -1 : next <= now ? 0 : next - now > 60000 ? 60000 : (int)(next - now);
-        int k = epoll_wait(loop.epfd, ev, 64, wait);
-        if (k < 0 && errno != EINTR) {
+        if (proxy_loop_run_once(&loop, wait) < 0) {
             fprintf(stderr, "dtlsudp-proxy: epoll_wait: %s\n", strerror(errno));
             goto Exit;
         }
         now = dtlsudp_now();
-        for (int j = 0; j < k; j++) {
-            proxy_watch *w = ev[j].data.ptr;
-            w->ready(w, ev[j].events, now);
-        }
         /* Timers, and the sessions that ended during this batch are freed
          * only now: a later event of the batch may still point at one. */
         for (size_t i = 0; i < cfg.n_services; i++) {
@@ -333,7 +311,7 @@ Exit:
     }
     free(run);
     close(sw.fd);
-    close(loop.epfd);
+    proxy_loop_close(&loop);
     proxy_config_free(&cfg);
     return status;
 }

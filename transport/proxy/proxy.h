@@ -121,9 +121,11 @@ void proxy_heap_remove(proxy_heap *h, proxy_heap_node *n);
 proxy_heap_node *proxy_heap_top(const proxy_heap *h); /* earliest deadline, or NULL */
 void proxy_heap_free(proxy_heap *h);
 
-/* ---- running services (server.c, client.c; the loop is main.c's) ---- */
+/* ---- running services (server.c, client.c) and their loop (loop.c) ---- */
 
-typedef struct proxy_loop proxy_loop;
+typedef struct proxy_loop {
+    int epfd;
+} proxy_loop;
 typedef struct proxy_server proxy_server;
 typedef struct proxy_client proxy_client;
 
@@ -132,8 +134,13 @@ typedef struct proxy_watch {
     void (*ready)(struct proxy_watch *w, uint32_t events, dtlsudp_time now);
 } proxy_watch;
 
+int proxy_loop_open(proxy_loop *loop); /* 0 or -1 (errno) */
+void proxy_loop_close(proxy_loop *loop);
 int proxy_loop_add(proxy_loop *loop, int fd, proxy_watch *w);
 void proxy_loop_del(proxy_loop *loop, int fd);
+/* Wait at most timeout_ms (-1: no limit) and run every watch that is ready.
+ * Returns how many ran (0 also for a signal), or -1 (errno). */
+int proxy_loop_run_once(proxy_loop *loop, int timeout_ms);
 
 /* Log a line: "dtlsudp-proxy[SERVICE]: ..." on stderr (journald keeps it). */
 void proxy_log(int level, const char *service, const char *fmt, ...)
