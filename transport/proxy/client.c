@@ -13,10 +13,6 @@
  * the top of a heap of the sessions' deadlines, updated after each call
  * into a session's connection (its own engine: nothing else moves it).
  */
-/* recvmmsg() needs _GNU_SOURCE with glibc. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1
-#endif
 #include "config.h"
 
 #include <errno.h>
@@ -28,15 +24,6 @@
 
 #include "proxy.h"
 
-/* Datagrams read from the plain socket with one recvmmsg() (a wake-up
- * takes at most BURST rounds of it, so one busy client cannot starve the
- * others).  A slot holds any datagram the association can carry: the
- * proxy leaves the library's MTU (1500 / 1280) alone, so a record's
- * plaintext is below 1500 bytes; longer ones are reported with their
- * real length (MSG_TRUNC) and dropped, as dtlsudp_conn_write() would. */
-#define BATCH 16
-#define BURST 4
-#define SLOT 2048
 #define DEFAULT_MAX_SESSIONS 1024
 
 #define SESSION_OF(node, member) ((client_session *)((char *)(node) - offsetof(client_session, member)))
@@ -208,7 +195,7 @@ static void forward_local(proxy_client *p, const dtlsudp_addr *source, const uin
     }
     /* While the handshake runs the library holds the datagram, and a
      * repeated one (the client's retry timer) sends our flight again. */
-    int ret = n <= SLOT ? dtlsudp_conn_write(s->conn, buf, n) : DTLSUDP_ERR_TOO_BIG;
+    int ret = n <= PROXY_SLOT ? dtlsudp_conn_write(s->conn, buf, n) : DTLSUDP_ERR_TOO_BIG;
     if (ret == DTLSUDP_OK) {
         p->counters.to_peer++;
         session_rearm(p, s);
@@ -224,29 +211,25 @@ static void forward_local(proxy_client *p, const dtlsudp_addr *source, const uin
         session_rearm(p, s);
 }
 
+typedef struct local_read {
+    proxy_client *p;
+    dtlsudp_time now;
+} local_read;
+
+static int local_datagram(void *arg, const dtlsudp_addr *src, const uint8_t *buf, size_t len)
+{
+    local_read *r = arg;
+
+    forward_local(r->p, src, buf, len, r->now);
+    return 0;
+}
+
 static void local_ready(proxy_watch *w, uint32_t events, dtlsudp_time now)
 {
-    proxy_client *p = (proxy_client *)w;
-    static uint8_t bufs[BATCH][SLOT];
-    struct mmsghdr msgs[BATCH];
-    struct iovec iov[BATCH];
-    dtlsudp_addr src[BATCH];
+    local_read r = {(proxy_client *)w, now};
+
     (void)events;
-    for (int round = 0; round < BURST; round++) {
-        for (int i = 0; i < BATCH; i++) {
-            iov[i] = (struct iovec){.iov_base = bufs[i], .iov_len = SLOT};
-            msgs[i].msg_hdr = (struct msghdr){.msg_name = &src[i], .msg_namelen = sizeof(src[i]),
-                                              .msg_iov = &iov[i], .msg_iovlen = 1};
-        }
-        /* MSG_TRUNC: msg_len is the datagram's real length */
-        int n = recvmmsg(p->fd, msgs, BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
-        if (n <= 0)
-            return;
-        for (int i = 0; i < n; i++)
-            forward_local(p, &src[i], bufs[i], msgs[i].msg_len, now);
-        if (n < BATCH)
-            return; /* the socket was empty: no need to ask again */
-    }
+    proxy_read_datagrams(r.p->fd, local_datagram, &r);
 }
 
 static void engine_log(void *user, int level, const char *message)

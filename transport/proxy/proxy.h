@@ -142,6 +142,22 @@ void proxy_loop_del(proxy_loop *loop, int fd);
  * Returns how many ran (0 also for a signal), or -1 (errno). */
 int proxy_loop_run_once(proxy_loop *loop, int timeout_ms);
 
+/* A slot holds any datagram an association can carry: the proxy leaves the
+ * library's MTU (1500 / 1280) alone, so a record's plaintext is below 1500
+ * bytes; longer ones are reported with their real length (MSG_TRUNC) and
+ * dropped, as dtlsudp_conn_write() would. */
+#define PROXY_SLOT 2048
+
+/* Called for each datagram read from a socket, with its sender; len may
+ * exceed PROXY_SLOT (the datagram was truncated).  Nonzero stops the
+ * reading (the socket was closed meanwhile). */
+typedef int (*proxy_datagram_fn)(void *arg, const dtlsudp_addr *src, const uint8_t *buf, size_t len);
+
+/* Read what fd holds, with one recvmmsg() of up to 16 datagrams at a time
+ * and at most 4 of them per wake-up, so one busy peer cannot starve the
+ * others (the loop comes back for the rest). */
+void proxy_read_datagrams(int fd, proxy_datagram_fn each, void *arg);
+
 /* Log a line: "dtlsudp-proxy[SERVICE]: ..." on stderr (journald keeps it). */
 void proxy_log(int level, const char *service, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

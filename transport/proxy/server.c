@@ -13,10 +13,6 @@
  * is taken with dtlsudp_listener_recv(), and the listener polls the osnet
  * per-association sockets itself, so one fd covers all associations.
  */
-/* recvmmsg() needs _GNU_SOURCE with glibc. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1
-#endif
 #include "config.h"
 
 #include <errno.h>
@@ -27,13 +23,6 @@
 #include <unistd.h>
 
 #include "proxy.h"
-
-/* Replies read from one upstream socket per wake-up: BURST rounds of one
- * recvmmsg() of BATCH, so one busy peer cannot starve the others, and the
- * loop comes back for the rest.  SLOT: see client.c. */
-#define BATCH 16
-#define BURST 4
-#define SLOT 2048
 
 #define SESSION_OF(node) ((server_session *)((char *)(node) - offsetof(server_session, by_id)))
 
@@ -193,7 +182,7 @@ static void forward_reply(proxy_server *p, server_session *s, const uint8_t *buf
         p->counters.to_peer_dropped++;
         return;
     }
-    int ret = n <= SLOT ? dtlsudp_conn_write(c, buf, n) : DTLSUDP_ERR_TOO_BIG;
+    int ret = n <= PROXY_SLOT ? dtlsudp_conn_write(c, buf, n) : DTLSUDP_ERR_TOO_BIG;
     if (ret == DTLSUDP_OK) {
         p->counters.to_peer++;
         return;
@@ -205,31 +194,20 @@ static void forward_reply(proxy_server *p, server_session *s, const uint8_t *buf
     /* An association-fatal error already closed s (CLOSED fired). */
 }
 
+static int upstream_datagram(void *arg, const dtlsudp_addr *src, const uint8_t *buf, size_t len)
+{
+    server_session *s = arg;
+
+    (void)src;
+    forward_reply(s->owner, s, buf, len);
+    return s->fd < 0; /* the association ended: its socket is closed */
+}
+
 static void upstream_ready(proxy_watch *w, uint32_t events, dtlsudp_time now)
 {
-    server_session *s = (server_session *)w;
-    proxy_server *p = s->owner;
-    static uint8_t bufs[BATCH][SLOT];
-    struct mmsghdr msgs[BATCH];
-    struct iovec iov[BATCH];
     (void)events;
     (void)now;
-    for (int round = 0; round < BURST && s->fd >= 0; round++) {
-        for (int i = 0; i < BATCH; i++) {
-            iov[i] = (struct iovec){.iov_base = bufs[i], .iov_len = SLOT};
-            msgs[i].msg_hdr = (struct msghdr){.msg_iov = &iov[i], .msg_iovlen = 1};
-        }
-        /* MSG_TRUNC: msg_len is the datagram's real length */
-        int n = recvmmsg(s->fd, msgs, BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
-        if (n < 0 && errno == ECONNREFUSED)
-            continue; /* the service's port was closed for an earlier datagram */
-        if (n <= 0)
-            return;
-        for (int i = 0; i < n && s->fd >= 0; i++)
-            forward_reply(p, s, bufs[i], msgs[i].msg_len);
-        if (n < BATCH)
-            return; /* the socket was empty: no need to ask again */
-    }
+    proxy_read_datagrams(((server_session *)w)->fd, upstream_datagram, w);
 }
 
 int proxy_server_new(const proxy_service_config *s, proxy_loop *loop, dtlsudp_time now, proxy_server **out)
