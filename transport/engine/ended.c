@@ -73,19 +73,11 @@ void dtlsudp_ended_note_sent(dtlsudp_assoc *a, const uint8_t *dgram, size_t len)
 static void queue_alert(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsudp_addr *local, uint64_t seq,
                         uint16_t version)
 {
-    uint8_t rec[13 + 2];
-    int i;
+    uint8_t rec[DTLSUDP_RECORD_HEADER_LEN + 2];
 
-    rec[0] = CT_ALERT;
-    rec[1] = (uint8_t)(version >> 8);
-    rec[2] = (uint8_t)version;
-    rec[3] = rec[4] = 0; /* epoch 0 */
-    for (i = 0; i < 6; i++)
-        rec[5 + i] = (uint8_t)(seq >> (8 * (5 - i)));
-    rec[11] = 0;
-    rec[12] = 2;
-    rec[13] = ALERT_FATAL;
-    rec[14] = AD_INTERNAL_ERROR;
+    dtlsudp_record_put_header(rec, CT_ALERT, version, 0, seq, 2);
+    rec[DTLSUDP_RECORD_HEADER_LEN] = ALERT_FATAL;
+    rec[DTLSUDP_RECORD_HEADER_LEN + 1] = AD_INTERNAL_ERROR;
     if (dtlsudp_outq_push(&e->outq, rec, sizeof(rec), peer, local, NULL) != DTLSUDP_OK) {
         e->stats.dropped_queue++;
         return;

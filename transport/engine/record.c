@@ -47,6 +47,22 @@ static int read_u48(const uint8_t **src, const uint8_t *end, uint64_t *v)
     return 0;
 }
 
+void dtlsudp_record_put_header(uint8_t *out, uint8_t type, uint16_t version, uint16_t epoch, uint64_t seq,
+                               size_t fragment_len)
+{
+    int i;
+
+    out[0] = type;
+    out[1] = (uint8_t)(version >> 8);
+    out[2] = (uint8_t)version;
+    out[3] = (uint8_t)(epoch >> 8);
+    out[4] = (uint8_t)epoch;
+    for (i = 0; i < 6; i++)
+        out[5 + i] = (uint8_t)(seq >> (8 * (5 - i)));
+    out[11] = (uint8_t)(fragment_len >> 8);
+    out[12] = (uint8_t)fragment_len;
+}
+
 int dtlsudp_record_parse(const uint8_t **src, const uint8_t *end, dtlsudp_record *out)
 {
     const uint8_t *p = *src;

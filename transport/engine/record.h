@@ -43,6 +43,11 @@ typedef struct dtlsudp_record {
  * past end). */
 int dtlsudp_record_parse(const uint8_t **src, const uint8_t *end, dtlsudp_record *out);
 
+/* Write the DTLSUDP_RECORD_HEADER_LEN bytes of a record header (RFC 6347
+ * 4.1): type, version, epoch, 48-bit sequence number, fragment length. */
+void dtlsudp_record_put_header(uint8_t *out, uint8_t type, uint16_t version, uint16_t epoch, uint64_t seq,
+                               size_t fragment_len);
+
 /* Check that a datagram is a sequence of one or more complete records.
  * Fills *first with the first record.  Returns the number of records, or
  * -1 when malformed. */

@@ -163,10 +163,7 @@ int dtlsudp_rl_seal(dtlsudp_rl *rl, uint8_t type, const uint8_t *in, size_t len,
     make_nonce(rl, &rl->wr, epoch_seq, nonce);
     make_aad(aad, epoch_seq, type, rl->version, len);
 
-    out[0] = type;
-    put_u16(out + 1, rl->version);
-    memcpy(out + 3, epoch_seq, 8);
-    put_u16(out + 11, (unsigned)body);
+    dtlsudp_record_put_header(out, type, rl->version, rl->epoch, rl->wr.seq, body);
     memcpy(out + DTLSUDP_RECORD_HEADER_LEN, epoch_seq, rl->explicit_nonce);
     ct = out + DTLSUDP_RECORD_HEADER_LEN + rl->explicit_nonce;
 
