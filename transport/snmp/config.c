@@ -302,50 +302,6 @@ static void release_tokens(void)
     dtlsudp_snmp_settings_reset();
 }
 
-/* The same for Net-SNMP's x509CRLFile, whose CRL the trust store loads
- * (certs.c).  libnetsnmp registers it with netsnmp_ds_register_config(),
- * which has no releaser: the old file name survived a re-read, so a removed
- * line kept its CRL -- a revoked client stayed refused, and after a broken
- * file every client did.  The name is cleared before every read after the
- * first (not the first: an application may set it before init_snmp()),
- * so the store is built from the lines as they are now. */
-static int configuration_read;
-
-static int crl_before_read(int major, int minor, void *server_arg, void *client_arg)
-{
-    (void)major;
-    (void)minor;
-    (void)server_arg;
-    (void)client_arg;
-    if (configuration_read)
-        (void)netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_X509_CRL_FILE, NULL);
-    return SNMPERR_SUCCESS;
-}
-
-static int crl_after_read(int major, int minor, void *server_arg, void *client_arg)
-{
-    (void)major;
-    (void)minor;
-    (void)server_arg;
-    (void)client_arg;
-    configuration_read = 1;
-    return SNMPERR_SUCCESS;
-}
-
-static void crl_reread_install(void)
-{
-    static int installed;
-
-    if (installed)
-        return;
-    if (snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_PRE_READ_CONFIG, crl_before_read, NULL) !=
-            SNMPERR_SUCCESS ||
-        snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_POST_READ_CONFIG, crl_after_read, NULL) !=
-            SNMPERR_SUCCESS)
-        return;
-    installed = 1;
-}
-
 void dtlsudp_snmp_config_register(void)
 {
     size_t i;
@@ -362,7 +318,6 @@ void dtlsudp_snmp_config_register(void)
             register_app_config_handler(tokens[i].name, parse_token, NULL, tokens[i].help);
     }
     dtlsudp_snmp_fingerprint_checks_install();
-    crl_reread_install();
     registered = 1;
 }
 
