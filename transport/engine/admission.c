@@ -43,8 +43,6 @@
 
 #include "engine_internal.h"
 
-#define ASSOC_OF(l) ((dtlsudp_assoc *)(void *)((char *)(l) - offsetof(dtlsudp_assoc, list)))
-
 /* At most one admission log line per this many ms; the rest are counted
  * and reported with the next line. */
 #define ADM_LOG_INTERVAL 1000

@@ -7,10 +7,12 @@
 #define DTLSUDP_ENGINE_INTERNAL_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 #include <openssl/ssl.h>
 
 #include "dtlsudp.h"
+#include "list.h"
 #include "recordlayer.h"
 
 #if defined(__GNUC__)
@@ -34,10 +36,6 @@
 #define DTLSUDP_RETRANSMIT_MAX_BYTES (48u * 1024u)
 #define DTLSUDP_FLIGHT_BYTES (8u * 1024u) /* the copy of our last flight kept for replay */
 #define DTLSUDP_ENDED_SLOTS 256 /* ClientHellos of ended server associations remembered (ended.c) */
-
-typedef struct dtlsudp_link {
-    struct dtlsudp_link *prev, *next;
-} dtlsudp_link;
 
 /* What the datagram BIO of one SSL sees: where its output goes and the one
  * datagram it may read next.  For the listen SSL `a' is NULL. */
@@ -249,13 +247,55 @@ struct dtlsudp_engine {
     dtlsudp_link last_flight_due; /* handed-off associations with timed copies due */
 };
 
+/* The association whose `list' link (handshaking or established list) l is. */
+#define ASSOC_OF(l) ((dtlsudp_assoc *)(void *)((char *)(l) - offsetof(dtlsudp_assoc, list)))
+
 /* engine.c */
 void dtlsudp_assoc_fire(dtlsudp_engine *e, dtlsudp_assoc *a, int event, int reason);
-/* Mark activity: moves an established association to the LRU tail. */
-void dtlsudp_assoc_touch(dtlsudp_engine *e, dtlsudp_assoc *a);
 void *dtlsudp_mem_alloc(dtlsudp_engine *e, size_t size);
 void dtlsudp_mem_free(dtlsudp_engine *e, void *p);
 void dtlsudp_log(dtlsudp_engine *e, int level, const char *fmt, ...) DTLSUDP_PRINTF(3, 4);
+/* The engine's clock moves forward only. */
+void dtlsudp_set_now(dtlsudp_engine *e, dtlsudp_time now);
+/* The link MTU for peer's family (cfg mtu_ipv4 / mtu_ipv6), and setting it
+ * on ssl (OK or CONFIG). */
+unsigned dtlsudp_link_mtu_for(const dtlsudp_engine *e, const dtlsudp_addr *peer);
+int dtlsudp_set_link_mtu(dtlsudp_engine *e, SSL *ssl, const dtlsudp_addr *peer);
+/* A new SSL on a datagram BIO bound to io, or NULL. */
+SSL *dtlsudp_ssl_new(dtlsudp_engine *e, dtlsudp_io *io);
+
+/* accept.c */
+/* A ClientHello from peer without an association, or (predecessor set) a
+ * peer restart: the cookie gate, then, with a verified cookie, the ended
+ * and admission checks and a new server association fed its hello.
+ * Returns as dtlsudp_engine_receive(). */
+int dtlsudp_accept_hello(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsudp_addr *local,
+                         const uint8_t *dgram, size_t len, dtlsudp_assoc *predecessor,
+                         dtlsudp_assoc **assoc_out);
+
+/* lifetime.c */
+/* A new handshaking association (not yet counted nor listed), or NULL. */
+dtlsudp_assoc *dtlsudp_assoc_alloc(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsudp_addr *local,
+                                    int is_client);
+/* Account a fully built association: id, handshaking list, counters. */
+void dtlsudp_assoc_start(dtlsudp_engine *e, dtlsudp_assoc *a, int half_open);
+/* Free everything an association owns.  Unlinked from all structures. */
+void dtlsudp_assoc_destroy(dtlsudp_engine *e, dtlsudp_assoc *a);
+/* The association is over: count, detach restart links, fire CLOSED, free. */
+void dtlsudp_assoc_finish(dtlsudp_engine *e, dtlsudp_assoc *a, int reason);
+/* Finish now, after a close_notify when notify (established only). */
+void dtlsudp_assoc_close_now(dtlsudp_engine *e, dtlsudp_assoc *a, int reason, int notify);
+
+/* feed.c */
+/* Run one datagram (NULL: none, just step the handshake) through a; *first
+ * is its first record.  Applies the outcome (association-fatal: a is
+ * freed).  *assoc_out = a unless freed. */
+int dtlsudp_assoc_feed(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_t len,
+                       const struct dtlsudp_record *first, dtlsudp_assoc **assoc_out);
+/* Mark activity: moves an established association to the LRU tail. */
+void dtlsudp_assoc_touch(dtlsudp_engine *e, dtlsudp_assoc *a);
+/* RFC 6353 5.4: the close_notify, once, established associations only. */
+void dtlsudp_assoc_send_close_notify(dtlsudp_engine *e, dtlsudp_assoc *a);
 /* Test hook: install cb (NULL: the engine's schedule, retransmit.c) on the
  * listen SSL, every association and every SSL created later.  OpenSSL's
  * DTLS retransmission timer reads the real clock (gettimeofday); tests

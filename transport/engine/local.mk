@@ -21,9 +21,14 @@ transport_engine_libengine_la_SOURCES = \
 	transport/engine/admission.c \
 	transport/engine/ended.c \
 	transport/engine/engine.c \
+	transport/engine/accept.c \
+	transport/engine/feed.c \
+	transport/engine/lifetime.c \
+	transport/engine/timers.c \
 	transport/engine/retransmit.c \
 	transport/engine/assoc.c \
-	transport/engine/engine_internal.h
+	transport/engine/engine_internal.h \
+	transport/engine/list.h
 transport_engine_libengine_la_CFLAGS = $(AM_CFLAGS) $(VISIBILITY_CFLAGS)
 transport_engine_libengine_la_LIBADD = $(OPENSSL_LIBS)
 EXTRA_DIST += transport/engine/README
