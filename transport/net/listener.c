@@ -1,6 +1,8 @@
 /*
- * listener.c - a DTLS listener on a UDP socket: the osnet and router
- * demultiplexers and the engine event handler for server connections.
+ * listener.c - a DTLS listener on a UDP socket: reading (the listening
+ * socket and, osnet, the per-peer sockets of osnet.c), flushing, the
+ * accept and ready queues, and the engine event handler for server
+ * connections.
  *
  * Every datagram, whichever of our sockets it arrived on, is fed to the
  * engine with its real source address, and the engine routes it by that
@@ -16,11 +18,6 @@
  * after the association is gone) leaves through the listening socket with
  * the arrival address as source (IP_PKTINFO / IPV6_PKTINFO), which is the
  * same address and port the per-peer socket is bound to.
- *
- * Per-peer sockets are made when the association reaches ESTABLISHED, not
- * at cookie verification: handshakes that fail or time out never cost a
- * socket (or an fd), and the handshake's own retransmissions all use one
- * path.
  */
 /* struct in6_pktinfo (IPV6_PKTINFO) needs _GNU_SOURCE with glibc. */
 #ifndef _GNU_SOURCE
@@ -41,33 +38,6 @@
 
 #include "net_internal.h"
 
-struct dtlsudp_listener {
-    net_hooks hooks; /* first member: the engine's `user' points here */
-    dtlsudp_engine *engine;
-    int sock;   /* the listening socket (unconnected) */
-    int family; /* of sock */
-    int epfd;   /* osnet: epoll set over sock + owned per-peer sockets */
-    int demux;
-    int blocking;
-    dtlsudp_addr local; /* bound address, normalised */
-
-    dtlsudp_conn *conns; /* every connection, owned or accepted */
-    dtlsudp_conn *ready_head, *ready_tail;
-    dtlsudp_conn *accept_head, *accept_tail;
-    dtlsudp_conn *setup_head; /* osnet: waiting for their socket */
-    dtlsudp_conn *zombies;    /* owned, ended: freed by reap() */
-
-    dtlsudp_time now; /* of the current call */
-    dtlsudp_time refused_grace; /* cfg->engine.refused_grace */
-    int refused_any;            /* some connection has a refused_deadline */
-    dtlsudp_net_stats stats;
-    uint8_t *buf; /* NET_MAX_DATAGRAM */
-};
-
-static int read_socket(dtlsudp_listener *l, int fd, dtlsudp_conn *c);
-
-void (*net_test_hook)(int stage, int fd, void *arg);
-void *net_test_hook_arg;
 
 /* ------------------------------------------------------------------------
  * Queues
@@ -143,26 +113,6 @@ static void unlink_from(dtlsudp_conn **head, dtlsudp_conn **tail, dtlsudp_conn *
     }
 }
 
-static void epoll_remove(dtlsudp_listener *l, dtlsudp_conn *c)
-{
-#ifdef __linux__
-    if (c->in_epoll && l->epfd >= 0)
-        (void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-#endif
-    c->in_epoll = 0;
-}
-
-static void close_conn_socket(dtlsudp_listener *l, dtlsudp_conn *c)
-{
-    if (c->fd < 0)
-        return;
-    epoll_remove(l, c);
-    close(c->fd);
-    c->fd = -1;
-    if (!c->neutralised && l->stats.peer_sockets_now > 0)
-        l->stats.peer_sockets_now--;
-}
-
 void net_listener_forget_conn(dtlsudp_listener *l, dtlsudp_conn *c)
 {
     if (c->in_ready)
@@ -172,7 +122,7 @@ void net_listener_forget_conn(dtlsudp_listener *l, dtlsudp_conn *c)
     if (c->needs_socket)
         unlink_from(&l->setup_head, NULL, c, offsetof(dtlsudp_conn, setup_next));
     c->in_ready = c->in_accept = c->needs_socket = 0;
-    epoll_remove(l, c);
+    net_epoll_remove(l, c);
     if (c->fd >= 0 && !c->neutralised && l->stats.peer_sockets_now > 0)
         l->stats.peer_sockets_now--;
     if (c->prev != NULL)
@@ -298,115 +248,6 @@ static void on_event(void *self, dtlsudp_assoc *a, int event, int reason)
 }
 
 /* ------------------------------------------------------------------------
- * osnet: per-peer sockets
- * ------------------------------------------------------------------------ */
-
-/* An older connection to the same peer (a restarted client, RFC 6347 4.2.8,
- * or one that ended but was not freed yet) still has a socket connected to
- * the same 4-tuple: read what it holds, then take it off the wire so the
- * kernel cannot pick it over the successor's.  An accepted connection's fd
- * number stays valid for the caller (dup2 of an unbound socket over it). */
-static void retire_predecessors(dtlsudp_listener *l, dtlsudp_conn *succ)
-{
-    for (dtlsudp_conn *c = l->conns; c != NULL; c = c->next) {
-        if (c == succ || c->fd < 0 || c->neutralised || !net_addr_same(&c->peer, &succ->peer))
-            continue;
-        (void)read_socket(l, c->fd, c);
-        if (!c->accepted) {
-            close_conn_socket(l, c);
-            continue;
-        }
-        int dummy = socket(c->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (dummy < 0)
-            continue;
-        epoll_remove(l, c);
-        if (dup2(dummy, c->fd) >= 0) {
-            c->neutralised = 1;
-            if (l->stats.peer_sockets_now > 0)
-                l->stats.peer_sockets_now--;
-        }
-        close(dummy);
-    }
-}
-
-static int make_peer_socket(dtlsudp_listener *l, dtlsudp_conn *c)
-{
-#ifdef __linux__
-    dtlsudp_addr bind_addr, peer;
-    int fd = -1, saved;
-
-    /* Bind to the address the handshake arrived on (never the wildcard when
-     * the kernel told us), on the listener's port; both sockets carry
-     * SO_REUSEPORT (not SO_REUSEADDR: Linux shares a SO_REUSEPORT port only
-     * among sockets of the same effective uid, so another user cannot bind
-     * beside us).  Connected, this socket outscores the listener for the
-     * peer's datagrams (compute_score: +4 per matching daddr and dport),
-     * and the kernel's reuseport selection skips connected sockets, so the
-     * listener keeps every other peer.  If the process changed its uid
-     * since the listener was bound, bind() fails (EADDRINUSE) and the
-     * connection is served through the listening socket. */
-    c->local.sin.sin_port = l->local.sin.sin_port; /* same offset for sin6 */
-    net_addr_for_family(&c->local, l->family, &bind_addr);
-    net_addr_for_family(&c->peer, l->family, &peer);
-    int v6only = l->family == AF_INET6 && c->local.sa.sa_family == AF_INET6 &&
-                 !net_addr_is_wildcard(&c->local);
-    if (net_test_hook != NULL)
-        net_test_hook(NET_HOOK_BEFORE_SOCKET, -1, net_test_hook_arg);
-    if ((fd = net_socket(l->family, 1, v6only)) < 0)
-        goto Fail;
-    if (bind(fd, &bind_addr.sa, net_addr_len(&bind_addr)) != 0)
-        goto Fail;
-    /* From here until connect() the kernel may hand this socket datagrams
-     * of any peer (the first osnet race): read_socket() below
-     * routes them by source address. */
-    if (net_test_hook != NULL)
-        net_test_hook(NET_HOOK_BOUND, fd, net_test_hook_arg);
-    if (connect(fd, &peer.sa, net_addr_len(&peer)) != 0)
-        goto Fail;
-    c->fd = fd;
-    l->stats.peer_sockets_now++;
-    l->stats.peer_sockets_made++;
-    if (!c->accepted && l->epfd >= 0) {
-        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
-        if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) == 0)
-            c->in_epoll = 1;
-    }
-    return read_socket(l, fd, c);
-
-Fail:
-    saved = errno;
-    if (fd >= 0) {
-        /* what it caught before failing is still to be routed */
-        (void)read_socket(l, fd, NULL);
-        close(fd);
-    }
-    errno = saved;
-#endif
-    /* Without its own socket the connection is served through the
-     * listening socket, as in router mode. */
-    net_hooks_log(&l->hooks, DTLSUDP_LOG_WARNING,
-                  "dtlsudp: no per-peer socket (%s); using the listening socket", strerror(errno));
-    return DTLSUDP_OK;
-}
-
-static int setup_new_conns(dtlsudp_listener *l)
-{
-    while (l->setup_head != NULL) {
-        dtlsudp_conn *c = l->setup_head;
-        l->setup_head = c->setup_next;
-        c->setup_next = NULL;
-        c->needs_socket = 0;
-        if (c->zombie || c->assoc == NULL || c->fd >= 0)
-            continue;
-        retire_predecessors(l, c);
-        int ret = make_peer_socket(l, c);
-        if (dtlsudp_err_is_fatal(ret))
-            return ret;
-    }
-    return DTLSUDP_OK;
-}
-
-/* ------------------------------------------------------------------------
  * I/O
  * ------------------------------------------------------------------------ */
 
@@ -444,7 +285,7 @@ int net_listener_flush(dtlsudp_listener *l)
 
 /* Read up to NET_READ_BATCH datagrams from fd and feed them to the engine.
  * c: the connection whose own socket fd is, or NULL for the listening one. */
-static int read_socket(dtlsudp_listener *l, int fd, dtlsudp_conn *c)
+int net_listener_read_socket(dtlsudp_listener *l, int fd, dtlsudp_conn *c)
 {
     net_dgram d = {.buf = l->buf};
     int ret = DTLSUDP_OK;
@@ -507,7 +348,7 @@ static int after_io(dtlsudp_listener *l)
     ret = net_listener_flush(l);
     if (ret != DTLSUDP_OK)
         return ret;
-    ret = setup_new_conns(l);
+    ret = net_osnet_setup_new_conns(l);
     if (ret != DTLSUDP_OK)
         return ret;
     return net_listener_flush(l);
@@ -523,14 +364,14 @@ int net_listener_pump(dtlsudp_listener *l, dtlsudp_time now)
         int n = epoll_wait(l->epfd, ev, 64, 0);
         for (int i = 0; i < n; i++) {
             dtlsudp_conn *c = ev[i].data.ptr;
-            ret = read_socket(l, c != NULL ? c->fd : l->sock, c);
+            ret = net_listener_read_socket(l, c != NULL ? c->fd : l->sock, c);
             if (ret != DTLSUDP_OK)
                 return ret;
         }
         return after_io(l);
     }
 #endif
-    ret = read_socket(l, l->sock, NULL);
+    ret = net_listener_read_socket(l, l->sock, NULL);
     if (ret != DTLSUDP_OK)
         return ret;
     return after_io(l);
@@ -546,7 +387,7 @@ int net_conn_read_own_socket(dtlsudp_conn *c, dtlsudp_time now)
 {
     dtlsudp_listener *l = c->listener;
     l->now = now;
-    int ret = read_socket(l, c->fd, c);
+    int ret = net_listener_read_socket(l, c->fd, c);
     if (ret != DTLSUDP_OK)
         return ret;
     return after_io(l);
@@ -776,7 +617,7 @@ static dtlsudp_conn *take_acceptable(dtlsudp_listener *l)
             continue;
         c->accepted = 1;
         /* From now on the caller polls its fd. */
-        epoll_remove(l, c);
+        net_epoll_remove(l, c);
         if (c->in_ready)
             unlink_from(&l->ready_head, &l->ready_tail, c, offsetof(dtlsudp_conn, ready_next));
         c->in_ready = 0;

@@ -7,6 +7,7 @@ transport_net_libnet_la_SOURCES = \
 	transport/net/hooks.c \
 	transport/net/sockio.c \
 	transport/net/listener.c \
+	transport/net/osnet.c \
 	transport/net/conn.c
 transport_net_libnet_la_CFLAGS = $(AM_CFLAGS) $(VISIBILITY_CFLAGS)
 transport_libdtlsudp_la_LIBADD += transport/net/libnet.la

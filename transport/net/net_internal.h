@@ -6,8 +6,10 @@
  *   sockio.c    addresses (parse, normalise v4-mapped), sockets, recvmsg and
  *               sendmsg with the arrival/source address (IP_PKTINFO,
  *               IPV6_PKTINFO)
- *   listener.c  dtlsudp_listener_*: the listening socket, the osnet and
- *               router demultiplexers, the engine event handler
+ *   listener.c  dtlsudp_listener_*: the listening socket, the router
+ *               path, reading and flushing, the accept and ready queues,
+ *               the engine event handler
+ *   osnet.c     the osnet demultiplexer's per-peer sockets (Linux)
  *   conn.c      dtlsudp_conn_*: client connections and the connection API
  *               shared by client and server connections
  */
@@ -172,7 +174,34 @@ int net_conn_refused_hint(dtlsudp_conn *c, dtlsudp_time now, dtlsudp_time grace)
  * deadline is still pending. */
 int net_conn_refused_expire(dtlsudp_conn *c, dtlsudp_time now);
 
-/* listener.c, for conn.c */
+/* The listener (listener.c, osnet.c). */
+struct dtlsudp_listener {
+    net_hooks hooks; /* first member: the engine's `user' points here */
+    dtlsudp_engine *engine;
+    int sock;   /* the listening socket (unconnected) */
+    int family; /* of sock */
+    int epfd;   /* osnet: epoll set over sock + owned per-peer sockets */
+    int demux;
+    int blocking;
+    dtlsudp_addr local; /* bound address, normalised */
+
+    dtlsudp_conn *conns; /* every connection, owned or accepted */
+    dtlsudp_conn *ready_head, *ready_tail;
+    dtlsudp_conn *accept_head, *accept_tail;
+    dtlsudp_conn *setup_head; /* osnet: waiting for their socket */
+    dtlsudp_conn *zombies;    /* owned, ended: freed by reap() */
+
+    dtlsudp_time now; /* of the current call */
+    dtlsudp_time refused_grace; /* cfg->engine.refused_grace */
+    int refused_any;            /* some connection has a refused_deadline */
+    dtlsudp_net_stats stats;
+    uint8_t *buf; /* NET_MAX_DATAGRAM */
+};
+
+/* listener.c, for conn.c and osnet.c */
+/* Read up to NET_READ_BATCH datagrams from fd and feed them to the engine.
+ * c: the connection whose own socket fd is, or NULL for the listening one. */
+int net_listener_read_socket(dtlsudp_listener *l, int fd, dtlsudp_conn *c);
 int net_listener_pump(dtlsudp_listener *l, dtlsudp_time now);
 int net_listener_flush(dtlsudp_listener *l);
 int net_listener_timers(dtlsudp_listener *l, dtlsudp_time now);
@@ -180,5 +209,14 @@ int net_listener_socket(const dtlsudp_listener *l);
 void net_listener_forget_conn(dtlsudp_listener *l, dtlsudp_conn *c);
 dtlsudp_net_stats *net_listener_stats(dtlsudp_listener *l);
 int net_conn_read_own_socket(dtlsudp_conn *c, dtlsudp_time now);
+
+/* ---- osnet.c ---- */
+
+/* Take c's fd out of the listener's epoll set (if it is in). */
+void net_epoll_remove(dtlsudp_listener *l, dtlsudp_conn *c);
+/* Give every connection queued at ESTABLISHED its per-peer socket (or
+ * leave it on the listening socket when none can be made).  Returns OK or
+ * an engine-fatal error of the reads in between. */
+int net_osnet_setup_new_conns(dtlsudp_listener *l);
 
 #endif /* DTLSUDP_NET_INTERNAL_H */
