@@ -4,14 +4,19 @@
  *
  *   main.c    options; reads the files with libnetsnmp's own reader and
  *             records every line that matters with its file and line
- *   checks.c  the checks: dlmod, addresses, certificates, keys,
- *             certSecName, CRL, expiry, listener conflicts
+ *   checks.c  runs the checks; certSecName rows; helpers they share
+ *   dlmod.c   the dlmod line and the plugin's tokens before it
+ *   addresses.c  agentAddress: families, listener conflicts
+ *   certificates.c  certificates, keys (and who can read them), expiry,
+ *             the x509CRLFile
  *   report.c  findings, printed as text or JSON
  */
 #ifndef DTLSUDP_CHECKCONF_H
 #define DTLSUDP_CHECKCONF_H
 
 #include <stddef.h>
+
+#include <openssl/x509.h>
 
 typedef enum cc_severity { CC_OK, CC_INFO, CC_WARNING, CC_ERROR } cc_severity;
 
@@ -67,13 +72,41 @@ const char *cc_intern(const char *s);
 
 /* Run every check over what main.c recorded; findings go to report.c. */
 void cc_check_all(void);
+/* The last line of `token' (Net-SNMP keeps the last value), or NULL. */
+const cc_line *cc_last_line(const char *token);
+
+/* ------------------------------------------------------------- dlmod.c */
+
+/* The fix for a plugin token that no dlmod line precedes. */
+extern const char cc_plugin_fix[];
 /* 1 when token is one of the plugin's own (the table transport/snmp
  * registers), which snmpd knows only after the dlmod line. */
 int cc_is_plugin_token(const char *token);
+/* Each plugin token above the dlmod line that loads the plugin (snmpd:
+ * "Unknown token"). */
+void cc_check_token_order(void);
 
 /* dlmod NAME PATH, as snmpd loads it (absolute path, or NAME.so along
  * SNMPDLMODPATH).  Adds its finding; returns 1 when the module loads and
  * has init_NAME. */
 int cc_check_dlmod(const cc_where *w, const char *value, int *is_plugin);
+
+/* --------------------------------------------------------- addresses.c */
+
+/* The agent's dtlsudp listeners: families and conflicting pairs. */
+void cc_check_addresses(void);
+/* 1 when some agentAddress (or, for a manager, any use) is ours. */
+int cc_serves_dtlsudp(void);
+
+/* ------------------------------------------------------ certificates.c */
+
+/* The certificates and keys the tokens name. */
+void cc_check_certificates(void);
+/* The x509CRLFile: readable, parsed, issuers, next update. */
+void cc_check_crl(void);
+/* "CN=..., O=..." of x into buf. */
+void cc_subject_text(X509 *x, char *buf, size_t cap);
+/* The first word of value into out (a token's certificate argument). */
+void cc_first_word(const char *value, char *out, size_t cap);
 
 #endif /* DTLSUDP_CHECKCONF_H */

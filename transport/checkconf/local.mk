@@ -4,7 +4,9 @@
 # snmpd and the transport will do.
 bin_PROGRAMS += transport/checkconf/dtlsudp-checkconf
 noinst_HEADERS += transport/checkconf/checkconf.h
-transport_checkconf_dtlsudp_checkconf_SOURCES = transport/checkconf/main.c transport/checkconf/checks.c transport/checkconf/report.c
+transport_checkconf_dtlsudp_checkconf_SOURCES = transport/checkconf/main.c transport/checkconf/checks.c \
+	transport/checkconf/dlmod.c transport/checkconf/addresses.c transport/checkconf/certificates.c \
+	transport/checkconf/report.c
 transport_checkconf_dtlsudp_checkconf_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/snmp $(NETSNMP_CFLAGS) \
 	-DDTLSUDP_DLMODDIR='"$(dlmoddir)"'
 transport_checkconf_dtlsudp_checkconf_LDADD = \
