@@ -21,6 +21,7 @@ ENGINE_TESTS = \
 	tests/engine/test_addr \
 	tests/engine/test_fingerprint \
 	tests/engine/test_outq \
+	tests/engine/test_list \
 	tests/engine/test_table \
 	tests/engine/test_engine \
 	tests/engine/test_admission \
@@ -52,6 +53,10 @@ tests_engine_test_outq_SOURCES = tests/engine/test_outq.c
 tests_engine_test_outq_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
 tests_engine_test_outq_CFLAGS = $(ENGINE_TEST_CFLAGS)
 tests_engine_test_outq_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_list_SOURCES = tests/engine/test_list.c
+tests_engine_test_list_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_list_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_list_LDADD = $(ENGINE_TEST_LDADD)
 tests_engine_test_engine_SOURCES = tests/engine/test_engine.c
 tests_engine_test_engine_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
 tests_engine_test_engine_CFLAGS = $(ENGINE_TEST_CFLAGS)

@@ -32,7 +32,7 @@ static void drain_rx(fz_node *n, dtlsudp_assoc *a)
 
     /* A buffer too small first: the datagram must stay queued. */
     if (dtlsudp_assoc_read(a, small, sizeof(small), &len) == DTLSUDP_ERR_BUFFER)
-        FZ_CHECK(a->rx.head != NULL);
+        FZ_CHECK(dtlsudp_pqueue_first(&a->rx) != NULL);
     while (dtlsudp_assoc_read(a, buf, sizeof(buf), &len) == DTLSUDP_OK)
         FZ_CHECK(len <= sizeof(buf));
     (void)n;

@@ -16,7 +16,7 @@ int dtlsudp_assoc_read(dtlsudp_assoc *a, uint8_t *buf, size_t cap, size_t *len)
 
     if (a == NULL || len == NULL || (buf == NULL && cap != 0))
         return DTLSUDP_ERR_INVALID;
-    if ((p = a->rx.head) == NULL)
+    if ((p = dtlsudp_pqueue_first(&a->rx)) == NULL)
         return DTLSUDP_ERR_AGAIN;
     if (p->len > cap)
         return DTLSUDP_ERR_BUFFER;

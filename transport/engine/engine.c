@@ -82,29 +82,29 @@ int dtlsudp_pqueue_push(dtlsudp_engine *e, dtlsudp_pqueue *q, const uint8_t *dat
         return DTLSUDP_ERR_QUEUE_FULL;
     if ((p = dtlsudp_mem_alloc(e, sizeof(*p) + len)) == NULL)
         return DTLSUDP_ERR_NOMEM;
-    p->next = NULL;
+    memset(&p->link, 0, sizeof(p->link));
     p->len = len;
     memcpy(p->data, data, len);
-    if (q->tail != NULL)
-        q->tail->next = p;
-    else
-        q->head = p;
-    q->tail = p;
+    dtlsudp_link_append(&q->fifo, &p->link);
     q->count++;
     return DTLSUDP_OK;
 }
 
+dtlsudp_pbuf *dtlsudp_pqueue_first(const dtlsudp_pqueue *q)
+{
+    dtlsudp_link *l = dtlsudp_link_first(&q->fifo);
+
+    return l != NULL ? DTLSUDP_LINK_OWNER(l, dtlsudp_pbuf, link) : NULL;
+}
+
 dtlsudp_pbuf *dtlsudp_pqueue_shift(dtlsudp_pqueue *q)
 {
-    dtlsudp_pbuf *p = q->head;
+    dtlsudp_link *l = dtlsudp_link_shift(&q->fifo);
 
-    if (p == NULL)
+    if (l == NULL)
         return NULL;
-    q->head = p->next;
-    if (q->head == NULL)
-        q->tail = NULL;
     q->count--;
-    return p;
+    return DTLSUDP_LINK_OWNER(l, dtlsudp_pbuf, link);
 }
 
 void dtlsudp_pqueue_clear(dtlsudp_engine *e, dtlsudp_pqueue *q)

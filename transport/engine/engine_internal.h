@@ -52,13 +52,13 @@ typedef struct dtlsudp_io {
 /* One queued plaintext datagram (received data, or data a handshaking
  * client holds until the handshake completes). */
 typedef struct dtlsudp_pbuf {
-    struct dtlsudp_pbuf *next;
+    dtlsudp_link link; /* on its dtlsudp_pqueue */
     size_t len;
     uint8_t data[];
 } dtlsudp_pbuf;
 
 typedef struct dtlsudp_pqueue {
-    dtlsudp_pbuf *head, *tail;
+    dtlsudp_link fifo; /* oldest first; zero-filled = empty */
     size_t count;
 } dtlsudp_pqueue;
 
@@ -477,6 +477,8 @@ dtlsudp_io *dtlsudp_ssl_io(const SSL *ssl);
 /* pqueue helpers (engine.c) */
 int dtlsudp_pqueue_push(dtlsudp_engine *e, dtlsudp_pqueue *q, const uint8_t *data, size_t len) DTLSUDP_WUR;
 void dtlsudp_pqueue_clear(dtlsudp_engine *e, dtlsudp_pqueue *q);
+/* The oldest datagram, left on the queue / taken off it; NULL when empty. */
+dtlsudp_pbuf *dtlsudp_pqueue_first(const dtlsudp_pqueue *q);
 dtlsudp_pbuf *dtlsudp_pqueue_shift(dtlsudp_pqueue *q);
 
 #endif

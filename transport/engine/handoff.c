@@ -300,29 +300,17 @@ int dtlsudp_handoff_key_block(dtlsudp_engine *e, SSL *ssl, uint8_t *out, size_t 
 
 static void timer_unlink(dtlsudp_assoc *a)
 {
-    dtlsudp_link *l = &a->last_flight_timer;
-
-    if (l->next == NULL)
-        return;
-    l->prev->next = l->next;
-    l->next->prev = l->prev;
-    l->next = l->prev = NULL;
+    dtlsudp_link_remove(&a->last_flight_timer);
 }
 
 static void timer_arm(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
-    dtlsudp_link *l = &a->last_flight_timer, *head = &e->last_flight_due;
-
     a->last_flight_due = e->now + dtlsudp_rtx_last_flight_wait(a, a->last_flight_copies);
-    if (l->next != NULL)
-        return;
-    l->prev = head->prev;
-    l->next = head;
-    head->prev->next = l;
-    head->prev = l;
+    if (!dtlsudp_link_linked(&a->last_flight_timer))
+        dtlsudp_link_append(&e->last_flight_due, &a->last_flight_timer);
 }
 
-#define TIMER_OWNER(l) ((dtlsudp_assoc *)((char *)(l) - offsetof(dtlsudp_assoc, last_flight_timer)))
+#define TIMER_OWNER(l) DTLSUDP_LINK_OWNER(l, dtlsudp_assoc, last_flight_timer)
 
 void dtlsudp_handoff_capture_begin(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
