@@ -47,41 +47,33 @@ void net_conn_keep_leftovers(dtlsudp_conn *c, dtlsudp_assoc *a)
         net_leftover *l = malloc(sizeof(*l) + len);
         if (l == NULL)
             return; /* lost, as the engine would have lost it */
-        l->next = NULL;
+        memset(&l->link, 0, sizeof(l->link));
         l->len = len;
         memcpy(l->data, buf, len);
-        if (c->left_tail != NULL)
-            c->left_tail->next = l;
-        else
-            c->left_head = l;
-        c->left_tail = l;
+        dtlsudp_link_append(&c->leftovers, &l->link);
     }
 }
 
 int net_conn_pop_leftover(dtlsudp_conn *c, uint8_t *buf, size_t cap, size_t *len)
 {
-    net_leftover *l = c->left_head;
-    if (l == NULL)
+    dtlsudp_link *first = dtlsudp_link_first(&c->leftovers);
+    if (first == NULL)
         return DTLSUDP_ERR_AGAIN;
+    net_leftover *l = DTLSUDP_LINK_OWNER(first, net_leftover, link);
     if (l->len > cap)
         return DTLSUDP_ERR_BUFFER;
     memcpy(buf, l->data, l->len);
     *len = l->len;
-    c->left_head = l->next;
-    if (c->left_head == NULL)
-        c->left_tail = NULL;
+    dtlsudp_link_remove(first);
     free(l);
     return DTLSUDP_OK;
 }
 
 void net_conn_free_leftovers(dtlsudp_conn *c)
 {
-    while (c->left_head != NULL) {
-        net_leftover *l = c->left_head;
-        c->left_head = l->next;
-        free(l);
-    }
-    c->left_tail = NULL;
+    dtlsudp_link *l;
+    while ((l = dtlsudp_link_shift(&c->leftovers)) != NULL)
+        free(DTLSUDP_LINK_OWNER(l, net_leftover, link));
 }
 
 /* ------------------------------------------------------------------------
@@ -414,7 +406,7 @@ int dtlsudp_conn_process(dtlsudp_conn *c, dtlsudp_time now)
 
 dtlsudp_time dtlsudp_conn_next_timeout(const dtlsudp_conn *c)
 {
-    if ((c->data_pending && c->assoc != NULL) || c->left_head != NULL)
+    if ((c->data_pending && c->assoc != NULL) || net_conn_has_leftovers(c))
         return 0;
     if (c->engine == NULL)
         return DTLSUDP_TIME_NEVER;

@@ -48,23 +48,15 @@ static void ready_push(dtlsudp_listener *l, dtlsudp_conn *c)
     if (c->in_ready)
         return;
     c->in_ready = 1;
-    c->ready_next = NULL;
-    if (l->ready_tail != NULL)
-        l->ready_tail->ready_next = c;
-    else
-        l->ready_head = c;
-    l->ready_tail = c;
+    dtlsudp_link_append(&l->ready, &c->ready);
 }
 
 static dtlsudp_conn *ready_pop(dtlsudp_listener *l)
 {
-    dtlsudp_conn *c = l->ready_head;
-    if (c == NULL)
+    dtlsudp_link *first = dtlsudp_link_shift(&l->ready);
+    if (first == NULL)
         return NULL;
-    l->ready_head = c->ready_next;
-    if (l->ready_head == NULL)
-        l->ready_tail = NULL;
-    c->ready_next = NULL;
+    dtlsudp_conn *c = NET_CONN_OF(first, ready);
     c->in_ready = 0;
     return c;
 }
@@ -72,66 +64,29 @@ static dtlsudp_conn *ready_pop(dtlsudp_listener *l)
 static void accept_push(dtlsudp_listener *l, dtlsudp_conn *c)
 {
     c->in_accept = 1;
-    c->accept_next = NULL;
-    if (l->accept_tail != NULL)
-        l->accept_tail->accept_next = c;
-    else
-        l->accept_head = c;
-    l->accept_tail = c;
+    dtlsudp_link_append(&l->accept, &c->accept);
 }
 
 static dtlsudp_conn *accept_pop(dtlsudp_listener *l)
 {
-    dtlsudp_conn *c = l->accept_head;
-    if (c == NULL)
+    dtlsudp_link *first = dtlsudp_link_shift(&l->accept);
+    if (first == NULL)
         return NULL;
-    l->accept_head = c->accept_next;
-    if (l->accept_head == NULL)
-        l->accept_tail = NULL;
-    c->accept_next = NULL;
+    dtlsudp_conn *c = NET_CONN_OF(first, accept);
     c->in_accept = 0;
     return c;
 }
 
-/* Unlink c from a singly linked queue given by head/tail pointers. */
-static void unlink_from(dtlsudp_conn **head, dtlsudp_conn **tail, dtlsudp_conn *c,
-                        size_t next_offset)
-{
-    dtlsudp_conn *prev = NULL;
-    for (dtlsudp_conn *it = *head; it != NULL;
-         prev = it, it = *(dtlsudp_conn **)((char *)it + next_offset)) {
-        if (it != c)
-            continue;
-        dtlsudp_conn *next = *(dtlsudp_conn **)((char *)it + next_offset);
-        if (prev != NULL)
-            *(dtlsudp_conn **)((char *)prev + next_offset) = next;
-        else
-            *head = next;
-        if (tail != NULL && *tail == c)
-            *tail = prev;
-        return;
-    }
-}
-
 void net_listener_forget_conn(dtlsudp_listener *l, dtlsudp_conn *c)
 {
-    if (c->in_ready)
-        unlink_from(&l->ready_head, &l->ready_tail, c, offsetof(dtlsudp_conn, ready_next));
-    if (c->in_accept)
-        unlink_from(&l->accept_head, &l->accept_tail, c, offsetof(dtlsudp_conn, accept_next));
-    if (c->needs_socket)
-        unlink_from(&l->setup_head, NULL, c, offsetof(dtlsudp_conn, setup_next));
+    dtlsudp_link_remove(&c->ready);
+    dtlsudp_link_remove(&c->accept);
+    dtlsudp_link_remove(&c->setup);
     c->in_ready = c->in_accept = c->needs_socket = 0;
     net_epoll_remove(l, c);
     if (c->fd >= 0 && !c->neutralised && l->stats.peer_sockets_now > 0)
         l->stats.peer_sockets_now--;
-    if (c->prev != NULL)
-        c->prev->next = c->next;
-    else
-        l->conns = c->next;
-    if (c->next != NULL)
-        c->next->prev = c->prev;
-    c->prev = c->next = NULL;
+    dtlsudp_link_remove(&c->all);
     if (l->stats.conns_now > 0)
         l->stats.conns_now--;
 }
@@ -144,7 +99,7 @@ static void reap(dtlsudp_listener *l)
     dtlsudp_conn **link = &l->zombies;
     while (*link != NULL) {
         dtlsudp_conn *c = *link;
-        if (c->left_head != NULL && !c->accepted) {
+        if (net_conn_has_leftovers(c) && !c->accepted) {
             /* plaintext that arrived before the end is still to be read
              * (dtlsudp_listener_recv() or accept + read) */
             link = &c->zombie_next;
@@ -188,16 +143,12 @@ static void conn_established(dtlsudp_listener *l, dtlsudp_assoc *a)
     net_addr_normalise(&c->local);
     dtlsudp_assoc_set_user(a, c);
 
-    c->next = l->conns;
-    if (l->conns != NULL)
-        l->conns->prev = c;
-    l->conns = c;
+    dtlsudp_link_prepend(&l->conns, &c->all);
     l->stats.conns_now++;
     accept_push(l, c);
     if (l->demux == DTLSUDP_DEMUX_OSNET) {
         c->needs_socket = 1;
-        c->setup_next = l->setup_head;
-        l->setup_head = c;
+        dtlsudp_link_prepend(&l->setup, &c->setup);
     }
 }
 
@@ -331,8 +282,9 @@ static void expire_refused(dtlsudp_listener *l)
     int any = 0;
     if (!l->refused_any)
         return;
-    for (dtlsudp_conn *c = l->conns; c != NULL; c = c->next)
-        any |= net_conn_refused_expire(c, l->now);
+    dtlsudp_link *i;
+    DTLSUDP_LINK_FOREACH(i, &l->conns)
+        any |= net_conn_refused_expire(NET_CONN_OF(i, all), l->now);
     l->refused_any = any;
 }
 
@@ -529,8 +481,9 @@ void dtlsudp_listener_free(dtlsudp_listener *l)
     (void)net_listener_flush(l);
     reap(l);
     l->zombies = NULL; /* all on l->conns as well */
-    while (l->conns != NULL) {
-        dtlsudp_conn *c = l->conns;
+    dtlsudp_link *first;
+    while ((first = dtlsudp_link_first(&l->conns)) != NULL) {
+        dtlsudp_conn *c = NET_CONN_OF(first, all);
         net_listener_forget_conn(l, c);
         if (!c->accepted) {
             if (c->fd >= 0)
@@ -591,21 +544,27 @@ int dtlsudp_listener_handle_timeout(dtlsudp_listener *l, dtlsudp_time now)
 static dtlsudp_time timers_next(const dtlsudp_listener *l)
 {
     dtlsudp_time t = dtlsudp_engine_next_timeout(l->engine);
+    const dtlsudp_link *i;
     if (l->refused_any)
-        for (const dtlsudp_conn *c = l->conns; c != NULL; c = c->next)
+        DTLSUDP_LINK_FOREACH(i, &l->conns) {
+            const dtlsudp_conn *c = NET_CONN_OF(i, all);
             if (c->refused_deadline != 0 && c->assoc != NULL && c->refused_deadline < t)
                 t = c->refused_deadline;
+        }
     return t;
 }
 
 dtlsudp_time dtlsudp_listener_next_timeout(const dtlsudp_listener *l)
 {
-    for (const dtlsudp_conn *c = l->accept_head; c != NULL; c = c->accept_next)
-        if (!c->zombie)
+    const dtlsudp_link *i;
+    DTLSUDP_LINK_FOREACH(i, &l->accept)
+        if (!NET_CONN_OF(i, accept)->zombie)
             return 0;
-    for (const dtlsudp_conn *c = l->ready_head; c != NULL; c = c->ready_next)
-        if (!c->accepted && (c->assoc != NULL || c->left_head != NULL))
+    DTLSUDP_LINK_FOREACH(i, &l->ready) {
+        const dtlsudp_conn *c = NET_CONN_OF(i, ready);
+        if (!c->accepted && (c->assoc != NULL || net_conn_has_leftovers(c)))
             return 0;
+    }
     return timers_next(l);
 }
 
@@ -618,8 +577,7 @@ static dtlsudp_conn *take_acceptable(dtlsudp_listener *l)
         c->accepted = 1;
         /* From now on the caller polls its fd. */
         net_epoll_remove(l, c);
-        if (c->in_ready)
-            unlink_from(&l->ready_head, &l->ready_tail, c, offsetof(dtlsudp_conn, ready_next));
+        dtlsudp_link_remove(&c->ready);
         c->in_ready = 0;
         l->stats.conns_accepted++;
         return c;
@@ -660,8 +618,10 @@ int dtlsudp_listener_recv(dtlsudp_listener *l, uint8_t *buf, size_t cap, size_t 
         return DTLSUDP_ERR_INVALID;
     if (from != NULL)
         *from = NULL;
-    while ((c = l->ready_head) != NULL) {
-        if (c->accepted || (c->assoc == NULL && c->left_head == NULL)) {
+    dtlsudp_link *first;
+    while ((first = dtlsudp_link_first(&l->ready)) != NULL) {
+        c = NET_CONN_OF(first, ready);
+        if (c->accepted || (c->assoc == NULL && !net_conn_has_leftovers(c))) {
             (void)ready_pop(l);
             continue;
         }
@@ -700,9 +660,12 @@ dtlsudp_conn *dtlsudp_listener_find(dtlsudp_listener *l, const dtlsudp_addr *pee
         return c;
     /* During a peer restart the engine may know the new, still handshaking
      * association; the established one is still ours. */
-    for (c = l->conns; c != NULL; c = c->next)
+    dtlsudp_link *i;
+    DTLSUDP_LINK_FOREACH(i, &l->conns) {
+        c = NET_CONN_OF(i, all);
         if (c->assoc != NULL && net_addr_same(&c->peer, &key))
             return c;
+    }
     return NULL;
 }
 

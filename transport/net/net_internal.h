@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "dtlsudp.h"
+#include "../engine/list.h"
 
 /* Largest datagram the layer reads or writes (a UDP payload cannot exceed it). */
 #define NET_MAX_DATAGRAM 65536
@@ -106,7 +107,7 @@ void net_hooks_log(const net_hooks *h, int level, const char *fmt, ...)
  * close_notify in one burst): moved out of the engine inside the CLOSED
  * event so the application still reads it before the end reason. */
 typedef struct net_leftover {
-    struct net_leftover *next;
+    dtlsudp_link link; /* on its connection's leftovers */
     size_t len;
     uint8_t data[];
 } net_leftover;
@@ -144,11 +145,13 @@ struct dtlsudp_conn {
      * authenticated datagram (a DATA event) arrives first.  0: none. */
     dtlsudp_time refused_deadline;
     void *user;
-    net_leftover *left_head, *left_tail;
+    dtlsudp_link leftovers;     /* net_leftover, oldest first */
 
     /* the listener's lists */
-    dtlsudp_conn *prev, *next;             /* every connection */
-    dtlsudp_conn *ready_next, *accept_next, *setup_next, *zombie_next;
+    dtlsudp_link all;          /* every connection, newest first */
+    dtlsudp_link ready, accept; /* on the ready / accept queue (FIFO) */
+    dtlsudp_link setup;        /* osnet: on the setup list (newest first) */
+    dtlsudp_conn *zombie_next;
 
     /* client only */
     dtlsudp_time refused_grace; /* cfg->engine.refused_grace */
@@ -156,6 +159,15 @@ struct dtlsudp_conn {
     uint8_t *buf; /* NET_MAX_DATAGRAM */
     dtlsudp_conn_stats stats;
 };
+
+/* The connection whose link `member' (all, ready, accept, setup) is l. */
+#define NET_CONN_OF(l, member) DTLSUDP_LINK_OWNER(l, dtlsudp_conn, member)
+
+/* Plaintext kept from c's ended association is still to be read. */
+static inline int net_conn_has_leftovers(const dtlsudp_conn *c)
+{
+    return !dtlsudp_link_empty(&c->leftovers);
+}
 
 /* Tests only (tests/net/test_osnet.c links the library's objects): called
  * by the osnet demultiplexer when it makes a per-peer socket, with stage
@@ -185,10 +197,10 @@ struct dtlsudp_listener {
     int blocking;
     dtlsudp_addr local; /* bound address, normalised */
 
-    dtlsudp_conn *conns; /* every connection, owned or accepted */
-    dtlsudp_conn *ready_head, *ready_tail;
-    dtlsudp_conn *accept_head, *accept_tail;
-    dtlsudp_conn *setup_head; /* osnet: waiting for their socket */
+    dtlsudp_link conns;       /* every connection, owned or accepted */
+    dtlsudp_link ready;       /* connections with plaintext to read (FIFO) */
+    dtlsudp_link accept;      /* established, waiting for accept (FIFO) */
+    dtlsudp_link setup;       /* osnet: waiting for their socket */
     dtlsudp_conn *zombies;    /* owned, ended: freed by reap() */
 
     dtlsudp_time now; /* of the current call */

@@ -58,7 +58,9 @@ static void close_conn_socket(dtlsudp_listener *l, dtlsudp_conn *c)
  * number stays valid for the caller (dup2 of an unbound socket over it). */
 static void retire_predecessors(dtlsudp_listener *l, dtlsudp_conn *succ)
 {
-    for (dtlsudp_conn *c = l->conns; c != NULL; c = c->next) {
+    dtlsudp_link *i;
+    DTLSUDP_LINK_FOREACH(i, &l->conns) {
+        dtlsudp_conn *c = NET_CONN_OF(i, all);
         if (c == succ || c->fd < 0 || c->neutralised || !net_addr_same(&c->peer, &succ->peer))
             continue;
         (void)net_listener_read_socket(l, c->fd, c);
@@ -141,10 +143,9 @@ Fail:
 
 int net_osnet_setup_new_conns(dtlsudp_listener *l)
 {
-    while (l->setup_head != NULL) {
-        dtlsudp_conn *c = l->setup_head;
-        l->setup_head = c->setup_next;
-        c->setup_next = NULL;
+    dtlsudp_link *first;
+    while ((first = dtlsudp_link_shift(&l->setup)) != NULL) {
+        dtlsudp_conn *c = NET_CONN_OF(first, setup);
         c->needs_socket = 0;
         if (c->zombie || c->assoc == NULL || c->fd >= 0)
             continue;
