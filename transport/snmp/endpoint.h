@@ -30,6 +30,7 @@
 #define DTLSUDP_SNMP_ENDPOINT_H
 
 #include "snmp_internal.h"
+#include "../engine/list.h"
 
 #include <openssl/x509.h>
 
@@ -43,7 +44,7 @@
 #define OVERHEAD_V6 (40 + 8 + 93)
 
 typedef struct queued_msg {
-    struct queued_msg *next;
+    dtlsudp_link link; /* on the endpoint's queue */
     uint64_t assoc_id;
     dtlsudp_addr peer, local;
     int level;
@@ -66,7 +67,7 @@ typedef struct endpoint {
     int event_set;  /* event_fd's counter is non-zero */
     int poll_fd;    /* epoll: event_fd + the socket layer's fd; t->sock */
     int watched_fd; /* the socket layer's fd currently in poll_fd */
-    queued_msg *q_head, *q_tail;
+    dtlsudp_link queue; /* queued_msg, oldest first */
     size_t q_len;
     uint64_t q_dropped;
     struct endpoint *next_server; /* the list behind the MIB accessors */

@@ -41,11 +41,7 @@ static int queue_push(endpoint *ep, dtlsudp_assoc *a, const dtlsudp_addr *peer, 
     snprintf(m->sec_name, sizeof(m->sec_name), "%s", name);
     m->len = len;
     memcpy(m->data, data, len);
-    if (ep->q_tail != NULL)
-        ep->q_tail->next = m;
-    else
-        ep->q_head = m;
-    ep->q_tail = m;
+    dtlsudp_link_append(&ep->queue, &m->link);
     ep->q_len++;
     return 0;
 }
@@ -165,7 +161,7 @@ int server_open(endpoint *ep)
 void server_close(endpoint *ep)
 {
     endpoint **pp;
-    queued_msg *m;
+    dtlsudp_link *l;
     dtlsudp_net_stats st;
 
     for (pp = &endpoint_servers; *pp != NULL; pp = &(*pp)->next_server)
@@ -180,11 +176,8 @@ void server_close(endpoint *ep)
         dtlsudp_listener_free(ep->listener);
         ep->listener = NULL;
     }
-    while ((m = ep->q_head) != NULL) {
-        ep->q_head = m->next;
-        free(m);
-    }
-    ep->q_tail = NULL;
+    while ((l = dtlsudp_link_shift(&ep->queue)) != NULL)
+        free(DTLSUDP_LINK_OWNER(l, queued_msg, link));
     ep->q_len = 0;
     endpoint_poll_close(ep);
 }
@@ -193,21 +186,20 @@ void server_close(endpoint *ep)
  * none. */
 int server_recv(endpoint *ep, void *buf, size_t size, netsnmp_tmStateReference **ref)
 {
-    queued_msg *m = ep->q_head;
+    dtlsudp_link *l = dtlsudp_link_shift(&ep->queue);
+    queued_msg *m;
     dtlsudp_snmp_msgsrc src;
     dtlsudp_addr peer, local;
     char name[SECNAME_CAP];
     size_t len;
 
-    if (m == NULL) {
+    if (l == NULL) {
         (void)server_pump(ep, 0);
-        m = ep->q_head;
+        l = dtlsudp_link_shift(&ep->queue);
     }
-    if (m == NULL)
+    if (l == NULL)
         return -1;
-    ep->q_head = m->next;
-    if (ep->q_head == NULL)
-        ep->q_tail = NULL;
+    m = DTLSUDP_LINK_OWNER(l, queued_msg, link);
     ep->q_len--;
     /* More decrypted messages: select() must wake again for them. */
     if (ep->q_len > 0)
