@@ -140,29 +140,23 @@ static void client_on_event(void *self, dtlsudp_assoc *a, int event, int reason)
     net_hooks_event(&c->hooks, a, event, reason);
 }
 
+/* A client's datagrams all leave through its connected socket. */
+static void client_route(void *self, dtlsudp_assoc *a, const dtlsudp_addr *peer, const dtlsudp_addr *local,
+                         net_route *r)
+{
+    dtlsudp_conn *c = self;
+    (void)a;
+    (void)peer;
+    (void)local;
+    r->fd = c->fd;
+    r->family = c->family;
+    r->to = r->from = NULL;
+    r->conn = c;
+}
+
 static int client_flush(dtlsudp_conn *c, dtlsudp_time now)
 {
-    for (;;) {
-        size_t len;
-        dtlsudp_addr peer, local;
-        dtlsudp_assoc *a = NULL;
-        int ret = dtlsudp_engine_pop(c->engine, c->buf, NET_MAX_DATAGRAM, &len, &peer, &local, &a);
-        if (ret == DTLSUDP_ERR_AGAIN)
-            return DTLSUDP_OK;
-        if (ret != DTLSUDP_OK)
-            return ret;
-        if (net_send(c->fd, c->family, c->buf, len, NULL, NULL, c->blocking) == 0)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
-            c->own_net.send_dropped_full++;
-        } else if (errno == ECONNREFUSED) {
-            /* an earlier ICMP port unreachable, reported on this send */
-            c->own_net.refused++;
-            (void)net_conn_refused_hint(c, now, c->refused_grace);
-        } else {
-            c->own_net.send_errors++;
-        }
-    }
+    return net_flush(c->engine, c->buf, c->blocking, client_route, c, &c->own_net, now, c->refused_grace, NULL);
 }
 
 static int client_pump(dtlsudp_conn *c, dtlsudp_time now)

@@ -202,36 +202,30 @@ static void on_event(void *self, dtlsudp_assoc *a, int event, int reason)
  * I/O
  * ------------------------------------------------------------------------ */
 
+/* An association with its own socket (osnet) sends through it; everything
+ * else through the listening socket, from the address it arrived on. */
+static void listener_route(void *self, dtlsudp_assoc *a, const dtlsudp_addr *peer, const dtlsudp_addr *local,
+                           net_route *r)
+{
+    dtlsudp_listener *l = self;
+    dtlsudp_conn *c = a != NULL ? dtlsudp_assoc_get_user(a) : NULL;
+    if (c != NULL && c->fd >= 0 && !c->neutralised) {
+        r->fd = c->fd;
+        r->family = c->family;
+        r->to = r->from = NULL;
+    } else {
+        r->fd = l->sock;
+        r->family = l->family;
+        r->to = peer;
+        r->from = local;
+    }
+    r->conn = c != NULL && c->assoc != NULL ? c : NULL;
+}
+
 int net_listener_flush(dtlsudp_listener *l)
 {
-    for (;;) {
-        size_t len;
-        dtlsudp_addr peer, local;
-        dtlsudp_assoc *a = NULL;
-        int ret = dtlsudp_engine_pop(l->engine, l->buf, NET_MAX_DATAGRAM, &len, &peer, &local, &a);
-        if (ret == DTLSUDP_ERR_AGAIN)
-            return DTLSUDP_OK;
-        if (ret != DTLSUDP_OK)
-            return ret;
-        dtlsudp_conn *c = a != NULL ? dtlsudp_assoc_get_user(a) : NULL;
-        int rc;
-        if (c != NULL && c->fd >= 0 && !c->neutralised)
-            rc = net_send(c->fd, c->family, l->buf, len, NULL, NULL, l->blocking);
-        else
-            rc = net_send(l->sock, l->family, l->buf, len, &peer, &local, l->blocking);
-        if (rc == 0)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
-            l->stats.send_dropped_full++;
-        } else if (errno == ECONNREFUSED && c != NULL && c->assoc != NULL) {
-            /* A connected socket reports an earlier ICMP port unreachable
-             * on the next send: the peer may be gone (a hint only). */
-            l->stats.refused++;
-            l->refused_any |= net_conn_refused_hint(c, l->now, l->refused_grace);
-        } else {
-            l->stats.send_errors++;
-        }
-    }
+    return net_flush(l->engine, l->buf, l->blocking, listener_route, l, &l->stats, l->now, l->refused_grace,
+                     &l->refused_any);
 }
 
 /* Read up to NET_READ_BATCH datagrams from fd and feed them to the engine.

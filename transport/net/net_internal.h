@@ -72,6 +72,26 @@ int net_recv(int fd, net_dgram *d);
 int net_send(int fd, int family, const uint8_t *buf, size_t len, const dtlsudp_addr *to,
              const dtlsudp_addr *from, int blocking);
 
+/* Where net_flush() sends one datagram the engine handed out. */
+typedef struct net_route {
+    int fd, family;                /* the socket, and its family */
+    const dtlsudp_addr *to, *from; /* NULL, NULL on a connected socket */
+    dtlsudp_conn *conn;            /* told of ECONNREFUSED (a hint), or NULL: a send error */
+} net_route;
+/* Fill *r for the datagram of association a (NULL: none, e.g. a
+ * HelloVerifyRequest) to peer from local. */
+typedef void (*net_route_fn)(void *self, dtlsudp_assoc *a, const dtlsudp_addr *peer, const dtlsudp_addr *local,
+                             net_route *r);
+
+/* Pop every datagram e holds into buf (NET_MAX_DATAGRAM bytes) and send it
+ * where route says.  A failed send loses that datagram only, counted in
+ * stats: send_dropped_full (socket buffer full), refused (ECONNREFUSED
+ * with a route conn: net_conn_refused_hint() with grace, and
+ * *refused_pending |= its result when not NULL), send_errors (the rest).
+ * Returns OK, or the engine's error. */
+int net_flush(dtlsudp_engine *e, uint8_t *buf, int blocking, net_route_fn route, void *self, dtlsudp_net_stats *stats,
+              dtlsudp_time now, dtlsudp_time grace, int *refused_pending);
+
 /* Milliseconds from now until deadline, for poll(): -1 for never, capped
  * by limit_ms when limit_ms >= 0. */
 int net_poll_timeout(dtlsudp_time now, dtlsudp_time deadline, int limit_ms);

@@ -320,3 +320,37 @@ int net_poll_timeout(dtlsudp_time now, dtlsudp_time deadline, int limit_ms)
         ms = limit_ms;
     return ms;
 }
+
+int net_flush(dtlsudp_engine *e, uint8_t *buf, int blocking, net_route_fn route, void *self, dtlsudp_net_stats *stats,
+              dtlsudp_time now, dtlsudp_time grace, int *refused_pending)
+{
+    for (;;) {
+        size_t len;
+        dtlsudp_addr peer, local;
+        dtlsudp_assoc *a = NULL;
+        net_route r;
+        int ret = dtlsudp_engine_pop(e, buf, NET_MAX_DATAGRAM, &len, &peer, &local, &a);
+        if (ret == DTLSUDP_ERR_AGAIN)
+            return DTLSUDP_OK;
+        if (ret != DTLSUDP_OK)
+            return ret;
+        route(self, a, &peer, &local, &r);
+        if (net_send(r.fd, r.family, buf, len, r.to, r.from, blocking) == 0)
+            continue;
+        /* A lost datagram is the peer's retransmission (or ours) to cover:
+         * count it and go on with the rest. */
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+            stats->send_dropped_full++;
+        } else if (errno == ECONNREFUSED && r.conn != NULL) {
+            /* A connected socket reports an earlier ICMP port unreachable
+             * on the next send: the peer may be gone (a hint only,
+             * RFC 8085 5.2). */
+            stats->refused++;
+            int pending = net_conn_refused_hint(r.conn, now, grace);
+            if (refused_pending != NULL)
+                *refused_pending |= pending;
+        } else {
+            stats->send_errors++;
+        }
+    }
+}
