@@ -15,22 +15,14 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 
 #include "engine_internal.h"
-
-static int fill_random(dtlsudp_engine *e, uint8_t *buf, size_t len)
-{
-    if (e->cfg.random != NULL)
-        return e->cfg.random(e->cfg.user, buf, len) == 0 ? DTLSUDP_OK : DTLSUDP_ERR_FATAL;
-    return RAND_bytes(buf, (int)len) == 1 ? DTLSUDP_OK : DTLSUDP_ERR_TLS;
-}
 
 int dtlsudp_cookie_init(dtlsudp_engine *e)
 {
     int ret;
 
-    if ((ret = fill_random(e, e->cookie_secret[0], DTLSUDP_COOKIE_SECRET_LEN)) != DTLSUDP_OK)
+    if ((ret = dtlsudp_random(e, e->cookie_secret[0], DTLSUDP_COOKIE_SECRET_LEN)) != DTLSUDP_OK)
         return ret;
     memcpy(e->cookie_secret[1], e->cookie_secret[0], DTLSUDP_COOKIE_SECRET_LEN);
     e->cookie_rotate_at = e->now + e->cfg.cookie_rotation;
@@ -42,7 +34,7 @@ int dtlsudp_cookie_rotate(dtlsudp_engine *e)
     uint8_t fresh[DTLSUDP_COOKIE_SECRET_LEN];
     int ret;
 
-    if ((ret = fill_random(e, fresh, sizeof(fresh))) != DTLSUDP_OK)
+    if ((ret = dtlsudp_random(e, fresh, sizeof(fresh))) != DTLSUDP_OK)
         return ret;
     memcpy(e->cookie_secret[1], e->cookie_secret[0], DTLSUDP_COOKIE_SECRET_LEN);
     memcpy(e->cookie_secret[0], fresh, DTLSUDP_COOKIE_SECRET_LEN);
