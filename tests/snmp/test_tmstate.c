@@ -87,6 +87,29 @@ static void overlong_name_is_refused(void **state)
     assert_int_equal(ref.securityNameLen, NETSNMP_TM_MAX_SECNAME - 1);
 }
 
+/* What f_recv hands libnetsnmp: a malloc()ed, filled reference, or NULL
+ * when the name does not fit (nothing leaks: ASan, valgrind). */
+static void new_allocates_a_filled_reference(void **state)
+{
+    netsnmp_tmStateReference *ref;
+    dtlsudp_snmp_msgsrc src;
+    char name[NETSNMP_TM_MAX_SECNAME + 10];
+
+    (void)state;
+    memset(&src, 0, sizeof(src));
+    src.sec_name = "bob";
+    src.assoc_id = 42;
+    ref = dtlsudp_snmp_tmstate_new(&src);
+    assert_non_null(ref);
+    assert_string_equal(ref->securityName, "bob");
+    assert_true(dtlsudp_snmp_tmstate_assoc_id(ref) == 42);
+    free(ref);
+    memset(name, 'n', sizeof(name) - 1);
+    name[sizeof(name) - 1] = '\0';
+    src.sec_name = name;
+    assert_null(dtlsudp_snmp_tmstate_new(&src));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -94,6 +117,7 @@ int main(void)
         cmocka_unit_test(session_id_round_trips_high_bits),
         cmocka_unit_test(empty_name_is_left_for_tsm_to_count),
         cmocka_unit_test(overlong_name_is_refused),
+        cmocka_unit_test(new_allocates_a_filled_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

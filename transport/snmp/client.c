@@ -239,12 +239,8 @@ int client_recv(endpoint *ep, void *buf, size_t size, netsnmp_tmStateReference *
     src.security_level = peerauth_level(a);
     src.remote = dtlsudp_conn_peer(ep->conn);
     src.local = dtlsudp_conn_local(ep->conn);
-    *ref = malloc(sizeof(**ref));
-    if (*ref == NULL || dtlsudp_snmp_tmstate_fill(*ref, &src) != 0) {
-        free(*ref);
-        *ref = NULL;
+    if ((*ref = dtlsudp_snmp_tmstate_new(&src)) == NULL)
         return -1;
-    }
     DEBUGIF("dtlsudp")
     {
         char *s = dtlsudp_snmp_addr_fmt(src.remote, src.local);

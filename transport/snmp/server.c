@@ -221,12 +221,8 @@ int server_recv(endpoint *ep, void *buf, size_t size, netsnmp_tmStateReference *
     src.remote = &peer;
     src.local = &local;
     free(m);
-    *ref = malloc(sizeof(**ref));
-    if (*ref == NULL || dtlsudp_snmp_tmstate_fill(*ref, &src) != 0) {
-        free(*ref);
-        *ref = NULL;
+    if ((*ref = dtlsudp_snmp_tmstate_new(&src)) == NULL)
         return -1;
-    }
     DEBUGIF("dtlsudp")
     {
         char *s = dtlsudp_snmp_addr_fmt(src.remote, src.local);

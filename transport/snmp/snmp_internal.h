@@ -107,6 +107,9 @@ typedef struct dtlsudp_snmp_msgsrc {
  * pointer), addresses with have_addresses = 1.  Returns 0, or -1 when the
  * securityName does not fit. */
 int dtlsudp_snmp_tmstate_fill(netsnmp_tmStateReference *ref, const dtlsudp_snmp_msgsrc *src);
+/* A malloc()ed reference filled from src (the caller's f_recv hands it to
+ * libnetsnmp, which frees it), or NULL. */
+netsnmp_tmStateReference *dtlsudp_snmp_tmstate_new(const dtlsudp_snmp_msgsrc *src);
 
 /* The association id carried in ref->sessionID. */
 uint64_t dtlsudp_snmp_tmstate_assoc_id(const netsnmp_tmStateReference *ref);

@@ -6,6 +6,7 @@
 
 #include "snmp_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* snmpDTLSUDPDomain, RFC 6353 10.2: TSM derives the "dtls:" prefix
@@ -63,4 +64,15 @@ uint64_t dtlsudp_snmp_tmstate_assoc_id(const netsnmp_tmStateReference *ref)
     for (i = 0; i < 8; i++)
         id = (id << 8) | (uint8_t)ref->sessionID[i];
     return id;
+}
+
+netsnmp_tmStateReference *dtlsudp_snmp_tmstate_new(const dtlsudp_snmp_msgsrc *src)
+{
+    netsnmp_tmStateReference *ref = malloc(sizeof(*ref));
+
+    if (ref == NULL || dtlsudp_snmp_tmstate_fill(ref, src) != 0) {
+        free(ref);
+        return NULL;
+    }
+    return ref;
 }
