@@ -210,7 +210,7 @@ int main(int argc, char **argv)
             local.sin.sin_family = AF_INET;
             local.sin.sin_addr.s_addr = htonl(a);
             cfg.connect.local = &local;
-            rc = dtlsudp_connect(host, port, &cfg, 0, dtlsudp_now(), &s->c);
+            rc = dtlsudp_conn_connect(host, port, &cfg, 0, dtlsudp_now(), &s->c);
             started++;
             if (rc != DTLSUDP_OK) {
                 s->state = S_FAILED;
