@@ -6,7 +6,7 @@
  *             [-c CONCURRENT] [-s SRC_BASE] [-S] [-t SECONDS] [-g GIVE_UP]
  *             [-T HANDSHAKE_SECONDS] [-P AGENT_PID]
  *
- * Client side is libdtlsudp (dtlsudp_connect, non-blocking), one UDP socket
+ * Client side is libdtlsudp (dtlsudp_conn_connect, non-blocking), one UDP socket
  * and one association per simulated manager, each from its own loopback
  * source address SRC_BASE+i (default 127.1.0.1, ...: loopback accepts any
  * 127/8 source), so per-source caps of the agent do not apply; with -S
