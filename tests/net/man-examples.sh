@@ -28,10 +28,16 @@ extract() {
         sed -e 's/\\-/-/g' -e 's/\\(aq/'"'"'/g' -e 's/\\&//g' -e 's/\\e/\\/g'
 }
 
+# A sanitizer build's library needs its runtime first in the program.
+sanitize=
+if ldd "$lib" 2>/dev/null | grep -q libasan; then
+    sanitize="-fsanitize=address,undefined"
+fi
+
 for ex in engine.c server.c client.c; do
     extract "$ex" >"$tmp/$ex"
     [ -s "$tmp/$ex" ] || fail "no example $ex in $page"
-    $cc -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -I"$srcdir/transport/include" \
+    $cc $sanitize -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -I"$srcdir/transport/include" \
         -o "$tmp/${ex%.c}" "$tmp/$ex" -L"$builddir/transport/.libs" -ldtlsudp -lssl -lcrypto ||
         fail "the $ex example of libdtlsudp(3) does not compile"
     echo "compiled: $ex"
