@@ -327,7 +327,7 @@ static void start(const char *proto, server *s, endpoint *e, pthread_t *th)
         cc.engine.cert_file = opt.client_cert;
         cc.engine.key_file = opt.client_key;
         cc.engine.ca_file = opt.ca;
-        int ret = dtlsudp_connect("127.0.0.1", port, &cc, 5000, dtlsudp_now(), &e->conn);
+        int ret = dtlsudp_conn_connect("127.0.0.1", port, &cc, 5000, dtlsudp_now(), &e->conn);
         if (ret != DTLSUDP_OK) {
             fprintf(stderr, "dtls-perf: DTLS connect: %s\n", dtlsudp_strerror(ret));
             exit(1);

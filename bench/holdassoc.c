@@ -6,7 +6,7 @@
  *             [-c CONCURRENT] [-s SRC_BASE] [-S] [-t SECONDS] [-g GIVE_UP]
  *             [-T HANDSHAKE_SECONDS] [-P AGENT_PID]
  *
- * Client side is libdtlsudp (dtlsudp_connect, non-blocking), one UDP socket
+ * Client side is libdtlsudp (dtlsudp_conn_connect, non-blocking), one UDP socket
  * and one association per simulated manager, each from its own loopback
  * source address SRC_BASE+i (default 127.1.0.1, ...: loopback accepts any
  * 127/8 source), so per-source caps of the agent do not apply; with -S
@@ -210,7 +210,7 @@ int main(int argc, char **argv)
             local.sin.sin_family = AF_INET;
             local.sin.sin_addr.s_addr = htonl(a);
             cfg.connect.local = &local;
-            rc = dtlsudp_connect(host, port, &cfg, 0, dtlsudp_now(), &s->c);
+            rc = dtlsudp_conn_connect(host, port, &cfg, 0, dtlsudp_now(), &s->c);
             started++;
             if (rc != DTLSUDP_OK) {
                 s->state = S_FAILED;

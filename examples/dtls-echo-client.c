@@ -39,7 +39,7 @@ static void print_log(void *user, int level, const char *message)
         fprintf(stderr, "dtls-echo-client: %s\n", message);
 }
 
-/* -6: resolve HOST to an IPv6 address ourselves (dtlsudp_connect() takes
+/* -6: resolve HOST to an IPv6 address ourselves (dtlsudp_conn_connect() takes
  * whatever getaddrinfo() offers first). */
 static int resolve_v6(const char *host, char *out, size_t cap)
 {
@@ -144,7 +144,7 @@ int main(int argc, char **argv)
     setvbuf(stdin, NULL, _IONBF, 0);
     setvbuf(stdout, NULL, _IOLBF, 0);
 
-    ret = dtlsudp_connect(host, argv[optind + 1], &cfg, 10000, dtlsudp_now(), &c);
+    ret = dtlsudp_conn_connect(host, argv[optind + 1], &cfg, 10000, dtlsudp_now(), &c);
     if (ret != DTLSUDP_OK) {
         fprintf(stderr, "dtls-echo-client: cannot connect to %s port %s: %s\n", host, argv[optind + 1],
                 dtlsudp_strerror(ret));

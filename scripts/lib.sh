@@ -6,7 +6,7 @@ DTLSUDP_PACKAGES=(
     build-essential autoconf automake libtool pkg-config
     libssl-dev openssl libsnmp-dev libcmocka-dev
     snmp snmpd snmptrapd smitools rsyslog gnutls-bin
-    valgrind clang libfuzzer-14-dev
+    valgrind clang libfuzzer-14-dev abigail-tools
     iproute2 procps util-linux coreutils git
 )
 

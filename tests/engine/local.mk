@@ -30,7 +30,8 @@ ENGINE_TESTS = \
 	tests/engine/test_lossy \
 	tests/engine/test_retransmit \
 	tests/engine/test_flood \
-	tests/engine/test_handoff
+	tests/engine/test_handoff \
+	tests/engine/test_api
 
 # bench_engine measures (memory per association, handshakes/s); built by
 # `make check`, run by hand: it makes no assertions.
@@ -98,3 +99,10 @@ tests_engine_test_admission_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
 tests_engine_test_admission_CFLAGS = $(ENGINE_TEST_CFLAGS)
 tests_engine_test_admission_LDADD = $(ENGINE_TEST_LDADD)
 endif
+
+# The 1.0 API contract; also reaches the socket layer's versioned calls.
+tests_engine_test_api_SOURCES = tests/engine/test_api.c
+tests_engine_test_api_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_api_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_api_LDADD = tests/engine/libtestengine.la transport/net/libnet.la transport/engine/libengine.la \
+	$(OPENSSL_LIBS) $(CMOCKA_LIBS)

@@ -82,8 +82,8 @@ versions=()
 pkgver=$(dpkg-query -W -f '${Version}' snmp-dtlsudp 2>/dev/null || true)
 if [ -n "$pkgver" ]; then
     versions+=("snmp-dtlsudp package=$(pkg_upstream_version "$pkgver")")
-    libver=$(dpkg-query -W -f '${Version}' libdtlsudp0 2>/dev/null || true)
-    [ -z "$libver" ] || versions+=("libdtlsudp0 package=$(pkg_upstream_version "$libver")")
+    libver=$(dpkg-query -W -f '${Version}' libdtlsudp1 2>/dev/null || true)
+    [ -z "$libver" ] || versions+=("libdtlsudp1 package=$(pkg_upstream_version "$libver")")
 else
     tl_log "snmp-dtlsudp is not installed as a package: package version not checked"
 fi

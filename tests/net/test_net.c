@@ -168,7 +168,7 @@ static dtlsudp_conn *client_start(world *w, const dtlsudp_conn_config *custom)
         cfg = *custom;
     else
         client_config(&cfg, path_client, path_client_key);
-    int ret = dtlsudp_connect(client_host(w), w->port, &cfg, 0, dtlsudp_now(), &c);
+    int ret = dtlsudp_conn_connect(client_host(w), w->port, &cfg, 0, dtlsudp_now(), &c);
     assert_int_equal(ret, DTLSUDP_OK);
     assert_non_null(c);
     list_add(&w->cli, c);
@@ -809,7 +809,7 @@ static void *blocking_client_main(void *arg)
     dtlsudp_conn_config cfg;
     dtlsudp_conn *c = NULL;
     client_config(&cfg, path_client, path_client_key);
-    b->connect_ret = dtlsudp_connect(client_host(b->w), b->w->port, &cfg, WAIT_MS, dtlsudp_now(), &c);
+    b->connect_ret = dtlsudp_conn_connect(client_host(b->w), b->w->port, &cfg, WAIT_MS, dtlsudp_now(), &c);
     if (b->connect_ret != DTLSUDP_OK)
         return NULL;
     b->write_ret = dtlsudp_conn_write(c, (const uint8_t *)"blocking", 8);
@@ -869,7 +869,7 @@ static void test_blocking(void **state)
     snprintf(port, sizeof(port), "%u", ntohs(a.sin.sin_port));
     close(fd);
     client_config(&cfg, path_client, path_client_key);
-    ret = dtlsudp_connect(client_host(&w), port, &cfg, WAIT_MS, dtlsudp_now(), &c);
+    ret = dtlsudp_conn_connect(client_host(&w), port, &cfg, WAIT_MS, dtlsudp_now(), &c);
     assert_int_equal(ret, DTLSUDP_ERR_REFUSED);
     assert_null(c);
 
@@ -880,7 +880,7 @@ static void test_blocking(void **state)
     assert_int_equal(bind(fd, &a.sa, v->family == AF_INET6 ? sizeof(a.sin6) : sizeof(a.sin)), 0);
     assert_int_equal(getsockname(fd, &a.sa, &alen), 0);
     snprintf(port, sizeof(port), "%u", ntohs(a.sin.sin_port));
-    ret = dtlsudp_connect(client_host(&w), port, &cfg, 300, dtlsudp_now(), &c);
+    ret = dtlsudp_conn_connect(client_host(&w), port, &cfg, 300, dtlsudp_now(), &c);
     assert_int_equal(ret, DTLSUDP_ERR_TIMEOUT);
     assert_null(c);
     close(fd);

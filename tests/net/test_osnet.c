@@ -160,7 +160,7 @@ static void test_races(void **state)
     ccfg.engine.cert_file = path_client;
     ccfg.engine.key_file = path_client_key;
     ccfg.engine.ca_file = path_ca;
-    assert_int_equal(dtlsudp_connect(v->family == AF_INET6 ? "::1" : "127.0.0.1", port, &ccfg, 0,
+    assert_int_equal(dtlsudp_conn_connect(v->family == AF_INET6 ? "::1" : "127.0.0.1", port, &ccfg, 0,
                                      dtlsudp_now(), &r.client),
                      DTLSUDP_OK);
     net_test_hook = hook;

@@ -133,7 +133,7 @@ long sec_handshake(dtlsudp_listener *l, const char *port, long limit_ms)
     int nacc = 0;
 
     sec_client_config(&cfg);
-    if (dtlsudp_connect("127.0.0.1", port, &cfg, 0, t0, &c) != DTLSUDP_OK || c == NULL)
+    if (dtlsudp_conn_connect("127.0.0.1", port, &cfg, 0, t0, &c) != DTLSUDP_OK || c == NULL)
         return -1;
     while (dtlsudp_now() < until) {
         if (dtlsudp_conn_state(c) == DTLSUDP_STATE_ESTABLISHED) {

@@ -121,7 +121,7 @@ static void full_table(int demux, const char *name)
     snprintf(port, sizeof(port), "%u", p);
     sec_client_config(&ccfg);
     for (int i = 0; i < 2; i++) {
-        if (dtlsudp_connect("127.0.0.1", port, &ccfg, 0, dtlsudp_now(), &c[i]) != DTLSUDP_OK)
+        if (dtlsudp_conn_connect("127.0.0.1", port, &ccfg, 0, dtlsudp_now(), &c[i]) != DTLSUDP_OK)
             SEC_FAIL("connect");
         dtlsudp_time until = dtlsudp_now() + 3000;
         while (dtlsudp_conn_state(c[i]) != DTLSUDP_STATE_ESTABLISHED && dtlsudp_now() < until)

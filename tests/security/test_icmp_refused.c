@@ -114,7 +114,7 @@ int main(void)
     back = udp_bound(&back_addr);
     snprintf(port, sizeof(port), "%u", ntohs(a.sin_port));
     sec_client_config(&ccfg);
-    if (dtlsudp_connect("127.0.0.1", port, &ccfg, 0, dtlsudp_now(), &c) != DTLSUDP_OK)
+    if (dtlsudp_conn_connect("127.0.0.1", port, &ccfg, 0, dtlsudp_now(), &c) != DTLSUDP_OK)
         SEC_FAIL("connect");
     for (int i = 0; i < 600 && (s == NULL || dtlsudp_conn_state(c) != DTLSUDP_STATE_ESTABLISHED); i++)
         pump(l, c, &s, 5, NULL);

@@ -13,6 +13,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "abi.h"
 #include "engine_internal.h"
 
 #define DEFAULT_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL"
@@ -30,8 +31,12 @@ static void default_free(void *user, void *p)
     free(p);
 }
 
-void dtlsudp_engine_config_init(dtlsudp_engine_config *cfg)
+int dtlsudp_engine_config_init_versioned(int version, dtlsudp_engine_config *cfg_out)
 {
+    dtlsudp_engine_config defaults, *cfg = &defaults;
+
+    if (cfg_out == NULL || dtlsudp_abi_size(version, DTLSUDP_ABI_ENGINE_CONFIG) == 0)
+        return DTLSUDP_ERR_INVALID;
     memset(cfg, 0, sizeof(*cfg));
     cfg->max_assocs = 10000;
     cfg->max_half_open = 256;
@@ -51,6 +56,7 @@ void dtlsudp_engine_config_init(dtlsudp_engine_config *cfg)
     cfg->retransmit_max_bytes = DTLSUDP_RETRANSMIT_MAX_BYTES;
     cfg->ticket_lifetime = 3600000;
     cfg->handoff_clients = 1;
+    return dtlsudp_abi_write(version, DTLSUDP_ABI_ENGINE_CONFIG, cfg_out, cfg);
 }
 
 /* A zero field means "the default": the one set above. */

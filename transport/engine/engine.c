@@ -25,6 +25,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "abi.h"
 #include "engine_internal.h"
 #include "record.h"
 
@@ -162,17 +163,19 @@ static size_t table_size_for(size_t max_assocs)
     return n;
 }
 
-int dtlsudp_engine_new(const dtlsudp_engine_config *cfg_in, dtlsudp_time now, dtlsudp_engine **out)
+int dtlsudp_engine_new_versioned(int version, const dtlsudp_engine_config *cfg_in, dtlsudp_time now,
+                                 dtlsudp_engine **out)
 {
     dtlsudp_engine_config cfg;
     dtlsudp_engine *e;
     size_t nb;
     int ret;
 
-    if (cfg_in == NULL || out == NULL)
+    if (dtlsudp_abi_size(version, DTLSUDP_ABI_ENGINE_CONFIG) == 0 || cfg_in == NULL || out == NULL)
         return DTLSUDP_ERR_INVALID;
     *out = NULL;
-    cfg = *cfg_in;
+    dtlsudp_engine_config_init(&cfg);
+    dtlsudp_abi_read(version, DTLSUDP_ABI_ENGINE_CONFIG, &cfg, cfg_in);
     dtlsudp_config_normalize(&cfg);
     if ((e = cfg.allocator.alloc(cfg.allocator.user, sizeof(*e))) == NULL)
         return DTLSUDP_ERR_NOMEM;
@@ -268,15 +271,36 @@ int dtlsudp_engine_set_trust_store(dtlsudp_engine *e, X509_STORE *store)
     return DTLSUDP_OK;
 }
 
-void dtlsudp_engine_identity_changed(dtlsudp_engine *e)
+int dtlsudp_engine_set_identity(dtlsudp_engine *e, X509 *cert, EVP_PKEY *key, STACK_OF(X509) *chain)
 {
-    if (e == NULL)
-        return;
+    EVP_PKEY *old;
+
+    if (e == NULL || cert == NULL || key == NULL)
+        return DTLSUDP_ERR_INVALID;
+    /* OpenSSL keeps one identity per key type in an SSL_CTX and cannot
+     * remove one: a key of another type would sit beside the old identity,
+     * which peers preferring that type would still be shown. */
+    old = SSL_CTX_get0_privatekey(e->ctx);
+    if (old != NULL && EVP_PKEY_get_base_id(old) != EVP_PKEY_get_base_id(key)) {
+        dtlsudp_log(e, DTLSUDP_LOG_ERR, "identity refused: a %s key cannot replace the %s one (new engine needed)",
+                    OBJ_nid2sn(EVP_PKEY_get_base_id(key)), OBJ_nid2sn(EVP_PKEY_get_base_id(old)));
+        return DTLSUDP_ERR_CONFIG;
+    }
+    /* SSL_CTX_use_cert_and_key() checks that the key matches and replaces
+     * certificate, key and chain together (override = 1), so a refused
+     * identity leaves the previous one in place. */
+    if (SSL_CTX_use_cert_and_key(e->ctx, cert, key, chain, 1) != 1) {
+        const char *why = ERR_reason_error_string(ERR_peek_last_error());
+        dtlsudp_log(e, DTLSUDP_LOG_ERR, "identity refused: %s", why != NULL ? why : "refused by OpenSSL");
+        ERR_clear_error();
+        return DTLSUDP_ERR_CONFIG;
+    }
     /* The listen SSL copied the identity when it was made, and DTLSv1_listen()
      * keeps nothing between ClientHellos (it clears the SSL first), so it can
      * go: ensure_listen() makes a new one from the SSL_CTX at the next hello. */
     SSL_free(e->listen_ssl);
     e->listen_ssl = NULL;
+    return DTLSUDP_OK;
 }
 
 int dtlsudp_engine_add_peer_fingerprint(dtlsudp_engine *e, const dtlsudp_fingerprint *fp)
@@ -321,12 +345,15 @@ void dtlsudp_engine_set_keep_buffers(dtlsudp_engine *e, int keep)
     e->keep_buffers = keep;
 }
 
-void dtlsudp_engine_get_stats(const dtlsudp_engine *e, dtlsudp_stats *out)
+int dtlsudp_engine_get_stats_versioned(int version, const dtlsudp_engine *e, dtlsudp_stats *out)
 {
+    dtlsudp_stats now;
+
     if (e == NULL || out == NULL)
-        return;
-    *out = e->stats;
-    out->half_open_now = e->half_open;
+        return DTLSUDP_ERR_INVALID;
+    now = e->stats;
+    now.half_open_now = e->half_open;
+    return dtlsudp_abi_write(version, DTLSUDP_ABI_STATS, out, &now);
 }
 
 /* ------------------------------------------------------------------------
@@ -439,9 +466,10 @@ static int is_ip_literal(const char *host)
     return 1;
 }
 
-int dtlsudp_engine_connect(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsudp_connect_opts *opts,
-                           dtlsudp_time now, dtlsudp_assoc **out)
+int dtlsudp_engine_connect_versioned(int version, dtlsudp_engine *e, const dtlsudp_addr *peer,
+                                     const dtlsudp_connect_opts *opts_in, dtlsudp_time now, dtlsudp_assoc **out)
 {
+    dtlsudp_connect_opts opts_cur, *opts = NULL;
     dtlsudp_assoc *a;
     int ret;
 
@@ -449,9 +477,16 @@ int dtlsudp_engine_connect(dtlsudp_engine *e, const dtlsudp_addr *peer, const dt
         *out = NULL;
     if (e == NULL || peer == NULL || (peer->sa.sa_family != AF_INET && peer->sa.sa_family != AF_INET6))
         return DTLSUDP_ERR_INVALID;
+    if (dtlsudp_abi_size(version, DTLSUDP_ABI_CONNECT_OPTS) == 0)
+        return DTLSUDP_ERR_INVALID;
+    if (opts_in != NULL) {
+        memset(&opts_cur, 0, sizeof(opts_cur));
+        dtlsudp_abi_read(version, DTLSUDP_ABI_CONNECT_OPTS, &opts_cur, opts_in);
+        opts = &opts_cur;
+    }
     dtlsudp_set_now(e, now);
     if (dtlsudp_table_find(e, peer) != NULL)
-        return DTLSUDP_ERR_INVALID;
+        return DTLSUDP_ERR_EXISTS;
     if (dtlsudp_admit_connect(e, peer) != DTLSUDP_OK) {
         e->stats.refused_full++;
         return DTLSUDP_ERR_LIMIT;

@@ -3,6 +3,8 @@
 noinst_LTLIBRARIES += transport/engine/libengine.la
 transport_engine_libengine_la_SOURCES = \
 	transport/engine/errors.c \
+	transport/engine/abi.c \
+	transport/engine/abi.h \
 	transport/engine/addr.c \
 	transport/engine/fingerprint.c \
 	transport/engine/record.c \

@@ -307,7 +307,7 @@ static int decide(dtlsudp_engine *e, dtlsudp_assoc *a, X509_STORE_CTX *xs, int r
     auth.host_ok = !(a->is_client && a->hostname != NULL) || host_matches(auth.leaf, a->hostname);
 
     if (e->cfg.verify != NULL) {
-        accept = e->cfg.verify(e->cfg.user, a, &auth) == 1;
+        accept = e->cfg.verify(e->cfg.user, a, &auth) == DTLSUDP_VERIFY_ACCEPT;
         hook_said_no = !accept;
     } else {
         accept = default_decision(e, a, &auth);

@@ -14,14 +14,8 @@
  *     real UDP sockets, with the osnet (connected socket per association)
  *     and router (one socket, lookup by peer address) demultiplexers.
  *
- * Error model: every int-returning call returns DTLSUDP_OK (0) or a negative
- * DTLSUDP_ERR_* code in one of four classes:
- *   -1 .. -99     nothing happened or the datagram was dropped (retry later,
- *                 or ignore); the association and the engine are fine;
- *   -100 .. -199  usage errors (bad argument, wrong state, limit reached);
- *   -200 .. -499  association fatal: the association is gone (an alert or
- *                 close_notify was queued where the protocol calls for one);
- *   <= -500       engine fatal: out of memory, OpenSSL or system failure.
+ * Error model and callback conventions: see "Errors" below.  Struct
+ * versioning (the DTLSUDP_CONFIG_VERSION rule): see "Versioned structs".
  *
  * Thread safety: an engine, listener or connection and everything reached
  * from it must be used by one thread at a time.  Distinct objects may be
@@ -52,21 +46,52 @@ extern "C" {
  * Errors
  * ------------------------------------------------------------------------ */
 
+/*
+ * One rule for every function that can fail: it returns DTLSUDP_OK (0) or a
+ * negative DTLSUDP_ERR_* code, and the code's range is its class:
+ *
+ *   0             DTLSUDP_ERR_CLASS_OK
+ *   -1 .. -99     DTLSUDP_ERR_CLASS_TRANSIENT: nothing was done, every state
+ *                 is intact (a datagram may have been dropped and counted);
+ *                 retry later or ignore.  AGAIN, DROPPED, QUEUE_FULL, LIMIT,
+ *                 NOMEM.
+ *   -100 .. -199  DTLSUDP_ERR_CLASS_USAGE: the call was wrong (argument,
+ *                 state, size); nothing was done.  INVALID, STATE, TOO_BIG,
+ *                 NOT_FOUND, BUFFER, EXISTS.
+ *   -200 .. -499  DTLSUDP_ERR_CLASS_ASSOC_FATAL: the association is gone (an
+ *                 alert or close_notify was queued where the protocol calls
+ *                 for one; its CLOSED event has fired); the engine is fine.
+ *   <= -500       DTLSUDP_ERR_CLASS_ENGINE_FATAL: the object (engine,
+ *                 listener, connection) could not be made or cannot go on:
+ *                 free it.  FATAL, TLS, CONFIG, SYSTEM.
+ *
+ * dtlsudp_err_class(), dtlsudp_err_is_assoc_fatal() and
+ * dtlsudp_err_is_fatal() classify by these ranges, so a code added later in
+ * a range keeps its class.
+ *
+ * Callbacks follow the same rule: a callback that can fail (random) returns
+ * DTLSUDP_OK or a negative code; a callback that decides (verify) returns a
+ * named verdict whose 0 is the safe answer (DTLSUDP_VERIFY_REFUSE), so that
+ * a forgotten or zeroed return never accepts anything.
+ */
 enum {
     DTLSUDP_OK = 0,
 
-    /* nothing happened / datagram dropped (counted in the stats) */
+    /* transient: nothing done, state intact (drops are counted in the stats) */
     DTLSUDP_ERR_AGAIN = -1,      /* no data or output now; would block */
     DTLSUDP_ERR_DROPPED = -2,    /* datagram dropped: malformed, stale, unknown */
     DTLSUDP_ERR_QUEUE_FULL = -3, /* a bounded queue is full; item dropped */
+    DTLSUDP_ERR_LIMIT = -4,      /* an association cap was reached; try later */
+    DTLSUDP_ERR_NOMEM = -5,      /* out of memory for this call only; the
+                                  * engine and its associations are fine */
 
     /* usage errors */
-    DTLSUDP_ERR_INVALID = -100,   /* bad argument */
+    DTLSUDP_ERR_INVALID = -100,   /* bad argument, or unknown struct version */
     DTLSUDP_ERR_STATE = -101,     /* call not allowed in this state */
     DTLSUDP_ERR_TOO_BIG = -102,   /* message larger than the record/MTU limit */
-    DTLSUDP_ERR_LIMIT = -103,     /* an association cap was reached */
-    DTLSUDP_ERR_NOT_FOUND = -104, /* no such association */
-    DTLSUDP_ERR_BUFFER = -105,    /* caller buffer too small */
+    DTLSUDP_ERR_NOT_FOUND = -103, /* no such association */
+    DTLSUDP_ERR_BUFFER = -104,    /* caller buffer too small */
+    DTLSUDP_ERR_EXISTS = -105,    /* the peer already has an association */
 
     /* association fatal */
     DTLSUDP_ERR_CLOSED = -200,     /* closed by close_notify (either side) */
@@ -80,17 +105,52 @@ enum {
     DTLSUDP_ERR_REPLACED = -208,   /* peer restarted (RFC 6347 4.2.8) */
 
     /* engine fatal */
-    DTLSUDP_ERR_FATAL = -500,
-    DTLSUDP_ERR_NOMEM = -501,
-    DTLSUDP_ERR_TLS = -502,    /* OpenSSL failure outside any association */
-    DTLSUDP_ERR_CONFIG = -503, /* bad certificate, key, CA, cipher list... */
-    DTLSUDP_ERR_SYSTEM = -504, /* system call failed; see errno */
+    DTLSUDP_ERR_FATAL = -500,  /* internal error, or a failing random callback */
+    DTLSUDP_ERR_TLS = -501,    /* OpenSSL failure outside any association */
+    DTLSUDP_ERR_CONFIG = -502, /* bad certificate, key, CA, cipher list... */
+    DTLSUDP_ERR_SYSTEM = -503, /* system call failed; see errno */
+};
+
+enum dtlsudp_err_class {
+    DTLSUDP_ERR_CLASS_OK = 0,           /* DTLSUDP_OK (and any value >= 0) */
+    DTLSUDP_ERR_CLASS_TRANSIENT = 1,    /* -1 .. -99 */
+    DTLSUDP_ERR_CLASS_USAGE = 2,        /* -100 .. -199 */
+    DTLSUDP_ERR_CLASS_ASSOC_FATAL = 3,  /* -200 .. -499 */
+    DTLSUDP_ERR_CLASS_ENGINE_FATAL = 4, /* <= -500 */
 };
 
 /* Short English text for an error code; never NULL. */
 DTLSUDP_EXTERN const char *dtlsudp_strerror(int err);
+/* enum dtlsudp_err_class of err, by the ranges above. */
+DTLSUDP_EXTERN int dtlsudp_err_class(int err);
+/* 1 when err is in DTLSUDP_ERR_CLASS_ASSOC_FATAL, else 0. */
 DTLSUDP_EXTERN int dtlsudp_err_is_assoc_fatal(int err);
+/* 1 when err is in DTLSUDP_ERR_CLASS_ENGINE_FATAL, else 0. */
 DTLSUDP_EXTERN int dtlsudp_err_is_fatal(int err);
+
+/* ------------------------------------------------------------------------
+ * Versioned structs
+ * ------------------------------------------------------------------------
+ *
+ * Every struct a caller passes in or has filled (dtlsudp_engine_config,
+ * dtlsudp_connect_opts, dtlsudp_stats, dtlsudp_listener_config,
+ * dtlsudp_net_stats, dtlsudp_conn_config, dtlsudp_conn_stats) belongs to one
+ * numbered set, DTLSUDP_CONFIG_VERSION.  The functions that take them are
+ * exported as dtlsudp_*_versioned(int version, ...); the names used in
+ * source (dtlsudp_engine_config_init(), dtlsudp_engine_new(), ...) are
+ * macros that pass the version the caller was compiled with, so the
+ * library knows the layout a binary was built against.
+ *
+ * The rule: fields are only ever appended; every layout change of any
+ * struct of the set bumps DTLSUDP_CONFIG_VERSION; the library keeps
+ * accepting every older version: for a struct it reads, it copies the
+ * fields the caller's version had and uses defaults for the rest; for a
+ * struct it fills, it writes only the caller's version's fields, never past
+ * the caller's sizeof.  A version it does not know (0, or newer than the
+ * library) is refused with DTLSUDP_ERR_INVALID and nothing is written.
+ */
+#define DTLSUDP_CONFIG_V1 1
+#define DTLSUDP_CONFIG_VERSION DTLSUDP_CONFIG_V1
 
 /* The library version, "MAJOR.MINOR.PATCH" (from configure.ac). */
 DTLSUDP_EXTERN const char *dtlsudp_version(void);
@@ -208,14 +268,20 @@ typedef struct dtlsudp_peer_auth {
  * a client without pins a CHAIN peer; a server accepts a CHAIN peer or a
  * pinned one; a host name, when given, must match.  A hook may refuse
  * anything; it cannot accept a TRUST_NONE peer (it is still called, for
- * its logs and counters).  Return 1 to accept, 0 to refuse (the handshake
- * fails with an alert).  `auth' and its certificates are borrowed for the
- * call; dtlsudp_assoc_peer_chain() keeps the chain afterwards. */
+ * its logs and counters).  Return DTLSUDP_VERIFY_ACCEPT to accept,
+ * DTLSUDP_VERIFY_REFUSE to refuse (the handshake fails with an alert); any
+ * other value refuses too.  `auth' and its certificates are borrowed for
+ * the call; dtlsudp_assoc_peer_chain() keeps the chain afterwards. */
+enum dtlsudp_verify_verdict {
+    DTLSUDP_VERIFY_REFUSE = 0, /* the safe answer: a zeroed return refuses */
+    DTLSUDP_VERIFY_ACCEPT = 1,
+};
 typedef int (*dtlsudp_verify_fn)(void *user, dtlsudp_assoc *a, const dtlsudp_peer_auth *auth);
 
 typedef struct dtlsudp_engine_config {
     /* Identity and trust, PEM files.  Each may be NULL: the caller may
-     * then install certificates on dtlsudp_engine_ssl_ctx() itself. */
+     * then give the identity with dtlsudp_engine_set_identity() and the
+     * trust anchors with trust_store or dtlsudp_engine_set_trust_store(). */
     const char *cert_file; /* own certificate (chain) */
     const char *key_file;  /* own private key */
     const char *ca_file;   /* trust anchors */
@@ -287,8 +353,11 @@ typedef struct dtlsudp_engine_config {
 
     /* Injection: all optional. */
     dtlsudp_allocator allocator;                             /* malloc/free */
-    int (*random)(void *user, uint8_t *buf, size_t len);     /* cookie secrets, table seed;
-                                                                RAND_bytes; 0 = ok */
+    int (*random)(void *user, uint8_t *buf, size_t len);     /* cookie secrets, table seed,
+                                                                ticket keys; NULL: RAND_bytes.
+                                                                Returns DTLSUDP_OK, or a negative
+                                                                code (the caller then fails with
+                                                                DTLSUDP_ERR_FATAL) */
     void (*log)(void *user, int level, const char *message); /* silent */
     dtlsudp_verify_fn verify;                                /* see above */
     /* Called from inside receive/handle_timeout/close.  The callee may call
@@ -303,32 +372,47 @@ typedef struct dtlsudp_engine_config {
     void *user;
 } dtlsudp_engine_config;
 
-/* Fill cfg with defaults (everything above, files NULL). */
-DTLSUDP_EXTERN void dtlsudp_engine_config_init(dtlsudp_engine_config *cfg);
+/* Fill cfg with defaults (everything above, files NULL).  Returns OK, or
+ * INVALID (NULL, unknown version). */
+DTLSUDP_EXTERN int dtlsudp_engine_config_init_versioned(int version, dtlsudp_engine_config *cfg);
+#define dtlsudp_engine_config_init(cfg) dtlsudp_engine_config_init_versioned(DTLSUDP_CONFIG_VERSION, (cfg))
 
 /* Create an engine.  Loads the files named in cfg (DTLSUDP_ERR_CONFIG with
- * a log line naming the file on failure).  Returns OK, CONFIG, NOMEM, TLS. */
-DTLSUDP_EXTERN int dtlsudp_engine_new(const dtlsudp_engine_config *cfg, dtlsudp_time now,
-                                      dtlsudp_engine **out);
+ * a log line naming the file on failure).  Returns OK, INVALID (NULL,
+ * unknown version), CONFIG, NOMEM, TLS, FATAL (random callback failed). */
+DTLSUDP_EXTERN int dtlsudp_engine_new_versioned(int version, const dtlsudp_engine_config *cfg, dtlsudp_time now,
+                                                dtlsudp_engine **out);
+#define dtlsudp_engine_new(cfg, now, out) dtlsudp_engine_new_versioned(DTLSUDP_CONFIG_VERSION, (cfg), (now), (out))
 /* Free the engine and every association without sending anything (CLOSED
  * events still fire); call dtlsudp_engine_close_all() and drain the output
  * first for a clean close. */
 DTLSUDP_EXTERN void dtlsudp_engine_free(dtlsudp_engine *e);
 
-/* The shared SSL_CTX (for installing certificates from memory, e.g. from
- * Net-SNMP's certificate store).  Do not change its verify settings.
- * Install certificates before the first receive/connect: each SSL copies
- * the identity from the SSL_CTX when it is created. */
+/* Our own identity from memory (e.g. from Net-SNMP's certificate store or
+ * a reload): the certificate, its private key and the intermediate CA
+ * certificates to send after it (chain may be NULL).  References are
+ * taken; the caller keeps its own.  Every handshake that starts from now on
+ * presents it; open associations keep the identity they were made with.
+ * Returns OK; INVALID (NULL engine, cert or key); CONFIG (the key does not
+ * match the certificate, or OpenSSL refused them: the previous identity
+ * stays). */
+DTLSUDP_EXTERN int dtlsudp_engine_set_identity(dtlsudp_engine *e, X509 *cert, EVP_PKEY *key,
+                                               STACK_OF(X509) *chain);
+/* Advanced: the engine's one SSL_CTX, shared by every association.  The
+ * engine owns its verification (verify mode and callback, verify depth,
+ * cert store parameters), its cookie and ticket callbacks, its protocol
+ * versions, options, read-ahead and session cache mode: change none of
+ * them.  What a caller may change, before the first handshake that should
+ * see it: the security level (SSL_CTX_set_security_level), the cipher list
+ * (SSL_CTX_set_cipher_list), the supported groups (SSL_CTX_set1_groups*)
+ * and signature algorithms (SSL_CTX_set1_sigalgs*), and keylog or info
+ * callbacks for debugging.  The identity is set with
+ * dtlsudp_engine_set_identity(), the trust anchors with
+ * dtlsudp_engine_set_trust_store(). */
 DTLSUDP_EXTERN SSL_CTX *dtlsudp_engine_ssl_ctx(dtlsudp_engine *e);
 /* Replace the trust anchors and CRLs for handshakes that verify their peer
  * from now on (a reference is taken; e.g. after a configuration reload). */
 DTLSUDP_EXTERN int dtlsudp_engine_set_trust_store(dtlsudp_engine *e, X509_STORE *store);
-/* Call after replacing the certificate and key on dtlsudp_engine_ssl_ctx()
- * (e.g. a reload): every handshake that starts from now on presents them.
- * Without it the next server handshake may still present the previous
- * ones (an SSL object is kept ready for the next ClientHello).  Open
- * associations keep the identity they were made with. */
-DTLSUDP_EXTERN void dtlsudp_engine_identity_changed(dtlsudp_engine *e);
 /* Close (close_notify; CLOSED with DTLSUDP_ERR_PEER_CERT) every established
  * association whose authenticated chain a CRL of the current trust store
  * lists, e.g. after dtlsudp_engine_set_trust_store() with a new CRL.
@@ -344,10 +428,11 @@ DTLSUDP_EXTERN int dtlsudp_engine_add_peer_fingerprint(dtlsudp_engine *e, const 
  * arrived on.  *assoc_out (may be NULL) is set to the association the
  * datagram belonged to, or NULL when it was handled statelessly (cookie
  * exchange) or dropped.  Events fire through cfg->on_event.
- * Returns OK, DROPPED (malformed, unknown, stale, or a new peer refused by
- * a cap; counted in the stats), or an association-fatal code (the
- * association has been closed; its CLOSED event already fired), or an
- * engine-fatal code (NOMEM: the datagram was dropped, the engine is fine). */
+ * Returns OK; DROPPED (malformed, unknown, stale, or a new peer refused by
+ * a cap; counted in the stats); NOMEM (the datagram was dropped, the engine
+ * and its associations are fine); an association-fatal code (the
+ * association has been closed; its CLOSED event already fired); or an
+ * engine-fatal code. */
 DTLSUDP_EXTERN int dtlsudp_engine_receive(dtlsudp_engine *e, const dtlsudp_addr *peer,
                                           const dtlsudp_addr *local, const uint8_t *dgram,
                                           size_t len, dtlsudp_time now, dtlsudp_assoc **assoc_out);
@@ -367,11 +452,14 @@ typedef struct dtlsudp_connect_opts {
     size_t session_len;
 } dtlsudp_connect_opts;
 
-/* Start a client handshake to peer (ClientHello queued for output).
- * Returns OK, LIMIT, INVALID (peer already has an association), NOMEM. */
-DTLSUDP_EXTERN int dtlsudp_engine_connect(dtlsudp_engine *e, const dtlsudp_addr *peer,
-                                          const dtlsudp_connect_opts *opts, dtlsudp_time now,
-                                          dtlsudp_assoc **out);
+/* Start a client handshake to peer (ClientHello queued for output).  opts
+ * may be NULL.  Returns OK, INVALID (bad argument, unknown version), EXISTS
+ * (the peer already has an association), LIMIT, NOMEM. */
+DTLSUDP_EXTERN int dtlsudp_engine_connect_versioned(int version, dtlsudp_engine *e, const dtlsudp_addr *peer,
+                                                    const dtlsudp_connect_opts *opts, dtlsudp_time now,
+                                                    dtlsudp_assoc **out);
+#define dtlsudp_engine_connect(e, peer, opts, now, out)                                                \
+    dtlsudp_engine_connect_versioned(DTLSUDP_CONFIG_VERSION, (e), (peer), (opts), (now), (out))
 
 /* Take the next datagram to send, copied into buf.  *assoc is the
  * association it belongs to, or NULL for stateless replies
@@ -435,7 +523,9 @@ typedef struct dtlsudp_stats {
                                   * offered for the same reasons */
 } dtlsudp_stats;
 
-DTLSUDP_EXTERN void dtlsudp_engine_get_stats(const dtlsudp_engine *e, dtlsudp_stats *out);
+/* Returns OK or INVALID (NULL argument, unknown version). */
+DTLSUDP_EXTERN int dtlsudp_engine_get_stats_versioned(int version, const dtlsudp_engine *e, dtlsudp_stats *out);
+#define dtlsudp_engine_get_stats(e, out) dtlsudp_engine_get_stats_versioned(DTLSUDP_CONFIG_VERSION, (e), (out))
 
 /* --- one association --- */
 
@@ -562,7 +652,7 @@ DTLSUDP_EXTERN void *dtlsudp_assoc_get_user(const dtlsudp_assoc *a);
  * next dtlsudp_listener_process(), _handle_timeout(), _accept() or _free()
  * on that listener.  An accepted connection belongs to the caller, who must
  * dtlsudp_conn_free() (or _unwrap()) it before dtlsudp_listener_free().
- * A client connection (dtlsudp_connect()) owns an engine and a socket of
+ * A client connection (dtlsudp_conn_connect()) owns an engine and a socket of
  * its own.
  *
  * Thread safety: a listener, its engine and all of its connections
@@ -625,8 +715,10 @@ typedef struct dtlsudp_listener_config {
     int v6only;
 } dtlsudp_listener_config;
 
-/* Defaults: dtlsudp_engine_config_init(), DEMUX_DEFAULT, non-blocking. */
-DTLSUDP_EXTERN void dtlsudp_listener_config_init(dtlsudp_listener_config *cfg);
+/* Defaults: dtlsudp_engine_config_init(), DEMUX_DEFAULT, non-blocking.
+ * Returns OK or INVALID (NULL, unknown version). */
+DTLSUDP_EXTERN int dtlsudp_listener_config_init_versioned(int version, dtlsudp_listener_config *cfg);
+#define dtlsudp_listener_config_init(cfg) dtlsudp_listener_config_init_versioned(DTLSUDP_CONFIG_VERSION, (cfg))
 
 /* Open a listener on addr: "127.0.0.1:10161", "0.0.0.0:10161", "[::1]:10161",
  * "[::]:10161" (dual-stack: IPv4 clients too), ":10161" or "10161" (IPv4
@@ -637,11 +729,13 @@ DTLSUDP_EXTERN void dtlsudp_listener_config_init(dtlsudp_listener_config *cfg);
  * sockets (shared only among sockets of the same effective uid); router
  * mode never sets it.  Also IP_PKTINFO / IPV6_RECVPKTINFO, O_NONBLOCK and
  * FD_CLOEXEC.
- * Returns OK; INVALID (bad address text, bad demux; OSNET is Linux-only);
- * CONFIG / NOMEM / TLS from dtlsudp_engine_new(); SYSTEM (socket, bind:
- * errno is preserved, EADDRINUSE when the port is taken). */
-DTLSUDP_EXTERN int dtlsudp_listener_new(const char *addr, const dtlsudp_listener_config *cfg,
-                                        dtlsudp_time now, dtlsudp_listener **out);
+ * Returns OK; INVALID (bad address text, bad demux, unknown version; OSNET
+ * is Linux-only); CONFIG / NOMEM / TLS from dtlsudp_engine_new(); SYSTEM
+ * (socket, bind: errno is preserved, EADDRINUSE when the port is taken). */
+DTLSUDP_EXTERN int dtlsudp_listener_new_versioned(int version, const char *addr, const dtlsudp_listener_config *cfg,
+                                                  dtlsudp_time now, dtlsudp_listener **out);
+#define dtlsudp_listener_new(addr, cfg, now, out)                                                      \
+    dtlsudp_listener_new_versioned(DTLSUDP_CONFIG_VERSION, (addr), (cfg), (now), (out))
 
 /* Send close_notify to every association still in the listener's engine,
  * flush, then free the engine, every connection the listener still owns and
@@ -716,8 +810,10 @@ typedef struct dtlsudp_net_stats {
     uint64_t send_dropped_full; /* non-blocking send found the buffer full */
 } dtlsudp_net_stats;
 
-/* Returns OK or INVALID (NULL argument). */
-DTLSUDP_EXTERN int dtlsudp_listener_get_stats(const dtlsudp_listener *l, dtlsudp_net_stats *out);
+/* Returns OK or INVALID (NULL argument, unknown version). */
+DTLSUDP_EXTERN int dtlsudp_listener_get_stats_versioned(int version, const dtlsudp_listener *l,
+                                                        dtlsudp_net_stats *out);
+#define dtlsudp_listener_get_stats(l, out) dtlsudp_listener_get_stats_versioned(DTLSUDP_CONFIG_VERSION, (l), (out))
 
 /* --- connections --- */
 
@@ -729,8 +825,10 @@ typedef struct dtlsudp_conn_config {
     int blocking; /* as in dtlsudp_listener_config */
 } dtlsudp_conn_config;
 
-/* Defaults: dtlsudp_engine_config_init(), no pins, non-blocking. */
-DTLSUDP_EXTERN void dtlsudp_conn_config_init(dtlsudp_conn_config *cfg);
+/* Defaults: dtlsudp_engine_config_init(), no pins, non-blocking.
+ * Returns OK or INVALID (NULL, unknown version). */
+DTLSUDP_EXTERN int dtlsudp_conn_config_init_versioned(int version, dtlsudp_conn_config *cfg);
+#define dtlsudp_conn_config_init(cfg) dtlsudp_conn_config_init_versioned(DTLSUDP_CONFIG_VERSION, (cfg))
 
 /* Client: resolve host/port (getaddrinfo, numeric or names, AF_UNSPEC;
  * IPv6 literals without brackets), open a UDP socket connect()ed to the
@@ -740,13 +838,17 @@ DTLSUDP_EXTERN void dtlsudp_conn_config_init(dtlsudp_conn_config *cfg);
  * the data until ESTABLISHED); -1 = wait for the handshake as long as the
  * engine's handshake_timeout allows; > 0 = wait up to that many ms.  When
  * waiting, every resolved address is tried in turn.
- * Returns OK (*out set); INVALID (bad argument, host not resolvable);
+ * Returns OK (*out set); INVALID (bad argument, unknown version, host not
+ * resolvable);
  * TIMEOUT (no handshake in time); PEER_CERT (the server's certificate was
  * refused), HANDSHAKE, PEER_ALERT (the server refused us, e.g. our
  * certificate), REFUSED (ICMP port unreachable); CONFIG/NOMEM/TLS from
  * the engine; SYSTEM.  On error nothing is left allocated. */
-DTLSUDP_EXTERN int dtlsudp_connect(const char *host, const char *port, const dtlsudp_conn_config *cfg,
-                                   int timeout_ms, dtlsudp_time now, dtlsudp_conn **out);
+DTLSUDP_EXTERN int dtlsudp_conn_connect_versioned(int version, const char *host, const char *port,
+                                                  const dtlsudp_conn_config *cfg, int timeout_ms, dtlsudp_time now,
+                                                  dtlsudp_conn **out);
+#define dtlsudp_conn_connect(host, port, cfg, timeout_ms, now, out)                                    \
+    dtlsudp_conn_connect_versioned(DTLSUDP_CONFIG_VERSION, (host), (port), (cfg), (timeout_ms), (now), (out))
 
 /* Pollable fd (POLLIN).  Client and osnet server connections: the
  * connection's own connected UDP socket; router server connections: the
@@ -822,8 +924,9 @@ typedef struct dtlsudp_conn_stats {
     dtlsudp_net_stats net;
 } dtlsudp_conn_stats;
 
-/* Returns OK or INVALID (NULL argument). */
-DTLSUDP_EXTERN int dtlsudp_conn_get_stats(const dtlsudp_conn *c, dtlsudp_conn_stats *out);
+/* Returns OK or INVALID (NULL argument, unknown version). */
+DTLSUDP_EXTERN int dtlsudp_conn_get_stats_versioned(int version, const dtlsudp_conn *c, dtlsudp_conn_stats *out);
+#define dtlsudp_conn_get_stats(c, out) dtlsudp_conn_get_stats_versioned(DTLSUDP_CONFIG_VERSION, (c), (out))
 /* DTLSUDP_NET_API_END */
 
 #ifdef __cplusplus

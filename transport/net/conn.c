@@ -1,5 +1,5 @@
 /*
- * conn.c - DTLS connections: the client side (dtlsudp_connect(), an engine
+ * conn.c - DTLS connections: the client side (dtlsudp_conn_connect(), an engine
  * and a connected UDP socket of its own) and the connection API shared with
  * the server connections a listener hands out.
  */
@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../engine/abi.h"
 #include "net_internal.h"
 
 static int is_client(const dtlsudp_conn *c)
@@ -307,23 +308,32 @@ static int client_wait(dtlsudp_conn *c, dtlsudp_time deadline)
     }
 }
 
-void dtlsudp_conn_config_init(dtlsudp_conn_config *cfg)
+int dtlsudp_conn_config_init_versioned(int version, dtlsudp_conn_config *cfg_out)
 {
+    dtlsudp_conn_config defaults, *cfg = &defaults;
+
+    if (cfg_out == NULL || dtlsudp_abi_size(version, DTLSUDP_ABI_CONN_CONFIG) == 0)
+        return DTLSUDP_ERR_INVALID;
     memset(cfg, 0, sizeof(*cfg));
     dtlsudp_engine_config_init(&cfg->engine);
+    return dtlsudp_abi_write(version, DTLSUDP_ABI_CONN_CONFIG, cfg_out, cfg);
 }
 
-int dtlsudp_connect(const char *host, const char *port, const dtlsudp_conn_config *cfg, int timeout_ms,
-                    dtlsudp_time now, dtlsudp_conn **out)
+int dtlsudp_conn_connect_versioned(int version, const char *host, const char *port, const dtlsudp_conn_config *cfg_in,
+                                   int timeout_ms, dtlsudp_time now, dtlsudp_conn **out)
 {
+    dtlsudp_conn_config cfg_cur, *cfg = &cfg_cur;
     struct addrinfo hints, *res = NULL;
     dtlsudp_engine_config ecfg;
     dtlsudp_conn *c = NULL;
     int ret;
 
-    if (out == NULL || host == NULL || port == NULL || cfg == NULL)
+    if (out == NULL || host == NULL || port == NULL || cfg_in == NULL ||
+        dtlsudp_abi_size(version, DTLSUDP_ABI_CONN_CONFIG) == 0)
         return DTLSUDP_ERR_INVALID;
     *out = NULL;
+    dtlsudp_conn_config_init(cfg);
+    dtlsudp_abi_read(version, DTLSUDP_ABI_CONN_CONFIG, cfg, cfg_in);
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_DGRAM;
@@ -356,7 +366,7 @@ int dtlsudp_connect(const char *host, const char *port, const dtlsudp_conn_confi
         if (ret == DTLSUDP_OK)
             break;
         client_drop_attempt(c, ret, dtlsudp_now());
-        if (dtlsudp_err_is_fatal(ret) || dtlsudp_now() >= deadline)
+        if (dtlsudp_err_is_fatal(ret) || ret == DTLSUDP_ERR_NOMEM || dtlsudp_now() >= deadline)
             break;
     }
 
@@ -589,9 +599,11 @@ void *dtlsudp_conn_get_user(const dtlsudp_conn *c)
     return c->user;
 }
 
-int dtlsudp_conn_get_stats(const dtlsudp_conn *c, dtlsudp_conn_stats *out)
+int dtlsudp_conn_get_stats_versioned(int version, const dtlsudp_conn *c, dtlsudp_conn_stats *out_user)
 {
-    if (c == NULL || out == NULL)
+    dtlsudp_conn_stats now, *out = &now;
+
+    if (c == NULL || out_user == NULL)
         return DTLSUDP_ERR_INVALID;
     *out = c->stats;
     memset(&out->net, 0, sizeof(out->net));
@@ -602,5 +614,5 @@ int dtlsudp_conn_get_stats(const dtlsudp_conn *c, dtlsudp_conn_stats *out)
     } else if (!is_orphan(c)) {
         (void)dtlsudp_listener_get_stats(c->listener, &out->net);
     }
-    return DTLSUDP_OK;
+    return dtlsudp_abi_write(version, DTLSUDP_ABI_CONN_STATS, out_user, out);
 }

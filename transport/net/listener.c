@@ -36,6 +36,7 @@
 #include <sys/epoll.h>
 #endif
 
+#include "../engine/abi.h"
 #include "net_internal.h"
 
 
@@ -353,25 +354,33 @@ dtlsudp_net_stats *net_listener_stats(dtlsudp_listener *l)
  * API
  * ------------------------------------------------------------------------ */
 
-void dtlsudp_listener_config_init(dtlsudp_listener_config *cfg)
+int dtlsudp_listener_config_init_versioned(int version, dtlsudp_listener_config *cfg_out)
 {
+    dtlsudp_listener_config defaults, *cfg = &defaults;
+
+    if (cfg_out == NULL || dtlsudp_abi_size(version, DTLSUDP_ABI_LISTENER_CONFIG) == 0)
+        return DTLSUDP_ERR_INVALID;
     memset(cfg, 0, sizeof(*cfg));
     dtlsudp_engine_config_init(&cfg->engine);
     cfg->demux = DTLSUDP_DEMUX_DEFAULT;
+    return dtlsudp_abi_write(version, DTLSUDP_ABI_LISTENER_CONFIG, cfg_out, cfg);
 }
 
-int dtlsudp_listener_new(const char *addr, const dtlsudp_listener_config *cfg, dtlsudp_time now,
-                         dtlsudp_listener **out)
+int dtlsudp_listener_new_versioned(int version, const char *addr, const dtlsudp_listener_config *cfg_in,
+                                   dtlsudp_time now, dtlsudp_listener **out)
 {
+    dtlsudp_listener_config cfg_cur, *cfg = &cfg_cur;
     dtlsudp_listener *l = NULL;
     dtlsudp_engine_config ecfg;
     dtlsudp_addr bind_addr;
     socklen_t alen;
     int ret, saved;
 
-    if (out == NULL || cfg == NULL)
+    if (out == NULL || cfg_in == NULL || dtlsudp_abi_size(version, DTLSUDP_ABI_LISTENER_CONFIG) == 0)
         return DTLSUDP_ERR_INVALID;
     *out = NULL;
+    dtlsudp_listener_config_init(cfg);
+    dtlsudp_abi_read(version, DTLSUDP_ABI_LISTENER_CONFIG, cfg, cfg_in);
     if (net_addr_parse(addr, &bind_addr) != 0)
         return DTLSUDP_ERR_INVALID;
     int demux = cfg->demux;
@@ -663,11 +672,13 @@ dtlsudp_conn *dtlsudp_listener_find(dtlsudp_listener *l, const dtlsudp_addr *pee
     return NULL;
 }
 
-int dtlsudp_listener_get_stats(const dtlsudp_listener *l, dtlsudp_net_stats *out)
+int dtlsudp_listener_get_stats_versioned(int version, const dtlsudp_listener *l, dtlsudp_net_stats *out)
 {
+    dtlsudp_net_stats now;
+
     if (l == NULL || out == NULL)
         return DTLSUDP_ERR_INVALID;
-    *out = l->stats;
-    dtlsudp_engine_get_stats(l->engine, &out->engine);
-    return DTLSUDP_OK;
+    now = l->stats;
+    dtlsudp_engine_get_stats(l->engine, &now.engine);
+    return dtlsudp_abi_write(version, DTLSUDP_ABI_NET_STATS, out, &now);
 }

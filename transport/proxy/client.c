@@ -3,7 +3,7 @@
  * address gets a DTLS association of its own toward the remote server.
  *
  * The first datagram from a new source starts a non-blocking handshake
- * (dtlsudp_connect() with no wait); the library holds what is written
+ * (dtlsudp_conn_connect() with no wait); the library holds what is written
  * until the association is established.  Replies go back to that source
  * from the plain socket.  The session ends with its association: idle
  * expiry, close_notify from the server, a refused certificate.
@@ -107,7 +107,7 @@ static client_session *session_open(proxy_client *p, const dtlsudp_addr *source,
     s->watch.ready = conn_ready;
     s->owner = p;
     s->source = *source;
-    int ret = dtlsudp_connect(p->cfg->connect_host, p->cfg->connect_port, &p->conn_cfg, 0, now, &s->conn);
+    int ret = dtlsudp_conn_connect(p->cfg->connect_host, p->cfg->connect_port, &p->conn_cfg, 0, now, &s->conn);
     if (ret != DTLSUDP_OK) {
         proxy_log(DTLSUDP_LOG_ERR, p->cfg->name, "%s: cannot reach %s port %s: %s", src, p->cfg->connect_host,
                   p->cfg->connect_port, dtlsudp_strerror(ret));
@@ -331,7 +331,7 @@ int proxy_client_reload(proxy_client *p, const proxy_service_config *s, dtlsudp_
     char err[512];
     X509_STORE *store = NULL;
     size_t revoked = 0;
-    /* Every new association loads the files again (dtlsudp_connect() makes
+    /* Every new association loads the files again (dtlsudp_conn_connect() makes
      * its engine), so new handshakes need nothing more; open associations
      * keep their identity, but a new CRL applies to them at once. */
     if (proxy_identity_check(s->cert_file, s->key_file, err, sizeof(err)) != 0 ||

@@ -110,7 +110,7 @@ Fail:
     return -1;
 }
 
-int proxy_identity_install(SSL_CTX *ctx, const char *cert_file, const char *key_file, char *err, size_t errcap)
+int proxy_identity_install(dtlsudp_engine *e, const char *cert_file, const char *key_file, char *err, size_t errcap)
 {
     identity id;
     err[0] = '\0';
@@ -119,22 +119,21 @@ int proxy_identity_install(SSL_CTX *ctx, const char *cert_file, const char *key_
     /* OpenSSL keeps one certificate per key type in an SSL_CTX and offers
      * no way to remove one: an RSA certificate installed over an EC one
      * would sit beside it, and clients preferring ECDSA would still get
-     * the old certificate.  A key type change needs a restart. */
-    EVP_PKEY *old = SSL_CTX_get0_privatekey(ctx);
+     * the old certificate.  A key type change needs a restart (the engine
+     * refuses it too; the running key is read here to say which). */
+    EVP_PKEY *old = SSL_CTX_get0_privatekey(dtlsudp_engine_ssl_ctx(e));
     if (old != NULL && EVP_PKEY_get_base_id(old) != EVP_PKEY_get_base_id(id.key)) {
         snprintf(err, errcap, "key %s is of another type (%s) than the running one (%s): restart to change it",
                  key_file, OBJ_nid2sn(EVP_PKEY_get_base_id(id.key)), OBJ_nid2sn(EVP_PKEY_get_base_id(old)));
         identity_free(&id);
         return -1;
     }
-    /* Certificate, then its key: installing the certificate drops the old
-     * key, which does not match it; the new key then does. */
-    int ok = SSL_CTX_use_certificate(ctx, id.cert) == 1 && SSL_CTX_use_PrivateKey(ctx, id.key) == 1 &&
-             SSL_CTX_set1_chain(ctx, id.chain) == 1 && SSL_CTX_check_private_key(ctx) == 1;
-    if (!ok)
-        ssl_err(err, errcap, "cannot install certificate", cert_file);
+    /* Certificate, key and chain together; the very next handshake presents them. */
+    int ret = dtlsudp_engine_set_identity(e, id.cert, id.key, id.chain);
+    if (ret != DTLSUDP_OK)
+        snprintf(err, errcap, "cannot install certificate %s: %s", cert_file, dtlsudp_strerror(ret));
     identity_free(&id);
-    return ok ? 0 : -1;
+    return ret == DTLSUDP_OK ? 0 : -1;
 }
 
 int proxy_identity_check(const char *cert_file, const char *key_file, char *err, size_t errcap)

@@ -194,8 +194,8 @@ const dtlsudp_addr *proxy_client_local(const proxy_client *p);
 int proxy_trust_store(const char *ca_file, const char *crl_file, X509_STORE **out, char *err, size_t errcap);
 /* Check that cert_file and key_file load and match, without using them. */
 int proxy_identity_check(const char *cert_file, const char *key_file, char *err, size_t errcap);
-/* Install cert_file/key_file on ctx (after proxy_identity_check()). */
-int proxy_identity_install(SSL_CTX *ctx, const char *cert_file, const char *key_file, char *err, size_t errcap);
+/* Install cert_file/key_file as e's identity (after proxy_identity_check()). */
+int proxy_identity_install(dtlsudp_engine *e, const char *cert_file, const char *key_file, char *err, size_t errcap);
 
 /* Describe an authenticated peer for the per-association log line:
  * subject, SHA-256 fingerprint, trust. */

@@ -321,12 +321,11 @@ int proxy_server_reload(proxy_server *p, const proxy_service_config *s, dtlsudp_
         proxy_log(DTLSUDP_LOG_ERR, s->name, "reload refused, still using the previous certificates: %s", err);
         return -1;
     }
-    if (proxy_identity_install(dtlsudp_engine_ssl_ctx(e), s->cert_file, s->key_file, err, sizeof(err)) != 0) {
+    if (proxy_identity_install(e, s->cert_file, s->key_file, err, sizeof(err)) != 0) {
         proxy_log(DTLSUDP_LOG_ERR, s->name, "reload refused, still using the previous certificates: %s", err);
         X509_STORE_free(store);
         return -1;
     }
-    dtlsudp_engine_identity_changed(e); /* the very next handshake presents it */
     (void)dtlsudp_engine_set_trust_store(e, store);
     X509_STORE_free(store); /* the engine holds its own reference */
     size_t revoked = dtlsudp_engine_close_revoked(e, now);

@@ -140,7 +140,25 @@ int dtlsudp_snmp_certs_identity_paths(const char *our_identity, char **cert_path
     return 0;
 }
 
-int dtlsudp_snmp_certs_use_identity(SSL_CTX *ctx, SSL *ssl, const char *our_identity, int chain_only)
+/* The issuers the store knows, in order, for an engine's identity. */
+static STACK_OF(X509) *identity_issuers(netsnmp_cert *id)
+{
+    STACK_OF(X509) *chain = sk_X509_new_null();
+    netsnmp_cert *issuer;
+
+    for (issuer = id->issuer_cert; chain != NULL && issuer != NULL && issuer != id && issuer->ocert != NULL;
+         issuer = issuer->issuer_cert != issuer ? issuer->issuer_cert : NULL) {
+        if (!sk_X509_push(chain, issuer->ocert)) { /* borrowed: the engine takes its own references */
+            snmp_log(LOG_ERR, "dtlsudp: cannot add issuer certificate %s/%s\n", issuer->info.dir,
+                     issuer->info.filename);
+            sk_X509_free(chain);
+            return NULL;
+        }
+    }
+    return chain;
+}
+
+int dtlsudp_snmp_certs_use_identity(dtlsudp_engine *e, SSL *ssl, const char *our_identity, int chain_only)
 {
     netsnmp_cert *id = find_identity(our_identity), *issuer;
     int ok = 1;
@@ -149,13 +167,25 @@ int dtlsudp_snmp_certs_use_identity(SSL_CTX *ctx, SSL *ssl, const char *our_iden
         log_no_identity(our_identity, id != NULL && id->ocert != NULL ? id : NULL);
         return -1;
     }
+    if (e != NULL) {
+        /* The certificate, its key and the issuers go in together; the
+         * engine checks the key and takes its own references. */
+        STACK_OF(X509) *chain = identity_issuers(id);
+        if (chain == NULL)
+            return -1;
+        ok = dtlsudp_engine_set_identity(e, id->ocert, id->key->okey, chain) == DTLSUDP_OK;
+        sk_X509_free(chain);
+        if (!ok) {
+            snmp_log(LOG_ERR, "dtlsudp: certificate %s/%s and its key cannot be used together\n",
+                     id->info.dir, id->info.filename);
+            return -1;
+        }
+        DEBUGMSGTL(("dtlsudp:cert", "identity %s/%s installed\n", id->info.dir, id->info.filename));
+        return 0;
+    }
     if (!chain_only) {
-        if (ctx != NULL)
-            ok = SSL_CTX_use_certificate(ctx, id->ocert) == 1 &&
-                 SSL_CTX_use_PrivateKey(ctx, id->key->okey) == 1 && SSL_CTX_check_private_key(ctx) == 1;
-        else
-            ok = SSL_use_certificate(ssl, id->ocert) == 1 && SSL_use_PrivateKey(ssl, id->key->okey) == 1 &&
-                 SSL_check_private_key(ssl) == 1;
+        ok = SSL_use_certificate(ssl, id->ocert) == 1 && SSL_use_PrivateKey(ssl, id->key->okey) == 1 &&
+             SSL_check_private_key(ssl) == 1;
         if (!ok) {
             snmp_log(LOG_ERR, "dtlsudp: certificate %s/%s and its key cannot be used together\n",
                      id->info.dir, id->info.filename);
@@ -168,8 +198,7 @@ int dtlsudp_snmp_certs_use_identity(SSL_CTX *ctx, SSL *ssl, const char *our_iden
      * add1 takes a reference: nothing is shared without one. */
     for (issuer = id->issuer_cert; issuer != NULL && issuer != id && issuer->ocert != NULL;
          issuer = issuer->issuer_cert != issuer ? issuer->issuer_cert : NULL) {
-        ok = ctx != NULL ? SSL_CTX_add1_chain_cert(ctx, issuer->ocert) == 1
-                         : SSL_add1_chain_cert(ssl, issuer->ocert) == 1;
+        ok = SSL_add1_chain_cert(ssl, issuer->ocert) == 1;
         if (!ok) {
             snmp_log(LOG_ERR, "dtlsudp: cannot add issuer certificate %s/%s\n", issuer->info.dir,
                      issuer->info.filename);

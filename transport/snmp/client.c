@@ -1,6 +1,6 @@
 /*
  * client.c - the manager side of the dtlsudp transport (local = 0:
- * managers, trap and inform senders): one dtlsudp_connect() connection per
+ * managers, trap and inform senders): one dtlsudp_conn_connect() connection per
  * transport, opened in f_open (after the -T settings are applied through
  * f_config) or at the first send after the session ended; its connected
  * socket and a timerfd join the endpoint's epoll fd.
@@ -116,7 +116,7 @@ int client_connect(endpoint *ep)
     ep->counted_open_error = 0;
     ep->last_alert = -1;
     ep->last_detail = NULL;
-    rc = dtlsudp_connect(host, port, &cfg, 0, dtlsudp_now(), &ep->conn);
+    rc = dtlsudp_conn_connect(host, port, &cfg, 0, dtlsudp_now(), &ep->conn);
     OPENSSL_cleanse(session, session_len);
     free(cert_path);
     free(key_path);

@@ -127,10 +127,9 @@ int server_open(endpoint *ep)
         ep->listener = NULL;
         return -1;
     }
-    /* The engine makes its first SSL at the first ClientHello, so the
-     * identity from Net-SNMP's store goes straight into its SSL_CTX. */
-    if (dtlsudp_snmp_certs_use_identity(dtlsudp_engine_ssl_ctx(dtlsudp_listener_engine(ep->listener)), NULL,
-                                        NULL, 0) != 0) {
+    /* The identity from Net-SNMP's store, presented from the first
+     * handshake on. */
+    if (dtlsudp_snmp_certs_use_identity(dtlsudp_listener_engine(ep->listener), NULL, NULL, 0) != 0) {
         dtlsudp_listener_free(ep->listener);
         ep->listener = NULL;
         return -1;

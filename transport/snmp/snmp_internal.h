@@ -193,10 +193,11 @@ void dtlsudp_snmp_certs_log_missing(const char *token, const char *value);
 int dtlsudp_snmp_certs_check_name(int kind, const char *token, const char *value, char *why, size_t cap);
 
 /* Install our identity (certificate, key, and the issuers the store
- * knows) on ctx, or on ssl when ctx is NULL; chain_only: only the issuers.
- * Every X509 handed to OpenSSL is referenced (no 5.9.3 double free).
- * Returns 0 or -1 (logged). */
-int dtlsudp_snmp_certs_use_identity(SSL_CTX *ctx, SSL *ssl, const char *our_identity, int chain_only);
+ * knows) as e's identity (dtlsudp_engine_set_identity()), or on ssl when
+ * e is NULL; chain_only (ssl only): only the issuers.  Every X509 handed
+ * to OpenSSL is referenced (no 5.9.3 double free).  Returns 0 or -1
+ * (logged). */
+int dtlsudp_snmp_certs_use_identity(dtlsudp_engine *e, SSL *ssl, const char *our_identity, int chain_only);
 
 /* A trust store with every trustCert and extra_trust (-T trust_cert), plus
  * x509CRLFile.  The expected peer certificate (peerCert) is not added: a
