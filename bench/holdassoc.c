@@ -52,6 +52,7 @@
 #include "dtlsudp.h"
 
 #include "ber.h"
+#include "proc.h"
 
 enum { S_IDLE = 0, S_HANDSHAKE, S_ESTABLISHED, S_FAILED };
 
@@ -62,36 +63,6 @@ typedef struct slot {
     int sends;
     dtlsudp_time t_sent;
 } slot;
-
-static double mono(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* VmRSS of pid in kB, 0 if unknown. */
-static long rss_kb(long pid)
-{
-    char path[64], line[256];
-    FILE *f;
-    long kb = 0;
-
-    if (pid <= 0)
-        return 0;
-    snprintf(path, sizeof(path), "/proc/%ld/status", pid);
-    f = fopen(path, "r");
-    if (f == NULL)
-        return 0;
-    while (fgets(line, sizeof(line), f) != NULL)
-        if (strncmp(line, "VmRSS:", 6) == 0) {
-            kb = strtol(line + 6, NULL, 10);
-            break;
-        }
-    fclose(f);
-    return kb;
-}
 
 static void usage(void)
 {

@@ -6,12 +6,12 @@
 #   make bench         the full suite (under 15 minutes), writes
 #                      bench/results/<date>.md and .png
 #   make bench-quick   the quick suite (under 3 minutes), for CI
-noinst_PROGRAMS += bench/getloop bench/holdassoc bench/hello-flood bench/halfopen-flood bench/lossy-relay bench/proctime
+noinst_PROGRAMS += bench/getloop bench/holdassoc bench/holdmany bench/hello-flood bench/halfopen-flood bench/lossy-relay bench/proctime
 #   make bench-proxy   dtlsudp-proxy against direct UDP (bench/proxy, ~3 minutes)
 noinst_PROGRAMS += bench/udp-pingpong
 bench_udp_pingpong_SOURCES = bench/udp-pingpong.c
 dist_noinst_SCRIPTS += bench/proxy
-noinst_HEADERS += bench/ber.h
+noinst_HEADERS += bench/ber.h bench/proc.h
 
 bench_getloop_SOURCES = bench/getloop.c
 bench_getloop_CPPFLAGS = $(AM_CPPFLAGS) $(NETSNMP_CFLAGS)
@@ -19,6 +19,9 @@ bench_getloop_LDADD = $(NETSNMP_LIBS)
 
 bench_holdassoc_SOURCES = bench/holdassoc.c
 bench_holdassoc_LDADD = transport/libdtlsudp.la $(OPENSSL_LIBS)
+
+bench_holdmany_SOURCES = bench/holdmany.c
+bench_holdmany_LDADD = transport/libdtlsudp.la $(OPENSSL_LIBS)
 
 bench_hello_flood_SOURCES = bench/hello-flood.c
 bench_hello_flood_LDADD = $(OPENSSL_LIBS)

@@ -1,12 +1,20 @@
 /*
  * dtls-echo-server - echo every datagram of every DTLS client.
  *
- *   dtls-echo-server [-6] [--demux osnet|router] [--port P] --cert F --key F --ca F
+ *   dtls-echo-server [-6] [--demux osnet|router] [--port P] [--no-accept]
+ *                    [--max-assocs N] [--idle-timeout S] --cert F --key F --ca F
  *
  * One thread, one poll() loop, nothing blocks: the listener's fd and every
  * accepted connection's fd are polled, with the earliest library deadline as
  * the poll timeout.  Clients must present a certificate that chains to --ca.
  * -6 listens on [::] (dual-stack: IPv4 clients too), otherwise on 0.0.0.0.
+ *
+ * --no-accept serves without accepting connections: every datagram is
+ * taken from the listener with dtlsudp_listener_recv() and answered on the
+ * connection it came from, so the loop polls one fd however many clients
+ * there are.  With --demux router that is the way to hold very many
+ * associations (bench/holdmany); --max-assocs raises the engine's cap
+ * (default 10000) and --idle-timeout 0 keeps idle associations forever.
  */
 #include "config.h"
 
@@ -30,7 +38,8 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: dtls-echo-server [-6] [--demux osnet|router] [--port P] --cert F --key F --ca F\n");
+    fprintf(f, "usage: dtls-echo-server [-6] [--demux osnet|router] [--port P] [--no-accept]\n"
+               "                        [--max-assocs N] [--idle-timeout S] --cert F --key F --ca F\n");
 }
 
 static void print_log(void *user, int level, const char *message)
@@ -65,6 +74,30 @@ static void describe(const dtlsudp_conn *c, char *buf, size_t cap)
         snprintf(buf, cap, "?");
 }
 
+/* --no-accept: echo every datagram queued on the listener back to the
+ * connection it came from. */
+static void serve_unaccepted(dtlsudp_listener *l)
+{
+    uint8_t buf[16384];
+    size_t len;
+    dtlsudp_conn *from;
+
+    while (dtlsudp_listener_recv(l, buf, sizeof(buf), &len, &from) == DTLSUDP_OK)
+        if (from != NULL)
+            (void)dtlsudp_conn_write(from, buf, len);
+}
+
+/* The listener's next deadline.  Without accept, connections waiting to be
+ * accepted (which make dtlsudp_listener_next_timeout() return 0) are no
+ * work: only the engine's timers and queued plaintext count. */
+static dtlsudp_time listener_deadline(dtlsudp_listener *l, int accepting)
+{
+    dtlsudp_time d = dtlsudp_listener_next_timeout(l);
+    if (!accepting && d == 0)
+        d = dtlsudp_engine_next_timeout(dtlsudp_listener_engine(l));
+    return d;
+}
+
 /* Echo everything c has; returns 0 to keep c, -1 once it has ended. */
 static int serve(dtlsudp_conn *c)
 {
@@ -95,6 +128,8 @@ int main(int argc, char **argv)
         {"demux", required_argument, NULL, 'd'}, {"port", required_argument, NULL, 'p'},
         {"cert", required_argument, NULL, 'c'},  {"key", required_argument, NULL, 'k'},
         {"ca", required_argument, NULL, 'a'},    {"help", no_argument, NULL, 'h'},
+        {"no-accept", no_argument, NULL, 'N'},   {"max-assocs", required_argument, NULL, 'm'},
+        {"idle-timeout", required_argument, NULL, 'i'},
         {NULL, 0, NULL, 0},
     };
     dtlsudp_listener_config cfg;
@@ -103,7 +138,9 @@ int main(int argc, char **argv)
     struct pollfd *pfd = NULL;
     const char *port = "28000";
     char addr[64];
-    int ipv6 = 0, opt, ret, status = 1;
+    int ipv6 = 0, accepting = 1, opt, ret, status = 1;
+    char *end;
+    long v;
 
     dtlsudp_listener_config_init(&cfg);
     cfg.engine.log = print_log;
@@ -133,6 +170,21 @@ int main(int argc, char **argv)
             break;
         case 'a':
             cfg.engine.ca_file = optarg;
+            break;
+        case 'N':
+            accepting = 0;
+            break;
+        case 'm':
+        case 'i':
+            v = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || v < 0 || v > 100000000 || (opt == 'm' && v == 0)) {
+                usage(stderr);
+                return 2;
+            }
+            if (opt == 'm')
+                cfg.engine.max_assocs = (size_t)v;
+            else
+                cfg.engine.idle_timeout = v == 0 ? DTLSUDP_TIME_NEVER : (dtlsudp_time)v * 1000;
             break;
         case 'h':
             usage(stdout);
@@ -165,7 +217,7 @@ int main(int argc, char **argv)
 
     while (!stopping) {
         dtlsudp_time now = dtlsudp_now();
-        dtlsudp_time next = dtlsudp_listener_next_timeout(l);
+        dtlsudp_time next = listener_deadline(l, accepting);
         struct pollfd *npfd = realloc(pfd, (conns.n + 1) * sizeof(*pfd));
         if (npfd == NULL)
             goto Exit;
@@ -188,6 +240,11 @@ int main(int argc, char **argv)
         if (ret != DTLSUDP_OK) {
             fprintf(stderr, "dtls-echo-server: %s\n", dtlsudp_strerror(ret));
             goto Exit;
+        }
+
+        if (!accepting) {
+            serve_unaccepted(l);
+            continue;
         }
 
         dtlsudp_conn *c;

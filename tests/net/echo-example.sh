@@ -1,7 +1,8 @@
 #!/bin/sh
 # echo-example.sh - the example programs end to end on loopback: the echo
 # server (osnet and router, IPv4 and dual-stack) and two clients (IPv4,
-# IPv6), certificates from the openssl CLI.  Kills only the pids it started.
+# IPv6), openssl s_client against the server and the client against
+# openssl s_server; certificates from the openssl CLI.  Kills only the pids it started.
 set -u
 builddir=${top_builddir:-.}
 server=$builddir/examples/dtls-echo-server
@@ -101,6 +102,17 @@ for demux in osnet router; do
     done
 done
 
+# --no-accept: the router listener serves every client through
+# dtlsudp_listener_recv() (one polled fd), as bench/holdmany uses it.
+for demux in router osnet; do
+    start_server --demux $demux --no-accept --max-assocs 50 --idle-timeout 0 ||
+        fail "server ($demux, --no-accept) did not start"
+    check_client 127.0.0.1 $port
+    check_client 127.0.0.1 $port
+    stop_server
+    echo "ok: $demux --no-accept"
+done
+
 # openssl s_client against the echo server, one AEAD suite at a time: the
 # server hands its record keys off after the handshake, so the records
 # s_client seals are opened, and the echoes sealed, by the engine's own
@@ -120,4 +132,71 @@ for suite in ECDHE-ECDSA-AES128-GCM-SHA256 ECDHE-ECDSA-AES256-GCM-SHA384 ECDHE-E
     echo "ok: openssl s_client $suite"
 done
 stop_server
+# The echo client against openssl s_server, one AEAD suite at a time.  The
+# client hands its record keys off once the handshake is done, so its
+# records are sealed and s_server's opened by the engine's own record
+# layer.  s_server has no echo mode for DTLS: it prints what it receives
+# and sends what it reads on stdin, so each side's line is written only
+# after the other side has shown the previous one.  Its stdin and the
+# client's are fifos held open by this script.
+mkfifo "$tmp/ss.in" "$tmp/cl.in" || exit 99
+ss_pid=
+client_pid=
+stop_pair() {
+    exec 3>&- 4>&- 2>/dev/null
+    for p in $client_pid $ss_pid; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    ss_pid=
+    client_pid=
+}
+# wait_file FILE TEXT PID: up to 10 s while PID lives.
+wait_file() {
+    i=0
+    while [ $i -lt 100 ] && kill -0 "$3" 2>/dev/null; do
+        grep -qF "$2" "$1" 2>/dev/null && return 0
+        i=$((i + 1))
+        sleep 0.1
+    done
+    grep -qF "$2" "$1" 2>/dev/null
+}
+pair_fail() {
+    echo "--- s_server:"; cat "$tmp/ss.out"; echo "--- client:"; cat "$tmp/cl.out" "$tmp/cl.err"
+    stop_pair
+    fail "$@"
+}
+for suite in ECDHE-ECDSA-AES128-GCM-SHA256 ECDHE-ECDSA-AES256-GCM-SHA384 ECDHE-ECDSA-CHACHA20-POLY1305; do
+    attempt=0
+    while [ $attempt -lt 10 ]; do
+        attempt=$((attempt + 1))
+        port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12768))
+        openssl s_server -dtls1_2 -accept "127.0.0.1:$port" -cert "$tmp/server.pem" -key "$tmp/server.key" \
+            -CAfile "$tmp/ca.pem" -Verify 2 -verify_return_error -cipher "$suite" \
+            < "$tmp/ss.in" > "$tmp/ss.out" 2>&1 &
+        ss_pid=$!
+        exec 3> "$tmp/ss.in"
+        wait_file "$tmp/ss.out" ACCEPT "$ss_pid" && break
+        stop_pair
+    done
+    [ -n "$ss_pid" ] || fail "openssl s_server did not start"
+    "$client" $tls 127.0.0.1 "$port" < "$tmp/cl.in" > "$tmp/cl.out" 2> "$tmp/cl.err" &
+    client_pid=$!
+    exec 4> "$tmp/cl.in"
+    echo "line from the echo client" >&4
+    wait_file "$tmp/ss.out" "line from the echo client" "$ss_pid" || pair_fail "s_server $suite: client line not received"
+    grep -q "CIPHER is $suite" "$tmp/ss.out" || pair_fail "s_server $suite: not negotiated"
+    echo "line from s_server" >&3
+    wait_file "$tmp/cl.out" "line from s_server" "$client_pid" || pair_fail "s_server $suite: server line not received"
+    exec 4>&-
+    i=0
+    while [ $i -lt 100 ] && kill -0 "$client_pid" 2>/dev/null; do i=$((i + 1)); sleep 0.1; done
+    wait "$client_pid"
+    rc=$?
+    client_pid=
+    [ "$rc" -eq 0 ] || pair_fail "s_server $suite: echo client exited $rc"
+    # close_notify from the client (RFC 6353 5.4), sealed by the engine:
+    # s_server prints DONE for it (ERROR for anything else)
+    wait_file "$tmp/ss.out" "DONE" "$ss_pid" ||
+        pair_fail "s_server $suite: no close_notify seen"
+    stop_pair
+    echo "ok: echo client against openssl s_server $suite"
+done
 exit 0
