@@ -29,7 +29,11 @@ ENGINE_TESTS = \
 	tests/engine/test_lossy \
 	tests/engine/test_retransmit \
 	tests/engine/test_flood \
-	tests/engine/test_handoff
+	tests/engine/test_handoff \
+	tests/engine/test_errors \
+	tests/engine/test_config \
+	tests/engine/test_cookie \
+	tests/engine/test_ended
 
 # bench_engine measures (memory per association, handshakes/s); built by
 # `make check`, run by hand: it makes no assertions.
@@ -92,4 +96,20 @@ tests_engine_test_admission_SOURCES = tests/engine/test_admission.c
 tests_engine_test_admission_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
 tests_engine_test_admission_CFLAGS = $(ENGINE_TEST_CFLAGS)
 tests_engine_test_admission_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_errors_SOURCES = tests/engine/test_errors.c
+tests_engine_test_errors_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_errors_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_errors_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_config_SOURCES = tests/engine/test_config.c
+tests_engine_test_config_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_config_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_config_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_cookie_SOURCES = tests/engine/test_cookie.c
+tests_engine_test_cookie_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_cookie_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_cookie_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_ended_SOURCES = tests/engine/test_ended.c
+tests_engine_test_ended_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_ended_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_ended_LDADD = $(ENGINE_TEST_LDADD)
 endif
