@@ -33,7 +33,9 @@ ENGINE_TESTS = \
 	tests/engine/test_errors \
 	tests/engine/test_config \
 	tests/engine/test_cookie \
-	tests/engine/test_ended
+	tests/engine/test_ended \
+	tests/engine/test_bio \
+	tests/engine/test_assoc
 
 # bench_engine measures (memory per association, handshakes/s); built by
 # `make check`, run by hand: it makes no assertions.
@@ -112,4 +114,12 @@ tests_engine_test_ended_SOURCES = tests/engine/test_ended.c
 tests_engine_test_ended_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
 tests_engine_test_ended_CFLAGS = $(ENGINE_TEST_CFLAGS)
 tests_engine_test_ended_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_bio_SOURCES = tests/engine/test_bio.c
+tests_engine_test_bio_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_bio_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_bio_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_assoc_SOURCES = tests/engine/test_assoc.c
+tests_engine_test_assoc_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_assoc_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_assoc_LDADD = $(ENGINE_TEST_LDADD)
 endif
