@@ -35,7 +35,9 @@ ENGINE_TESTS = \
 	tests/engine/test_cookie \
 	tests/engine/test_ended \
 	tests/engine/test_bio \
-	tests/engine/test_assoc
+	tests/engine/test_assoc \
+	tests/engine/test_tickets \
+	tests/engine/test_session
 
 # bench_engine measures (memory per association, handshakes/s); built by
 # `make check`, run by hand: it makes no assertions.
@@ -122,4 +124,12 @@ tests_engine_test_assoc_SOURCES = tests/engine/test_assoc.c
 tests_engine_test_assoc_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
 tests_engine_test_assoc_CFLAGS = $(ENGINE_TEST_CFLAGS)
 tests_engine_test_assoc_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_tickets_SOURCES = tests/engine/test_tickets.c
+tests_engine_test_tickets_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_tickets_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_tickets_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_session_SOURCES = tests/engine/test_session.c
+tests_engine_test_session_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_session_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_session_LDADD = $(ENGINE_TEST_LDADD)
 endif
