@@ -37,7 +37,8 @@ ENGINE_TESTS = \
 	tests/engine/test_bio \
 	tests/engine/test_assoc \
 	tests/engine/test_tickets \
-	tests/engine/test_session
+	tests/engine/test_session \
+	tests/engine/test_verify
 
 # bench_engine measures (memory per association, handshakes/s); built by
 # `make check`, run by hand: it makes no assertions.
@@ -132,4 +133,8 @@ tests_engine_test_session_SOURCES = tests/engine/test_session.c
 tests_engine_test_session_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
 tests_engine_test_session_CFLAGS = $(ENGINE_TEST_CFLAGS)
 tests_engine_test_session_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_verify_SOURCES = tests/engine/test_verify.c
+tests_engine_test_verify_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_verify_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_verify_LDADD = $(ENGINE_TEST_LDADD)
 endif
