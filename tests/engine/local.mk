@@ -38,7 +38,8 @@ ENGINE_TESTS = \
 	tests/engine/test_assoc \
 	tests/engine/test_tickets \
 	tests/engine/test_session \
-	tests/engine/test_verify
+	tests/engine/test_verify \
+	tests/engine/test_recordlayer
 
 # bench_engine measures (memory per association, handshakes/s); built by
 # `make check`, run by hand: it makes no assertions.
@@ -137,4 +138,8 @@ tests_engine_test_verify_SOURCES = tests/engine/test_verify.c
 tests_engine_test_verify_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
 tests_engine_test_verify_CFLAGS = $(ENGINE_TEST_CFLAGS)
 tests_engine_test_verify_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_recordlayer_SOURCES = tests/engine/test_recordlayer.c
+tests_engine_test_recordlayer_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_recordlayer_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_recordlayer_LDADD = $(ENGINE_TEST_LDADD)
 endif
