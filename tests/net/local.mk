@@ -25,3 +25,24 @@ dist_check_SCRIPTS += tests/net/echo-example.sh
 TESTS += tests/net/echo-example.sh
 dist_check_SCRIPTS += tests/net/interop-gnutls.sh
 TESTS += tests/net/interop-gnutls.sh
+
+# One program per socket-layer module, linked against the convenience
+# libraries so that transport/net/net_internal.h is reachable.
+if HAVE_CMOCKA
+NET_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/net
+NET_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+NET_TEST_LDADD = transport/net/libnet.la transport/engine/libengine.la $(OPENSSL_LIBS) $(CMOCKA_LIBS)
+NET_TESTS = \
+	tests/net/test_hooks \
+	tests/net/test_sockio
+check_PROGRAMS += $(NET_TESTS)
+TESTS += $(NET_TESTS)
+tests_net_test_hooks_SOURCES = tests/net/test_hooks.c
+tests_net_test_hooks_CPPFLAGS = $(NET_TEST_CPPFLAGS)
+tests_net_test_hooks_CFLAGS = $(NET_TEST_CFLAGS)
+tests_net_test_hooks_LDADD = $(NET_TEST_LDADD)
+tests_net_test_sockio_SOURCES = tests/net/test_sockio.c
+tests_net_test_sockio_CPPFLAGS = $(NET_TEST_CPPFLAGS)
+tests_net_test_sockio_CFLAGS = $(NET_TEST_CFLAGS)
+tests_net_test_sockio_LDADD = $(NET_TEST_LDADD)
+endif
