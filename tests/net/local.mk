@@ -45,4 +45,12 @@ tests_net_test_sockio_SOURCES = tests/net/test_sockio.c
 tests_net_test_sockio_CPPFLAGS = $(NET_TEST_CPPFLAGS)
 tests_net_test_sockio_CFLAGS = $(NET_TEST_CFLAGS)
 tests_net_test_sockio_LDADD = $(NET_TEST_LDADD)
+# test_conn wraps real associations made on the engine tests' in-memory
+# network (tests/engine/testnet.c, whose clock is fake: no sockets here).
+check_PROGRAMS += tests/net/test_conn
+TESTS += tests/net/test_conn
+tests_net_test_conn_SOURCES = tests/net/test_conn.c
+tests_net_test_conn_CPPFLAGS = $(NET_TEST_CPPFLAGS) -I$(top_srcdir)/tests/engine
+tests_net_test_conn_CFLAGS = $(NET_TEST_CFLAGS)
+tests_net_test_conn_LDADD = tests/engine/libtestengine.la $(NET_TEST_LDADD)
 endif
