@@ -34,6 +34,7 @@ NET_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 NET_TEST_LDADD = transport/net/libnet.la transport/engine/libengine.la $(OPENSSL_LIBS) $(CMOCKA_LIBS)
 NET_TESTS = \
 	tests/net/test_hooks \
+	tests/net/test_listener \
 	tests/net/test_sockio
 check_PROGRAMS += $(NET_TESTS)
 TESTS += $(NET_TESTS)
@@ -41,6 +42,10 @@ tests_net_test_hooks_SOURCES = tests/net/test_hooks.c
 tests_net_test_hooks_CPPFLAGS = $(NET_TEST_CPPFLAGS)
 tests_net_test_hooks_CFLAGS = $(NET_TEST_CFLAGS)
 tests_net_test_hooks_LDADD = $(NET_TEST_LDADD)
+tests_net_test_listener_SOURCES = tests/net/test_listener.c tests/net/certs.c tests/net/certs.h
+tests_net_test_listener_CPPFLAGS = $(NET_TEST_CPPFLAGS)
+tests_net_test_listener_CFLAGS = $(NET_TEST_CFLAGS)
+tests_net_test_listener_LDADD = $(NET_TEST_LDADD)
 tests_net_test_sockio_SOURCES = tests/net/test_sockio.c
 tests_net_test_sockio_CPPFLAGS = $(NET_TEST_CPPFLAGS)
 tests_net_test_sockio_CFLAGS = $(NET_TEST_CFLAGS)
