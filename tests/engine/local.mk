@@ -31,7 +31,17 @@ ENGINE_TESTS = \
 	tests/engine/test_retransmit \
 	tests/engine/test_flood \
 	tests/engine/test_handoff \
-	tests/engine/test_api
+	tests/engine/test_api \
+	tests/engine/test_errors \
+	tests/engine/test_config \
+	tests/engine/test_cookie \
+	tests/engine/test_ended \
+	tests/engine/test_bio \
+	tests/engine/test_assoc \
+	tests/engine/test_tickets \
+	tests/engine/test_session \
+	tests/engine/test_verify \
+	tests/engine/test_recordlayer
 
 # bench_engine measures (memory per association, handshakes/s); built by
 # `make check`, run by hand: it makes no assertions.
@@ -98,6 +108,46 @@ tests_engine_test_admission_SOURCES = tests/engine/test_admission.c
 tests_engine_test_admission_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
 tests_engine_test_admission_CFLAGS = $(ENGINE_TEST_CFLAGS)
 tests_engine_test_admission_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_errors_SOURCES = tests/engine/test_errors.c
+tests_engine_test_errors_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_errors_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_errors_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_config_SOURCES = tests/engine/test_config.c
+tests_engine_test_config_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_config_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_config_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_cookie_SOURCES = tests/engine/test_cookie.c
+tests_engine_test_cookie_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_cookie_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_cookie_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_ended_SOURCES = tests/engine/test_ended.c
+tests_engine_test_ended_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_ended_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_ended_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_bio_SOURCES = tests/engine/test_bio.c
+tests_engine_test_bio_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_bio_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_bio_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_assoc_SOURCES = tests/engine/test_assoc.c
+tests_engine_test_assoc_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_assoc_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_assoc_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_tickets_SOURCES = tests/engine/test_tickets.c
+tests_engine_test_tickets_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_tickets_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_tickets_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_session_SOURCES = tests/engine/test_session.c
+tests_engine_test_session_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_session_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_session_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_verify_SOURCES = tests/engine/test_verify.c
+tests_engine_test_verify_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_verify_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_verify_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_recordlayer_SOURCES = tests/engine/test_recordlayer.c
+tests_engine_test_recordlayer_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_recordlayer_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_recordlayer_LDADD = $(ENGINE_TEST_LDADD)
 endif
 
 # The 1.0 API contract; also reaches the socket layer's versioned calls.

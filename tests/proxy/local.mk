@@ -43,3 +43,13 @@ PROXY_INTEGRATION_TESTS = \
 dist_check_SCRIPTS += $(PROXY_INTEGRATION_TESTS)
 TESTS += $(PROXY_INTEGRATION_TESTS)
 dist_noinst_DATA += tests/proxy/proxy-lib.sh tests/proxy/udp-tool.py
+
+# identity.c with the engine tests' in-process certificates.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/proxy/test_identity
+TESTS += tests/proxy/test_identity
+tests_proxy_test_identity_SOURCES = tests/proxy/test_identity.c transport/proxy/identity.c
+tests_proxy_test_identity_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/proxy -I$(top_srcdir)/tests/engine
+tests_proxy_test_identity_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_proxy_test_identity_LDADD = tests/engine/libtestengine.la transport/engine/libengine.la $(OPENSSL_LIBS) $(CMOCKA_LIBS)
+endif

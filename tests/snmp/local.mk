@@ -80,3 +80,12 @@ tests_snmp_test_certcheck_LDADD = \
 	transport/engine/libengine.la \
 	$(NETSNMP_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS)
 endif
+
+# fpcheck.c through Net-SNMP's own configuration reader (libsnmpbase only).
+if HAVE_CMOCKA
+check_PROGRAMS += tests/snmp/test_fpcheck
+TESTS += tests/snmp/test_fpcheck
+tests_snmp_test_fpcheck_SOURCES = tests/snmp/test_fpcheck.c
+tests_snmp_test_fpcheck_CPPFLAGS = $(SNMP_TEST_CPPFLAGS)
+tests_snmp_test_fpcheck_LDADD = $(SNMP_TEST_LDADD)
+endif
