@@ -25,7 +25,7 @@ static const int codes[] = {
     DTLSUDP_ERR_TIMEOUT,    DTLSUDP_ERR_IDLE,      DTLSUDP_ERR_PEER_ALERT,
     DTLSUDP_ERR_EVICTED,    DTLSUDP_ERR_REFUSED,   DTLSUDP_ERR_REPLACED,
     DTLSUDP_ERR_FATAL,      DTLSUDP_ERR_NOMEM,     DTLSUDP_ERR_TLS,
-    DTLSUDP_ERR_CONFIG,     DTLSUDP_ERR_SYSTEM,
+    DTLSUDP_ERR_CONFIG,     DTLSUDP_ERR_SYSTEM,    DTLSUDP_ERR_EXISTS,
 };
 #define N_CODES (sizeof(codes) / sizeof(codes[0]))
 
@@ -54,11 +54,11 @@ static void test_unknown_codes_share_one_text(void **state)
     (void)state;
     /* neighbours of real codes and positive values are not codes */
     assert_string_equal(dtlsudp_strerror(1), unknown);
-    assert_string_equal(dtlsudp_strerror(-4), unknown);
+    assert_string_equal(dtlsudp_strerror(-6), unknown);
     assert_string_equal(dtlsudp_strerror(-99), unknown);
     assert_string_equal(dtlsudp_strerror(-106), unknown);
     assert_string_equal(dtlsudp_strerror(-209), unknown);
-    assert_string_equal(dtlsudp_strerror(-505), unknown);
+    assert_string_equal(dtlsudp_strerror(-504), unknown);
 }
 
 /* The class of a code as the header states it. */
@@ -103,6 +103,9 @@ static void test_named_codes_sit_in_their_class(void **state)
 {
     (void)state;
     assert_int_equal(header_class(DTLSUDP_ERR_QUEUE_FULL), C_DROPPED);
+    assert_int_equal(header_class(DTLSUDP_ERR_LIMIT), C_DROPPED);
+    assert_int_equal(header_class(DTLSUDP_ERR_NOMEM), C_DROPPED); /* transient, not fatal */
+    assert_int_equal(header_class(DTLSUDP_ERR_EXISTS), C_USAGE);
     assert_int_equal(header_class(DTLSUDP_ERR_BUFFER), C_USAGE);
     assert_int_equal(header_class(DTLSUDP_ERR_CLOSED), C_ASSOC);
     assert_int_equal(header_class(DTLSUDP_ERR_REPLACED), C_ASSOC);

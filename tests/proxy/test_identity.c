@@ -146,36 +146,40 @@ static void test_identity_check(void **state)
 static void test_install_and_replace(void **state)
 {
     const testcerts *tc = tc_rsa();
-    SSL_CTX *ctx = SSL_CTX_new(DTLS_method());
+    dtlsudp_engine_config cfg;
+    dtlsudp_engine *e = NULL;
+    SSL_CTX *ctx;
     STACK_OF(X509) *chain = NULL;
     char err[512] = "";
 
     (void)state;
-    assert_non_null(ctx);
-    assert_int_equal(proxy_identity_install(ctx, chain_pem, srv_key, err, sizeof(err)), 0);
+    assert_int_equal(dtlsudp_engine_config_init(&cfg), DTLSUDP_OK);
+    assert_int_equal(dtlsudp_engine_new(&cfg, 0, &e), DTLSUDP_OK);
+    ctx = dtlsudp_engine_ssl_ctx(e); /* the identity is installed on the engine's */
+    assert_int_equal(proxy_identity_install(e, chain_pem, srv_key, err, sizeof(err)), 0);
     assert_int_equal(X509_cmp(SSL_CTX_get0_certificate(ctx), tc->server.cert), 0);
     assert_int_equal(SSL_CTX_get0_chain_certs(ctx, &chain), 1);
     assert_int_equal(sk_X509_num(chain), 1); /* the CA sent after the leaf */
     assert_int_equal(X509_cmp(sk_X509_value(chain, 0), tc->ca.cert), 0);
 
     /* a reload with another certificate of the same key type replaces it */
-    assert_int_equal(proxy_identity_install(ctx, cli_pem, cli_key, err, sizeof(err)), 0);
+    assert_int_equal(proxy_identity_install(e, cli_pem, cli_key, err, sizeof(err)), 0);
     assert_int_equal(X509_cmp(SSL_CTX_get0_certificate(ctx), tc->client.cert), 0);
     assert_int_equal(SSL_CTX_check_private_key(ctx), 1);
     assert_int_equal(SSL_CTX_get0_chain_certs(ctx, &chain), 1);
     assert_int_equal(sk_X509_num(chain), 0);
 
     /* another key type would sit beside the running one: refused, kept */
-    assert_int_equal(proxy_identity_install(ctx, rsa_pem, rsa_key, err, sizeof(err)), -1);
+    assert_int_equal(proxy_identity_install(e, rsa_pem, rsa_key, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "another type"));
     assert_non_null(strstr(err, rsa_key));
     assert_int_equal(X509_cmp(SSL_CTX_get0_certificate(ctx), tc->client.cert), 0);
 
     /* an unusable file changes nothing either */
-    assert_int_equal(proxy_identity_install(ctx, srv_pem, cli_key, err, sizeof(err)), -1);
+    assert_int_equal(proxy_identity_install(e, srv_pem, cli_key, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "does not match"));
     assert_int_equal(X509_cmp(SSL_CTX_get0_certificate(ctx), tc->client.cert), 0);
-    SSL_CTX_free(ctx);
+    dtlsudp_engine_free(e);
 }
 
 int main(void)
