@@ -616,7 +616,7 @@ DTLSUDP_EXTERN void *dtlsudp_assoc_get_user(const dtlsudp_assoc *a);
  *   DTLSUDP_DEMUX_OSNET  (Linux default) the listener socket stays
  *       unconnected and carries every handshake (stateless cookie gate).
  *       When an association reaches ESTABLISHED it gets its own UDP socket,
- *       bound with SO_REUSEADDR to the address the handshake arrived on
+ *       bound with SO_REUSEPORT to the address the handshake arrived on
  *       (IP_PKTINFO / IPV6_PKTINFO, so wildcard and multi-homed listeners
  *       work) and connect()ed to the peer; Linux then delivers the peer's
  *       datagrams to that socket.  Datagrams that reach a socket that is not
