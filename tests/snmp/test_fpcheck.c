@@ -88,6 +88,11 @@ static void test_hash_octet_is_allowed(void **state)
     assert_int_equal(bytes, 33);
     snprintf(word, sizeof(word), "02%s", hex(20, 0));
     assert_int_equal(check(word, &bytes), 0);
+    /* an octet that names another hash than the length: an error */
+    snprintf(word, sizeof(word), "01:%s", hex(32, 1));
+    assert_int_equal(check(word, &bytes), -1);
+    snprintf(word, sizeof(word), "03%s", hex(20, 0));
+    assert_int_equal(check(word, &bytes), -1);
 }
 
 static void test_what_is_not_a_fingerprint(void **state)

@@ -64,6 +64,13 @@ static void refused(void **state)
     assert_int_equal(dtlsudp_snmp_row_fingerprint(text, &fp), -1);
     snprintf(text, sizeof(text), "04%s0", SHA256_HEX); /* odd digit count */
     assert_int_equal(dtlsudp_snmp_row_fingerprint(text, &fp), -1);
+    /* an octet naming another hash than the digest's length implies */
+    snprintf(text, sizeof(text), "01%s", SHA256_HEX); /* MD5 octet, 32 octets */
+    assert_int_equal(dtlsudp_snmp_row_fingerprint(text, &fp), -1);
+    snprintf(text, sizeof(text), "02:%s", SHA256_HEX); /* SHA-1 octet, 32 octets */
+    assert_int_equal(dtlsudp_snmp_row_fingerprint(text, &fp), -1);
+    snprintf(text, sizeof(text), "06%s", SHA256_HEX); /* SHA-512 octet, 32 octets */
+    assert_int_equal(dtlsudp_snmp_row_fingerprint(text, &fp), -1);
 }
 
 int main(void)
