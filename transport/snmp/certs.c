@@ -140,7 +140,10 @@ int dtlsudp_snmp_certs_identity_paths(const char *our_identity, char **cert_path
     return 0;
 }
 
-/* The issuers the store knows, in order, for an engine's identity. */
+/* The issuers the store knows, in order, leaf's issuer first.  They go out
+ * with the certificate, so that a peer trusting only the root (or pinning
+ * a CA) can build the path.  The certificates are borrowed: whoever keeps
+ * them takes its own references. */
 static STACK_OF(X509) *identity_issuers(netsnmp_cert *id)
 {
     STACK_OF(X509) *chain = sk_X509_new_null();
@@ -148,7 +151,7 @@ static STACK_OF(X509) *identity_issuers(netsnmp_cert *id)
 
     for (issuer = id->issuer_cert; chain != NULL && issuer != NULL && issuer != id && issuer->ocert != NULL;
          issuer = issuer->issuer_cert != issuer ? issuer->issuer_cert : NULL) {
-        if (!sk_X509_push(chain, issuer->ocert)) { /* borrowed: the engine takes its own references */
+        if (!sk_X509_push(chain, issuer->ocert)) {
             snmp_log(LOG_ERR, "dtlsudp: cannot add issuer certificate %s/%s\n", issuer->info.dir,
                      issuer->info.filename);
             sk_X509_free(chain);
@@ -158,56 +161,55 @@ static STACK_OF(X509) *identity_issuers(netsnmp_cert *id)
     return chain;
 }
 
+/* One association's SSL: the certificate and key unless chain_only, then
+ * the issuers (add1 takes a reference: nothing is shared without one). */
+static int ssl_use_identity(SSL *ssl, netsnmp_cert *id, STACK_OF(X509) *issuers, int chain_only)
+{
+    int i;
+
+    if (!chain_only && (SSL_use_certificate(ssl, id->ocert) != 1 || SSL_use_PrivateKey(ssl, id->key->okey) != 1 ||
+                        SSL_check_private_key(ssl) != 1)) {
+        snmp_log(LOG_ERR, "dtlsudp: certificate %s/%s and its key cannot be used together\n", id->info.dir,
+                 id->info.filename);
+        return -1;
+    }
+    for (i = 0; i < sk_X509_num(issuers); i++)
+        if (SSL_add1_chain_cert(ssl, sk_X509_value(issuers, i)) != 1) {
+            snmp_log(LOG_ERR, "dtlsudp: cannot add the issuer certificates of %s/%s\n", id->info.dir,
+                     id->info.filename);
+            return -1;
+        }
+    return 0;
+}
+
 int dtlsudp_snmp_certs_use_identity(dtlsudp_engine *e, SSL *ssl, const char *our_identity, int chain_only)
 {
-    netsnmp_cert *id = find_identity(our_identity), *issuer;
-    int ok = 1;
+    netsnmp_cert *id = find_identity(our_identity);
+    STACK_OF(X509) *issuers;
+    int rc = 0;
 
     if (id == NULL || id->ocert == NULL || id->key == NULL || id->key->okey == NULL) {
         log_no_identity(our_identity, id != NULL && id->ocert != NULL ? id : NULL);
         return -1;
     }
+    if ((issuers = identity_issuers(id)) == NULL)
+        return -1;
     if (e != NULL) {
         /* The certificate, its key and the issuers go in together; the
          * engine checks the key and takes its own references. */
-        STACK_OF(X509) *chain = identity_issuers(id);
-        if (chain == NULL)
-            return -1;
-        ok = dtlsudp_engine_set_identity(e, id->ocert, id->key->okey, chain) == DTLSUDP_OK;
-        sk_X509_free(chain);
-        if (!ok) {
-            snmp_log(LOG_ERR, "dtlsudp: certificate %s/%s and its key cannot be used together\n",
-                     id->info.dir, id->info.filename);
-            return -1;
+        if (dtlsudp_engine_set_identity(e, id->ocert, id->key->okey, issuers) != DTLSUDP_OK) {
+            snmp_log(LOG_ERR, "dtlsudp: certificate %s/%s and its key cannot be used together\n", id->info.dir,
+                     id->info.filename);
+            rc = -1;
         }
+    } else {
+        rc = ssl_use_identity(ssl, id, issuers, chain_only);
+    }
+    sk_X509_free(issuers);
+    ERR_clear_error();
+    if (rc == 0)
         DEBUGMSGTL(("dtlsudp:cert", "identity %s/%s installed\n", id->info.dir, id->info.filename));
-        return 0;
-    }
-    if (!chain_only) {
-        ok = SSL_use_certificate(ssl, id->ocert) == 1 && SSL_use_PrivateKey(ssl, id->key->okey) == 1 &&
-             SSL_check_private_key(ssl) == 1;
-        if (!ok) {
-            snmp_log(LOG_ERR, "dtlsudp: certificate %s/%s and its key cannot be used together\n",
-                     id->info.dir, id->info.filename);
-            ERR_clear_error();
-            return -1;
-        }
-    }
-    /* The issuers the store knows go out with the certificate, so that a
-     * peer trusting only the root (or pinning a CA) can build the path.
-     * add1 takes a reference: nothing is shared without one. */
-    for (issuer = id->issuer_cert; issuer != NULL && issuer != id && issuer->ocert != NULL;
-         issuer = issuer->issuer_cert != issuer ? issuer->issuer_cert : NULL) {
-        ok = SSL_add1_chain_cert(ssl, issuer->ocert) == 1;
-        if (!ok) {
-            snmp_log(LOG_ERR, "dtlsudp: cannot add issuer certificate %s/%s\n", issuer->info.dir,
-                     issuer->info.filename);
-            ERR_clear_error();
-            return -1;
-        }
-    }
-    DEBUGMSGTL(("dtlsudp:cert", "identity %s/%s installed\n", id->info.dir, id->info.filename));
-    return 0;
+    return rc;
 }
 
 /* trustCert semantics: a CA certificate, or a peer's own certificate. */
