@@ -57,7 +57,6 @@ enum { S_IDLE = 0, S_HANDSHAKE, S_ESTABLISHED, S_FAILED };
 
 typedef struct slot {
     dtlsudp_assoc *a;
-    dtlsudp_time t_start;
     dtlsudp_time t_sent;
     uint8_t state;
     uint8_t served;
@@ -314,9 +313,8 @@ int main(int argc, char **argv)
             addr_v4(&local, src_base + (uint32_t)started + 1, ntohs(bind_addr.sin_port));
             opts.local = &local;
             s->state = S_HANDSHAKE;
-            s->t_start = dtlsudp_now();
             r.inflight++;
-            if (dtlsudp_engine_connect(r.e, &peer, &opts, s->t_start, &s->a) != DTLSUDP_OK) {
+            if (dtlsudp_engine_connect(r.e, &peer, &opts, dtlsudp_now(), &s->a) != DTLSUDP_OK) {
                 s->state = S_FAILED;
                 r.inflight--;
                 r.failed++;
