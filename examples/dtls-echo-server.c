@@ -88,14 +88,11 @@ static void serve_unaccepted(dtlsudp_listener *l)
 }
 
 /* The listener's next deadline.  Without accept, connections waiting to be
- * accepted (which make dtlsudp_listener_next_timeout() return 0) are no
- * work: only the engine's timers and queued plaintext count. */
+ * accepted are no work and plaintext is drained after every pump: only the
+ * timers count. */
 static dtlsudp_time listener_deadline(dtlsudp_listener *l, int accepting)
 {
-    dtlsudp_time d = dtlsudp_listener_next_timeout(l);
-    if (!accepting && d == 0)
-        d = dtlsudp_engine_next_timeout(dtlsudp_listener_engine(l));
-    return d;
+    return accepting ? dtlsudp_listener_next_timeout(l) : dtlsudp_listener_next_timer(l);
 }
 
 /* Echo everything c has; returns 0 to keep c, -1 once it has ended. */

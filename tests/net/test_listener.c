@@ -250,6 +250,15 @@ static void one_association(int demux, const char *addr)
     assert_true(run(l, &rc, client_established));
     /* the connection waits to be accepted: the deadline says "now" */
     assert_true(run(l, &rc, waiting_for_accept));
+    {
+        /* ... but not for a loop that never accepts: its deadline is the
+         * timers' (here the association's idle expiry), in the future */
+        dtlsudp_time timer = dtlsudp_listener_next_timer(l);
+        assert_true(timer > dtlsudp_now());
+        assert_true(timer != DTLSUDP_TIME_NEVER);
+        assert_true(timer == dtlsudp_engine_next_timeout(dtlsudp_listener_engine(l)));
+        assert_true(dtlsudp_listener_next_timeout(l) == 0);
+    }
     assert_non_null(dtlsudp_listener_find(l, &rc.addr));
     assert_int_equal(dtlsudp_listener_accept(l, 0, &c), DTLSUDP_OK);
     assert_non_null(c);

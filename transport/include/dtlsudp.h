@@ -772,6 +772,14 @@ DTLSUDP_EXTERN int dtlsudp_listener_handle_timeout(dtlsudp_listener *l, dtlsudp_
  * memory (a connection to accept, plaintext for dtlsudp_listener_recv()),
  * DTLSUDP_TIME_NEVER when there is none. */
 DTLSUDP_EXTERN dtlsudp_time dtlsudp_listener_next_timeout(const dtlsudp_listener *l);
+/* The listener's timers only: the engine's (retransmission, idle expiry,
+ * key rotation) and the ICMP grace deadlines, DTLSUDP_TIME_NEVER when none;
+ * never 0 for work waiting in memory.  For a loop that serves every
+ * association through dtlsudp_listener_recv(), drains it after each
+ * process/handle_timeout and never calls dtlsudp_listener_accept(): for it
+ * established connections waiting to be accepted are no work, yet they keep
+ * dtlsudp_listener_next_timeout() at 0. */
+DTLSUDP_EXTERN dtlsudp_time dtlsudp_listener_next_timer(const dtlsudp_listener *l);
 
 /* Hand out the next newly established association as a connection (FIFO),
  * pumping the listener while waiting.  timeout_ms: 0 = do not wait,

@@ -557,6 +557,11 @@ static dtlsudp_time timers_next(const dtlsudp_listener *l)
     return t;
 }
 
+dtlsudp_time dtlsudp_listener_next_timer(const dtlsudp_listener *l)
+{
+    return timers_next(l);
+}
+
 dtlsudp_time dtlsudp_listener_next_timeout(const dtlsudp_listener *l)
 {
     const dtlsudp_link *i;

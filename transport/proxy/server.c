@@ -293,10 +293,9 @@ dtlsudp_time proxy_server_next_timeout(const proxy_server *p)
 {
     if (p->failed)
         return DTLSUDP_TIME_NEVER;
-    /* The listener's own deadline is 0 while a connection waits to be
-     * accepted, which this recv-only use never does: its engine's timers
-     * are the ones that matter (plaintext is drained after every pump). */
-    return dtlsudp_engine_next_timeout(dtlsudp_listener_engine(p->listener));
+    /* Timers only: this recv-only use never accepts, and plaintext is
+     * drained after every pump. */
+    return dtlsudp_listener_next_timer(p->listener);
 }
 
 void proxy_server_timeout(proxy_server *p, dtlsudp_time now)

@@ -123,15 +123,12 @@ void endpoint_engine_config(endpoint *ep, dtlsudp_engine_config *cfg)
 
 static dtlsudp_time endpoint_deadline(const endpoint *ep)
 {
-    dtlsudp_time d = DTLSUDP_TIME_NEVER, e;
+    dtlsudp_time d = DTLSUDP_TIME_NEVER;
 
     if (ep->listener != NULL) {
-        d = dtlsudp_listener_next_timeout(ep->listener);
-        /* 0 also means "a connection waits to be accepted", which this
-         * router-style use never does: fall back to the engine's timers. */
-        e = dtlsudp_engine_next_timeout(dtlsudp_listener_engine(ep->listener));
-        if (d == 0 || e < d)
-            d = e;
+        /* Timers only: this use never accepts, and waiting plaintext is
+         * the eventfd's business. */
+        d = dtlsudp_listener_next_timer(ep->listener);
     } else if (ep->conn != NULL && dtlsudp_conn_assoc(ep->conn) != NULL) {
         /* The engine's timers only: "0, plaintext waiting" is the eventfd's
          * business, and an ended connection has no timers left. */
