@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "dtlsudp.h"
+#include "echo-common.h"
 
 /* After end of input, how long to wait for the last echoes. */
 #define DRAIN_MS 2000
@@ -30,13 +31,6 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: dtls-echo-client [-6] --cert F --key F --ca F [--peer-fingerprint FP] HOST PORT\n");
-}
-
-static void print_log(void *user, int level, const char *message)
-{
-    (void)user;
-    if (level <= DTLSUDP_LOG_NOTICE)
-        fprintf(stderr, "dtls-echo-client: %s\n", message);
 }
 
 /* -6: resolve HOST to an IPv6 address ourselves (dtlsudp_conn_connect() takes
@@ -78,11 +72,8 @@ static int print_echoes(dtlsudp_conn *c)
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"cert", required_argument, NULL, 'c'},
-        {"key", required_argument, NULL, 'k'},
-        {"ca", required_argument, NULL, 'a'},
+        ECHO_COMMON_OPTIONS,
         {"peer-fingerprint", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     dtlsudp_conn_config cfg;
@@ -95,21 +86,9 @@ int main(int argc, char **argv)
     long outstanding = 0;
 
     dtlsudp_conn_config_init(&cfg);
-    cfg.engine.log = print_log;
+    echo_common_init(&cfg.engine, "dtls-echo-client");
     while ((opt = getopt_long(argc, argv, "6h", options, NULL)) != -1) {
         switch (opt) {
-        case '6':
-            ipv6 = 1;
-            break;
-        case 'c':
-            cfg.engine.cert_file = optarg;
-            break;
-        case 'k':
-            cfg.engine.key_file = optarg;
-            break;
-        case 'a':
-            cfg.engine.ca_file = optarg;
-            break;
         case 'f':
             if (dtlsudp_fingerprint_parse(optarg, &fp) != DTLSUDP_OK) {
                 fprintf(stderr, "dtls-echo-client: bad fingerprint %s\n", optarg);
@@ -118,12 +97,9 @@ int main(int argc, char **argv)
             cfg.connect.peer_fingerprints = &fp;
             cfg.connect.n_peer_fingerprints = 1;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
         default:
-            usage(stderr);
-            return 2;
+            if ((ret = echo_common_option(opt, optarg, &cfg.engine, &ipv6, usage)) != ECHO_OPTION_TAKEN)
+                return ret;
         }
     }
     if (argc - optind != 2 || cfg.engine.cert_file == NULL || cfg.engine.key_file == NULL ||

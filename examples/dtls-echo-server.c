@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "dtlsudp.h"
+#include "echo-common.h"
 
 static volatile sig_atomic_t stopping;
 
@@ -40,13 +41,6 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: dtls-echo-server [-6] [--demux osnet|router] [--port P] [--no-accept]\n"
                "                        [--max-assocs N] [--idle-timeout S] --cert F --key F --ca F\n");
-}
-
-static void print_log(void *user, int level, const char *message)
-{
-    (void)user;
-    if (level <= DTLSUDP_LOG_NOTICE)
-        fprintf(stderr, "dtls-echo-server: %s\n", message);
 }
 
 typedef struct conn_set {
@@ -122,9 +116,8 @@ static int serve(dtlsudp_conn *c)
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
+        ECHO_COMMON_OPTIONS,
         {"demux", required_argument, NULL, 'd'}, {"port", required_argument, NULL, 'p'},
-        {"cert", required_argument, NULL, 'c'},  {"key", required_argument, NULL, 'k'},
-        {"ca", required_argument, NULL, 'a'},    {"help", no_argument, NULL, 'h'},
         {"no-accept", no_argument, NULL, 'N'},   {"max-assocs", required_argument, NULL, 'm'},
         {"idle-timeout", required_argument, NULL, 'i'},
         {NULL, 0, NULL, 0},
@@ -140,12 +133,9 @@ int main(int argc, char **argv)
     long v;
 
     dtlsudp_listener_config_init(&cfg);
-    cfg.engine.log = print_log;
+    echo_common_init(&cfg.engine, "dtls-echo-server");
     while ((opt = getopt_long(argc, argv, "6h", options, NULL)) != -1) {
         switch (opt) {
-        case '6':
-            ipv6 = 1;
-            break;
         case 'd':
             if (strcmp(optarg, "osnet") == 0)
                 cfg.demux = DTLSUDP_DEMUX_OSNET;
@@ -158,15 +148,6 @@ int main(int argc, char **argv)
             break;
         case 'p':
             port = optarg;
-            break;
-        case 'c':
-            cfg.engine.cert_file = optarg;
-            break;
-        case 'k':
-            cfg.engine.key_file = optarg;
-            break;
-        case 'a':
-            cfg.engine.ca_file = optarg;
             break;
         case 'N':
             accepting = 0;
@@ -183,12 +164,9 @@ int main(int argc, char **argv)
             else
                 cfg.engine.idle_timeout = v == 0 ? DTLSUDP_TIME_NEVER : (dtlsudp_time)v * 1000;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
         default:
-            usage(stderr);
-            return 2;
+            if ((ret = echo_common_option(opt, optarg, &cfg.engine, &ipv6, usage)) != ECHO_OPTION_TAKEN)
+                return ret;
         }
     }
     if (optind != argc || cfg.engine.cert_file == NULL || cfg.engine.key_file == NULL ||

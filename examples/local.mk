@@ -5,9 +5,9 @@ bin_PROGRAMS += examples/dtls-echo-server examples/dtls-echo-client
 else
 noinst_PROGRAMS += examples/dtls-echo-server examples/dtls-echo-client
 endif
-examples_dtls_echo_server_SOURCES = examples/dtls-echo-server.c
+examples_dtls_echo_server_SOURCES = examples/dtls-echo-server.c examples/echo-common.c examples/echo-common.h
 examples_dtls_echo_server_LDADD = transport/libdtlsudp.la $(OPENSSL_LIBS)
-examples_dtls_echo_client_SOURCES = examples/dtls-echo-client.c
+examples_dtls_echo_client_SOURCES = examples/dtls-echo-client.c examples/echo-common.c examples/echo-common.h
 examples_dtls_echo_client_LDADD = transport/libdtlsudp.la $(OPENSSL_LIBS)
 
 # Distributed with the sources.
