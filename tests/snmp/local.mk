@@ -89,3 +89,22 @@ tests_snmp_test_fpcheck_SOURCES = tests/snmp/test_fpcheck.c
 tests_snmp_test_fpcheck_CPPFLAGS = $(SNMP_TEST_CPPFLAGS)
 tests_snmp_test_fpcheck_LDADD = $(SNMP_TEST_LDADD)
 endif
+
+# The per-module twins that need Net-SNMP's certificate store: made
+# in-process from tests/engine/testcerts.c by snmpstore.c.
+if HAVE_CMOCKA
+SNMP_STORE_TEST_CPPFLAGS = $(SNMP_TEST_CPPFLAGS) -I$(top_srcdir)/tests/engine
+SNMP_STORE_TEST_LDADD = \
+	tests/engine/libtestengine.la \
+	transport/snmp/libsnmptransport.la \
+	transport/net/libnet.la \
+	transport/engine/libengine.la \
+	$(NETSNMP_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS)
+SNMP_STORE_SOURCES = tests/snmp/snmpstore.c tests/snmp/snmpstore.h
+
+check_PROGRAMS += tests/snmp/test_certfind
+TESTS += tests/snmp/test_certfind
+tests_snmp_test_certfind_SOURCES = tests/snmp/test_certfind.c $(SNMP_STORE_SOURCES)
+tests_snmp_test_certfind_CPPFLAGS = $(SNMP_STORE_TEST_CPPFLAGS)
+tests_snmp_test_certfind_LDADD = $(SNMP_STORE_TEST_LDADD)
+endif
