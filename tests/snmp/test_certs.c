@@ -82,6 +82,39 @@ static void identity_refusals_say_why_and_what_to_do(void **state)
     logged("dtlsudp: no local certificate: localCert is not set");
 }
 
+/* A certificate whose key is missing (or refused by Net-SNMP for its mode)
+ * is named as such, not as a file that is not there. */
+static void keyless_identity_is_named_as_such(void **state)
+{
+    const testcerts *tc = tc_get();
+    dtlsudp_engine_config cfg;
+    dtlsudp_engine *e = NULL;
+    char *cert = (char *)1, *key = (char *)1;
+
+    (void)state;
+    store_log_clear();
+    netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_TLS_LOCAL_CERT, "client2");
+    assert_int_equal(dtlsudp_snmp_certs_identity_paths(NULL, &cert, &key), -1);
+    netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_TLS_LOCAL_CERT, NULL);
+    assert_null(cert);
+    assert_null(key);
+    logged("dtlsudp: localCert client2: certificate ");
+    logged("/tls/certs/client2.crt has no private key");
+    logged("chmod 600 it");
+    assert_null(strstr(store_log(), "no certificate file"));
+
+    assert_int_equal(dtlsudp_engine_config_init(&cfg), DTLSUDP_OK);
+    assert_int_equal(dtlsudp_engine_new(&cfg, 0, &e), DTLSUDP_OK);
+    assert_int_equal(dtlsudp_snmp_certs_use_identity(e, NULL, "server", 0), 0);
+    store_log_clear();
+    assert_int_equal(dtlsudp_snmp_certs_use_identity(e, NULL, "client2", 0), -1);
+    logged("dtlsudp: -T localCert client2: certificate ");
+    logged("/tls/certs/client2.crt has no private key");
+    assert_null(strstr(store_log(), "no certificate file"));
+    assert_int_equal(X509_cmp(SSL_CTX_get0_certificate(dtlsudp_engine_ssl_ctx(e)), tc->server.cert), 0);
+    dtlsudp_engine_free(e);
+}
+
 /* 1 when x is among the chain certificates. */
 static int chain_has(STACK_OF(X509) * chain, X509 *x)
 {
@@ -323,6 +356,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(identity_paths_name_the_files),
         cmocka_unit_test(identity_refusals_say_why_and_what_to_do),
+        cmocka_unit_test(keyless_identity_is_named_as_such),
         cmocka_unit_test(identity_goes_on_the_engine_with_its_issuers),
         cmocka_unit_test(identity_goes_on_one_ssl),
         cmocka_unit_test(check_name_answers_per_kind),
