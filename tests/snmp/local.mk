@@ -113,4 +113,11 @@ TESTS += tests/snmp/test_certs
 tests_snmp_test_certs_SOURCES = tests/snmp/test_certs.c $(SNMP_STORE_SOURCES)
 tests_snmp_test_certs_CPPFLAGS = $(SNMP_STORE_TEST_CPPFLAGS)
 tests_snmp_test_certs_LDADD = $(SNMP_STORE_TEST_LDADD)
+
+# Handshakes on tests/engine/testnet.c's in-memory network.
+check_PROGRAMS += tests/snmp/test_peerauth
+TESTS += tests/snmp/test_peerauth
+tests_snmp_test_peerauth_SOURCES = tests/snmp/test_peerauth.c $(SNMP_STORE_SOURCES)
+tests_snmp_test_peerauth_CPPFLAGS = $(SNMP_STORE_TEST_CPPFLAGS) -I$(top_srcdir)/transport/engine
+tests_snmp_test_peerauth_LDADD = $(SNMP_STORE_TEST_LDADD)
 endif
