@@ -114,6 +114,12 @@ tests_snmp_test_certs_SOURCES = tests/snmp/test_certs.c $(SNMP_STORE_SOURCES)
 tests_snmp_test_certs_CPPFLAGS = $(SNMP_STORE_TEST_CPPFLAGS)
 tests_snmp_test_certs_LDADD = $(SNMP_STORE_TEST_LDADD)
 
+check_PROGRAMS += tests/snmp/test_tlstmrows
+TESTS += tests/snmp/test_tlstmrows
+tests_snmp_test_tlstmrows_SOURCES = tests/snmp/test_tlstmrows.c $(SNMP_STORE_SOURCES)
+tests_snmp_test_tlstmrows_CPPFLAGS = $(SNMP_STORE_TEST_CPPFLAGS)
+tests_snmp_test_tlstmrows_LDADD = $(SNMP_STORE_TEST_LDADD)
+
 # Handshakes on tests/engine/testnet.c's in-memory network.
 check_PROGRAMS += tests/snmp/test_peerauth
 TESTS += tests/snmp/test_peerauth
