@@ -126,4 +126,11 @@ TESTS += tests/snmp/test_peerauth
 tests_snmp_test_peerauth_SOURCES = tests/snmp/test_peerauth.c $(SNMP_STORE_SOURCES)
 tests_snmp_test_peerauth_CPPFLAGS = $(SNMP_STORE_TEST_CPPFLAGS) -I$(top_srcdir)/transport/engine
 tests_snmp_test_peerauth_LDADD = $(SNMP_STORE_TEST_LDADD)
+
+# The transport's own roles on 127.0.0.1, in one process.
+check_PROGRAMS += tests/snmp/test_server
+TESTS += tests/snmp/test_server
+tests_snmp_test_server_SOURCES = tests/snmp/test_server.c $(SNMP_STORE_SOURCES)
+tests_snmp_test_server_CPPFLAGS = $(SNMP_STORE_TEST_CPPFLAGS)
+tests_snmp_test_server_LDADD = $(SNMP_STORE_TEST_LDADD)
 endif
