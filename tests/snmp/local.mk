@@ -133,4 +133,10 @@ TESTS += tests/snmp/test_server
 tests_snmp_test_server_SOURCES = tests/snmp/test_server.c $(SNMP_STORE_SOURCES)
 tests_snmp_test_server_CPPFLAGS = $(SNMP_STORE_TEST_CPPFLAGS)
 tests_snmp_test_server_LDADD = $(SNMP_STORE_TEST_LDADD)
+
+check_PROGRAMS += tests/snmp/test_client
+TESTS += tests/snmp/test_client
+tests_snmp_test_client_SOURCES = tests/snmp/test_client.c $(SNMP_STORE_SOURCES)
+tests_snmp_test_client_CPPFLAGS = $(SNMP_STORE_TEST_CPPFLAGS)
+tests_snmp_test_client_LDADD = $(SNMP_STORE_TEST_LDADD)
 endif

@@ -176,9 +176,11 @@ static int setup(void **state)
              "snmpTlstmParams p-sha1 --sha1 %s\n"
              "snmpTlstmParams p-native %s\n"
              "snmpTlstmParams p-keyless %s\n"
-             "snmpTlstmAddr a-sha512 --sha512 %s\n"
-             "snmpTlstmAddr a-unknown --sha1 %s\n"
-             "snmpTlstmAddr a-short --sha1 %s\n"
+             /* (with the server identity: libnetsnmp 5.9.3 copies an
+              * uninitialised buffer when it is left out) */
+             "snmpTlstmAddr a-sha512 --sha512 %s server.example.com\n"
+             "snmpTlstmAddr a-unknown --sha1 %s server.example.com\n"
+             "snmpTlstmAddr a-short --sha1 %s server.example.com\n"
              "certSecName 20 %s --cn\n",
              f_sha1, f_sha256, f_keyless, f_sha512, f_unknown, f_short, f_short);
     assert_int_equal(store_write(APP ".conf", conf), 0);
