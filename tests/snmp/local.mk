@@ -1,4 +1,5 @@
-# tests/snmp: unit tests of transport/snmp (no sockets, no sleeps).
+# tests/snmp: unit tests of transport/snmp (no sockets, no sleeps, except
+# where a twin below says it uses 127.0.0.1).
 if HAVE_CMOCKA
 SNMP_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/snmp $(NETSNMP_CFLAGS) $(CMOCKA_CFLAGS)
 SNMP_TEST_LDADD = transport/snmp/libsnmpbase.la transport/engine/libengine.la $(NETSNMP_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS)
@@ -139,4 +140,10 @@ TESTS += tests/snmp/test_client
 tests_snmp_test_client_SOURCES = tests/snmp/test_client.c $(SNMP_STORE_SOURCES)
 tests_snmp_test_client_CPPFLAGS = $(SNMP_STORE_TEST_CPPFLAGS)
 tests_snmp_test_client_LDADD = $(SNMP_STORE_TEST_LDADD)
+
+check_PROGRAMS += tests/snmp/test_endpoint
+TESTS += tests/snmp/test_endpoint
+tests_snmp_test_endpoint_SOURCES = tests/snmp/test_endpoint.c $(SNMP_STORE_SOURCES)
+tests_snmp_test_endpoint_CPPFLAGS = $(SNMP_STORE_TEST_CPPFLAGS)
+tests_snmp_test_endpoint_LDADD = $(SNMP_STORE_TEST_LDADD)
 endif

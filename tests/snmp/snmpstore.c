@@ -53,6 +53,18 @@ int store_add(const tc_pair *p, const char *cert_name, const char *key_name)
     return chmod(key_path, 0600);
 }
 
+void store_identity_files(const char *name, dtlsudp_engine_config *cfg)
+{
+    static char cert[512], key[512], ca[512];
+    char rel[256];
+
+    snprintf(rel, sizeof(rel), "tls/certs/%s.crt", name);
+    cfg->cert_file = store_path(rel, cert, sizeof(cert));
+    snprintf(rel, sizeof(rel), "tls/private/%s.key", name);
+    cfg->key_file = store_path(rel, key, sizeof(key));
+    cfg->ca_file = store_path("tls/ca-certs/ca.crt", ca, sizeof(ca));
+}
+
 static int make_dirs(void)
 {
     static const struct {
@@ -104,6 +116,10 @@ void store_init_snmp(const char *app, int certs_agent)
     /* (not NETSNMP_DS_LIB_DONT_PERSIST_STATE: it also stops every
      * configuration file from being read) */
     netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
+    /* As snmpd: alarms run from the loop (run_alarms), never from SIGALRM,
+     * which would interrupt the tests' poll() and run transport code in a
+     * signal handler. */
+    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_ALARM_DONT_USE_SIG, 1);
     if (certs_agent) {
         /* certSecName and the snmpTlstm tables, registered as snmpd
          * registers them (init_agent), for this application's file. */

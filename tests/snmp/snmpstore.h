@@ -31,6 +31,11 @@ int store_add(const tc_pair *p, const char *cert_name, const char *key_name);
 /* The path of <store>/name, in buf. */
 const char *store_path(const char *name, char *buf, size_t cap);
 
+/* cfg's cert_file, key_file and ca_file: the store's NAME.crt, NAME.key
+ * and ca.crt (static storage, valid until the next call). */
+struct dtlsudp_engine_config;
+void store_identity_files(const char *name, struct dtlsudp_engine_config *cfg);
+
 /* init_snmp(app) over the store, with libnetsnmp's log captured and no
  * persistent state written.  certs_agent: register certSecName and the
  * snmpTlstm tables, as snmpd does. */

@@ -36,16 +36,13 @@ static int agent_port;
  * child: a failure is its exit status. */
 static void agent_main(int report)
 {
-    char cert[512], key[512], ca[512];
     dtlsudp_listener_config cfg;
     dtlsudp_listener *l = NULL;
     dtlsudp_time until = dtlsudp_now() + 30000;
     int port;
 
     dtlsudp_listener_config_init(&cfg);
-    cfg.engine.cert_file = store_path("tls/certs/server.crt", cert, sizeof(cert));
-    cfg.engine.key_file = store_path("tls/private/server.key", key, sizeof(key));
-    cfg.engine.ca_file = store_path("tls/ca-certs/ca.crt", ca, sizeof(ca));
+    store_identity_files("server", &cfg.engine);
     if (dtlsudp_listener_new("127.0.0.1:0", &cfg, dtlsudp_now(), &l) != DTLSUDP_OK)
         _exit(2);
     port = ntohs(dtlsudp_listener_local_addr(l)->sin.sin_port);

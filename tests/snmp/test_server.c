@@ -43,14 +43,12 @@ static int agent_port(void)
 /* A client of the socket layer with the store's "client" identity. */
 static dtlsudp_conn *manager_connect(void)
 {
-    char cert[512], key[512], ca[512], port[8];
     dtlsudp_conn_config cfg;
     dtlsudp_conn *c = NULL;
+    char port[8];
 
     dtlsudp_conn_config_init(&cfg);
-    cfg.engine.cert_file = store_path("tls/certs/client.crt", cert, sizeof(cert));
-    cfg.engine.key_file = store_path("tls/private/client.key", key, sizeof(key));
-    cfg.engine.ca_file = store_path("tls/ca-certs/ca.crt", ca, sizeof(ca));
+    store_identity_files("client", &cfg.engine);
     cfg.connect.hostname = "server.example.com";
     snprintf(port, sizeof(port), "%d", agent_port());
     assert_int_equal(dtlsudp_conn_connect("127.0.0.1", port, &cfg, 0, dtlsudp_now(), &c), DTLSUDP_OK);
