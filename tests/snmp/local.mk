@@ -1,4 +1,5 @@
-# tests/snmp: unit tests of transport/snmp (no sockets, no sleeps).
+# tests/snmp: unit tests of transport/snmp (no sockets, no sleeps, except
+# where a twin below says it uses 127.0.0.1).
 if HAVE_CMOCKA
 SNMP_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/snmp $(NETSNMP_CFLAGS) $(CMOCKA_CFLAGS)
 SNMP_TEST_LDADD = transport/snmp/libsnmpbase.la transport/engine/libengine.la $(NETSNMP_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS)
@@ -88,4 +89,61 @@ TESTS += tests/snmp/test_fpcheck
 tests_snmp_test_fpcheck_SOURCES = tests/snmp/test_fpcheck.c
 tests_snmp_test_fpcheck_CPPFLAGS = $(SNMP_TEST_CPPFLAGS)
 tests_snmp_test_fpcheck_LDADD = $(SNMP_TEST_LDADD)
+endif
+
+# The per-module twins that need Net-SNMP's certificate store: made
+# in-process from tests/engine/testcerts.c by snmpstore.c.
+if HAVE_CMOCKA
+SNMP_STORE_TEST_CPPFLAGS = $(SNMP_TEST_CPPFLAGS) -I$(top_srcdir)/tests/engine
+SNMP_STORE_TEST_LDADD = \
+	tests/engine/libtestengine.la \
+	transport/snmp/libsnmptransport.la \
+	transport/net/libnet.la \
+	transport/engine/libengine.la \
+	$(NETSNMP_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS)
+SNMP_STORE_SOURCES = tests/snmp/snmpstore.c tests/snmp/snmpstore.h
+
+check_PROGRAMS += tests/snmp/test_certfind
+TESTS += tests/snmp/test_certfind
+tests_snmp_test_certfind_SOURCES = tests/snmp/test_certfind.c $(SNMP_STORE_SOURCES)
+tests_snmp_test_certfind_CPPFLAGS = $(SNMP_STORE_TEST_CPPFLAGS)
+tests_snmp_test_certfind_LDADD = $(SNMP_STORE_TEST_LDADD)
+
+check_PROGRAMS += tests/snmp/test_certs
+TESTS += tests/snmp/test_certs
+tests_snmp_test_certs_SOURCES = tests/snmp/test_certs.c $(SNMP_STORE_SOURCES)
+tests_snmp_test_certs_CPPFLAGS = $(SNMP_STORE_TEST_CPPFLAGS)
+tests_snmp_test_certs_LDADD = $(SNMP_STORE_TEST_LDADD)
+
+check_PROGRAMS += tests/snmp/test_tlstmrows
+TESTS += tests/snmp/test_tlstmrows
+tests_snmp_test_tlstmrows_SOURCES = tests/snmp/test_tlstmrows.c $(SNMP_STORE_SOURCES)
+tests_snmp_test_tlstmrows_CPPFLAGS = $(SNMP_STORE_TEST_CPPFLAGS)
+tests_snmp_test_tlstmrows_LDADD = $(SNMP_STORE_TEST_LDADD)
+
+# Handshakes on tests/engine/testnet.c's in-memory network.
+check_PROGRAMS += tests/snmp/test_peerauth
+TESTS += tests/snmp/test_peerauth
+tests_snmp_test_peerauth_SOURCES = tests/snmp/test_peerauth.c $(SNMP_STORE_SOURCES)
+tests_snmp_test_peerauth_CPPFLAGS = $(SNMP_STORE_TEST_CPPFLAGS) -I$(top_srcdir)/transport/engine
+tests_snmp_test_peerauth_LDADD = $(SNMP_STORE_TEST_LDADD)
+
+# The transport's own roles on 127.0.0.1, in one process.
+check_PROGRAMS += tests/snmp/test_server
+TESTS += tests/snmp/test_server
+tests_snmp_test_server_SOURCES = tests/snmp/test_server.c $(SNMP_STORE_SOURCES)
+tests_snmp_test_server_CPPFLAGS = $(SNMP_STORE_TEST_CPPFLAGS)
+tests_snmp_test_server_LDADD = $(SNMP_STORE_TEST_LDADD)
+
+check_PROGRAMS += tests/snmp/test_client
+TESTS += tests/snmp/test_client
+tests_snmp_test_client_SOURCES = tests/snmp/test_client.c $(SNMP_STORE_SOURCES)
+tests_snmp_test_client_CPPFLAGS = $(SNMP_STORE_TEST_CPPFLAGS)
+tests_snmp_test_client_LDADD = $(SNMP_STORE_TEST_LDADD)
+
+check_PROGRAMS += tests/snmp/test_endpoint
+TESTS += tests/snmp/test_endpoint
+tests_snmp_test_endpoint_SOURCES = tests/snmp/test_endpoint.c $(SNMP_STORE_SOURCES)
+tests_snmp_test_endpoint_CPPFLAGS = $(SNMP_STORE_TEST_CPPFLAGS)
+tests_snmp_test_endpoint_LDADD = $(SNMP_STORE_TEST_LDADD)
 endif

@@ -48,6 +48,16 @@ static netsnmp_cert *find_identity(const char *our_identity)
     return find_named(NS_CERT_IDENTITY, our_identity, NETSNMP_DS_LIB_TLS_LOCAL_CERT);
 }
 
+/* Net-SNMP finds an identity only with its key, so an identity lookup that
+ * fails may still have a certificate behind it: that one, found as a peer's,
+ * lets the message say that the key is missing rather than the file. */
+static netsnmp_cert *find_keyless(const char *our_identity)
+{
+    netsnmp_cert *c = find_named(NS_CERT_REMOTE_PEER, our_identity, NETSNMP_DS_LIB_TLS_LOCAL_CERT);
+
+    return c != NULL && c->info.dir != NULL && c->info.filename != NULL ? c : NULL;
+}
+
 /* "TOKEN VALUE: no such certificate, searched ...; fix": the operator
  * learns which line, which directories and what to do, not just that a
  * name is unknown. */
@@ -119,7 +129,7 @@ int dtlsudp_snmp_certs_identity_paths(const char *our_identity, char **cert_path
     *cert_path = *key_path = NULL;
     id = find_identity(our_identity); /* NS_CERTKEY_DEFAULT reads localCert */
     if (id == NULL || id->info.dir == NULL || id->info.filename == NULL) {
-        log_no_identity(our_identity, NULL);
+        log_no_identity(our_identity, find_keyless(our_identity));
         return -1;
     }
     if (id->key == NULL || id->key->info.dir == NULL || id->key->info.filename == NULL) {
@@ -189,7 +199,7 @@ int dtlsudp_snmp_certs_use_identity(dtlsudp_engine *e, SSL *ssl, const char *our
     int rc = 0;
 
     if (id == NULL || id->ocert == NULL || id->key == NULL || id->key->okey == NULL) {
-        log_no_identity(our_identity, id != NULL && id->ocert != NULL ? id : NULL);
+        log_no_identity(our_identity, id != NULL && id->ocert != NULL ? id : find_keyless(our_identity));
         return -1;
     }
     if ((issuers = identity_issuers(id)) == NULL)
@@ -231,9 +241,7 @@ int dtlsudp_snmp_certs_check_name(int kind, const char *token, const char *value
     case DTLSUDP_SNMP_CERT_IDENTITY:
         if (dtlsudp_snmp_cert_find(NS_CERT_IDENTITY, value) != NULL)
             return 0;
-        /* Net-SNMP finds an identity only with its key. */
-        c = dtlsudp_snmp_cert_find(NS_CERT_REMOTE_PEER, value);
-        if (c != NULL && c->info.dir != NULL && c->info.filename != NULL) {
+        if ((c = find_keyless(value)) != NULL) {
             snprintf(why, cap,
                      "dtlsudp: %s %s: certificate %s/%s has no private key: expected a key file of the same "
                      "name in tls/private, not world-readable or writable (Net-SNMP refuses such keys: "
