@@ -53,3 +53,13 @@ tests_proxy_test_identity_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/pr
 tests_proxy_test_identity_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_proxy_test_identity_LDADD = tests/engine/libtestengine.la transport/engine/libengine.la $(OPENSSL_LIBS) $(CMOCKA_LIBS)
 endif
+
+if HAVE_CMOCKA
+# loop.c: the epoll dispatch and the batched read, on loopback sockets.
+check_PROGRAMS += tests/proxy/test_loop
+TESTS += tests/proxy/test_loop
+tests_proxy_test_loop_SOURCES = tests/proxy/test_loop.c transport/proxy/loop.c
+tests_proxy_test_loop_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/proxy
+tests_proxy_test_loop_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_proxy_test_loop_LDADD = transport/libdtlsudp.la $(OPENSSL_LIBS) $(CMOCKA_LIBS)
+endif
