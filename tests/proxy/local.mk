@@ -63,3 +63,20 @@ tests_proxy_test_loop_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/proxy
 tests_proxy_test_loop_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_proxy_test_loop_LDADD = transport/libdtlsudp.la $(OPENSSL_LIBS) $(CMOCKA_LIBS)
 endif
+
+if HAVE_CMOCKA
+# server.c and client.c alone, each against the library's other end, with
+# the log captured and the engine tests' certificates (proxytest.c).
+PROXY_UNIT_SOURCES = tests/proxy/proxytest.c tests/proxy/proxytest.h tests/engine/testcerts.c \
+	tests/engine/testcerts.h transport/proxy/config.c transport/proxy/map.c transport/proxy/loop.c \
+	transport/proxy/identity.c
+PROXY_UNIT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/proxy -I$(top_srcdir)/tests/engine
+PROXY_UNIT_LDADD = transport/libdtlsudp.la $(OPENSSL_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/proxy/test_server
+TESTS += tests/proxy/test_server
+tests_proxy_test_server_SOURCES = tests/proxy/test_server.c transport/proxy/server.c $(PROXY_UNIT_SOURCES)
+tests_proxy_test_server_CPPFLAGS = $(PROXY_UNIT_CPPFLAGS)
+tests_proxy_test_server_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_proxy_test_server_LDADD = $(PROXY_UNIT_LDADD)
+endif

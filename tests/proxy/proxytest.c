@@ -1,0 +1,122 @@
+/*
+ * proxytest.c - helpers of the proxy's unit tests (see proxytest.h).
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cmocka.h>
+
+#include "proxy.h"
+#include "proxytest.h"
+#include "testcerts.h"
+
+/* ---- what main.c provides: the log, kept for the assertions ---- */
+
+int proxy_verbosity = DTLSUDP_LOG_DEBUG;
+
+enum { LOG_LINES = 512, LOG_LINE = 600 };
+static char log_lines[LOG_LINES][LOG_LINE];
+static int log_n;
+
+void proxy_log(int level, const char *service, const char *fmt, ...)
+{
+    char text[LOG_LINE - 80];
+    va_list ap;
+    (void)level;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    if (getenv("PROXY_TEST_LOG") != NULL)
+        fprintf(stderr, "log: %s: %s\n", service, text);
+    if (log_n < LOG_LINES)
+        snprintf(log_lines[log_n++], LOG_LINE, "%s: %s", service, text);
+}
+
+void log_clear(void)
+{
+    log_n = 0;
+}
+
+int log_count(const char *text)
+{
+    int n = 0;
+    for (int i = 0; i < log_n; i++)
+        n += strstr(log_lines[i], text) != NULL;
+    return n;
+}
+
+const char *log_find(const char *text)
+{
+    for (int i = log_n - 1; i >= 0; i--)
+        if (strstr(log_lines[i], text) != NULL)
+            return log_lines[i];
+    return NULL;
+}
+
+/* ---- certificates ---- */
+
+int test_certs_make(test_certs *c)
+{
+    const testcerts *tc = tc_get();
+    FILE *f;
+
+    snprintf(c->dir, sizeof(c->dir), "/tmp/dtlsudp-proxy-unit.XXXXXX");
+    if (mkdtemp(c->dir) == NULL)
+        return -1;
+#define P(var, name) snprintf(c->var, sizeof(c->var), "%s/%s", c->dir, name)
+    P(ca, "ca.pem");
+    P(server, "server.pem");
+    P(server_key, "server.key");
+    P(client, "client.pem");
+    P(client_key, "client.key");
+    P(client2, "client2.pem");
+    P(client2_key, "client2.key");
+    P(wrong, "wrong.pem");
+    P(wrong_key, "wrong.key");
+    P(crl, "revoked-client.crl");
+    P(junk, "junk.pem");
+#undef P
+    if (tc_write_pem(&tc->ca, c->ca, NULL) != 0 || tc_write_pem(&tc->server, c->server, c->server_key) != 0 ||
+        tc_write_pem(&tc->client, c->client, c->client_key) != 0 ||
+        tc_write_pem(&tc->client2, c->client2, c->client2_key) != 0 ||
+        tc_write_pem(&tc->wrong_client, c->wrong, c->wrong_key) != 0 ||
+        tc_write_crl(&tc->ca, tc->client.cert, c->crl) != 0)
+        return -1;
+    if ((f = fopen(c->junk, "w")) == NULL)
+        return -1;
+    fputs("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n", f);
+    fclose(f);
+    return 0;
+}
+
+void test_certs_remove(test_certs *c)
+{
+    const char *files[] = {c->ca,      c->server,    c->server_key, c->client,    c->client_key, c->client2,
+                           c->client2_key, c->wrong, c->wrong_key, c->crl,       c->junk};
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+        (void)unlink(files[i]);
+    (void)rmdir(c->dir);
+    tc_free();
+}
+
+int test_udp_socket(uint16_t *port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, len), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
