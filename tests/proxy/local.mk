@@ -80,3 +80,12 @@ tests_proxy_test_server_CPPFLAGS = $(PROXY_UNIT_CPPFLAGS)
 tests_proxy_test_server_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_proxy_test_server_LDADD = $(PROXY_UNIT_LDADD)
 endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/proxy/test_client
+TESTS += tests/proxy/test_client
+tests_proxy_test_client_SOURCES = tests/proxy/test_client.c transport/proxy/client.c $(PROXY_UNIT_SOURCES)
+tests_proxy_test_client_CPPFLAGS = $(PROXY_UNIT_CPPFLAGS)
+tests_proxy_test_client_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_proxy_test_client_LDADD = $(PROXY_UNIT_LDADD)
+endif

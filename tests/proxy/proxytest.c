@@ -84,13 +84,15 @@ int test_certs_make(test_certs *c)
     P(wrong, "wrong.pem");
     P(wrong_key, "wrong.key");
     P(crl, "revoked-client.crl");
+    P(crl_server, "revoked-server.crl");
     P(junk, "junk.pem");
 #undef P
     if (tc_write_pem(&tc->ca, c->ca, NULL) != 0 || tc_write_pem(&tc->server, c->server, c->server_key) != 0 ||
         tc_write_pem(&tc->client, c->client, c->client_key) != 0 ||
         tc_write_pem(&tc->client2, c->client2, c->client2_key) != 0 ||
         tc_write_pem(&tc->wrong_client, c->wrong, c->wrong_key) != 0 ||
-        tc_write_crl(&tc->ca, tc->client.cert, c->crl) != 0)
+        tc_write_crl(&tc->ca, tc->client.cert, c->crl) != 0 ||
+        tc_write_crl(&tc->ca, tc->server.cert, c->crl_server) != 0)
         return -1;
     if ((f = fopen(c->junk, "w")) == NULL)
         return -1;
@@ -102,7 +104,7 @@ int test_certs_make(test_certs *c)
 void test_certs_remove(test_certs *c)
 {
     const char *files[] = {c->ca,      c->server,    c->server_key, c->client,    c->client_key, c->client2,
-                           c->client2_key, c->wrong, c->wrong_key, c->crl,       c->junk};
+                           c->client2_key, c->wrong, c->wrong_key, c->crl, c->crl_server, c->junk};
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
         (void)unlink(files[i]);
     (void)rmdir(c->dir);

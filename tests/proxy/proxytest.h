@@ -20,11 +20,12 @@ const char *log_find(const char *text);
 /* Certificate files in a fresh directory:
  *   ca.pem; server.pem/.key (SAN server.example.com, 127.0.0.1);
  *   client.pem/.key and client2.pem/.key by ca; wrong.pem/.key by another CA;
- *   revoked-client.crl (ca's CRL revoking client.pem); junk.pem (not PEM). */
+ *   revoked-client.crl, revoked-server.crl (ca's CRLs revoking client.pem,
+ *   server.pem); junk.pem (not PEM). */
 typedef struct test_certs {
     char dir[64];
     char ca[128], server[128], server_key[128], client[128], client_key[128], client2[128], client2_key[128],
-        wrong[128], wrong_key[128], crl[128], junk[128];
+        wrong[128], wrong_key[128], crl[128], crl_server[128], junk[128];
 } test_certs;
 int test_certs_make(test_certs *c);
 void test_certs_remove(test_certs *c);
