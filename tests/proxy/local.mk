@@ -67,7 +67,7 @@ endif
 if HAVE_CMOCKA
 # server.c and client.c alone, each against the library's other end, with
 # the log captured and the engine tests' certificates (proxytest.c).
-PROXY_UNIT_SOURCES = tests/proxy/proxytest.c tests/proxy/proxytest.h tests/engine/testcerts.c \
+PROXY_UNIT_SOURCES = tests/proxy/proxylog.c tests/proxy/proxytest.c tests/proxy/proxytest.h tests/engine/testcerts.c \
 	tests/engine/testcerts.h transport/proxy/config.c transport/proxy/map.c transport/proxy/loop.c \
 	transport/proxy/identity.c
 PROXY_UNIT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/proxy -I$(top_srcdir)/tests/engine
@@ -88,4 +88,17 @@ tests_proxy_test_client_SOURCES = tests/proxy/test_client.c transport/proxy/clie
 tests_proxy_test_client_CPPFLAGS = $(PROXY_UNIT_CPPFLAGS)
 tests_proxy_test_client_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_proxy_test_client_LDADD = $(PROXY_UNIT_LDADD)
+endif
+
+if HAVE_CMOCKA
+# main.c without its main() (PROXY_NO_MAIN): options, --check, signals, the run.
+check_PROGRAMS += tests/proxy/test_main
+TESTS += tests/proxy/test_main
+tests_proxy_test_main_SOURCES = tests/proxy/test_main.c transport/proxy/main.c transport/proxy/server.c \
+	transport/proxy/client.c tests/proxy/proxytest.c tests/proxy/proxytest.h tests/engine/testcerts.c \
+	tests/engine/testcerts.h transport/proxy/config.c transport/proxy/map.c transport/proxy/loop.c \
+	transport/proxy/identity.c
+tests_proxy_test_main_CPPFLAGS = $(PROXY_UNIT_CPPFLAGS) -DPROXY_NO_MAIN
+tests_proxy_test_main_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_proxy_test_main_LDADD = $(PROXY_UNIT_LDADD)
 endif

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* proxy_log() keeps every line ("SERVICE: TEXT") until log_clear(). */
+/* proxylog.c: proxy_log() keeps every line ("SERVICE: TEXT") until log_clear(). */
 void log_clear(void);
 /* How many kept lines contain `text'. */
 int log_count(const char *text);
