@@ -371,10 +371,11 @@ static void test_unreachable_server_is_a_counted_drop(void **state)
     char bad_port[] = "no-such-service";
 
     assert_int_equal(client_start(f, "server.example.com", ""), DTLSUDP_OK);
+    char *port = f->cfg.services[0].connect_port;
     f->cfg.services[0].connect_port = bad_port; /* resolves to nothing */
     source_say(f, 0, "x");
     run(f, 100, NULL);
-    f->cfg.services[0].connect_port = NULL;
+    f->cfg.services[0].connect_port = port;
     assert_non_null(log_find(": cannot reach 127.0.0.1 port no-such-service: "));
     assert_int_equal(proxy_client_next_timeout(f->client), DTLSUDP_TIME_NEVER);
     proxy_client_report(f->client);
