@@ -7,7 +7,8 @@
  *     service sees one source per peer, the log line names that source
  *     with the peer, and each reply goes back to its own peer only;
  *   - a peer that fails authentication gets no session and reaches
- *     nothing; a peer's close_notify closes its upstream socket;
+ *     nothing; nor does one the proxy cannot give an upstream socket
+ *     (closed at once); a peer's close_notify closes its upstream socket;
  *   - a reply too large for a record is dropped, logged and counted, and
  *     the session goes on;
  *   - proxy_server_new() refuses a bad forward address, a busy port and an
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -281,6 +283,36 @@ static void test_unauthenticated_peer_reaches_nothing(void **state)
     assert_non_null(log_find("associations 0 open, 0 opened; to service 0"));
 }
 
+static int session_ended(fixture *f);
+
+/* No file descriptor left for the upstream socket: the authenticated peer
+ * is closed rather than kept with nowhere to send its datagrams. */
+static void test_peer_without_upstream_socket_is_closed(void **state)
+{
+    fixture *f = *state;
+    struct rlimit saved, none;
+
+    peer_open(f, 0, f->certs.client, f->certs.client_key);
+    peer_write(f, 0, "from 0");
+    int lowest_free = dup(0);
+    assert_true(lowest_free >= 0);
+    close(lowest_free);
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+    none = saved;
+    none.rlim_cur = (rlim_t)lowest_free; /* every fd in use: no new one */
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &none), 0);
+    run(f, 5000, peers_settled);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+
+    assert_non_null(log_find("refused: upstream socket: "));
+    assert_int_equal(log_count(" via "), 0);
+    assert_int_equal(dtlsudp_conn_state(f->peers[0].conn), DTLSUDP_STATE_CLOSED);
+    run(f, 200, heard_one);
+    assert_int_equal(f->svc.n, 0);
+    proxy_server_report(f->server);
+    assert_non_null(log_find("associations 0 open, 0 opened; to service 0"));
+}
+
 static int session_ended(fixture *f)
 {
     return log_count(" ended: ") > 0;
@@ -407,6 +439,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_each_peer_gets_its_own_upstream_socket, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unauthenticated_peer_reaches_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peer_without_upstream_socket_is_closed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_notify_closes_the_upstream_socket, setup, teardown),
         cmocka_unit_test_setup_teardown(test_oversized_reply_is_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_refuses_bad_settings, setup, teardown),
