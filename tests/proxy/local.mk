@@ -1,5 +1,5 @@
-# tests/proxy: dtlsudp-proxy.  The configuration, the session tables and
-# both modes in one process (test_relay) in CMocka suites, the layering
+# tests/proxy: dtlsudp-proxy.  A CMocka suite per file of transport/proxy
+# (test_<file>), both modes in one process (test_relay), the layering
 # check, and the proxy between real programs on loopback: snmpd (udp, v2c)
 # and rsyslogd (imudp) behind the chain plain client -> proxy client ->
 # proxy server -> service, wrong certificates, SIGHUP, IPv4 and IPv6, a
