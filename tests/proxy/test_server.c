@@ -90,6 +90,17 @@ static void service_ready(proxy_watch *w, uint32_t events, dtlsudp_time now)
     }
 }
 
+/* One wait of at most ms, the events, then the timers due. */
+static void turn(fixture *f, int ms)
+{
+    (void)proxy_loop_run_once(&f->loop, ms);
+    dtlsudp_time now = dtlsudp_now();
+    proxy_server_timeout(f->server, now);
+    for (int i = 0; i < MAX_PEERS; i++)
+        if (f->peers[i].conn != NULL)
+            (void)dtlsudp_conn_handle_timeout(f->peers[i].conn, now);
+}
+
 /* Run the loop for at most ms, until done(f) says so. */
 static void run(fixture *f, int ms, int (*done)(fixture *))
 {
@@ -103,12 +114,7 @@ static void run(fixture *f, int ms, int (*done)(fixture *))
         for (int i = 0; i < MAX_PEERS; i++)
             if (f->peers[i].conn != NULL && dtlsudp_conn_next_timeout(f->peers[i].conn) < next)
                 next = dtlsudp_conn_next_timeout(f->peers[i].conn);
-        (void)proxy_loop_run_once(&f->loop, next <= now ? 0 : (int)(next - now));
-        now = dtlsudp_now();
-        proxy_server_timeout(f->server, now);
-        for (int i = 0; i < MAX_PEERS; i++)
-            if (f->peers[i].conn != NULL)
-                (void)dtlsudp_conn_handle_timeout(f->peers[i].conn, now);
+        turn(f, next <= now ? 0 : (int)(next - now));
     }
 }
 
@@ -169,9 +175,7 @@ static void peer_read(fixture *f, int i, int ms, char *out, size_t cap)
         }
         if (ret != DTLSUDP_ERR_AGAIN)
             return;
-        run(f, 20, peers_settled); /* one turn of the proxy at least */
-        (void)proxy_loop_run_once(&f->loop, 5);
-        proxy_server_timeout(f->server, dtlsudp_now());
+        turn(f, 10);
     }
 }
 
