@@ -45,27 +45,44 @@ typedef struct running {
     proxy_client *client;
 } running;
 
-
-typedef struct signal_watch {
-    proxy_watch watch;
-    int fd;
-    int stop, reload, report;
-} signal_watch;
-
 static void signal_ready(proxy_watch *w, uint32_t events, dtlsudp_time now)
 {
-    signal_watch *sw = (signal_watch *)w;
+    proxy_signals *sg = (proxy_signals *)w;
     struct signalfd_siginfo si;
     (void)events;
     (void)now;
-    while (read(sw->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+    while (read(sg->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
         if (si.ssi_signo == SIGHUP)
-            sw->reload = 1;
+            sg->reload = 1;
         else if (si.ssi_signo == SIGUSR1)
-            sw->report = 1;
+            sg->report = 1;
         else
-            sw->stop = 1;
+            sg->stop = 1;
     }
+}
+
+int proxy_signals_open(proxy_signals *sg)
+{
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGHUP);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGUSR1);
+    *sg = (proxy_signals){.watch.ready = signal_ready, .fd = -1};
+    /* Blocked, they wait in the signalfd: no handler ever runs in the
+     * middle of the library. */
+    if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0)
+        return -1;
+    sg->fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    return sg->fd < 0 ? -1 : 0;
+}
+
+void proxy_signals_close(proxy_signals *sg)
+{
+    if (sg->fd >= 0)
+        close(sg->fd);
+    sg->fd = -1;
 }
 
 static void usage(FILE *f)
@@ -90,6 +107,123 @@ static const char *const service_keys[] = {
 #define N_SERVICE_KEYS (sizeof(service_keys) / sizeof(service_keys[0]))
 
 enum { OPT_SERVER = 1000, OPT_CLIENT, OPT_NAME, OPT_CHECK, OPT_KEY0 };
+
+static void make_options(struct option *options)
+{
+    size_t n = 0;
+    options[n++] = (struct option){"config", required_argument, NULL, 'c'};
+    options[n++] = (struct option){"server", no_argument, NULL, OPT_SERVER};
+    options[n++] = (struct option){"client", no_argument, NULL, OPT_CLIENT};
+    options[n++] = (struct option){"name", required_argument, NULL, OPT_NAME};
+    options[n++] = (struct option){"check", no_argument, NULL, OPT_CHECK};
+    options[n++] = (struct option){"verbose", no_argument, NULL, 'v'};
+    options[n++] = (struct option){"quiet", no_argument, NULL, 'q'};
+    options[n++] = (struct option){"help", no_argument, NULL, 'h'};
+    for (size_t k = 0; k < N_SERVICE_KEYS; k++)
+        options[n++] = (struct option){service_keys[k], required_argument, NULL, OPT_KEY0 + (int)k};
+    options[n] = (struct option){NULL, 0, NULL, 0};
+}
+
+/* The command line's service, once a service option is seen: kept in a
+ * configuration of its own so every error path frees it the same way. */
+static proxy_service_config *line_service(proxy_config *line)
+{
+    if (line->n_services == 0 && proxy_config_add(line, "main") == NULL)
+        return NULL;
+    return &line->services[0];
+}
+
+/* The command line's service, validated, appended to o->cfg (which
+ * takes its strings).  PROXY_OPTIONS_RUN, or the exit status. */
+static int append_line_service(proxy_config *line, const char *name, proxy_options *o, FILE *err)
+{
+    char why[512];
+    snprintf(line->services[0].name, sizeof(line->services[0].name), "%s", name);
+    if (proxy_service_validate(&line->services[0], why, sizeof(why)) != 0) {
+        fprintf(err, "dtlsudp-proxy: command line: %s\n", why);
+        return 2;
+    }
+    proxy_service_config *s = proxy_config_add(&o->cfg, line->services[0].name);
+    if (s == NULL) {
+        fprintf(err, "dtlsudp-proxy: out of memory\n");
+        return 1;
+    }
+    *s = line->services[0];
+    line->n_services = 0; /* the strings belong to o->cfg now */
+    return PROXY_OPTIONS_RUN;
+}
+
+int proxy_options_parse(int argc, char **argv, FILE *err, proxy_options *o)
+{
+    struct option options[N_SERVICE_KEYS + 9];
+    proxy_config line = {0};
+    proxy_service_config *cli;
+    const char *config_file = NULL;
+    /* --name alone makes no service: it names the one the other options make */
+    char name[PROXY_NAME_MAX] = "main";
+    int opt, status = PROXY_OPTIONS_RUN;
+    char why[512];
+
+    memset(o, 0, sizeof(*o));
+    make_options(options);
+    optind = 0; /* getopt starts afresh on each call (GNU: 0 also reinitialises) */
+    while (status == PROXY_OPTIONS_RUN && (opt = getopt_long(argc, argv, "c:vqh", options, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            config_file = optarg;
+            break;
+        case OPT_NAME:
+            snprintf(name, sizeof(name), "%s", optarg);
+            break;
+        case OPT_CHECK:
+            o->check_only = 1;
+            break;
+        case 'v':
+            proxy_verbosity = DTLSUDP_LOG_DEBUG;
+            break;
+        case 'q':
+            proxy_verbosity = DTLSUDP_LOG_WARNING;
+            break;
+        case 'h':
+            usage(stdout);
+            status = 0;
+            break;
+        default:
+            if (opt != OPT_SERVER && opt != OPT_CLIENT &&
+                (opt < OPT_KEY0 || opt >= OPT_KEY0 + (int)N_SERVICE_KEYS)) {
+                usage(err);
+                status = 2;
+            } else if ((cli = line_service(&line)) == NULL) {
+                fprintf(err, "dtlsudp-proxy: out of memory\n");
+                status = 1;
+            } else if (opt == OPT_SERVER || opt == OPT_CLIENT) {
+                cli->mode = opt == OPT_SERVER ? PROXY_MODE_SERVER : PROXY_MODE_CLIENT;
+            } else if (proxy_service_set(cli, service_keys[opt - OPT_KEY0], optarg, why, sizeof(why)) != 0) {
+                fprintf(err, "dtlsudp-proxy: command line: %s\n", why);
+                status = 2;
+            }
+        }
+    }
+    if (status == PROXY_OPTIONS_RUN && (optind != argc || (config_file == NULL && line.n_services == 0))) {
+        usage(err);
+        status = 2;
+    }
+    if (status == PROXY_OPTIONS_RUN && config_file != NULL &&
+        proxy_config_load(&o->cfg, config_file, why, sizeof(why)) != 0) {
+        fprintf(err, "dtlsudp-proxy: %s\n", why);
+        status = 2;
+    }
+    if (status == PROXY_OPTIONS_RUN && line.n_services != 0)
+        status = append_line_service(&line, name, o, err);
+    if (status == PROXY_OPTIONS_RUN && o->cfg.n_services == 0) {
+        fprintf(err, "dtlsudp-proxy: %s: no [server NAME] or [client NAME] section\n", config_file);
+        status = 2;
+    }
+    proxy_config_free(&line);
+    if (status != PROXY_OPTIONS_RUN)
+        proxy_config_free(&o->cfg);
+    return status;
+}
 
 static int start_service(running *r, proxy_loop *loop, dtlsudp_time now)
 {
@@ -117,17 +251,16 @@ static int start_service(running *r, proxy_loop *loop, dtlsudp_time now)
     return 0;
 }
 
-/* --check: the files of every service load (identity, CA, CRL). */
-static int check_files(const proxy_config *cfg)
+int proxy_check_files(const proxy_config *cfg, FILE *err)
 {
     int bad = 0;
     for (size_t i = 0; i < cfg->n_services; i++) {
         const proxy_service_config *s = &cfg->services[i];
-        char err[512];
+        char why[512];
         X509_STORE *store = NULL;
-        if (proxy_identity_check(s->cert_file, s->key_file, err, sizeof(err)) != 0 ||
-            proxy_trust_store(s->ca_file, s->crl_file, &store, err, sizeof(err)) != 0) {
-            fprintf(stderr, "dtlsudp-proxy: %s: service '%s': %s\n", s->origin, s->name, err);
+        if (proxy_identity_check(s->cert_file, s->key_file, why, sizeof(why)) != 0 ||
+            proxy_trust_store(s->ca_file, s->crl_file, &store, why, sizeof(why)) != 0) {
+            fprintf(err, "dtlsudp-proxy: %s: service '%s': %s\n", s->origin, s->name, why);
             bad = 1;
         }
         X509_STORE_free(store);
@@ -135,183 +268,135 @@ static int check_files(const proxy_config *cfg)
     return bad;
 }
 
-int main(int argc, char **argv)
+int proxy_wait_ms(dtlsudp_time next, dtlsudp_time now)
 {
-    struct option options[N_SERVICE_KEYS + 9];
-    proxy_config cfg = {0};
-    proxy_service_config cli = {0};
-    const char *config_file = NULL;
-    int cli_used = 0, check_only = 0, opt, status = 1;
-    char err[512];
+    if (next == DTLSUDP_TIME_NEVER)
+        return -1;
+    if (next <= now)
+        return 0;
+    /* wake at least once a minute: a clock jump cannot put the loop to
+     * sleep for longer */
+    return next - now > 60000 ? 60000 : (int)(next - now);
+}
 
-    size_t n = 0;
-    options[n++] = (struct option){"config", required_argument, NULL, 'c'};
-    options[n++] = (struct option){"server", no_argument, NULL, OPT_SERVER};
-    options[n++] = (struct option){"client", no_argument, NULL, OPT_CLIENT};
-    options[n++] = (struct option){"name", required_argument, NULL, OPT_NAME};
-    options[n++] = (struct option){"check", no_argument, NULL, OPT_CHECK};
-    options[n++] = (struct option){"verbose", no_argument, NULL, 'v'};
-    options[n++] = (struct option){"quiet", no_argument, NULL, 'q'};
-    options[n++] = (struct option){"help", no_argument, NULL, 'h'};
-    for (size_t k = 0; k < N_SERVICE_KEYS; k++)
-        options[n++] = (struct option){service_keys[k], required_argument, NULL, OPT_KEY0 + (int)k};
-    options[n] = (struct option){NULL, 0, NULL, 0};
+static dtlsudp_time next_deadline(const running *run, size_t n)
+{
+    dtlsudp_time next = DTLSUDP_TIME_NEVER;
+    for (size_t i = 0; i < n; i++) {
+        dtlsudp_time t = run[i].server != NULL ? proxy_server_next_timeout(run[i].server)
+                                               : proxy_client_next_timeout(run[i].client);
+        if (t < next)
+            next = t;
+    }
+    return next;
+}
 
-    snprintf(cli.name, sizeof(cli.name), "main");
-    snprintf(cli.origin, sizeof(cli.origin), "command line");
-    while ((opt = getopt_long(argc, argv, "c:vqh", options, NULL)) != -1) {
-        switch (opt) {
-        case 'c':
-            config_file = optarg;
-            break;
-        case OPT_SERVER:
-        case OPT_CLIENT:
-            cli.mode = opt == OPT_SERVER ? PROXY_MODE_SERVER : PROXY_MODE_CLIENT;
-            cli_used = 1;
-            break;
-        case OPT_NAME:
-            snprintf(cli.name, sizeof(cli.name), "%s", optarg);
-            break;
-        case OPT_CHECK:
-            check_only = 1;
-            break;
-        case 'v':
-            proxy_verbosity = DTLSUDP_LOG_DEBUG;
-            break;
-        case 'q':
-            proxy_verbosity = DTLSUDP_LOG_WARNING;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            if (opt >= OPT_KEY0 && opt < OPT_KEY0 + (int)N_SERVICE_KEYS) {
-                if (proxy_service_set(&cli, service_keys[opt - OPT_KEY0], optarg, err, sizeof(err)) != 0) {
-                    fprintf(stderr, "dtlsudp-proxy: command line: %s\n", err);
-                    return 2;
-                }
-                cli_used = 1;
-                break;
-            }
-            usage(stderr);
-            return 2;
-        }
+/* Timers, and the sessions that ended during the last batch are freed
+ * only now: a later event of the batch may still point at one. */
+static void run_timers(running *run, size_t n, dtlsudp_time now)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (run[i].server != NULL)
+            proxy_server_timeout(run[i].server, now);
+        else
+            proxy_client_timeout(run[i].client, now);
     }
-    if (optind != argc || (config_file == NULL && !cli_used)) {
-        usage(stderr);
-        return 2;
-    }
-    if (config_file != NULL && proxy_config_load(&cfg, config_file, err, sizeof(err)) != 0) {
-        fprintf(stderr, "dtlsudp-proxy: %s\n", err);
-        proxy_config_free(&cfg);
-        return 2;
-    }
-    if (cli_used) {
-        if (proxy_service_validate(&cli, err, sizeof(err)) != 0) {
-            fprintf(stderr, "dtlsudp-proxy: command line: %s\n", err);
-            proxy_config_free(&cfg);
-            return 2;
-        }
-        proxy_service_config *s = proxy_config_add(&cfg, cli.name);
-        if (s == NULL)
-            return 1;
-        *s = cli; /* the strings move to cfg */
-        memset(&cli, 0, sizeof(cli));
-    }
-    if (cfg.n_services == 0) {
-        fprintf(stderr, "dtlsudp-proxy: %s: no [server NAME] or [client NAME] section\n", config_file);
-        proxy_config_free(&cfg);
-        return 2;
-    }
-    if (check_only) {
-        status = check_files(&cfg) != 0 ? 1 : 0;
-        if (status == 0)
-            printf("dtlsudp-proxy: %zu service%s ok\n", cfg.n_services, cfg.n_services == 1 ? "" : "s");
-        proxy_config_free(&cfg);
-        return status;
-    }
+}
 
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGHUP);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGUSR1);
+static void reload_all(running *run, size_t n, dtlsudp_time now)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (run[i].server != NULL)
+            (void)proxy_server_reload(run[i].server, run[i].cfg, now);
+        else
+            (void)proxy_client_reload(run[i].client, run[i].cfg, now);
+    }
+}
+
+static void report_all(const running *run, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (run[i].server != NULL)
+            proxy_server_report(run[i].server);
+        else if (run[i].client != NULL)
+            proxy_client_report(run[i].client);
+    }
+}
+
+static void stop_all(running *run, size_t n)
+{
+    report_all(run, n);
+    for (size_t i = 0; i < n; i++) {
+        proxy_server_free(run[i].server);
+        proxy_client_free(run[i].client);
+    }
+}
+
+int proxy_run(const proxy_config *cfg)
+{
+    proxy_signals sg = {.fd = -1};
+    proxy_loop loop = {.epfd = -1};
+    running *run = calloc(cfg->n_services, sizeof(*run));
+    dtlsudp_time now;
+    int status = 1;
+
     signal(SIGPIPE, SIG_IGN);
     signal(SIGUSR2, SIG_IGN);
-    signal_watch sw = {.watch.ready = signal_ready};
-    proxy_loop loop;
-    running *run = calloc(cfg.n_services, sizeof(*run));
-    if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0 || proxy_loop_open(&loop) != 0 || run == NULL ||
-        (sw.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 || proxy_loop_add(&loop, sw.fd, &sw.watch) != 0) {
+    if (run == NULL || proxy_signals_open(&sg) != 0 || proxy_loop_open(&loop) != 0 ||
+        proxy_loop_add(&loop, sg.fd, &sg.watch) != 0) {
         fprintf(stderr, "dtlsudp-proxy: setup: %s\n", strerror(errno));
-        return 1;
+        goto Exit;
     }
-
-    dtlsudp_time now = dtlsudp_now();
-    for (size_t i = 0; i < cfg.n_services; i++) {
-        run[i].cfg = &cfg.services[i];
+    now = dtlsudp_now();
+    for (size_t i = 0; i < cfg->n_services; i++) {
+        run[i].cfg = &cfg->services[i];
         if (start_service(&run[i], &loop, now) != 0)
             goto Exit;
     }
-
-    while (!sw.stop) {
-        dtlsudp_time next = DTLSUDP_TIME_NEVER;
-        now = dtlsudp_now();
-        for (size_t i = 0; i < cfg.n_services; i++) {
-            dtlsudp_time t = run[i].server != NULL ? proxy_server_next_timeout(run[i].server)
-                                                   : proxy_client_next_timeout(run[i].client);
-            if (t < next)
-                next = t;
-        }
-        int wait = next == DTLSUDP_TIME_NEVER ? -1 : next <= now ? 0 : next - now > 60000 ? 60000 : (int)(next - now);
-        if (proxy_loop_run_once(&loop, wait) < 0) {
+    while (!sg.stop) {
+        if (proxy_loop_run_once(&loop, proxy_wait_ms(next_deadline(run, cfg->n_services), dtlsudp_now())) < 0) {
             fprintf(stderr, "dtlsudp-proxy: epoll_wait: %s\n", strerror(errno));
             goto Exit;
         }
         now = dtlsudp_now();
-        /* Timers, and the sessions that ended during this batch are freed
-         * only now: a later event of the batch may still point at one. */
-        for (size_t i = 0; i < cfg.n_services; i++) {
-            if (run[i].server != NULL)
-                proxy_server_timeout(run[i].server, now);
-            else
-                proxy_client_timeout(run[i].client, now);
+        run_timers(run, cfg->n_services, now);
+        if (sg.reload) {
+            sg.reload = 0;
+            reload_all(run, cfg->n_services, now);
         }
-        if (sw.reload) {
-            sw.reload = 0;
-            for (size_t i = 0; i < cfg.n_services; i++) {
-                if (run[i].server != NULL)
-                    (void)proxy_server_reload(run[i].server, run[i].cfg, now);
-                else
-                    (void)proxy_client_reload(run[i].client, run[i].cfg, now);
-            }
-        }
-        if (sw.report) {
-            sw.report = 0;
-            for (size_t i = 0; i < cfg.n_services; i++) {
-                if (run[i].server != NULL)
-                    proxy_server_report(run[i].server);
-                else
-                    proxy_client_report(run[i].client);
-            }
+        if (sg.report) {
+            sg.report = 0;
+            report_all(run, cfg->n_services);
         }
     }
     status = 0;
 
 Exit:
-    for (size_t i = 0; i < cfg.n_services; i++) {
-        if (run[i].server != NULL) {
-            proxy_server_report(run[i].server);
-            proxy_server_free(run[i].server);
-        } else if (run[i].client != NULL) {
-            proxy_client_report(run[i].client);
-            proxy_client_free(run[i].client);
-        }
-    }
+    if (run != NULL)
+        stop_all(run, cfg->n_services);
     free(run);
-    close(sw.fd);
+    proxy_signals_close(&sg);
     proxy_loop_close(&loop);
-    proxy_config_free(&cfg);
     return status;
 }
+
+/* The unit test of this file (tests/proxy/test_main.c) links it with a
+ * main() of its own. */
+#ifndef PROXY_NO_MAIN
+int main(int argc, char **argv)
+{
+    proxy_options o;
+    int status = proxy_options_parse(argc, argv, stderr, &o);
+    if (status != PROXY_OPTIONS_RUN)
+        return status;
+    if (o.check_only) {
+        status = proxy_check_files(&o.cfg, stderr);
+        if (status == 0)
+            printf("dtlsudp-proxy: %zu service%s ok\n", o.cfg.n_services, o.cfg.n_services == 1 ? "" : "s");
+    } else {
+        status = proxy_run(&o.cfg);
+    }
+    proxy_config_free(&o.cfg);
+    return status;
+}
+#endif

@@ -158,6 +158,43 @@ typedef int (*proxy_datagram_fn)(void *arg, const dtlsudp_addr *src, const uint8
  * others (the loop comes back for the rest). */
 void proxy_read_datagrams(int fd, proxy_datagram_fn each, void *arg);
 
+/* ---- main.c: the command line, the signals, the running services ---- */
+
+/* What the command line asks for. */
+typedef struct proxy_options {
+    proxy_config cfg; /* the file's services, then the command line's */
+    int check_only;   /* --check */
+} proxy_options;
+
+#define PROXY_OPTIONS_RUN (-1)
+/* Read the options (-v and -q set proxy_verbosity), the file given by -c
+ * and the service the options describe; errors and usage go to err.
+ * Returns PROXY_OPTIONS_RUN with o->cfg holding every service (free it),
+ * or the exit status with o->cfg empty: 0 after --help, 2 for a usage or
+ * configuration error, 1 when out of memory. */
+int proxy_options_parse(int argc, char **argv, FILE *err, proxy_options *o);
+/* --check: whether the files of every service load (identity, CA, CRL).
+ * 0, or 1 with a line on err per service that would not start. */
+int proxy_check_files(const proxy_config *cfg, FILE *err);
+/* The epoll_wait() timeout toward the deadline `next': -1 for none,
+ * 0 when due, at most a minute. */
+int proxy_wait_ms(dtlsudp_time next, dtlsudp_time now);
+
+/* SIGHUP, SIGTERM, SIGINT and SIGUSR1, blocked and read from a signalfd
+ * whose watch sets the flags: reload, stop, report. */
+typedef struct proxy_signals {
+    proxy_watch watch;
+    int fd;
+    int stop, reload, report;
+} proxy_signals;
+int proxy_signals_open(proxy_signals *sg); /* 0 or -1 (errno) */
+void proxy_signals_close(proxy_signals *sg);
+
+/* Start every service of cfg and run them until SIGTERM or SIGINT; the
+ * counters are logged at the end.  Returns 0, or 1 when a service could
+ * not start or the loop failed. */
+int proxy_run(const proxy_config *cfg);
+
 /* Log a line: "dtlsudp-proxy[SERVICE]: ..." on stderr (journald keeps it). */
 void proxy_log(int level, const char *service, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
