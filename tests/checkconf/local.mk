@@ -15,7 +15,8 @@ CHECKCONF_TEST_LDADD = tests/checkconf/libcctest.la tests/engine/libtestengine.l
 CHECKCONF_TESTS = \
 	tests/checkconf/test_report \
 	tests/checkconf/test_addresses \
-	tests/checkconf/test_dlmod
+	tests/checkconf/test_dlmod \
+	tests/checkconf/test_main
 check_PROGRAMS += $(CHECKCONF_TESTS)
 TESTS += $(CHECKCONF_TESTS)
 
@@ -36,4 +37,8 @@ tests_checkconf_ccmod_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared 
 tests_checkconf_test_dlmod_SOURCES = tests/checkconf/test_dlmod.c
 tests_checkconf_test_dlmod_CPPFLAGS = $(CHECKCONF_TEST_CPPFLAGS)
 tests_checkconf_test_dlmod_LDADD = $(CHECKCONF_TEST_LDADD)
+
+tests_checkconf_test_main_SOURCES = tests/checkconf/test_main.c
+tests_checkconf_test_main_CPPFLAGS = $(CHECKCONF_TEST_CPPFLAGS)
+tests_checkconf_test_main_LDADD = $(CHECKCONF_TEST_LDADD)
 endif
