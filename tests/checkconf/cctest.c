@@ -15,6 +15,15 @@
 
 #include "cctest.h"
 
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "snmp_internal.h"
+
+#include <net-snmp/library/cert_util.h>
+
 void cct_reset(void)
 {
     size_t i;
@@ -136,4 +145,104 @@ const char *cct_write(const char *dir, const char *name, const char *text, char 
     fputs(text, f);
     assert_int_equal(fclose(f), 0);
     return buf;
+}
+
+/* ------------------------------------------------------------------
+ * The certificate store
+ * ------------------------------------------------------------------ */
+
+#define DAY (24L * 3600L)
+
+static struct {
+    const char *name;
+    tc_pair pair;
+} store[6];
+
+/* p with a notAfter `days' from now, signed again by issuer (itself when
+ * NULL). */
+static tc_pair renewed(const tc_pair *p, const tc_pair *issuer, long days)
+{
+    tc_pair r = {X509_dup(p->cert), p->key};
+
+    assert_non_null(r.cert);
+    assert_non_null(X509_gmtime_adj(X509_getm_notAfter(r.cert), days * DAY));
+    assert_true(X509_sign(r.cert, issuer != NULL ? issuer->key : p->key, EVP_sha256()) > 0);
+    return r;
+}
+
+static void store_write(const char *dir, const char *name, const tc_pair *p, const char *sub, int key_mode)
+{
+    char crt[512], key[512];
+
+    snprintf(crt, sizeof(crt), "%s/tls/%s/%s.crt", dir, sub, name);
+    snprintf(key, sizeof(key), "%s/tls/private/%s.key", dir, name);
+    assert_int_equal(tc_write_pem(p, crt, key_mode != 0 ? key : NULL), 0);
+    if (key_mode != 0)
+        assert_int_equal(chmod(key, (mode_t)key_mode), 0);
+}
+
+void cct_store_init(const char *dir, const char *app, const char *snmp_conf, const char *app_conf)
+{
+    const testcerts *tc = tc_rsa();
+    char path[512], cmd[600];
+    size_t i;
+
+    store[0].name = "ca";
+    store[0].pair = renewed(&tc->ca, NULL, 400);
+    store[1].name = "server";
+    store[1].pair = renewed(&tc->server, &store[0].pair, 400);
+    store[2].name = "soon";
+    store[2].pair = tc->client; /* valid for 30 days from its making */
+    store[3].name = "expired";
+    store[3].pair = tc->expired_client;
+    store[4].name = "loose";
+    store[4].pair = renewed(&tc->client2, &store[0].pair, 400);
+    store[5].name = "nokey";
+    store[5].pair = renewed(&tc->rsa_client, &store[0].pair, 400);
+
+    snprintf(cmd, sizeof(cmd), "mkdir -p '%s/tls/certs' '%s/tls/ca-certs' '%s/tls/private'", dir, dir, dir);
+    assert_int_equal(system(cmd), 0);
+    store_write(dir, "ca", &store[0].pair, "ca-certs", 0);
+    store_write(dir, "server", &store[1].pair, "certs", 0600);
+    store_write(dir, "soon", &store[2].pair, "certs", 0600);
+    store_write(dir, "expired", &store[3].pair, "certs", 0600);
+    store_write(dir, "loose", &store[4].pair, "certs", 0644);
+    store_write(dir, "nokey", &store[5].pair, "certs", 0);
+    if (snmp_conf != NULL)
+        cct_write(dir, "snmp.conf", snmp_conf, path, sizeof(path));
+    if (app_conf != NULL) {
+        snprintf(cmd, sizeof(cmd), "%s.conf", app);
+        cct_write(dir, cmd, app_conf, path, sizeof(path));
+    }
+
+    setenv("SNMPCONFPATH", dir, 1);
+    setenv("SNMP_PERSISTENT_DIR", dir, 1);
+    setenv("MIBS", "", 1);
+    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
+    snmp_disable_stderrlog();
+    netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_APPTYPE, app);
+    netsnmp_container_init_list();
+    netsnmp_certs_agent_init();
+    init_snmp(app);
+    for (i = 0; i < sizeof(store) / sizeof(store[0]); i++)
+        assert_non_null(store[i].pair.cert);
+}
+
+const tc_pair *cct_store_pair(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(store) / sizeof(store[0]); i++)
+        if (store[i].name != NULL && strcmp(store[i].name, name) == 0)
+            return &store[i].pair;
+    fail_msg("no store certificate %s", name);
+    return NULL;
+}
+
+void cct_fingerprint(X509 *x, char *out, size_t cap)
+{
+    dtlsudp_fingerprint fp;
+
+    assert_int_equal(dtlsudp_fingerprint_of(x, 32, &fp), DTLSUDP_OK);
+    assert_int_equal(dtlsudp_fingerprint_format(&fp, out, cap), DTLSUDP_OK);
 }

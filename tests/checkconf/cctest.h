@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "checkconf.h"
+#include "testcerts.h"
 
 /* cc as before any run (app "snmpd", an agent), with no lines, files or
  * findings. */
@@ -34,5 +35,21 @@ void cct_rmdir(const char *dir);
 /* Write text to dir/name (directories are made); returns the path in
  * buf. */
 const char *cct_write(const char *dir, const char *name, const char *text, char *buf, size_t cap);
+
+/* A certificate store under dir as Net-SNMP reads it, and libnetsnmp
+ * initialised over it as application `app' (SNMPCONFPATH=dir, nothing
+ * persistent written; snmp.conf and APP.conf hold the texts given, which
+ * may be NULL; certSecName known as in snmpd).  Certificates (testcerts):
+ *   tls/ca-certs/ca.crt                         the CA, valid 400 days
+ *   tls/certs/server.crt, tls/private/server.key (0600)  by ca, 400 days
+ *   tls/certs/soon.crt, tls/private/soon.key (0600)      expires in < 30 days
+ *   tls/certs/expired.crt, tls/private/expired.key (0600)  expired
+ *   tls/certs/loose.crt, tls/private/loose.key (0644)   world-readable key
+ *   tls/certs/nokey.crt                          no key */
+void cct_store_init(const char *dir, const char *app, const char *snmp_conf, const char *app_conf);
+/* The certificate (and key) of a store name above ("ca", "server", ...). */
+const tc_pair *cct_store_pair(const char *name);
+/* SHA-256 fingerprint text ("AB:CD:...") of a certificate. */
+void cct_fingerprint(X509 *x, char *out, size_t cap);
 
 #endif

@@ -6,7 +6,8 @@
 if HAVE_CMOCKA
 check_LTLIBRARIES += tests/checkconf/libcctest.la
 tests_checkconf_libcctest_la_SOURCES = tests/checkconf/cctest.c tests/checkconf/cctest.h
-tests_checkconf_libcctest_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/checkconf $(CMOCKA_CFLAGS)
+tests_checkconf_libcctest_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/checkconf -I$(top_srcdir)/transport/snmp \
+	-I$(top_srcdir)/tests/engine $(NETSNMP_CFLAGS) $(CMOCKA_CFLAGS)
 
 CHECKCONF_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/checkconf -I$(top_srcdir)/transport/snmp \
 	-I$(top_srcdir)/tests/engine $(NETSNMP_CFLAGS) $(CMOCKA_CFLAGS)
@@ -16,7 +17,8 @@ CHECKCONF_TESTS = \
 	tests/checkconf/test_report \
 	tests/checkconf/test_addresses \
 	tests/checkconf/test_dlmod \
-	tests/checkconf/test_main
+	tests/checkconf/test_main \
+	tests/checkconf/test_certificates
 check_PROGRAMS += $(CHECKCONF_TESTS)
 TESTS += $(CHECKCONF_TESTS)
 
@@ -41,4 +43,8 @@ tests_checkconf_test_dlmod_LDADD = $(CHECKCONF_TEST_LDADD)
 tests_checkconf_test_main_SOURCES = tests/checkconf/test_main.c
 tests_checkconf_test_main_CPPFLAGS = $(CHECKCONF_TEST_CPPFLAGS)
 tests_checkconf_test_main_LDADD = $(CHECKCONF_TEST_LDADD)
+
+tests_checkconf_test_certificates_SOURCES = tests/checkconf/test_certificates.c
+tests_checkconf_test_certificates_CPPFLAGS = $(CHECKCONF_TEST_CPPFLAGS)
+tests_checkconf_test_certificates_LDADD = $(CHECKCONF_TEST_LDADD)
 endif
