@@ -181,25 +181,25 @@ static void store_write(const char *dir, const char *name, const tc_pair *p, con
         assert_int_equal(chmod(key, (mode_t)key_mode), 0);
 }
 
-void cct_store_init(const char *dir, const char *app, const char *snmp_conf, const char *app_conf)
+void cct_store_write(const char *dir)
 {
     const testcerts *tc = tc_rsa();
-    char path[512], cmd[600];
-    size_t i;
+    char cmd[600];
 
-    store[0].name = "ca";
-    store[0].pair = renewed(&tc->ca, NULL, 400);
-    store[1].name = "server";
-    store[1].pair = renewed(&tc->server, &store[0].pair, 400);
-    store[2].name = "soon";
-    store[2].pair = tc->client; /* valid for 30 days from its making */
-    store[3].name = "expired";
-    store[3].pair = tc->expired_client;
-    store[4].name = "loose";
-    store[4].pair = renewed(&tc->client2, &store[0].pair, 400);
-    store[5].name = "nokey";
-    store[5].pair = renewed(&tc->rsa_client, &store[0].pair, 400);
-
+    if (store[0].name == NULL) {
+        store[0].name = "ca";
+        store[0].pair = renewed(&tc->ca, NULL, 400);
+        store[1].name = "server";
+        store[1].pair = renewed(&tc->server, &store[0].pair, 400);
+        store[2].name = "soon";
+        store[2].pair = tc->client; /* valid for 30 days from its making */
+        store[3].name = "expired";
+        store[3].pair = tc->expired_client;
+        store[4].name = "loose";
+        store[4].pair = renewed(&tc->client2, &store[0].pair, 400);
+        store[5].name = "nokey";
+        store[5].pair = renewed(&tc->rsa_client, &store[0].pair, 400);
+    }
     snprintf(cmd, sizeof(cmd), "mkdir -p '%s/tls/certs' '%s/tls/ca-certs' '%s/tls/private'", dir, dir, dir);
     assert_int_equal(system(cmd), 0);
     store_write(dir, "ca", &store[0].pair, "ca-certs", 0);
@@ -208,13 +208,18 @@ void cct_store_init(const char *dir, const char *app, const char *snmp_conf, con
     store_write(dir, "expired", &store[3].pair, "certs", 0600);
     store_write(dir, "loose", &store[4].pair, "certs", 0644);
     store_write(dir, "nokey", &store[5].pair, "certs", 0);
+}
+
+void cct_store_read(const char *dir, const char *app, const char *snmp_conf, const char *app_conf)
+{
+    char path[512], name[128];
+
     if (snmp_conf != NULL)
         cct_write(dir, "snmp.conf", snmp_conf, path, sizeof(path));
     if (app_conf != NULL) {
-        snprintf(cmd, sizeof(cmd), "%s.conf", app);
-        cct_write(dir, cmd, app_conf, path, sizeof(path));
+        snprintf(name, sizeof(name), "%s.conf", app);
+        cct_write(dir, name, app_conf, path, sizeof(path));
     }
-
     setenv("SNMPCONFPATH", dir, 1);
     setenv("SNMP_PERSISTENT_DIR", dir, 1);
     setenv("MIBS", "", 1);
@@ -224,8 +229,12 @@ void cct_store_init(const char *dir, const char *app, const char *snmp_conf, con
     netsnmp_container_init_list();
     netsnmp_certs_agent_init();
     init_snmp(app);
-    for (i = 0; i < sizeof(store) / sizeof(store[0]); i++)
-        assert_non_null(store[i].pair.cert);
+}
+
+void cct_store_init(const char *dir, const char *app, const char *snmp_conf, const char *app_conf)
+{
+    cct_store_write(dir);
+    cct_store_read(dir, app, snmp_conf, app_conf);
 }
 
 const tc_pair *cct_store_pair(const char *name)

@@ -47,6 +47,10 @@ const char *cct_write(const char *dir, const char *name, const char *text, char 
  *   tls/certs/loose.crt, tls/private/loose.key (0644)   world-readable key
  *   tls/certs/nokey.crt                          no key */
 void cct_store_init(const char *dir, const char *app, const char *snmp_conf, const char *app_conf);
+/* The two halves: the certificates (made once per process) written under
+ * dir, then the configuration written and read. */
+void cct_store_write(const char *dir);
+void cct_store_read(const char *dir, const char *app, const char *snmp_conf, const char *app_conf);
 /* The certificate (and key) of a store name above ("ca", "server", ...). */
 const tc_pair *cct_store_pair(const char *name);
 /* SHA-256 fingerprint text ("AB:CD:...") of a certificate. */

@@ -18,7 +18,8 @@ CHECKCONF_TESTS = \
 	tests/checkconf/test_addresses \
 	tests/checkconf/test_dlmod \
 	tests/checkconf/test_main \
-	tests/checkconf/test_certificates
+	tests/checkconf/test_certificates \
+	tests/checkconf/test_checks
 check_PROGRAMS += $(CHECKCONF_TESTS)
 TESTS += $(CHECKCONF_TESTS)
 
@@ -47,4 +48,8 @@ tests_checkconf_test_main_LDADD = $(CHECKCONF_TEST_LDADD)
 tests_checkconf_test_certificates_SOURCES = tests/checkconf/test_certificates.c
 tests_checkconf_test_certificates_CPPFLAGS = $(CHECKCONF_TEST_CPPFLAGS)
 tests_checkconf_test_certificates_LDADD = $(CHECKCONF_TEST_LDADD)
+
+tests_checkconf_test_checks_SOURCES = tests/checkconf/test_checks.c
+tests_checkconf_test_checks_CPPFLAGS = $(CHECKCONF_TEST_CPPFLAGS)
+tests_checkconf_test_checks_LDADD = $(CHECKCONF_TEST_LDADD)
 endif
