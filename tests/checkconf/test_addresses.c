@@ -191,6 +191,11 @@ static void serves_dtlsudp(void **state)
     cct_line("agentaddress", "udp:161", CONF, 1);
     cct_line("localCert", "dtls-server", CONF, 2);
     assert_false(cc_serves_dtlsudp());
+    /* "dtls" in a host name, or a prefix that only starts with it, is
+     * not our transport */
+    cct_line("agentaddress", "udp:dtls-gw.example.com:161,dtls-gw.example.com:162", CONF, 3);
+    cct_line("agentaddress", "tcp:dtlsudp.example.com:161,dtlsudpx:10161", CONF, 4);
+    assert_false(cc_serves_dtlsudp());
     cct_line("agentAddress", "udp:162,DTLS:10161", CONF, 3);
     assert_true(cc_serves_dtlsudp());
 }
