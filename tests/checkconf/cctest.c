@@ -158,7 +158,7 @@ static struct {
     tc_pair pair;
 } store[6];
 
-/* p with a notAfter `days' from now, signed again by issuer (itself when
+/* p with a notAfter `days' from now, issued again by issuer (itself when
  * NULL). */
 static tc_pair renewed(const tc_pair *p, const tc_pair *issuer, long days)
 {
@@ -166,6 +166,8 @@ static tc_pair renewed(const tc_pair *p, const tc_pair *issuer, long days)
 
     assert_non_null(r.cert);
     assert_non_null(X509_gmtime_adj(X509_getm_notAfter(r.cert), days * DAY));
+    if (issuer != NULL)
+        assert_true(X509_set_issuer_name(r.cert, X509_get_subject_name(issuer->cert)));
     assert_true(X509_sign(r.cert, issuer != NULL ? issuer->key : p->key, EVP_sha256()) > 0);
     return r;
 }
@@ -183,7 +185,7 @@ static void store_write(const char *dir, const char *name, const tc_pair *p, con
 
 void cct_store_write(const char *dir)
 {
-    const testcerts *tc = tc_rsa();
+    const testcerts *tc = tc_get();
     char cmd[600];
 
     if (store[0].name == NULL) {
@@ -192,13 +194,13 @@ void cct_store_write(const char *dir)
         store[1].name = "server";
         store[1].pair = renewed(&tc->server, &store[0].pair, 400);
         store[2].name = "soon";
-        store[2].pair = tc->client; /* valid for 30 days from its making */
+        store[2].pair = renewed(&tc->client, &store[0].pair, 10);
         store[3].name = "expired";
         store[3].pair = tc->expired_client;
         store[4].name = "loose";
         store[4].pair = renewed(&tc->client2, &store[0].pair, 400);
         store[5].name = "nokey";
-        store[5].pair = renewed(&tc->rsa_client, &store[0].pair, 400);
+        store[5].pair = renewed(&tc->wrong_client, &store[0].pair, 400);
     }
     snprintf(cmd, sizeof(cmd), "mkdir -p '%s/tls/certs' '%s/tls/ca-certs' '%s/tls/private'", dir, dir, dir);
     assert_int_equal(system(cmd), 0);

@@ -42,7 +42,7 @@ const char *cct_write(const char *dir, const char *name, const char *text, char 
  * may be NULL; certSecName known as in snmpd).  Certificates (testcerts):
  *   tls/ca-certs/ca.crt                         the CA, valid 400 days
  *   tls/certs/server.crt, tls/private/server.key (0600)  by ca, 400 days
- *   tls/certs/soon.crt, tls/private/soon.key (0600)      expires in < 30 days
+ *   tls/certs/soon.crt, tls/private/soon.key (0600)      expires in 10 days
  *   tls/certs/expired.crt, tls/private/expired.key (0600)  expired
  *   tls/certs/loose.crt, tls/private/loose.key (0644)   world-readable key
  *   tls/certs/nokey.crt                          no key */
