@@ -207,6 +207,24 @@ static void extra_fields_are_bounded(void **state)
     free(out);
 }
 
+/* Nothing to report (an agent's file with no line of ours): the
+ * summary alone, and no sort of an empty, never allocated list (UBSan's
+ * "null pointer passed as argument 1" to qsort). */
+static void empty_report(void **state)
+{
+    size_t errors = 99;
+    char *out;
+
+    (void)state;
+    cc.files = calloc(1, sizeof(*cc.files));
+    cc.files[cc.n_files++] = cc_intern("/etc/snmp/snmpd.conf");
+    out = cct_report(1, 0, &errors);
+    assert_int_equal(errors, 0);
+    assert_string_equal(out, "{\"app\":\"snmpd\",\"files\":[\"/etc/snmp/snmpd.conf\"],\"errors\":0,\"warnings\":0,"
+                             "\"findings\":[\n]}\n");
+    free(out);
+}
+
 /* After cc_report_clear nothing is reported and nothing is counted. */
 static void clear_forgets_findings(void **state)
 {
@@ -226,6 +244,7 @@ static void clear_forgets_findings(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(empty_report, reset),
         cmocka_unit_test_setup(intern_gives_one_pointer_per_string, reset),
         cmocka_unit_test_setup(text_has_every_field, reset),
         cmocka_unit_test_setup(text_without_place_or_token, reset),

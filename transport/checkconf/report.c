@@ -261,7 +261,8 @@ size_t cc_report(int json, int quiet)
 {
     size_t i, errors = 0, warnings = 0;
 
-    qsort(findings, n_findings, sizeof(*findings), by_place);
+    if (n_findings > 1) /* no findings: no list at all, and qsort(NULL) is undefined */
+        qsort(findings, n_findings, sizeof(*findings), by_place);
     for (i = 0; i < n_findings; i++) {
         errors += findings[i]->sev == CC_ERROR;
         warnings += findings[i]->sev == CC_WARNING;
