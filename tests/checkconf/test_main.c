@@ -234,8 +234,6 @@ static void one_run(void **state)
     /* snmpd's own tokens are not this program's to judge */
     assert_null(strstr(out, "rocommunity"));
     assert_non_null(strstr(out, "served by the dtlsudp plugin on 127.0.0.1:10161"));
-    /* the temporary persistent directory is gone */
-    assert_null(strstr(out, "dtlsudp-checkconf."));
     free(out);
 }
 
