@@ -182,12 +182,34 @@ void cc_check_addresses(void)
             }
 }
 
+/* One spec of an agentAddress line ("dtlsudp:...", "udp:...", "161"):
+ * whether its prefix names this transport. */
+static int spec_is_ours(const char *spec)
+{
+    char prefix[32];
+
+    while (*spec == ' ' || *spec == '\t')
+        spec++;
+    (void)split_prefix(spec, prefix, sizeof(prefix));
+    return strcasecmp(prefix, "dtlsudp") == 0 || strcasecmp(prefix, "dtls") == 0 ||
+           strcasecmp(prefix, "dtlsudp6") == 0 || strcasecmp(prefix, "dtls6") == 0;
+}
+
+/* By prefix, not by the letters "dtls" anywhere on the line: a host
+ * named dtls-gw behind udp: is not ours. */
 int cc_serves_dtlsudp(void)
 {
     size_t i;
+    int ours = 0;
 
-    for (i = 0; i < cc.n_lines; i++)
-        if (strcasecmp(cc.lines[i].token, "agentaddress") == 0 && strcasestr(cc.lines[i].value, "dtls") != NULL)
-            return 1;
-    return 0;
+    for (i = 0; i < cc.n_lines && !ours; i++) {
+        char *copy, *spec, *save = NULL;
+
+        if (strcasecmp(cc.lines[i].token, "agentaddress") != 0 || (copy = strdup(cc.lines[i].value)) == NULL)
+            continue;
+        for (spec = strtok_r(copy, ",", &save); spec != NULL && !ours; spec = strtok_r(NULL, ",", &save))
+            ours = spec_is_ours(spec);
+        free(copy);
+    }
+    return ours;
 }

@@ -4,6 +4,7 @@
  *
  *   main.c    options; reads the files with libnetsnmp's own reader and
  *             records every line that matters with its file and line
+ *   program.c main(): cc_main()
  *   checks.c  runs the checks; certSecName rows; helpers they share
  *   dlmod.c   the dlmod line and the plugin's tokens before it
  *   addresses.c  agentAddress: families, listener conflicts
@@ -15,6 +16,7 @@
 #define DTLSUDP_CHECKCONF_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <openssl/x509.h>
 
@@ -67,6 +69,34 @@ void cc_set(cc_finding *f, const char *key, const char *value);
 size_t cc_report(int json, int quiet);
 /* Intern a string for cc_where.file. */
 const char *cc_intern(const char *s);
+/* Forget every finding (reported or not): a second run starts empty. */
+void cc_report_clear(void);
+
+/* -------------------------------------------------------------- main.c */
+
+/* The command line. */
+typedef struct cc_options {
+    const char *app;   /* -a (default "snmpd") */
+    const char *files; /* -c FILE[,FILE...], or NULL */
+    const char *user;  /* -u, or NULL */
+    int no_defaults;   /* -C */
+    int json;          /* --json */
+    int quiet;         /* -q */
+} cc_options;
+
+/* cc_parse_options' result when the checks are to run. */
+#define CC_RUN (-1)
+
+/* Parse argv into o; --help and --version print to out, usage errors to
+ * err.  Returns CC_RUN, or the exit status (0 after --help or --version,
+ * 2 for a usage error). */
+int cc_parse_options(int argc, char **argv, cc_options *o, FILE *out, FILE *err);
+/* Read the files as o->app will (init_snmp: once per process), run the
+ * checks and print the report.  Returns the exit status: 0 no errors,
+ * 1 errors found, 2 when the checker itself cannot run. */
+int cc_run(const cc_options *o);
+/* The program: cc_parse_options, then cc_run. */
+int cc_main(int argc, char **argv);
 
 /* ------------------------------------------------------------ checks.c */
 

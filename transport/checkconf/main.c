@@ -325,83 +325,82 @@ static void usage(FILE *out)
             "Exit status: 0 no errors, 1 errors found, 2 usage.\n");
 }
 
-int main(int argc, char **argv)
+int cc_parse_options(int argc, char **argv, cc_options *o, FILE *out, FILE *err)
 {
     static const struct option longopts[] = {
         {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
-    const char *files = NULL, *user = NULL;
-    int json = 0, quiet = 0, no_defaults = 0, opt;
-    char tmpl[] = "/tmp/dtlsudp-checkconf.XXXXXX";
-    size_t errors;
+    int opt;
 
-    cc.app = "snmpd";
+    memset(o, 0, sizeof(*o));
+    o->app = "snmpd";
+    optind = 0; /* getopt starts afresh on every call */
+    opterr = 0; /* an unknown option is reported below, to err */
     while ((opt = getopt_long(argc, argv, "Cc:a:u:qhV", longopts, NULL)) != -1) {
         switch (opt) {
         case 'C':
-            no_defaults = 1;
+            o->no_defaults = 1;
             break;
         case 'c':
-            files = optarg;
+            o->files = optarg;
             break;
         case 'a':
-            cc.app = optarg;
+            o->app = optarg;
             break;
         case 'u':
-            user = optarg;
+            o->user = optarg;
             break;
         case 'j':
-            json = 1;
+            o->json = 1;
             break;
         case 'q':
-            quiet = 1;
+            o->quiet = 1;
             break;
         case 'V':
-            printf("dtlsudp-checkconf %s\n", dtlsudp_version());
+            fprintf(out, "dtlsudp-checkconf %s\n", dtlsudp_version());
             return 0;
         case 'h':
-            usage(stdout);
+            usage(out);
             return 0;
         default:
-            usage(stderr);
+            if (optopt != 0 && strchr("cau", optopt) != NULL)
+                fprintf(err, "dtlsudp-checkconf: -%c needs an argument\n", optopt);
+            else if (optopt != 0)
+                fprintf(err, "dtlsudp-checkconf: unknown option -%c\n", optopt);
+            else
+                fprintf(err, "dtlsudp-checkconf: unknown option %s\n", argv[optind - 1]);
+            usage(err);
             return 2;
         }
     }
-    if (optind != argc || (no_defaults && files == NULL)) {
-        if (no_defaults && files == NULL)
-            fprintf(stderr, "dtlsudp-checkconf: -C needs -c FILE\n");
-        usage(stderr);
+    if (optind != argc) {
+        fprintf(err, "dtlsudp-checkconf: unexpected argument %s\n", argv[optind]);
+        usage(err);
         return 2;
     }
-    cc.is_agent = strcmp(cc.app, "snmpd") == 0;
-    cc.run_user = user;
+    if (o->no_defaults && o->files == NULL) {
+        fprintf(err, "dtlsudp-checkconf: -C needs -c FILE\n");
+        usage(err);
+        return 2;
+    }
+    return CC_RUN;
+}
 
-    /* Our log handler only: nothing of Net-SNMP's goes to stderr. */
+/* Our log handler only: nothing of Net-SNMP's goes to stderr. */
+static void take_the_log(void)
+{
     snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING, log_callback, NULL);
     netsnmp_register_loghandler(NETSNMP_LOGHANDLER_CALLBACK, LOG_DEBUG);
     debug_register_tokens("read_config:file");
     snmp_set_do_debugging(1);
+}
 
-    netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_APPTYPE, cc.app);
-    if (no_defaults)
-        netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_READ_CONFIGS, 1);
-    if (files != NULL)
-        netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_OPTIONALCONFIG, files);
-    /* Read, never write: a persistent directory of our own. */
-    if (mkdtemp(tmpl) == NULL) {
-        perror("dtlsudp-checkconf: mkdtemp");
-        return 2;
-    }
-    tmp_persist = tmpl;
-    netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_PERSISTENT_DIR, tmp_persist);
-    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
-    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
-    setenv("MIBS", "", 1); /* no MIB is needed, nor its parse errors */
-
+/* What snmpd registers before it reads its files; dtlsudp's own tokens
+ * too (the order check in dlmod.c reports those that come before the
+ * dlmod line, which snmpd does not know yet). */
+static void register_handlers(void)
+{
     if (cc.is_agent) {
-        /* What snmpd registers before it reads its files; dtlsudp's own
-         * tokens too (the order check in checks.c reports those that come
-         * before the dlmod line, which snmpd does not know yet). */
         register_app_config_handler("dlmod", agent_token, NULL, "module-name module-path");
         register_app_config_handler("agentaddress", agent_token, NULL, "SNMP bind address");
         register_app_config_handler("trapsess", agent_token, NULL, "[snmpcmdargs] host");
@@ -415,12 +414,49 @@ int main(int argc, char **argv)
     }
     dtlsudp_snmp_config_register();
     snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_PRE_READ_CONFIG, before_read_config, NULL);
+}
 
+int cc_run(const cc_options *o)
+{
+    char tmpl[] = "/tmp/dtlsudp-checkconf.XXXXXX";
+    size_t errors;
+
+    cc.app = o->app;
+    cc.is_agent = strcmp(cc.app, "snmpd") == 0;
+    cc.run_user = o->user;
+    take_the_log();
+
+    netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_APPTYPE, cc.app);
+    if (o->no_defaults)
+        netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_READ_CONFIGS, 1);
+    if (o->files != NULL)
+        netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_OPTIONALCONFIG, o->files);
+    /* Read, never write: a persistent directory of our own. */
+    if (mkdtemp(tmpl) == NULL) {
+        perror("dtlsudp-checkconf: mkdtemp");
+        return 2;
+    }
+    tmp_persist = tmpl;
+    netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_PERSISTENT_DIR, tmp_persist);
+    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
+    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
+    setenv("MIBS", "", 1); /* no MIB is needed, nor its parse errors */
+
+    register_handlers();
     init_snmp(cc.app);
     snmp_set_do_debugging(0);
 
     cc_check_all();
-    errors = cc_report(json, quiet);
+    errors = cc_report(o->json, o->quiet);
     nftw(tmp_persist, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    tmp_persist = NULL;
     return errors > 0 ? 1 : 0;
+}
+
+int cc_main(int argc, char **argv)
+{
+    cc_options o;
+    int status = cc_parse_options(argc, argv, &o, stdout, stderr);
+
+    return status == CC_RUN ? cc_run(&o) : status;
 }

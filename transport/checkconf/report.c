@@ -99,6 +99,30 @@ void cc_set(cc_finding *f, const char *key, const char *value)
     f->n_extra++;
 }
 
+static void finding_free(cc_finding *f)
+{
+    size_t k;
+
+    free(f->token);
+    free(f->value);
+    free(f->message);
+    free(f->fix);
+    for (k = 0; k < f->n_extra; k++)
+        free(f->extra_value[k]);
+    free(f);
+}
+
+void cc_report_clear(void)
+{
+    size_t i;
+
+    for (i = 0; i < n_findings; i++)
+        finding_free(findings[i]);
+    free(findings);
+    findings = NULL;
+    n_findings = 0;
+}
+
 static size_t file_rank(const char *file)
 {
     size_t i;
@@ -237,7 +261,8 @@ size_t cc_report(int json, int quiet)
 {
     size_t i, errors = 0, warnings = 0;
 
-    qsort(findings, n_findings, sizeof(*findings), by_place);
+    if (n_findings > 1) /* no findings: no list at all, and qsort(NULL) is undefined */
+        qsort(findings, n_findings, sizeof(*findings), by_place);
     for (i = 0; i < n_findings; i++) {
         errors += findings[i]->sev == CC_ERROR;
         warnings += findings[i]->sev == CC_WARNING;
