@@ -46,3 +46,13 @@ tests_mib_test_tlstm_stats_SOURCES = tests/mib/test_tlstm_stats.c tests/mib/test
 tests_mib_test_tlstm_stats_CPPFLAGS = $(MIB_AGENT_TEST_CPPFLAGS)
 tests_mib_test_tlstm_stats_CFLAGS = $(MIB_AGENT_TEST_CFLAGS)
 tests_mib_test_tlstm_stats_LDADD = $(MIB_AGENT_TEST_LDADD)
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/mib/test_tlstm_tables
+TESTS += tests/mib/test_tlstm_tables
+endif
+tests_mib_test_tlstm_tables_SOURCES = tests/mib/test_tlstm_tables.c tests/mib/testagent.c \
+	agent-plugin/mib/tlstm_tables.c agent-plugin/mib/mib_table.c agent-plugin/mib/mib_util.c
+tests_mib_test_tlstm_tables_CPPFLAGS = $(MIB_AGENT_TEST_CPPFLAGS)
+tests_mib_test_tlstm_tables_CFLAGS = $(MIB_AGENT_TEST_CFLAGS)
+tests_mib_test_tlstm_tables_LDADD = $(MIB_AGENT_TEST_LDADD)
