@@ -56,3 +56,18 @@ tests_mib_test_tlstm_tables_SOURCES = tests/mib/test_tlstm_tables.c tests/mib/te
 tests_mib_test_tlstm_tables_CPPFLAGS = $(MIB_AGENT_TEST_CPPFLAGS)
 tests_mib_test_tlstm_tables_CFLAGS = $(MIB_AGENT_TEST_CFLAGS)
 tests_mib_test_tlstm_tables_LDADD = $(MIB_AGENT_TEST_LDADD)
+
+# DTLSUDP-MIB over real listeners on loopback: the whole transport.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/mib/test_dtlsudp_stats_mib
+TESTS += tests/mib/test_dtlsudp_stats_mib
+endif
+tests_mib_test_dtlsudp_stats_mib_SOURCES = tests/mib/test_dtlsudp_stats_mib.c tests/mib/testagent.c \
+	agent-plugin/mib/dtlsudp_stats_mib.c agent-plugin/mib/mib_table.c agent-plugin/mib/mib_util.c
+tests_mib_test_dtlsudp_stats_mib_CPPFLAGS = $(MIB_AGENT_TEST_CPPFLAGS)
+tests_mib_test_dtlsudp_stats_mib_CFLAGS = $(MIB_AGENT_TEST_CFLAGS)
+tests_mib_test_dtlsudp_stats_mib_LDADD = \
+	transport/snmp/libsnmptransport.la \
+	transport/net/libnet.la \
+	transport/engine/libengine.la \
+	$(MIB_AGENT_TEST_LDADD)
