@@ -71,3 +71,12 @@ tests_mib_test_dtlsudp_stats_mib_LDADD = \
 	transport/net/libnet.la \
 	transport/engine/libengine.la \
 	$(MIB_AGENT_TEST_LDADD)
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/mib/test_mib_table
+TESTS += tests/mib/test_mib_table
+endif
+tests_mib_test_mib_table_SOURCES = tests/mib/test_mib_table.c tests/mib/testagent.c agent-plugin/mib/mib_table.c
+tests_mib_test_mib_table_CPPFLAGS = $(MIB_AGENT_TEST_CPPFLAGS)
+tests_mib_test_mib_table_CFLAGS = $(MIB_AGENT_TEST_CFLAGS)
+tests_mib_test_mib_table_LDADD = $(MIB_AGENT_TEST_LDADD)

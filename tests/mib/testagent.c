@@ -81,7 +81,10 @@ int testagent_start(const char *app, void (*before_config)(void))
     manager = netsnmp_callback_open(callback_number(agent_side), NULL, NULL, NULL);
     if (manager == NULL)
         return -1;
+    /* SNMPv2c error reporting (noSuchObject, notWritable...).  The
+     * session's own (empty) community is replaced, not leaked. */
     manager->version = SNMP_VERSION_2c;
+    free(manager->community);
     manager->community = (u_char *)strdup("public");
     manager->community_len = strlen("public");
     return 0;
