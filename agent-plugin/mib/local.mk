@@ -80,3 +80,18 @@ tests_mib_test_mib_table_SOURCES = tests/mib/test_mib_table.c tests/mib/testagen
 tests_mib_test_mib_table_CPPFLAGS = $(MIB_AGENT_TEST_CPPFLAGS)
 tests_mib_test_mib_table_CFLAGS = $(MIB_AGENT_TEST_CFLAGS)
 tests_mib_test_mib_table_LDADD = $(MIB_AGENT_TEST_LDADD)
+
+# The entry points over every module (the library as the plugin links it).
+if HAVE_CMOCKA
+check_PROGRAMS += tests/mib/test_mib
+TESTS += tests/mib/test_mib
+endif
+tests_mib_test_mib_SOURCES = tests/mib/test_mib.c tests/mib/testagent.c
+tests_mib_test_mib_CPPFLAGS = $(MIB_AGENT_TEST_CPPFLAGS)
+tests_mib_test_mib_CFLAGS = $(MIB_AGENT_TEST_CFLAGS)
+tests_mib_test_mib_LDADD = \
+	agent-plugin/mib/libdtlsudpmib.la \
+	transport/snmp/libsnmptransport.la \
+	transport/net/libnet.la \
+	transport/engine/libengine.la \
+	$(MIB_AGENT_TEST_LDADD)
