@@ -40,7 +40,7 @@ static netsnmp_transport *osnet_t, *router_t;
 
 static void register_module(void)
 {
-    netsnmp_certs_agent_init();
+    /* init_agent() has registered the certificate tokens, as in snmpd. */
     dtlsudp_snmp_domain_register();
     dtlsudp_snmp_config_register();
     assert_int_equal(mib_dtlsudp_register(), 0);

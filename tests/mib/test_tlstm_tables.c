@@ -43,9 +43,8 @@ static const oid addr_entry[] = {MAPPING(9), 1};
 
 static void register_module(void)
 {
-    /* certSecName & co. as snmpd registers them, then the module, both
-     * before the files are read (the plugin's dlmod timing). */
-    netsnmp_certs_agent_init();
+    /* Before the files are read (the plugin's dlmod timing); init_agent()
+     * has registered certSecName & co., as in snmpd. */
     assert_int_equal(mib_tlstm_tables_register(), 0);
 }
 

@@ -56,6 +56,8 @@ int testagent_start(const char *app, void (*before_config)(void))
 {
     (void)testagent_confdir();
     snmp_disable_stderrlog();
+    /* TESTAGENT_DEBUG=token,token: Net-SNMP's debug output, when a test
+     * needs to be understood. */
     if (getenv("TESTAGENT_DEBUG") != NULL) {
         snmp_enable_stderrlog();
         debug_register_tokens(getenv("TESTAGENT_DEBUG"));
