@@ -41,7 +41,8 @@ ENGINE_TESTS = \
 	tests/engine/test_tickets \
 	tests/engine/test_session \
 	tests/engine/test_verify \
-	tests/engine/test_recordlayer
+	tests/engine/test_recordlayer \
+	tests/engine/test_abi
 
 # bench_engine measures (memory per association, handshakes/s); built by
 # `make check`, run by hand: it makes no assertions.
@@ -148,6 +149,10 @@ tests_engine_test_recordlayer_SOURCES = tests/engine/test_recordlayer.c
 tests_engine_test_recordlayer_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
 tests_engine_test_recordlayer_CFLAGS = $(ENGINE_TEST_CFLAGS)
 tests_engine_test_recordlayer_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_abi_SOURCES = tests/engine/test_abi.c
+tests_engine_test_abi_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_abi_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_abi_LDADD = $(ENGINE_TEST_LDADD)
 endif
 
 # The 1.0 API contract; also reaches the socket layer's versioned calls.
