@@ -431,6 +431,30 @@ dtlsudp_assoc *tn_connect(tn_net *net, tn_node *c, tn_node *s, const dtlsudp_con
     return a;
 }
 
+/* Take the one datagram `from' has queued and deliver it to `to'. */
+static void hand_over(tn_net *net, tn_node *from, tn_node *to)
+{
+    uint8_t buf[TN_MAX_DGRAM];
+    size_t len;
+
+    if (dtlsudp_engine_pop(from->e, buf, sizeof(buf), &len, NULL, NULL, NULL) != DTLSUDP_OK ||
+        tn_inject(net, to, &from->addr, buf, len, NULL) != DTLSUDP_OK)
+        abort();
+}
+
+size_t tn_cookie_hello(tn_net *net, tn_node *c, tn_node *s, uint8_t *out, size_t cap)
+{
+    size_t len;
+
+    if (tn_connect(net, c, s, NULL) == NULL)
+        abort();
+    hand_over(net, c, s); /* ClientHello */
+    hand_over(net, s, c); /* HelloVerifyRequest */
+    if (dtlsudp_engine_pop(c->e, out, cap, &len, NULL, NULL, NULL) != DTLSUDP_OK)
+        abort();
+    return len;
+}
+
 unsigned int tn_timer_cb(SSL *ssl, unsigned int timer_us)
 {
     (void)ssl;

@@ -119,6 +119,12 @@ int tn_inject(tn_net *net, tn_node *to, const dtlsudp_addr *from, const uint8_t 
 /* Connect node c to node s (default opts). */
 dtlsudp_assoc *tn_connect(tn_net *net, tn_node *c, tn_node *s, const dtlsudp_connect_opts *opts);
 
+/* Run c's connect to s up to the ClientHello that carries the cookie: c
+ * sends its hello, s answers with a HelloVerifyRequest, and c's second
+ * hello is returned in out (not delivered).  Nothing else is queued on
+ * either node afterwards.  Returns its length; aborts on failure. */
+size_t tn_cookie_hello(tn_net *net, tn_node *c, tn_node *s, uint8_t *out, size_t cap);
+
 /* OpenSSL timer test hook: 100 ms first, doubling, capped at 1600 ms. */
 unsigned int tn_timer_cb(SSL *ssl, unsigned int timer_us);
 
