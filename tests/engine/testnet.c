@@ -140,6 +140,8 @@ static void free_cb(void *user, void *ptr)
     memcpy(&n, p, sizeof(n));
     a->live_bytes -= (long long)n;
     a->live_count--;
+    /* Poisoned: a use after free reads garbage, not the old fields. */
+    memset(p, 0xDB, n + HDR);
     free(p);
 }
 
@@ -202,6 +204,8 @@ static void on_event(void *user, dtlsudp_assoc *a, int event, int reason)
         }
         if (n->close_on_data)
             dtlsudp_assoc_close(a, tn_clock);
+        if (n->abort_on_data != 0)
+            dtlsudp_assoc_abort(a, n->abort_on_data, tn_clock);
         break;
     case DTLSUDP_EVENT_CLOSED:
         n->closed++;

@@ -64,6 +64,7 @@ typedef struct tn_node {
     size_t last_data_len;
     unsigned long long data_bytes;
     int close_on_data; /* call dtlsudp_assoc_close() from inside the DATA event */
+    int abort_on_data; /* non-zero: dtlsudp_assoc_abort() with it from inside the DATA event */
     int no_read;       /* leave received data queued in the association */
     int echo;          /* write every received datagram back from inside the event */
 } tn_node;
