@@ -42,6 +42,7 @@ ENGINE_TESTS = \
 	tests/engine/test_session \
 	tests/engine/test_verify \
 	tests/engine/test_recordlayer \
+	tests/engine/test_feed \
 	tests/engine/test_lifetime \
 	tests/engine/test_accept \
 	tests/engine/test_timers \
@@ -168,6 +169,10 @@ tests_engine_test_lifetime_SOURCES = tests/engine/test_lifetime.c
 tests_engine_test_lifetime_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
 tests_engine_test_lifetime_CFLAGS = $(ENGINE_TEST_CFLAGS)
 tests_engine_test_lifetime_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_feed_SOURCES = tests/engine/test_feed.c
+tests_engine_test_feed_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_feed_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_feed_LDADD = $(ENGINE_TEST_LDADD)
 endif
 
 # The 1.0 API contract; also reaches the socket layer's versioned calls.
