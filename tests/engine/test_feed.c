@@ -326,6 +326,47 @@ static void test_handshake_failure_reasons(void **state)
     assert_int_equal(stats(c).alerts_received, 1);
 }
 
+/* A newcomer that authenticated but finds no established slot is told
+ * with a close_notify right after its handshake: no ESTABLISHED event,
+ * so it was never established for the application (CLOSED with LIMIT,
+ * dtlsudp_assoc_was_established() 0 inside it); for the peer it was, so
+ * a late copy of its hello is dropped as stale, not answered. */
+static void test_refused_newcomer_never_established(void **state)
+{
+    dtlsudp_engine_config cfg = config(0);
+    tn_node *s, *c1, *c2;
+    uint8_t hello[TN_MAX_DGRAM];
+    size_t len;
+
+    (void)state;
+    cfg.max_assocs = 2; /* one established slot, one for a handshake */
+    cfg.max_half_open = 1;
+    cfg.evict_idle_when_full = 0;
+    s = node("127.0.0.1:10161", &tc_get()->server, &cfg);
+    c1 = node("127.0.0.1:49001", &tc_get()->client, &cfg);
+    c2 = node("127.0.0.1:49002", &tc_get()->client, &cfg);
+    (void)establish(s, c1);
+    assert_int_equal(s->established, 1);
+
+    len = tn_cookie_hello(&net, c2, s, hello, sizeof(hello));
+    assert_int_equal(tn_inject(&net, s, &c2->addr, hello, len, NULL), DTLSUDP_OK);
+    (void)tn_run(&net, NULL, NULL, 10);
+    assert_int_equal(s->established, 1);
+    assert_int_equal(s->closed, 1);
+    assert_int_equal(s->last_reason, DTLSUDP_ERR_LIMIT);
+    assert_false(s->last_was_established);
+    assert_int_equal(stats(s).refused_full, 1);
+    assert_int_equal(stats(s).closes_sent, 1);
+    assert_int_equal(c2->closed, 1);
+    assert_int_equal(c2->last_reason, DTLSUDP_ERR_CLOSED);
+    assert_true(c2->last_was_established);
+
+    (void)drain(s);
+    assert_int_equal(tn_inject(&net, s, &c2->addr, hello, len, NULL), DTLSUDP_ERR_DROPPED);
+    assert_int_equal(stats(s).dropped_stale, 1);
+    assert_int_equal(drain(s), 0);
+}
+
 /* A handed-off association whose sequence numbers are used up closes at
  * the next write, with a close_notify on the last number. */
 static void test_sequence_numbers_exhausted(void **state)
@@ -357,6 +398,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_records_classified_handed_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_records_classified_kept_ssl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_handshake_failure_reasons, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_newcomer_never_established, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sequence_numbers_exhausted, setup, teardown),
     };
     int ret = cmocka_run_group_tests(tests, NULL, NULL);

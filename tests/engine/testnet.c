@@ -210,6 +210,7 @@ static void on_event(void *user, dtlsudp_assoc *a, int event, int reason)
     case DTLSUDP_EVENT_CLOSED:
         n->closed++;
         n->last_reason = reason;
+        n->last_was_established = dtlsudp_assoc_was_established(a);
         if (n->last_assoc == a)
             n->last_assoc = NULL;
         break;

@@ -59,6 +59,7 @@ typedef struct tn_node {
     /* events seen */
     unsigned established, closed, data;
     int last_reason;
+    int last_was_established; /* dtlsudp_assoc_was_established() in the last CLOSED event */
     dtlsudp_assoc *last_assoc;
     uint8_t last_data[TN_MAX_DGRAM];
     size_t last_data_len;
