@@ -86,7 +86,7 @@ static void memory_per_assoc(const char *label, const tc_pair *sid, const tc_pai
         }
     }
     for (i = 0; i < net.n; i++)
-        dtlsudp_engine_set_keep_buffers(net.nodes[i].e, keep_buffers);
+        eng_set_keep_buffers(net.nodes[i].e, keep_buffers);
     /* Warm up the server's listen SSL with one association, then close it. */
     tn_connect(&net, &net.nodes[1], s, NULL);
     while (net.nodes[1].established == 0)
@@ -180,7 +180,7 @@ static void memory_held(int n, int keep)
     printf("held      %s %d idle server associations: %lld bytes/assoc (engine allocator %lld), %zu in the "
            "table, %.1f s to open\n",
            keep ? "(hand-off off)    " : "(hand-off on)     ", n, (b1 - b0) / n, (e1 - e0) / n,
-           dtlsudp_engine_count(s->e), mono_now() - t0);
+           eng_count(s->e), mono_now() - t0);
     tn_free(&net);
 }
 
@@ -280,8 +280,8 @@ static void data_path(int msgs)
     cfg.keep_ssl = keep_ssl;
     s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, &cfg);
     c = tn_add(&net, "127.0.0.1:40000", &tc->client, &tc->ca, &cfg);
-    dtlsudp_engine_set_keep_buffers(s->e, keep_buffers);
-    dtlsudp_engine_set_keep_buffers(c->e, keep_buffers);
+    eng_set_keep_buffers(s->e, keep_buffers);
+    eng_set_keep_buffers(c->e, keep_buffers);
     ca = tn_connect(&net, c, s, NULL);
     while (c->established == 0 || s->established == 0)
         tn_pump(&net);

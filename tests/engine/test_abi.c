@@ -28,7 +28,7 @@
 
 /* What a V1 caller was compiled with: these never change. */
 static const struct {
-    enum dtlsudp_abi_struct which;
+    enum eng_abi_struct which;
     size_t v1_end;  /* end of the last V1 field */
     size_t current; /* sizeof in this tree */
 } structs[] = {
@@ -67,8 +67,8 @@ static void test_sizes_of_known_versions(void **state)
     (void)state;
     assert_int_equal(N_STRUCTS, DTLSUDP_ABI_N_STRUCTS);
     for (size_t i = 0; i < N_STRUCTS; i++) {
-        size_t v1 = dtlsudp_abi_size(DTLSUDP_CONFIG_V1, structs[i].which);
-        size_t cur = dtlsudp_abi_size(DTLSUDP_CONFIG_VERSION, structs[i].which);
+        size_t v1 = eng_abi_size(DTLSUDP_CONFIG_V1, structs[i].which);
+        size_t cur = eng_abi_size(DTLSUDP_CONFIG_VERSION, structs[i].which);
         assert_int_equal(v1, structs[i].v1_end);
         assert_true(cur > 0 && cur <= structs[i].current);
         assert_true(structs[i].current - cur < _Alignof(max_align_t));
@@ -82,9 +82,9 @@ static void test_sizes_of_unknown_versions_and_structs(void **state)
     (void)state;
     for (size_t v = 0; v < N_UNKNOWN; v++)
         for (size_t i = 0; i < N_STRUCTS; i++)
-            assert_int_equal(dtlsudp_abi_size(unknown_versions[v], structs[i].which), 0);
-    assert_int_equal(dtlsudp_abi_size(DTLSUDP_CONFIG_VERSION, DTLSUDP_ABI_N_STRUCTS), 0);
-    assert_int_equal(dtlsudp_abi_size(DTLSUDP_CONFIG_VERSION, (enum dtlsudp_abi_struct)-1), 0);
+            assert_int_equal(eng_abi_size(unknown_versions[v], structs[i].which), 0);
+    assert_int_equal(eng_abi_size(DTLSUDP_CONFIG_VERSION, DTLSUDP_ABI_N_STRUCTS), 0);
+    assert_int_equal(eng_abi_size(DTLSUDP_CONFIG_VERSION, (enum eng_abi_struct)-1), 0);
 }
 
 /* Reading takes exactly the caller's prefix: the source is a heap block of
@@ -94,7 +94,7 @@ static void test_read_copies_the_callers_prefix(void **state)
 {
     (void)state;
     for (size_t i = 0; i < N_STRUCTS; i++) {
-        size_t n = dtlsudp_abi_size(DTLSUDP_CONFIG_VERSION, structs[i].which);
+        size_t n = eng_abi_size(DTLSUDP_CONFIG_VERSION, structs[i].which);
         uint8_t *in = malloc(n);
         uint8_t cur[sizeof(dtlsudp_engine_config) + sizeof(dtlsudp_stats) + SLACK];
 
@@ -102,7 +102,7 @@ static void test_read_copies_the_callers_prefix(void **state)
         assert_true(structs[i].current + SLACK <= sizeof(cur));
         fill_pattern(in, n, (uint8_t)i);
         memset(cur, CANARY, sizeof(cur));
-        assert_int_equal(dtlsudp_abi_read(DTLSUDP_CONFIG_VERSION, structs[i].which, cur, in), DTLSUDP_OK);
+        assert_int_equal(eng_abi_read(DTLSUDP_CONFIG_VERSION, structs[i].which, cur, in), DTLSUDP_OK);
         assert_memory_equal(cur, in, n);
         assert_true(all_bytes(cur + n, sizeof(cur) - n, CANARY));
         free(in);
@@ -114,14 +114,14 @@ static void test_write_fills_only_the_callers_prefix(void **state)
 {
     (void)state;
     for (size_t i = 0; i < N_STRUCTS; i++) {
-        size_t n = dtlsudp_abi_size(DTLSUDP_CONFIG_VERSION, structs[i].which);
+        size_t n = eng_abi_size(DTLSUDP_CONFIG_VERSION, structs[i].which);
         uint8_t cur[sizeof(dtlsudp_engine_config) + sizeof(dtlsudp_stats)];
         uint8_t out[sizeof(cur) + SLACK];
 
         assert_true(n <= sizeof(cur));
         fill_pattern(cur, sizeof(cur), (uint8_t)(0x40 + i));
         memset(out, CANARY, sizeof(out));
-        assert_int_equal(dtlsudp_abi_write(DTLSUDP_CONFIG_VERSION, structs[i].which, out, cur), DTLSUDP_OK);
+        assert_int_equal(eng_abi_write(DTLSUDP_CONFIG_VERSION, structs[i].which, out, cur), DTLSUDP_OK);
         assert_memory_equal(out, cur, n);
         assert_true(all_bytes(out + n, sizeof(out) - n, CANARY));
     }
@@ -132,25 +132,25 @@ static void test_write_fills_only_the_callers_prefix(void **state)
 static void test_refusals_touch_nothing(void **state)
 {
     uint8_t src[sizeof(dtlsudp_stats)], dst[sizeof(dtlsudp_stats)];
-    const enum dtlsudp_abi_struct st = DTLSUDP_ABI_STATS;
+    const enum eng_abi_struct st = DTLSUDP_ABI_STATS;
 
     (void)state;
     fill_pattern(src, sizeof(src), 3);
     for (size_t v = 0; v < N_UNKNOWN; v++) {
         memset(dst, CANARY, sizeof(dst));
-        assert_int_equal(dtlsudp_abi_read(unknown_versions[v], st, dst, src), DTLSUDP_ERR_INVALID);
+        assert_int_equal(eng_abi_read(unknown_versions[v], st, dst, src), DTLSUDP_ERR_INVALID);
         assert_true(all_bytes(dst, sizeof(dst), CANARY));
-        assert_int_equal(dtlsudp_abi_write(unknown_versions[v], st, dst, src), DTLSUDP_ERR_INVALID);
+        assert_int_equal(eng_abi_write(unknown_versions[v], st, dst, src), DTLSUDP_ERR_INVALID);
         assert_true(all_bytes(dst, sizeof(dst), CANARY));
     }
     memset(dst, CANARY, sizeof(dst));
-    assert_int_equal(dtlsudp_abi_read(DTLSUDP_CONFIG_VERSION, DTLSUDP_ABI_N_STRUCTS, dst, src), DTLSUDP_ERR_INVALID);
-    assert_int_equal(dtlsudp_abi_write(DTLSUDP_CONFIG_VERSION, DTLSUDP_ABI_N_STRUCTS, dst, src), DTLSUDP_ERR_INVALID);
+    assert_int_equal(eng_abi_read(DTLSUDP_CONFIG_VERSION, DTLSUDP_ABI_N_STRUCTS, dst, src), DTLSUDP_ERR_INVALID);
+    assert_int_equal(eng_abi_write(DTLSUDP_CONFIG_VERSION, DTLSUDP_ABI_N_STRUCTS, dst, src), DTLSUDP_ERR_INVALID);
     assert_true(all_bytes(dst, sizeof(dst), CANARY));
-    assert_int_equal(dtlsudp_abi_read(DTLSUDP_CONFIG_VERSION, st, NULL, src), DTLSUDP_ERR_INVALID);
-    assert_int_equal(dtlsudp_abi_read(DTLSUDP_CONFIG_VERSION, st, dst, NULL), DTLSUDP_ERR_INVALID);
-    assert_int_equal(dtlsudp_abi_write(DTLSUDP_CONFIG_VERSION, st, NULL, src), DTLSUDP_ERR_INVALID);
-    assert_int_equal(dtlsudp_abi_write(DTLSUDP_CONFIG_VERSION, st, dst, NULL), DTLSUDP_ERR_INVALID);
+    assert_int_equal(eng_abi_read(DTLSUDP_CONFIG_VERSION, st, NULL, src), DTLSUDP_ERR_INVALID);
+    assert_int_equal(eng_abi_read(DTLSUDP_CONFIG_VERSION, st, dst, NULL), DTLSUDP_ERR_INVALID);
+    assert_int_equal(eng_abi_write(DTLSUDP_CONFIG_VERSION, st, NULL, src), DTLSUDP_ERR_INVALID);
+    assert_int_equal(eng_abi_write(DTLSUDP_CONFIG_VERSION, st, dst, NULL), DTLSUDP_ERR_INVALID);
     assert_true(all_bytes(dst, sizeof(dst), CANARY));
 }
 
@@ -159,9 +159,9 @@ static void test_refusals_touch_nothing(void **state)
  * config_init writes the defaults, and a V1 connect takes its options. */
 static void test_entry_points_read_the_callers_struct(void **state)
 {
-    size_t n = dtlsudp_abi_size(DTLSUDP_CONFIG_V1, DTLSUDP_ABI_ENGINE_CONFIG);
+    size_t n = eng_abi_size(DTLSUDP_CONFIG_V1, DTLSUDP_ABI_ENGINE_CONFIG);
     dtlsudp_engine_config *cfg = malloc(n), defaults;
-    dtlsudp_connect_opts *opts = malloc(dtlsudp_abi_size(DTLSUDP_CONFIG_V1, DTLSUDP_ABI_CONNECT_OPTS));
+    dtlsudp_connect_opts *opts = malloc(eng_abi_size(DTLSUDP_CONFIG_V1, DTLSUDP_ABI_CONNECT_OPTS));
     dtlsudp_fingerprint pin;
     dtlsudp_engine *e = NULL;
     dtlsudp_assoc *a = NULL;

@@ -21,7 +21,7 @@
 #include "engine_internal.h"
 
 static dtlsudp_engine *e;
-static dtlsudp_io io;
+static eng_io io;
 static dtlsudp_addr peer4, peer6, local4;
 static BIO *b;
 
@@ -41,7 +41,7 @@ static int setup(void **state)
     io.e = e;
     io.peer = &peer4;
     io.local = &local4;
-    b = dtlsudp_bio_new(e->bio_method, &io);
+    b = eng_bio_new(e->bio_method, &io);
     return b != NULL ? 0 : -1;
 }
 
@@ -156,10 +156,10 @@ static void test_ssl_io_is_the_read_bio_data(void **state)
 
     (void)state;
     assert_non_null(ssl);
-    assert_null(dtlsudp_ssl_io(ssl));
+    assert_null(eng_ssl_io(ssl));
     BIO_up_ref(b);
     SSL_set_bio(ssl, b, b);
-    assert_ptr_equal(dtlsudp_ssl_io(ssl), &io);
+    assert_ptr_equal(eng_ssl_io(ssl), &io);
     SSL_free(ssl);
 }
 

@@ -1,6 +1,6 @@
 /*
  * test_config.c - configuration defaults and the shared SSL_CTX
- * (transport/engine/config.c): dtlsudp_config_normalize() gives every
+ * (transport/engine/config.c): eng_config_normalize() gives every
  * 0 field the default of dtlsudp_engine_config_init() and clamps what must
  * be clamped; the SSL_CTX carries the protocol policy; a file or cipher
  * list that cannot be used fails with DTLSUDP_ERR_CONFIG and a log line
@@ -73,7 +73,7 @@ static void test_normalize_fills_every_zero_with_the_default(void **state)
 
     (void)state;
     memset(&zero, 0, sizeof(zero));
-    dtlsudp_config_normalize(&zero);
+    eng_config_normalize(&zero);
     dtlsudp_engine_config_init(&d);
 #define CHECK_DEFAULT(f) assert_true(zero.f == d.f);
     DEFAULTED_FIELDS(CHECK_DEFAULT)
@@ -115,7 +115,7 @@ static void test_normalize_keeps_what_is_set(void **state)
     c.retransmit_max = 60;
     c.retransmit_max_bytes = 1000;
     c.ticket_lifetime = 77;
-    dtlsudp_config_normalize(&c);
+    eng_config_normalize(&c);
     assert_int_equal(c.max_assocs, 100);
     assert_int_equal(c.max_half_open, 7);
     assert_int_equal(c.max_per_source, 3);
@@ -142,7 +142,7 @@ static void test_normalize_clamps(void **state)
     /* the table holds at least two: one handshake slot, one established */
     dtlsudp_engine_config_init(&c);
     c.max_assocs = 1;
-    dtlsudp_config_normalize(&c);
+    eng_config_normalize(&c);
     assert_int_equal(c.max_assocs, 2);
     assert_int_equal(c.max_half_open, 1);
 
@@ -150,34 +150,34 @@ static void test_normalize_clamps(void **state)
     dtlsudp_engine_config_init(&c);
     c.max_assocs = 100;
     c.max_half_open = 80;
-    dtlsudp_config_normalize(&c);
+    eng_config_normalize(&c);
     assert_int_equal(c.max_half_open, 50);
     dtlsudp_engine_config_init(&c);
     c.max_assocs = 100;
     c.max_half_open = 50;
-    dtlsudp_config_normalize(&c);
+    eng_config_normalize(&c);
     assert_int_equal(c.max_half_open, 50);
     /* the default 256 handshakes in a table of 101 */
     dtlsudp_engine_config_init(&c);
     c.max_assocs = 101;
-    dtlsudp_config_normalize(&c);
+    eng_config_normalize(&c);
     assert_int_equal(c.max_half_open, 50);
 
     /* the backoff cap is never below the first timeout */
     dtlsudp_engine_config_init(&c);
     c.retransmit_initial = 800;
-    dtlsudp_config_normalize(&c);
+    eng_config_normalize(&c);
     assert_int_equal(c.retransmit_max, 800);
     dtlsudp_engine_config_init(&c);
     c.retransmit_initial = 800;
     c.retransmit_max = 900;
-    dtlsudp_config_normalize(&c);
+    eng_config_normalize(&c);
     assert_int_equal(c.retransmit_max, 900);
 
     /* tickets never live forever */
     dtlsudp_engine_config_init(&c);
     c.ticket_lifetime = DTLSUDP_TIME_NEVER;
-    dtlsudp_config_normalize(&c);
+    eng_config_normalize(&c);
     assert_int_equal(c.ticket_lifetime, 3600000);
 }
 
@@ -196,7 +196,7 @@ static void test_normalize_replaces_a_half_allocator(void **state)
     dtlsudp_engine_config_init(&c);
     c.allocator.alloc = half_alloc; /* no free: unusable as a pair */
     c.allocator.user = &marker_user;
-    dtlsudp_config_normalize(&c);
+    eng_config_normalize(&c);
     assert_true(c.allocator.alloc != half_alloc);
     assert_non_null(c.allocator.free);
     assert_null(c.allocator.user);

@@ -28,7 +28,7 @@ static size_t hello_cookie(const uint8_t *d, size_t len, size_t *off)
 {
     size_t p = HELLO_BODY + 2 + 32; /* client_version, random */
 
-    if (!dtlsudp_record_is_client_hello(d, len, NULL) || p + 1 > len)
+    if (!eng_record_is_client_hello(d, len, NULL) || p + 1 > len)
         return 0;
     p += 1 + d[p]; /* session_id */
     if (p + 1 > len)
@@ -79,7 +79,7 @@ static void make_cookie_hello(const char *server_addr, const char *client_addr)
     for (i = 0; i < 10 && hello.len == 0; i++)
         tn_pump(&net);
     assert_true(hello.len > 0);
-    assert_int_equal(dtlsudp_engine_count(server->e), 0);
+    assert_int_equal(eng_count(server->e), 0);
 }
 
 static void feed(const dtlsudp_addr *from, const uint8_t *d, size_t len)
@@ -95,7 +95,7 @@ static void expect_stats(uint64_t verified, uint64_t bad)
     assert_int_equal(st.cookies_verified, verified);
     assert_int_equal(st.cookies_bad, bad);
     /* an association exists only after a verified cookie */
-    assert_int_equal(dtlsudp_engine_count(server->e), verified);
+    assert_int_equal(eng_count(server->e), verified);
 }
 
 static void test_cookie_verifies_for_its_address(void **state)
@@ -147,14 +147,14 @@ static void test_previous_secret_lasts_one_rotation(void **state)
 {
     (void)state;
     make_cookie_hello("127.0.0.1:10161", "127.0.0.1:20000");
-    assert_int_equal(dtlsudp_cookie_rotate(server->e), DTLSUDP_OK);
+    assert_int_equal(eng_cookie_rotate(server->e), DTLSUDP_OK);
     feed(&client->addr, hello.data, hello.len);
     expect_stats(1, 0);
     tn_free(&net);
 
     make_cookie_hello("127.0.0.1:10161", "127.0.0.1:20000");
-    assert_int_equal(dtlsudp_cookie_rotate(server->e), DTLSUDP_OK);
-    assert_int_equal(dtlsudp_cookie_rotate(server->e), DTLSUDP_OK);
+    assert_int_equal(eng_cookie_rotate(server->e), DTLSUDP_OK);
+    assert_int_equal(eng_cookie_rotate(server->e), DTLSUDP_OK);
     feed(&client->addr, hello.data, hello.len);
     expect_stats(0, 1);
     tn_free(&net);
@@ -261,14 +261,14 @@ static void test_secrets_from_the_random_source(void **state)
     assert_int_equal(e->cookie_rotate_at, 1000 + cfg.cookie_rotation);
 
     memcpy(prev, e->cookie_secret[0], sizeof(prev));
-    assert_int_equal(dtlsudp_cookie_rotate(e), DTLSUDP_OK);
+    assert_int_equal(eng_cookie_rotate(e), DTLSUDP_OK);
     memset(want, 0x40 + rng_calls, sizeof(want));
     assert_memory_equal(e->cookie_secret[0], want, sizeof(want));
     assert_memory_equal(e->cookie_secret[1], prev, sizeof(prev));
 
     /* a failing source leaves both secrets as they were */
     rng_fail = 1;
-    assert_int_equal(dtlsudp_cookie_rotate(e), DTLSUDP_ERR_FATAL);
+    assert_int_equal(eng_cookie_rotate(e), DTLSUDP_ERR_FATAL);
     assert_memory_equal(e->cookie_secret[0], want, sizeof(want));
     assert_memory_equal(e->cookie_secret[1], prev, sizeof(prev));
     dtlsudp_engine_free(e);

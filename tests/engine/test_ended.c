@@ -54,7 +54,7 @@ static size_t client_hello(uint8_t *out, uint8_t r)
     uint8_t *h = out + DTLSUDP_RECORD_HEADER_LEN;
     size_t n = 0;
 
-    dtlsudp_record_put_header(out, DTLSUDP_CT_HANDSHAKE, 0xfefd, 0, 1, DTLSUDP_HANDSHAKE_HEADER_LEN + body);
+    eng_record_put_header(out, DTLSUDP_CT_HANDSHAKE, 0xfefd, 0, 1, DTLSUDP_HANDSHAKE_HEADER_LEN + body);
     h[n++] = DTLSUDP_HS_CLIENT_HELLO;
     h[n++] = 0, h[n++] = 0, h[n++] = (uint8_t)body; /* length */
     h[n++] = 0, h[n++] = 1;                          /* message_seq */
@@ -87,7 +87,7 @@ static int check(const char *peer, uint8_t r)
     size_t len = client_hello(hello, r);
     dtlsudp_addr p = addr(peer);
 
-    return dtlsudp_ended_check(e, &p, NULL, hello, len);
+    return eng_ended_check(e, &p, NULL, hello, len);
 }
 
 static size_t queued(void)
@@ -109,7 +109,7 @@ static void test_established_copy_is_dropped_silently(void **state)
 
     (void)state;
     fake_server_assoc(&a, "192.0.2.1:1000", 0x11, 1);
-    dtlsudp_ended_note(e, &a);
+    eng_ended_note(e, &a);
     assert_non_null(e->ended);
     assert_int_equal(check("192.0.2.1:1000", 0x11), DTLSUDP_ERR_DROPPED);
     assert_int_equal(e->stats.dropped_stale, 1);
@@ -128,13 +128,13 @@ static void pop_alert(const char *peer, uint64_t seq, uint16_t version)
     dtlsudp_addr to, local, want = addr(peer);
     dtlsudp_assoc *owner = (dtlsudp_assoc *)1;
     const uint8_t *p = buf;
-    dtlsudp_record rec;
+    eng_record rec;
 
     assert_int_equal(dtlsudp_engine_pop(e, buf, sizeof(buf), &len, &to, &local, &owner), DTLSUDP_OK);
     assert_true(dtlsudp_addr_equal(&to, &want));
     assert_null(owner);
     assert_int_equal(len, DTLSUDP_RECORD_HEADER_LEN + 2);
-    assert_int_equal(dtlsudp_record_parse(&p, buf + len, &rec), 0);
+    assert_int_equal(eng_record_parse(&p, buf + len, &rec), 0);
     assert_int_equal(rec.content_type, DTLSUDP_CT_ALERT);
     assert_int_equal(rec.epoch, 0);
     assert_int_equal(rec.seq, seq);
@@ -151,7 +151,7 @@ static void test_unfinished_copy_gets_an_alert_numbered_after_ours(void **state)
     fake_server_assoc(&a, "[2001:db8::1]:1000", 0x21, 0);
     a.hs0_next_write_seq = 5;
     a.hs0_version = 0xfeff;
-    dtlsudp_ended_note(e, &a);
+    eng_ended_note(e, &a);
     assert_int_equal(check("[2001:db8::1]:1000", 0x21), DTLSUDP_ERR_DROPPED);
     pop_alert("[2001:db8::1]:1000", 5, 0xfeff);
     /* the client's next copy gets the next number (its replay window) */
@@ -167,11 +167,11 @@ static void test_alert_at_eviction(void **state)
     (void)state;
     fake_server_assoc(&a, "192.0.2.9:9", 0x31, 0);
     /* nothing sent yet: sequence 0, DTLS 1.2 */
-    dtlsudp_ended_alert(e, &a);
+    eng_ended_alert(e, &a);
     pop_alert("192.0.2.9:9", 0, 0xfefd);
     a.hs0_next_write_seq = 3;
     a.hs0_version = 0xfefd;
-    dtlsudp_ended_alert(e, &a);
+    eng_ended_alert(e, &a);
     pop_alert("192.0.2.9:9", 3, 0xfefd);
 }
 
@@ -185,26 +185,26 @@ static void test_note_sent_follows_our_epoch0_records(void **state)
     fake_server_assoc(&a, "192.0.2.1:1000", 0x41, 0);
     /* one datagram: epoch 0 seq 2 (DTLS 1.0 record version), epoch 0 seq 4,
      * then an epoch-1 record that must not count */
-    dtlsudp_record_put_header(d + n, DTLSUDP_CT_HANDSHAKE, 0xfeff, 0, 2, 4);
+    eng_record_put_header(d + n, DTLSUDP_CT_HANDSHAKE, 0xfeff, 0, 2, 4);
     n += DTLSUDP_RECORD_HEADER_LEN + 4;
-    dtlsudp_record_put_header(d + n, DTLSUDP_CT_HANDSHAKE, 0xfefd, 0, 4, 4);
+    eng_record_put_header(d + n, DTLSUDP_CT_HANDSHAKE, 0xfefd, 0, 4, 4);
     n += DTLSUDP_RECORD_HEADER_LEN + 4;
-    dtlsudp_record_put_header(d + n, DTLSUDP_CT_HANDSHAKE, 0xfefd, 1, 40, 4);
+    eng_record_put_header(d + n, DTLSUDP_CT_HANDSHAKE, 0xfefd, 1, 40, 4);
     n += DTLSUDP_RECORD_HEADER_LEN + 4;
-    dtlsudp_ended_note_sent(&a, d, n);
+    eng_ended_note_sent(&a, d, n);
     assert_int_equal(a.hs0_next_write_seq, 5);
     assert_int_equal(a.hs0_version, 0xfefd);
     /* a lower number later (a retransmission of an older record) does not go back */
-    dtlsudp_ended_note_sent(&a, d, DTLSUDP_RECORD_HEADER_LEN + 4);
+    eng_ended_note_sent(&a, d, DTLSUDP_RECORD_HEADER_LEN + 4);
     assert_int_equal(a.hs0_next_write_seq, 5);
 
     /* clients and established associations are not tracked */
     fake_server_assoc(&a, "192.0.2.1:1000", 0x41, 1);
-    dtlsudp_ended_note_sent(&a, d, n);
+    eng_ended_note_sent(&a, d, n);
     assert_int_equal(a.hs0_next_write_seq, 0);
     fake_server_assoc(&a, "192.0.2.1:1000", 0x41, 0);
     a.is_client = 1;
-    dtlsudp_ended_note_sent(&a, d, n);
+    eng_ended_note_sent(&a, d, n);
     assert_int_equal(a.hs0_next_write_seq, 0);
 }
 
@@ -215,10 +215,10 @@ static void test_clients_and_unknown_randoms_are_not_noted(void **state)
     (void)state;
     fake_server_assoc(&a, "192.0.2.1:1000", 0x51, 0);
     a.is_client = 1;
-    dtlsudp_ended_note(e, &a);
+    eng_ended_note(e, &a);
     assert_null(e->ended);
     fake_server_assoc(&a, "192.0.2.1:1000", 0x00, 0); /* never saw a ClientHello */
-    dtlsudp_ended_note(e, &a);
+    eng_ended_note(e, &a);
     assert_null(e->ended);
     assert_int_equal(check("192.0.2.1:1000", 0x00), DTLSUDP_OK);
 }
@@ -234,7 +234,7 @@ static void test_ring_evicts_the_oldest(void **state)
     for (i = 0; i <= DTLSUDP_ENDED_SLOTS; i++) {
         snprintf(peer, sizeof(peer), "192.0.2.7:%d", 2000 + i);
         fake_server_assoc(&a, peer, 0x61, 1);
-        dtlsudp_ended_note(e, &a);
+        eng_ended_note(e, &a);
     }
     /* the first one made room for the last */
     assert_int_equal(check("192.0.2.7:2000", 0x61), DTLSUDP_OK);
@@ -244,7 +244,7 @@ static void test_ring_evicts_the_oldest(void **state)
     }
     /* one more end evicts the second */
     fake_server_assoc(&a, "192.0.2.8:1", 0x62, 1);
-    dtlsudp_ended_note(e, &a);
+    eng_ended_note(e, &a);
     assert_int_equal(check("192.0.2.7:2001", 0x61), DTLSUDP_OK);
     assert_int_equal(check("192.0.2.7:2002", 0x61), DTLSUDP_ERR_DROPPED);
     assert_int_equal(check("192.0.2.8:1", 0x62), DTLSUDP_ERR_DROPPED);
@@ -259,13 +259,13 @@ static void test_not_a_client_hello_passes(void **state)
 
     (void)state;
     fake_server_assoc(&a, "192.0.2.1:1000", 0x71, 0);
-    dtlsudp_ended_note(e, &a);
+    eng_ended_note(e, &a);
     /* the same bytes cut before the random, or as epoch 1: not a hello */
-    assert_int_equal(dtlsudp_ended_check(e, &p, NULL, hello, 40), DTLSUDP_OK);
+    assert_int_equal(eng_ended_check(e, &p, NULL, hello, 40), DTLSUDP_OK);
     hello[4] = 1;
-    assert_int_equal(dtlsudp_ended_check(e, &p, NULL, hello, len), DTLSUDP_OK);
+    assert_int_equal(eng_ended_check(e, &p, NULL, hello, len), DTLSUDP_OK);
     hello[4] = 0;
-    assert_int_equal(dtlsudp_ended_check(e, &p, NULL, hello, len), DTLSUDP_ERR_DROPPED);
+    assert_int_equal(eng_ended_check(e, &p, NULL, hello, len), DTLSUDP_ERR_DROPPED);
     (void)dtlsudp_engine_pop(e, hello, sizeof(hello), &len, &p, &p, NULL);
 }
 

@@ -197,7 +197,7 @@ static void test_pop_buffer_too_small(void **state)
     assert_non_null(tn_connect(&net, c, s, NULL));
     assert_int_equal(dtlsudp_engine_pop(c->e, small, sizeof(small), &len, &peer, NULL, &a), DTLSUDP_ERR_BUFFER);
     assert_int_equal(dtlsudp_engine_pop(c->e, buf, sizeof(buf), &len, &peer, NULL, &a), DTLSUDP_OK);
-    assert_true(dtlsudp_record_is_client_hello(buf, len, NULL));
+    assert_true(eng_record_is_client_hello(buf, len, NULL));
     assert_non_null(a);
     assert_int_equal(dtlsudp_engine_pop(c->e, buf, sizeof(buf), &len, &peer, NULL, &a), DTLSUDP_ERR_AGAIN);
 }
@@ -717,7 +717,7 @@ static int keep_copy(tn_net *n, tn_packet *p, void *arg)
     tn_packet *copy = arg;
     (void)n;
     /* The last ClientHello seen is the one with the cookie. */
-    if (dtlsudp_record_is_client_hello(p->data, p->len, NULL))
+    if (eng_record_is_client_hello(p->data, p->len, NULL))
         *copy = *p;
     return 1;
 }

@@ -594,13 +594,13 @@ static void test_alerts(void **state)
 
     /* a warning alert changes nothing */
     ca = dtlsudp_engine_find(cs[0]->e, &s->addr);
-    assert_int_equal(dtlsudp_handoff_send_alert(cs[0]->e, ca, 0, 100), DTLSUDP_OK);
+    assert_int_equal(eng_handoff_send_alert(cs[0]->e, ca, 0, 100), DTLSUDP_OK);
     tn_pump(&net);
     assert_int_equal(s->closed, 0);
     send_and_check(ca, s, 5, 1);
 
     /* a fatal alert in ends the association with the peer's reason */
-    assert_int_equal(dtlsudp_handoff_send_alert(cs[0]->e, ca, 1, 40), DTLSUDP_OK);
+    assert_int_equal(eng_handoff_send_alert(cs[0]->e, ca, 1, 40), DTLSUDP_OK);
     tn_pump(&net);
     assert_int_equal(s->closed, 1);
     assert_int_equal(s->last_reason, DTLSUDP_ERR_PEER_ALERT);
@@ -610,7 +610,7 @@ static void test_alerts(void **state)
     /* A fatal alert out: an authenticated ChangeCipherSpec after the
      * handshake is an unexpected_message (10), which the peer receives. */
     ca = dtlsudp_engine_find(cs[1]->e, &s->addr);
-    assert_int_equal(dtlsudp_rl_seal(&ca->rl, DTLSUDP_CT_CHANGE_CIPHER_SPEC, (const uint8_t *)"\1", 1, 0, rec,
+    assert_int_equal(eng_rl_seal(&ca->rl, DTLSUDP_CT_CHANGE_CIPHER_SPEC, (const uint8_t *)"\1", 1, 0, rec,
                                      sizeof(rec), &n),
                      DTLSUDP_OK);
     assert_int_equal(tn_inject(&net, s, &cs[1]->addr, rec, n, NULL), DTLSUDP_ERR_HANDSHAKE);
@@ -621,7 +621,7 @@ static void test_alerts(void **state)
 
     /* a malformed alert is a decode_error (50) */
     ca = dtlsudp_engine_find(cs[2]->e, &s->addr);
-    assert_int_equal(dtlsudp_rl_seal(&ca->rl, DTLSUDP_CT_ALERT, (const uint8_t *)"\2\50\0", 3, 0, rec, sizeof(rec), &n),
+    assert_int_equal(eng_rl_seal(&ca->rl, DTLSUDP_CT_ALERT, (const uint8_t *)"\2\50\0", 3, 0, rec, sizeof(rec), &n),
                      DTLSUDP_OK);
     assert_int_equal(tn_inject(&net, s, &cs[2]->addr, rec, n, NULL), DTLSUDP_ERR_HANDSHAKE);
     tn_pump(&net);
@@ -662,10 +662,10 @@ static int seq_tap(tn_net *n, tn_packet *p, void *arg)
     const uint8_t *cur = p->data, *end = p->data + p->len;
     int from = dtlsudp_addr_equal(&p->from, &n->nodes[0].addr) ? 0 : 1;
     int final_flight = 0;
-    dtlsudp_record r;
+    eng_record r;
     size_t i;
 
-    while (cur != end && dtlsudp_record_parse(&cur, end, &r) == 0) {
+    while (cur != end && eng_record_parse(&cur, end, &r) == 0) {
         if (r.content_type == DTLSUDP_CT_CHANGE_CIPHER_SPEC || (r.epoch == 1 && r.content_type == DTLSUDP_CT_HANDSHAKE))
             final_flight = 1;
         if (from == 1 && r.epoch == 1 && r.content_type == DTLSUDP_CT_HANDSHAKE)
@@ -797,11 +797,11 @@ static int ccs_drop_tap(tn_net *n, tn_packet *p, void *arg)
 {
     ccs_drop *d = arg;
     const uint8_t *cur = p->data, *end = p->data + p->len;
-    dtlsudp_record r;
+    eng_record r;
 
     if (d->left == 0 || !dtlsudp_addr_equal(&p->from, &n->nodes[d->from].addr))
         return 1;
-    while (cur != end && dtlsudp_record_parse(&cur, end, &r) == 0)
+    while (cur != end && eng_record_parse(&cur, end, &r) == 0)
         if (r.content_type == DTLSUDP_CT_CHANGE_CIPHER_SPEC) {
             d->left--;
             d->lost++;
@@ -881,13 +881,13 @@ static void resumed_last_flight_lost(int client_keeps, unsigned lose)
         /* the client keeps its CCS and Finished (one datagram of two
          * records) until the server's first record */
         const uint8_t *p, *end;
-        dtlsudp_record r;
+        eng_record r;
         unsigned types = 0;
         assert_non_null(ca->last_flight);
         p = ca->last_flight + 2;
         end = ca->last_flight + ca->last_flight_len;
         assert_int_equal(((size_t)ca->last_flight[0] << 8 | ca->last_flight[1]) + 2, ca->last_flight_len);
-        while (p != end && dtlsudp_record_parse(&p, end, &r) == 0)
+        while (p != end && eng_record_parse(&p, end, &r) == 0)
             types |= 1u << (r.content_type - DTLSUDP_CT_CHANGE_CIPHER_SPEC);
         assert_ptr_equal(p, end);
         assert_int_equal(types, 1u << 0 | 1u << (DTLSUDP_CT_HANDSHAKE - DTLSUDP_CT_CHANGE_CIPHER_SPEC));
@@ -976,7 +976,7 @@ static void final_flight_timed(int client_keeps, unsigned lose)
     dtlsudp_assoc *ca, *sa;
     uint64_t start;
 
-    dtlsudp_engine_set_timer_cb(c->e, never_cb);
+    eng_set_timer_cb(c->e, never_cb);
     memset(&t, 0, sizeof(t));
     t.drop.from = s->index;
     t.drop.left = lose;
@@ -1038,23 +1038,23 @@ static void test_final_flight_copies_to_a_client_that_has_it(void **state)
 
 static void test_window_unit(void **state)
 {
-    dtlsudp_rl_dir d = {0};
+    eng_rl_dir d = {0};
     (void)state;
     d.seq = 0;
     d.window = 1;
-    assert_false(dtlsudp_rl_window_check(&d, 0));
-    assert_true(dtlsudp_rl_window_check(&d, 1));
-    dtlsudp_rl_window_mark(&d, 100);
-    assert_true(dtlsudp_rl_window_check(&d, 37));
-    assert_false(dtlsudp_rl_window_check(&d, 36)); /* 100 - 64 */
-    assert_false(dtlsudp_rl_window_check(&d, 100));
-    dtlsudp_rl_window_mark(&d, 37);
-    assert_false(dtlsudp_rl_window_check(&d, 37));
-    assert_true(dtlsudp_rl_window_check(&d, 38));
-    dtlsudp_rl_window_mark(&d, DTLSUDP_RL_SEQ_MAX);
-    assert_false(dtlsudp_rl_window_check(&d, DTLSUDP_RL_SEQ_MAX));
-    assert_true(dtlsudp_rl_window_check(&d, DTLSUDP_RL_SEQ_MAX - 1));
-    assert_false(dtlsudp_rl_window_check(&d, 100));
+    assert_false(eng_rl_window_check(&d, 0));
+    assert_true(eng_rl_window_check(&d, 1));
+    eng_rl_window_mark(&d, 100);
+    assert_true(eng_rl_window_check(&d, 37));
+    assert_false(eng_rl_window_check(&d, 36)); /* 100 - 64 */
+    assert_false(eng_rl_window_check(&d, 100));
+    eng_rl_window_mark(&d, 37);
+    assert_false(eng_rl_window_check(&d, 37));
+    assert_true(eng_rl_window_check(&d, 38));
+    eng_rl_window_mark(&d, DTLSUDP_RL_SEQ_MAX);
+    assert_false(eng_rl_window_check(&d, DTLSUDP_RL_SEQ_MAX));
+    assert_true(eng_rl_window_check(&d, DTLSUDP_RL_SEQ_MAX - 1));
+    assert_false(eng_rl_window_check(&d, 100));
 }
 
 static void test_seal_open_known_key(void **state)
@@ -1063,9 +1063,9 @@ static void test_seal_open_known_key(void **state)
                                 DTLSUDP_AEAD_CHACHA20_POLY1305};
     static const char *const names[] = {"AES-128-GCM", "AES-256-GCM", "ChaCha20-Poly1305"};
     uint8_t k1[32], k2[32], iv1[12], iv2[12], out[256], pt[256];
-    dtlsudp_rl a, b;
-    dtlsudp_rl_keys ka, kb;
-    dtlsudp_record rec;
+    eng_rl a, b;
+    eng_rl_keys ka, kb;
+    eng_record rec;
     const uint8_t *p;
     size_t i, n, m;
 
@@ -1091,38 +1091,38 @@ static void test_seal_open_known_key(void **state)
         kb.write_iv = iv2;
         kb.read_key = k1;
         kb.read_iv = iv1;
-        assert_int_equal(dtlsudp_rl_init(&a, cipher, &ka), DTLSUDP_OK);
-        assert_int_equal(dtlsudp_rl_init(&b, cipher, &kb), DTLSUDP_OK);
+        assert_int_equal(eng_rl_init(&a, cipher, &ka), DTLSUDP_OK);
+        assert_int_equal(eng_rl_init(&b, cipher, &kb), DTLSUDP_OK);
         EVP_CIPHER_free(cipher);
-        assert_int_equal(dtlsudp_rl_seal(&a, DTLSUDP_CT_APPLICATION_DATA, (const uint8_t *)"hello", 5, 0, out,
+        assert_int_equal(eng_rl_seal(&a, DTLSUDP_CT_APPLICATION_DATA, (const uint8_t *)"hello", 5, 0, out,
                                          sizeof(out), &n),
                          DTLSUDP_OK);
-        assert_int_equal(n, 5 + dtlsudp_rl_overhead(&a));
+        assert_int_equal(n, 5 + eng_rl_overhead(&a));
         p = out;
-        assert_int_equal(dtlsudp_record_parse(&p, out + n, &rec), 0);
+        assert_int_equal(eng_record_parse(&p, out + n, &rec), 0);
         assert_int_equal(rec.seq, DTLSUDP_RL_SEQ_MAX - 1);
-        assert_int_equal(dtlsudp_rl_open(&b, &rec, pt, sizeof(pt), &m), DTLSUDP_OK);
+        assert_int_equal(eng_rl_open(&b, &rec, pt, sizeof(pt), &m), DTLSUDP_OK);
         assert_int_equal(m, 5);
         assert_memory_equal(pt, "hello", 5);
-        assert_int_equal(dtlsudp_rl_open(&b, &rec, pt, sizeof(pt), &m), DTLSUDP_ERR_DROPPED); /* replay */
+        assert_int_equal(eng_rl_open(&b, &rec, pt, sizeof(pt), &m), DTLSUDP_ERR_DROPPED); /* replay */
         /* the reader's own keys do not open it */
-        assert_int_equal(dtlsudp_rl_open(&a, &rec, pt, sizeof(pt), &m), DTLSUDP_ERR_DROPPED);
+        assert_int_equal(eng_rl_open(&a, &rec, pt, sizeof(pt), &m), DTLSUDP_ERR_DROPPED);
         /* the last number: data refused, close_notify allowed, then nothing */
-        assert_int_equal(dtlsudp_rl_seal(&a, DTLSUDP_CT_APPLICATION_DATA, (const uint8_t *)"x", 1, 0, out,
+        assert_int_equal(eng_rl_seal(&a, DTLSUDP_CT_APPLICATION_DATA, (const uint8_t *)"x", 1, 0, out,
                                          sizeof(out), &n),
                          DTLSUDP_ERR_LIMIT);
-        assert_int_equal(dtlsudp_rl_seal(&a, DTLSUDP_CT_ALERT, (const uint8_t *)"\1\0", 2, 1, out, sizeof(out), &n),
+        assert_int_equal(eng_rl_seal(&a, DTLSUDP_CT_ALERT, (const uint8_t *)"\1\0", 2, 1, out, sizeof(out), &n),
                          DTLSUDP_OK);
         p = out;
-        assert_int_equal(dtlsudp_record_parse(&p, out + n, &rec), 0);
+        assert_int_equal(eng_record_parse(&p, out + n, &rec), 0);
         assert_int_equal(rec.seq, DTLSUDP_RL_SEQ_MAX);
-        assert_int_equal(dtlsudp_rl_open(&b, &rec, pt, sizeof(pt), &m), DTLSUDP_OK);
-        assert_int_equal(dtlsudp_rl_seal(&a, DTLSUDP_CT_ALERT, (const uint8_t *)"\1\0", 2, 1, out, sizeof(out), &n),
+        assert_int_equal(eng_rl_open(&b, &rec, pt, sizeof(pt), &m), DTLSUDP_OK);
+        assert_int_equal(eng_rl_seal(&a, DTLSUDP_CT_ALERT, (const uint8_t *)"\1\0", 2, 1, out, sizeof(out), &n),
                          DTLSUDP_ERR_LIMIT);
-        assert_int_equal(dtlsudp_rl_seal(&a, DTLSUDP_CT_APPLICATION_DATA, pt, 10, 0, out, 20, &n),
+        assert_int_equal(eng_rl_seal(&a, DTLSUDP_CT_APPLICATION_DATA, pt, 10, 0, out, 20, &n),
                          DTLSUDP_ERR_BUFFER);
-        dtlsudp_rl_dispose(&a);
-        dtlsudp_rl_dispose(&b);
+        eng_rl_dispose(&a);
+        eng_rl_dispose(&b);
     }
 }
 

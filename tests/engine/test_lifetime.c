@@ -48,7 +48,7 @@ static void record_event(void *user, dtlsudp_assoc *a, int event, int reason)
     if (seen.close_again) {
         dtlsudp_assoc_close(a, 0);
         dtlsudp_assoc_abort(a, DTLSUDP_ERR_TIMEOUT, 0);
-        dtlsudp_assoc_finish(a->e, a, DTLSUDP_ERR_TIMEOUT);
+        eng_assoc_finish(a->e, a, DTLSUDP_ERR_TIMEOUT);
     }
 }
 
@@ -69,7 +69,7 @@ static int bare_setup(void **state)
     if (dtlsudp_engine_new(&cfg, 5000, &bare) != DTLSUDP_OK)
         return -1;
     /* The ring of ended hellos is allocated at the first end; have it now. */
-    if (dtlsudp_ended_reserve(bare) != DTLSUDP_OK)
+    if (eng_ended_reserve(bare) != DTLSUDP_OK)
         return -1;
     bare_baseline = bare_alloc.live_count;
     return 0;
@@ -88,10 +88,10 @@ static int bare_teardown(void **state)
 static dtlsudp_assoc *started(const char *peer, int is_client)
 {
     dtlsudp_addr addr = tn_addr(peer);
-    dtlsudp_assoc *a = dtlsudp_assoc_alloc(bare, &addr, NULL, is_client);
+    dtlsudp_assoc *a = eng_assoc_alloc(bare, &addr, NULL, is_client);
 
     assert_non_null(a);
-    dtlsudp_assoc_start(bare, a, !is_client);
+    eng_assoc_start(bare, a, !is_client);
     return a;
 }
 
@@ -104,10 +104,10 @@ static void test_alloc_start_destroy(void **state)
 
     (void)state;
     bare_alloc.fail_at = bare_alloc.total + 1;
-    assert_null(dtlsudp_assoc_alloc(bare, &peer, NULL, 0));
+    assert_null(eng_assoc_alloc(bare, &peer, NULL, 0));
     bare_alloc.fail_at = 0;
 
-    a = dtlsudp_assoc_alloc(bare, &peer, NULL, 0);
+    a = eng_assoc_alloc(bare, &peer, NULL, 0);
     assert_non_null(a);
     assert_int_equal(a->state, DTLSUDP_STATE_HANDSHAKING);
     assert_int_equal(a->id, 0);
@@ -119,7 +119,7 @@ static void test_alloc_start_destroy(void **state)
     assert_true(dtlsudp_link_empty(&bare->hs_list));
     assert_int_equal(bare->stats.assocs_now, 0);
 
-    dtlsudp_assoc_start(bare, a, 1);
+    eng_assoc_start(bare, a, 1);
     b = started("127.0.0.1:4001", 1);
     assert_int_equal(a->id, 1);
     assert_int_equal(b->id, 2);
@@ -130,9 +130,9 @@ static void test_alloc_start_destroy(void **state)
     assert_int_equal(bare->stats.assocs_now, 2);
     assert_int_equal(bare->stats.assocs_peak, 2);
 
-    dtlsudp_table_insert(bare, a);
-    dtlsudp_assoc_destroy(bare, a);
-    dtlsudp_assoc_destroy(bare, b);
+    eng_table_insert(bare, a);
+    eng_assoc_destroy(bare, a);
+    eng_assoc_destroy(bare, b);
     assert_null(dtlsudp_engine_find(bare, &peer));
     assert_true(dtlsudp_link_empty(&bare->hs_list));
     assert_int_equal(bare->half_open, 0);
@@ -164,7 +164,7 @@ static void test_finish_counts_by_reason(void **state)
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         before = bare->stats;
         seen.closed = 0;
-        dtlsudp_assoc_finish(bare, started("127.0.0.1:4000", (int)(i & 1)), rows[i].reason);
+        eng_assoc_finish(bare, started("127.0.0.1:4000", (int)(i & 1)), rows[i].reason);
         assert_int_equal(seen.closed, 1);
         assert_int_equal(seen.reason, rows[i].reason);
         assert_int_equal(seen.state_in_event, DTLSUDP_STATE_CLOSED);
@@ -181,10 +181,10 @@ static void test_finish_counts_by_reason(void **state)
     before = bare->stats;
     a = started("127.0.0.1:4000", 1);
     a->state = DTLSUDP_STATE_ESTABLISHED;
-    dtlsudp_assoc_finish(bare, a, DTLSUDP_ERR_PEER_ALERT);
+    eng_assoc_finish(bare, a, DTLSUDP_ERR_PEER_ALERT);
     a = started("127.0.0.1:4000", 1);
     a->state = DTLSUDP_STATE_ESTABLISHED;
-    dtlsudp_assoc_finish(bare, a, DTLSUDP_ERR_TIMEOUT);
+    eng_assoc_finish(bare, a, DTLSUDP_ERR_TIMEOUT);
     assert_int_equal(bare->stats.alerts_received - before.alerts_received, 1);
     assert_int_equal(bare->stats.handshakes_failed, before.handshakes_failed);
     assert_int_equal(bare->stats.handshakes_timed_out, before.handshakes_timed_out);
@@ -199,20 +199,20 @@ static void test_finish_detaches_restart_links(void **state)
     dtlsudp_assoc *old = started("127.0.0.1:4000", 0), *heir;
 
     (void)state;
-    dtlsudp_table_insert(bare, old);
+    eng_table_insert(bare, old);
     heir = started("127.0.0.1:4000", 0);
     old->successor = heir, heir->predecessor = old;
-    dtlsudp_assoc_finish(bare, heir, DTLSUDP_ERR_HANDSHAKE);
+    eng_assoc_finish(bare, heir, DTLSUDP_ERR_HANDSHAKE);
     assert_null(old->successor);
     assert_ptr_equal(dtlsudp_engine_find(bare, &peer), old);
 
     heir = started("127.0.0.1:4000", 0);
     old->successor = heir, heir->predecessor = old;
-    dtlsudp_assoc_finish(bare, old, DTLSUDP_ERR_REPLACED);
+    eng_assoc_finish(bare, old, DTLSUDP_ERR_REPLACED);
     assert_null(heir->predecessor);
     assert_ptr_equal(dtlsudp_engine_find(bare, &peer), heir);
     assert_int_equal(seen.reason, DTLSUDP_ERR_REPLACED);
-    dtlsudp_assoc_finish(bare, heir, DTLSUDP_ERR_CLOSED);
+    eng_assoc_finish(bare, heir, DTLSUDP_ERR_CLOSED);
     assert_null(dtlsudp_engine_find(bare, &peer));
     assert_int_equal(seen.closed, 3);
     assert_int_equal(bare_alloc.live_count, bare_baseline);
@@ -389,7 +389,7 @@ static void test_evict(void **state)
     int type, alert;
 
     (void)state;
-    dtlsudp_engine_evict(s->e, establish());
+    eng_evict(s->e, establish());
     assert_int_equal(s->last_reason, DTLSUDP_ERR_EVICTED);
     assert_int_equal(drain(s, &type, &alert), 1);
     assert_int_equal(stats(s).closes_sent, 1);
@@ -400,7 +400,7 @@ static void test_evict(void **state)
     assert_int_equal(tn_inject(&net, s, &c2->addr, hello, len, &a), DTLSUDP_OK);
     assert_non_null(a);
     (void)drain(s, &type, &alert);
-    dtlsudp_engine_evict(s->e, a);
+    eng_evict(s->e, a);
     assert_int_equal(s->closed, 2);
     assert_int_equal(s->last_reason, DTLSUDP_ERR_EVICTED);
     assert_int_equal(drain(s, &type, &alert), 1);
@@ -410,7 +410,7 @@ static void test_evict(void **state)
 
     assert_int_equal(dtlsudp_engine_connect(c2->e, &nobody, NULL, tn_clock, &a), DTLSUDP_OK);
     (void)drain(c2, &type, &alert);
-    dtlsudp_engine_evict(c2->e, a);
+    eng_evict(c2->e, a);
     assert_int_equal(c2->last_reason, DTLSUDP_ERR_EVICTED);
     assert_int_equal(drain(c2, &type, &alert), 0);
 }
@@ -432,7 +432,7 @@ static void test_close_all(void **state)
     assert_int_equal(type, DTLSUDP_CT_ALERT);
     assert_int_equal(stats(s).closes_sent, 1);
     assert_int_equal(stats(s).assocs_now, 0);
-    assert_int_equal(dtlsudp_engine_count(s->e), 0);
+    assert_int_equal(eng_count(s->e), 0);
     dtlsudp_engine_close_all(NULL, tn_clock);
 }
 

@@ -31,7 +31,7 @@ static dtlsudp_engine fake;
 
 static void test_fifo_wrap(void **state)
 {
-    dtlsudp_outq q;
+    eng_outq q;
     uint8_t in[700], out[700];
     dtlsudp_addr peer, got_peer, got_local;
     dtlsudp_assoc *tag = (dtlsudp_assoc *)&fake, *got;
@@ -40,7 +40,7 @@ static void test_fifo_wrap(void **state)
     (void)state;
     fake.cfg.allocator.alloc = a_alloc;
     fake.cfg.allocator.free = a_free;
-    assert_int_equal(dtlsudp_outq_init(&fake, &q, 4096), DTLSUDP_OK);
+    assert_int_equal(eng_outq_init(&fake, &q, 4096), DTLSUDP_OK);
     memset(&peer, 0, sizeof(peer));
     peer.sa.sa_family = AF_INET;
     /* Varying sizes push the write point around the ring many times. */
@@ -50,14 +50,14 @@ static void test_fifo_wrap(void **state)
             size_t l = 1 + ((pushed * 131) % sizeof(in));
             memset(in, (int)(pushed & 0xff), l);
             peer.sin.sin_port = (uint16_t)pushed;
-            if (dtlsudp_outq_push(&q, in, l, &peer, NULL, tag) != DTLSUDP_OK)
+            if (eng_outq_push(&q, in, l, &peer, NULL, tag) != DTLSUDP_OK)
                 break;
             pushed++;
         }
         n = 1 + (round * 17) % 3;
         for (i = 0; i < n && popped < pushed; i++) {
             size_t want = 1 + ((popped * 131) % sizeof(in));
-            assert_int_equal(dtlsudp_outq_pop(&q, out, sizeof(out), &len, &got_peer, &got_local, &got), DTLSUDP_OK);
+            assert_int_equal(eng_outq_pop(&q, out, sizeof(out), &len, &got_peer, &got_local, &got), DTLSUDP_OK);
             assert_int_equal(len, want);
             assert_int_equal(out[0], (uint8_t)(popped & 0xff));
             assert_int_equal(out[len - 1], (uint8_t)(popped & 0xff));
@@ -68,16 +68,16 @@ static void test_fifo_wrap(void **state)
     }
     assert_true(pushed > 100);
     while (popped < pushed) {
-        assert_int_equal(dtlsudp_outq_pop(&q, out, sizeof(out), &len, NULL, NULL, NULL), DTLSUDP_OK);
+        assert_int_equal(eng_outq_pop(&q, out, sizeof(out), &len, NULL, NULL, NULL), DTLSUDP_OK);
         popped++;
     }
-    assert_int_equal(dtlsudp_outq_pop(&q, out, sizeof(out), &len, NULL, NULL, NULL), DTLSUDP_ERR_AGAIN);
-    dtlsudp_outq_dispose(&fake, &q);
+    assert_int_equal(eng_outq_pop(&q, out, sizeof(out), &len, NULL, NULL, NULL), DTLSUDP_ERR_AGAIN);
+    eng_outq_dispose(&fake, &q);
 }
 
 static void test_full_and_forget(void **state)
 {
-    dtlsudp_outq q;
+    eng_outq q;
     uint8_t in[1000], out[1000];
     dtlsudp_assoc *tag = (dtlsudp_assoc *)&fake, *got;
     size_t len, n = 0;
@@ -85,19 +85,19 @@ static void test_full_and_forget(void **state)
     (void)state;
     fake.cfg.allocator.alloc = a_alloc;
     fake.cfg.allocator.free = a_free;
-    assert_int_equal(dtlsudp_outq_init(&fake, &q, 4096), DTLSUDP_OK);
+    assert_int_equal(eng_outq_init(&fake, &q, 4096), DTLSUDP_OK);
     memset(in, 1, sizeof(in));
-    while (dtlsudp_outq_push(&q, in, sizeof(in), NULL, NULL, tag) == DTLSUDP_OK)
+    while (eng_outq_push(&q, in, sizeof(in), NULL, NULL, tag) == DTLSUDP_OK)
         n++;
     assert_int_equal(n, 3); /* 3 x (1000 + header) fit in 4096, not 4 */
-    assert_int_equal(dtlsudp_outq_push(&q, in, 5000, NULL, NULL, tag), DTLSUDP_ERR_QUEUE_FULL);
-    dtlsudp_outq_forget(&q, tag);
-    assert_int_equal(dtlsudp_outq_pop(&q, out, 10, &len, NULL, NULL, &got), DTLSUDP_ERR_BUFFER);
-    assert_int_equal(dtlsudp_outq_pop(&q, out, sizeof(out), &len, NULL, NULL, &got), DTLSUDP_OK);
+    assert_int_equal(eng_outq_push(&q, in, 5000, NULL, NULL, tag), DTLSUDP_ERR_QUEUE_FULL);
+    eng_outq_forget(&q, tag);
+    assert_int_equal(eng_outq_pop(&q, out, 10, &len, NULL, NULL, &got), DTLSUDP_ERR_BUFFER);
+    assert_int_equal(eng_outq_pop(&q, out, sizeof(out), &len, NULL, NULL, &got), DTLSUDP_OK);
     assert_null(got);
     /* room again after a pop */
-    assert_int_equal(dtlsudp_outq_push(&q, in, sizeof(in), NULL, NULL, NULL), DTLSUDP_OK);
-    dtlsudp_outq_dispose(&fake, &q);
+    assert_int_equal(eng_outq_push(&q, in, sizeof(in), NULL, NULL, NULL), DTLSUDP_OK);
+    eng_outq_dispose(&fake, &q);
 }
 
 int main(void)

@@ -25,10 +25,10 @@ static const uint8_t client_hello[] = {
 static void test_parse_one(void **state)
 {
     const uint8_t *p = client_hello, *end = client_hello + sizeof(client_hello);
-    dtlsudp_record r;
+    eng_record r;
 
     (void)state;
-    assert_int_equal(dtlsudp_record_parse(&p, end, &r), 0);
+    assert_int_equal(eng_record_parse(&p, end, &r), 0);
     assert_int_equal(r.content_type, 22);
     assert_int_equal(r.version, 0xfeff);
     assert_int_equal(r.epoch, 0);
@@ -45,51 +45,51 @@ static void test_every_truncation_fails(void **state)
     (void)state;
     for (n = 0; n < sizeof(client_hello); n++) {
         const uint8_t *p = client_hello;
-        dtlsudp_record r;
-        assert_int_equal(dtlsudp_record_parse(&p, client_hello + n, &r), -1);
+        eng_record r;
+        assert_int_equal(eng_record_parse(&p, client_hello + n, &r), -1);
         assert_ptr_equal(p, client_hello); /* the cursor does not move on failure */
-        assert_int_equal(dtlsudp_record_scan(client_hello, n, NULL), -1);
-        assert_int_equal(dtlsudp_record_is_client_hello(client_hello, n, NULL), 0);
+        assert_int_equal(eng_record_scan(client_hello, n, NULL), -1);
+        assert_int_equal(eng_record_is_client_hello(client_hello, n, NULL), 0);
     }
 }
 
 static void test_bad_fields(void **state)
 {
     uint8_t b[sizeof(client_hello)];
-    dtlsudp_record r;
+    eng_record r;
     const uint8_t *p;
 
     (void)state;
     memcpy(b, client_hello, sizeof(b));
     b[0] = 24; /* unknown content type */
     p = b;
-    assert_int_equal(dtlsudp_record_parse(&p, b + sizeof(b), &r), -1);
+    assert_int_equal(eng_record_parse(&p, b + sizeof(b), &r), -1);
     memcpy(b, client_hello, sizeof(b));
     b[1] = 0x03; /* TLS, not DTLS */
     p = b;
-    assert_int_equal(dtlsudp_record_parse(&p, b + sizeof(b), &r), -1);
+    assert_int_equal(eng_record_parse(&p, b + sizeof(b), &r), -1);
     memcpy(b, client_hello, sizeof(b));
     b[12] = 17; /* length runs past the datagram */
     p = b;
-    assert_int_equal(dtlsudp_record_parse(&p, b + sizeof(b), &r), -1);
+    assert_int_equal(eng_record_parse(&p, b + sizeof(b), &r), -1);
     /* trailing garbage after a complete record */
-    assert_int_equal(dtlsudp_record_scan(client_hello, sizeof(client_hello), &r), 1);
+    assert_int_equal(eng_record_scan(client_hello, sizeof(client_hello), &r), 1);
     memcpy(b, client_hello, sizeof(b));
     b[12] = 15;
-    assert_int_equal(dtlsudp_record_scan(b, sizeof(b), &r), -1);
-    assert_int_equal(dtlsudp_record_scan(NULL, 0, &r), -1);
+    assert_int_equal(eng_record_scan(b, sizeof(b), &r), -1);
+    assert_int_equal(eng_record_scan(NULL, 0, &r), -1);
 }
 
 static void test_two_records(void **state)
 {
     uint8_t b[2 * sizeof(client_hello)];
-    dtlsudp_record r;
+    eng_record r;
 
     (void)state;
     memcpy(b, client_hello, sizeof(client_hello));
     memcpy(b + sizeof(client_hello), client_hello, sizeof(client_hello));
     b[sizeof(client_hello)] = 23;
-    assert_int_equal(dtlsudp_record_scan(b, sizeof(b), &r), 2);
+    assert_int_equal(eng_record_scan(b, sizeof(b), &r), 2);
     assert_int_equal(r.content_type, 22);
 }
 
@@ -99,21 +99,21 @@ static void test_client_hello_detection(void **state)
     uint16_t seq = 0;
 
     (void)state;
-    assert_int_equal(dtlsudp_record_is_client_hello(client_hello, sizeof(client_hello), &seq), 1);
+    assert_int_equal(eng_record_is_client_hello(client_hello, sizeof(client_hello), &seq), 1);
     assert_int_equal(seq, 1);
     memcpy(b, client_hello, sizeof(b));
     b[4] = 1; /* epoch 1: not a new handshake (RFC 6347 4.2.8 needs epoch 0) */
-    assert_int_equal(dtlsudp_record_is_client_hello(b, sizeof(b), NULL), 0);
+    assert_int_equal(eng_record_is_client_hello(b, sizeof(b), NULL), 0);
     memcpy(b, client_hello, sizeof(b));
     b[13] = 3; /* HelloVerifyRequest */
-    assert_int_equal(dtlsudp_record_is_client_hello(b, sizeof(b), NULL), 0);
+    assert_int_equal(eng_record_is_client_hello(b, sizeof(b), NULL), 0);
     memcpy(b, client_hello, sizeof(b));
     b[0] = 23;
-    assert_int_equal(dtlsudp_record_is_client_hello(b, sizeof(b), NULL), 0);
+    assert_int_equal(eng_record_is_client_hello(b, sizeof(b), NULL), 0);
     /* a record too short for the handshake header */
     memcpy(b, client_hello, sizeof(b));
     b[12] = 3;
-    assert_int_equal(dtlsudp_record_is_client_hello(b, 16, NULL), 0);
+    assert_int_equal(eng_record_is_client_hello(b, 16, NULL), 0);
 }
 
 static void test_client_hello_random(void **state)
@@ -136,15 +136,15 @@ static void test_client_hello_random(void **state)
     b[25] = 0xfe;
     b[26] = 0xfd;
     memset(b + 27, 0xab, 32);
-    assert_int_equal(dtlsudp_record_client_hello_random(b, sizeof(b), &random), 1);
+    assert_int_equal(eng_record_client_hello_random(b, sizeof(b), &random), 1);
     assert_ptr_equal(random, b + 27);
     for (n = 0; n < sizeof(b); n++)
-        assert_int_equal(dtlsudp_record_client_hello_random(b, n, &random), 0);
+        assert_int_equal(eng_record_client_hello_random(b, n, &random), 0);
     b[21] = 1; /* fragment_offset != 0: the random is not in this fragment */
-    assert_int_equal(dtlsudp_record_client_hello_random(b, sizeof(b), &random), 0);
+    assert_int_equal(eng_record_client_hello_random(b, sizeof(b), &random), 0);
     b[21] = 0;
     b[24] = 33; /* first fragment too short */
-    assert_int_equal(dtlsudp_record_client_hello_random(b, sizeof(b), &random), 0);
+    assert_int_equal(eng_record_client_hello_random(b, sizeof(b), &random), 0);
 }
 
 int main(void)

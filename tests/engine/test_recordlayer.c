@@ -4,7 +4,7 @@
  * independent construction of RFC 5246 6.2.3.3 / RFC 6347 4.1 with
  * OpenSSL's EVP calls (RFC 5288 3: salt || explicit nonce; RFC 7905 2: IV
  * XOR epoch || sequence), round trips between two roles, and every way
- * dtlsudp_rl_open() drops a record without changing its state (tampered,
+ * eng_rl_open() drops a record without changing its state (tampered,
  * replayed, too old, wrong epoch or version, truncated, oversized), plus
  * seal's limits (TOO_BIG, BUFFER, the last sequence number kept for the
  * close_notify).
@@ -37,11 +37,11 @@ static EVP_CIPHER *fetch(int aead)
 static uint8_t key_a[32], key_b[32], iv_a[12], iv_b[12];
 
 /* a writes with key_a, reads with key_b; b the other way round. */
-static void make_pair(int aead, dtlsudp_rl *a, dtlsudp_rl *b, uint64_t a_next_seq)
+static void make_pair(int aead, eng_rl *a, eng_rl *b, uint64_t a_next_seq)
 {
     EVP_CIPHER *c = fetch(aead);
-    dtlsudp_rl_keys ka = {aead, 1, 0xfefd, a_next_seq, key_a, iv_a, key_b, iv_b};
-    dtlsudp_rl_keys kb = {aead, 1, 0xfefd, 1, key_b, iv_b, key_a, iv_a};
+    eng_rl_keys ka = {aead, 1, 0xfefd, a_next_seq, key_a, iv_a, key_b, iv_b};
+    eng_rl_keys kb = {aead, 1, 0xfefd, 1, key_b, iv_b, key_a, iv_a};
     size_t i;
 
     for (i = 0; i < sizeof(key_a); i++) {
@@ -52,8 +52,8 @@ static void make_pair(int aead, dtlsudp_rl *a, dtlsudp_rl *b, uint64_t a_next_se
         iv_a[i] = (uint8_t)(0x30 + i);
         iv_b[i] = (uint8_t)(0x60 + i);
     }
-    assert_int_equal(dtlsudp_rl_init(a, c, &ka), DTLSUDP_OK);
-    assert_int_equal(dtlsudp_rl_init(b, c, &kb), DTLSUDP_OK);
+    assert_int_equal(eng_rl_init(a, c, &ka), DTLSUDP_OK);
+    assert_int_equal(eng_rl_init(b, c, &kb), DTLSUDP_OK);
     EVP_CIPHER_free(c); /* the contexts hold their own reference */
 }
 
@@ -102,58 +102,58 @@ static size_t reference_seal(int aead, const uint8_t *key, const uint8_t *iv, ui
 static void test_key_and_iv_lengths(void **state)
 {
     (void)state;
-    assert_int_equal(dtlsudp_rl_key_len(DTLSUDP_AEAD_AES_128_GCM), 16);
-    assert_int_equal(dtlsudp_rl_key_len(DTLSUDP_AEAD_AES_256_GCM), 32);
-    assert_int_equal(dtlsudp_rl_key_len(DTLSUDP_AEAD_CHACHA20_POLY1305), 32);
-    assert_int_equal(dtlsudp_rl_key_len(DTLSUDP_AEAD_NONE), 0);
-    assert_int_equal(dtlsudp_rl_iv_len(DTLSUDP_AEAD_AES_128_GCM), 4);
-    assert_int_equal(dtlsudp_rl_iv_len(DTLSUDP_AEAD_AES_256_GCM), 4);
-    assert_int_equal(dtlsudp_rl_iv_len(DTLSUDP_AEAD_CHACHA20_POLY1305), 12);
-    assert_int_equal(dtlsudp_rl_iv_len(DTLSUDP_AEAD_NONE), 0);
+    assert_int_equal(eng_rl_key_len(DTLSUDP_AEAD_AES_128_GCM), 16);
+    assert_int_equal(eng_rl_key_len(DTLSUDP_AEAD_AES_256_GCM), 32);
+    assert_int_equal(eng_rl_key_len(DTLSUDP_AEAD_CHACHA20_POLY1305), 32);
+    assert_int_equal(eng_rl_key_len(DTLSUDP_AEAD_NONE), 0);
+    assert_int_equal(eng_rl_iv_len(DTLSUDP_AEAD_AES_128_GCM), 4);
+    assert_int_equal(eng_rl_iv_len(DTLSUDP_AEAD_AES_256_GCM), 4);
+    assert_int_equal(eng_rl_iv_len(DTLSUDP_AEAD_CHACHA20_POLY1305), 12);
+    assert_int_equal(eng_rl_iv_len(DTLSUDP_AEAD_NONE), 0);
 }
 
 static void test_init_refuses_what_it_cannot_key(void **state)
 {
-    dtlsudp_rl rl;
+    eng_rl rl;
     EVP_CIPHER *c = fetch(DTLSUDP_AEAD_AES_128_GCM);
-    dtlsudp_rl_keys k = {DTLSUDP_AEAD_NONE, 1, 0xfefd, 1, key_a, iv_a, key_b, iv_b};
+    eng_rl_keys k = {DTLSUDP_AEAD_NONE, 1, 0xfefd, 1, key_a, iv_a, key_b, iv_b};
 
     (void)state;
-    assert_int_equal(dtlsudp_rl_init(&rl, c, &k), DTLSUDP_ERR_INVALID);
+    assert_int_equal(eng_rl_init(&rl, c, &k), DTLSUDP_ERR_INVALID);
     k.aead = DTLSUDP_AEAD_AES_128_GCM;
-    assert_int_equal(dtlsudp_rl_init(&rl, NULL, &k), DTLSUDP_ERR_INVALID);
+    assert_int_equal(eng_rl_init(&rl, NULL, &k), DTLSUDP_ERR_INVALID);
     k.next_write_seq = DTLSUDP_RL_SEQ_MAX + 1;
-    assert_int_equal(dtlsudp_rl_init(&rl, c, &k), DTLSUDP_ERR_INVALID);
+    assert_int_equal(eng_rl_init(&rl, c, &k), DTLSUDP_ERR_INVALID);
     EVP_CIPHER_free(c);
 }
 
 static void check_against_reference(int aead)
 {
-    dtlsudp_rl a, b;
+    eng_rl a, b;
     static const uint8_t msg[] = "the quick brown fox jumps over the lazy dog";
     uint8_t ours[256], ref[256];
     size_t n, m;
     int i;
 
     make_pair(aead, &a, &b, 5);
-    assert_int_equal(dtlsudp_rl_overhead(&a), 13 + (aead == DTLSUDP_AEAD_CHACHA20_POLY1305 ? 0 : 8) + 16);
+    assert_int_equal(eng_rl_overhead(&a), 13 + (aead == DTLSUDP_AEAD_CHACHA20_POLY1305 ? 0 : 8) + 16);
     for (i = 0; i < 3; i++) {
-        assert_int_equal(dtlsudp_rl_seal(&a, DTLSUDP_CT_APPLICATION_DATA, msg, sizeof(msg) - i, 0, ours,
+        assert_int_equal(eng_rl_seal(&a, DTLSUDP_CT_APPLICATION_DATA, msg, sizeof(msg) - i, 0, ours,
                                          sizeof(ours), &n),
                          DTLSUDP_OK);
         m = reference_seal(aead, key_a, iv_a, 1, 5 + (uint64_t)i, DTLSUDP_CT_APPLICATION_DATA, msg,
                            sizeof(msg) - i, ref);
         assert_int_equal(n, m);
-        assert_int_equal(n, sizeof(msg) - i + dtlsudp_rl_overhead(&a));
+        assert_int_equal(n, sizeof(msg) - i + eng_rl_overhead(&a));
         assert_memory_equal(ours, ref, n);
     }
     /* an empty record (an alert's worth is 2 bytes; 0 is legal too) */
-    assert_int_equal(dtlsudp_rl_seal(&a, DTLSUDP_CT_ALERT, NULL, 0, 0, ours, sizeof(ours), &n), DTLSUDP_OK);
+    assert_int_equal(eng_rl_seal(&a, DTLSUDP_CT_ALERT, NULL, 0, 0, ours, sizeof(ours), &n), DTLSUDP_OK);
     m = reference_seal(aead, key_a, iv_a, 1, 8, DTLSUDP_CT_ALERT, NULL, 0, ref);
     assert_int_equal(n, m);
     assert_memory_equal(ours, ref, n);
-    dtlsudp_rl_dispose(&a);
-    dtlsudp_rl_dispose(&b);
+    eng_rl_dispose(&a);
+    eng_rl_dispose(&b);
 }
 
 static void test_aes128gcm_matches_rfc5288(void **state)
@@ -174,25 +174,25 @@ static void test_chacha20_matches_rfc7905(void **state)
     check_against_reference(DTLSUDP_AEAD_CHACHA20_POLY1305);
 }
 
-static int open_dgram(dtlsudp_rl *rl, const uint8_t *d, size_t len, uint8_t *out, size_t cap, size_t *out_len)
+static int open_dgram(eng_rl *rl, const uint8_t *d, size_t len, uint8_t *out, size_t cap, size_t *out_len)
 {
     const uint8_t *p = d;
-    dtlsudp_record rec;
+    eng_record rec;
 
-    assert_int_equal(dtlsudp_record_parse(&p, d + len, &rec), 0);
-    return dtlsudp_rl_open(rl, &rec, out, cap, out_len);
+    assert_int_equal(eng_record_parse(&p, d + len, &rec), 0);
+    return eng_rl_open(rl, &rec, out, cap, out_len);
 }
 
 static void round_trip_and_drops(int aead)
 {
-    dtlsudp_rl a, b, before;
+    eng_rl a, b, before;
     uint8_t rec[256], bad[256], out[256];
     size_t n, len;
 
     make_pair(aead, &a, &b, 1);
     /* the peer's Finished was sequence 0: the window starts with it seen */
-    assert_false(dtlsudp_rl_window_check(&b.rd, 0));
-    assert_int_equal(dtlsudp_rl_seal(&a, DTLSUDP_CT_APPLICATION_DATA, (const uint8_t *)"ping", 4, 0, rec, sizeof(rec),
+    assert_false(eng_rl_window_check(&b.rd, 0));
+    assert_int_equal(eng_rl_seal(&a, DTLSUDP_CT_APPLICATION_DATA, (const uint8_t *)"ping", 4, 0, rec, sizeof(rec),
                                      &n),
                      DTLSUDP_OK);
     before = b;
@@ -237,14 +237,14 @@ static void round_trip_and_drops(int aead)
     assert_int_equal(open_dgram(&b, rec, n, out, sizeof(out), &len), DTLSUDP_ERR_DROPPED);
 
     /* the other direction uses the other keys */
-    assert_int_equal(dtlsudp_rl_seal(&b, DTLSUDP_CT_APPLICATION_DATA, (const uint8_t *)"pong", 4, 0, rec, sizeof(rec),
+    assert_int_equal(eng_rl_seal(&b, DTLSUDP_CT_APPLICATION_DATA, (const uint8_t *)"pong", 4, 0, rec, sizeof(rec),
                                      &n),
                      DTLSUDP_OK);
     assert_int_equal(open_dgram(&b, rec, n, out, sizeof(out), &len), DTLSUDP_ERR_DROPPED); /* not our own */
     assert_int_equal(open_dgram(&a, rec, n, out, sizeof(out), &len), DTLSUDP_OK);
     assert_memory_equal(out, "pong", 4);
-    dtlsudp_rl_dispose(&a);
-    dtlsudp_rl_dispose(&b);
+    eng_rl_dispose(&a);
+    eng_rl_dispose(&b);
 }
 
 static void test_round_trip_and_drops_aes128gcm(void **state)
@@ -261,7 +261,7 @@ static void test_round_trip_and_drops_chacha20(void **state)
 
 static void test_reordering_inside_the_window(void **state)
 {
-    dtlsudp_rl a, b;
+    eng_rl a, b;
     static uint8_t recs[70][64];
     size_t lens[70], len;
     uint8_t out[64];
@@ -270,7 +270,7 @@ static void test_reordering_inside_the_window(void **state)
     (void)state;
     make_pair(DTLSUDP_AEAD_AES_256_GCM, &a, &b, 1);
     for (i = 0; i < 70; i++)
-        assert_int_equal(dtlsudp_rl_seal(&a, DTLSUDP_CT_APPLICATION_DATA, (const uint8_t *)&i, sizeof(i), 0, recs[i],
+        assert_int_equal(eng_rl_seal(&a, DTLSUDP_CT_APPLICATION_DATA, (const uint8_t *)&i, sizeof(i), 0, recs[i],
                                          sizeof(recs[i]), &lens[i]),
                          DTLSUDP_OK);
     /* the newest first: sequence 70 */
@@ -282,38 +282,38 @@ static void test_reordering_inside_the_window(void **state)
     assert_int_equal(open_dgram(&b, recs[40], lens[40], out, sizeof(out), &len), DTLSUDP_OK);
     assert_memory_equal(out, &(int){40}, sizeof(int));
     assert_int_equal(open_dgram(&b, recs[40], lens[40], out, sizeof(out), &len), DTLSUDP_ERR_DROPPED);
-    dtlsudp_rl_dispose(&a);
-    dtlsudp_rl_dispose(&b);
+    eng_rl_dispose(&a);
+    eng_rl_dispose(&b);
 }
 
 static void test_seal_limits(void **state)
 {
-    dtlsudp_rl a, b;
+    eng_rl a, b;
     static uint8_t big[DTLSUDP_RL_MAX_PLAINTEXT + 1], out[DTLSUDP_RL_MAX_PLAINTEXT + 64];
     size_t n;
 
     (void)state;
     make_pair(DTLSUDP_AEAD_AES_128_GCM, &a, &b, DTLSUDP_RL_SEQ_MAX - 1);
     /* 2^14 is the most one record carries (RFC 5246 6.2.1) */
-    assert_int_equal(dtlsudp_rl_seal(&a, DTLSUDP_CT_APPLICATION_DATA, big, sizeof(big), 0, out, sizeof(out), &n),
+    assert_int_equal(eng_rl_seal(&a, DTLSUDP_CT_APPLICATION_DATA, big, sizeof(big), 0, out, sizeof(out), &n),
                      DTLSUDP_ERR_TOO_BIG);
     /* a buffer one byte short of the record */
-    assert_int_equal(dtlsudp_rl_seal(&a, DTLSUDP_CT_APPLICATION_DATA, big, 10, 0, out, 10 + dtlsudp_rl_overhead(&a) - 1,
+    assert_int_equal(eng_rl_seal(&a, DTLSUDP_CT_APPLICATION_DATA, big, 10, 0, out, 10 + eng_rl_overhead(&a) - 1,
                                      &n),
                      DTLSUDP_ERR_BUFFER);
     assert_true(a.wr.seq == DTLSUDP_RL_SEQ_MAX - 1); /* nothing used */
-    assert_int_equal(dtlsudp_rl_seal(&a, DTLSUDP_CT_APPLICATION_DATA, big, DTLSUDP_RL_MAX_PLAINTEXT, 0, out,
+    assert_int_equal(eng_rl_seal(&a, DTLSUDP_CT_APPLICATION_DATA, big, DTLSUDP_RL_MAX_PLAINTEXT, 0, out,
                                      sizeof(out), &n),
                      DTLSUDP_OK);
     /* the last number is only for the close_notify (RFC 6347 4.1: no wrap) */
-    assert_int_equal(dtlsudp_rl_seal(&a, DTLSUDP_CT_APPLICATION_DATA, big, 1, 0, out, sizeof(out), &n),
+    assert_int_equal(eng_rl_seal(&a, DTLSUDP_CT_APPLICATION_DATA, big, 1, 0, out, sizeof(out), &n),
                      DTLSUDP_ERR_LIMIT);
-    assert_int_equal(dtlsudp_rl_seal(&a, DTLSUDP_CT_ALERT, (const uint8_t *)"\1\0", 2, 1, out, sizeof(out), &n),
+    assert_int_equal(eng_rl_seal(&a, DTLSUDP_CT_ALERT, (const uint8_t *)"\1\0", 2, 1, out, sizeof(out), &n),
                      DTLSUDP_OK);
-    assert_int_equal(dtlsudp_rl_seal(&a, DTLSUDP_CT_ALERT, (const uint8_t *)"\1\0", 2, 1, out, sizeof(out), &n),
+    assert_int_equal(eng_rl_seal(&a, DTLSUDP_CT_ALERT, (const uint8_t *)"\1\0", 2, 1, out, sizeof(out), &n),
                      DTLSUDP_ERR_LIMIT);
-    dtlsudp_rl_dispose(&a);
-    dtlsudp_rl_dispose(&b);
+    eng_rl_dispose(&a);
+    eng_rl_dispose(&b);
 }
 
 int main(void)

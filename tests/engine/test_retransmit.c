@@ -79,8 +79,8 @@ static void setup_pair(tn_node **s, tn_node **c, const dtlsudp_engine_config *cf
     *c = tn_add(&net, "127.0.0.1:51000", rsa ? &tc->rsa_client : &tc->client, &tc->ca, cfg);
     assert_non_null(*s);
     assert_non_null(*c);
-    dtlsudp_engine_set_timer_cb((*s)->e, NULL);
-    dtlsudp_engine_set_timer_cb((*c)->e, NULL);
+    eng_set_timer_cb((*s)->e, NULL);
+    eng_set_timer_cb((*c)->e, NULL);
 }
 
 /* Run n's timers at its next deadline; returns the datagrams it sent. */

@@ -2,7 +2,7 @@
  * test_session.c - session resumption, client side
  * (transport/engine/session.c): what dtlsudp_assoc_session() returns and
  * when (the "DUS1" blob bound to our own certificate; AGAIN, BUFFER,
- * INVALID), and dtlsudp_session_offer()'s decision: a blob that is
+ * INVALID), and eng_session_offer()'s decision: a blob that is
  * malformed, truncated, extended or made with another certificate of
  * ours is not offered (counted, logged with the reason) and the handshake
  * runs in full; a good one gives an abbreviated handshake.

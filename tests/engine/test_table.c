@@ -52,31 +52,31 @@ static void test_insert_find_remove(void **state)
         /* 8 hosts x 8 ports */
         snprintf(text, sizeof(text), "192.0.2.%d:%d", i / 8, 1000 + i % 8);
         assocs[i].peer = addr(text);
-        dtlsudp_table_insert(&e, &assocs[i]);
+        eng_table_insert(&e, &assocs[i]);
     }
     for (i = 0; i < N; i++)
-        assert_ptr_equal(dtlsudp_table_find(&e, &assocs[i].peer), &assocs[i]);
-    assert_int_equal(dtlsudp_table_source_count(&e, &assocs[9].peer, NULL), 8);
-    assert_null(dtlsudp_table_find(&e, &(dtlsudp_addr){0}));
+        assert_ptr_equal(eng_table_find(&e, &assocs[i].peer), &assocs[i]);
+    assert_int_equal(eng_table_source_count(&e, &assocs[9].peer, NULL), 8);
+    assert_null(eng_table_find(&e, &(dtlsudp_addr){0}));
     {
         dtlsudp_addr other = addr("192.0.2.1:999");
-        assert_null(dtlsudp_table_find(&e, &other));
-        assert_int_equal(dtlsudp_table_source_count(&e, &other, NULL), 8);
+        assert_null(eng_table_find(&e, &other));
+        assert_int_equal(eng_table_source_count(&e, &other, NULL), 8);
     }
     /* remove every third, from anywhere in the chains */
     for (i = 0; i < N; i += 3)
-        dtlsudp_table_remove(&e, &assocs[i]);
+        eng_table_remove(&e, &assocs[i]);
     for (i = 0; i < N; i++) {
         if (i % 3 == 0)
-            assert_null(dtlsudp_table_find(&e, &assocs[i].peer));
+            assert_null(eng_table_find(&e, &assocs[i].peer));
         else
-            assert_ptr_equal(dtlsudp_table_find(&e, &assocs[i].peer), &assocs[i]);
+            assert_ptr_equal(eng_table_find(&e, &assocs[i].peer), &assocs[i]);
     }
     /* host 0 had ports 0..7; 0, 3, 6 removed */
-    assert_int_equal(dtlsudp_table_source_count(&e, &assocs[1].peer, NULL), 5);
+    assert_int_equal(eng_table_source_count(&e, &assocs[1].peer, NULL), 5);
     /* removing twice is harmless */
-    dtlsudp_table_remove(&e, &assocs[0]);
-    assert_int_equal(dtlsudp_table_source_count(&e, &assocs[1].peer, NULL), 5);
+    eng_table_remove(&e, &assocs[0]);
+    assert_int_equal(eng_table_source_count(&e, &assocs[1].peer, NULL), 5);
 }
 
 static void test_ipv6_scope(void **state)
@@ -86,14 +86,14 @@ static void test_ipv6_scope(void **state)
     assocs[0].peer = addr("[fe80::1%1]:5");
     assocs[1].peer = addr("[fe80::1%2]:5");
     assocs[2].peer = addr("[fe80::1%1]:6");
-    dtlsudp_table_insert(&e, &assocs[0]);
-    dtlsudp_table_insert(&e, &assocs[1]);
-    dtlsudp_table_insert(&e, &assocs[2]);
-    assert_ptr_equal(dtlsudp_table_find(&e, &assocs[0].peer), &assocs[0]);
-    assert_ptr_equal(dtlsudp_table_find(&e, &assocs[1].peer), &assocs[1]);
+    eng_table_insert(&e, &assocs[0]);
+    eng_table_insert(&e, &assocs[1]);
+    eng_table_insert(&e, &assocs[2]);
+    assert_ptr_equal(eng_table_find(&e, &assocs[0].peer), &assocs[0]);
+    assert_ptr_equal(eng_table_find(&e, &assocs[1].peer), &assocs[1]);
     /* the same address on another link is another source */
-    assert_int_equal(dtlsudp_table_source_count(&e, &assocs[0].peer, NULL), 2);
-    assert_int_equal(dtlsudp_table_source_count(&e, &assocs[1].peer, NULL), 1);
+    assert_int_equal(eng_table_source_count(&e, &assocs[0].peer, NULL), 2);
+    assert_int_equal(eng_table_source_count(&e, &assocs[1].peer, NULL), 1);
 }
 
 int main(void)

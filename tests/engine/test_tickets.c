@@ -62,8 +62,8 @@ static void test_no_tickets_no_keys(void **state)
 static void test_keys_rotate_and_keep_the_previous(void **state)
 {
     dtlsudp_engine *e = engine(1, 7000, 5);
-    struct dtlsudp_ticket_key first;
-    static const struct dtlsudp_ticket_key zero;
+    struct eng_ticket_key first;
+    static const struct eng_ticket_key zero;
 
     (void)state;
     assert_true(e->ticket_keys[0].valid);
@@ -90,11 +90,11 @@ static void test_keys_rotate_and_keep_the_previous(void **state)
     /* a failing random source keeps both keys */
     first = e->ticket_keys[0];
     rng_fail = 1;
-    assert_int_not_equal(dtlsudp_tickets_rotate(e), DTLSUDP_OK);
+    assert_int_not_equal(eng_tickets_rotate(e), DTLSUDP_OK);
     assert_memory_equal(&e->ticket_keys[0], &first, sizeof(first));
 
     /* dispose leaves no key material */
-    dtlsudp_tickets_dispose(e);
+    eng_tickets_dispose(e);
     assert_memory_equal(e->ticket_keys, &zero, sizeof(zero));
     assert_memory_equal(&e->ticket_keys[1], &zero, sizeof(zero));
     dtlsudp_engine_free(e);
@@ -129,10 +129,10 @@ static void test_chain_encode_carries_the_middle(void **state)
     /* CHAIN: leaf, intermediate, anchor -> only the intermediate travels */
     a.auth_chain = stack_of(tc->deep4.cert, tc->inter[3].cert, tc->ca.cert);
     a.auth_trust = DTLSUDP_TRUST_CHAIN;
-    len = dtlsudp_chain_encode(&a, buf, sizeof(buf));
+    len = eng_chain_encode(&a, buf, sizeof(buf));
     assert_true(len > 2);
     assert_int_equal(buf[0] << 8 | buf[1], 1);
-    back = dtlsudp_chain_decode(buf, len, &used);
+    back = eng_chain_decode(buf, len, &used);
     assert_non_null(back);
     assert_int_equal(used, len);
     assert_int_equal(sk_X509_num(back), 1);
@@ -140,31 +140,31 @@ static void test_chain_encode_carries_the_middle(void **state)
     sk_X509_pop_free(back, X509_free);
 
     /* a buffer too small for it: nothing (the ticket then carries no chain) */
-    assert_int_equal(dtlsudp_chain_encode(&a, buf, len - 1), 0);
-    assert_int_equal(dtlsudp_chain_encode(&a, buf, 1), 0);
+    assert_int_equal(eng_chain_encode(&a, buf, len - 1), 0);
+    assert_int_equal(eng_chain_encode(&a, buf, 1), 0);
 
     /* decoding a prefix of the bytes fails rather than reading past them */
-    assert_null(dtlsudp_chain_decode(buf, len - 1, NULL));
-    assert_null(dtlsudp_chain_decode(buf, 1, NULL));
+    assert_null(eng_chain_decode(buf, len - 1, NULL));
+    assert_null(eng_chain_decode(buf, 1, NULL));
     /* a certificate length one short: the DER does not end where it says */
     buf[3]--;
-    assert_null(dtlsudp_chain_decode(buf, len, NULL));
+    assert_null(eng_chain_decode(buf, len, NULL));
     buf[3]++;
     /* one more certificate announced than present */
     buf[1] = 2;
-    assert_null(dtlsudp_chain_decode(buf, len, NULL));
+    assert_null(eng_chain_decode(buf, len, NULL));
     buf[1] = 1;
     /* garbage where the DER is */
     buf[4] ^= 0xff;
-    assert_null(dtlsudp_chain_decode(buf, len, NULL));
+    assert_null(eng_chain_decode(buf, len, NULL));
     sk_X509_pop_free(a.auth_chain, X509_free);
 
     /* LEAF (pinned, no anchor): the leaf alone, nothing else to carry */
     a.auth_chain = stack_of(tc->rogue.cert, NULL, NULL);
     a.auth_trust = DTLSUDP_TRUST_LEAF;
-    len = dtlsudp_chain_encode(&a, buf, sizeof(buf));
+    len = eng_chain_encode(&a, buf, sizeof(buf));
     assert_int_equal(len, 2);
-    back = dtlsudp_chain_decode(buf, len, &used);
+    back = eng_chain_decode(buf, len, &used);
     assert_non_null(back);
     assert_int_equal(sk_X509_num(back), 0);
     sk_X509_pop_free(back, X509_free);
@@ -173,7 +173,7 @@ static void test_chain_encode_carries_the_middle(void **state)
     /* CHAIN of leaf + anchor: nothing travels either */
     a.auth_chain = stack_of(tc->client.cert, tc->ca.cert, NULL);
     a.auth_trust = DTLSUDP_TRUST_CHAIN;
-    assert_int_equal(dtlsudp_chain_encode(&a, buf, sizeof(buf)), 2);
+    assert_int_equal(eng_chain_encode(&a, buf, sizeof(buf)), 2);
     sk_X509_pop_free(a.auth_chain, X509_free);
 }
 
@@ -253,7 +253,7 @@ static void resume_after_rotations(int rotations, int expect_resumed)
     tn_pump(&net);
 
     for (i = 0; i < rotations; i++)
-        assert_int_equal(dtlsudp_tickets_rotate(s->e), DTLSUDP_OK);
+        assert_int_equal(eng_tickets_rotate(s->e), DTLSUDP_OK);
     a = run_handshake(s, c, &opts, 2);
     assert_int_equal(dtlsudp_assoc_resumed(a), expect_resumed);
     dtlsudp_engine_get_stats(s->e, &st);

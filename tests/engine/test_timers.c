@@ -184,8 +184,8 @@ static void test_handshake_deadline_exact(void **state)
     cfg.handshake_timeout = 3000;
     s = node("127.0.0.1:10161", &tc_get()->server, &cfg);
     c = node("127.0.0.1:49000", &tc_get()->client, &cfg);
-    dtlsudp_engine_set_timer_cb(s->e, slow_timer_cb);
-    dtlsudp_engine_set_timer_cb(c->e, slow_timer_cb);
+    eng_set_timer_cb(s->e, slow_timer_cb);
+    eng_set_timer_cb(c->e, slow_timer_cb);
     len = tn_cookie_hello(&net, c, s, hello, sizeof(hello));
     assert_int_equal(tn_inject(&net, s, &c->addr, hello, len, &sa), DTLSUDP_OK);
     assert_non_null(sa);
@@ -355,7 +355,7 @@ static void test_huge_timeouts_saturate(void **state)
     assert_int_equal(s->closed, 0);
 
     assert_int_equal(dtlsudp_engine_connect(c->e, &nobody, NULL, tn_clock, NULL), DTLSUDP_OK);
-    dtlsudp_engine_set_timer_cb(c->e, slow_timer_cb);
+    eng_set_timer_cb(c->e, slow_timer_cb);
     assert_true(dtlsudp_engine_next_timeout(c->e) > tn_clock);
     assert_int_equal(dtlsudp_engine_handle_timeout(c->e, tn_clock + 1), DTLSUDP_OK);
     assert_int_equal(c->closed, 0);
@@ -381,7 +381,7 @@ static void test_last_flight_copies_folded_in(void **state)
     assert_true(tn_run(&net, established_on, &w, 100));
     tn_pump(&net); /* the server's Finished reaches the client */
     assert_int_equal(queued(s), 0);
-    due = dtlsudp_handoff_next_timeout(s->e);
+    due = eng_handoff_next_timeout(s->e);
     assert_true(due < s->e->cookie_rotate_at);
     assert_int_equal(dtlsudp_engine_next_timeout(s->e), due);
     resent = s->e->flights_resent;

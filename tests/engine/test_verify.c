@@ -1,6 +1,6 @@
 /*
  * test_verify.c - the peer-certificate decision (transport/engine/verify.c),
- * driven through dtlsudp_verify_stored(), which runs the whole decision on
+ * driven through eng_verify_stored(), which runs the whole decision on
  * a given leaf and the certificates after it without a handshake: trust
  * CHAIN / LEAF / NONE for leaf, chain and pin cases (expiry, purpose,
  * depth, a foreign certificate appended, revocation by a loaded CRL), the
@@ -104,7 +104,7 @@ static int decide_on(X509 *leaf, STACK_OF(X509) *rest)
     int ok;
 
     why[0] = '\0';
-    ok = dtlsudp_verify_stored(e, &a, leaf, rest);
+    ok = eng_verify_stored(e, &a, leaf, rest);
     sk_X509_pop_free(rest, X509_free);
     if (ok) {
         assert_non_null(a.auth_chain);
@@ -265,12 +265,12 @@ static void test_revoked_by_a_loaded_crl(void **state)
 
     /* the check behind dtlsudp_engine_close_revoked() */
     chain = rest_of(2, (X509 *const[]){tc->client2.cert, tc->ca.cert});
-    assert_false(dtlsudp_verify_chain_revoked(store, chain));
+    assert_false(eng_verify_chain_revoked(store, chain));
     sk_X509_pop_free(chain, X509_free);
     chain = rest_of(2, (X509 *const[]){tc->client.cert, tc->ca.cert});
-    assert_true(dtlsudp_verify_chain_revoked(store, chain));
+    assert_true(eng_verify_chain_revoked(store, chain));
     sk_X509_pop_free(chain, X509_free);
-    assert_false(dtlsudp_verify_chain_revoked(NULL, NULL));
+    assert_false(eng_verify_chain_revoked(NULL, NULL));
 }
 
 static char host_name[] = "server.example.com", host_ip[] = "127.0.0.1", other_name[] = "other.example.com",

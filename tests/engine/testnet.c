@@ -261,7 +261,7 @@ tn_node *tn_add(tn_net *net, const char *addr, const tc_pair *id, const tc_pair 
         dtlsudp_engine_free(n->e);
         return NULL;
     }
-    dtlsudp_engine_set_timer_cb(n->e, tn_timer_cb);
+    eng_set_timer_cb(n->e, tn_timer_cb);
     net->n++;
     return n;
 }

@@ -6,7 +6,7 @@
  * harness also defines gettimeofday() so OpenSSL's DTLS retransmission
  * timer (which reads the real clock) runs on the same fake time.  Tests
  * additionally shorten OpenSSL's timer through the engine's test hook
- * (dtlsudp_engine_set_timer_cb).  No sockets, no sleeps.
+ * (eng_set_timer_cb).  No sockets, no sleeps.
  */
 #ifndef DTLSUDP_TESTNET_H
 #define DTLSUDP_TESTNET_H

@@ -32,7 +32,7 @@ static void drain_rx(fz_node *n, dtlsudp_assoc *a)
 
     /* A buffer too small first: the datagram must stay queued. */
     if (dtlsudp_assoc_read(a, small, sizeof(small), &len) == DTLSUDP_ERR_BUFFER)
-        FZ_CHECK(dtlsudp_pqueue_first(&a->rx) != NULL);
+        FZ_CHECK(eng_pqueue_first(&a->rx) != NULL);
     while (dtlsudp_assoc_read(a, buf, sizeof(buf), &len) == DTLSUDP_OK)
         FZ_CHECK(len <= sizeof(buf));
     (void)n;
@@ -153,7 +153,7 @@ static void check_invariants(fz_node *n)
     FZ_CHECK(st.assocs_now <= n->e->cfg.max_assocs);
     FZ_CHECK(st.half_open_now <= n->e->cfg.max_half_open);
     FZ_CHECK(st.assocs_now <= st.assocs_peak);
-    FZ_CHECK(dtlsudp_engine_count(n->e) == st.assocs_now);
+    FZ_CHECK(eng_count(n->e) == st.assocs_now);
 }
 
 static dtlsudp_assoc *assoc_of(fz_node *n, unsigned peer)
@@ -261,7 +261,7 @@ int fz_node_step(fz_node *n, fz_in *in, int apply_clock)
         break;
     case FZ_OP_CLOSE_ALL:
         dtlsudp_engine_close_all(n->e, fz_clock);
-        FZ_CHECK(dtlsudp_engine_count(n->e) == 0);
+        FZ_CHECK(eng_count(n->e) == 0);
         break;
     case FZ_OP_ALLOC:
         n->alloc.fail_at = n->alloc.total + 1 + fz_u8(in);
@@ -293,7 +293,7 @@ void fz_node_finish(fz_node *n)
     if (n->e != NULL) {
         fz_rand_select(n->stream);
         dtlsudp_engine_close_all(n->e, fz_clock);
-        FZ_CHECK(dtlsudp_engine_count(n->e) == 0);
+        FZ_CHECK(eng_count(n->e) == 0);
         drain(n);
         dtlsudp_engine_free(n->e);
         n->e = NULL;

@@ -43,29 +43,29 @@ static uint64_t u64(fz_in *in)
 }
 
 /* Open every record of buf; returns how many opened. */
-static int open_all(dtlsudp_rl *rd, const uint8_t *buf, size_t len, const uint8_t *expect, size_t expect_len)
+static int open_all(eng_rl *rd, const uint8_t *buf, size_t len, const uint8_t *expect, size_t expect_len)
 {
     static uint8_t out[DTLSUDP_RL_MAX_PLAINTEXT + 256];
     const uint8_t *p = buf, *end = buf + len;
-    dtlsudp_record rec;
+    eng_record rec;
     int opened = 0;
 
-    while (p != end && dtlsudp_record_parse(&p, end, &rec) == 0) {
-        dtlsudp_rl_dir before = rd->rd;
-        int fresh = dtlsudp_rl_window_check(&rd->rd, rec.seq);
+    while (p != end && eng_record_parse(&p, end, &rec) == 0) {
+        eng_rl_dir before = rd->rd;
+        int fresh = eng_rl_window_check(&rd->rd, rec.seq);
         size_t n = 0;
-        if (dtlsudp_rl_open(rd, &rec, out, sizeof(out), &n) == DTLSUDP_OK) {
+        if (eng_rl_open(rd, &rec, out, sizeof(out), &n) == DTLSUDP_OK) {
             opened++;
             FZ_CHECK(fresh);
-            FZ_CHECK(n + dtlsudp_rl_overhead(rd) == (size_t)rec.length + DTLSUDP_RECORD_HEADER_LEN);
-            FZ_CHECK(!dtlsudp_rl_window_check(&rd->rd, rec.seq));
+            FZ_CHECK(n + eng_rl_overhead(rd) == (size_t)rec.length + DTLSUDP_RECORD_HEADER_LEN);
+            FZ_CHECK(!eng_rl_window_check(&rd->rd, rec.seq));
             FZ_CHECK(rd->rd.seq == (rec.seq > before.seq ? rec.seq : before.seq));
             if (expect != NULL) {
                 FZ_CHECK(n == expect_len);
                 FZ_CHECK(n == 0 || memcmp(out, expect, n) == 0);
             }
             /* a second time: replay */
-            FZ_CHECK(dtlsudp_rl_open(rd, &rec, out, sizeof(out), &n) == DTLSUDP_ERR_DROPPED);
+            FZ_CHECK(eng_rl_open(rd, &rec, out, sizeof(out), &n) == DTLSUDP_ERR_DROPPED);
         } else {
             FZ_CHECK(rd->rd.seq == before.seq && rd->rd.window == before.window);
         }
@@ -82,8 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static uint8_t sealed[DTLSUDP_RL_MAX_PLAINTEXT + 256];
     static const uint8_t key[32] = "dtlsudp known key for fuzzing!!", iv[12] = "fixed iv 12";
     fz_in in = {data, data + size};
-    dtlsudp_rl w, r;
-    dtlsudp_rl_keys k;
+    eng_rl w, r;
+    eng_rl_keys k;
     int which = fz_u8(&in) % 3;
 
     if (ciphers[which] == NULL)
@@ -96,8 +96,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     k.next_write_seq = 1;
     k.write_key = k.read_key = key;
     k.write_iv = k.read_iv = iv;
-    FZ_CHECK(dtlsudp_rl_init(&w, ciphers[which], &k) == DTLSUDP_OK);
-    FZ_CHECK(dtlsudp_rl_init(&r, ciphers[which], &k) == DTLSUDP_OK);
+    FZ_CHECK(eng_rl_init(&w, ciphers[which], &k) == DTLSUDP_OK);
+    FZ_CHECK(eng_rl_init(&r, ciphers[which], &k) == DTLSUDP_OK);
     r.rd.seq = u48(&in);
     r.rd.window = u64(&in) | 1; /* the top is always seen */
 
@@ -113,18 +113,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             int ret;
 
             w.wr.seq = seq;
-            ret = dtlsudp_rl_seal(&w, type, pt, got, 1, sealed, sizeof(sealed), &n);
+            ret = eng_rl_seal(&w, type, pt, got, 1, sealed, sizeof(sealed), &n);
             FZ_CHECK(ret == DTLSUDP_OK || (ret == DTLSUDP_ERR_LIMIT && seq > DTLSUDP_RL_SEQ_MAX));
             if (ret != DTLSUDP_OK)
                 continue;
-            FZ_CHECK(n == got + dtlsudp_rl_overhead(&w));
+            FZ_CHECK(n == got + eng_rl_overhead(&w));
             if (x != 0) {
                 /* Damaged anywhere (a header change may leave no record
                  * at all): nothing opens. */
                 sealed[pos % n] ^= x;
                 FZ_CHECK(open_all(&r, sealed, n, NULL, 0) == 0);
             } else {
-                int fresh = dtlsudp_rl_window_check(&r.rd, seq);
+                int fresh = eng_rl_window_check(&r.rd, seq);
                 FZ_CHECK(open_all(&r, sealed, n, pt, got) == (fresh ? 1 : 0));
             }
         } else {
@@ -134,7 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FZ_CHECK(open_all(&r, raw, got, NULL, 0) == 0);
         }
     }
-    dtlsudp_rl_dispose(&w);
-    dtlsudp_rl_dispose(&r);
+    eng_rl_dispose(&w);
+    eng_rl_dispose(&r);
     return 0;
 }

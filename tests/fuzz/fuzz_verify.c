@@ -888,7 +888,7 @@ static side *side_start(int k, const char *name, const char *addr, const present
         FZ_CHECK(dtlsudp_engine_add_peer_fingerprint(s->e, &fp[i]) == DTLSUDP_OK);
     /* The engine's ring of ended handshakes (ended.c) is allocated once
      * for the engine's life: not a per-run allocation. */
-    FZ_CHECK(dtlsudp_ended_reserve(s->e) == DTLSUDP_OK);
+    FZ_CHECK(eng_ended_reserve(s->e) == DTLSUDP_OK);
     s->live_at_start = s->alloc.live_count;
     ERR_clear_error();
     return s;

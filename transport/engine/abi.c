@@ -8,7 +8,7 @@
  * prefix.  Structs embedding other versioned structs (the listener and
  * connection configs and stats) shift when an embedded one grows; a
  * version bump that grows dtlsudp_engine_config or dtlsudp_stats must
- * therefore convert those field by field in dtlsudp_abi_read()/_write()
+ * therefore convert those field by field in eng_abi_read()/_write()
  * instead of copying a prefix.
  */
 #include "config.h"
@@ -39,16 +39,16 @@ static const size_t *const layouts[] = {NULL, v1_sizes};
 
 _Static_assert(N_VERSIONS == DTLSUDP_CONFIG_VERSION + 1, "one layout row per DTLSUDP_CONFIG_VERSION");
 
-size_t dtlsudp_abi_size(int version, enum dtlsudp_abi_struct which)
+size_t eng_abi_size(int version, enum eng_abi_struct which)
 {
     if (version <= 0 || (size_t)version >= N_VERSIONS || (unsigned)which >= DTLSUDP_ABI_N_STRUCTS)
         return 0;
     return layouts[version][which];
 }
 
-int dtlsudp_abi_read(int version, enum dtlsudp_abi_struct which, void *cur, const void *in)
+int eng_abi_read(int version, enum eng_abi_struct which, void *cur, const void *in)
 {
-    size_t n = dtlsudp_abi_size(version, which);
+    size_t n = eng_abi_size(version, which);
 
     if (n == 0 || cur == NULL || in == NULL)
         return DTLSUDP_ERR_INVALID;
@@ -56,9 +56,9 @@ int dtlsudp_abi_read(int version, enum dtlsudp_abi_struct which, void *cur, cons
     return DTLSUDP_OK;
 }
 
-int dtlsudp_abi_write(int version, enum dtlsudp_abi_struct which, void *out, const void *cur)
+int eng_abi_write(int version, enum eng_abi_struct which, void *out, const void *cur)
 {
-    size_t n = dtlsudp_abi_size(version, which);
+    size_t n = eng_abi_size(version, which);
 
     if (n == 0 || out == NULL || cur == NULL)
         return DTLSUDP_ERR_INVALID;

@@ -10,7 +10,7 @@
 
 #include "dtlsudp.h"
 
-enum dtlsudp_abi_struct {
+enum eng_abi_struct {
     DTLSUDP_ABI_ENGINE_CONFIG,
     DTLSUDP_ABI_CONNECT_OPTS,
     DTLSUDP_ABI_STATS,
@@ -23,16 +23,16 @@ enum dtlsudp_abi_struct {
 
 /* sizeof(`which') as a caller built against `version' sees it, or 0 when
  * the library does not know that version (0, negative, newer). */
-size_t dtlsudp_abi_size(int version, enum dtlsudp_abi_struct which);
+size_t eng_abi_size(int version, enum eng_abi_struct which);
 
 /* A struct the caller passed in: copy the fields its version had over the
  * current-layout `cur', which already holds the defaults.  Returns OK or
  * INVALID (unknown version). */
-int dtlsudp_abi_read(int version, enum dtlsudp_abi_struct which, void *cur, const void *in);
+int eng_abi_read(int version, enum eng_abi_struct which, void *cur, const void *in);
 
 /* A struct the library fills: copy the current-layout `cur' out, only the
  * caller's version's fields, never past its sizeof.  Returns OK or INVALID
  * (unknown version). */
-int dtlsudp_abi_write(int version, enum dtlsudp_abi_struct which, void *out, const void *cur);
+int eng_abi_write(int version, enum eng_abi_struct which, void *out, const void *cur);
 
 #endif

@@ -25,13 +25,13 @@ static int ensure_listen(dtlsudp_engine *e)
     e->listen_io.a = NULL;
     e->listen_io.peer = &e->listen_peer;
     e->listen_io.local = &e->listen_local;
-    if ((e->listen_ssl = dtlsudp_ssl_new(e, &e->listen_io)) == NULL)
+    if ((e->listen_ssl = eng_ssl_new(e, &e->listen_io)) == NULL)
         return DTLSUDP_ERR_NOMEM;
     SSL_set_accept_state(e->listen_ssl);
     return DTLSUDP_OK;
 }
 
-int dtlsudp_accept_hello(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsudp_addr *local,
+int eng_accept_hello(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsudp_addr *local,
                          const uint8_t *dgram, size_t len, dtlsudp_assoc *predecessor,
                          dtlsudp_assoc **assoc_out)
 {
@@ -72,18 +72,18 @@ int dtlsudp_accept_hello(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtls
     /* Cookie verified.  A copy of the hello of an association that ended
      * (evicted, failed, closed) starts nothing: the client already holds
      * that association's ServerHello (ended.c). */
-    if (dtlsudp_ended_check(e, peer, local, dgram, len) != DTLSUDP_OK)
+    if (eng_ended_check(e, peer, local, dgram, len) != DTLSUDP_OK)
         return DTLSUDP_ERR_DROPPED;
     /* The peer receives at its address.  Only now may it cost us memory,
      * and only within the caps. */
-    if (dtlsudp_admit_half_open(e, peer) != DTLSUDP_OK) {
+    if (eng_admit_half_open(e, peer) != DTLSUDP_OK) {
         e->stats.refused_full++; /* logged by admission, rate limited */
         return DTLSUDP_ERR_DROPPED;
     }
-    if ((a = dtlsudp_assoc_alloc(e, peer, local, 0)) == NULL)
+    if ((a = eng_assoc_alloc(e, peer, local, 0)) == NULL)
         return DTLSUDP_ERR_NOMEM;
-    if ((fresh = dtlsudp_ssl_new(e, &e->listen_io)) == NULL) {
-        dtlsudp_mem_free(e, a);
+    if ((fresh = eng_ssl_new(e, &e->listen_io)) == NULL) {
+        eng_mem_free(e, a);
         ERR_clear_error();
         return DTLSUDP_ERR_NOMEM;
     }
@@ -92,29 +92,29 @@ int dtlsudp_accept_hello(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtls
     a->ssl = e->listen_ssl;
     BIO_set_data(SSL_get_rbio(a->ssl), &a->io);
     e->listen_ssl = fresh;
-    if (dtlsudp_set_link_mtu(e, a->ssl, peer) != DTLSUDP_OK) {
+    if (eng_set_link_mtu(e, a->ssl, peer) != DTLSUDP_OK) {
         SSL_free(a->ssl);
-        dtlsudp_mem_free(e, a);
+        eng_mem_free(e, a);
         return DTLSUDP_ERR_CONFIG;
     }
-    dtlsudp_assoc_start(e, a, 1);
+    eng_assoc_start(e, a, 1);
     {
         uint16_t seq;
         const uint8_t *random;
-        if (dtlsudp_record_is_client_hello(dgram, len, &seq))
+        if (eng_record_is_client_hello(dgram, len, &seq))
             a->peer_seq_max = seq; /* the hello our first flight answers */
-        if (dtlsudp_record_client_hello_random(dgram, len, &random))
+        if (eng_record_client_hello_random(dgram, len, &random))
             memcpy(a->client_random, random, sizeof(a->client_random)); /* remembered when it ends */
     }
     if (predecessor != NULL) {
         if (predecessor->successor != NULL)
-            dtlsudp_assoc_finish(e, predecessor->successor, DTLSUDP_ERR_REPLACED);
+            eng_assoc_finish(e, predecessor->successor, DTLSUDP_ERR_REPLACED);
         predecessor->successor = a;
         a->predecessor = predecessor;
     } else {
-        dtlsudp_table_insert(e, a);
+        eng_table_insert(e, a);
     }
-    dtlsudp_log(e, DTLSUDP_LOG_DEBUG, "assoc %llu: cookie verified, handshake started%s",
+    eng_log(e, DTLSUDP_LOG_DEBUG, "assoc %llu: cookie verified, handshake started%s",
                 (unsigned long long)a->id, predecessor != NULL ? " (peer restart)" : "");
-    return dtlsudp_assoc_feed(e, a, NULL, 0, NULL, assoc_out);
+    return eng_assoc_feed(e, a, NULL, 0, NULL, assoc_out);
 }

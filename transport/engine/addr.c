@@ -62,7 +62,7 @@ static int same_prefix(const dtlsudp_addr *a, const dtlsudp_addr *b, size_t v6_b
     }
 }
 
-int dtlsudp_addr_same_host(const dtlsudp_addr *a, const dtlsudp_addr *b)
+int eng_addr_same_host(const dtlsudp_addr *a, const dtlsudp_addr *b)
 {
     return same_prefix(a, b, sizeof(a->sin6.sin6_addr));
 }
@@ -70,7 +70,7 @@ int dtlsudp_addr_same_host(const dtlsudp_addr *a, const dtlsudp_addr *b)
 /* One admission source: an IPv4 address, or an IPv6 /64 on one link.  A
  * single IPv6 host commonly holds a whole /64, so counting its addresses
  * one by one would give it 2^64 quotas. */
-int dtlsudp_addr_same_source(const dtlsudp_addr *a, const dtlsudp_addr *b)
+int eng_addr_same_source(const dtlsudp_addr *a, const dtlsudp_addr *b)
 {
     return same_prefix(a, b, 8);
 }
@@ -97,7 +97,7 @@ static uint64_t finish(uint64_t h)
     return h;
 }
 
-uint64_t dtlsudp_addr_hash(const dtlsudp_addr *a, uint64_t seed, int with_port)
+uint64_t eng_addr_hash(const dtlsudp_addr *a, uint64_t seed, int with_port)
 {
     uint64_t h = 0xcbf29ce484222325ULL ^ seed;
     uint16_t family = a->sa.sa_family;

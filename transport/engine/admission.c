@@ -69,12 +69,12 @@ static void adm_log(dtlsudp_engine *e, const dtlsudp_addr *peer, const char *wha
     if (id != 0)
         snprintf(assoc, sizeof(assoc), "assoc %llu; ", id);
     if (e->adm_log_suppressed != 0)
-        dtlsudp_log(e, DTLSUDP_LOG_NOTICE, "source %s: %s (%s%lu more admission events not logged)", who, what,
+        eng_log(e, DTLSUDP_LOG_NOTICE, "source %s: %s (%s%lu more admission events not logged)", who, what,
                     assoc, e->adm_log_suppressed);
     else if (id != 0)
-        dtlsudp_log(e, DTLSUDP_LOG_NOTICE, "source %s: %s (assoc %llu)", who, what, id);
+        eng_log(e, DTLSUDP_LOG_NOTICE, "source %s: %s (assoc %llu)", who, what, id);
     else
-        dtlsudp_log(e, DTLSUDP_LOG_NOTICE, "source %s: %s", who, what);
+        eng_log(e, DTLSUDP_LOG_NOTICE, "source %s: %s", who, what);
     e->adm_log_suppressed = 0;
     e->adm_log_at = e->now + ADM_LOG_INTERVAL;
 }
@@ -90,8 +90,8 @@ static size_t established_cap(const dtlsudp_engine *e)
 static int evict_half_open(dtlsudp_engine *e, dtlsudp_assoc *victim, const char *why)
 {
     e->stats.half_open_evicted++;
-    dtlsudp_log(e, DTLSUDP_LOG_DEBUG, "assoc %llu: handshake evicted (%s)", (unsigned long long)victim->id, why);
-    dtlsudp_engine_evict(e, victim);
+    eng_log(e, DTLSUDP_LOG_DEBUG, "assoc %llu: handshake evicted (%s)", (unsigned long long)victim->id, why);
+    eng_evict(e, victim);
     return DTLSUDP_OK;
 }
 
@@ -100,10 +100,10 @@ static int evict_half_open(dtlsudp_engine *e, dtlsudp_assoc *victim, const char 
  * newcomer beyond either limit evicts the source's most silent handshake. */
 static int rule_source_half_open(dtlsudp_engine *e, const dtlsudp_addr *peer)
 {
-    dtlsudp_source_info src;
+    eng_source_info src;
     size_t cap = e->cfg.max_half_open_per_source;
 
-    dtlsudp_table_source_scan(e, peer, e->now >= ADM_IDLE_MS ? e->now - ADM_IDLE_MS : 0, &src);
+    eng_table_source_scan(e, peer, e->now >= ADM_IDLE_MS ? e->now - ADM_IDLE_MS : 0, &src);
     /* A burst of handshakes from one host (snmpget x 50 behind one
      * address, on a slow agent whose own backlog makes its peers look
      * silent) is in progress: evicting one fails its handshake (its peer
@@ -147,7 +147,7 @@ static int rule_free_slot(const dtlsudp_engine *e)
     return e->stats.assocs_now < e->cfg.max_assocs ? DTLSUDP_OK : DTLSUDP_ERR_LIMIT;
 }
 
-int dtlsudp_admit_half_open(dtlsudp_engine *e, const dtlsudp_addr *peer)
+int eng_admit_half_open(dtlsudp_engine *e, const dtlsudp_addr *peer)
 {
     int ret;
 
@@ -158,7 +158,7 @@ int dtlsudp_admit_half_open(dtlsudp_engine *e, const dtlsudp_addr *peer)
     return ret;
 }
 
-int dtlsudp_admit_connect(dtlsudp_engine *e, const dtlsudp_addr *peer)
+int eng_admit_connect(dtlsudp_engine *e, const dtlsudp_addr *peer)
 {
     (void)peer;
     return rule_free_slot(e);
@@ -171,9 +171,9 @@ int dtlsudp_admit_connect(dtlsudp_engine *e, const dtlsudp_addr *peer)
  * one is never displaced, the newcomer is refused instead. */
 static int rule_source_established(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
-    dtlsudp_source_info src;
+    eng_source_info src;
 
-    dtlsudp_table_source_scan(e, &a->peer, 0, &src);
+    eng_table_source_scan(e, &a->peer, 0, &src);
     if (src.established < e->cfg.max_per_source)
         return DTLSUDP_OK;
     if (!e->cfg.evict_idle_when_full || src.idlest == NULL ||
@@ -187,7 +187,7 @@ static int rule_source_established(dtlsudp_engine *e, dtlsudp_assoc *a)
     e->stats.source_displaced++;
     adm_log(e, &a->peer, "quiet association displaced: established associations at max_per_source",
             (unsigned long long)src.idlest->id);
-    dtlsudp_engine_evict(e, src.idlest);
+    eng_evict(e, src.idlest);
     return DTLSUDP_OK;
 }
 
@@ -206,9 +206,9 @@ static int rule_table_established(dtlsudp_engine *e, dtlsudp_assoc *a)
             if (victim->busy != 0 || victim->successor != NULL || victim->freeing)
                 continue;
             e->stats.evictions++;
-            dtlsudp_log(e, DTLSUDP_LOG_DEBUG, "assoc %llu: evicted (least recently active, table full)",
+            eng_log(e, DTLSUDP_LOG_DEBUG, "assoc %llu: evicted (least recently active, table full)",
                         (unsigned long long)victim->id);
-            dtlsudp_engine_evict(e, victim);
+            eng_evict(e, victim);
             return DTLSUDP_OK;
         }
     }
@@ -217,7 +217,7 @@ static int rule_table_established(dtlsudp_engine *e, dtlsudp_assoc *a)
     return DTLSUDP_ERR_LIMIT;
 }
 
-int dtlsudp_admit_established(dtlsudp_engine *e, dtlsudp_assoc *a)
+int eng_admit_established(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
     int ret;
 

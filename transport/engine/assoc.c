@@ -12,18 +12,18 @@
 
 int dtlsudp_assoc_read(dtlsudp_assoc *a, uint8_t *buf, size_t cap, size_t *len)
 {
-    dtlsudp_pbuf *p;
+    eng_pbuf *p;
 
     if (a == NULL || len == NULL || (buf == NULL && cap != 0))
         return DTLSUDP_ERR_INVALID;
-    if ((p = dtlsudp_pqueue_first(&a->rx)) == NULL)
+    if ((p = eng_pqueue_first(&a->rx)) == NULL)
         return DTLSUDP_ERR_AGAIN;
     if (p->len > cap)
         return DTLSUDP_ERR_BUFFER;
     memcpy(buf, p->data, p->len);
     *len = p->len;
-    dtlsudp_pqueue_shift(&a->rx);
-    dtlsudp_mem_free(a->e, p);
+    eng_pqueue_shift(&a->rx);
+    eng_mem_free(a->e, p);
     return DTLSUDP_OK;
 }
 

@@ -20,7 +20,7 @@
 
 static int dgram_write(BIO *b, const char *data, int len)
 {
-    dtlsudp_io *io = BIO_get_data(b);
+    eng_io *io = BIO_get_data(b);
     int ret;
 
     BIO_clear_retry_flags(b);
@@ -28,9 +28,9 @@ static int dgram_write(BIO *b, const char *data, int len)
         return -1;
     /* A handshake keeps a copy of its flight; a retransmission beyond the
      * handshake's byte budget is not sent. */
-    if (io->a != NULL && !dtlsudp_rtx_on_write(io->a, (const uint8_t *)data, (size_t)len))
+    if (io->a != NULL && !eng_rtx_on_write(io->a, (const uint8_t *)data, (size_t)len))
         return len;
-    ret = dtlsudp_outq_push(&io->e->outq, (const uint8_t *)data, (size_t)len, io->peer, io->local, io->a);
+    ret = eng_outq_push(&io->e->outq, (const uint8_t *)data, (size_t)len, io->peer, io->local, io->a);
     if (ret != DTLSUDP_OK) {
         io->e->stats.dropped_queue++;
         io->out_dropped = 1;
@@ -41,10 +41,10 @@ static int dgram_write(BIO *b, const char *data, int len)
     if (io->a != NULL) {
         /* The hand-off continues OpenSSL's sequence numbers and keeps a
          * server's last flight (handoff.c). */
-        dtlsudp_handoff_note_sent(io->a, (const uint8_t *)data, (size_t)len);
+        eng_handoff_note_sent(io->a, (const uint8_t *)data, (size_t)len);
         /* An alert after this association ends continues its numbers. */
-        dtlsudp_ended_note_sent(io->a, (const uint8_t *)data, (size_t)len);
-        dtlsudp_handoff_capture(io->e, io->a, (const uint8_t *)data, (size_t)len);
+        eng_ended_note_sent(io->a, (const uint8_t *)data, (size_t)len);
+        eng_handoff_capture(io->e, io->a, (const uint8_t *)data, (size_t)len);
     }
     /* UDP semantics: a datagram the queue could not take is lost, not retried. */
     return len;
@@ -52,7 +52,7 @@ static int dgram_write(BIO *b, const char *data, int len)
 
 static int dgram_read(BIO *b, char *buf, int cap)
 {
-    dtlsudp_io *io = BIO_get_data(b);
+    eng_io *io = BIO_get_data(b);
     size_t n;
 
     BIO_clear_retry_flags(b);
@@ -71,7 +71,7 @@ static int dgram_read(BIO *b, char *buf, int cap)
 
 static long dgram_ctrl(BIO *b, int cmd, long num, void *ptr)
 {
-    dtlsudp_io *io = BIO_get_data(b);
+    eng_io *io = BIO_get_data(b);
 
     switch (cmd) {
     case BIO_CTRL_FLUSH:
@@ -110,7 +110,7 @@ static int dgram_destroy(BIO *b)
     return 1;
 }
 
-BIO_METHOD *dtlsudp_bio_method_new(void)
+BIO_METHOD *eng_bio_method_new(void)
 {
     BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "dtlsudp datagram");
 
@@ -125,7 +125,7 @@ BIO_METHOD *dtlsudp_bio_method_new(void)
     return m;
 }
 
-BIO *dtlsudp_bio_new(BIO_METHOD *m, dtlsudp_io *io)
+BIO *eng_bio_new(BIO_METHOD *m, eng_io *io)
 {
     BIO *b = BIO_new(m);
 
@@ -134,7 +134,7 @@ BIO *dtlsudp_bio_new(BIO_METHOD *m, dtlsudp_io *io)
     return b;
 }
 
-dtlsudp_io *dtlsudp_ssl_io(const SSL *ssl)
+eng_io *eng_ssl_io(const SSL *ssl)
 {
     BIO *b = SSL_get_rbio(ssl);
 

@@ -35,7 +35,7 @@ int dtlsudp_engine_config_init_versioned(int version, dtlsudp_engine_config *cfg
 {
     dtlsudp_engine_config defaults, *cfg = &defaults;
 
-    if (cfg_out == NULL || dtlsudp_abi_size(version, DTLSUDP_ABI_ENGINE_CONFIG) == 0)
+    if (cfg_out == NULL || eng_abi_size(version, DTLSUDP_ABI_ENGINE_CONFIG) == 0)
         return DTLSUDP_ERR_INVALID;
     memset(cfg, 0, sizeof(*cfg));
     cfg->max_assocs = 10000;
@@ -56,7 +56,7 @@ int dtlsudp_engine_config_init_versioned(int version, dtlsudp_engine_config *cfg
     cfg->retransmit_max_bytes = DTLSUDP_RETRANSMIT_MAX_BYTES;
     cfg->ticket_lifetime = 3600000;
     cfg->handoff_clients = 1;
-    return dtlsudp_abi_write(version, DTLSUDP_ABI_ENGINE_CONFIG, cfg_out, cfg);
+    return eng_abi_write(version, DTLSUDP_ABI_ENGINE_CONFIG, cfg_out, cfg);
 }
 
 /* A zero field means "the default": the one set above. */
@@ -66,7 +66,7 @@ int dtlsudp_engine_config_init_versioned(int version, dtlsudp_engine_config *cfg
             c->field = d.field;                                                                              \
     } while (0)
 
-void dtlsudp_config_normalize(dtlsudp_engine_config *c)
+void eng_config_normalize(dtlsudp_engine_config *c)
 {
     dtlsudp_engine_config d;
 
@@ -111,7 +111,7 @@ static int config_fail(dtlsudp_engine *e, const char *what, const char *file)
     char reason[160];
 
     ERR_error_string_n(err, reason, sizeof(reason));
-    dtlsudp_log(e, DTLSUDP_LOG_ERR, "%s %s: %s", what, file != NULL ? file : "", err != 0 ? reason : "failed");
+    eng_log(e, DTLSUDP_LOG_ERR, "%s %s: %s", what, file != NULL ? file : "", err != 0 ? reason : "failed");
     ERR_clear_error();
     return DTLSUDP_ERR_CONFIG;
 }
@@ -126,7 +126,7 @@ static int load_crl(dtlsudp_engine *e, X509_STORE *store, const char *file)
     return DTLSUDP_OK;
 }
 
-int dtlsudp_ctx_setup(dtlsudp_engine *e)
+int eng_ctx_setup(dtlsudp_engine *e)
 {
     const dtlsudp_engine_config *c = &e->cfg;
     const int have_store = c->trust_store != NULL; /* replaces ca_file, ca_path, crl_file */
@@ -174,8 +174,8 @@ int dtlsudp_ctx_setup(dtlsudp_engine *e)
         if (ret != DTLSUDP_OK)
             return ret;
     }
-    dtlsudp_verify_install(e);
-    dtlsudp_cookie_install(ctx);
-    dtlsudp_tickets_install(e);
+    eng_verify_install(e);
+    eng_cookie_install(ctx);
+    eng_tickets_install(e);
     return DTLSUDP_OK;
 }

@@ -18,23 +18,23 @@
 
 #include "engine_internal.h"
 
-int dtlsudp_cookie_init(dtlsudp_engine *e)
+int eng_cookie_init(dtlsudp_engine *e)
 {
     int ret;
 
-    if ((ret = dtlsudp_random(e, e->cookie_secret[0], DTLSUDP_COOKIE_SECRET_LEN)) != DTLSUDP_OK)
+    if ((ret = eng_random(e, e->cookie_secret[0], DTLSUDP_COOKIE_SECRET_LEN)) != DTLSUDP_OK)
         return ret;
     memcpy(e->cookie_secret[1], e->cookie_secret[0], DTLSUDP_COOKIE_SECRET_LEN);
     e->cookie_rotate_at = e->now + e->cfg.cookie_rotation;
     return DTLSUDP_OK;
 }
 
-int dtlsudp_cookie_rotate(dtlsudp_engine *e)
+int eng_cookie_rotate(dtlsudp_engine *e)
 {
     uint8_t fresh[DTLSUDP_COOKIE_SECRET_LEN];
     int ret;
 
-    if ((ret = dtlsudp_random(e, fresh, sizeof(fresh))) != DTLSUDP_OK)
+    if ((ret = eng_random(e, fresh, sizeof(fresh))) != DTLSUDP_OK)
         return ret;
     memcpy(e->cookie_secret[1], e->cookie_secret[0], DTLSUDP_COOKIE_SECRET_LEN);
     memcpy(e->cookie_secret[0], fresh, DTLSUDP_COOKIE_SECRET_LEN);
@@ -71,7 +71,7 @@ static int compute(const uint8_t *secret, const dtlsudp_addr *peer, uint8_t *out
 
 static int generate_cb(SSL *ssl, unsigned char *cookie, unsigned int *len)
 {
-    dtlsudp_io *io = dtlsudp_ssl_io(ssl);
+    eng_io *io = eng_ssl_io(ssl);
     dtlsudp_engine *e = io != NULL ? io->e : NULL;
 
     if (e == NULL || compute(e->cookie_secret[0], io->peer, cookie, len) != 0)
@@ -87,7 +87,7 @@ static int generate_cb(SSL *ssl, unsigned char *cookie, unsigned int *len)
  * is counted.  The association's own peer address is used for the second. */
 static int verify_cb(SSL *ssl, const unsigned char *cookie, unsigned int len)
 {
-    dtlsudp_io *io = dtlsudp_ssl_io(ssl);
+    eng_io *io = eng_ssl_io(ssl);
     dtlsudp_engine *e = io != NULL ? io->e : NULL;
     int listening = io != NULL && io->a == NULL;
     uint8_t want[EVP_MAX_MD_SIZE];
@@ -112,7 +112,7 @@ static int verify_cb(SSL *ssl, const unsigned char *cookie, unsigned int len)
     return 0;
 }
 
-void dtlsudp_cookie_install(SSL_CTX *ctx)
+void eng_cookie_install(SSL_CTX *ctx)
 {
     SSL_CTX_set_cookie_generate_cb(ctx, generate_cb);
     SSL_CTX_set_cookie_verify_cb(ctx, verify_cb);

@@ -25,7 +25,7 @@
  *   - the hello of an association that was established is a stale copy and
  *     is dropped.
  * Both are counted in dropped_stale.  An eviction sends the same alert at
- * once (dtlsudp_ended_alert), for the same reason.
+ * once (eng_ended_alert), for the same reason.
  *
  * The alert is an epoch-0 record written here (there is no SSL left): it
  * uses the record version of our last epoch-0 record to that peer and the
@@ -46,7 +46,7 @@
 #define AD_INTERNAL_ERROR 80
 #define DTLS12_VERSION_WIRE 0xfefd
 
-struct dtlsudp_ended {
+struct eng_ended {
     dtlsudp_addr peer;
     uint8_t random[32];
     uint64_t next_seq; /* after our last epoch-0 record to the peer */
@@ -55,14 +55,14 @@ struct dtlsudp_ended {
     uint8_t used;
 };
 
-void dtlsudp_ended_note_sent(dtlsudp_assoc *a, const uint8_t *dgram, size_t len)
+void eng_ended_note_sent(dtlsudp_assoc *a, const uint8_t *dgram, size_t len)
 {
     const uint8_t *p = dgram, *end = dgram + len;
-    dtlsudp_record rec;
+    eng_record rec;
 
     if (a->is_client || a->state != DTLSUDP_STATE_HANDSHAKING)
         return;
-    while (p != end && dtlsudp_record_parse(&p, end, &rec) == 0) {
+    while (p != end && eng_record_parse(&p, end, &rec) == 0) {
         if (rec.epoch != 0 || rec.seq < a->hs0_next_write_seq)
             continue;
         a->hs0_next_write_seq = rec.seq + 1;
@@ -75,10 +75,10 @@ static void queue_alert(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsu
 {
     uint8_t rec[DTLSUDP_RECORD_HEADER_LEN + 2];
 
-    dtlsudp_record_put_header(rec, CT_ALERT, version, 0, seq, 2);
+    eng_record_put_header(rec, CT_ALERT, version, 0, seq, 2);
     rec[DTLSUDP_RECORD_HEADER_LEN] = ALERT_FATAL;
     rec[DTLSUDP_RECORD_HEADER_LEN + 1] = AD_INTERNAL_ERROR;
-    if (dtlsudp_outq_push(&e->outq, rec, sizeof(rec), peer, local, NULL) != DTLSUDP_OK) {
+    if (eng_outq_push(&e->outq, rec, sizeof(rec), peer, local, NULL) != DTLSUDP_OK) {
         e->stats.dropped_queue++;
         return;
     }
@@ -86,30 +86,30 @@ static void queue_alert(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsu
     e->stats.bytes_out += sizeof(rec);
 }
 
-void dtlsudp_ended_alert(dtlsudp_engine *e, const dtlsudp_assoc *a)
+void eng_ended_alert(dtlsudp_engine *e, const dtlsudp_assoc *a)
 {
     queue_alert(e, &a->peer, &a->local, a->hs0_next_write_seq,
                 a->hs0_version != 0 ? a->hs0_version : DTLS12_VERSION_WIRE);
 }
 
-int dtlsudp_ended_reserve(dtlsudp_engine *e)
+int eng_ended_reserve(dtlsudp_engine *e)
 {
     if (e->ended != NULL)
         return DTLSUDP_OK;
-    if ((e->ended = dtlsudp_mem_alloc(e, DTLSUDP_ENDED_SLOTS * sizeof(*e->ended))) == NULL)
+    if ((e->ended = eng_mem_alloc(e, DTLSUDP_ENDED_SLOTS * sizeof(*e->ended))) == NULL)
         return DTLSUDP_ERR_NOMEM;
     memset(e->ended, 0, DTLSUDP_ENDED_SLOTS * sizeof(*e->ended));
     return DTLSUDP_OK;
 }
 
-void dtlsudp_ended_note(dtlsudp_engine *e, const dtlsudp_assoc *a)
+void eng_ended_note(dtlsudp_engine *e, const dtlsudp_assoc *a)
 {
-    struct dtlsudp_ended *slot;
+    struct eng_ended *slot;
     static const uint8_t zero[32];
 
     if (a->is_client || memcmp(a->client_random, zero, sizeof(zero)) == 0)
         return;
-    if (dtlsudp_ended_reserve(e) != DTLSUDP_OK)
+    if (eng_ended_reserve(e) != DTLSUDP_OK)
         return; /* best effort: a stale copy then starts a handshake */
     slot = &e->ended[e->ended_next];
     e->ended_next = (e->ended_next + 1) % DTLSUDP_ENDED_SLOTS;
@@ -121,14 +121,14 @@ void dtlsudp_ended_note(dtlsudp_engine *e, const dtlsudp_assoc *a)
     slot->used = 1;
 }
 
-int dtlsudp_ended_check(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsudp_addr *local,
+int eng_ended_check(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsudp_addr *local,
                         const uint8_t *dgram, size_t len)
 {
     const uint8_t *random;
-    struct dtlsudp_ended *slot;
+    struct eng_ended *slot;
     size_t i;
 
-    if (e->ended == NULL || !dtlsudp_record_client_hello_random(dgram, len, &random))
+    if (e->ended == NULL || !eng_record_client_hello_random(dgram, len, &random))
         return DTLSUDP_OK;
     for (i = 0; i < DTLSUDP_ENDED_SLOTS; i++) {
         slot = &e->ended[i];
@@ -147,8 +147,8 @@ int dtlsudp_ended_check(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsu
     return DTLSUDP_OK;
 }
 
-void dtlsudp_ended_dispose(dtlsudp_engine *e)
+void eng_ended_dispose(dtlsudp_engine *e)
 {
-    dtlsudp_mem_free(e, e->ended);
+    eng_mem_free(e, e->ended);
     e->ended = NULL;
 }

@@ -33,18 +33,18 @@
  * Small helpers: memory, log, events, random, plaintext queues
  * ------------------------------------------------------------------------ */
 
-void *dtlsudp_mem_alloc(dtlsudp_engine *e, size_t size)
+void *eng_mem_alloc(dtlsudp_engine *e, size_t size)
 {
     return e->cfg.allocator.alloc(e->cfg.allocator.user, size);
 }
 
-void dtlsudp_mem_free(dtlsudp_engine *e, void *p)
+void eng_mem_free(dtlsudp_engine *e, void *p)
 {
     if (p != NULL)
         e->cfg.allocator.free(e->cfg.allocator.user, p);
 }
 
-void dtlsudp_log(dtlsudp_engine *e, int level, const char *fmt, ...)
+void eng_log(dtlsudp_engine *e, int level, const char *fmt, ...)
 {
     char buf[256];
     va_list ap;
@@ -63,25 +63,25 @@ static void fire(dtlsudp_engine *e, dtlsudp_assoc *a, int event, int reason)
         e->cfg.on_event(e->cfg.user, a, event, reason);
 }
 
-void dtlsudp_assoc_fire(dtlsudp_engine *e, dtlsudp_assoc *a, int event, int reason)
+void eng_assoc_fire(dtlsudp_engine *e, dtlsudp_assoc *a, int event, int reason)
 {
     fire(e, a, event, reason);
 }
 
-int dtlsudp_random(dtlsudp_engine *e, void *buf, size_t len)
+int eng_random(dtlsudp_engine *e, void *buf, size_t len)
 {
     if (e->cfg.random != NULL)
         return e->cfg.random(e->cfg.user, buf, len) == 0 ? DTLSUDP_OK : DTLSUDP_ERR_FATAL;
     return RAND_bytes(buf, (int)len) == 1 ? DTLSUDP_OK : DTLSUDP_ERR_TLS;
 }
 
-int dtlsudp_pqueue_push(dtlsudp_engine *e, dtlsudp_pqueue *q, const uint8_t *data, size_t len)
+int eng_pqueue_push(dtlsudp_engine *e, eng_pqueue *q, const uint8_t *data, size_t len)
 {
-    dtlsudp_pbuf *p;
+    eng_pbuf *p;
 
     if (q->count >= e->cfg.max_queued_datagrams)
         return DTLSUDP_ERR_QUEUE_FULL;
-    if ((p = dtlsudp_mem_alloc(e, sizeof(*p) + len)) == NULL)
+    if ((p = eng_mem_alloc(e, sizeof(*p) + len)) == NULL)
         return DTLSUDP_ERR_NOMEM;
     memset(&p->link, 0, sizeof(p->link));
     p->len = len;
@@ -91,62 +91,62 @@ int dtlsudp_pqueue_push(dtlsudp_engine *e, dtlsudp_pqueue *q, const uint8_t *dat
     return DTLSUDP_OK;
 }
 
-dtlsudp_pbuf *dtlsudp_pqueue_first(const dtlsudp_pqueue *q)
+eng_pbuf *eng_pqueue_first(const eng_pqueue *q)
 {
     dtlsudp_link *l = dtlsudp_link_first(&q->fifo);
 
-    return l != NULL ? DTLSUDP_LINK_OWNER(l, dtlsudp_pbuf, link) : NULL;
+    return l != NULL ? DTLSUDP_LINK_OWNER(l, eng_pbuf, link) : NULL;
 }
 
-dtlsudp_pbuf *dtlsudp_pqueue_shift(dtlsudp_pqueue *q)
+eng_pbuf *eng_pqueue_shift(eng_pqueue *q)
 {
     dtlsudp_link *l = dtlsudp_link_shift(&q->fifo);
 
     if (l == NULL)
         return NULL;
     q->count--;
-    return DTLSUDP_LINK_OWNER(l, dtlsudp_pbuf, link);
+    return DTLSUDP_LINK_OWNER(l, eng_pbuf, link);
 }
 
-void dtlsudp_pqueue_clear(dtlsudp_engine *e, dtlsudp_pqueue *q)
+void eng_pqueue_clear(dtlsudp_engine *e, eng_pqueue *q)
 {
-    dtlsudp_pbuf *p;
+    eng_pbuf *p;
 
-    while ((p = dtlsudp_pqueue_shift(q)) != NULL)
-        dtlsudp_mem_free(e, p);
+    while ((p = eng_pqueue_shift(q)) != NULL)
+        eng_mem_free(e, p);
 }
 
 /* ------------------------------------------------------------------------
  * SSLs on datagram BIOs
  * ------------------------------------------------------------------------ */
 
-unsigned dtlsudp_link_mtu_for(const dtlsudp_engine *e, const dtlsudp_addr *peer)
+unsigned eng_link_mtu_for(const dtlsudp_engine *e, const dtlsudp_addr *peer)
 {
     return peer->sa.sa_family == AF_INET6 ? e->cfg.mtu_ipv6 : e->cfg.mtu_ipv4;
 }
 
-int dtlsudp_set_link_mtu(dtlsudp_engine *e, SSL *ssl, const dtlsudp_addr *peer)
+int eng_set_link_mtu(dtlsudp_engine *e, SSL *ssl, const dtlsudp_addr *peer)
 {
     /* The BIO reports the IP+UDP overhead for the peer's family, so OpenSSL
      * keeps whole datagrams within the link MTU. */
-    return DTLS_set_link_mtu(ssl, dtlsudp_link_mtu_for(e, peer)) == 1 ? DTLSUDP_OK : DTLSUDP_ERR_CONFIG;
+    return DTLS_set_link_mtu(ssl, eng_link_mtu_for(e, peer)) == 1 ? DTLSUDP_OK : DTLSUDP_ERR_CONFIG;
 }
 
 /* A new SSL on a datagram BIO bound to io. */
-SSL *dtlsudp_ssl_new(dtlsudp_engine *e, dtlsudp_io *io)
+SSL *eng_ssl_new(dtlsudp_engine *e, eng_io *io)
 {
     SSL *ssl = SSL_new(e->ctx);
     BIO *bio;
 
     if (ssl == NULL)
         return NULL;
-    if ((bio = dtlsudp_bio_new(e->bio_method, io)) == NULL) {
+    if ((bio = eng_bio_new(e->bio_method, io)) == NULL) {
         SSL_free(ssl);
         return NULL;
     }
     /* Same BIO for both directions: SSL_set_bio() takes one reference. */
     SSL_set_bio(ssl, bio, bio);
-    DTLS_set_timer_cb(ssl, e->timer_cb != NULL ? e->timer_cb : dtlsudp_rtx_timer_cb);
+    DTLS_set_timer_cb(ssl, e->timer_cb != NULL ? e->timer_cb : eng_rtx_timer_cb);
     return ssl;
 }
 
@@ -171,12 +171,12 @@ int dtlsudp_engine_new_versioned(int version, const dtlsudp_engine_config *cfg_i
     size_t nb;
     int ret;
 
-    if (dtlsudp_abi_size(version, DTLSUDP_ABI_ENGINE_CONFIG) == 0 || cfg_in == NULL || out == NULL)
+    if (eng_abi_size(version, DTLSUDP_ABI_ENGINE_CONFIG) == 0 || cfg_in == NULL || out == NULL)
         return DTLSUDP_ERR_INVALID;
     *out = NULL;
     dtlsudp_engine_config_init(&cfg);
-    dtlsudp_abi_read(version, DTLSUDP_ABI_ENGINE_CONFIG, &cfg, cfg_in);
-    dtlsudp_config_normalize(&cfg);
+    eng_abi_read(version, DTLSUDP_ABI_ENGINE_CONFIG, &cfg, cfg_in);
+    eng_config_normalize(&cfg);
     if ((e = cfg.allocator.alloc(cfg.allocator.user, sizeof(*e))) == NULL)
         return DTLSUDP_ERR_NOMEM;
     memset(e, 0, sizeof(*e));
@@ -189,30 +189,30 @@ int dtlsudp_engine_new_versioned(int version, const dtlsudp_engine_config *cfg_i
 
     nb = table_size_for(cfg.max_assocs);
     ret = DTLSUDP_ERR_NOMEM;
-    if ((e->table = dtlsudp_mem_alloc(e, nb * sizeof(*e->table))) == NULL)
+    if ((e->table = eng_mem_alloc(e, nb * sizeof(*e->table))) == NULL)
         goto Fail;
     memset(e->table, 0, nb * sizeof(*e->table));
-    if ((e->src_table = dtlsudp_mem_alloc(e, nb * sizeof(*e->src_table))) == NULL)
+    if ((e->src_table = eng_mem_alloc(e, nb * sizeof(*e->src_table))) == NULL)
         goto Fail;
     memset(e->src_table, 0, nb * sizeof(*e->src_table));
     e->table_mask = nb - 1;
-    if ((ret = dtlsudp_outq_init(e, &e->outq, DTLSUDP_OUTQ_BYTES)) != DTLSUDP_OK)
+    if ((ret = eng_outq_init(e, &e->outq, DTLSUDP_OUTQ_BYTES)) != DTLSUDP_OK)
         goto Fail;
     ret = DTLSUDP_ERR_NOMEM;
-    if ((e->scratch = dtlsudp_mem_alloc(e, DTLSUDP_SCRATCH_BYTES)) == NULL)
+    if ((e->scratch = eng_mem_alloc(e, DTLSUDP_SCRATCH_BYTES)) == NULL)
         goto Fail;
-    if ((ret = dtlsudp_random(e, &e->hash_seed, sizeof(e->hash_seed))) != DTLSUDP_OK)
+    if ((ret = eng_random(e, &e->hash_seed, sizeof(e->hash_seed))) != DTLSUDP_OK)
         goto Fail;
-    if ((ret = dtlsudp_ctx_setup(e)) != DTLSUDP_OK)
+    if ((ret = eng_ctx_setup(e)) != DTLSUDP_OK)
         goto Fail;
     ret = DTLSUDP_ERR_NOMEM;
-    if ((e->bio_method = dtlsudp_bio_method_new()) == NULL)
+    if ((e->bio_method = eng_bio_method_new()) == NULL)
         goto Fail;
     if ((e->listen_client = BIO_ADDR_new()) == NULL)
         goto Fail;
-    if ((ret = dtlsudp_cookie_init(e)) != DTLSUDP_OK)
+    if ((ret = eng_cookie_init(e)) != DTLSUDP_OK)
         goto Fail;
-    if ((ret = dtlsudp_tickets_init(e)) != DTLSUDP_OK)
+    if ((ret = eng_tickets_init(e)) != DTLSUDP_OK)
         goto Fail;
     /* The listen SSL is made on the first ClientHello: SSL_new() copies the
      * certificate from the SSL_CTX, which the caller may still be filling
@@ -238,21 +238,21 @@ void dtlsudp_engine_free(dtlsudp_engine *e)
         a->freeing = 1;
         a->state = DTLSUDP_STATE_CLOSED;
         fire(e, a, DTLSUDP_EVENT_CLOSED, DTLSUDP_ERR_CLOSED);
-        dtlsudp_assoc_destroy(e, a);
+        eng_assoc_destroy(e, a);
     }
     SSL_free(e->listen_ssl);
     SSL_CTX_free(e->ctx);
-    dtlsudp_handoff_engine_free(e);
+    eng_handoff_engine_free(e);
     BIO_meth_free(e->bio_method);
     BIO_ADDR_free(e->listen_client);
     OPENSSL_cleanse(e->cookie_secret, sizeof(e->cookie_secret));
-    dtlsudp_ended_dispose(e);
-    dtlsudp_tickets_dispose(e);
-    dtlsudp_outq_dispose(e, &e->outq);
-    dtlsudp_mem_free(e, e->scratch);
-    dtlsudp_mem_free(e, e->table);
-    dtlsudp_mem_free(e, e->src_table);
-    dtlsudp_mem_free(e, e->pins);
+    eng_ended_dispose(e);
+    eng_tickets_dispose(e);
+    eng_outq_dispose(e, &e->outq);
+    eng_mem_free(e, e->scratch);
+    eng_mem_free(e, e->table);
+    eng_mem_free(e, e->src_table);
+    eng_mem_free(e, e->pins);
     e->cfg.allocator.free(e->cfg.allocator.user, e);
 }
 
@@ -282,7 +282,7 @@ int dtlsudp_engine_set_identity(dtlsudp_engine *e, X509 *cert, EVP_PKEY *key, ST
      * which peers preferring that type would still be shown. */
     old = SSL_CTX_get0_privatekey(e->ctx);
     if (old != NULL && EVP_PKEY_get_base_id(old) != EVP_PKEY_get_base_id(key)) {
-        dtlsudp_log(e, DTLSUDP_LOG_ERR, "identity refused: a %s key cannot replace the %s one (new engine needed)",
+        eng_log(e, DTLSUDP_LOG_ERR, "identity refused: a %s key cannot replace the %s one (new engine needed)",
                     OBJ_nid2sn(EVP_PKEY_get_base_id(key)), OBJ_nid2sn(EVP_PKEY_get_base_id(old)));
         return DTLSUDP_ERR_CONFIG;
     }
@@ -291,7 +291,7 @@ int dtlsudp_engine_set_identity(dtlsudp_engine *e, X509 *cert, EVP_PKEY *key, ST
      * identity leaves the previous one in place. */
     if (SSL_CTX_use_cert_and_key(e->ctx, cert, key, chain, 1) != 1) {
         const char *why = ERR_reason_error_string(ERR_peek_last_error());
-        dtlsudp_log(e, DTLSUDP_LOG_ERR, "identity refused: %s", why != NULL ? why : "refused by OpenSSL");
+        eng_log(e, DTLSUDP_LOG_ERR, "identity refused: %s", why != NULL ? why : "refused by OpenSSL");
         ERR_clear_error();
         return DTLSUDP_ERR_CONFIG;
     }
@@ -312,11 +312,11 @@ int dtlsudp_engine_add_peer_fingerprint(dtlsudp_engine *e, const dtlsudp_fingerp
         return DTLSUDP_ERR_INVALID;
     if (e->n_pins == e->cap_pins) {
         cap = e->cap_pins != 0 ? e->cap_pins * 2 : 4;
-        if ((grown = dtlsudp_mem_alloc(e, cap * sizeof(*grown))) == NULL)
+        if ((grown = eng_mem_alloc(e, cap * sizeof(*grown))) == NULL)
             return DTLSUDP_ERR_NOMEM;
         if (e->n_pins != 0)
             memcpy(grown, e->pins, e->n_pins * sizeof(*grown));
-        dtlsudp_mem_free(e, e->pins);
+        eng_mem_free(e, e->pins);
         e->pins = grown;
         e->cap_pins = cap;
     }
@@ -324,13 +324,13 @@ int dtlsudp_engine_add_peer_fingerprint(dtlsudp_engine *e, const dtlsudp_fingerp
     return DTLSUDP_OK;
 }
 
-void dtlsudp_engine_set_timer_cb(dtlsudp_engine *e, DTLS_timer_cb cb)
+void eng_set_timer_cb(dtlsudp_engine *e, DTLS_timer_cb cb)
 {
     dtlsudp_link *l;
 
     e->timer_cb = cb;
     if (cb == NULL)
-        cb = dtlsudp_rtx_timer_cb;
+        cb = eng_rtx_timer_cb;
     if (e->listen_ssl != NULL)
         DTLS_set_timer_cb(e->listen_ssl, cb);
     for (l = e->hs_list.next; l != &e->hs_list; l = l->next)
@@ -340,7 +340,7 @@ void dtlsudp_engine_set_timer_cb(dtlsudp_engine *e, DTLS_timer_cb cb)
             DTLS_set_timer_cb(ASSOC_OF(l)->ssl, cb);
 }
 
-void dtlsudp_engine_set_keep_buffers(dtlsudp_engine *e, int keep)
+void eng_set_keep_buffers(dtlsudp_engine *e, int keep)
 {
     e->keep_buffers = keep;
 }
@@ -353,7 +353,7 @@ int dtlsudp_engine_get_stats_versioned(int version, const dtlsudp_engine *e, dtl
         return DTLSUDP_ERR_INVALID;
     now = e->stats;
     now.half_open_now = e->half_open;
-    return dtlsudp_abi_write(version, DTLSUDP_ABI_STATS, out, &now);
+    return eng_abi_write(version, DTLSUDP_ABI_STATS, out, &now);
 }
 
 /* ------------------------------------------------------------------------
@@ -365,7 +365,7 @@ static int is_own_hello(const dtlsudp_assoc *a, const uint8_t *dgram, size_t len
     const uint8_t *random;
     uint8_t own[SSL3_RANDOM_SIZE];
 
-    if (!dtlsudp_record_client_hello_random(dgram, len, &random))
+    if (!eng_record_client_hello_random(dgram, len, &random))
         return 0;
     if (a->ssl == NULL) /* handed off: the random was kept */
         memcpy(own, a->client_random, sizeof(own));
@@ -374,7 +374,7 @@ static int is_own_hello(const dtlsudp_assoc *a, const uint8_t *dgram, size_t len
     return memcmp(own, random, sizeof(own)) == 0;
 }
 
-void dtlsudp_set_now(dtlsudp_engine *e, dtlsudp_time now)
+void eng_set_now(dtlsudp_engine *e, dtlsudp_time now)
 {
     if (now > e->now)
         e->now = now;
@@ -383,24 +383,24 @@ void dtlsudp_set_now(dtlsudp_engine *e, dtlsudp_time now)
 int dtlsudp_engine_receive(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsudp_addr *local,
                            const uint8_t *dgram, size_t len, dtlsudp_time now, dtlsudp_assoc **assoc_out)
 {
-    dtlsudp_record first;
+    eng_record first;
     dtlsudp_assoc *a;
 
     if (assoc_out != NULL)
         *assoc_out = NULL;
     if (e == NULL || peer == NULL || (dgram == NULL && len != 0))
         return DTLSUDP_ERR_INVALID;
-    dtlsudp_set_now(e, now);
+    eng_set_now(e, now);
     e->stats.datagrams_in++;
     e->stats.bytes_in += len;
     if ((peer->sa.sa_family != AF_INET && peer->sa.sa_family != AF_INET6) ||
-        dtlsudp_record_scan(dgram, len, &first) < 0) {
+        eng_record_scan(dgram, len, &first) < 0) {
         e->stats.dropped_malformed++;
         return DTLSUDP_ERR_DROPPED;
     }
 
-    if ((a = dtlsudp_table_find(e, peer)) != NULL) {
-        if (!a->is_client && dtlsudp_record_is_client_hello(dgram, len, NULL)) {
+    if ((a = eng_table_find(e, peer)) != NULL) {
+        if (!a->is_client && eng_record_is_client_hello(dgram, len, NULL)) {
             /* RFC 6347 4.2.8: an epoch-0 ClientHello from a known address
              * and port.  A copy of the hello the (pending restart or
              * current) association is built on -- same random: the hello
@@ -411,28 +411,28 @@ int dtlsudp_engine_receive(dtlsudp_engine *e, const dtlsudp_addr *peer, const dt
              * association stays until the new handshake completes. */
             dtlsudp_assoc *target = a->successor != NULL ? a->successor : a;
             if (!is_own_hello(target, dgram, len))
-                return dtlsudp_accept_hello(e, peer, local, dgram, len, a, assoc_out);
+                return eng_accept_hello(e, peer, local, dgram, len, a, assoc_out);
             if (target->state == DTLSUDP_STATE_ESTABLISHED) {
                 e->stats.dropped_stale++;
                 return DTLSUDP_ERR_DROPPED;
             }
-            return dtlsudp_assoc_feed(e, target, dgram, len, &first, assoc_out);
+            return eng_assoc_feed(e, target, dgram, len, &first, assoc_out);
         }
         if (a->successor != NULL &&
             (first.epoch == 0 || first.content_type == DTLSUDP_CT_HANDSHAKE ||
              first.content_type == DTLSUDP_CT_CHANGE_CIPHER_SPEC))
             /* Records of the restart handshake.  The old association has
              * no handshake left (renegotiation is off). */
-            return dtlsudp_assoc_feed(e, a->successor, dgram, len, &first, assoc_out);
-        return dtlsudp_assoc_feed(e, a, dgram, len, &first, assoc_out);
+            return eng_assoc_feed(e, a->successor, dgram, len, &first, assoc_out);
+        return eng_assoc_feed(e, a, dgram, len, &first, assoc_out);
     }
     /* Without an identity there is no server role: a pure client (a
      * manager) answers nobody's ClientHello. */
-    if (!dtlsudp_record_is_client_hello(dgram, len, NULL) || SSL_CTX_get0_certificate(e->ctx) == NULL) {
+    if (!eng_record_is_client_hello(dgram, len, NULL) || SSL_CTX_get0_certificate(e->ctx) == NULL) {
         e->stats.dropped_unknown++;
         return DTLSUDP_ERR_DROPPED;
     }
-    return dtlsudp_accept_hello(e, peer, local, dgram, len, NULL, assoc_out);
+    return eng_accept_hello(e, peer, local, dgram, len, NULL, assoc_out);
 }
 
 static int copy_opts(dtlsudp_engine *e, dtlsudp_assoc *a, const dtlsudp_connect_opts *opts)
@@ -442,14 +442,14 @@ static int copy_opts(dtlsudp_engine *e, dtlsudp_assoc *a, const dtlsudp_connect_
     if (opts->n_peer_fingerprints > 0) {
         if (opts->peer_fingerprints == NULL || opts->n_peer_fingerprints > 1024)
             return DTLSUDP_ERR_INVALID;
-        if ((a->pins = dtlsudp_mem_alloc(e, opts->n_peer_fingerprints * sizeof(*a->pins))) == NULL)
+        if ((a->pins = eng_mem_alloc(e, opts->n_peer_fingerprints * sizeof(*a->pins))) == NULL)
             return DTLSUDP_ERR_NOMEM;
         memcpy(a->pins, opts->peer_fingerprints, opts->n_peer_fingerprints * sizeof(*a->pins));
         a->n_pins = opts->n_peer_fingerprints;
     }
     if (opts->hostname != NULL) {
         size_t n = strlen(opts->hostname) + 1;
-        if ((a->hostname = dtlsudp_mem_alloc(e, n)) == NULL)
+        if ((a->hostname = eng_mem_alloc(e, n)) == NULL)
             return DTLSUDP_ERR_NOMEM;
         memcpy(a->hostname, opts->hostname, n);
     }
@@ -477,40 +477,40 @@ int dtlsudp_engine_connect_versioned(int version, dtlsudp_engine *e, const dtlsu
         *out = NULL;
     if (e == NULL || peer == NULL || (peer->sa.sa_family != AF_INET && peer->sa.sa_family != AF_INET6))
         return DTLSUDP_ERR_INVALID;
-    if (dtlsudp_abi_size(version, DTLSUDP_ABI_CONNECT_OPTS) == 0)
+    if (eng_abi_size(version, DTLSUDP_ABI_CONNECT_OPTS) == 0)
         return DTLSUDP_ERR_INVALID;
     if (opts_in != NULL) {
         memset(&opts_cur, 0, sizeof(opts_cur));
-        dtlsudp_abi_read(version, DTLSUDP_ABI_CONNECT_OPTS, &opts_cur, opts_in);
+        eng_abi_read(version, DTLSUDP_ABI_CONNECT_OPTS, &opts_cur, opts_in);
         opts = &opts_cur;
     }
-    dtlsudp_set_now(e, now);
-    if (dtlsudp_table_find(e, peer) != NULL)
+    eng_set_now(e, now);
+    if (eng_table_find(e, peer) != NULL)
         return DTLSUDP_ERR_EXISTS;
-    if (dtlsudp_admit_connect(e, peer) != DTLSUDP_OK) {
+    if (eng_admit_connect(e, peer) != DTLSUDP_OK) {
         e->stats.refused_full++;
         return DTLSUDP_ERR_LIMIT;
     }
-    if ((a = dtlsudp_assoc_alloc(e, peer, opts != NULL ? opts->local : NULL, 1)) == NULL)
+    if ((a = eng_assoc_alloc(e, peer, opts != NULL ? opts->local : NULL, 1)) == NULL)
         return DTLSUDP_ERR_NOMEM;
     if ((ret = copy_opts(e, a, opts)) != DTLSUDP_OK)
         goto Fail;
     ret = DTLSUDP_ERR_NOMEM;
-    if ((a->ssl = dtlsudp_ssl_new(e, &a->io)) == NULL)
+    if ((a->ssl = eng_ssl_new(e, &a->io)) == NULL)
         goto Fail;
     SSL_set_connect_state(a->ssl);
-    if ((ret = dtlsudp_set_link_mtu(e, a->ssl, peer)) != DTLSUDP_OK)
+    if ((ret = eng_set_link_mtu(e, a->ssl, peer)) != DTLSUDP_OK)
         goto Fail;
     /* SNI for name-based servers; never for address literals (RFC 6066 3). */
     if (a->hostname != NULL && !is_ip_literal(a->hostname) && !SSL_set_tlsext_host_name(a->ssl, a->hostname)) {
         ret = DTLSUDP_ERR_NOMEM;
         goto Fail;
     }
-    dtlsudp_assoc_start(e, a, 0);
-    dtlsudp_table_insert(e, a);
+    eng_assoc_start(e, a, 0);
+    eng_table_insert(e, a);
     if (opts != NULL)
-        dtlsudp_session_offer(e, a, opts->session, opts->session_len);
-    ret = dtlsudp_assoc_feed(e, a, NULL, 0, NULL, NULL);
+        eng_session_offer(e, a, opts->session, opts->session_len);
+    ret = eng_assoc_feed(e, a, NULL, 0, NULL, NULL);
     if (dtlsudp_err_is_assoc_fatal(ret))
         return ret;
     if (out != NULL)
@@ -519,10 +519,10 @@ int dtlsudp_engine_connect_versioned(int version, dtlsudp_engine *e, const dtlsu
 
 Fail:
     ERR_clear_error();
-    dtlsudp_mem_free(e, a->pins);
-    dtlsudp_mem_free(e, a->hostname);
+    eng_mem_free(e, a->pins);
+    eng_mem_free(e, a->hostname);
     SSL_free(a->ssl);
-    dtlsudp_mem_free(e, a);
+    eng_mem_free(e, a);
     return ret;
 }
 
@@ -531,5 +531,5 @@ int dtlsudp_engine_pop(dtlsudp_engine *e, uint8_t *buf, size_t cap, size_t *len,
 {
     if (e == NULL || buf == NULL || len == NULL)
         return DTLSUDP_ERR_INVALID;
-    return dtlsudp_outq_pop(&e->outq, buf, cap, len, peer, local, assoc);
+    return eng_outq_pop(&e->outq, buf, cap, len, peer, local, assoc);
 }

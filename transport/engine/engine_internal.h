@@ -39,7 +39,7 @@
 
 /* What the datagram BIO of one SSL sees: where its output goes and the one
  * datagram it may read next.  For the listen SSL `a' is NULL. */
-typedef struct dtlsudp_io {
+typedef struct eng_io {
     dtlsudp_engine *e;
     dtlsudp_assoc *a;
     const dtlsudp_addr *peer;
@@ -47,20 +47,20 @@ typedef struct dtlsudp_io {
     const uint8_t *in; /* borrowed from the caller for one receive call */
     size_t in_len;
     int out_dropped; /* set when a write found the output queue full */
-} dtlsudp_io;
+} eng_io;
 
 /* One queued plaintext datagram (received data, or data a handshaking
  * client holds until the handshake completes). */
-typedef struct dtlsudp_pbuf {
-    dtlsudp_link link; /* on its dtlsudp_pqueue */
+typedef struct eng_pbuf {
+    dtlsudp_link link; /* on its eng_pqueue */
     size_t len;
     uint8_t data[];
-} dtlsudp_pbuf;
+} eng_pbuf;
 
-typedef struct dtlsudp_pqueue {
+typedef struct eng_pqueue {
     dtlsudp_link fifo; /* oldest first; zero-filled = empty */
     size_t count;
-} dtlsudp_pqueue;
+} eng_pqueue;
 
 /*
  * Association lifecycle (the calls each state allows):
@@ -82,7 +82,7 @@ struct dtlsudp_assoc {
     dtlsudp_addr peer;
     dtlsudp_addr local;
     SSL *ssl;
-    dtlsudp_io io;
+    eng_io io;
 
     struct dtlsudp_assoc *hash_next; /* peer table chain (by address and port) */
     struct dtlsudp_assoc *src_next;  /* source table chain (by address) */
@@ -99,8 +99,8 @@ struct dtlsudp_assoc {
     struct dtlsudp_assoc *successor;
     struct dtlsudp_assoc *predecessor;
 
-    dtlsudp_pqueue rx;   /* plaintext received, for dtlsudp_assoc_read() */
-    dtlsudp_pqueue held; /* client writes waiting for the handshake */
+    eng_pqueue rx;   /* plaintext received, for dtlsudp_assoc_read() */
+    eng_pqueue held; /* client writes waiting for the handshake */
 
     dtlsudp_fingerprint *pins; /* per-connect server identity pins */
     size_t n_pins;
@@ -149,7 +149,7 @@ struct dtlsudp_assoc {
     uint64_t hs_next_write_seq; /* after the highest epoch-1 number OpenSSL wrote */
     uint64_t hs_read_seen;      /* epoch-1 application records < 64 fed to OpenSSL */
     /* After it: the SSL is freed, the record layer carries the association. */
-    dtlsudp_rl rl;
+    eng_rl rl;
     const SSL_CIPHER *cipher; /* what the getters report without the SSL */
     const char *version;
     size_t data_mtu;
@@ -162,18 +162,18 @@ struct dtlsudp_assoc {
     uint8_t client_random[32]; /* server: tells a stale ClientHello copy */
     uint64_t hs0_next_write_seq; /* server: after our highest epoch-0 record (ended.c) */
     uint16_t hs0_version;        /* ... and that record's version */
-    struct dtlsudp_leaf *leaf;  /* the shared peer certificate (handoff.c) */
+    struct eng_leaf *leaf;  /* the shared peer certificate (handoff.c) */
     unsigned handed_off : 1;
     unsigned was_established : 1; /* the ESTABLISHED event fired */
     unsigned handshake_done : 1;  /* the peer completed the handshake, even if admission then refused it */
 };
 
-typedef struct dtlsudp_outq {
+typedef struct eng_outq {
     uint8_t *buf;
     size_t cap;
     size_t head, tail; /* byte offsets */
     size_t count;      /* entries */
-} dtlsudp_outq;
+} eng_outq;
 
 struct dtlsudp_engine {
     dtlsudp_engine_config cfg;
@@ -182,7 +182,7 @@ struct dtlsudp_engine {
 
     /* The stateless cookie gate: one reusable listen SSL. */
     SSL *listen_ssl;
-    dtlsudp_io listen_io;
+    eng_io listen_io;
     dtlsudp_addr listen_peer;
     dtlsudp_addr listen_local;
     BIO_ADDR *listen_client;
@@ -193,7 +193,7 @@ struct dtlsudp_engine {
     dtlsudp_time cookie_rotate_at;
 
     /* Session-ticket keys (tickets.c): [0] seals, [0] and [1] open. */
-    struct dtlsudp_ticket_key {
+    struct eng_ticket_key {
         uint8_t name[DTLSUDP_TICKET_KEY_NAME_LEN];
         uint8_t aes[32];  /* AES-256-CBC */
         uint8_t hmac[32]; /* HMAC-SHA256 */
@@ -217,10 +217,10 @@ struct dtlsudp_engine {
     unsigned long adm_log_suppressed;
     /* ClientHellos of server associations that ended (ended.c): a ring
      * of DTLSUDP_ENDED_SLOTS, allocated when the first one ends. */
-    struct dtlsudp_ended *ended;
+    struct eng_ended *ended;
     size_t ended_next;
 
-    dtlsudp_outq outq;
+    eng_outq outq;
     uint8_t *scratch;
 
     dtlsudp_fingerprint *pins;
@@ -229,18 +229,18 @@ struct dtlsudp_engine {
     dtlsudp_stats stats;
     uint64_t next_id;
     dtlsudp_time now;
-    DTLS_timer_cb timer_cb; /* test hook, see dtlsudp_engine_set_timer_cb() */
+    DTLS_timer_cb timer_cb; /* test hook, see eng_set_timer_cb() */
     int keep_buffers;       /* measurement hook: do not release idle record buffers */
 
     /* handoff.c */
-    EVP_CIPHER *aead_cipher[4]; /* by enum dtlsudp_aead, fetched once */
+    EVP_CIPHER *aead_cipher[4]; /* by enum eng_aead, fetched once */
     EVP_KDF *prf;               /* TLS1-PRF */
     dtlsudp_assoc *flight_of;   /* whose datagrams are being captured */
     uint8_t flight[1024];       /* the flight that completed a handshake */
     size_t flight_len;
     int flight_overflow;
     /* Peer certificates shared by handed-off associations, by SHA-256. */
-    struct dtlsudp_leaf **leaves;
+    struct eng_leaf **leaves;
     size_t leaves_mask;
     size_t n_leaves;
     uint64_t handoffs;       /* associations handed off (tests, bench) */
@@ -252,234 +252,234 @@ struct dtlsudp_engine {
 #define ASSOC_OF(l) ((dtlsudp_assoc *)(void *)((char *)(l) - offsetof(dtlsudp_assoc, list)))
 
 /* engine.c */
-void dtlsudp_assoc_fire(dtlsudp_engine *e, dtlsudp_assoc *a, int event, int reason);
-void *dtlsudp_mem_alloc(dtlsudp_engine *e, size_t size);
-void dtlsudp_mem_free(dtlsudp_engine *e, void *p);
-void dtlsudp_log(dtlsudp_engine *e, int level, const char *fmt, ...) DTLSUDP_PRINTF(3, 4);
+void eng_assoc_fire(dtlsudp_engine *e, dtlsudp_assoc *a, int event, int reason);
+void *eng_mem_alloc(dtlsudp_engine *e, size_t size);
+void eng_mem_free(dtlsudp_engine *e, void *p);
+void eng_log(dtlsudp_engine *e, int level, const char *fmt, ...) DTLSUDP_PRINTF(3, 4);
 /* The engine's clock moves forward only. */
-void dtlsudp_set_now(dtlsudp_engine *e, dtlsudp_time now);
+void eng_set_now(dtlsudp_engine *e, dtlsudp_time now);
 /* The link MTU for peer's family (cfg mtu_ipv4 / mtu_ipv6), and setting it
  * on ssl (OK or CONFIG). */
-unsigned dtlsudp_link_mtu_for(const dtlsudp_engine *e, const dtlsudp_addr *peer);
-int dtlsudp_set_link_mtu(dtlsudp_engine *e, SSL *ssl, const dtlsudp_addr *peer);
+unsigned eng_link_mtu_for(const dtlsudp_engine *e, const dtlsudp_addr *peer);
+int eng_set_link_mtu(dtlsudp_engine *e, SSL *ssl, const dtlsudp_addr *peer);
 /* A new SSL on a datagram BIO bound to io, or NULL. */
-SSL *dtlsudp_ssl_new(dtlsudp_engine *e, dtlsudp_io *io);
+SSL *eng_ssl_new(dtlsudp_engine *e, eng_io *io);
 
 /* accept.c */
 /* A ClientHello from peer without an association, or (predecessor set) a
  * peer restart: the cookie gate, then, with a verified cookie, the ended
  * and admission checks and a new server association fed its hello.
  * Returns as dtlsudp_engine_receive(). */
-int dtlsudp_accept_hello(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsudp_addr *local,
+int eng_accept_hello(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsudp_addr *local,
                          const uint8_t *dgram, size_t len, dtlsudp_assoc *predecessor,
                          dtlsudp_assoc **assoc_out);
 
 /* lifetime.c */
 /* A new handshaking association (not yet counted nor listed), or NULL. */
-dtlsudp_assoc *dtlsudp_assoc_alloc(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsudp_addr *local,
+dtlsudp_assoc *eng_assoc_alloc(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsudp_addr *local,
                                     int is_client);
 /* Account a fully built association: id, handshaking list, counters. */
-void dtlsudp_assoc_start(dtlsudp_engine *e, dtlsudp_assoc *a, int half_open);
+void eng_assoc_start(dtlsudp_engine *e, dtlsudp_assoc *a, int half_open);
 /* Free everything an association owns.  Unlinked from all structures. */
-void dtlsudp_assoc_destroy(dtlsudp_engine *e, dtlsudp_assoc *a);
+void eng_assoc_destroy(dtlsudp_engine *e, dtlsudp_assoc *a);
 /* The association is over: count, detach restart links, fire CLOSED, free. */
-void dtlsudp_assoc_finish(dtlsudp_engine *e, dtlsudp_assoc *a, int reason);
+void eng_assoc_finish(dtlsudp_engine *e, dtlsudp_assoc *a, int reason);
 /* Finish now, after a close_notify when notify (established only). */
-void dtlsudp_assoc_close_now(dtlsudp_engine *e, dtlsudp_assoc *a, int reason, int notify);
+void eng_assoc_close_now(dtlsudp_engine *e, dtlsudp_assoc *a, int reason, int notify);
 
 /* feed.c */
 /* Run one datagram (NULL: none, just step the handshake) through a; *first
  * is its first record.  Applies the outcome (association-fatal: a is
  * freed).  *assoc_out = a unless freed. */
-int dtlsudp_assoc_feed(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_t len,
-                       const struct dtlsudp_record *first, dtlsudp_assoc **assoc_out);
+int eng_assoc_feed(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_t len,
+                       const struct eng_record *first, dtlsudp_assoc **assoc_out);
 /* Mark activity: moves an established association to the LRU tail. */
-void dtlsudp_assoc_touch(dtlsudp_engine *e, dtlsudp_assoc *a);
+void eng_assoc_touch(dtlsudp_engine *e, dtlsudp_assoc *a);
 /* RFC 6353 5.4: the close_notify, once, established associations only. */
-void dtlsudp_assoc_send_close_notify(dtlsudp_engine *e, dtlsudp_assoc *a);
+void eng_assoc_send_close_notify(dtlsudp_engine *e, dtlsudp_assoc *a);
 /* Test hook: install cb (NULL: the engine's schedule, retransmit.c) on the
  * listen SSL, every association and every SSL created later.  OpenSSL's
  * DTLS retransmission timer reads the real clock (gettimeofday); tests
  * drive that clock themselves (tests/engine/testnet.c). */
-void dtlsudp_engine_set_timer_cb(dtlsudp_engine *e, DTLS_timer_cb cb);
+void eng_set_timer_cb(dtlsudp_engine *e, DTLS_timer_cb cb);
 /* Measurement hook: keep (1) or release (0, default) the record buffers
  * of idle established associations. */
-void dtlsudp_engine_set_keep_buffers(dtlsudp_engine *e, int keep);
+void eng_set_keep_buffers(dtlsudp_engine *e, int keep);
 /* Number of associations in the peer table (tests). */
-size_t dtlsudp_engine_count(const dtlsudp_engine *e);
+size_t eng_count(const dtlsudp_engine *e);
 
 /* config.c */
-void dtlsudp_config_normalize(dtlsudp_engine_config *c);
+void eng_config_normalize(dtlsudp_engine_config *c);
 /* Build e->ctx from e->cfg.  Returns OK, CONFIG (logged with the file
  * name), TLS, NOMEM. */
-int dtlsudp_ctx_setup(dtlsudp_engine *e) DTLSUDP_WUR;
+int eng_ctx_setup(dtlsudp_engine *e) DTLSUDP_WUR;
 
 /* table.c */
-dtlsudp_assoc *dtlsudp_table_find(const dtlsudp_engine *e, const dtlsudp_addr *peer);
-void dtlsudp_table_insert(dtlsudp_engine *e, dtlsudp_assoc *a);
-void dtlsudp_table_remove(dtlsudp_engine *e, dtlsudp_assoc *a);
-size_t dtlsudp_table_source_count(const dtlsudp_engine *e, const dtlsudp_addr *peer, dtlsudp_assoc **idlest);
+dtlsudp_assoc *eng_table_find(const dtlsudp_engine *e, const dtlsudp_addr *peer);
+void eng_table_insert(dtlsudp_engine *e, dtlsudp_assoc *a);
+void eng_table_remove(dtlsudp_engine *e, dtlsudp_assoc *a);
+size_t eng_table_source_count(const dtlsudp_engine *e, const dtlsudp_addr *peer, dtlsudp_assoc **idlest);
 /* What one source holds (admission.c decides with it). */
-typedef struct dtlsudp_source_info {
+typedef struct eng_source_info {
     size_t established;          /* established associations of the source */
     size_t half_open;            /* server handshakes counted in half_open */
     size_t half_open_idle;       /* ... whose peer has been silent since idle_before */
     dtlsudp_assoc *idlest_half_open; /* evictable (not busy), longest without a datagram */
     dtlsudp_assoc *idlest;           /* established, evictable, least recently active */
-} dtlsudp_source_info;
-void dtlsudp_table_source_scan(const dtlsudp_engine *e, const dtlsudp_addr *peer, dtlsudp_time idle_before,
-                               dtlsudp_source_info *out);
+} eng_source_info;
+void eng_table_source_scan(const dtlsudp_engine *e, const dtlsudp_addr *peer, dtlsudp_time idle_before,
+                               eng_source_info *out);
 
 /* admission.c: who gets a slot.  Each returns OK or LIMIT; any eviction
  * it made is counted and logged. */
 /* A server handshake whose cookie verified (before it is allocated). */
-int dtlsudp_admit_half_open(dtlsudp_engine *e, const dtlsudp_addr *peer);
+int eng_admit_half_open(dtlsudp_engine *e, const dtlsudp_addr *peer);
 /* A client handshake started by the application. */
-int dtlsudp_admit_connect(dtlsudp_engine *e, const dtlsudp_addr *peer);
+int eng_admit_connect(dtlsudp_engine *e, const dtlsudp_addr *peer);
 /* `a' completed authentication and needs an established slot.  Called
  * while `a' is busy and still HANDSHAKING. */
-int dtlsudp_admit_established(dtlsudp_engine *e, dtlsudp_assoc *a);
+int eng_admit_established(dtlsudp_engine *e, dtlsudp_assoc *a);
 /* Evict one association (close_notify when established), counted by the caller. */
-void dtlsudp_engine_evict(dtlsudp_engine *e, dtlsudp_assoc *a);
+void eng_evict(dtlsudp_engine *e, dtlsudp_assoc *a);
 
 /* addr.c */
-int dtlsudp_addr_same_host(const dtlsudp_addr *a, const dtlsudp_addr *b);
+int eng_addr_same_host(const dtlsudp_addr *a, const dtlsudp_addr *b);
 /* Same admission source: IPv4 address, or IPv6 /64 and scope id. */
-int dtlsudp_addr_same_source(const dtlsudp_addr *a, const dtlsudp_addr *b);
+int eng_addr_same_source(const dtlsudp_addr *a, const dtlsudp_addr *b);
 /* with_port 1: address and port; 0: address; -1: source (IPv6 /64). */
-uint64_t dtlsudp_addr_hash(const dtlsudp_addr *a, uint64_t seed, int with_port);
+uint64_t eng_addr_hash(const dtlsudp_addr *a, uint64_t seed, int with_port);
 
 /* bio.c */
-BIO_METHOD *dtlsudp_bio_method_new(void);
+BIO_METHOD *eng_bio_method_new(void);
 /* A datagram BIO bound to io (not owned). */
-BIO *dtlsudp_bio_new(BIO_METHOD *m, dtlsudp_io *io);
+BIO *eng_bio_new(BIO_METHOD *m, eng_io *io);
 
 /* outq.c */
-int dtlsudp_outq_init(dtlsudp_engine *e, dtlsudp_outq *q, size_t cap) DTLSUDP_WUR;
-void dtlsudp_outq_dispose(dtlsudp_engine *e, dtlsudp_outq *q);
-int dtlsudp_outq_push(dtlsudp_outq *q, const uint8_t *data, size_t len, const dtlsudp_addr *peer,
+int eng_outq_init(dtlsudp_engine *e, eng_outq *q, size_t cap) DTLSUDP_WUR;
+void eng_outq_dispose(dtlsudp_engine *e, eng_outq *q);
+int eng_outq_push(eng_outq *q, const uint8_t *data, size_t len, const dtlsudp_addr *peer,
                       const dtlsudp_addr *local, dtlsudp_assoc *a);
-int dtlsudp_outq_pop(dtlsudp_outq *q, uint8_t *buf, size_t cap, size_t *len, dtlsudp_addr *peer,
+int eng_outq_pop(eng_outq *q, uint8_t *buf, size_t cap, size_t *len, dtlsudp_addr *peer,
                      dtlsudp_addr *local, dtlsudp_assoc **a);
 /* Forget `a' in every queued entry (it is being freed; its datagrams still go out). */
-void dtlsudp_outq_forget(dtlsudp_outq *q, const dtlsudp_assoc *a);
+void eng_outq_forget(eng_outq *q, const dtlsudp_assoc *a);
 
 /* ended.c: a cookie'd ClientHello that repeats the hello of an ended
  * server association starts nothing (RFC 6347 4.2.1, 4.2.8). */
 /* From the BIO: the number and version of our epoch-0 records. */
-void dtlsudp_ended_note_sent(dtlsudp_assoc *a, const uint8_t *dgram, size_t len);
+void eng_ended_note_sent(dtlsudp_assoc *a, const uint8_t *dgram, size_t len);
 /* A server association ends: remember its peer and ClientHello random. */
-void dtlsudp_ended_note(dtlsudp_engine *e, const dtlsudp_assoc *a);
+void eng_ended_note(dtlsudp_engine *e, const dtlsudp_assoc *a);
 /* Queue a fatal internal_error alert (epoch 0) to a handshaking server
  * association's peer: its handshake is dropped. */
-void dtlsudp_ended_alert(dtlsudp_engine *e, const dtlsudp_assoc *a);
+void eng_ended_alert(dtlsudp_engine *e, const dtlsudp_assoc *a);
 /* A cookie-verified ClientHello: OK when it may start a handshake, DROPPED
  * (counted, alert queued for an unfinished handshake) when it repeats the
  * hello of an association that ended. */
-int dtlsudp_ended_check(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsudp_addr *local,
+int eng_ended_check(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsudp_addr *local,
                         const uint8_t *dgram, size_t len);
-void dtlsudp_ended_dispose(dtlsudp_engine *e);
+void eng_ended_dispose(dtlsudp_engine *e);
 /* The ring, allocated once for the engine's life (done at the first end;
  * tests that count allocations per run reserve it first). */
-int dtlsudp_ended_reserve(dtlsudp_engine *e);
+int eng_ended_reserve(dtlsudp_engine *e);
 
 /* cookie.c */
-int dtlsudp_cookie_init(dtlsudp_engine *e) DTLSUDP_WUR;
-int dtlsudp_cookie_rotate(dtlsudp_engine *e) DTLSUDP_WUR;
-void dtlsudp_cookie_install(SSL_CTX *ctx);
+int eng_cookie_init(dtlsudp_engine *e) DTLSUDP_WUR;
+int eng_cookie_rotate(dtlsudp_engine *e) DTLSUDP_WUR;
+void eng_cookie_install(SSL_CTX *ctx);
 
 /* verify.c */
-void dtlsudp_verify_install(dtlsudp_engine *e);
+void eng_verify_install(dtlsudp_engine *e);
 /* The peer decision of verify.c applied again to the certificate of a
  * stored session (leaf, and the rest of its authenticated chain) against
  * the current trust store, pins and hook (auth->resumed = 1).  On accept
  * `a' takes the new authenticated chain and 1 is returned; 0 refuses
  * quietly (logged at INFO only): the caller falls back to a full
  * handshake. */
-int dtlsudp_verify_stored(dtlsudp_engine *e, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) *rest);
+int eng_verify_stored(dtlsudp_engine *e, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) *rest);
 
 /* tickets.c: RFC 5077 session tickets, server side. */
-int dtlsudp_tickets_init(dtlsudp_engine *e) DTLSUDP_WUR;
-int dtlsudp_tickets_rotate(dtlsudp_engine *e) DTLSUDP_WUR;
-void dtlsudp_tickets_install(dtlsudp_engine *e);
-void dtlsudp_tickets_dispose(dtlsudp_engine *e);
+int eng_tickets_init(dtlsudp_engine *e) DTLSUDP_WUR;
+int eng_tickets_rotate(dtlsudp_engine *e) DTLSUDP_WUR;
+void eng_tickets_install(dtlsudp_engine *e);
+void eng_tickets_dispose(dtlsudp_engine *e);
 /* Certificates of the authenticated chain worth carrying with a session:
  * those after the leaf, without the trust anchor of a CHAIN peer (the
  * trust store has it), as u16 count + (u16 length + DER) each.  Returns
  * the encoded length, 0 on failure. */
-size_t dtlsudp_chain_encode(const dtlsudp_assoc *a, uint8_t *buf, size_t cap);
+size_t eng_chain_encode(const dtlsudp_assoc *a, uint8_t *buf, size_t cap);
 /* The inverse: a new stack (possibly empty), or NULL when malformed. */
-STACK_OF(X509) *dtlsudp_chain_decode(const uint8_t *buf, size_t len, size_t *used);
+STACK_OF(X509) *eng_chain_decode(const uint8_t *buf, size_t len, size_t *used);
 
 /* session.c: client side. */
 /* At ESTABLISHED: keep the session (tickets on) and count a resumption. */
-void dtlsudp_session_on_established(dtlsudp_engine *e, dtlsudp_assoc *a);
+void eng_session_on_established(dtlsudp_engine *e, dtlsudp_assoc *a);
 /* In connect, before the first flight: offer opts->session if it still
  * passes (see dtlsudp_connect_opts.session). */
-void dtlsudp_session_offer(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *blob, size_t len);
+void eng_session_offer(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *blob, size_t len);
 /* Shared: a random source honouring cfg->random. */
-int dtlsudp_random(dtlsudp_engine *e, void *buf, size_t len) DTLSUDP_WUR;
+int eng_random(dtlsudp_engine *e, void *buf, size_t len) DTLSUDP_WUR;
 /* 1 when a CRL in store (by issuer name) lists a certificate of chain. */
-int dtlsudp_verify_chain_revoked(X509_STORE *store, STACK_OF(X509) *chain);
+int eng_verify_chain_revoked(X509_STORE *store, STACK_OF(X509) *chain);
 
 /* retransmit.c: the handshake retransmission schedule and replays. */
 /* OpenSSL's DTLS timer callback: every SSL of the engine gets it unless a
- * test installs its own (dtlsudp_engine_set_timer_cb). */
-unsigned int dtlsudp_rtx_timer_cb(SSL *ssl, unsigned int previous_us);
+ * test installs its own (eng_set_timer_cb). */
+unsigned int eng_rtx_timer_cb(SSL *ssl, unsigned int previous_us);
 /* OpenSSL writes one datagram of `a': keep the flight copy and count
  * retransmitted bytes.  Returns 0 when it is a retransmission beyond the
  * handshake's byte budget (not to be sent), else 1. */
-int dtlsudp_rtx_on_write(dtlsudp_assoc *a, const uint8_t *data, size_t len);
+int eng_rtx_on_write(dtlsudp_assoc *a, const uint8_t *data, size_t len);
 /* A datagram from the peer is about to be fed to a handshaking `a'.
  * Samples the round trip; returns 1 when it repeats the peer flight that
  * our current flight answers (the caller then replays ours). */
-int dtlsudp_rtx_on_input(dtlsudp_assoc *a, const uint8_t *dgram, size_t len);
+int eng_rtx_on_input(dtlsudp_assoc *a, const uint8_t *dgram, size_t len);
 /* Queue the copy of our current flight again, at most once per half
  * retransmit_initial and within retransmit_max_bytes.  Returns 1 if sent. */
-int dtlsudp_rtx_replay(dtlsudp_assoc *a);
+int eng_rtx_replay(dtlsudp_assoc *a);
 /* The handshake is over (established or freed): drop the flight copy. */
-void dtlsudp_rtx_release(dtlsudp_assoc *a);
+void eng_rtx_release(dtlsudp_assoc *a);
 /* The wait before timed copy number `copies' (0, 1, ...) of the last
  * flight: the handshake's schedule, doubling from the first timeout. */
-dtlsudp_time dtlsudp_rtx_last_flight_wait(const dtlsudp_assoc *a, unsigned copies);
+dtlsudp_time eng_rtx_last_flight_wait(const dtlsudp_assoc *a, unsigned copies);
 /* handoff.c */
 /* Hand an established association's record keys off from OpenSSL and
  * free its SSL.  Returns OK; STATE when it keeps its SSL (cfg->keep_ssl,
  * not DTLS 1.2 with an AEAD suite, a close pending, ...); NOMEM, TLS. */
-int dtlsudp_handoff(dtlsudp_engine *e, dtlsudp_assoc *a);
-void dtlsudp_handoff_dispose(dtlsudp_engine *e, dtlsudp_assoc *a);
-void dtlsudp_handoff_engine_free(dtlsudp_engine *e);
+int eng_handoff(dtlsudp_engine *e, dtlsudp_assoc *a);
+void eng_handoff_dispose(dtlsudp_engine *e, dtlsudp_assoc *a);
+void eng_handoff_engine_free(dtlsudp_engine *e);
 /* RFC 5246 6.3 key block of an SSL whose handshake is done. */
-int dtlsudp_handoff_key_block(dtlsudp_engine *e, SSL *ssl, uint8_t *out, size_t len);
+int eng_handoff_key_block(dtlsudp_engine *e, SSL *ssl, uint8_t *out, size_t len);
 /* The BIO reports every datagram OpenSSL writes for `a', and feed()
  * every datagram it gives OpenSSL. */
-void dtlsudp_handoff_note_sent(dtlsudp_assoc *a, const uint8_t *dgram, size_t len);
-void dtlsudp_handoff_note_received(dtlsudp_assoc *a, const uint8_t *dgram, size_t len);
+void eng_handoff_note_sent(dtlsudp_assoc *a, const uint8_t *dgram, size_t len);
+void eng_handoff_note_received(dtlsudp_assoc *a, const uint8_t *dgram, size_t len);
 /* Capture what `a' writes between begin and end (its last flight). */
-void dtlsudp_handoff_capture_begin(dtlsudp_engine *e, dtlsudp_assoc *a);
-void dtlsudp_handoff_capture(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_t len);
-void dtlsudp_handoff_capture_end(dtlsudp_engine *e);
+void eng_handoff_capture_begin(dtlsudp_engine *e, dtlsudp_assoc *a);
+void eng_handoff_capture(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_t len);
+void eng_handoff_capture_end(dtlsudp_engine *e);
 /* One datagram for a handed-off association: *got counts the application
  * records queued.  Returns OK, DROPPED (nothing authenticated) or an
  * association-fatal code (CLOSED, PEER_ALERT, HANDSHAKE). */
-int dtlsudp_handoff_receive(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_t len, int *got);
+int eng_handoff_receive(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_t len, int *got);
 /* Seal and queue.  Returns OK, QUEUE_FULL, LIMIT (sequence numbers used
  * up: end the association), TOO_BIG, TLS. */
-int dtlsudp_handoff_write(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *buf, size_t len);
-int dtlsudp_handoff_send_alert(dtlsudp_engine *e, dtlsudp_assoc *a, int fatal, uint8_t description);
+int eng_handoff_write(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *buf, size_t len);
+int eng_handoff_send_alert(dtlsudp_engine *e, dtlsudp_assoc *a, int fatal, uint8_t description);
 /* Timed copies of kept last flights: the earliest due (DTLSUDP_TIME_NEVER:
  * none), and sending those due at e->now. */
-dtlsudp_time dtlsudp_handoff_next_timeout(const dtlsudp_engine *e);
-void dtlsudp_handoff_handle_timeout(dtlsudp_engine *e);
+dtlsudp_time eng_handoff_next_timeout(const dtlsudp_engine *e);
+void eng_handoff_handle_timeout(dtlsudp_engine *e);
 
 /* SSL -> its io (through the BIO). */
-dtlsudp_io *dtlsudp_ssl_io(const SSL *ssl);
+eng_io *eng_ssl_io(const SSL *ssl);
 
 /* pqueue helpers (engine.c) */
-int dtlsudp_pqueue_push(dtlsudp_engine *e, dtlsudp_pqueue *q, const uint8_t *data, size_t len) DTLSUDP_WUR;
-void dtlsudp_pqueue_clear(dtlsudp_engine *e, dtlsudp_pqueue *q);
+int eng_pqueue_push(dtlsudp_engine *e, eng_pqueue *q, const uint8_t *data, size_t len) DTLSUDP_WUR;
+void eng_pqueue_clear(dtlsudp_engine *e, eng_pqueue *q);
 /* The oldest datagram, left on the queue / taken off it; NULL when empty. */
-dtlsudp_pbuf *dtlsudp_pqueue_first(const dtlsudp_pqueue *q);
-dtlsudp_pbuf *dtlsudp_pqueue_shift(dtlsudp_pqueue *q);
+eng_pbuf *eng_pqueue_first(const eng_pqueue *q);
+eng_pbuf *eng_pqueue_shift(eng_pqueue *q);
 
 #endif

@@ -45,12 +45,12 @@ static void touch(dtlsudp_engine *e, dtlsudp_assoc *a)
     }
 }
 
-void dtlsudp_assoc_touch(dtlsudp_engine *e, dtlsudp_assoc *a)
+void eng_assoc_touch(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
     touch(e, a);
 }
 
-void dtlsudp_assoc_send_close_notify(dtlsudp_engine *e, dtlsudp_assoc *a)
+void eng_assoc_send_close_notify(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
     /* RFC 6353 5.4: closing a session MUST include sending a close_notify.
      * Sent once; no wait for the peer's reply (no bidirectional shutdown). */
@@ -58,7 +58,7 @@ void dtlsudp_assoc_send_close_notify(dtlsudp_engine *e, dtlsudp_assoc *a)
         return;
     a->close_sent = 1;
     if (a->handed_off) {
-        if (dtlsudp_handoff_send_alert(e, a, 0, 0) == DTLSUDP_OK)
+        if (eng_handoff_send_alert(e, a, 0, 0) == DTLSUDP_OK)
             e->stats.closes_sent++;
         return;
     }
@@ -76,12 +76,12 @@ static int settle(dtlsudp_engine *e, dtlsudp_assoc *a, int ret, int *freed)
 {
     *freed = 0;
     if (dtlsudp_err_is_assoc_fatal(ret)) {
-        dtlsudp_assoc_finish(e, a, ret);
+        eng_assoc_finish(e, a, ret);
         *freed = 1;
         return ret;
     }
     if (a->close_requested != 0 && a->busy == 0) {
-        dtlsudp_assoc_close_now(e, a, a->close_requested, !a->close_quiet);
+        eng_assoc_close_now(e, a, a->close_requested, !a->close_quiet);
         *freed = 1;
     }
     return ret;
@@ -92,16 +92,16 @@ static int write_record(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *buf,
     int r;
 
     if (a->handed_off) {
-        r = dtlsudp_handoff_write(e, a, buf, len);
+        r = eng_handoff_write(e, a, buf, len);
         if (r == DTLSUDP_ERR_LIMIT) {
             /* RFC 6347 4.1: the epoch's sequence numbers are used up and
              * there is no rehandshake: the association ends. */
-            dtlsudp_log(e, DTLSUDP_LOG_NOTICE, "assoc %llu: sequence numbers exhausted, closing",
+            eng_log(e, DTLSUDP_LOG_NOTICE, "assoc %llu: sequence numbers exhausted, closing",
                         (unsigned long long)a->id);
             if (a->busy > 0)
                 a->close_requested = DTLSUDP_ERR_CLOSED;
             else
-                dtlsudp_assoc_close_now(e, a, DTLSUDP_ERR_CLOSED, 1);
+                eng_assoc_close_now(e, a, DTLSUDP_ERR_CLOSED, 1);
             return DTLSUDP_ERR_CLOSED;
         }
         if (r == DTLSUDP_OK || r == DTLSUDP_ERR_QUEUE_FULL)
@@ -118,7 +118,7 @@ static int write_record(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *buf,
         return DTLSUDP_ERR_STATE;
     }
     touch(e, a);
-    if (a->busy == 0) /* inside dtlsudp_assoc_feed(), the buffers are still in use */
+    if (a->busy == 0) /* inside eng_assoc_feed(), the buffers are still in use */
         release_buffers(a);
     return a->io.out_dropped ? DTLSUDP_ERR_QUEUE_FULL : DTLSUDP_OK;
 }
@@ -134,10 +134,10 @@ static int failure_reason(const dtlsudp_assoc *a)
 
 static void on_established(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
-    dtlsudp_pbuf *p;
+    eng_pbuf *p;
     /* The peer has authenticated: only now may it take an established
      * slot, and evict for one (admission.c). */
-    int admitted = dtlsudp_admit_established(e, a);
+    int admitted = eng_admit_established(e, a);
 
     dtlsudp_link_remove(&a->list);
     if (a->counted_half_open) {
@@ -151,8 +151,8 @@ static void on_established(dtlsudp_engine *e, dtlsudp_assoc *a)
     e->established++;
     a->last_activity = e->now;
     e->stats.handshakes_completed++;
-    dtlsudp_rtx_release(a);
-    dtlsudp_session_on_established(e, a);
+    eng_rtx_release(a);
+    eng_session_on_established(e, a);
     if (admitted != DTLSUDP_OK) {
         /* Refused: the peer hears a close_notify right after its
          * handshake, which it can act on (unlike a silent drop).  `a' is
@@ -160,7 +160,7 @@ static void on_established(dtlsudp_engine *e, dtlsudp_assoc *a)
         a->close_requested = DTLSUDP_ERR_LIMIT;
         return;
     }
-    dtlsudp_log(e, DTLSUDP_LOG_DEBUG, "assoc %llu: established (%s, %s)", (unsigned long long)a->id,
+    eng_log(e, DTLSUDP_LOG_DEBUG, "assoc %llu: established (%s, %s)", (unsigned long long)a->id,
                 SSL_get_version(a->ssl), SSL_get_cipher_name(a->ssl));
 
     if (a->predecessor != NULL) {
@@ -171,20 +171,20 @@ static void on_established(dtlsudp_engine *e, dtlsudp_assoc *a)
         old->successor = NULL;
         a->predecessor = NULL;
         e->stats.restarts++;
-        dtlsudp_assoc_finish(e, old, DTLSUDP_ERR_REPLACED);
-        dtlsudp_table_insert(e, a);
+        eng_assoc_finish(e, old, DTLSUDP_ERR_REPLACED);
+        eng_table_insert(e, a);
     }
     /* Established for the application from this event on; a newcomer
      * refused above never was (dtlsudp_assoc_was_established()). */
     a->was_established = 1;
-    dtlsudp_assoc_fire(e, a, DTLSUDP_EVENT_ESTABLISHED, DTLSUDP_OK);
+    eng_assoc_fire(e, a, DTLSUDP_EVENT_ESTABLISHED, DTLSUDP_OK);
     /* Data a client wrote while handshaking goes out now. */
-    while (a->close_requested == 0 && (p = dtlsudp_pqueue_shift(&a->held)) != NULL) {
+    while (a->close_requested == 0 && (p = eng_pqueue_shift(&a->held)) != NULL) {
         if (p->len <= dtlsudp_assoc_max_write(a))
             (void)write_record(e, a, p->data, p->len);
         else
             e->stats.dropped_queue++;
-        dtlsudp_mem_free(e, p);
+        eng_mem_free(e, p);
     }
 }
 
@@ -210,7 +210,7 @@ static int step_handshake(dtlsudp_engine *e, dtlsudp_assoc *a)
             ERR_error_string_n(code, why, sizeof(why));
             a->failure_detail = ERR_reason_error_string(code);
         }
-        dtlsudp_log(e, DTLSUDP_LOG_INFO, "assoc %llu: handshake failed: %s (%s)", (unsigned long long)a->id,
+        eng_log(e, DTLSUDP_LOG_INFO, "assoc %llu: handshake failed: %s (%s)", (unsigned long long)a->id,
                     dtlsudp_strerror(failure_reason(a)), why);
     }
     ERR_clear_error();
@@ -218,7 +218,7 @@ static int step_handshake(dtlsudp_engine *e, dtlsudp_assoc *a)
 }
 
 /* Read every plaintext record the fed datagram produced. */
-static int read_data(dtlsudp_engine *e, dtlsudp_assoc *a, const dtlsudp_record *first, int *got)
+static int read_data(dtlsudp_engine *e, dtlsudp_assoc *a, const eng_record *first, int *got)
 {
     int r, err, ret;
 
@@ -228,12 +228,12 @@ static int read_data(dtlsudp_engine *e, dtlsudp_assoc *a, const dtlsudp_record *
         if (r > 0) {
             (*got)++;
             touch(e, a);
-            ret = dtlsudp_pqueue_push(e, &a->rx, e->scratch, (size_t)r);
+            ret = eng_pqueue_push(e, &a->rx, e->scratch, (size_t)r);
             if (ret != DTLSUDP_OK) {
                 e->stats.dropped_queue++;
                 continue;
             }
-            dtlsudp_assoc_fire(e, a, DTLSUDP_EVENT_DATA, DTLSUDP_OK);
+            eng_assoc_fire(e, a, DTLSUDP_EVENT_DATA, DTLSUDP_OK);
             continue;
         }
         err = SSL_get_error(a->ssl, r);
@@ -256,8 +256,8 @@ static int read_data(dtlsudp_engine *e, dtlsudp_assoc *a, const dtlsudp_record *
     }
 }
 
-int dtlsudp_assoc_feed(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_t len,
-                       const dtlsudp_record *first, dtlsudp_assoc **assoc_out)
+int eng_assoc_feed(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_t len,
+                       const eng_record *first, dtlsudp_assoc **assoc_out)
 {
     int ret = DTLSUDP_OK, got = 0, freed;
 
@@ -267,24 +267,24 @@ int dtlsudp_assoc_feed(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram
     if (dgram != NULL && a->state == DTLSUDP_STATE_HANDSHAKING) {
         a->last_activity = e->now; /* admission evicts the most silent handshake */
         /* The peer repeated the flight ours answers: it lost ours. */
-        if (dtlsudp_rtx_on_input(a, dgram, len))
-            (void)dtlsudp_rtx_replay(a);
+        if (eng_rtx_on_input(a, dgram, len))
+            (void)eng_rtx_replay(a);
         /* What OpenSSL writes in answer is a new flight. */
         a->flight_next = 1;
         a->rtx_pending = 0;
     }
     if (a->handed_off) {
-        ret = dgram != NULL ? dtlsudp_handoff_receive(e, a, dgram, len, &got) : DTLSUDP_OK;
+        ret = dgram != NULL ? eng_handoff_receive(e, a, dgram, len, &got) : DTLSUDP_OK;
         goto Done;
     }
     if (dgram != NULL)
-        dtlsudp_handoff_note_received(a, dgram, len);
+        eng_handoff_note_received(a, dgram, len);
     ret = acquire_buffers(a);
     if (ret == DTLSUDP_OK && a->state == DTLSUDP_STATE_HANDSHAKING) {
         /* The step that completes the handshake may write the last
          * flight (the server's after a full handshake, the client's after
          * an abbreviated one), which the hand-off keeps (RFC 6347 4.2.4). */
-        dtlsudp_handoff_capture_begin(e, a);
+        eng_handoff_capture_begin(e, a);
         ret = step_handshake(e, a);
     }
     if (ret == DTLSUDP_OK && a->state == DTLSUDP_STATE_ESTABLISHED && !a->freeing &&
@@ -292,8 +292,8 @@ int dtlsudp_assoc_feed(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram
         ret = read_data(e, a, first, &got);
     /* Everything OpenSSL had buffered is read: its part is done. */
     if (ret == DTLSUDP_OK && a->state == DTLSUDP_STATE_ESTABLISHED && !a->freeing)
-        (void)dtlsudp_handoff(e, a);
-    dtlsudp_handoff_capture_end(e);
+        (void)eng_handoff(e, a);
+    eng_handoff_capture_end(e);
 Done:
     a->io.in = NULL;
     a->io.in_len = 0;
@@ -318,7 +318,7 @@ size_t dtlsudp_assoc_max_write(const dtlsudp_assoc *a)
         return DTLS_get_data_mtu(a->ssl);
     /* Before the cipher is known: assume an AEAD suite (explicit nonce 8,
      * tag 16) on a 13-byte record header; re-checked when sent. */
-    link = dtlsudp_link_mtu_for(a->e, &a->peer);
+    link = eng_link_mtu_for(a->e, &a->peer);
     overhead = (a->peer.sa.sa_family == AF_INET6 ? DTLSUDP_IPV6_OVERHEAD : DTLSUDP_IPV4_OVERHEAD) + 13 + 8 + 16;
     return link > overhead ? link - overhead : 0;
 }
@@ -331,7 +331,7 @@ int dtlsudp_assoc_write(dtlsudp_assoc *a, const uint8_t *buf, size_t len, dtlsud
     if (a == NULL || buf == NULL || len == 0)
         return DTLSUDP_ERR_INVALID;
     e = a->e;
-    dtlsudp_set_now(e, now);
+    eng_set_now(e, now);
     if (a->freeing || a->state == DTLSUDP_STATE_CLOSED || a->close_requested != 0)
         return DTLSUDP_ERR_STATE;
     /* OpenSSL does not split application data to the MTU: one datagram is
@@ -344,8 +344,8 @@ int dtlsudp_assoc_write(dtlsudp_assoc *a, const uint8_t *buf, size_t len, dtlsud
         /* A write repeated while the handshake runs is the application's
          * retry timer speaking: our flight (or the answer) was lost. */
         if (a->held.count > 0)
-            (void)dtlsudp_rtx_replay(a);
-        ret = dtlsudp_pqueue_push(e, &a->held, buf, len);
+            (void)eng_rtx_replay(a);
+        ret = eng_pqueue_push(e, &a->held, buf, len);
         if (ret == DTLSUDP_ERR_NOMEM)
             return ret;
         return ret == DTLSUDP_OK ? DTLSUDP_OK : DTLSUDP_ERR_QUEUE_FULL;

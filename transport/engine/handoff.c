@@ -43,7 +43,7 @@
  *
  * Sequence numbers continue from OpenSSL's.  There is no public getter
  * for the DTLS write sequence in OpenSSL 3.0, so the engine watches the
- * records OpenSSL writes (dtlsudp_handoff_note_sent, from the BIO) and our
+ * records OpenSSL writes (eng_handoff_note_sent, from the BIO) and our
  * first record uses the number after the highest epoch-1 one it saw --
  * one more than the Finished normally, more when a flight was sent again.
  * Reusing one would reuse an AES-GCM nonce under the same key.
@@ -79,29 +79,29 @@
  * Watching OpenSSL's records before the hand-off
  * ------------------------------------------------------------------------ */
 
-void dtlsudp_handoff_note_sent(dtlsudp_assoc *a, const uint8_t *dgram, size_t len)
+void eng_handoff_note_sent(dtlsudp_assoc *a, const uint8_t *dgram, size_t len)
 {
     const uint8_t *p = dgram, *end = dgram + len;
-    dtlsudp_record rec;
+    eng_record rec;
 
     if (a->handed_off)
         return;
-    while (p != end && dtlsudp_record_parse(&p, end, &rec) == 0)
+    while (p != end && eng_record_parse(&p, end, &rec) == 0)
         if (rec.epoch == 1 && rec.seq >= a->hs_next_write_seq)
             a->hs_next_write_seq = rec.seq + 1;
 }
 
-void dtlsudp_handoff_note_received(dtlsudp_assoc *a, const uint8_t *dgram, size_t len)
+void eng_handoff_note_received(dtlsudp_assoc *a, const uint8_t *dgram, size_t len)
 {
     const uint8_t *p = dgram, *end = dgram + len;
-    dtlsudp_record rec;
+    eng_record rec;
 
     /* Application data OpenSSL may read before the hand-off (a reordered
      * record that arrived ahead of the Finished) must not be accepted
      * again afterwards.  Only the first 64 numbers are noted: a peer's
      * records before the hand-off are a handful, and a forged one can at
      * most mask the one number it names. */
-    while (p != end && dtlsudp_record_parse(&p, end, &rec) == 0)
+    while (p != end && eng_record_parse(&p, end, &rec) == 0)
         if (rec.epoch == 1 && rec.content_type == DTLSUDP_CT_APPLICATION_DATA && rec.seq < 64)
             a->hs_read_seen |= (uint64_t)1 << rec.seq;
 }
@@ -110,12 +110,12 @@ void dtlsudp_handoff_note_received(dtlsudp_assoc *a, const uint8_t *dgram, size_
  * Shared peer certificates
  * ------------------------------------------------------------------------ */
 
-typedef struct dtlsudp_leaf {
-    struct dtlsudp_leaf *next;
+typedef struct eng_leaf {
+    struct eng_leaf *next;
     X509 *x509;
     uint64_t hash;
     size_t users;
-} dtlsudp_leaf;
+} eng_leaf;
 
 static uint64_t leaf_hash(X509 *x)
 {
@@ -137,11 +137,11 @@ static uint64_t leaf_hash(X509 *x)
 static void grow_leaves(dtlsudp_engine *e)
 {
     size_t n = e->leaves == NULL ? 1 : 4 * (e->leaves_mask + 1), i;
-    dtlsudp_leaf **t, *l, *next;
+    eng_leaf **t, *l, *next;
 
     if (e->leaves != NULL && (e->n_leaves <= 2 * (e->leaves_mask + 1) || e->leaves_mask >= e->table_mask))
         return;
-    if ((t = dtlsudp_mem_alloc(e, n * sizeof(*t))) == NULL)
+    if ((t = eng_mem_alloc(e, n * sizeof(*t))) == NULL)
         return; /* the old table still works, only longer chains */
     memset(t, 0, n * sizeof(*t));
     for (i = 0; e->leaves != NULL && i <= e->leaves_mask; i++)
@@ -150,7 +150,7 @@ static void grow_leaves(dtlsudp_engine *e)
             l->next = t[l->hash & (n - 1)];
             t[l->hash & (n - 1)] = l;
         }
-    dtlsudp_mem_free(e, e->leaves);
+    eng_mem_free(e, e->leaves);
     e->leaves = t;
     e->leaves_mask = n - 1;
 }
@@ -160,7 +160,7 @@ static void grow_leaves(dtlsudp_engine *e)
 static void share_leaf(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
     X509 *leaf = sk_X509_value(a->auth_chain, 0);
-    dtlsudp_leaf *l;
+    eng_leaf *l;
     uint64_t h;
 
     if (leaf == NULL)
@@ -173,8 +173,8 @@ static void share_leaf(dtlsudp_engine *e, dtlsudp_assoc *a)
         if (l->hash == h && X509_cmp(l->x509, leaf) == 0)
             break;
     if (l == NULL) {
-        if ((l = dtlsudp_mem_alloc(e, sizeof(*l))) == NULL || !X509_up_ref(leaf)) {
-            dtlsudp_mem_free(e, l);
+        if ((l = eng_mem_alloc(e, sizeof(*l))) == NULL || !X509_up_ref(leaf)) {
+            eng_mem_free(e, l);
             return;
         }
         l->x509 = leaf;
@@ -195,7 +195,7 @@ static void share_leaf(dtlsudp_engine *e, dtlsudp_assoc *a)
 
 static void unshare_leaf(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
-    dtlsudp_leaf *l = a->leaf, **pp;
+    eng_leaf *l = a->leaf, **pp;
 
     if (l == NULL)
         return;
@@ -208,22 +208,22 @@ static void unshare_leaf(dtlsudp_engine *e, dtlsudp_assoc *a)
             break;
         }
     X509_free(l->x509);
-    dtlsudp_mem_free(e, l);
+    eng_mem_free(e, l);
     if (--e->n_leaves == 0) {
         /* Nothing shared any more: an engine without associations holds
          * nothing of this. */
-        dtlsudp_mem_free(e, e->leaves);
+        eng_mem_free(e, e->leaves);
         e->leaves = NULL;
         e->leaves_mask = 0;
     }
 }
 
-void dtlsudp_handoff_engine_free(dtlsudp_engine *e)
+void eng_handoff_engine_free(dtlsudp_engine *e)
 {
     size_t i;
 
     /* Every association is gone, and with it every shared leaf. */
-    dtlsudp_mem_free(e, e->leaves);
+    eng_mem_free(e, e->leaves);
     for (i = 0; i < sizeof(e->aead_cipher) / sizeof(e->aead_cipher[0]); i++)
         EVP_CIPHER_free(e->aead_cipher[i]);
     EVP_KDF_free(e->prf);
@@ -259,7 +259,7 @@ static EVP_CIPHER *fetch_cipher(dtlsudp_engine *e, int aead)
 /* RFC 5246 6.3 key_block = PRF(master_secret, "key expansion",
  * server_random + client_random), the suite's PRF hash (RFC 5246 5; the
  * SHA-384 suites say so themselves). */
-int dtlsudp_handoff_key_block(dtlsudp_engine *e, SSL *ssl, uint8_t *out, size_t len)
+int eng_handoff_key_block(dtlsudp_engine *e, SSL *ssl, uint8_t *out, size_t len)
 {
     uint8_t master[SSL_MAX_MASTER_KEY_LENGTH], crandom[SSL3_RANDOM_SIZE], srandom[SSL3_RANDOM_SIZE];
     static char label[] = "key expansion";
@@ -305,31 +305,31 @@ static void timer_unlink(dtlsudp_assoc *a)
 
 static void timer_arm(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
-    a->last_flight_due = e->now + dtlsudp_rtx_last_flight_wait(a, a->last_flight_copies);
+    a->last_flight_due = e->now + eng_rtx_last_flight_wait(a, a->last_flight_copies);
     if (!dtlsudp_link_linked(&a->last_flight_timer))
         dtlsudp_link_append(&e->last_flight_due, &a->last_flight_timer);
 }
 
 #define TIMER_OWNER(l) DTLSUDP_LINK_OWNER(l, dtlsudp_assoc, last_flight_timer)
 
-void dtlsudp_handoff_capture_begin(dtlsudp_engine *e, dtlsudp_assoc *a)
+void eng_handoff_capture_begin(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
     e->flight_of = a;
     e->flight_len = 0;
     e->flight_overflow = 0;
 }
 
-void dtlsudp_handoff_capture(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_t len)
+void eng_handoff_capture(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_t len)
 {
     const uint8_t *p = dgram;
-    dtlsudp_record rec;
+    eng_record rec;
 
     if (e->flight_of != a)
         return;
     /* The flight ends where application data or an alert begins: what
      * the application writes once established (a client's held writes,
      * an answer from inside the ESTABLISHED event) is no part of it. */
-    if (dtlsudp_record_parse(&p, dgram + len, &rec) != 0 ||
+    if (eng_record_parse(&p, dgram + len, &rec) != 0 ||
         (rec.content_type != DTLSUDP_CT_HANDSHAKE && rec.content_type != DTLSUDP_CT_CHANGE_CIPHER_SPEC)) {
         e->flight_of = NULL;
         return;
@@ -344,7 +344,7 @@ void dtlsudp_handoff_capture(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t 
     e->flight_len += 2 + len;
 }
 
-void dtlsudp_handoff_capture_end(dtlsudp_engine *e)
+void eng_handoff_capture_end(dtlsudp_engine *e)
 {
     e->flight_of = NULL;
 }
@@ -361,7 +361,7 @@ static int keep_last_flight(dtlsudp_engine *e, dtlsudp_assoc *a)
         return DTLSUDP_ERR_STATE;
     if (e->flight_len == 0)
         return DTLSUDP_OK;
-    if ((a->last_flight = dtlsudp_mem_alloc(e, e->flight_len)) == NULL)
+    if ((a->last_flight = eng_mem_alloc(e, e->flight_len)) == NULL)
         return DTLSUDP_ERR_NOMEM;
     memcpy(a->last_flight, e->flight, e->flight_len);
     a->last_flight_len = e->flight_len;
@@ -369,13 +369,13 @@ static int keep_last_flight(dtlsudp_engine *e, dtlsudp_assoc *a)
     return DTLSUDP_OK;
 }
 
-int dtlsudp_handoff(dtlsudp_engine *e, dtlsudp_assoc *a)
+int eng_handoff(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
     uint8_t kb[2 * DTLSUDP_RL_KEY_MAX + 2 * DTLSUDP_RL_IV_MAX];
     const uint8_t *ckey, *skey, *civ, *siv;
     SSL *ssl = a->ssl;
     const SSL_CIPHER *c;
-    dtlsudp_rl_keys keys;
+    eng_rl_keys keys;
     size_t klen, ivlen;
     EVP_CIPHER *cipher;
     int aead, ret;
@@ -392,11 +392,11 @@ int dtlsudp_handoff(dtlsudp_engine *e, dtlsudp_assoc *a)
         return DTLSUDP_ERR_STATE;
     if ((ret = keep_last_flight(e, a)) != DTLSUDP_OK)
         return ret;
-    klen = dtlsudp_rl_key_len(aead);
-    ivlen = dtlsudp_rl_iv_len(aead);
+    klen = eng_rl_key_len(aead);
+    ivlen = eng_rl_iv_len(aead);
     /* RFC 5246 6.3: client MAC, server MAC (none for AEAD), client key,
      * server key, client IV, server IV. */
-    if ((ret = dtlsudp_handoff_key_block(e, ssl, kb, 2 * klen + 2 * ivlen)) != DTLSUDP_OK)
+    if ((ret = eng_handoff_key_block(e, ssl, kb, 2 * klen + 2 * ivlen)) != DTLSUDP_OK)
         goto Fail;
     ckey = kb;
     skey = kb + klen;
@@ -411,13 +411,13 @@ int dtlsudp_handoff(dtlsudp_engine *e, dtlsudp_assoc *a)
     keys.write_iv = a->is_client ? civ : siv;
     keys.read_key = a->is_client ? skey : ckey;
     keys.read_iv = a->is_client ? siv : civ;
-    ret = dtlsudp_rl_init(&a->rl, cipher, &keys);
+    ret = eng_rl_init(&a->rl, cipher, &keys);
     OPENSSL_cleanse(kb, sizeof(kb));
     if (ret != DTLSUDP_OK)
         goto Fail;
     for (seq = 1; seq < 64; seq++)
         if (a->hs_read_seen & ((uint64_t)1 << seq))
-            dtlsudp_rl_window_mark(&a->rl.rd, seq);
+            eng_rl_window_mark(&a->rl.rd, seq);
 
     a->cipher = c; /* OpenSSL's static cipher table: outlives the SSL */
     a->version = SSL_get_version(ssl);
@@ -442,19 +442,19 @@ int dtlsudp_handoff(dtlsudp_engine *e, dtlsudp_assoc *a)
 Fail:
     OPENSSL_cleanse(kb, sizeof(kb));
     ERR_clear_error();
-    dtlsudp_mem_free(e, a->last_flight);
+    eng_mem_free(e, a->last_flight);
     a->last_flight = NULL;
     a->last_flight_len = 0;
     return ret;
 }
 
-void dtlsudp_handoff_dispose(dtlsudp_engine *e, dtlsudp_assoc *a)
+void eng_handoff_dispose(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
     if (a->handed_off)
-        dtlsudp_rl_dispose(&a->rl);
+        eng_rl_dispose(&a->rl);
     unshare_leaf(e, a);
     timer_unlink(a);
-    dtlsudp_mem_free(e, a->last_flight);
+    eng_mem_free(e, a->last_flight);
     a->last_flight = NULL;
 }
 
@@ -470,12 +470,12 @@ static int send_record(dtlsudp_engine *e, dtlsudp_assoc *a, uint8_t type, const 
 
     /* The scratch buffer is free here: received plaintext is copied into
      * the association's queue before any event can call a write. */
-    ret = dtlsudp_rl_seal(&a->rl, type, buf, len, final, e->scratch, DTLSUDP_SCRATCH_BYTES, &n);
+    ret = eng_rl_seal(&a->rl, type, buf, len, final, e->scratch, DTLSUDP_SCRATCH_BYTES, &n);
     if (ret != DTLSUDP_OK) {
         ERR_clear_error();
         return ret;
     }
-    if (dtlsudp_outq_push(&e->outq, e->scratch, n, &a->peer, &a->local, a) != DTLSUDP_OK) {
+    if (eng_outq_push(&e->outq, e->scratch, n, &a->peer, &a->local, a) != DTLSUDP_OK) {
         e->stats.dropped_queue++;
         return DTLSUDP_ERR_QUEUE_FULL;
     }
@@ -484,12 +484,12 @@ static int send_record(dtlsudp_engine *e, dtlsudp_assoc *a, uint8_t type, const 
     return DTLSUDP_OK;
 }
 
-int dtlsudp_handoff_write(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *buf, size_t len)
+int eng_handoff_write(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *buf, size_t len)
 {
     return send_record(e, a, DTLSUDP_CT_APPLICATION_DATA, buf, len, 0);
 }
 
-int dtlsudp_handoff_send_alert(dtlsudp_engine *e, dtlsudp_assoc *a, int fatal, uint8_t description)
+int eng_handoff_send_alert(dtlsudp_engine *e, dtlsudp_assoc *a, int fatal, uint8_t description)
 {
     uint8_t alert[2];
 
@@ -508,7 +508,7 @@ static void resend_last_flight(dtlsudp_engine *e, dtlsudp_assoc *a)
      * nothing is encrypted twice under one nonce. */
     while (off + 2 <= a->last_flight_len) {
         n = ((size_t)a->last_flight[off] << 8) | a->last_flight[off + 1];
-        if (dtlsudp_outq_push(&e->outq, a->last_flight + off + 2, n, &a->peer, &a->local, a) != DTLSUDP_OK) {
+        if (eng_outq_push(&e->outq, a->last_flight + off + 2, n, &a->peer, &a->local, a) != DTLSUDP_OK) {
             e->stats.dropped_queue++;
         } else {
             e->stats.datagrams_out++;
@@ -522,12 +522,12 @@ static void resend_last_flight(dtlsudp_engine *e, dtlsudp_assoc *a)
 static void forget_last_flight(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
     timer_unlink(a);
-    dtlsudp_mem_free(e, a->last_flight);
+    eng_mem_free(e, a->last_flight);
     a->last_flight = NULL;
     a->last_flight_len = 0;
 }
 
-dtlsudp_time dtlsudp_handoff_next_timeout(const dtlsudp_engine *e)
+dtlsudp_time eng_handoff_next_timeout(const dtlsudp_engine *e)
 {
     const dtlsudp_link *l;
     dtlsudp_time t = DTLSUDP_TIME_NEVER;
@@ -540,7 +540,7 @@ dtlsudp_time dtlsudp_handoff_next_timeout(const dtlsudp_engine *e)
     return t;
 }
 
-void dtlsudp_handoff_handle_timeout(dtlsudp_engine *e)
+void eng_handoff_handle_timeout(dtlsudp_engine *e)
 {
     dtlsudp_link *l, *next;
 
@@ -582,28 +582,28 @@ static int on_handshake(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *msg,
     if (!a->is_client && msg[0] == DTLSUDP_HS_CLIENT_HELLO) {
         /* A renegotiation: refused with a warning, as RFC 5746 4.4 allows;
          * the peer decides whether to go on without it. */
-        (void)dtlsudp_handoff_send_alert(e, a, 0, AD_NO_RENEGOTIATION);
+        (void)eng_handoff_send_alert(e, a, 0, AD_NO_RENEGOTIATION);
         return DTLSUDP_OK;
     }
     /* A client ignores a HelloRequest (RFC 5246 7.4.1.1 allows it). */
     return DTLSUDP_ERR_DROPPED;
 }
 
-int dtlsudp_handoff_receive(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_t len, int *got)
+int eng_handoff_receive(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgram, size_t len, int *got)
 {
     const uint8_t *p = dgram, *end = dgram + len;
     uint8_t *pt = e->scratch;
-    dtlsudp_record rec;
+    eng_record rec;
     size_t n;
     int authenticated = 0, ret;
 
     while (p != end && !a->freeing && a->close_requested == 0) {
-        if (dtlsudp_record_parse(&p, end, &rec) != 0)
-            break; /* checked by the caller (dtlsudp_record_scan) */
+        if (eng_record_parse(&p, end, &rec) != 0)
+            break; /* checked by the caller (eng_record_scan) */
         /* RFC 6347 4.1.2.7: invalid records -- an old epoch (the client's
          * first flight again), a bad tag, a replay -- are silently
          * discarded, and the rest of the datagram is still processed. */
-        if (dtlsudp_rl_open(&a->rl, &rec, pt, DTLSUDP_SCRATCH_BYTES, &n) != DTLSUDP_OK) {
+        if (eng_rl_open(&a->rl, &rec, pt, DTLSUDP_SCRATCH_BYTES, &n) != DTLSUDP_OK) {
             ERR_clear_error();
             e->stats.dropped_stale++;
             continue;
@@ -614,17 +614,17 @@ int dtlsudp_handoff_receive(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *
             if (a->last_flight != NULL) /* the peer has our Finished (4.2.4) */
                 forget_last_flight(e, a);
             (*got)++;
-            dtlsudp_assoc_touch(e, a);
-            if (dtlsudp_pqueue_push(e, &a->rx, pt, n) != DTLSUDP_OK) {
+            eng_assoc_touch(e, a);
+            if (eng_pqueue_push(e, &a->rx, pt, n) != DTLSUDP_OK) {
                 e->stats.dropped_queue++;
                 continue;
             }
-            dtlsudp_assoc_fire(e, a, DTLSUDP_EVENT_DATA, DTLSUDP_OK);
+            eng_assoc_fire(e, a, DTLSUDP_EVENT_DATA, DTLSUDP_OK);
             break;
         case DTLSUDP_CT_ALERT:
             if (n != 2) {
                 /* RFC 5246 7.2.2: a malformed alert is a decode_error. */
-                (void)dtlsudp_handoff_send_alert(e, a, 1, AD_DECODE_ERROR);
+                (void)eng_handoff_send_alert(e, a, 1, AD_DECODE_ERROR);
                 a->close_sent = 1;
                 return DTLSUDP_ERR_HANDSHAKE;
             }
@@ -645,7 +645,7 @@ int dtlsudp_handoff_receive(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *
         default:
             /* An authenticated ChangeCipherSpec: there is no next epoch
              * without renegotiation.  RFC 5246 7.2.2 unexpected_message. */
-            (void)dtlsudp_handoff_send_alert(e, a, 1, AD_UNEXPECTED_MESSAGE);
+            (void)eng_handoff_send_alert(e, a, 1, AD_UNEXPECTED_MESSAGE);
             a->close_sent = 1;
             return DTLSUDP_ERR_HANDSHAKE;
         }

@@ -13,10 +13,10 @@
 
 #include "engine_internal.h"
 
-dtlsudp_assoc *dtlsudp_assoc_alloc(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsudp_addr *local,
+dtlsudp_assoc *eng_assoc_alloc(dtlsudp_engine *e, const dtlsudp_addr *peer, const dtlsudp_addr *local,
                                     int is_client)
 {
-    dtlsudp_assoc *a = dtlsudp_mem_alloc(e, sizeof(*a));
+    dtlsudp_assoc *a = eng_mem_alloc(e, sizeof(*a));
 
     if (a == NULL)
         return NULL;
@@ -42,7 +42,7 @@ dtlsudp_assoc *dtlsudp_assoc_alloc(dtlsudp_engine *e, const dtlsudp_addr *peer, 
 }
 
 /* Account a fully built association: id, handshaking list, counters. */
-void dtlsudp_assoc_start(dtlsudp_engine *e, dtlsudp_assoc *a, int half_open)
+void eng_assoc_start(dtlsudp_engine *e, dtlsudp_assoc *a, int half_open)
 {
     a->id = e->next_id++;
     dtlsudp_link_append(&e->hs_list, &a->list);
@@ -57,9 +57,9 @@ void dtlsudp_assoc_start(dtlsudp_engine *e, dtlsudp_assoc *a, int half_open)
 }
 
 /* Free everything an association owns.  Unlinked from all structures. */
-void dtlsudp_assoc_destroy(dtlsudp_engine *e, dtlsudp_assoc *a)
+void eng_assoc_destroy(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
-    dtlsudp_table_remove(e, a);
+    eng_table_remove(e, a);
     dtlsudp_link_remove(&a->list);
     if (a->counted_half_open) {
         a->counted_half_open = 0;
@@ -71,24 +71,24 @@ void dtlsudp_assoc_destroy(dtlsudp_engine *e, dtlsudp_assoc *a)
     }
     if (a->id != 0)
         e->stats.assocs_now--;
-    dtlsudp_outq_forget(&e->outq, a);
-    dtlsudp_pqueue_clear(e, &a->rx);
-    dtlsudp_pqueue_clear(e, &a->held);
-    dtlsudp_rtx_release(a);
-    dtlsudp_mem_free(e, a->pins);
-    dtlsudp_mem_free(e, a->hostname);
+    eng_outq_forget(&e->outq, a);
+    eng_pqueue_clear(e, &a->rx);
+    eng_pqueue_clear(e, &a->held);
+    eng_rtx_release(a);
+    eng_mem_free(e, a->pins);
+    eng_mem_free(e, a->hostname);
     sk_X509_pop_free(a->auth_chain, X509_free);
     SSL_SESSION_free(a->session);
     a->session = NULL;
     if (a->owned_release != NULL)
         a->owned_release(a->owned);
-    dtlsudp_handoff_dispose(e, a);
+    eng_handoff_dispose(e, a);
     SSL_free(a->ssl);
-    dtlsudp_mem_free(e, a);
+    eng_mem_free(e, a);
 }
 
 /* The association is over: count, detach restart links, fire CLOSED, free. */
-void dtlsudp_assoc_finish(dtlsudp_engine *e, dtlsudp_assoc *a, int reason)
+void eng_assoc_finish(dtlsudp_engine *e, dtlsudp_assoc *a, int reason)
 {
     dtlsudp_assoc *heir = NULL;
 
@@ -129,23 +129,23 @@ void dtlsudp_assoc_finish(dtlsudp_engine *e, dtlsudp_assoc *a, int reason)
         heir->predecessor = NULL;
         a->successor = NULL;
     }
-    dtlsudp_table_remove(e, a);
+    eng_table_remove(e, a);
     if (heir != NULL)
-        dtlsudp_table_insert(e, heir);
-    dtlsudp_ended_note(e, a);
+        eng_table_insert(e, heir);
+    eng_ended_note(e, a);
     a->state = DTLSUDP_STATE_CLOSED;
-    dtlsudp_assoc_fire(e, a, DTLSUDP_EVENT_CLOSED, reason);
-    dtlsudp_assoc_destroy(e, a);
+    eng_assoc_fire(e, a, DTLSUDP_EVENT_CLOSED, reason);
+    eng_assoc_destroy(e, a);
 }
 
-void dtlsudp_assoc_close_now(dtlsudp_engine *e, dtlsudp_assoc *a, int reason, int notify)
+void eng_assoc_close_now(dtlsudp_engine *e, dtlsudp_assoc *a, int reason, int notify)
 {
     if (notify)
-        dtlsudp_assoc_send_close_notify(e, a);
-    dtlsudp_assoc_finish(e, a, reason);
+        eng_assoc_send_close_notify(e, a);
+    eng_assoc_finish(e, a, reason);
 }
 
-void dtlsudp_engine_evict(dtlsudp_engine *e, dtlsudp_assoc *a)
+void eng_evict(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
     /* An established association gets its close_notify.  A handshake's
      * peer gets a fatal alert: it cannot recover by repeating its
@@ -153,19 +153,19 @@ void dtlsudp_engine_evict(dtlsudp_engine *e, dtlsudp_assoc *a)
      * not serve once the client holds our ServerHello), so it fails now,
      * with a reason, instead of at its own deadline. */
     if (a->state == DTLSUDP_STATE_HANDSHAKING && !a->is_client)
-        dtlsudp_ended_alert(e, a);
-    dtlsudp_assoc_close_now(e, a, DTLSUDP_ERR_EVICTED, a->state == DTLSUDP_STATE_ESTABLISHED);
+        eng_ended_alert(e, a);
+    eng_assoc_close_now(e, a, DTLSUDP_ERR_EVICTED, a->state == DTLSUDP_STATE_ESTABLISHED);
 }
 
 void dtlsudp_engine_close_all(dtlsudp_engine *e, dtlsudp_time now)
 {
     if (e == NULL)
         return;
-    dtlsudp_set_now(e, now);
+    eng_set_now(e, now);
     while (!dtlsudp_link_empty(&e->hs_list))
-        dtlsudp_assoc_close_now(e, ASSOC_OF(e->hs_list.next), DTLSUDP_ERR_CLOSED, 1);
+        eng_assoc_close_now(e, ASSOC_OF(e->hs_list.next), DTLSUDP_ERR_CLOSED, 1);
     while (!dtlsudp_link_empty(&e->est_list))
-        dtlsudp_assoc_close_now(e, ASSOC_OF(e->est_list.next), DTLSUDP_ERR_CLOSED, 1);
+        eng_assoc_close_now(e, ASSOC_OF(e->est_list.next), DTLSUDP_ERR_CLOSED, 1);
 }
 
 size_t dtlsudp_engine_close_revoked(dtlsudp_engine *e, dtlsudp_time now)
@@ -176,7 +176,7 @@ size_t dtlsudp_engine_close_revoked(dtlsudp_engine *e, dtlsudp_time now)
 
     if (e == NULL)
         return 0;
-    dtlsudp_set_now(e, now);
+    eng_set_now(e, now);
     store = SSL_CTX_get_cert_store(e->ctx);
     /* Only established associations: a handshake in progress is verified
      * against the current store anyway.  Closing one never frees another
@@ -184,11 +184,11 @@ size_t dtlsudp_engine_close_revoked(dtlsudp_engine *e, dtlsudp_time now)
     for (l = e->est_list.next; l != &e->est_list; l = next) {
         dtlsudp_assoc *a = ASSOC_OF(l);
         next = l->next;
-        if (a->busy != 0 || a->auth_chain == NULL || !dtlsudp_verify_chain_revoked(store, a->auth_chain))
+        if (a->busy != 0 || a->auth_chain == NULL || !eng_verify_chain_revoked(store, a->auth_chain))
             continue;
-        dtlsudp_log(e, DTLSUDP_LOG_NOTICE, "assoc %llu: closed: a loaded CRL now revokes its peer's certificate",
+        eng_log(e, DTLSUDP_LOG_NOTICE, "assoc %llu: closed: a loaded CRL now revokes its peer's certificate",
                     (unsigned long long)a->id);
-        dtlsudp_assoc_close_now(e, a, DTLSUDP_ERR_PEER_CERT, 1);
+        eng_assoc_close_now(e, a, DTLSUDP_ERR_PEER_CERT, 1);
         closed++;
     }
     return closed;
@@ -198,20 +198,20 @@ void dtlsudp_assoc_close(dtlsudp_assoc *a, dtlsudp_time now)
 {
     if (a == NULL || a->freeing)
         return;
-    dtlsudp_set_now(a->e, now);
+    eng_set_now(a->e, now);
     if (a->busy > 0) {
         /* Called from inside an event: close once the engine is done. */
         a->close_requested = DTLSUDP_ERR_CLOSED;
         return;
     }
-    dtlsudp_assoc_close_now(a->e, a, DTLSUDP_ERR_CLOSED, 1);
+    eng_assoc_close_now(a->e, a, DTLSUDP_ERR_CLOSED, 1);
 }
 
 void dtlsudp_assoc_abort(dtlsudp_assoc *a, int reason, dtlsudp_time now)
 {
     if (a == NULL || a->freeing)
         return;
-    dtlsudp_set_now(a->e, now);
+    eng_set_now(a->e, now);
     if (!dtlsudp_err_is_assoc_fatal(reason))
         reason = DTLSUDP_ERR_CLOSED;
     if (a->busy > 0) {
@@ -219,5 +219,5 @@ void dtlsudp_assoc_abort(dtlsudp_assoc *a, int reason, dtlsudp_time now)
         a->close_quiet = 1;
         return;
     }
-    dtlsudp_assoc_finish(a->e, a, reason);
+    eng_assoc_finish(a->e, a, reason);
 }

@@ -26,28 +26,28 @@ typedef struct entry {
 #define HDR (sizeof(entry))
 #define ALIGN8(n) (((n) + 7u) & ~(size_t)7u)
 
-int dtlsudp_outq_init(dtlsudp_engine *e, dtlsudp_outq *q, size_t cap)
+int eng_outq_init(dtlsudp_engine *e, eng_outq *q, size_t cap)
 {
     memset(q, 0, sizeof(*q));
     cap = ALIGN8(cap);
-    if ((q->buf = dtlsudp_mem_alloc(e, cap)) == NULL)
+    if ((q->buf = eng_mem_alloc(e, cap)) == NULL)
         return DTLSUDP_ERR_NOMEM;
     q->cap = cap;
     return DTLSUDP_OK;
 }
 
-void dtlsudp_outq_dispose(dtlsudp_engine *e, dtlsudp_outq *q)
+void eng_outq_dispose(dtlsudp_engine *e, eng_outq *q)
 {
-    dtlsudp_mem_free(e, q->buf);
+    eng_mem_free(e, q->buf);
     memset(q, 0, sizeof(*q));
 }
 
-static entry *at(dtlsudp_outq *q, size_t off)
+static entry *at(eng_outq *q, size_t off)
 {
     return (entry *)(void *)(q->buf + off);
 }
 
-int dtlsudp_outq_push(dtlsudp_outq *q, const uint8_t *data, size_t len, const dtlsudp_addr *peer,
+int eng_outq_push(eng_outq *q, const uint8_t *data, size_t len, const dtlsudp_addr *peer,
                       const dtlsudp_addr *local, dtlsudp_assoc *a)
 {
     size_t need = ALIGN8(HDR + len), off;
@@ -92,14 +92,14 @@ int dtlsudp_outq_push(dtlsudp_outq *q, const uint8_t *data, size_t len, const dt
 }
 
 /* The offset of the entry at `off', following wrap points. */
-static size_t resolve(dtlsudp_outq *q, size_t off)
+static size_t resolve(eng_outq *q, size_t off)
 {
     if (q->cap - off < HDR || at(q, off)->len == WRAP)
         return 0;
     return off;
 }
 
-int dtlsudp_outq_pop(dtlsudp_outq *q, uint8_t *buf, size_t cap, size_t *len, dtlsudp_addr *peer,
+int eng_outq_pop(eng_outq *q, uint8_t *buf, size_t cap, size_t *len, dtlsudp_addr *peer,
                      dtlsudp_addr *local, dtlsudp_assoc **a)
 {
     entry *en;
@@ -127,7 +127,7 @@ int dtlsudp_outq_pop(dtlsudp_outq *q, uint8_t *buf, size_t cap, size_t *len, dtl
     return DTLSUDP_OK;
 }
 
-void dtlsudp_outq_forget(dtlsudp_outq *q, const dtlsudp_assoc *a)
+void eng_outq_forget(eng_outq *q, const dtlsudp_assoc *a)
 {
     size_t off = q->head, i;
 

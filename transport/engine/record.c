@@ -47,7 +47,7 @@ static int read_u48(const uint8_t **src, const uint8_t *end, uint64_t *v)
     return 0;
 }
 
-void dtlsudp_record_put_header(uint8_t *out, uint8_t type, uint16_t version, uint16_t epoch, uint64_t seq,
+void eng_record_put_header(uint8_t *out, uint8_t type, uint16_t version, uint16_t epoch, uint64_t seq,
                                size_t fragment_len)
 {
     int i;
@@ -63,7 +63,7 @@ void dtlsudp_record_put_header(uint8_t *out, uint8_t type, uint16_t version, uin
     out[12] = (uint8_t)fragment_len;
 }
 
-int dtlsudp_record_parse(const uint8_t **src, const uint8_t *end, dtlsudp_record *out)
+int eng_record_parse(const uint8_t **src, const uint8_t *end, eng_record *out)
 {
     const uint8_t *p = *src;
 
@@ -90,17 +90,17 @@ int dtlsudp_record_parse(const uint8_t **src, const uint8_t *end, dtlsudp_record
     return 0;
 }
 
-int dtlsudp_record_scan(const uint8_t *dgram, size_t len, dtlsudp_record *first)
+int eng_record_scan(const uint8_t *dgram, size_t len, eng_record *first)
 {
     const uint8_t *p = dgram, *end;
-    dtlsudp_record rec;
+    eng_record rec;
     int n = 0;
 
     if (dgram == NULL || len == 0)
         return -1;
     end = dgram + len; /* not before the NULL check: NULL + 0 is undefined */
     while (p != end) {
-        if (dtlsudp_record_parse(&p, end, &rec) != 0)
+        if (eng_record_parse(&p, end, &rec) != 0)
             return -1;
         if (n == 0 && first != NULL)
             *first = rec;
@@ -110,10 +110,10 @@ int dtlsudp_record_scan(const uint8_t *dgram, size_t len, dtlsudp_record *first)
     return n;
 }
 
-int dtlsudp_record_is_client_hello(const uint8_t *dgram, size_t len, uint16_t *msg_seq)
+int eng_record_is_client_hello(const uint8_t *dgram, size_t len, uint16_t *msg_seq)
 {
     const uint8_t *p = dgram, *end;
-    dtlsudp_record rec;
+    eng_record rec;
     const uint8_t *h, *hend;
     uint8_t hs_type;
     uint32_t hs_len;
@@ -122,7 +122,7 @@ int dtlsudp_record_is_client_hello(const uint8_t *dgram, size_t len, uint16_t *m
     if (dgram == NULL)
         return 0;
     end = dgram + len;
-    if (dtlsudp_record_parse(&p, end, &rec) != 0)
+    if (eng_record_parse(&p, end, &rec) != 0)
         return 0;
     if (rec.content_type != DTLSUDP_CT_HANDSHAKE || rec.epoch != 0)
         return 0;
@@ -144,13 +144,13 @@ static int epoch0_handshake(const uint8_t *dgram, size_t len, uint8_t *type, uin
                             uint32_t *frag_off, uint32_t *frag_len, const uint8_t **h, const uint8_t **hend)
 {
     const uint8_t *p = dgram, *end;
-    dtlsudp_record rec;
+    eng_record rec;
     uint32_t hs_len;
 
     if (dgram == NULL)
         return -1;
     end = dgram + len; /* not before the NULL check: NULL + 0 is undefined */
-    if (dtlsudp_record_parse(&p, end, &rec) != 0)
+    if (eng_record_parse(&p, end, &rec) != 0)
         return -1;
     if (rec.content_type != DTLSUDP_CT_HANDSHAKE || rec.epoch != 0)
         return -1;
@@ -162,7 +162,7 @@ static int epoch0_handshake(const uint8_t *dgram, size_t len, uint8_t *type, uin
     return 0;
 }
 
-int dtlsudp_record_client_hello_random(const uint8_t *dgram, size_t len, const uint8_t **random)
+int eng_record_client_hello_random(const uint8_t *dgram, size_t len, const uint8_t **random)
 {
     const uint8_t *h, *hend;
     uint8_t hs_type;
@@ -178,7 +178,7 @@ int dtlsudp_record_client_hello_random(const uint8_t *dgram, size_t len, const u
     return 1;
 }
 
-int dtlsudp_record_handshake_seq(const uint8_t *dgram, size_t len, uint16_t *msg_seq)
+int eng_record_handshake_seq(const uint8_t *dgram, size_t len, uint16_t *msg_seq)
 {
     const uint8_t *h, *hend;
     uint8_t hs_type;

@@ -28,44 +28,44 @@ enum {
     DTLSUDP_HS_HELLO_VERIFY_REQUEST = 3,
 };
 
-typedef struct dtlsudp_record {
+typedef struct eng_record {
     uint8_t content_type;
     uint16_t version; /* 0xfeff DTLS 1.0, 0xfefd DTLS 1.2 */
     uint16_t epoch;
     uint64_t seq; /* 48 bits */
     uint16_t length;
     const uint8_t *fragment; /* `length' bytes inside the datagram */
-} dtlsudp_record;
+} eng_record;
 
 /* Parse one record header and its fragment at *src, advancing *src past
  * the record.  Returns 0, or -1 when the bytes are not a complete DTLS
  * record (unknown content type, version major not 0xfe, fragment running
  * past end). */
-int dtlsudp_record_parse(const uint8_t **src, const uint8_t *end, dtlsudp_record *out);
+int eng_record_parse(const uint8_t **src, const uint8_t *end, eng_record *out);
 
 /* Write the DTLSUDP_RECORD_HEADER_LEN bytes of a record header (RFC 6347
  * 4.1): type, version, epoch, 48-bit sequence number, fragment length. */
-void dtlsudp_record_put_header(uint8_t *out, uint8_t type, uint16_t version, uint16_t epoch, uint64_t seq,
+void eng_record_put_header(uint8_t *out, uint8_t type, uint16_t version, uint16_t epoch, uint64_t seq,
                                size_t fragment_len);
 
 /* Check that a datagram is a sequence of one or more complete records.
  * Fills *first with the first record.  Returns the number of records, or
  * -1 when malformed. */
-int dtlsudp_record_scan(const uint8_t *dgram, size_t len, dtlsudp_record *first);
+int eng_record_scan(const uint8_t *dgram, size_t len, eng_record *first);
 
 /* 1 when the first record of the datagram is an epoch-0 handshake record
  * whose first message is a ClientHello (RFC 6347 4.2.8 peer restart /
  * new peer); *msg_seq gets its handshake message_seq when non-NULL.
  * 0 otherwise (including malformed input). */
-int dtlsudp_record_is_client_hello(const uint8_t *dgram, size_t len, uint16_t *msg_seq);
+int eng_record_is_client_hello(const uint8_t *dgram, size_t len, uint16_t *msg_seq);
 
 /* When the first record is an epoch-0 ClientHello whose first fragment
  * holds client_version and the 32-byte random, point *random at the random
  * and return 1; 0 otherwise. */
-int dtlsudp_record_client_hello_random(const uint8_t *dgram, size_t len, const uint8_t **random);
+int eng_record_client_hello_random(const uint8_t *dgram, size_t len, const uint8_t **random);
 
 /* When the first record is an epoch-0 handshake record, put the
  * message_seq of its first message in *msg_seq and return 1; 0 otherwise. */
-int dtlsudp_record_handshake_seq(const uint8_t *dgram, size_t len, uint16_t *msg_seq);
+int eng_record_handshake_seq(const uint8_t *dgram, size_t len, uint16_t *msg_seq);
 
 #endif

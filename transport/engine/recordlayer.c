@@ -25,7 +25,7 @@
 
 #define AAD_LEN 13
 
-size_t dtlsudp_rl_key_len(int aead)
+size_t eng_rl_key_len(int aead)
 {
     switch (aead) {
     case DTLSUDP_AEAD_AES_128_GCM:
@@ -38,7 +38,7 @@ size_t dtlsudp_rl_key_len(int aead)
     }
 }
 
-size_t dtlsudp_rl_iv_len(int aead)
+size_t eng_rl_iv_len(int aead)
 {
     switch (aead) {
     case DTLSUDP_AEAD_AES_128_GCM:
@@ -65,9 +65,9 @@ static EVP_CIPHER_CTX *keyed_ctx(EVP_CIPHER *cipher, const uint8_t *key, int enc
     return ctx;
 }
 
-int dtlsudp_rl_init(dtlsudp_rl *rl, EVP_CIPHER *cipher, const dtlsudp_rl_keys *keys)
+int eng_rl_init(eng_rl *rl, EVP_CIPHER *cipher, const eng_rl_keys *keys)
 {
-    size_t iv_len = dtlsudp_rl_iv_len(keys->aead);
+    size_t iv_len = eng_rl_iv_len(keys->aead);
 
     memset(rl, 0, sizeof(*rl));
     if (iv_len == 0 || cipher == NULL || keys->next_write_seq > DTLSUDP_RL_SEQ_MAX)
@@ -84,20 +84,20 @@ int dtlsudp_rl_init(dtlsudp_rl *rl, EVP_CIPHER *cipher, const dtlsudp_rl_keys *k
     rl->rd.window = 1;
     if ((rl->wr.ctx = keyed_ctx(cipher, keys->write_key, 1)) == NULL ||
         (rl->rd.ctx = keyed_ctx(cipher, keys->read_key, 0)) == NULL) {
-        dtlsudp_rl_dispose(rl);
+        eng_rl_dispose(rl);
         return DTLSUDP_ERR_NOMEM;
     }
     return DTLSUDP_OK;
 }
 
-void dtlsudp_rl_dispose(dtlsudp_rl *rl)
+void eng_rl_dispose(eng_rl *rl)
 {
     EVP_CIPHER_CTX_free(rl->wr.ctx);
     EVP_CIPHER_CTX_free(rl->rd.ctx);
     OPENSSL_cleanse(rl, sizeof(*rl));
 }
 
-size_t dtlsudp_rl_overhead(const dtlsudp_rl *rl)
+size_t eng_rl_overhead(const eng_rl *rl)
 {
     return DTLSUDP_RECORD_HEADER_LEN + rl->explicit_nonce + DTLSUDP_RL_TAG_LEN;
 }
@@ -129,7 +129,7 @@ static void make_aad(uint8_t aad[AAD_LEN], const uint8_t epoch_seq[8], uint8_t t
 
 /* The 12-byte per-record nonce from the fixed IV and the 8 bytes that
  * vary: the explicit nonce (GCM) or epoch || sequence_number (ChaCha20). */
-static void make_nonce(const dtlsudp_rl *rl, const dtlsudp_rl_dir *d, const uint8_t var[8], uint8_t nonce[12])
+static void make_nonce(const eng_rl *rl, const eng_rl_dir *d, const uint8_t var[8], uint8_t nonce[12])
 {
     int i;
 
@@ -143,7 +143,7 @@ static void make_nonce(const dtlsudp_rl *rl, const dtlsudp_rl_dir *d, const uint
         nonce[4 + i] ^= var[i];
 }
 
-int dtlsudp_rl_seal(dtlsudp_rl *rl, uint8_t type, const uint8_t *in, size_t len, int final, uint8_t *out,
+int eng_rl_seal(eng_rl *rl, uint8_t type, const uint8_t *in, size_t len, int final, uint8_t *out,
                     size_t cap, size_t *out_len)
 {
     uint8_t epoch_seq[8], nonce[12], aad[AAD_LEN];
@@ -163,7 +163,7 @@ int dtlsudp_rl_seal(dtlsudp_rl *rl, uint8_t type, const uint8_t *in, size_t len,
     make_nonce(rl, &rl->wr, epoch_seq, nonce);
     make_aad(aad, epoch_seq, type, rl->version, len);
 
-    dtlsudp_record_put_header(out, type, rl->version, rl->epoch, rl->wr.seq, body);
+    eng_record_put_header(out, type, rl->version, rl->epoch, rl->wr.seq, body);
     memcpy(out + DTLSUDP_RECORD_HEADER_LEN, epoch_seq, rl->explicit_nonce);
     ct = out + DTLSUDP_RECORD_HEADER_LEN + rl->explicit_nonce;
 
@@ -178,7 +178,7 @@ int dtlsudp_rl_seal(dtlsudp_rl *rl, uint8_t type, const uint8_t *in, size_t len,
     return DTLSUDP_OK;
 }
 
-int dtlsudp_rl_window_check(const dtlsudp_rl_dir *rd, uint64_t seq)
+int eng_rl_window_check(const eng_rl_dir *rd, uint64_t seq)
 {
     uint64_t diff;
 
@@ -190,7 +190,7 @@ int dtlsudp_rl_window_check(const dtlsudp_rl_dir *rd, uint64_t seq)
     return (rd->window & ((uint64_t)1 << diff)) == 0;
 }
 
-void dtlsudp_rl_window_mark(dtlsudp_rl_dir *rd, uint64_t seq)
+void eng_rl_window_mark(eng_rl_dir *rd, uint64_t seq)
 {
     uint64_t shift;
 
@@ -204,7 +204,7 @@ void dtlsudp_rl_window_mark(dtlsudp_rl_dir *rd, uint64_t seq)
     }
 }
 
-int dtlsudp_rl_open(dtlsudp_rl *rl, const dtlsudp_record *rec, uint8_t *out, size_t cap, size_t *out_len)
+int eng_rl_open(eng_rl *rl, const eng_record *rec, uint8_t *out, size_t cap, size_t *out_len)
 {
     uint8_t epoch_seq[8], nonce[12], aad[AAD_LEN], tag[DTLSUDP_RL_TAG_LEN];
     const uint8_t *ct;
@@ -222,7 +222,7 @@ int dtlsudp_rl_open(dtlsudp_rl *rl, const dtlsudp_record *rec, uint8_t *out, siz
         return DTLSUDP_ERR_DROPPED;
     /* The cheap check first; the window moves only once the record is
      * authenticated (RFC 6347 4.1.2.6). */
-    if (!dtlsudp_rl_window_check(&rl->rd, rec->seq))
+    if (!eng_rl_window_check(&rl->rd, rec->seq))
         return DTLSUDP_ERR_DROPPED;
     put_epoch_seq(epoch_seq, rec->epoch, rec->seq);
     make_nonce(rl, &rl->rd, rl->explicit_nonce != 0 ? rec->fragment : epoch_seq, nonce);
@@ -240,7 +240,7 @@ int dtlsudp_rl_open(dtlsudp_rl *rl, const dtlsudp_record *rec, uint8_t *out, siz
             OPENSSL_cleanse(out, len);
         return DTLSUDP_ERR_DROPPED;
     }
-    dtlsudp_rl_window_mark(&rl->rd, rec->seq);
+    eng_rl_window_mark(&rl->rd, rec->seq);
     *out_len = len;
     return DTLSUDP_OK;
 }

@@ -24,14 +24,14 @@
 #define DTLSUDP_RL_KEY_MAX 32
 #define DTLSUDP_RL_IV_MAX 12
 
-enum dtlsudp_aead {
+enum eng_aead {
     DTLSUDP_AEAD_NONE = 0,
     DTLSUDP_AEAD_AES_128_GCM,
     DTLSUDP_AEAD_AES_256_GCM,
     DTLSUDP_AEAD_CHACHA20_POLY1305,
 };
 
-typedef struct dtlsudp_rl_dir {
+typedef struct eng_rl_dir {
     EVP_CIPHER_CTX *ctx;           /* keyed once */
     uint8_t iv[DTLSUDP_RL_IV_MAX]; /* GCM: the 4-byte salt; ChaCha20: the 12-byte IV */
     /* write: the next sequence number to use; read: the highest accepted */
@@ -39,46 +39,46 @@ typedef struct dtlsudp_rl_dir {
     /* read only: bit i set = sequence number (seq - i) accepted (RFC 6347
      * 4.1.2.6, the 64-entry sliding window of RFC 4303 3.4.3) */
     uint64_t window;
-} dtlsudp_rl_dir;
+} eng_rl_dir;
 
-typedef struct dtlsudp_rl {
-    dtlsudp_rl_dir wr, rd;
+typedef struct eng_rl {
+    eng_rl_dir wr, rd;
     uint16_t epoch;
     uint16_t version;       /* on the wire, 0xfefd */
-    uint8_t aead;           /* enum dtlsudp_aead */
+    uint8_t aead;           /* enum eng_aead */
     uint8_t explicit_nonce; /* bytes carried in each record: 8 for GCM, 0 for ChaCha20 */
-} dtlsudp_rl;
+} eng_rl;
 
-/* What dtlsudp_rl_init() needs for one role. */
-typedef struct dtlsudp_rl_keys {
-    int aead; /* enum dtlsudp_aead */
+/* What eng_rl_init() needs for one role. */
+typedef struct eng_rl_keys {
+    int aead; /* enum eng_aead */
     uint16_t epoch;
     uint16_t version;
     uint64_t next_write_seq; /* the first sequence number our records may use */
     const uint8_t *write_key, *write_iv;
     const uint8_t *read_key, *read_iv;
-} dtlsudp_rl_keys;
+} eng_rl_keys;
 
 /* Key and fixed IV lengths of an AEAD (RFC 5288 3: salt 4; RFC 7905 2: 12);
  * 0 for NONE. */
-size_t dtlsudp_rl_key_len(int aead);
-size_t dtlsudp_rl_iv_len(int aead);
+size_t eng_rl_key_len(int aead);
+size_t eng_rl_iv_len(int aead);
 
 /* Key the two contexts.  `cipher' is the fetched EVP_CIPHER of keys->aead.
  * The read window starts with sequence number 0 seen (the peer's Finished).
  * Returns OK, NOMEM, TLS.  On failure nothing needs disposing. */
-int dtlsudp_rl_init(dtlsudp_rl *rl, EVP_CIPHER *cipher, const dtlsudp_rl_keys *keys);
-void dtlsudp_rl_dispose(dtlsudp_rl *rl);
+int eng_rl_init(eng_rl *rl, EVP_CIPHER *cipher, const eng_rl_keys *keys);
+void eng_rl_dispose(eng_rl *rl);
 
 /* Record header + explicit nonce + tag: what a record adds to its plaintext. */
-size_t dtlsudp_rl_overhead(const dtlsudp_rl *rl);
+size_t eng_rl_overhead(const eng_rl *rl);
 
 /* Seal one record of `type' (RFC 6347 4.1, RFC 5246 6.2.3.3) into out.
  * Returns OK; TOO_BIG (more than 2^14 bytes); BUFFER (cap too small);
  * LIMIT (the epoch's sequence numbers are used up, RFC 6347 4.1: the
  * association must end; the last number is kept for the close_notify,
  * which `final' allows); TLS (cipher failure). */
-int dtlsudp_rl_seal(dtlsudp_rl *rl, uint8_t type, const uint8_t *in, size_t len, int final, uint8_t *out,
+int eng_rl_seal(eng_rl *rl, uint8_t type, const uint8_t *in, size_t len, int final, uint8_t *out,
                     size_t cap, size_t *out_len);
 
 /* Authenticate and decrypt one parsed record of our epoch into out (at
@@ -86,11 +86,11 @@ int dtlsudp_rl_seal(dtlsudp_rl *rl, uint8_t type, const uint8_t *in, size_t len,
  * OK or DROPPED (wrong epoch or version, replayed or too old, truncated,
  * oversized, or failed authentication: RFC 6347 4.1.2.7, silently
  * discarded).  Nothing changes on DROPPED. */
-int dtlsudp_rl_open(dtlsudp_rl *rl, const dtlsudp_record *rec, uint8_t *out, size_t cap, size_t *out_len);
+int eng_rl_open(eng_rl *rl, const eng_record *rec, uint8_t *out, size_t cap, size_t *out_len);
 
 /* The replay window alone (exposed for the hand-off and the tests):
  * 1 if `seq' is new and inside the window, 0 if replayed or too old. */
-int dtlsudp_rl_window_check(const dtlsudp_rl_dir *rd, uint64_t seq);
-void dtlsudp_rl_window_mark(dtlsudp_rl_dir *rd, uint64_t seq);
+int eng_rl_window_check(const eng_rl_dir *rd, uint64_t seq);
+void eng_rl_window_mark(eng_rl_dir *rd, uint64_t seq);
 
 #endif

@@ -84,9 +84,9 @@ static dtlsudp_time first_timeout(const dtlsudp_assoc *a)
     return t;
 }
 
-unsigned int dtlsudp_rtx_timer_cb(SSL *ssl, unsigned int previous_us)
+unsigned int eng_rtx_timer_cb(SSL *ssl, unsigned int previous_us)
 {
-    dtlsudp_io *io = dtlsudp_ssl_io(ssl);
+    eng_io *io = eng_ssl_io(ssl);
     dtlsudp_assoc *a;
     dtlsudp_engine *e;
     dtlsudp_time ms;
@@ -139,7 +139,7 @@ static void keep_copy(dtlsudp_assoc *a, const uint8_t *data, size_t len)
 {
     if (a->flight_overflow)
         return;
-    if (a->flight == NULL && (a->flight = dtlsudp_mem_alloc(a->e, DTLSUDP_FLIGHT_BYTES)) == NULL) {
+    if (a->flight == NULL && (a->flight = eng_mem_alloc(a->e, DTLSUDP_FLIGHT_BYTES)) == NULL) {
         a->flight_overflow = 1;
         return;
     }
@@ -153,7 +153,7 @@ static void keep_copy(dtlsudp_assoc *a, const uint8_t *data, size_t len)
     a->flight_len += 2 + len;
 }
 
-int dtlsudp_rtx_on_write(dtlsudp_assoc *a, const uint8_t *data, size_t len)
+int eng_rtx_on_write(dtlsudp_assoc *a, const uint8_t *data, size_t len)
 {
     if (a->state != DTLSUDP_STATE_HANDSHAKING)
         return 1;
@@ -174,11 +174,11 @@ int dtlsudp_rtx_on_write(dtlsudp_assoc *a, const uint8_t *data, size_t len)
     return 1;
 }
 
-int dtlsudp_rtx_on_input(dtlsudp_assoc *a, const uint8_t *dgram, size_t len)
+int eng_rtx_on_input(dtlsudp_assoc *a, const uint8_t *dgram, size_t len)
 {
     uint16_t seq;
 
-    if (dtlsudp_record_handshake_seq(dgram, len, &seq)) {
+    if (eng_record_handshake_seq(dgram, len, &seq)) {
         /* A message of the peer flight that our current flight answers:
          * the peer did not get ours (RFC 6347 4.2.4). */
         if (a->flight_at != 0 && (int)seq <= a->peer_seq_answered)
@@ -193,7 +193,7 @@ int dtlsudp_rtx_on_input(dtlsudp_assoc *a, const uint8_t *dgram, size_t len)
     return 0;
 }
 
-int dtlsudp_rtx_replay(dtlsudp_assoc *a)
+int eng_rtx_replay(dtlsudp_assoc *a)
 {
     dtlsudp_engine *e = a->e;
     size_t off;
@@ -208,7 +208,7 @@ int dtlsudp_rtx_replay(dtlsudp_assoc *a)
         return 0;
     for (off = 0; off + 2 <= a->flight_len;) {
         size_t n = ((size_t)a->flight[off] << 8) | a->flight[off + 1];
-        if (dtlsudp_outq_push(&e->outq, a->flight + off + 2, n, &a->peer, &a->local, a) == DTLSUDP_OK) {
+        if (eng_outq_push(&e->outq, a->flight + off + 2, n, &a->peer, &a->local, a) == DTLSUDP_OK) {
             e->stats.datagrams_out++;
             e->stats.bytes_out += n;
         } else {
@@ -219,11 +219,11 @@ int dtlsudp_rtx_replay(dtlsudp_assoc *a)
     }
     a->flight_rtx = 1;
     a->flight_sent_at = e->now;
-    dtlsudp_log(e, DTLSUDP_LOG_DEBUG, "assoc %llu: handshake flight replayed", (unsigned long long)a->id);
+    eng_log(e, DTLSUDP_LOG_DEBUG, "assoc %llu: handshake flight replayed", (unsigned long long)a->id);
     return 1;
 }
 
-dtlsudp_time dtlsudp_rtx_last_flight_wait(const dtlsudp_assoc *a, unsigned copies)
+dtlsudp_time eng_rtx_last_flight_wait(const dtlsudp_assoc *a, unsigned copies)
 {
     dtlsudp_time t = first_timeout(a), cap = schedule_cap(a);
 
@@ -232,9 +232,9 @@ dtlsudp_time dtlsudp_rtx_last_flight_wait(const dtlsudp_assoc *a, unsigned copie
     return t < cap ? t : cap;
 }
 
-void dtlsudp_rtx_release(dtlsudp_assoc *a)
+void eng_rtx_release(dtlsudp_assoc *a)
 {
-    dtlsudp_mem_free(a->e, a->flight);
+    eng_mem_free(a->e, a->flight);
     a->flight = NULL;
     a->flight_len = 0;
 }

@@ -8,14 +8,14 @@
  * decide whether it may be offered at all:
  *
  *   "DUS1" | SHA-256 of our own certificate (32) |
- *   chain (dtlsudp_chain_encode: the server's authenticated chain after
+ *   chain (eng_chain_encode: the server's authenticated chain after
  *   the leaf) | u32 length | i2d_SSL_SESSION (holds the server's leaf)
  *
  * A session is offered only by the engine whose certificate made it (an
  * abbreviated handshake authenticates us by the certificate of the
  * original one: a different localCert must run in full), and only when
  * the server certificate it holds still passes this connect's pins, host
- * name, trust store and hook (dtlsudp_verify_stored(), RFC 6353 5.3.1).
+ * name, trust store and hook (eng_verify_stored(), RFC 6353 5.3.1).
  * The server cannot swap identities in an abbreviated handshake: only the
  * holder of the session's master secret completes it.
  */
@@ -33,7 +33,7 @@
 #define OWN_LEN 32
 #define MAX_SESSION_BLOB (16u * 1024u)
 
-void dtlsudp_session_on_established(dtlsudp_engine *e, dtlsudp_assoc *a)
+void eng_session_on_established(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
     if (SSL_session_reused(a->ssl)) {
         a->resumed = 1;
@@ -69,7 +69,7 @@ int dtlsudp_assoc_session(const dtlsudp_assoc *a, uint8_t *buf, size_t cap, size
         return DTLSUDP_ERR_AGAIN;
     memcpy(tmp, MAGIC, MAGIC_LEN);
     own_identity(a->e, tmp + MAGIC_LEN);
-    if ((chain_len = dtlsudp_chain_encode(a, tmp + used, sizeof(tmp) - used - 4)) == 0)
+    if ((chain_len = eng_chain_encode(a, tmp + used, sizeof(tmp) - used - 4)) == 0)
         return DTLSUDP_ERR_NOMEM;
     used += chain_len;
     slen = i2d_SSL_SESSION(a->session, NULL);
@@ -109,7 +109,7 @@ static const char *try_offer(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t 
     own_identity(e, own);
     if (memcmp(blob + MAGIC_LEN, own, OWN_LEN) != 0)
         return "made with a different certificate of ours";
-    if ((rest = dtlsudp_chain_decode(blob + off, len - off, &used)) == NULL)
+    if ((rest = eng_chain_decode(blob + off, len - off, &used)) == NULL)
         return "malformed";
     off += used;
     if (len - off < 4) {
@@ -128,7 +128,7 @@ static const char *try_offer(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t 
         why = "not a DTLS 1.2 session with a ticket";
         goto Done;
     }
-    if (!dtlsudp_verify_stored(e, a, SSL_SESSION_get0_peer(sess), rest)) {
+    if (!eng_verify_stored(e, a, SSL_SESSION_get0_peer(sess), rest)) {
         why = "the server certificate is no longer accepted";
         goto Done;
     }
@@ -141,7 +141,7 @@ Done:
     return why;
 }
 
-void dtlsudp_session_offer(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *blob, size_t len)
+void eng_session_offer(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *blob, size_t len)
 {
     const char *why;
 
@@ -154,6 +154,6 @@ void dtlsudp_session_offer(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *b
     a->auth_chain = NULL;
     a->auth_trust = DTLSUDP_TRUST_NONE;
     e->stats.tickets_refused++;
-    dtlsudp_log(e, DTLSUDP_LOG_INFO, "assoc %llu: stored session not offered (%s): full handshake",
+    eng_log(e, DTLSUDP_LOG_INFO, "assoc %llu: stored session not offered (%s): full handshake",
                 (unsigned long long)a->id, why);
 }

@@ -15,10 +15,10 @@
  * source (IPv4 address, IPv6 /64). */
 static size_t bucket(const dtlsudp_engine *e, const dtlsudp_addr *a, int with_port)
 {
-    return (size_t)(dtlsudp_addr_hash(a, e->hash_seed, with_port ? 1 : -1) & e->table_mask);
+    return (size_t)(eng_addr_hash(a, e->hash_seed, with_port ? 1 : -1) & e->table_mask);
 }
 
-dtlsudp_assoc *dtlsudp_table_find(const dtlsudp_engine *e, const dtlsudp_addr *peer)
+dtlsudp_assoc *eng_table_find(const dtlsudp_engine *e, const dtlsudp_addr *peer)
 {
     dtlsudp_assoc *a;
 
@@ -28,7 +28,7 @@ dtlsudp_assoc *dtlsudp_table_find(const dtlsudp_engine *e, const dtlsudp_addr *p
     return NULL;
 }
 
-void dtlsudp_table_insert(dtlsudp_engine *e, dtlsudp_assoc *a)
+void eng_table_insert(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
     size_t b = bucket(e, &a->peer, 1), s = bucket(e, &a->peer, 0);
 
@@ -39,7 +39,7 @@ void dtlsudp_table_insert(dtlsudp_engine *e, dtlsudp_assoc *a)
     a->in_table = 1;
 }
 
-void dtlsudp_table_remove(dtlsudp_engine *e, dtlsudp_assoc *a)
+void eng_table_remove(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
     dtlsudp_assoc **pp;
 
@@ -63,7 +63,7 @@ void dtlsudp_table_remove(dtlsudp_engine *e, dtlsudp_assoc *a)
  * by max_per_source plus hash collisions.  With `idlest', also the
  * established association of that source that has been quiet longest and
  * that could be closed now (not busy, no restart pending), or NULL. */
-size_t dtlsudp_table_source_count(const dtlsudp_engine *e, const dtlsudp_addr *peer, dtlsudp_assoc **idlest)
+size_t eng_table_source_count(const dtlsudp_engine *e, const dtlsudp_addr *peer, dtlsudp_assoc **idlest)
 {
     dtlsudp_assoc *a;
     size_t n = 0;
@@ -71,7 +71,7 @@ size_t dtlsudp_table_source_count(const dtlsudp_engine *e, const dtlsudp_addr *p
     if (idlest != NULL)
         *idlest = NULL;
     for (a = e->src_table[bucket(e, peer, 0)]; a != NULL; a = a->src_next) {
-        if (!dtlsudp_addr_same_source(&a->peer, peer))
+        if (!eng_addr_same_source(&a->peer, peer))
             continue;
         n++;
         if (idlest != NULL && a->state == DTLSUDP_STATE_ESTABLISHED && a->busy == 0 && a->successor == NULL &&
@@ -83,14 +83,14 @@ size_t dtlsudp_table_source_count(const dtlsudp_engine *e, const dtlsudp_addr *p
 
 /* One walk over the source's chain: bounded by what the source holds
  * (max_per_source + max_half_open_per_source) plus hash collisions. */
-void dtlsudp_table_source_scan(const dtlsudp_engine *e, const dtlsudp_addr *peer, dtlsudp_time idle_before,
-                               dtlsudp_source_info *out)
+void eng_table_source_scan(const dtlsudp_engine *e, const dtlsudp_addr *peer, dtlsudp_time idle_before,
+                               eng_source_info *out)
 {
     dtlsudp_assoc *a;
 
     memset(out, 0, sizeof(*out));
     for (a = e->src_table[bucket(e, peer, 0)]; a != NULL; a = a->src_next) {
-        if (!dtlsudp_addr_same_source(&a->peer, peer))
+        if (!eng_addr_same_source(&a->peer, peer))
             continue;
         if (a->state == DTLSUDP_STATE_ESTABLISHED) {
             out->established++;
@@ -108,7 +108,7 @@ void dtlsudp_table_source_scan(const dtlsudp_engine *e, const dtlsudp_addr *peer
     }
 }
 
-size_t dtlsudp_engine_count(const dtlsudp_engine *e)
+size_t eng_count(const dtlsudp_engine *e)
 {
     return (size_t)e->stats.assocs_now;
 }
@@ -117,5 +117,5 @@ dtlsudp_assoc *dtlsudp_engine_find(dtlsudp_engine *e, const dtlsudp_addr *peer)
 {
     if (e == NULL || peer == NULL)
         return NULL;
-    return dtlsudp_table_find(e, peer);
+    return eng_table_find(e, peer);
 }

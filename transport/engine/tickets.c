@@ -21,7 +21,7 @@
  *   - it carries the rest of the client's authenticated chain (OpenSSL
  *     keeps only the leaf in a ticket), and the whole decision of verify.c
  *     runs again against the current trust store, CRLs, pins and the
- *     application's hook (dtlsudp_verify_stored()).  RFC 6353 5.3.2 makes
+ *     application's hook (eng_verify_stored()).  RFC 6353 5.3.2 makes
  *     the client's certificate the source of the tmSecurityName: a
  *     revocation or a changed mapping must take effect at the next
  *     handshake, abbreviated or not.
@@ -50,19 +50,19 @@
 #define TICKET_OVERHEAD (DTLSUDP_TICKET_KEY_NAME_LEN + 16 + 16 + 32) /* name, IV, padding, MAC */
 #define ISSUED_LEN 8
 
-static int new_key(dtlsudp_engine *e, struct dtlsudp_ticket_key *k)
+static int new_key(dtlsudp_engine *e, struct eng_ticket_key *k)
 {
     int ret;
 
-    if ((ret = dtlsudp_random(e, k->name, sizeof(k->name))) != DTLSUDP_OK ||
-        (ret = dtlsudp_random(e, k->aes, sizeof(k->aes))) != DTLSUDP_OK ||
-        (ret = dtlsudp_random(e, k->hmac, sizeof(k->hmac))) != DTLSUDP_OK)
+    if ((ret = eng_random(e, k->name, sizeof(k->name))) != DTLSUDP_OK ||
+        (ret = eng_random(e, k->aes, sizeof(k->aes))) != DTLSUDP_OK ||
+        (ret = eng_random(e, k->hmac, sizeof(k->hmac))) != DTLSUDP_OK)
         return ret;
     k->valid = 1;
     return DTLSUDP_OK;
 }
 
-int dtlsudp_tickets_init(dtlsudp_engine *e)
+int eng_tickets_init(dtlsudp_engine *e)
 {
     memset(e->ticket_keys, 0, sizeof(e->ticket_keys));
     e->ticket_rotate_at = DTLSUDP_TIME_NEVER;
@@ -72,9 +72,9 @@ int dtlsudp_tickets_init(dtlsudp_engine *e)
     return new_key(e, &e->ticket_keys[0]);
 }
 
-int dtlsudp_tickets_rotate(dtlsudp_engine *e)
+int eng_tickets_rotate(dtlsudp_engine *e)
 {
-    struct dtlsudp_ticket_key fresh;
+    struct eng_ticket_key fresh;
     int ret;
 
     if ((ret = new_key(e, &fresh)) != DTLSUDP_OK)
@@ -86,14 +86,14 @@ int dtlsudp_tickets_rotate(dtlsudp_engine *e)
     return DTLSUDP_OK;
 }
 
-void dtlsudp_tickets_dispose(dtlsudp_engine *e)
+void eng_tickets_dispose(dtlsudp_engine *e)
 {
     OPENSSL_cleanse(e->ticket_keys, sizeof(e->ticket_keys));
 }
 
 static dtlsudp_engine *engine_of(SSL *ssl, dtlsudp_assoc **a)
 {
-    dtlsudp_io *io = dtlsudp_ssl_io(ssl);
+    eng_io *io = eng_ssl_io(ssl);
 
     *a = io != NULL ? io->a : NULL;
     return io != NULL ? io->e : NULL;
@@ -131,7 +131,7 @@ static int key_cb(SSL *ssl, unsigned char name[16], unsigned char *iv, EVP_CIPHE
     if (e == NULL || a == NULL)
         return enc ? 0 : -1;
     if (enc) {
-        struct dtlsudp_ticket_key *k = &e->ticket_keys[0];
+        struct eng_ticket_key *k = &e->ticket_keys[0];
         if (!k->valid || !ticket_fits(e, a, ssl))
             return 0;
         if (RAND_bytes(iv, 16) != 1)
@@ -143,7 +143,7 @@ static int key_cb(SSL *ssl, unsigned char name[16], unsigned char *iv, EVP_CIPHE
         return 1;
     }
     for (i = 0; i < 2; i++) {
-        struct dtlsudp_ticket_key *k = &e->ticket_keys[i];
+        struct eng_ticket_key *k = &e->ticket_keys[i];
         if (!k->valid || CRYPTO_memcmp(name, k->name, sizeof(k->name)) != 0)
             continue;
         if (EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k->aes, iv) != 1 || !set_mac_key(hctx, k->hmac))
@@ -171,7 +171,7 @@ static uint64_t get_u64(const uint8_t *p)
     return v;
 }
 
-size_t dtlsudp_chain_encode(const dtlsudp_assoc *a, uint8_t *buf, size_t cap)
+size_t eng_chain_encode(const dtlsudp_assoc *a, uint8_t *buf, size_t cap)
 {
     int i, n = sk_X509_num(a->auth_chain);
     size_t used = 2;
@@ -197,7 +197,7 @@ size_t dtlsudp_chain_encode(const dtlsudp_assoc *a, uint8_t *buf, size_t cap)
     return used;
 }
 
-STACK_OF(X509) *dtlsudp_chain_decode(const uint8_t *buf, size_t len, size_t *used)
+STACK_OF(X509) *eng_chain_decode(const uint8_t *buf, size_t len, size_t *used)
 {
     STACK_OF(X509) *sk;
     size_t off = 2;
@@ -246,7 +246,7 @@ static int generate_cb(SSL *ssl, void *arg)
     if (a == NULL || a->auth_chain == NULL)
         return 1; /* no identity to carry: key_cb finds no room either way */
     put_u64(data, a->resumed ? a->ticket_issued : e->now);
-    if ((chain_len = dtlsudp_chain_encode(a, data + ISSUED_LEN, sizeof(data) - ISSUED_LEN)) == 0)
+    if ((chain_len = eng_chain_encode(a, data + ISSUED_LEN, sizeof(data) - ISSUED_LEN)) == 0)
         chain_len = 0; /* too long to carry: the ticket then fails the check below */
     return SSL_SESSION_set1_ticket_appdata(SSL_get_session(ssl), data, ISSUED_LEN + chain_len);
 }
@@ -254,7 +254,7 @@ static int generate_cb(SSL *ssl, void *arg)
 static SSL_TICKET_RETURN refuse(dtlsudp_engine *e, dtlsudp_assoc *a, const char *why)
 {
     e->stats.tickets_refused++;
-    dtlsudp_log(e, DTLSUDP_LOG_INFO, "assoc %llu: session ticket not accepted (%s): full handshake",
+    eng_log(e, DTLSUDP_LOG_INFO, "assoc %llu: session ticket not accepted (%s): full handshake",
                 (unsigned long long)a->id, why);
     return SSL_TICKET_RETURN_IGNORE_RENEW;
 }
@@ -295,9 +295,9 @@ static SSL_TICKET_RETURN decrypt_cb(SSL *ssl, SSL_SESSION *ss, const unsigned ch
         return refuse(e, a, "expired");
     if ((leaf = SSL_SESSION_get0_peer(ss)) == NULL)
         return refuse(e, a, "no client certificate");
-    if ((rest = dtlsudp_chain_decode((const uint8_t *)data + ISSUED_LEN, len - ISSUED_LEN, NULL)) == NULL)
+    if ((rest = eng_chain_decode((const uint8_t *)data + ISSUED_LEN, len - ISSUED_LEN, NULL)) == NULL)
         return refuse(e, a, "malformed identity data");
-    ok = dtlsudp_verify_stored(e, a, leaf, rest);
+    ok = eng_verify_stored(e, a, leaf, rest);
     sk_X509_pop_free(rest, X509_free);
     if (!ok)
         return refuse(e, a, "the certificate is no longer accepted");
@@ -306,7 +306,7 @@ static SSL_TICKET_RETURN decrypt_cb(SSL *ssl, SSL_SESSION *ss, const unsigned ch
     return status == SSL_TICKET_SUCCESS_RENEW ? SSL_TICKET_RETURN_USE_RENEW : SSL_TICKET_RETURN_USE;
 }
 
-void dtlsudp_tickets_install(dtlsudp_engine *e)
+void eng_tickets_install(dtlsudp_engine *e)
 {
     unsigned long secs = (unsigned long)(e->cfg.ticket_lifetime / 1000u);
 

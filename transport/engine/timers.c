@@ -47,7 +47,7 @@ dtlsudp_time dtlsudp_engine_next_timeout(const dtlsudp_engine *e)
     }
     if (!dtlsudp_link_empty(&e->est_list) && e->cfg.idle_timeout != DTLSUDP_TIME_NEVER)
         t = min_time(t, add_time(ASSOC_OF(e->est_list.next)->last_activity, e->cfg.idle_timeout));
-    return min_time(t, dtlsudp_handoff_next_timeout(e));
+    return min_time(t, eng_handoff_next_timeout(e));
 }
 
 int dtlsudp_engine_handle_timeout(dtlsudp_engine *e, dtlsudp_time now)
@@ -57,34 +57,34 @@ int dtlsudp_engine_handle_timeout(dtlsudp_engine *e, dtlsudp_time now)
 
     if (e == NULL)
         return DTLSUDP_ERR_INVALID;
-    dtlsudp_set_now(e, now);
-    if (e->now >= e->cookie_rotate_at && (ret = dtlsudp_cookie_rotate(e)) != DTLSUDP_OK)
+    eng_set_now(e, now);
+    if (e->now >= e->cookie_rotate_at && (ret = eng_cookie_rotate(e)) != DTLSUDP_OK)
         return ret;
-    if (e->now >= e->ticket_rotate_at && (ret = dtlsudp_tickets_rotate(e)) != DTLSUDP_OK)
+    if (e->now >= e->ticket_rotate_at && (ret = eng_tickets_rotate(e)) != DTLSUDP_OK)
         return ret;
     for (l = e->hs_list.next; l != &e->hs_list; l = next) {
         dtlsudp_assoc *a = ASSOC_OF(l);
         next = l->next;
         if (add_time(a->created, e->cfg.handshake_timeout) <= e->now) {
-            dtlsudp_log(e, DTLSUDP_LOG_INFO, "assoc %llu: handshake deadline passed", (unsigned long long)a->id);
-            dtlsudp_assoc_finish(e, a, DTLSUDP_ERR_TIMEOUT);
+            eng_log(e, DTLSUDP_LOG_INFO, "assoc %llu: handshake deadline passed", (unsigned long long)a->id);
+            eng_assoc_finish(e, a, DTLSUDP_ERR_TIMEOUT);
             continue;
         }
         ERR_clear_error();
         if (DTLSv1_handle_timeout(a->ssl) < 0) {
             /* OpenSSL gave up retransmitting. */
             ERR_clear_error();
-            dtlsudp_assoc_finish(e, a, DTLSUDP_ERR_TIMEOUT);
+            eng_assoc_finish(e, a, DTLSUDP_ERR_TIMEOUT);
         }
     }
-    dtlsudp_handoff_handle_timeout(e);
+    eng_handoff_handle_timeout(e);
     if (e->cfg.idle_timeout != DTLSUDP_TIME_NEVER) {
         while (!dtlsudp_link_empty(&e->est_list)) {
             dtlsudp_assoc *a = ASSOC_OF(e->est_list.next);
             if (add_time(a->last_activity, e->cfg.idle_timeout) > e->now)
                 break;
             e->stats.idle_expired++;
-            dtlsudp_assoc_close_now(e, a, DTLSUDP_ERR_IDLE, 1);
+            eng_assoc_close_now(e, a, DTLSUDP_ERR_IDLE, 1);
         }
     }
     return DTLSUDP_OK;

@@ -155,7 +155,7 @@ static int key_strong_enough(X509_STORE_CTX *xs, X509 *leaf)
     return key != NULL && EVP_PKEY_get_security_bits(key) >= bits_for_level[level];
 }
 
-int dtlsudp_verify_chain_revoked(X509_STORE *store, STACK_OF(X509) *chain)
+int eng_verify_chain_revoked(X509_STORE *store, STACK_OF(X509) *chain)
 {
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
     int i, revoked = 0;
@@ -278,7 +278,7 @@ static void log_refusal(dtlsudp_engine *e, const dtlsudp_assoc *a, const dtlsudp
     if (dtlsudp_fingerprint_of(auth->leaf, 32, &fp) == DTLSUDP_OK)
         (void)dtlsudp_fingerprint_format(&fp, fp_text, sizeof(fp_text));
     (void)dtlsudp_addr_format(&a->peer, peer, sizeof(peer));
-    dtlsudp_log(e, DTLSUDP_LOG_NOTICE, "assoc %llu: %s certificate SHA256 %s from %s refused: %s",
+    eng_log(e, DTLSUDP_LOG_NOTICE, "assoc %llu: %s certificate SHA256 %s from %s refused: %s",
                 (unsigned long long)a->id, a->is_client ? "server" : "client", fp_text, peer, why);
 }
 
@@ -317,7 +317,7 @@ static int decide(dtlsudp_engine *e, dtlsudp_assoc *a, X509_STORE_CTX *xs, int r
 
     if (!accept) {
         if (resumed) {
-            dtlsudp_log(e, DTLSUDP_LOG_INFO, "assoc %llu: stored session not resumed: %s",
+            eng_log(e, DTLSUDP_LOG_INFO, "assoc %llu: stored session not resumed: %s",
                         (unsigned long long)a->id, refusal_reason(a, &auth, hook_said_no));
         } else {
             a->cert_refused = 1;
@@ -343,7 +343,7 @@ static int decide(dtlsudp_engine *e, dtlsudp_assoc *a, X509_STORE_CTX *xs, int r
 static int verify_cb(X509_STORE_CTX *xs, void *arg)
 {
     SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
-    dtlsudp_io *io = ssl != NULL ? dtlsudp_ssl_io(ssl) : NULL;
+    eng_io *io = ssl != NULL ? eng_ssl_io(ssl) : NULL;
 
     return decide(arg, io != NULL ? io->a : NULL, xs, 0);
 }
@@ -353,7 +353,7 @@ static int verify_cb(X509_STORE_CTX *xs, void *arg)
  * so the stored one is verified again, now, exactly as a handshake would
  * (the store context is set up as OpenSSL's ssl_verify_cert_chain() does:
  * the role's purpose, the SSL's depth and security level). */
-int dtlsudp_verify_stored(dtlsudp_engine *e, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) *rest)
+int eng_verify_stored(dtlsudp_engine *e, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) *rest)
 {
     X509_STORE_CTX *xs = X509_STORE_CTX_new();
     X509_VERIFY_PARAM *param;
@@ -377,11 +377,11 @@ Done:
 
 static void info_cb(const SSL *ssl, int where, int ret)
 {
-    dtlsudp_io *io;
+    eng_io *io;
 
     if ((where & SSL_CB_READ_ALERT) != SSL_CB_READ_ALERT)
         return;
-    io = dtlsudp_ssl_io(ssl);
+    io = eng_ssl_io(ssl);
     if (io == NULL || io->a == NULL)
         return;
     /* ret: level in the high byte, description in the low byte. */
@@ -391,7 +391,7 @@ static void info_cb(const SSL *ssl, int where, int ret)
     }
 }
 
-void dtlsudp_verify_install(dtlsudp_engine *e)
+void eng_verify_install(dtlsudp_engine *e)
 {
     SSL_CTX_set_verify(e->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
     /* OpenSSL's depth counts the CA certificates between the leaf and the

@@ -312,11 +312,11 @@ int dtlsudp_conn_config_init_versioned(int version, dtlsudp_conn_config *cfg_out
 {
     dtlsudp_conn_config defaults, *cfg = &defaults;
 
-    if (cfg_out == NULL || dtlsudp_abi_size(version, DTLSUDP_ABI_CONN_CONFIG) == 0)
+    if (cfg_out == NULL || eng_abi_size(version, DTLSUDP_ABI_CONN_CONFIG) == 0)
         return DTLSUDP_ERR_INVALID;
     memset(cfg, 0, sizeof(*cfg));
     dtlsudp_engine_config_init(&cfg->engine);
-    return dtlsudp_abi_write(version, DTLSUDP_ABI_CONN_CONFIG, cfg_out, cfg);
+    return eng_abi_write(version, DTLSUDP_ABI_CONN_CONFIG, cfg_out, cfg);
 }
 
 int dtlsudp_conn_connect_versioned(int version, const char *host, const char *port, const dtlsudp_conn_config *cfg_in,
@@ -329,11 +329,11 @@ int dtlsudp_conn_connect_versioned(int version, const char *host, const char *po
     int ret;
 
     if (out == NULL || host == NULL || port == NULL || cfg_in == NULL ||
-        dtlsudp_abi_size(version, DTLSUDP_ABI_CONN_CONFIG) == 0)
+        eng_abi_size(version, DTLSUDP_ABI_CONN_CONFIG) == 0)
         return DTLSUDP_ERR_INVALID;
     *out = NULL;
     dtlsudp_conn_config_init(cfg);
-    dtlsudp_abi_read(version, DTLSUDP_ABI_CONN_CONFIG, cfg, cfg_in);
+    eng_abi_read(version, DTLSUDP_ABI_CONN_CONFIG, cfg, cfg_in);
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_DGRAM;
@@ -614,5 +614,5 @@ int dtlsudp_conn_get_stats_versioned(int version, const dtlsudp_conn *c, dtlsudp
     } else if (!is_orphan(c)) {
         (void)dtlsudp_listener_get_stats(c->listener, &out->net);
     }
-    return dtlsudp_abi_write(version, DTLSUDP_ABI_CONN_STATS, out_user, out);
+    return eng_abi_write(version, DTLSUDP_ABI_CONN_STATS, out_user, out);
 }

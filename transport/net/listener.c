@@ -358,12 +358,12 @@ int dtlsudp_listener_config_init_versioned(int version, dtlsudp_listener_config 
 {
     dtlsudp_listener_config defaults, *cfg = &defaults;
 
-    if (cfg_out == NULL || dtlsudp_abi_size(version, DTLSUDP_ABI_LISTENER_CONFIG) == 0)
+    if (cfg_out == NULL || eng_abi_size(version, DTLSUDP_ABI_LISTENER_CONFIG) == 0)
         return DTLSUDP_ERR_INVALID;
     memset(cfg, 0, sizeof(*cfg));
     dtlsudp_engine_config_init(&cfg->engine);
     cfg->demux = DTLSUDP_DEMUX_DEFAULT;
-    return dtlsudp_abi_write(version, DTLSUDP_ABI_LISTENER_CONFIG, cfg_out, cfg);
+    return eng_abi_write(version, DTLSUDP_ABI_LISTENER_CONFIG, cfg_out, cfg);
 }
 
 int dtlsudp_listener_new_versioned(int version, const char *addr, const dtlsudp_listener_config *cfg_in,
@@ -376,11 +376,11 @@ int dtlsudp_listener_new_versioned(int version, const char *addr, const dtlsudp_
     socklen_t alen;
     int ret, saved;
 
-    if (out == NULL || cfg_in == NULL || dtlsudp_abi_size(version, DTLSUDP_ABI_LISTENER_CONFIG) == 0)
+    if (out == NULL || cfg_in == NULL || eng_abi_size(version, DTLSUDP_ABI_LISTENER_CONFIG) == 0)
         return DTLSUDP_ERR_INVALID;
     *out = NULL;
     dtlsudp_listener_config_init(cfg);
-    dtlsudp_abi_read(version, DTLSUDP_ABI_LISTENER_CONFIG, cfg, cfg_in);
+    eng_abi_read(version, DTLSUDP_ABI_LISTENER_CONFIG, cfg, cfg_in);
     if (net_addr_parse(addr, &bind_addr) != 0)
         return DTLSUDP_ERR_INVALID;
     int demux = cfg->demux;
@@ -680,5 +680,5 @@ int dtlsudp_listener_get_stats_versioned(int version, const dtlsudp_listener *l,
         return DTLSUDP_ERR_INVALID;
     now = l->stats;
     dtlsudp_engine_get_stats(l->engine, &now.engine);
-    return dtlsudp_abi_write(version, DTLSUDP_ABI_NET_STATS, out, &now);
+    return eng_abi_write(version, DTLSUDP_ABI_NET_STATS, out, &now);
 }
