@@ -41,7 +41,12 @@ ENGINE_TESTS = \
 	tests/engine/test_tickets \
 	tests/engine/test_session \
 	tests/engine/test_verify \
-	tests/engine/test_recordlayer
+	tests/engine/test_recordlayer \
+	tests/engine/test_feed \
+	tests/engine/test_lifetime \
+	tests/engine/test_accept \
+	tests/engine/test_timers \
+	tests/engine/test_abi
 
 # bench_engine measures (memory per association, handshakes/s); built by
 # `make check`, run by hand: it makes no assertions.
@@ -148,6 +153,26 @@ tests_engine_test_recordlayer_SOURCES = tests/engine/test_recordlayer.c
 tests_engine_test_recordlayer_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
 tests_engine_test_recordlayer_CFLAGS = $(ENGINE_TEST_CFLAGS)
 tests_engine_test_recordlayer_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_abi_SOURCES = tests/engine/test_abi.c
+tests_engine_test_abi_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_abi_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_abi_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_timers_SOURCES = tests/engine/test_timers.c
+tests_engine_test_timers_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_timers_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_timers_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_accept_SOURCES = tests/engine/test_accept.c
+tests_engine_test_accept_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_accept_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_accept_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_lifetime_SOURCES = tests/engine/test_lifetime.c
+tests_engine_test_lifetime_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_lifetime_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_lifetime_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_feed_SOURCES = tests/engine/test_feed.c
+tests_engine_test_feed_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_feed_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_feed_LDADD = $(ENGINE_TEST_LDADD)
 endif
 
 # The 1.0 API contract; also reaches the socket layer's versioned calls.

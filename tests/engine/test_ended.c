@@ -77,6 +77,7 @@ static void fake_server_assoc(dtlsudp_assoc *a, const char *peer, uint8_t r, int
     a->peer = addr(peer);
     a->state = established ? DTLSUDP_STATE_ESTABLISHED : DTLSUDP_STATE_HANDSHAKING;
     a->was_established = (unsigned)established;
+    a->handshake_done = (unsigned)established;
     memset(a->client_random, r, sizeof(a->client_random));
 }
 

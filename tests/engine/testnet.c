@@ -140,6 +140,8 @@ static void free_cb(void *user, void *ptr)
     memcpy(&n, p, sizeof(n));
     a->live_bytes -= (long long)n;
     a->live_count--;
+    /* Poisoned: a use after free reads garbage, not the old fields. */
+    memset(p, 0xDB, n + HDR);
     free(p);
 }
 
@@ -202,10 +204,13 @@ static void on_event(void *user, dtlsudp_assoc *a, int event, int reason)
         }
         if (n->close_on_data)
             dtlsudp_assoc_close(a, tn_clock);
+        if (n->abort_on_data != 0)
+            dtlsudp_assoc_abort(a, n->abort_on_data, tn_clock);
         break;
     case DTLSUDP_EVENT_CLOSED:
         n->closed++;
         n->last_reason = reason;
+        n->last_was_established = dtlsudp_assoc_was_established(a);
         if (n->last_assoc == a)
             n->last_assoc = NULL;
         break;
@@ -429,6 +434,30 @@ dtlsudp_assoc *tn_connect(tn_net *net, tn_node *c, tn_node *s, const dtlsudp_con
     if (dtlsudp_engine_connect(c->e, &s->addr, opts, tn_clock, &a) != DTLSUDP_OK)
         return NULL;
     return a;
+}
+
+/* Take the one datagram `from' has queued and deliver it to `to'. */
+static void hand_over(tn_net *net, tn_node *from, tn_node *to)
+{
+    uint8_t buf[TN_MAX_DGRAM];
+    size_t len;
+
+    if (dtlsudp_engine_pop(from->e, buf, sizeof(buf), &len, NULL, NULL, NULL) != DTLSUDP_OK ||
+        tn_inject(net, to, &from->addr, buf, len, NULL) != DTLSUDP_OK)
+        abort();
+}
+
+size_t tn_cookie_hello(tn_net *net, tn_node *c, tn_node *s, uint8_t *out, size_t cap)
+{
+    size_t len;
+
+    if (tn_connect(net, c, s, NULL) == NULL)
+        abort();
+    hand_over(net, c, s); /* ClientHello */
+    hand_over(net, s, c); /* HelloVerifyRequest */
+    if (dtlsudp_engine_pop(c->e, out, cap, &len, NULL, NULL, NULL) != DTLSUDP_OK)
+        abort();
+    return len;
 }
 
 unsigned int tn_timer_cb(SSL *ssl, unsigned int timer_us)

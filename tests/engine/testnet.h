@@ -59,11 +59,13 @@ typedef struct tn_node {
     /* events seen */
     unsigned established, closed, data;
     int last_reason;
+    int last_was_established; /* dtlsudp_assoc_was_established() in the last CLOSED event */
     dtlsudp_assoc *last_assoc;
     uint8_t last_data[TN_MAX_DGRAM];
     size_t last_data_len;
     unsigned long long data_bytes;
     int close_on_data; /* call dtlsudp_assoc_close() from inside the DATA event */
+    int abort_on_data; /* non-zero: dtlsudp_assoc_abort() with it from inside the DATA event */
     int no_read;       /* leave received data queued in the association */
     int echo;          /* write every received datagram back from inside the event */
 } tn_node;
@@ -118,6 +120,12 @@ int tn_inject(tn_net *net, tn_node *to, const dtlsudp_addr *from, const uint8_t 
 
 /* Connect node c to node s (default opts). */
 dtlsudp_assoc *tn_connect(tn_net *net, tn_node *c, tn_node *s, const dtlsudp_connect_opts *opts);
+
+/* Run c's connect to s up to the ClientHello that carries the cookie: c
+ * sends its hello, s answers with a HelloVerifyRequest, and c's second
+ * hello is returned in out (not delivered).  Nothing else is queued on
+ * either node afterwards.  Returns its length; aborts on failure. */
+size_t tn_cookie_hello(tn_net *net, tn_node *c, tn_node *s, uint8_t *out, size_t cap);
 
 /* OpenSSL timer test hook: 100 ms first, doubling, capped at 1600 ms. */
 unsigned int tn_timer_cb(SSL *ssl, unsigned int timer_us);

@@ -117,7 +117,7 @@ void eng_ended_note(dtlsudp_engine *e, const dtlsudp_assoc *a)
     memcpy(slot->random, a->client_random, sizeof(slot->random));
     slot->next_seq = a->hs0_next_write_seq;
     slot->version = a->hs0_version != 0 ? a->hs0_version : DTLS12_VERSION_WIRE;
-    slot->established = a->was_established;
+    slot->established = a->handshake_done; /* the peer holds our Finished */
     slot->used = 1;
 }
 

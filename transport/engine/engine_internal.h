@@ -164,7 +164,8 @@ struct dtlsudp_assoc {
     uint16_t hs0_version;        /* ... and that record's version */
     struct eng_leaf *leaf;  /* the shared peer certificate (handoff.c) */
     unsigned handed_off : 1;
-    unsigned was_established : 1;
+    unsigned was_established : 1; /* the ESTABLISHED event fired */
+    unsigned handshake_done : 1;  /* the peer completed the handshake, even if admission then refused it */
 };
 
 typedef struct eng_outq {

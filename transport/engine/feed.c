@@ -145,7 +145,7 @@ static void on_established(dtlsudp_engine *e, dtlsudp_assoc *a)
         e->half_open--;
     }
     a->state = DTLSUDP_STATE_ESTABLISHED;
-    a->was_established = 1;
+    a->handshake_done = 1;
     dtlsudp_link_append(&e->est_list, &a->list);
     a->counted_established = 1;
     e->established++;
@@ -174,6 +174,9 @@ static void on_established(dtlsudp_engine *e, dtlsudp_assoc *a)
         eng_assoc_finish(e, old, DTLSUDP_ERR_REPLACED);
         eng_table_insert(e, a);
     }
+    /* Established for the application from this event on; a newcomer
+     * refused above never was (dtlsudp_assoc_was_established()). */
+    a->was_established = 1;
     eng_assoc_fire(e, a, DTLSUDP_EVENT_ESTABLISHED, DTLSUDP_OK);
     /* Data a client wrote while handshaking goes out now. */
     while (a->close_requested == 0 && (p = eng_pqueue_shift(&a->held)) != NULL) {
