@@ -27,6 +27,7 @@ ENGINE_TESTS = \
 	tests/engine/test_admission \
 	tests/engine/test_auth \
 	tests/engine/test_resume \
+	tests/engine/test_servercache \
 	tests/engine/test_lossy \
 	tests/engine/test_retransmit \
 	tests/engine/test_flood \
@@ -85,6 +86,10 @@ tests_engine_test_resume_SOURCES = tests/engine/test_resume.c
 tests_engine_test_resume_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
 tests_engine_test_resume_CFLAGS = $(ENGINE_TEST_CFLAGS)
 tests_engine_test_resume_LDADD = $(ENGINE_TEST_LDADD)
+tests_engine_test_servercache_SOURCES = tests/engine/test_servercache.c
+tests_engine_test_servercache_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
+tests_engine_test_servercache_CFLAGS = $(ENGINE_TEST_CFLAGS)
+tests_engine_test_servercache_LDADD = $(ENGINE_TEST_LDADD)
 tests_engine_test_lossy_SOURCES = tests/engine/test_lossy.c
 tests_engine_test_lossy_CPPFLAGS = $(ENGINE_TEST_CPPFLAGS)
 tests_engine_test_lossy_CFLAGS = $(ENGINE_TEST_CFLAGS)

@@ -14,6 +14,8 @@
 #     snmpget falls back to a full handshake;
 #   - the agent counts resumed handshakes and refused tickets in
 #     DTLSUDP-MIB.
+# RESUME_AGENT_CONF: one more agent line (agent-resume-cache.sh: the
+# agent's session cache instead of tickets; then no ticket is issued).
 set -u
 . "$top_srcdir/tests/lib/snmpd.sh"
 . "$top_srcdir/tests/integration/agent-lib.sh"
@@ -29,6 +31,7 @@ command -v openssl >/dev/null || tl_skip "openssl not found"
 SYSNAME=.1.3.6.1.2.1.1.5.0
 SYSDESCR=.1.3.6.1.2.1.1.1.0
 RESUMED=.1.3.6.1.3.6353.1.1.29.0  # dtlsudpHandshakesResumed
+ISSUED=.1.3.6.1.3.6353.1.1.30.0   # dtlsudpTicketsIssued
 REFUSED=.1.3.6.1.3.6353.1.1.31.0  # dtlsudpTicketsRefused
 
 tl_free_udp_port port || exit 1
@@ -42,7 +45,7 @@ agent_conf() {
     al_agent agent "certSecName 10 $fp --sn ${1:-alice}" "certSecName 20 $fp_ec --sn carol" \
         "rouser -s tsm alice authpriv" "rouser -s tsm carol authpriv" \
         "view bobview included .1.3.6.1.2.1.1.5" "rouser -s tsm bob authpriv -V bobview" \
-        "agentAddress $target"
+        "agentAddress $target" ${RESUME_AGENT_CONF:+"$RESUME_AGENT_CONF"}
     tl_expect_port agent "$port"
 }
 agent_conf
@@ -92,6 +95,10 @@ expect "second snmpget (a new process): served" ok $SYSNAME
 expect "second snmpget: resumed" resumed
 n=$(counter $RESUMED)
 expect "dtlsudpHandshakesResumed counts them ($n)" [ "$n" -ge 2 ]
+if [ -n "${RESUME_AGENT_CONF:-}" ]; then
+    n=$(counter $ISSUED)
+    expect "$RESUME_AGENT_CONF: resumed without tickets (issued $n)" [ "$n" = 0 ]
+fi
 
 # control: without the file, one-shot tools cannot resume
 al_client plain

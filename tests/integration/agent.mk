@@ -12,6 +12,7 @@ dist_check_SCRIPTS += \
 	tests/integration/agent-trap.sh \
 	tests/integration/agent-target.sh \
 	tests/integration/agent-resume.sh \
+	tests/integration/agent-resume-cache.sh \
 	tests/integration/agent-valgrind.sh \
 	tests/integration/dtls-probe.py
 TESTS += \
@@ -22,7 +23,8 @@ TESTS += \
 	tests/integration/agent-robust.sh \
 	tests/integration/agent-trap.sh \
 	tests/integration/agent-target.sh \
-	tests/integration/agent-resume.sh
+	tests/integration/agent-resume.sh \
+	tests/integration/agent-resume-cache.sh
 
 # A test-only preload object that puts this project's client role into
 # stock Net-SNMP apps (-rpath: libtool builds the .so, not just a .la).

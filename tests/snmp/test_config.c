@@ -70,6 +70,12 @@ static void resumption_tokens(void **state)
     assert_true(s.engine.ticket_lifetime == 600000);
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpTicketLifetime", "0", &why), -1);
     assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpTicketLifetime", "86401", &why), -1);
+    assert_true(s.session_cache == 0); /* tickets by default */
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpSessionCache", "4096", &why), 0);
+    assert_true(s.session_cache == 4096);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpSessionCache", "1000001", &why), -1);
+    assert_int_equal(dtlsudp_snmp_settings_apply(&s, "dtlsudpSessionCache", "0", &why), 0);
+    assert_true(s.session_cache == 0);
     dtlsudp_engine_config_init(&cfg);
     dtlsudp_snmp_settings_to_engine(&s, &cfg);
     assert_int_equal(cfg.session_tickets, 0);

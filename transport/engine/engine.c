@@ -147,6 +147,8 @@ SSL *eng_ssl_new(dtlsudp_engine *e, eng_io *io)
     /* Same BIO for both directions: SSL_set_bio() takes one reference. */
     SSL_set_bio(ssl, bio, bio);
     DTLS_set_timer_cb(ssl, e->timer_cb != NULL ? e->timer_cb : eng_rtx_timer_cb);
+    if (io == &e->listen_io)
+        eng_scache_prepare_server_ssl(e, ssl);
     return ssl;
 }
 
@@ -184,6 +186,7 @@ int dtlsudp_engine_new_versioned(int version, const dtlsudp_engine_config *cfg_i
     e->now = now;
     e->next_id = 1;
     dtlsudp_link_init(&e->hs_list);
+    eng_scache_init(e);
     dtlsudp_link_init(&e->est_list);
     dtlsudp_link_init(&e->last_flight_due);
 
@@ -241,6 +244,7 @@ void dtlsudp_engine_free(dtlsudp_engine *e)
         eng_assoc_destroy(e, a);
     }
     SSL_free(e->listen_ssl);
+    eng_scache_dispose(e);
     SSL_CTX_free(e->ctx);
     eng_handoff_engine_free(e);
     BIO_meth_free(e->bio_method);

@@ -201,6 +201,15 @@ struct dtlsudp_engine {
     } ticket_keys[2];
     dtlsudp_time ticket_rotate_at; /* DTLSUDP_TIME_NEVER without tickets */
 
+    /* Server session cache (servercache.c), off while max is 0. */
+    struct eng_scache {
+        struct eng_cached **buckets;
+        size_t mask;
+        size_t max;
+        size_t count;
+        dtlsudp_link lru;
+    } scache;
+
     /* Peer table: chained hash by (family, address, port, scope); a second
      * chain by address alone enforces max_per_source. */
     uint64_t hash_seed;
@@ -410,6 +419,12 @@ void eng_tickets_dispose(dtlsudp_engine *e);
 size_t eng_chain_encode(const dtlsudp_assoc *a, uint8_t *buf, size_t cap);
 /* The inverse: a new stack (possibly empty), or NULL when malformed. */
 STACK_OF(X509) *eng_chain_decode(const uint8_t *buf, size_t len, size_t *used);
+
+/* servercache.c: sessions kept in memory by id, server side. */
+void eng_scache_init(dtlsudp_engine *e);
+void eng_scache_dispose(dtlsudp_engine *e);
+/* A new server (listen) SSL: no tickets while the cache is on. */
+void eng_scache_prepare_server_ssl(dtlsudp_engine *e, SSL *ssl);
 
 /* session.c: client side. */
 /* At ESTABLISHED: keep the session (tickets on) and count a resumption. */

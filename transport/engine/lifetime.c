@@ -56,6 +56,19 @@ void eng_assoc_start(dtlsudp_engine *e, dtlsudp_assoc *a, int half_open)
         e->stats.assocs_peak = e->stats.assocs_now;
 }
 
+/* SSL_free() of a connection that did not shut down itself has OpenSSL
+ * mark its session bad (ssl_clear_bad_session): an association ended by
+ * the peer's close_notify, idle expiry or eviction would lose a session
+ * the server cache or the client still holds.  The handshake completed
+ * and no fatal alert was seen, so the session is as good as after the
+ * hand-off, which does the same.  A fatal alert, sent or received, has
+ * OpenSSL drop the session when it happens, whatever is set here. */
+static void keep_session_good(dtlsudp_assoc *a)
+{
+    if (a->ssl != NULL && SSL_is_init_finished(a->ssl) && !a->alert_received && !a->cert_refused)
+        SSL_set_shutdown(a->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+}
+
 /* Free everything an association owns.  Unlinked from all structures. */
 void eng_assoc_destroy(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
@@ -83,6 +96,7 @@ void eng_assoc_destroy(dtlsudp_engine *e, dtlsudp_assoc *a)
     if (a->owned_release != NULL)
         a->owned_release(a->owned);
     eng_handoff_dispose(e, a);
+    keep_session_good(a);
     SSL_free(a->ssl);
     eng_mem_free(e, a);
 }

@@ -7,6 +7,7 @@ transport_engine_libengine_la_SOURCES = \
 	transport/engine/abi.h \
 	transport/engine/addr.c \
 	transport/engine/fingerprint.c \
+	transport/engine/servercache.c \
 	transport/engine/record.c \
 	transport/engine/record.h \
 	transport/engine/recordlayer.c \

@@ -3,7 +3,9 @@
  *
  * At ESTABLISHED a client with session_tickets keeps its SSL_SESSION (the
  * NewSessionTicket of DTLS 1.2 arrives before the server's Finished, so
- * the ticket is there), so it survives whatever later happens to the SSL.
+ * the ticket is there; a server with a session cache names the session
+ * with a session id instead), so it survives whatever later happens to
+ * the SSL.
  * dtlsudp_assoc_session() serializes it with what a later connect needs to
  * decide whether it may be offered at all:
  *
@@ -45,6 +47,16 @@ void eng_session_on_established(dtlsudp_engine *e, dtlsudp_assoc *a)
     a->session = SSL_get1_session(a->ssl);
 }
 
+/* The server can find the session again: it issued a ticket, or (a
+ * server with a session cache) it named the session with an id. */
+static int resumable_by_server(const SSL_SESSION *sess)
+{
+    unsigned id_len = 0;
+
+    (void)SSL_SESSION_get_id(sess, &id_len);
+    return SSL_SESSION_has_ticket(sess) || id_len > 0;
+}
+
 /* SHA-256 of the engine's own certificate; zeros without one. */
 static void own_identity(dtlsudp_engine *e, uint8_t out[OWN_LEN])
 {
@@ -64,7 +76,7 @@ int dtlsudp_assoc_session(const dtlsudp_assoc *a, uint8_t *buf, size_t cap, size
 
     if (a == NULL || len == NULL || (buf == NULL && cap > 0))
         return DTLSUDP_ERR_INVALID;
-    if (!a->is_client || a->session == NULL || a->auth_chain == NULL || !SSL_SESSION_has_ticket(a->session) ||
+    if (!a->is_client || a->session == NULL || a->auth_chain == NULL || !resumable_by_server(a->session) ||
         !SSL_SESSION_is_resumable(a->session))
         return DTLSUDP_ERR_AGAIN;
     memcpy(tmp, MAGIC, MAGIC_LEN);
@@ -123,9 +135,9 @@ static const char *try_offer(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t 
         why = "malformed";
         goto Done;
     }
-    if (SSL_SESSION_get_protocol_version(sess) != DTLS1_2_VERSION || !SSL_SESSION_has_ticket(sess) ||
+    if (SSL_SESSION_get_protocol_version(sess) != DTLS1_2_VERSION || !resumable_by_server(sess) ||
         SSL_SESSION_get0_peer(sess) == NULL) {
-        why = "not a DTLS 1.2 session with a ticket";
+        why = "not a DTLS 1.2 session with a ticket or a session id";
         goto Done;
     }
     if (!eng_verify_stored(e, a, SSL_SESSION_get0_peer(sess), rest)) {

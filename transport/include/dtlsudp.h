@@ -413,6 +413,19 @@ DTLSUDP_EXTERN SSL_CTX *dtlsudp_engine_ssl_ctx(dtlsudp_engine *e);
 /* Replace the trust anchors and CRLs for handshakes that verify their peer
  * from now on (a reference is taken; e.g. after a configuration reload). */
 DTLSUDP_EXTERN int dtlsudp_engine_set_trust_store(dtlsudp_engine *e, X509_STORE *store);
+/* Server with session_tickets: keep up to max_sessions sessions in memory,
+ * resumed by session id, instead of issuing tickets (a resumed session
+ * then costs a lookup instead of decoding a ticket and the certificate in
+ * it).  Only full handshakes with an accepted client certificate add
+ * sessions; the least recently used goes when full.  Every resumption
+ * checks the session as a ticket is checked: at most ticket_lifetime
+ * after its full handshake, and its certificate through the current
+ * trust store, CRLs, pins and verify hook (auth->resumed); a session that
+ * fails is dropped and the handshake runs in full.  Nothing is stored
+ * outside the engine.  0 turns the cache off (tickets again).  Replaces
+ * what was cached; call it before handshakes start.  Returns OK, INVALID
+ * (NULL), NOMEM. */
+DTLSUDP_EXTERN int dtlsudp_engine_set_session_cache(dtlsudp_engine *e, size_t max_sessions);
 /* Close (close_notify; CLOSED with DTLSUDP_ERR_PEER_CERT) every established
  * association whose authenticated chain a CRL of the current trust store
  * lists, e.g. after dtlsudp_engine_set_trust_store() with a new CRL.

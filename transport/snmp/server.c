@@ -102,6 +102,22 @@ int server_pump(endpoint *ep, int announce)
 }
 
 
+/* dtlsudpSessionCache: repeat managers resume from memory, without a
+ * ticket to decode (the engine checks every cached session again). */
+static int server_use_session_cache(endpoint *ep)
+{
+    int rc;
+
+    if (ep->settings.session_cache == 0)
+        return 0;
+    rc = dtlsudp_engine_set_session_cache(dtlsudp_listener_engine(ep->listener), ep->settings.session_cache);
+    if (rc != DTLSUDP_OK) {
+        snmp_log(LOG_ERR, "dtlsudp: cannot make the session cache: %s\n", dtlsudp_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
 int server_open(endpoint *ep)
 {
     dtlsudp_listener_config cfg;
@@ -129,7 +145,8 @@ int server_open(endpoint *ep)
     }
     /* The identity from Net-SNMP's store, presented from the first
      * handshake on. */
-    if (dtlsudp_snmp_certs_use_identity(dtlsudp_listener_engine(ep->listener), NULL, NULL, 0) != 0) {
+    if (dtlsudp_snmp_certs_use_identity(dtlsudp_listener_engine(ep->listener), NULL, NULL, 0) != 0 ||
+        server_use_session_cache(ep) != 0) {
         dtlsudp_listener_free(ep->listener);
         ep->listener = NULL;
         return -1;

@@ -57,6 +57,7 @@ typedef struct dtlsudp_snmp_settings {
     int demux;
     int resume;       /* client: keep sessions in memory and offer them */
     int session_file; /* client: also in a file under the persistent dir */
+    size_t session_cache; /* server: sessions kept in memory instead of tickets, 0: tickets */
     /* The engine fields the tokens set; the rest keep the library's
      * defaults (dtlsudp_engine_config_init) and are not copied out. */
     dtlsudp_engine_config engine;

@@ -1,0 +1,466 @@
+/*
+ * test_servercache.c - the server's session cache
+ * (transport/engine/servercache.c): an abbreviated handshake found by
+ * session id without a ticket, and every reason it must become a full one
+ * instead: a revoked client certificate, a trust store that no longer
+ * vouches for it, a changed policy (hook), the time bound, a restarted
+ * server, and the cache's own bound.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <openssl/err.h>
+
+#include "engine_internal.h"
+#include "testnet.h"
+
+#define LIFETIME 10000 /* ms */
+
+static tn_net net;
+static char last_log[256];
+
+static int setup(void **state)
+{
+    (void)state;
+    tn_init(&net, 11);
+    last_log[0] = '\0';
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    int i;
+    (void)state;
+    tn_free(&net);
+    for (i = 0; i < net.n; i++)
+        assert_int_equal(net.nodes[i].alloc.live_count, 0);
+    return 0;
+}
+
+static void keep_log(void *user, int level, const char *msg)
+{
+    (void)user;
+    (void)level;
+    if (strstr(msg, "not resumed") != NULL)
+        snprintf(last_log, sizeof(last_log), "%s", msg);
+}
+
+struct hook_state {
+    int calls, resumed_calls, answer, answer_resumed;
+};
+static struct hook_state hook;
+
+static int verify_hook(void *user, dtlsudp_assoc *a, const dtlsudp_peer_auth *auth)
+{
+    (void)user;
+    (void)a;
+    hook.calls++;
+    if (auth->resumed) {
+        hook.resumed_calls++;
+        return hook.answer_resumed;
+    }
+    return hook.answer && auth->trust == DTLSUDP_TRUST_CHAIN;
+}
+
+static tn_node *node(const char *addr, const tc_pair *id, const tc_pair *ca, int tickets, int hooked)
+{
+    dtlsudp_engine_config cfg;
+    tn_node *n;
+
+    dtlsudp_engine_config_init(&cfg);
+    cfg.session_tickets = tickets;
+    cfg.ticket_lifetime = LIFETIME;
+    cfg.log = keep_log;
+    if (hooked) {
+        cfg.verify = verify_hook;
+        memset(&hook, 0, sizeof(hook));
+        hook.answer = hook.answer_resumed = 1;
+    }
+    n = tn_add(&net, addr, id, ca, &cfg);
+    assert_non_null(n);
+    return n;
+}
+
+/* A server with a session cache of `size' sessions. */
+static tn_node *server_hooked(size_t size, int hooked)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s = node("127.0.0.1:10161", &tc->server, &tc->ca, 1, hooked);
+
+    assert_int_equal(dtlsudp_engine_set_session_cache(s->e, size), DTLSUDP_OK);
+    return s;
+}
+
+static tn_node *server(size_t size)
+{
+    return server_hooked(size, 0);
+}
+
+static tn_node *client(const char *addr, const tc_pair *id)
+{
+    return node(addr, id, &tc_get()->ca, 1, 0);
+}
+
+struct pair {
+    tn_node *s, *c;
+    unsigned s_est, c_est, s_closed, c_closed;
+};
+
+static int settled(tn_net *n, void *arg)
+{
+    struct pair *p = arg;
+    (void)n;
+    return (p->c->established > p->c_est || p->c->closed > p->c_closed) &&
+           (p->s->established > p->s_est || p->s->closed > p->s_closed);
+}
+
+/* One handshake from c to s, then (if both ends established) the client's
+ * session in blob.  Returns the client's association (NULL on failure);
+ * *s_assoc the server's. */
+static dtlsudp_assoc *handshake(tn_node *s, tn_node *c, const dtlsudp_connect_opts *opts, dtlsudp_assoc **s_assoc)
+{
+    struct pair p = {s, c, s->established, c->established, s->closed, c->closed};
+    dtlsudp_assoc *a;
+
+    assert_non_null(a = tn_connect(&net, c, s, opts));
+    tn_run(&net, settled, &p, 300);
+    tn_pump(&net);
+    if (c->established == p.c_est || s->established == p.s_est)
+        return NULL;
+    if (s_assoc != NULL)
+        *s_assoc = dtlsudp_engine_find(s->e, &c->addr);
+    return a;
+}
+
+static size_t save_session(dtlsudp_assoc *a, uint8_t *blob, size_t cap)
+{
+    size_t len = 0;
+
+    assert_int_equal(dtlsudp_assoc_session(a, blob, cap, &len), DTLSUDP_OK);
+    assert_true(len > 0);
+    return len;
+}
+
+static void close_client(tn_node *c, dtlsudp_assoc *a)
+{
+    dtlsudp_assoc_close(a, tn_clock);
+    tn_pump(&net);
+}
+
+static uint64_t stat_of(tn_node *n, size_t offset)
+{
+    dtlsudp_stats st;
+
+    dtlsudp_engine_get_stats(n->e, &st);
+    return *(uint64_t *)((char *)&st + offset);
+}
+#define STAT(n, field) stat_of((n), offsetof(dtlsudp_stats, field))
+
+/* Full handshake, close, and the session it left. */
+static size_t first_session(tn_node *s, tn_node *c, const dtlsudp_connect_opts *opts, uint8_t *blob, size_t cap)
+{
+    dtlsudp_assoc *a = handshake(s, c, opts, NULL);
+    size_t len;
+
+    assert_non_null(a);
+    assert_false(dtlsudp_assoc_resumed(a));
+    len = save_session(a, blob, cap);
+    close_client(c, a);
+    return len;
+}
+
+/* Resume once more, expecting a full handshake; returns the client assoc. */
+static dtlsudp_assoc *expect_full(tn_node *s, tn_node *c, const dtlsudp_connect_opts *opts, uint64_t s_refused,
+                                  uint64_t c_refused)
+{
+    dtlsudp_assoc *a, *sa = NULL;
+    uint64_t resumed = STAT(s, handshakes_resumed);
+
+    assert_non_null(a = handshake(s, c, opts, &sa));
+    assert_false(dtlsudp_assoc_resumed(a));
+    assert_false(dtlsudp_assoc_resumed(sa));
+    assert_int_equal(STAT(s, tickets_refused), s_refused);
+    assert_int_equal(STAT(c, tickets_refused), c_refused);
+    assert_int_equal(STAT(s, handshakes_resumed), resumed);
+    return a;
+}
+
+static void advance_to(tn_node *s, uint64_t t)
+{
+    tn_clock = t;
+    assert_int_equal(dtlsudp_engine_handle_timeout(s->e, tn_clock), DTLSUDP_OK);
+}
+
+
+/* Resume with the session in blob and expect an abbreviated handshake. */
+static dtlsudp_assoc *expect_resumed(tn_node *s, tn_node *c, const dtlsudp_connect_opts *opts)
+{
+    dtlsudp_assoc *a, *sa = NULL;
+
+    assert_non_null(a = handshake(s, c, opts, &sa));
+    assert_non_null(sa);
+    assert_true(dtlsudp_assoc_resumed(a));
+    assert_true(dtlsudp_assoc_resumed(sa));
+    return a;
+}
+
+/* Resume with a refused session: the full handshake is refused too. */
+static void expect_refused(tn_node *s, tn_node *c, const dtlsudp_connect_opts *opts)
+{
+    struct pair p = {s, c, s->established, c->established, s->closed, c->closed};
+    uint64_t refused = STAT(s, tickets_refused), cert_refused = STAT(s, cert_refused);
+    uint64_t resumed = STAT(s, handshakes_resumed);
+
+    assert_non_null(tn_connect(&net, c, s, opts));
+    tn_run(&net, settled, &p, 300);
+    tn_pump(&net);
+    assert_int_equal(c->established, p.c_est);
+    assert_int_equal(s->established, p.s_est);
+    assert_int_equal(STAT(s, tickets_refused), refused + 1);
+    assert_int_equal(STAT(s, cert_refused), cert_refused + 1);
+    assert_int_equal(STAT(s, handshakes_resumed), resumed);
+}
+
+static void test_cached_resume(void **state)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s = server(16), *c = client("127.0.0.1:50001", &tc->client);
+    uint8_t blob[8192];
+    dtlsudp_connect_opts opts = {.session = blob};
+    dtlsudp_assoc *a, *sa = NULL;
+    uint64_t out_full, out_resumed;
+
+    (void)state;
+    out_full = STAT(s, datagrams_out);
+    opts.session_len = first_session(s, c, NULL, blob, sizeof(blob));
+    out_full = STAT(s, datagrams_out) - out_full;
+    assert_int_equal(STAT(s, tickets_issued), 0); /* a session id, not a ticket */
+    assert_int_equal(s->e->scache.count, 1);
+
+    out_resumed = STAT(s, datagrams_out);
+    assert_non_null(a = handshake(s, c, &opts, &sa));
+    out_resumed = STAT(s, datagrams_out) - out_resumed;
+    assert_true(dtlsudp_assoc_resumed(a));
+    assert_true(dtlsudp_assoc_resumed(sa));
+    assert_true(out_resumed < out_full);
+    assert_int_equal(STAT(s, handshakes_resumed), 1);
+    assert_int_equal(STAT(s, tickets_refused), 0);
+    assert_int_equal(s->e->scache.count, 1); /* resuming adds nothing */
+    /* the identity is the full handshake's, verified again */
+    assert_int_equal(dtlsudp_assoc_peer_trust(sa), DTLSUDP_TRUST_CHAIN);
+    assert_int_equal(X509_cmp(dtlsudp_assoc_peer_cert(sa), tc->client.cert), 0);
+    assert_int_equal(sk_X509_num(dtlsudp_assoc_peer_chain(sa)), 2);
+    assert_int_equal(X509_cmp(sk_X509_value(dtlsudp_assoc_peer_chain(sa), 1), tc->ca.cert), 0);
+    assert_int_equal(dtlsudp_assoc_write(a, (const uint8_t *)"ping", 4, tn_clock), DTLSUDP_OK);
+    tn_pump(&net);
+    assert_int_equal(s->last_data_len, 4);
+    close_client(c, a);
+    /* the same session again */
+    a = expect_resumed(s, c, &opts);
+    assert_int_equal(STAT(s, handshakes_resumed), 2);
+}
+
+/* A store replaced with a CRL that lists the client: the cached session is
+ * dropped and the full handshake refuses the client. */
+static void test_revoked_client(void **state)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s = server(16), *c = client("127.0.0.1:50002", &tc->client);
+    char dir[] = "/tmp/dtlsudp-scache-XXXXXX", crl[128];
+    uint8_t blob[8192];
+    dtlsudp_connect_opts opts = {.session = blob};
+    X509_STORE *store = X509_STORE_new();
+    X509_LOOKUP *lookup;
+
+    (void)state;
+    opts.session_len = first_session(s, c, NULL, blob, sizeof(blob));
+    close_client(c, expect_resumed(s, c, &opts)); /* positive control */
+    assert_non_null(mkdtemp(dir));
+    snprintf(crl, sizeof(crl), "%s/ca.crl", dir);
+    assert_int_equal(tc_write_crl(&tc->ca, tc->client.cert, crl), 0);
+    assert_non_null(store);
+    assert_int_equal(X509_STORE_add_cert(store, tc->ca.cert), 1);
+    assert_non_null(lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file()));
+    assert_int_equal(X509_load_crl_file(lookup, crl, X509_FILETYPE_PEM), 1);
+    X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+    assert_int_equal(dtlsudp_engine_set_trust_store(s->e, store), DTLSUDP_OK);
+    X509_STORE_free(store);
+
+    expect_refused(s, c, &opts);
+    assert_non_null(strstr(last_log, "no longer accepted"));
+    assert_int_equal(s->e->scache.count, 0);
+    unlink(crl);
+    rmdir(dir);
+}
+
+/* A store that no longer holds the client's CA. */
+static void test_store_without_ca(void **state)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s = server(16), *c = client("127.0.0.1:50003", &tc->client);
+    uint8_t blob[8192];
+    dtlsudp_connect_opts opts = {.session = blob};
+    X509_STORE *store = X509_STORE_new();
+
+    (void)state;
+    opts.session_len = first_session(s, c, NULL, blob, sizeof(blob));
+    close_client(c, expect_resumed(s, c, &opts));
+    assert_non_null(store);
+    assert_int_equal(X509_STORE_add_cert(store, tc->other_ca.cert), 1);
+    assert_int_equal(dtlsudp_engine_set_trust_store(s->e, store), DTLSUDP_OK);
+    X509_STORE_free(store);
+    expect_refused(s, c, &opts);
+    assert_non_null(strstr(last_log, "no longer accepted"));
+}
+
+/* The application's policy is asked again (auth->resumed). */
+static void test_policy_rechecked(void **state)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s = server_hooked(16, 1), *c = client("127.0.0.1:50004", &tc->client);
+    uint8_t blob[8192];
+    dtlsudp_connect_opts opts = {.session = blob};
+
+    (void)state;
+    opts.session_len = first_session(s, c, NULL, blob, sizeof(blob));
+    assert_int_equal(hook.resumed_calls, 0);
+    close_client(c, expect_resumed(s, c, &opts));
+    assert_int_equal(hook.resumed_calls, 1);
+    hook.answer = hook.answer_resumed = 0;
+    expect_refused(s, c, &opts);
+    assert_int_equal(hook.resumed_calls, 2);
+}
+
+/* A session lives ticket_lifetime after its full handshake, however often
+ * it is resumed. */
+static void test_expired(void **state)
+{
+    const testcerts *tc = tc_get();
+    uint64_t t0 = tn_clock;
+    tn_node *s = server(16), *c = client("127.0.0.1:50005", &tc->client);
+    uint8_t blob[8192];
+    dtlsudp_connect_opts opts = {.session = blob};
+
+    (void)state;
+    opts.session_len = first_session(s, c, NULL, blob, sizeof(blob));
+    advance_to(s, t0 + LIFETIME - 500);
+    close_client(c, expect_resumed(s, c, &opts));
+    advance_to(s, t0 + LIFETIME + 500);
+    expect_full(s, c, &opts, 1, 0);
+    assert_non_null(strstr(last_log, "expired"));
+}
+
+/* Nothing survives the engine: after a restart the session id is unknown
+ * and the handshake runs in full (and leaves a new session). */
+static void test_server_restart(void **state)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s = server(16), *c = client("127.0.0.1:50006", &tc->client);
+    uint8_t blob[8192];
+    dtlsudp_connect_opts opts = {.session = blob};
+    dtlsudp_assoc *a;
+
+    (void)state;
+    opts.session_len = first_session(s, c, NULL, blob, sizeof(blob));
+    tn_drop_node(&net, s);
+    s = server(16);
+    a = expect_full(s, c, &opts, 1, 0);
+    assert_non_null(strstr(last_log, "unknown session id"));
+    assert_int_equal(s->e->scache.count, 1);
+    opts.session_len = save_session(a, blob, sizeof(blob));
+    close_client(c, a);
+    expect_resumed(s, c, &opts);
+}
+
+/* The cache holds at most its size; the least recently used goes. */
+static void test_bound(void **state)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s = server(1), *c1 = client("127.0.0.1:50007", &tc->client);
+    tn_node *c2 = client("127.0.0.1:50008", &tc->client2);
+    uint8_t blob1[8192], blob2[8192];
+    dtlsudp_connect_opts opts1 = {.session = blob1}, opts2 = {.session = blob2};
+
+    (void)state;
+    opts1.session_len = first_session(s, c1, NULL, blob1, sizeof(blob1));
+    opts2.session_len = first_session(s, c2, NULL, blob2, sizeof(blob2));
+    assert_int_equal(s->e->scache.count, 1);
+    close_client(c2, expect_resumed(s, c2, &opts2)); /* the newer stays */
+    expect_full(s, c1, &opts1, 1, 0);                /* the older went */
+    assert_non_null(strstr(last_log, "unknown session id"));
+}
+
+/* An association that keeps OpenSSL (no record hand-off) and ends with the
+ * client's close_notify leaves its session resumable: OpenSSL marks the
+ * session of a connection freed without a shutdown of its own as bad. */
+static void test_kept_ssl_closed_by_peer(void **state)
+{
+    const testcerts *tc = tc_get();
+    dtlsudp_engine_config cfg;
+    tn_node *s, *c = client("127.0.0.1:50010", &tc->client);
+    uint8_t blob[8192];
+    dtlsudp_connect_opts opts = {.session = blob};
+    uint64_t closed;
+
+    (void)state;
+    dtlsudp_engine_config_init(&cfg);
+    cfg.session_tickets = 1;
+    cfg.ticket_lifetime = LIFETIME;
+    cfg.keep_ssl = 1;
+    cfg.log = keep_log;
+    assert_non_null(s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, &cfg));
+    assert_int_equal(dtlsudp_engine_set_session_cache(s->e, 16), DTLSUDP_OK);
+    closed = s->closed;
+    opts.session_len = first_session(s, c, NULL, blob, sizeof(blob));
+    assert_int_equal(s->closed, closed + 1); /* the server's association is gone */
+    close_client(c, expect_resumed(s, c, &opts));
+    expect_resumed(s, c, &opts);
+}
+
+/* Off again: tickets. */
+static void test_off_means_tickets(void **state)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s = server(16), *c = client("127.0.0.1:50009", &tc->client);
+    uint8_t blob[8192];
+    dtlsudp_connect_opts opts = {.session = blob};
+
+    (void)state;
+    assert_int_equal(dtlsudp_engine_set_session_cache(s->e, 0), DTLSUDP_OK);
+    opts.session_len = first_session(s, c, NULL, blob, sizeof(blob));
+    assert_int_equal(STAT(s, tickets_issued), 1);
+    assert_int_equal(s->e->scache.count, 0);
+    expect_resumed(s, c, &opts);
+    assert_int_equal(dtlsudp_engine_set_session_cache(NULL, 1), DTLSUDP_ERR_INVALID);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_cached_resume, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revoked_client, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_without_ca, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_rechecked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expired, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_server_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bound, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kept_ssl_closed_by_peer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_off_means_tickets, setup, teardown),
+    };
+    int rc;
+
+    tn_mem_init();
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
+    tc_free();
+    return rc;
+}
