@@ -427,6 +427,106 @@ static void test_kept_ssl_closed_by_peer(void **state)
     expect_resumed(s, c, &opts);
 }
 
+/* RFC 5246 7.2.2: a fatal alert on an established association forgets its
+ * session, whichever side sends it; the records are ours (hand-off). */
+static void test_fatal_alert_forgets(void **state)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s = server(16), *c = client("127.0.0.1:50011", &tc->client);
+    uint8_t blob[8192];
+    dtlsudp_connect_opts opts = {.session = blob};
+    dtlsudp_assoc *a, *sa = NULL;
+    uint64_t alerts;
+
+    (void)state;
+    opts.session_len = first_session(s, c, NULL, blob, sizeof(blob));
+    close_client(c, expect_resumed(s, c, &opts)); /* positive control */
+    assert_int_equal(s->e->scache.count, 1);
+
+    /* the client's fatal alert */
+    assert_non_null(a = expect_resumed(s, c, &opts));
+    alerts = STAT(s, alerts_received);
+    assert_int_equal(eng_handoff_send_alert(c->e, a, 1, 40 /* handshake_failure */), DTLSUDP_OK);
+    tn_pump(&net);
+    assert_int_equal(STAT(s, alerts_received), alerts + 1);
+    assert_int_equal(s->e->scache.count, 0);
+    dtlsudp_assoc_abort(a, DTLSUDP_ERR_CLOSED, tn_clock);
+    tn_pump(&net);
+    a = expect_full(s, c, &opts, 1, 0);
+    assert_non_null(strstr(last_log, "unknown session id"));
+
+    /* the server's fatal alert, on the new session */
+    assert_int_equal(s->e->scache.count, 1);
+    opts.session_len = save_session(a, blob, sizeof(blob));
+    assert_non_null(sa = dtlsudp_engine_find(s->e, &c->addr));
+    assert_int_equal(eng_handoff_send_alert(s->e, sa, 1, 80 /* internal_error */), DTLSUDP_OK);
+    assert_int_equal(s->e->scache.count, 0);
+    tn_pump(&net);
+}
+
+/* The same with OpenSSL keeping the server's connection: OpenSSL reads the
+ * alert, and the session is forgotten when the association ends. */
+static void test_fatal_alert_forgets_kept_ssl(void **state)
+{
+    const testcerts *tc = tc_get();
+    dtlsudp_engine_config cfg;
+    tn_node *s, *c = client("127.0.0.1:50014", &tc->client);
+    uint8_t blob[8192];
+    dtlsudp_connect_opts opts = {.session = blob};
+    dtlsudp_assoc *a;
+
+    (void)state;
+    dtlsudp_engine_config_init(&cfg);
+    cfg.session_tickets = 1;
+    cfg.ticket_lifetime = LIFETIME;
+    cfg.keep_ssl = 1;
+    cfg.log = keep_log;
+    assert_non_null(s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, &cfg));
+    assert_int_equal(dtlsudp_engine_set_session_cache(s->e, 16), DTLSUDP_OK);
+    opts.session_len = first_session(s, c, NULL, blob, sizeof(blob));
+    assert_non_null(a = expect_resumed(s, c, &opts));
+    assert_int_equal(eng_handoff_send_alert(c->e, a, 1, 40 /* handshake_failure */), DTLSUDP_OK);
+    tn_pump(&net);
+    dtlsudp_assoc_abort(a, DTLSUDP_ERR_CLOSED, tn_clock);
+    tn_pump(&net);
+    assert_null(dtlsudp_engine_find(s->e, &c->addr));
+    assert_int_equal(s->e->scache.count, 0);
+    expect_full(s, c, &opts, 1, 0);
+}
+
+/* A session id travels in clear.  Whoever offers it without the master
+ * secret, here with a cipher list that cannot resume it so that OpenSSL
+ * fails the handshake after our lookup, must not cost its owner the
+ * session. */
+static void test_known_id_cannot_invalidate(void **state)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s = server(16), *c = client("127.0.0.1:50012", &tc->client), *x;
+    uint8_t blob[8192];
+    dtlsudp_connect_opts opts = {.session = blob};
+    dtlsudp_engine_config cfg;
+    struct pair p;
+    uint64_t resumed;
+
+    (void)state;
+    opts.session_len = first_session(s, c, NULL, blob, sizeof(blob));
+    dtlsudp_engine_config_init(&cfg);
+    cfg.session_tickets = 1;
+    cfg.ticket_lifetime = LIFETIME;
+    cfg.log = keep_log;
+    cfg.ciphers = "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+    assert_non_null(x = tn_add(&net, "127.0.0.1:50013", &tc->client, &tc->ca, &cfg));
+    p = (struct pair){s, x, s->established, x->established, s->closed, x->closed};
+    resumed = STAT(s, handshakes_resumed);
+    assert_non_null(tn_connect(&net, x, s, &opts));
+    tn_run(&net, settled, &p, 300);
+    tn_pump(&net);
+    assert_int_equal(x->established, p.c_est); /* OpenSSL refused it */
+    assert_int_equal(STAT(s, handshakes_resumed), resumed);
+    assert_int_equal(s->e->scache.count, 1);
+    expect_resumed(s, c, &opts); /* the owner still resumes */
+}
+
 /* Off again: tickets. */
 static void test_off_means_tickets(void **state)
 {
@@ -456,6 +556,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kept_ssl_closed_by_peer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_off_means_tickets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fatal_alert_forgets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fatal_alert_forgets_kept_ssl, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_known_id_cannot_invalidate, setup, teardown),
     };
     int rc;
 

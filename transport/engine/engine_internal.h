@@ -134,10 +134,15 @@ struct dtlsudp_assoc {
 
     unsigned cert_refused : 1;   /* our verify decision refused the peer */
     unsigned alert_received : 1; /* a fatal alert arrived */
+    unsigned fatal_sent : 1;     /* we sent a fatal alert after the hand-off */
     unsigned close_sent : 1;     /* close_notify queued */
     unsigned freeing : 1;
     unsigned close_quiet : 1;    /* deferred close without close_notify (abort) */
     unsigned resumed : 1;        /* abbreviated handshake (session.c, tickets.c) */
+    /* Server with a session cache: the id of the session this association
+     * established, so a fatal alert can invalidate it (servercache.c). */
+    unsigned char sid_len;
+    unsigned char sid[SSL_MAX_SSL_SESSION_ID_LENGTH];
     int busy;                    /* > 0 while the engine works on it */
     int close_requested;         /* deferred dtlsudp_assoc_close() reason, 0 = none */
 
@@ -425,6 +430,15 @@ void eng_scache_init(dtlsudp_engine *e);
 void eng_scache_dispose(dtlsudp_engine *e);
 /* A new server (listen) SSL: no tickets while the cache is on. */
 void eng_scache_prepare_server_ssl(dtlsudp_engine *e, SSL *ssl);
+/* At ESTABLISHED (server): remember the session's id; a resumed one
+ * becomes the most recently used. */
+void eng_scache_on_established(dtlsudp_engine *e, dtlsudp_assoc *a);
+/* RFC 5246 7.2.2: after a fatal alert, sent or received, the session of
+ * an established association is forgotten. */
+void eng_scache_forget(dtlsudp_engine *e, dtlsudp_assoc *a);
+/* At destroy: forget the session if OpenSSL marked it not resumable (a
+ * fatal alert while OpenSSL kept the connection). */
+void eng_scache_on_destroy(dtlsudp_engine *e, dtlsudp_assoc *a);
 
 /* session.c: client side. */
 /* At ESTABLISHED: keep the session (tickets on) and count a resumption. */

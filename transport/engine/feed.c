@@ -153,7 +153,10 @@ static void on_established(dtlsudp_engine *e, dtlsudp_assoc *a)
     e->stats.handshakes_completed++;
     eng_rtx_release(a);
     eng_session_on_established(e, a);
+    eng_scache_on_established(e, a);
     if (admitted != DTLSUDP_OK) {
+        /* Nothing of a refused association stays resumable. */
+        eng_scache_forget(e, a);
         /* Refused: the peer hears a close_notify right after its
          * handshake, which it can act on (unlike a silent drop).  `a' is
          * busy: the close takes effect in settle(). */

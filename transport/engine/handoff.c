@@ -495,6 +495,10 @@ int eng_handoff_send_alert(dtlsudp_engine *e, dtlsudp_assoc *a, int fatal, uint8
 
     alert[0] = fatal ? ALERT_FATAL : ALERT_WARNING;
     alert[1] = description;
+    if (fatal) {
+        a->fatal_sent = 1;
+        eng_scache_forget(e, a);
+    }
     /* A close_notify or fatal alert is the association's last record and
      * may take the last sequence number. */
     return send_record(e, a, DTLSUDP_CT_ALERT, alert, sizeof(alert), fatal || description == AD_CLOSE_NOTIFY);
@@ -635,6 +639,7 @@ int eng_handoff_receive(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgra
             if (pt[0] == ALERT_FATAL) {
                 a->alert_received = 1;
                 a->peer_alert = pt[1];
+                eng_scache_forget(e, a);
                 return DTLSUDP_ERR_PEER_ALERT;
             }
             break; /* warnings change nothing */

@@ -96,6 +96,7 @@ void eng_assoc_destroy(dtlsudp_engine *e, dtlsudp_assoc *a)
     if (a->owned_release != NULL)
         a->owned_release(a->owned);
     eng_handoff_dispose(e, a);
+    eng_scache_on_destroy(e, a);
     keep_session_good(a);
     SSL_free(a->ssl);
     eng_mem_free(e, a);

@@ -24,6 +24,15 @@
  * auth->resumed).  A session that fails either is dropped from the cache
  * and the handshake goes on in full.
  *
+ * The lookup hands OpenSSL a copy (SSL_SESSION_dup), never the cached
+ * object: a session id travels in clear, and whoever offers it without
+ * the master secret fails the handshake, which has OpenSSL mark its
+ * session not resumable.  That must not cost the real owner its session.
+ * Only an association that reached ESTABLISHED, so proved the master
+ * secret, can invalidate the cached entry: a fatal alert it sends or
+ * receives (RFC 5246 7.2.2: the session id MUST be forgotten), or its
+ * admission being refused.
+ *
  * The OpenSSL cache itself stays off (SSL_SESS_CACHE_NO_INTERNAL): its
  * lookup would resume before we could check anything.  Server SSLs of an
  * engine with a cache send no tickets (with a ticket OpenSSL sends an
@@ -38,7 +47,7 @@
 
 #include "engine_internal.h"
 
-#define MAX_BUCKETS ((size_t)1 << 16)
+#define MAX_BUCKETS ((size_t)1 << 17)
 
 typedef struct eng_cached {
     dtlsudp_link lru;        /* e->scache.lru, least recently used first */
@@ -112,6 +121,24 @@ static STACK_OF(X509) *rest_of_chain(const dtlsudp_assoc *a)
     return rest;
 }
 
+static int expired(const dtlsudp_engine *e, const eng_cached *c)
+{
+    return c->authenticated > e->now || e->now - c->authenticated >= e->cfg.ticket_lifetime;
+}
+
+/* Expired entries at the cold end of the LRU list go before anything is
+ * evicted for space.  (One still in use further on is dropped when it is
+ * looked up.) */
+static void drop_expired_head(dtlsudp_engine *e)
+{
+    while (!dtlsudp_link_empty(&e->scache.lru)) {
+        eng_cached *c = CACHED_OF(dtlsudp_link_first(&e->scache.lru));
+        if (!expired(e, c))
+            break;
+        entry_drop(e, c);
+    }
+}
+
 /* OpenSSL's new-session callback: a full handshake of a server SSL has
  * completed.  Returns 1 when the reference is kept. */
 static int new_cb(SSL *ssl, SSL_SESSION *sess)
@@ -140,6 +167,7 @@ static int new_cb(SSL *ssl, SSL_SESSION *sess)
     c->authenticated = e->now;
     c->id_len = len;
     memcpy(c->id, id, len);
+    drop_expired_head(e);
     if (e->scache.count >= e->scache.max) /* the least recently used goes */
         entry_drop(e, CACHED_OF(dtlsudp_link_first(&e->scache.lru)));
     slot = slot_of(e, id, len);
@@ -168,6 +196,7 @@ static SSL_SESSION *get_cb(SSL *ssl, const unsigned char *id, int len, int *copy
     dtlsudp_engine *e = io != NULL ? io->e : NULL;
     dtlsudp_assoc *a = io != NULL ? io->a : NULL;
     eng_cached *c;
+    SSL_SESSION *copy_of;
 
     *copy = 0;
     if (e == NULL || a == NULL || e->scache.max == 0 || len <= 0 || len > SSL_MAX_SSL_SESSION_ID_LENGTH)
@@ -176,16 +205,66 @@ static SSL_SESSION *get_cb(SSL *ssl, const unsigned char *id, int len, int *copy
         return refuse(e, a, NULL, "unknown session id");
     if (!SSL_SESSION_is_resumable(c->sess))
         return refuse(e, a, c, "no longer resumable");
-    if (c->authenticated > e->now || e->now - c->authenticated >= e->cfg.ticket_lifetime)
+    if (expired(e, c))
         return refuse(e, a, c, "expired");
     if (!eng_verify_stored(e, a, SSL_SESSION_get0_peer(c->sess), c->rest))
         return refuse(e, a, c, "the certificate is no longer accepted");
-    a->resumed = 1;
+    /* Whether it was resumed is known at ESTABLISHED (session.c); the
+     * entry is kept as it is until then (see the top of this file). */
     a->ticket_issued = c->authenticated;
-    dtlsudp_link_remove(&c->lru);
-    dtlsudp_link_append(&e->scache.lru, &c->lru);
-    *copy = 1;
-    return c->sess;
+    if ((copy_of = SSL_SESSION_dup(c->sess)) == NULL) {
+        ERR_clear_error();
+        return refuse(e, a, NULL, "out of memory");
+    }
+    return copy_of; /* OpenSSL takes this reference: *copy stays 0 */
+}
+
+static eng_cached *entry_of(dtlsudp_engine *e, const dtlsudp_assoc *a)
+{
+    return a->sid_len == 0 || e->scache.buckets == NULL ? NULL : *slot_of(e, a->sid, a->sid_len);
+}
+
+void eng_scache_on_established(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    const SSL_SESSION *sess;
+    const unsigned char *id;
+    unsigned len = 0;
+    eng_cached *c;
+
+    if (a->is_client || e->scache.max == 0 || a->ssl == NULL || (sess = SSL_get_session(a->ssl)) == NULL)
+        return;
+    id = SSL_SESSION_get_id(sess, &len);
+    if (len == 0 || len > sizeof(a->sid))
+        return;
+    memcpy(a->sid, id, len);
+    a->sid_len = (unsigned char)len;
+    if (a->resumed && (c = entry_of(e, a)) != NULL) {
+        dtlsudp_link_remove(&c->lru);
+        dtlsudp_link_append(&e->scache.lru, &c->lru);
+    }
+}
+
+void eng_scache_forget(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    eng_cached *c = entry_of(e, a);
+
+    a->sid_len = 0;
+    if (c == NULL)
+        return;
+    entry_drop(e, c);
+    eng_log(e, DTLSUDP_LOG_INFO, "assoc %llu: its cached session is forgotten (fatal alert or refusal)",
+            (unsigned long long)a->id);
+}
+
+void eng_scache_on_destroy(dtlsudp_engine *e, dtlsudp_assoc *a)
+{
+    const SSL_SESSION *sess;
+
+    if (a->sid_len == 0)
+        return;
+    sess = a->ssl != NULL ? SSL_get_session(a->ssl) : NULL;
+    if (a->alert_received || a->fatal_sent || (sess != NULL && !SSL_SESSION_is_resumable(sess)))
+        eng_scache_forget(e, a);
 }
 
 void eng_scache_init(dtlsudp_engine *e)

@@ -37,10 +37,11 @@
 
 void eng_session_on_established(dtlsudp_engine *e, dtlsudp_assoc *a)
 {
-    if (SSL_session_reused(a->ssl)) {
-        a->resumed = 1;
+    /* What OpenSSL did, not what a lookup callback expected: it may still
+     * have chosen a full handshake after accepting a ticket or id. */
+    a->resumed = SSL_session_reused(a->ssl) ? 1 : 0;
+    if (a->resumed)
         e->stats.handshakes_resumed++;
-    }
     if (!a->is_client || !e->cfg.session_tickets)
         return;
     SSL_SESSION_free(a->session);

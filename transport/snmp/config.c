@@ -185,7 +185,7 @@ static const token_def tokens[] = {
     {"dtlsudpMaxHalfOpenPerSource", "N (1..100000)", TOKEN_COUNT, ENGINE(max_half_open_per_source), 1, 100000},
     {"dtlsudpSessionTickets", "yes|no", TOKEN_YES_NO, ENGINE(session_tickets), 0, 0},
     {"dtlsudpTicketLifetime", "SECONDS (1..86400)", TOKEN_SECONDS, ENGINE(ticket_lifetime), 1, 86400},
-    {"dtlsudpSessionCache", "N (0 = tickets .. 1000000)", TOKEN_COUNT, SETTING(session_cache), 0, 1000000},
+    {"dtlsudpSessionCache", "N (0 = tickets .. 100000)", TOKEN_COUNT, SETTING(session_cache), 0, 100000},
     {"dtlsudpResume", "yes|no", TOKEN_YES_NO, SETTING(resume), 0, 0},
     {"dtlsudpSessionFile", "yes|no", TOKEN_YES_NO, SETTING(session_file), 0, 0},
     {"dtlsudpRecordHandoff", "0|1", TOKEN_NOT, ENGINE(keep_ssl), 0, 1},

@@ -110,6 +110,12 @@ static int server_use_session_cache(endpoint *ep)
 
     if (ep->settings.session_cache == 0)
         return 0;
+    if (!ep->settings.engine.session_tickets) {
+        snmp_log(LOG_WARNING, "dtlsudp: dtlsudpSessionCache %zu has no effect: dtlsudpSessionTickets is no, "
+                              "so no session is resumed; set it to yes or remove dtlsudpSessionCache\n",
+                 ep->settings.session_cache);
+        return 0;
+    }
     rc = dtlsudp_engine_set_session_cache(dtlsudp_listener_engine(ep->listener), ep->settings.session_cache);
     if (rc != DTLSUDP_OK) {
         snmp_log(LOG_ERR, "dtlsudp: cannot make the session cache: %s\n", dtlsudp_strerror(rc));
