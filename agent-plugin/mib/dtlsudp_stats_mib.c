@@ -242,17 +242,9 @@ int mib_dtlsudp_register(void)
     return 0;
 }
 
-static void unregister_one(netsnmp_handler_registration **reg)
-{
-    if (*reg != NULL) {
-        netsnmp_unregister_handler(*reg);
-        *reg = NULL;
-    }
-}
-
 void mib_dtlsudp_unregister(void)
 {
-    unregister_one(&stats_reg);
-    unregister_one(&count_reg);
-    unregister_one(&table_reg);
+    mib_unregister(&stats_reg);
+    mib_unregister(&count_reg);
+    mib_unregister(&table_reg);
 }

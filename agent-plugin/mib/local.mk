@@ -44,7 +44,7 @@ check_PROGRAMS += tests/mib/test_tlstm_stats
 TESTS += tests/mib/test_tlstm_stats
 endif
 tests_mib_test_tlstm_stats_SOURCES = tests/mib/test_tlstm_stats.c tests/mib/testagent.c \
-	agent-plugin/mib/tlstm_stats.c agent-plugin/mib/mib_util.c
+	agent-plugin/mib/tlstm_stats.c agent-plugin/mib/mib_table.c agent-plugin/mib/mib_util.c
 tests_mib_test_tlstm_stats_CPPFLAGS = $(MIB_AGENT_TEST_CPPFLAGS)
 tests_mib_test_tlstm_stats_CFLAGS = $(MIB_AGENT_TEST_CFLAGS)
 tests_mib_test_tlstm_stats_LDADD = $(MIB_AGENT_TEST_LDADD)

@@ -34,3 +34,11 @@ netsnmp_handler_registration *mib_table_register(const mib_table_spec *spec)
         return NULL;
     return reg;
 }
+
+void mib_unregister(netsnmp_handler_registration **reg)
+{
+    if (*reg != NULL) {
+        netsnmp_unregister_handler(*reg);
+        *reg = NULL;
+    }
+}

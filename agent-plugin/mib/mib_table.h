@@ -1,6 +1,7 @@
 /*
  * mib_table.h - the one way the plugin's MIB modules register a read-only
- * table served by Net-SNMP's table_iterator helper.  Internal to the
+ * table served by Net-SNMP's table_iterator helper, and the one way they
+ * unregister what they registered.  Internal to the
  * plugin; needs the agent headers.
  */
 #ifndef DTLSUDP_AGENT_MIB_TABLE_H
@@ -26,5 +27,9 @@ typedef struct mib_table_spec {
  * iterator and table info (unregistering frees them); on failure nothing is
  * left allocated and NULL is returned. */
 netsnmp_handler_registration *mib_table_register(const mib_table_spec *spec);
+
+/* Unregister *reg (a table or any other handler) and clear it; nothing
+ * when it is NULL, so a module's deinit may run after a failed init. */
+void mib_unregister(netsnmp_handler_registration **reg);
 
 #endif

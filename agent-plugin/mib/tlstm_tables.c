@@ -477,14 +477,6 @@ static netsnmp_handler_registration *register_table(table_def *def)
     return mib_table_register(&spec);
 }
 
-static void unregister_one(netsnmp_handler_registration **reg)
-{
-    if (*reg != NULL) {
-        netsnmp_unregister_handler(*reg);
-        *reg = NULL;
-    }
-}
-
 /* Net-SNMP re-reads its configuration at startup and on SIGHUP; observe
  * the tables right after, so LastChanged moves exactly when a reload
  * changed them. */
@@ -534,8 +526,8 @@ void mib_tlstm_tables_unregister(void)
         callback_registered = 0;
     }
     for (i = 0; i < N_TABLES; i++) {
-        unregister_one(&tables[i].table_reg);
-        unregister_one(&tables[i].count_reg);
-        unregister_one(&tables[i].changed_reg);
+        mib_unregister(&tables[i].table_reg);
+        mib_unregister(&tables[i].count_reg);
+        mib_unregister(&tables[i].changed_reg);
     }
 }

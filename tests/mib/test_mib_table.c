@@ -3,7 +3,8 @@
  * serves a read-only iterator table as its spec says (index type, column
  * range, the handler's data, the iterator callbacks and their data), and a
  * registration that cannot be made returns NULL with nothing left behind
- * (the valgrind and ASan runs check the "nothing").
+ * (the valgrind and ASan runs check the "nothing"); mib_unregister()
+ * removes a registration and clears the pointer.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -127,8 +128,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    if (reg != NULL)
-        netsnmp_unregister_handler(reg);
+    mib_unregister(&reg);
     testagent_stop();
     return 0;
 }
@@ -233,7 +233,8 @@ static void test_duplicate_refused(void **state)
 }
 
 /* Unregistering removes the table (and frees what the registration
- * owns: see the valgrind run). */
+ * owns: see the valgrind run) and clears the caller's pointer; again, it
+ * does nothing. */
 static void test_unregister(void **state)
 {
     oid name[MAX_OID_LEN];
@@ -241,11 +242,13 @@ static void test_unregister(void **state)
     testagent_reply r;
 
     (void)state;
-    netsnmp_unregister_handler(reg);
-    reg = NULL;
+    mib_unregister(&reg);
+    assert_null(reg);
     assert_int_equal(testagent_get(name, len, &r), 0);
     assert_int_equal(r.vb->type, SNMP_NOSUCHOBJECT);
     testagent_reply_free(&r);
+    mib_unregister(&reg);
+    assert_null(reg);
 }
 
 int main(void)
