@@ -192,15 +192,8 @@ static netsnmp_handler_registration *register_stats(void)
 static netsnmp_handler_registration *register_count(void)
 {
     static const oid base[] = {MIB_DTLSUDP_OID, 1, 2};
-    netsnmp_handler_registration *reg;
 
-    reg = netsnmp_create_handler_registration("dtlsudpListenerCount", count_handler, base, OID_LENGTH(base),
-                                              HANDLER_CAN_RONLY);
-    if (reg == NULL)
-        return NULL;
-    if (netsnmp_register_read_only_scalar(reg) != MIB_REGISTERED_OK)
-        return NULL;
-    return reg;
+    return mib_scalar_register("dtlsudpListenerCount", count_handler, base, OID_LENGTH(base), NULL);
 }
 
 static netsnmp_handler_registration *register_listener_table(void)

@@ -1,6 +1,6 @@
 /*
- * mib_table.c - registration of the plugin's read-only iterator tables
- * (agent-plugin/mib/mib_table.h).
+ * mib_table.c - registration of the plugin's read-only iterator tables and
+ * scalars (agent-plugin/mib/mib_table.h).
  */
 #include "mib_table.h"
 
@@ -32,6 +32,20 @@ netsnmp_handler_registration *mib_table_register(const mib_table_spec *spec)
     /* The handler owns iinfo (and through it tinfo): unregistering frees them. */
     if (netsnmp_register_table_iterator2(reg, iinfo) != MIB_REGISTERED_OK)
         return NULL;
+    return reg;
+}
+
+netsnmp_handler_registration *mib_scalar_register(const char *name, Netsnmp_Node_Handler *handler,
+                                                  const oid *base, size_t base_len, void *handler_data)
+{
+    netsnmp_handler_registration *reg;
+
+    reg = netsnmp_create_handler_registration(name, handler, base, base_len, HANDLER_CAN_RONLY);
+    if (reg == NULL)
+        return NULL;
+    reg->handler->myvoid = handler_data;
+    if (netsnmp_register_read_only_scalar(reg) != MIB_REGISTERED_OK)
+        return NULL; /* freed by the failed register call */
     return reg;
 }
 

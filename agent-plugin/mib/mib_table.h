@@ -1,7 +1,7 @@
 /*
  * mib_table.h - the one way the plugin's MIB modules register a read-only
- * table served by Net-SNMP's table_iterator helper, and the one way they
- * unregister what they registered.  Internal to the
+ * table served by Net-SNMP's table_iterator helper or a read-only scalar,
+ * and the one way they unregister what they registered.  Internal to the
  * plugin; needs the agent headers.
  */
 #ifndef DTLSUDP_AGENT_MIB_TABLE_H
@@ -27,6 +27,12 @@ typedef struct mib_table_spec {
  * iterator and table info (unregistering frees them); on failure nothing is
  * left allocated and NULL is returned. */
 netsnmp_handler_registration *mib_table_register(const mib_table_spec *spec);
+
+/* A read-only scalar at base (its one instance, base.0), served by
+ * handler with handler_data as its myvoid; NULL when it cannot be
+ * registered (the failed registration is freed). */
+netsnmp_handler_registration *mib_scalar_register(const char *name, Netsnmp_Node_Handler *handler,
+                                                  const oid *base, size_t base_len, void *handler_data);
 
 /* Unregister *reg (a table or any other handler) and clear it; nothing
  * when it is NULL, so a module's deinit may run after a failed init. */

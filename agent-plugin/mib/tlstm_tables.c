@@ -442,15 +442,8 @@ static netsnmp_handler_registration *register_scalar(const char *name, Netsnmp_N
                                                      table_def *def)
 {
     oid base[] = {MIB_TLSTM_OID, 2, 2, 1, subid};
-    netsnmp_handler_registration *reg;
 
-    reg = netsnmp_create_handler_registration(name, fn, base, OID_LENGTH(base), HANDLER_CAN_RONLY);
-    if (reg == NULL)
-        return NULL;
-    reg->handler->myvoid = def;
-    if (netsnmp_register_read_only_scalar(reg) != MIB_REGISTERED_OK)
-        return NULL; /* freed by the failed register call */
-    return reg;
+    return mib_scalar_register(name, fn, base, OID_LENGTH(base), def);
 }
 
 static netsnmp_handler_registration *register_table(table_def *def)

@@ -4,7 +4,8 @@
  * range, the handler's data, the iterator callbacks and their data), and a
  * registration that cannot be made returns NULL with nothing left behind
  * (the valgrind and ASan runs check the "nothing"); mib_unregister()
- * removes a registration and clears the pointer.
+ * removes a registration and clears the pointer; mib_scalar_register()
+ * serves a read-only scalar.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -232,6 +233,58 @@ static void test_duplicate_refused(void **state)
     assert_int_equal(testagent_get_integer(name, len, NULL), 702);
 }
 
+/* A scalar: its one instance (.0) reads what the handler makes of its
+ * handler data; nothing else is served, nothing can be set; once
+ * unregistered it is gone. */
+static const oid scalar_base[] = {1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 8};
+static const long scalar_value = 4242;
+
+static int scalar_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
+                          netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
+{
+    const long *value = handler->myvoid;
+    netsnmp_request_info *r;
+
+    (void)reginfo;
+    if (reqinfo->mode != MODE_GET)
+        return SNMP_ERR_NOERROR;
+    for (r = requests; r != NULL; r = r->next)
+        snmp_set_var_typed_integer(r->requestvb, ASN_INTEGER, *value);
+    return SNMP_ERR_NOERROR;
+}
+
+static void test_scalar(void **state)
+{
+    netsnmp_handler_registration *scalar;
+    oid name[MAX_OID_LEN];
+    size_t len = OID_LENGTH(scalar_base) + 1;
+    netsnmp_variable_list *vars = NULL;
+    testagent_reply r;
+
+    (void)state;
+    scalar = mib_scalar_register("testScalar", scalar_handler, scalar_base, OID_LENGTH(scalar_base),
+                                 (void *)&scalar_value);
+    assert_non_null(scalar);
+    memcpy(name, scalar_base, sizeof(scalar_base));
+    name[len - 1] = 0;
+    assert_int_equal(testagent_get_integer(name, len, NULL), 4242);
+    name[len - 1] = 1; /* not the instance */
+    assert_int_equal(testagent_get(name, len, &r), 0);
+    assert_int_equal(r.vb->type, SNMP_NOSUCHINSTANCE);
+    testagent_reply_free(&r);
+    name[len - 1] = 0;
+    snmp_varlist_add_variable(&vars, name, len, ASN_INTEGER, &scalar_value, sizeof(scalar_value));
+    assert_int_equal(testagent_set(vars, &r), 0);
+    assert_int_equal(r.errstat, SNMP_ERR_NOTWRITABLE);
+    testagent_reply_free(&r);
+    snmp_free_varbind(vars);
+    assert_int_equal(testagent_get_integer(name, len, NULL), 4242);
+    mib_unregister(&scalar);
+    assert_int_equal(testagent_get(name, len, &r), 0);
+    assert_int_equal(r.vb->type, SNMP_NOSUCHOBJECT);
+    testagent_reply_free(&r);
+}
+
 /* Unregistering removes the table (and frees what the registration
  * owns: see the valgrind run) and clears the caller's pointer; again, it
  * does nothing. */
@@ -259,6 +312,7 @@ int main(void)
         cmocka_unit_test(test_walk),
         cmocka_unit_test(test_read_only),
         cmocka_unit_test(test_duplicate_refused),
+        cmocka_unit_test(test_scalar),
         cmocka_unit_test(test_unregister),
     };
 
