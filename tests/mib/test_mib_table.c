@@ -1,11 +1,11 @@
 /*
  * test_mib_table.c - agent-plugin/mib/mib_table.c: mib_table_register()
  * serves a read-only iterator table as its spec says (index type, column
- * range, the handler's data, the iterator callbacks and their data), and a
- * registration that cannot be made returns NULL with nothing left behind
- * (the valgrind and ASan runs check the "nothing"); mib_unregister()
- * removes a registration and clears the pointer; mib_scalar_register()
- * serves a read-only scalar.
+ * range, each cell from the column getter, the iterator callbacks and
+ * their data), and a registration that cannot be made returns NULL with
+ * nothing left behind (the valgrind and ASan runs check the "nothing");
+ * mib_scalar_register() serves a read-only scalar; mib_unregister()
+ * removes a registration and clears the pointer.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,7 +30,6 @@ typedef struct row {
 } row;
 
 static const row rows[] = {{5, 50}, {7, 70}, {9, 90}};
-static const char handler_tag[] = "handler data";
 static const char iterator_tag[] = "iterator data";
 static int loops_freed;
 
@@ -66,41 +65,24 @@ static void free_loop(void *loop_ctx, netsnmp_iterator_info *iinfo)
 }
 
 /* Column c of a row reads value * 10 + c, so a value names its cell. */
-static int row_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
-                       netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
+static int row_get_column(const void *data, unsigned column, netsnmp_variable_list *vb)
 {
-    netsnmp_request_info *r;
+    const row *r = data;
 
-    (void)reginfo;
-    assert_ptr_equal(handler->myvoid, handler_tag);
-    if (reqinfo->mode != MODE_GET)
-        return SNMP_ERR_NOERROR;
-    for (r = requests; r != NULL; r = r->next) {
-        const row *data = netsnmp_extract_iterator_context(r);
-        netsnmp_table_request_info *ti = netsnmp_extract_table_info(r);
-
-        if (r->processed)
-            continue;
-        if (data == NULL || ti == NULL) {
-            netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHINSTANCE);
-            continue;
-        }
-        snmp_set_var_typed_integer(r->requestvb, ASN_INTEGER, data->value * 10 + (long)ti->colnum);
-    }
-    return SNMP_ERR_NOERROR;
+    snmp_set_var_typed_integer(vb, ASN_INTEGER, r->value * 10 + (long)column);
+    return 0;
 }
 
 static mib_table_spec spec(void)
 {
     mib_table_spec s = {
         .name = "testTable",
-        .handler = row_handler,
+        .get_column = row_get_column,
         .base = base,
         .base_len = OID_LENGTH(base),
         .index_type = ASN_UNSIGNED,
         .min_column = 2,
         .max_column = 4,
-        .handler_data = (void *)handler_tag,
         .iterator =
             {
                 .get_first_data_point = first_row,
