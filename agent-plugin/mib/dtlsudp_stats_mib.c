@@ -126,42 +126,26 @@ static void free_pointer(void *p, netsnmp_iterator_info *iinfo)
     free(p);
 }
 
-static int listener_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
-                            netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
+static int listener_get_column(const void *row, unsigned column, netsnmp_variable_list *vb)
 {
-    netsnmp_request_info *r;
+    const dtlsudp_snmp_listener_info *info = row;
+    const mib_stat_field *f;
 
-    if (reqinfo->mode != MODE_GET)
-        return SNMP_ERR_NOERROR;
-    for (r = requests; r != NULL; r = r->next) {
-        const dtlsudp_snmp_listener_info *info = netsnmp_extract_iterator_context(r);
-        netsnmp_table_request_info *ti = netsnmp_extract_table_info(r);
-        const mib_stat_field *f;
-
-        if (r->processed)
-            continue;
-        if (info == NULL || ti == NULL) {
-            netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHINSTANCE);
-            continue;
-        }
-        switch (ti->colnum) {
-        case MIB_LISTENER_COLUMN_ADDRESS:
-            snmp_set_var_typed_value(r->requestvb, ASN_OCTET_STR, info->address, strlen(info->address));
-            break;
-        case MIB_LISTENER_COLUMN_DEMUX:
-            snmp_set_var_typed_integer(r->requestvb, ASN_INTEGER, mib_demux_value(info->demux));
-            break;
-        default:
-            f = ti->colnum > MIB_LISTENER_STATS_COLUMN_BASE
-                    ? mib_stat_field_find(ti->colnum - MIB_LISTENER_STATS_COLUMN_BASE)
-                    : NULL;
-            if (f == NULL)
-                netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT);
-            else
-                set_field(r->requestvb, &info->stats, f);
-        }
+    switch (column) {
+    case MIB_LISTENER_COLUMN_ADDRESS:
+        snmp_set_var_typed_value(vb, ASN_OCTET_STR, info->address, strlen(info->address));
+        return 0;
+    case MIB_LISTENER_COLUMN_DEMUX:
+        snmp_set_var_typed_integer(vb, ASN_INTEGER, mib_demux_value(info->demux));
+        return 0;
+    default:
+        f = column > MIB_LISTENER_STATS_COLUMN_BASE ? mib_stat_field_find(column - MIB_LISTENER_STATS_COLUMN_BASE)
+                                                     : NULL;
+        if (f == NULL)
+            return -1;
+        set_field(vb, &info->stats, f);
+        return 0;
     }
-    return SNMP_ERR_NOERROR;
 }
 
 static unsigned max_field_number(void)
@@ -192,15 +176,8 @@ static netsnmp_handler_registration *register_stats(void)
 static netsnmp_handler_registration *register_count(void)
 {
     static const oid base[] = {MIB_DTLSUDP_OID, 1, 2};
-    netsnmp_handler_registration *reg;
 
-    reg = netsnmp_create_handler_registration("dtlsudpListenerCount", count_handler, base, OID_LENGTH(base),
-                                              HANDLER_CAN_RONLY);
-    if (reg == NULL)
-        return NULL;
-    if (netsnmp_register_read_only_scalar(reg) != MIB_REGISTERED_OK)
-        return NULL;
-    return reg;
+    return mib_scalar_register("dtlsudpListenerCount", count_handler, base, OID_LENGTH(base), NULL);
 }
 
 static netsnmp_handler_registration *register_listener_table(void)
@@ -208,7 +185,7 @@ static netsnmp_handler_registration *register_listener_table(void)
     static const oid base[] = {MIB_DTLSUDP_OID, 1, 3};
     const mib_table_spec spec = {
         .name = "dtlsudpListenerTable",
-        .handler = listener_handler,
+        .get_column = listener_get_column,
         .base = base,
         .base_len = OID_LENGTH(base),
         .index_type = ASN_INTEGER,
@@ -242,17 +219,9 @@ int mib_dtlsudp_register(void)
     return 0;
 }
 
-static void unregister_one(netsnmp_handler_registration **reg)
-{
-    if (*reg != NULL) {
-        netsnmp_unregister_handler(*reg);
-        *reg = NULL;
-    }
-}
-
 void mib_dtlsudp_unregister(void)
 {
-    unregister_one(&stats_reg);
-    unregister_one(&count_reg);
-    unregister_one(&table_reg);
+    mib_unregister(&stats_reg);
+    mib_unregister(&count_reg);
+    mib_unregister(&table_reg);
 }

@@ -16,7 +16,8 @@ agent_plugin_mib_libdtlsudpmib_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tran
 agent_plugin_mib_libdtlsudpmib_la_CFLAGS = $(AM_CFLAGS) $(VISIBILITY_CFLAGS)
 
 # Unit tests of the pure helpers (field table, value mapping, fingerprints,
-# change tracking): no agent, no sockets; libnetsnmp only for its hex reader.
+# change tracking): no agent, no sockets; libnetsnmp only for its hex reader,
+# libsnmpbase only for the hash table (transport/snmp/hashalg.c).
 if HAVE_CMOCKA
 check_PROGRAMS += tests/mib/test_mib_util
 TESTS += tests/mib/test_mib_util
@@ -24,9 +25,10 @@ endif
 tests_mib_test_mib_util_SOURCES = \
 	tests/mib/test_mib_util.c \
 	agent-plugin/mib/mib_util.c
-tests_mib_test_mib_util_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/agent-plugin/mib $(NETSNMP_CFLAGS)
+tests_mib_test_mib_util_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/agent-plugin/mib -I$(top_srcdir)/transport/snmp \
+	$(NETSNMP_CFLAGS)
 tests_mib_test_mib_util_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_mib_test_mib_util_LDADD = $(CMOCKA_LIBS) $(NETSNMP_LIBS)
+tests_mib_test_mib_util_LDADD = transport/snmp/libsnmpbase.la $(CMOCKA_LIBS) $(NETSNMP_LIBS)
 
 # Unit tests of the modules in an in-process agent (tests/mib/testagent.c:
 # libnetsnmpagent with no listening address, requests through the callback
@@ -34,7 +36,7 @@ tests_mib_test_mib_util_LDADD = $(CMOCKA_LIBS) $(NETSNMP_LIBS)
 MIB_AGENT_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/agent-plugin/mib -I$(top_srcdir)/tests/mib \
 	-I$(top_srcdir)/transport/snmp $(NETSNMP_CFLAGS)
 MIB_AGENT_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-MIB_AGENT_TEST_LDADD = $(CMOCKA_LIBS) $(NETSNMP_AGENT_LIBS) $(OPENSSL_LIBS)
+MIB_AGENT_TEST_LDADD = transport/snmp/libsnmpbase.la $(CMOCKA_LIBS) $(NETSNMP_AGENT_LIBS) $(OPENSSL_LIBS)
 EXTRA_DIST += tests/mib/testagent.h
 
 if HAVE_CMOCKA
@@ -42,7 +44,7 @@ check_PROGRAMS += tests/mib/test_tlstm_stats
 TESTS += tests/mib/test_tlstm_stats
 endif
 tests_mib_test_tlstm_stats_SOURCES = tests/mib/test_tlstm_stats.c tests/mib/testagent.c \
-	agent-plugin/mib/tlstm_stats.c agent-plugin/mib/mib_util.c
+	agent-plugin/mib/tlstm_stats.c agent-plugin/mib/mib_table.c agent-plugin/mib/mib_util.c
 tests_mib_test_tlstm_stats_CPPFLAGS = $(MIB_AGENT_TEST_CPPFLAGS)
 tests_mib_test_tlstm_stats_CFLAGS = $(MIB_AGENT_TEST_CFLAGS)
 tests_mib_test_tlstm_stats_LDADD = $(MIB_AGENT_TEST_LDADD)

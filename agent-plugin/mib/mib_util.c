@@ -2,9 +2,11 @@
  * mib_util.c - pure helpers of the MIB modules: the DTLSUDP-MIB field
  * table, value mapping, SnmpTLSFingerprint encoding, change tracking.
  * Nothing here needs the agent, so unit tests can exercise all of it;
- * the only Net-SNMP call is libnetsnmp's hex reader.
+ * the only Net-SNMP call is libnetsnmp's hex reader, and the hash numbers
+ * and digest lengths come from transport/snmp's one table (hashalg.h).
  */
 #include "mib_internal.h"
+#include "hashalg.h"
 
 #include <string.h>
 
@@ -88,32 +90,6 @@ long mib_demux_value(int demux)
     }
 }
 
-/* TLS HashAlgorithm registry (RFC 5246 7.4.1.4.1) -> digest length. */
-static const struct {
-    int id;
-    size_t len;
-} hash_lengths[] = {{1, 16}, {2, 20}, {3, 28}, {4, 32}, {5, 48}, {6, 64}};
-
-static size_t hash_length(int id)
-{
-    size_t i;
-
-    for (i = 0; i < sizeof(hash_lengths) / sizeof(hash_lengths[0]); i++)
-        if (hash_lengths[i].id == id)
-            return hash_lengths[i].len;
-    return 0;
-}
-
-static int hash_for_length(size_t len)
-{
-    size_t i;
-
-    for (i = 0; i < sizeof(hash_lengths) / sizeof(hash_lengths[0]); i++)
-        if (hash_lengths[i].len == len)
-            return hash_lengths[i].id;
-    return -1;
-}
-
 int mib_fingerprint_encode(int hash_type, const char *hex, uint8_t *out, size_t cap)
 {
     size_t n = 1;
@@ -132,8 +108,8 @@ int mib_fingerprint_encode(int hash_type, const char *hex, uint8_t *out, size_t 
     /* Net-SNMP records SHA-1 for a certSecName line without --shaNN even
      * when the fingerprint it stores is longer (e.g. SHA-256 of a
      * certificate it found by name): name the hash the bytes really are. */
-    if (hash_length(hash_type) != n - 1 && hash_for_length(n - 1) > 0)
-        out[0] = (uint8_t)hash_for_length(n - 1);
+    if (dtlsudp_snmp_hash_length(hash_type) != n - 1 && dtlsudp_snmp_hash_for_length(n - 1) > 0)
+        out[0] = (uint8_t)dtlsudp_snmp_hash_for_length(n - 1);
     return (int)n;
 }
 

@@ -25,6 +25,7 @@
 #include <net-snmp/agent/snmp_get_statistic.h>
 
 #include "mib_internal.h"
+#include "mib_table.h"
 
 static netsnmp_handler_registration *tlstm_session_reg;
 static netsnmp_handler_registration *tsm_stats_reg;
@@ -165,19 +166,11 @@ int mib_tlstm_stats_register(void)
     return rc;
 }
 
-static void unregister(netsnmp_handler_registration **reg)
-{
-    if (*reg != NULL) {
-        netsnmp_unregister_handler(*reg);
-        *reg = NULL;
-    }
-}
-
 void mib_tlstm_stats_unregister(void)
 {
-    unregister(&tlstm_session_reg);
-    unregister(&tsm_stats_reg);
+    mib_unregister(&tlstm_session_reg);
+    mib_unregister(&tsm_stats_reg);
     if (tsm_use_prefix_reg != NULL)
         snmp_unregister_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_STORE_DATA, use_prefix_store, NULL, 1);
-    unregister(&tsm_use_prefix_reg);
+    mib_unregister(&tsm_use_prefix_reg);
 }

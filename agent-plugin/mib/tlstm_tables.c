@@ -46,7 +46,7 @@ struct table_def {
     /* Puts the row's index into idx; -1 when the row cannot be indexed. */
     int (*set_index)(netsnmp_variable_list *idx, const void *row);
     /* Sets vb to the value of column; -1 for a column that does not exist. */
-    int (*get_column)(const void *row, unsigned column, netsnmp_variable_list *vb);
+    mib_get_column_fn *get_column;
     mib_signature (*sign)(mib_signature sig, const void *row);
 
     mib_change_tracker changes;
@@ -380,30 +380,6 @@ static void free_loop(void *loop_ctx, netsnmp_iterator_info *iinfo)
     snapshot_free(loop_ctx);
 }
 
-static int table_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
-                         netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
-{
-    const table_def *def = handler->myvoid;
-    netsnmp_request_info *r;
-
-    if (reqinfo->mode != MODE_GET)
-        return SNMP_ERR_NOERROR;
-    for (r = requests; r != NULL; r = r->next) {
-        const void *row = netsnmp_extract_iterator_context(r);
-        netsnmp_table_request_info *ti = netsnmp_extract_table_info(r);
-
-        if (r->processed)
-            continue;
-        if (row == NULL || ti == NULL) {
-            netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHINSTANCE);
-            continue;
-        }
-        if (def->get_column(row, ti->colnum, r->requestvb) != 0)
-            netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT);
-    }
-    return SNMP_ERR_NOERROR;
-}
-
 /* Count (Gauge32) and LastChanged (TimeStamp) scalars. */
 static int count_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
                          netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
@@ -442,15 +418,8 @@ static netsnmp_handler_registration *register_scalar(const char *name, Netsnmp_N
                                                      table_def *def)
 {
     oid base[] = {MIB_TLSTM_OID, 2, 2, 1, subid};
-    netsnmp_handler_registration *reg;
 
-    reg = netsnmp_create_handler_registration(name, fn, base, OID_LENGTH(base), HANDLER_CAN_RONLY);
-    if (reg == NULL)
-        return NULL;
-    reg->handler->myvoid = def;
-    if (netsnmp_register_read_only_scalar(reg) != MIB_REGISTERED_OK)
-        return NULL; /* freed by the failed register call */
-    return reg;
+    return mib_scalar_register(name, fn, base, OID_LENGTH(base), def);
 }
 
 static netsnmp_handler_registration *register_table(table_def *def)
@@ -458,13 +427,12 @@ static netsnmp_handler_registration *register_table(table_def *def)
     oid base[] = {MIB_TLSTM_OID, 2, 2, 1, def->base_subid + 2};
     const mib_table_spec spec = {
         .name = def->name,
-        .handler = table_handler,
+        .get_column = def->get_column,
         .base = base,
         .base_len = OID_LENGTH(base),
         .index_type = def->index_type,
         .min_column = def->min_column,
         .max_column = def->max_column,
-        .handler_data = def,
         .iterator =
             {
                 .get_first_data_point = first_row,
@@ -475,14 +443,6 @@ static netsnmp_handler_registration *register_table(table_def *def)
     };
 
     return mib_table_register(&spec);
-}
-
-static void unregister_one(netsnmp_handler_registration **reg)
-{
-    if (*reg != NULL) {
-        netsnmp_unregister_handler(*reg);
-        *reg = NULL;
-    }
 }
 
 /* Net-SNMP re-reads its configuration at startup and on SIGHUP; observe
@@ -534,8 +494,8 @@ void mib_tlstm_tables_unregister(void)
         callback_registered = 0;
     }
     for (i = 0; i < N_TABLES; i++) {
-        unregister_one(&tables[i].table_reg);
-        unregister_one(&tables[i].count_reg);
-        unregister_one(&tables[i].changed_reg);
+        mib_unregister(&tables[i].table_reg);
+        mib_unregister(&tables[i].count_reg);
+        mib_unregister(&tables[i].changed_reg);
     }
 }

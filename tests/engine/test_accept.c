@@ -38,10 +38,7 @@ static int teardown(void **state)
 {
     (void)state;
     tn_free(&net);
-    for (int i = 0; i < net.n; i++) {
-        assert_int_equal(net.nodes[i].alloc.live_bytes, 0);
-        assert_int_equal(net.nodes[i].alloc.live_count, 0);
-    }
+    assert_int_equal(tn_leaking_nodes(&net), 0);
     return 0;
 }
 

@@ -283,6 +283,16 @@ void tn_free(tn_net *net)
     net->flight = NULL;
 }
 
+int tn_leaking_nodes(const tn_net *net)
+{
+    int i, leaking = 0;
+
+    for (i = 0; i < net->n; i++)
+        if (net->nodes[i].alloc.live_count != 0 || net->nodes[i].alloc.live_bytes != 0)
+            leaking++;
+    return leaking;
+}
+
 static int route(tn_net *net, const dtlsudp_addr *dest)
 {
     int i;

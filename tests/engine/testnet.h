@@ -99,6 +99,11 @@ void tn_init(tn_net *net, uint64_t seed);
 tn_node *tn_add(tn_net *net, const char *addr, const tc_pair *id, const tc_pair *ca,
                 const dtlsudp_engine_config *cfg);
 void tn_free(tn_net *net);
+/* How many nodes' counting allocators still hold memory (a live count or
+ * live bytes other than 0).  After tn_free() it must be 0: every engine
+ * gave back everything it allocated.  Nodes whose cfg set another
+ * allocator never count. */
+int tn_leaking_nodes(const tn_net *net);
 /* Free one node's engine (its slot stays, unroutable). */
 void tn_drop_node(tn_net *net, tn_node *node);
 

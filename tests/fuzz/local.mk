@@ -76,6 +76,7 @@ tests_fuzz_replay_addr_CPPFLAGS = $(FUZZ_INCLUDES) -DFUZZ_TARGET='"addr"'
 tests_fuzz_replay_addr_LDADD = $(FUZZ_REPLAY_LDADD)
 
 tests_fuzz_replay_snmp_config_SOURCES = tests/fuzz/fuzz_snmp_config.c transport/snmp/config.c transport/snmp/fpcheck.c \
+	transport/snmp/hashalg.c \
 	tests/fuzz/regress_main.c $(FUZZ_COMMON_SOURCES)
 tests_fuzz_replay_snmp_config_CPPFLAGS = $(FUZZ_SNMP_INCLUDES) -DFUZZ_TARGET='"snmp_config"'
 tests_fuzz_replay_snmp_config_LDADD = $(FUZZ_REPLAY_LDADD) $(NETSNMP_LIBS)
@@ -154,6 +155,7 @@ tests_fuzz_fuzz_addr_LDFLAGS = $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_addr_LDADD = $(OPENSSL_LIBS)
 
 tests_fuzz_fuzz_snmp_config_SOURCES = tests/fuzz/fuzz_snmp_config.c transport/snmp/config.c transport/snmp/fpcheck.c \
+	transport/snmp/hashalg.c \
 	$(FUZZ_COMMON_SOURCES) $(FUZZ_ENGINE_SOURCES)
 tests_fuzz_fuzz_snmp_config_CPPFLAGS = $(FUZZ_SNMP_INCLUDES)
 tests_fuzz_fuzz_snmp_config_CFLAGS = $(FUZZER_COMPILE_FLAGS)

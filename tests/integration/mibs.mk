@@ -9,10 +9,11 @@
 #                    DTLS traffic the test generates (SKIP until it is built)
 
 # The test dlmod: libdtlsudpmib.la + a fake transport/snmp statistics
-# provider.  Linked -z nodelete, like the real plugin, so that snmpd's
-# SIGHUP (dlclose + dlopen) keeps its state.
+# provider + the real hash table the MIB helpers read (hashalg.c alone:
+# the rest of libsnmpbase needs the engine).  Linked -z nodelete, like the
+# real plugin, so that snmpd's SIGHUP (dlclose + dlopen) keeps its state.
 check_LTLIBRARIES += tests/integration/mibs-testmod.la
-tests_integration_mibs_testmod_la_SOURCES = tests/integration/mibs-testmod.c
+tests_integration_mibs_testmod_la_SOURCES = tests/integration/mibs-testmod.c transport/snmp/hashalg.c
 tests_integration_mibs_testmod_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/agent-plugin/mib \
 	-I$(top_srcdir)/transport/snmp $(NETSNMP_CFLAGS)
 tests_integration_mibs_testmod_la_CFLAGS = $(AM_CFLAGS) $(VISIBILITY_CFLAGS)

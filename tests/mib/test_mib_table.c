@@ -1,9 +1,11 @@
 /*
  * test_mib_table.c - agent-plugin/mib/mib_table.c: mib_table_register()
  * serves a read-only iterator table as its spec says (index type, column
- * range, the handler's data, the iterator callbacks and their data), and a
- * registration that cannot be made returns NULL with nothing left behind
- * (the valgrind and ASan runs check the "nothing").
+ * range, each cell from the column getter, the iterator callbacks and
+ * their data), and a registration that cannot be made returns NULL with
+ * nothing left behind (the valgrind and ASan runs check the "nothing");
+ * mib_scalar_register() serves a read-only scalar; mib_unregister()
+ * removes a registration and clears the pointer.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,7 +30,6 @@ typedef struct row {
 } row;
 
 static const row rows[] = {{5, 50}, {7, 70}, {9, 90}};
-static const char handler_tag[] = "handler data";
 static const char iterator_tag[] = "iterator data";
 static int loops_freed;
 
@@ -64,41 +65,24 @@ static void free_loop(void *loop_ctx, netsnmp_iterator_info *iinfo)
 }
 
 /* Column c of a row reads value * 10 + c, so a value names its cell. */
-static int row_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
-                       netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
+static int row_get_column(const void *data, unsigned column, netsnmp_variable_list *vb)
 {
-    netsnmp_request_info *r;
+    const row *r = data;
 
-    (void)reginfo;
-    assert_ptr_equal(handler->myvoid, handler_tag);
-    if (reqinfo->mode != MODE_GET)
-        return SNMP_ERR_NOERROR;
-    for (r = requests; r != NULL; r = r->next) {
-        const row *data = netsnmp_extract_iterator_context(r);
-        netsnmp_table_request_info *ti = netsnmp_extract_table_info(r);
-
-        if (r->processed)
-            continue;
-        if (data == NULL || ti == NULL) {
-            netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHINSTANCE);
-            continue;
-        }
-        snmp_set_var_typed_integer(r->requestvb, ASN_INTEGER, data->value * 10 + (long)ti->colnum);
-    }
-    return SNMP_ERR_NOERROR;
+    snmp_set_var_typed_integer(vb, ASN_INTEGER, r->value * 10 + (long)column);
+    return 0;
 }
 
 static mib_table_spec spec(void)
 {
     mib_table_spec s = {
         .name = "testTable",
-        .handler = row_handler,
+        .get_column = row_get_column,
         .base = base,
         .base_len = OID_LENGTH(base),
         .index_type = ASN_UNSIGNED,
         .min_column = 2,
         .max_column = 4,
-        .handler_data = (void *)handler_tag,
         .iterator =
             {
                 .get_first_data_point = first_row,
@@ -127,8 +111,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    if (reg != NULL)
-        netsnmp_unregister_handler(reg);
+    mib_unregister(&reg);
     testagent_stop();
     return 0;
 }
@@ -232,8 +215,61 @@ static void test_duplicate_refused(void **state)
     assert_int_equal(testagent_get_integer(name, len, NULL), 702);
 }
 
+/* A scalar: its one instance (.0) reads what the handler makes of its
+ * handler data; nothing else is served, nothing can be set; once
+ * unregistered it is gone. */
+static const oid scalar_base[] = {1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 8};
+static const long scalar_value = 4242;
+
+static int scalar_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
+                          netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
+{
+    const long *value = handler->myvoid;
+    netsnmp_request_info *r;
+
+    (void)reginfo;
+    if (reqinfo->mode != MODE_GET)
+        return SNMP_ERR_NOERROR;
+    for (r = requests; r != NULL; r = r->next)
+        snmp_set_var_typed_integer(r->requestvb, ASN_INTEGER, *value);
+    return SNMP_ERR_NOERROR;
+}
+
+static void test_scalar(void **state)
+{
+    netsnmp_handler_registration *scalar;
+    oid name[MAX_OID_LEN];
+    size_t len = OID_LENGTH(scalar_base) + 1;
+    netsnmp_variable_list *vars = NULL;
+    testagent_reply r;
+
+    (void)state;
+    scalar = mib_scalar_register("testScalar", scalar_handler, scalar_base, OID_LENGTH(scalar_base),
+                                 (void *)&scalar_value);
+    assert_non_null(scalar);
+    memcpy(name, scalar_base, sizeof(scalar_base));
+    name[len - 1] = 0;
+    assert_int_equal(testagent_get_integer(name, len, NULL), 4242);
+    name[len - 1] = 1; /* not the instance */
+    assert_int_equal(testagent_get(name, len, &r), 0);
+    assert_int_equal(r.vb->type, SNMP_NOSUCHINSTANCE);
+    testagent_reply_free(&r);
+    name[len - 1] = 0;
+    snmp_varlist_add_variable(&vars, name, len, ASN_INTEGER, &scalar_value, sizeof(scalar_value));
+    assert_int_equal(testagent_set(vars, &r), 0);
+    assert_int_equal(r.errstat, SNMP_ERR_NOTWRITABLE);
+    testagent_reply_free(&r);
+    snmp_free_varbind(vars);
+    assert_int_equal(testagent_get_integer(name, len, NULL), 4242);
+    mib_unregister(&scalar);
+    assert_int_equal(testagent_get(name, len, &r), 0);
+    assert_int_equal(r.vb->type, SNMP_NOSUCHOBJECT);
+    testagent_reply_free(&r);
+}
+
 /* Unregistering removes the table (and frees what the registration
- * owns: see the valgrind run). */
+ * owns: see the valgrind run) and clears the caller's pointer; again, it
+ * does nothing. */
 static void test_unregister(void **state)
 {
     oid name[MAX_OID_LEN];
@@ -241,11 +277,13 @@ static void test_unregister(void **state)
     testagent_reply r;
 
     (void)state;
-    netsnmp_unregister_handler(reg);
-    reg = NULL;
+    mib_unregister(&reg);
+    assert_null(reg);
     assert_int_equal(testagent_get(name, len, &r), 0);
     assert_int_equal(r.vb->type, SNMP_NOSUCHOBJECT);
     testagent_reply_free(&r);
+    mib_unregister(&reg);
+    assert_null(reg);
 }
 
 int main(void)
@@ -256,6 +294,7 @@ int main(void)
         cmocka_unit_test(test_walk),
         cmocka_unit_test(test_read_only),
         cmocka_unit_test(test_duplicate_refused),
+        cmocka_unit_test(test_scalar),
         cmocka_unit_test(test_unregister),
     };
 

@@ -5,9 +5,13 @@ SNMP_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/transport/snmp $(NETSNMP_CFL
 SNMP_TEST_LDADD = transport/snmp/libsnmpbase.la transport/engine/libengine.la $(NETSNMP_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/snmp/test_addr tests/snmp/test_tmstate tests/snmp/test_config tests/snmp/test_tsmrefs \
-	tests/snmp/test_secname tests/snmp/test_hostname tests/snmp/test_sesscache
+	tests/snmp/test_secname tests/snmp/test_hostname tests/snmp/test_sesscache tests/snmp/test_hashalg
 TESTS += tests/snmp/test_addr tests/snmp/test_tmstate tests/snmp/test_config tests/snmp/test_tsmrefs \
-	tests/snmp/test_secname tests/snmp/test_hostname tests/snmp/test_sesscache
+	tests/snmp/test_secname tests/snmp/test_hostname tests/snmp/test_sesscache tests/snmp/test_hashalg
+
+tests_snmp_test_hashalg_SOURCES = tests/snmp/test_hashalg.c
+tests_snmp_test_hashalg_CPPFLAGS = $(SNMP_TEST_CPPFLAGS)
+tests_snmp_test_hashalg_LDADD = $(SNMP_TEST_LDADD)
 
 tests_snmp_test_sesscache_SOURCES = tests/snmp/test_sesscache.c
 tests_snmp_test_sesscache_CPPFLAGS = $(SNMP_TEST_CPPFLAGS)
@@ -29,8 +33,9 @@ tests_snmp_test_tsmrefs_SOURCES = tests/snmp/test_tsmrefs.c
 tests_snmp_test_tsmrefs_CPPFLAGS = $(SNMP_TEST_CPPFLAGS)
 tests_snmp_test_tsmrefs_LDADD = $(SNMP_TEST_LDADD)
 
-# secname.c is included by the test (its row reader is static).
-tests_snmp_test_secname_SOURCES = tests/snmp/test_secname.c
+# secname.c is included by the test (its row reader is static); the hash
+# table it reads is linked beside it.
+tests_snmp_test_secname_SOURCES = tests/snmp/test_secname.c transport/snmp/hashalg.c
 tests_snmp_test_secname_CPPFLAGS = $(SNMP_TEST_CPPFLAGS)
 tests_snmp_test_secname_LDADD = transport/engine/libengine.la $(NETSNMP_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS)
 

@@ -7,7 +7,9 @@
  *  - the engine callbacks' statistics (Accepts, ServerCloses) and the
  *    process-wide totals, which keep what closed engines counted;
  *  - timers: a listener's alarm at the engine's deadline, and a client's
- *    timerfd waking select() when a handshake flight is due again.
+ *    timerfd waking select() when a handshake flight is due again;
+ *  - a client's stored session: kept when its association ends after the
+ *    handshake, forgotten when a handshake fails.
  * On 127.0.0.1; the store comes from snmpstore.c.
  */
 #include <config.h>
@@ -259,6 +261,78 @@ static void client_timerfd_wakes_for_retransmission(void **state)
     close(silent);
 }
 
+/* A client transport to the agent at `port', pinned to the agent's
+ * certificate (so every such transport has the same session key). */
+static netsnmp_transport *client_open(int port)
+{
+    dtlsudp_addr addr;
+    netsnmp_transport *t;
+    char target[32];
+
+    snprintf(target, sizeof(target), "127.0.0.1:%d", port);
+    assert_int_equal(dtlsudp_addr_parse("127.0.0.1", (uint16_t)port, &addr), DTLSUDP_OK);
+    t = dtlsudp_snmp_transport_open(&addr, 0, 0, target);
+    assert_non_null(t);
+    assert_int_equal(t->f_config(t, "localCert", "client"), 0);
+    assert_int_equal(t->f_config(t, "peerCert", "server"), 0);
+    assert_non_null(t->f_open(t)); /* sends the ClientHello */
+    return t;
+}
+
+static int session_stored(const uint8_t *key)
+{
+    uint8_t blob[SESSCACHE_MAX_BLOB];
+    size_t len = 0;
+
+    return dtlsudp_snmp_session_get(key, 0, blob, sizeof(blob), &len) == 0 && len > 0;
+}
+
+/* Drive client and agent (bounded) until the client's connection leaves
+ * the handshake. */
+static int client_handshake(netsnmp_transport *client, endpoint *agent)
+{
+    endpoint *ep = endpoint_of(client);
+    dtlsudp_time until;
+
+    for (until = dtlsudp_now() + 5000;
+         dtlsudp_conn_state(ep->conn) == DTLSUDP_STATE_HANDSHAKING && dtlsudp_now() < until;) {
+        (void)readable(client->sock, 20);
+        (void)dtlsudp_conn_process(ep->conn, dtlsudp_now());
+        if (agent != NULL)
+            (void)server_pump(agent, 1);
+    }
+    return dtlsudp_conn_state(ep->conn);
+}
+
+/* The session a client keeps (dtlsudpResume, on by default) outlives the
+ * association it came from; a handshake that fails forgets it, so that
+ * the next connection starts in full instead of offering it again. */
+static void failed_handshake_forgets_the_stored_session(void **state)
+{
+    netsnmp_transport *agent = agent_open(), *client;
+    int port = ntohs(endpoint_of(agent)->addr.sin.sin_port);
+    uint8_t key[DTLSUDP_SNMP_SESSION_KEY_LEN];
+
+    (void)state;
+    dtlsudp_snmp_sessions_clear();
+    client = client_open(port);
+    assert_true(endpoint_of(client)->settings.resume);
+    assert_int_equal(client_handshake(client, endpoint_of(agent)), DTLSUDP_STATE_ESTABLISHED);
+    memcpy(key, endpoint_of(client)->session_key, sizeof(key));
+    assert_true(session_stored(key)); /* kept at ESTABLISHED */
+    transport_close(client); /* CLOSED after the handshake */
+    assert_true(session_stored(key));
+
+    /* The agent gone, the next handshake (which offers the session) ends
+     * with the port unreachable. */
+    transport_close(agent);
+    client = client_open(port);
+    assert_memory_equal(endpoint_of(client)->session_key, key, sizeof(key));
+    assert_int_equal(client_handshake(client, NULL), DTLSUDP_STATE_CLOSED);
+    assert_false(session_stored(key));
+    transport_close(client);
+}
+
 static int setup(void **state)
 {
     char conf[300], fp[200];
@@ -292,6 +366,7 @@ int main(void)
         cmocka_unit_test(listener_alarm_at_the_engine_deadline),
         cmocka_unit_test(sessions_are_counted),
         cmocka_unit_test(client_timerfd_wakes_for_retransmission),
+        cmocka_unit_test(failed_handshake_forgets_the_stored_session),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

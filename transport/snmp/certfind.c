@@ -23,6 +23,7 @@
  */
 #include <config.h>
 
+#include "hashalg.h"
 #include "snmp_internal.h"
 
 #include <dirent.h>
@@ -39,13 +40,12 @@
 
 #define INDEX_MAX 512 /* certificates; more are ignored (logged) */
 
-static const size_t hash_lengths[] = {20, 28, 32, 48, 64}; /* SHA-1 .. SHA-512 */
-#define N_HASHES (sizeof(hash_lengths) / sizeof(hash_lengths[0]))
+#define N_HASHES DTLSUDP_SNMP_HASH_ALG_COUNT
 
 typedef struct indexed_cert {
     char *native_fp; /* the store's key: the fingerprint in the signature's hash */
     char *stem;      /* the file name without its extension */
-    dtlsudp_fingerprint fp[N_HASHES];
+    dtlsudp_fingerprint fp[N_HASHES]; /* in the order of hashalg.h's table */
 } indexed_cert;
 
 static indexed_cert *index_certs;
@@ -81,11 +81,25 @@ static X509 *read_cert_file(const char *path)
     return x;
 }
 
+/* x's fingerprints in every hash of hashalg.h's table but MD5: no
+ * certificate is looked up by MD5 (SHA-1 to SHA-512, as this file's head
+ * says), so its slot stays empty, of length 0, which no parsed fingerprint
+ * has.  Returns 0 or -1. */
+static int fingerprint_all(X509 *x, dtlsudp_fingerprint fp[N_HASHES])
+{
+    size_t i;
+
+    for (i = 0; i < N_HASHES; i++)
+        if (dtlsudp_snmp_hash_algs[i].id != DTLSUDP_SNMP_HASH_MD5 &&
+            dtlsudp_fingerprint_of(x, dtlsudp_snmp_hash_algs[i].len, &fp[i]) != DTLSUDP_OK)
+            return -1;
+    return 0;
+}
+
 static void index_add(X509 *x, const char *file_name)
 {
     const char *dot = strrchr(file_name, '.');
     indexed_cert *c;
-    size_t i;
 
     if (index_len == INDEX_MAX) {
         snmp_log(LOG_WARNING, "dtlsudp: more than %d certificates; the rest are found only by Net-SNMP's own "
@@ -97,12 +111,11 @@ static void index_add(X509 *x, const char *file_name)
     if ((c->native_fp = netsnmp_openssl_cert_get_fingerprint(x, -1)) == NULL)
         return;
     c->stem = strndup(file_name, dot != NULL && dot != file_name ? (size_t)(dot - file_name) : strlen(file_name));
-    for (i = 0; i < N_HASHES; i++)
-        if (c->stem == NULL || dtlsudp_fingerprint_of(x, hash_lengths[i], &c->fp[i]) != DTLSUDP_OK) {
-            free(c->native_fp);
-            free(c->stem);
-            return;
-        }
+    if (c->stem == NULL || fingerprint_all(x, c->fp) != 0) {
+        free(c->native_fp);
+        free(c->stem);
+        return;
+    }
     index_len++;
 }
 

@@ -20,7 +20,6 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 endpoint *endpoint_servers;
@@ -83,9 +82,9 @@ static void on_event(void *user, dtlsudp_assoc *a, int event, int reason)
             ep->last_detail = dtlsudp_assoc_failure_detail(a);
         }
         /* A failed handshake may have offered the stored session: the
-         * next one starts in full. */
-        if (!ep->is_server && ep->settings.resume && dtlsudp_assoc_ssl(a) != NULL &&
-            !SSL_is_init_finished(dtlsudp_assoc_ssl(a)))
+         * next one starts in full.  (A client is never refused by
+         * admission, so "not established" is "the handshake failed".) */
+        if (!ep->is_server && ep->settings.resume && !dtlsudp_assoc_was_established(a))
             dtlsudp_snmp_session_forget(ep->session_key, ep->settings.session_file);
         if (!ep->is_server && reason != DTLSUDP_ERR_CLOSED && !ep->counted_open_error &&
             (reason == DTLSUDP_ERR_HANDSHAKE || reason == DTLSUDP_ERR_TIMEOUT ||

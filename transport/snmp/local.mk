@@ -15,6 +15,8 @@ transport_snmp_libsnmpbase_la_SOURCES = \
 	transport/snmp/tmstate.c \
 	transport/snmp/tsmrefs.c \
 	transport/snmp/config.c \
+	transport/snmp/hashalg.h \
+	transport/snmp/hashalg.c \
 	transport/snmp/secname.c \
 	transport/snmp/hostname.c \
 	transport/snmp/fpcheck.c \

@@ -12,6 +12,7 @@
  */
 #include <config.h>
 
+#include "hashalg.h"
 #include "snmp_internal.h"
 
 #include <ctype.h>
@@ -26,21 +27,6 @@
 #define SECNAME_MAX 32
 #define MAX_CANDIDATES 64
 #define MAX_CHAIN 16
-
-/* The digest length of a SnmpTLSFingerprint hash octet (Net-SNMP's
- * NS_HASH_* numbering, which follows RFC 5246's HashAlgorithm). */
-static unsigned hash_octet_length(long hash)
-{
-    switch (hash) {
-    case NS_HASH_MD5: return 16;
-    case NS_HASH_SHA1: return 20;
-    case NS_HASH_SHA224: return 28;
-    case NS_HASH_SHA256: return 32;
-    case NS_HASH_SHA384: return 48;
-    case NS_HASH_SHA512: return 64;
-    default: return 0;
-    }
-}
 
 int dtlsudp_snmp_row_fingerprint(const char *text, dtlsudp_fingerprint *out)
 {
@@ -58,13 +44,13 @@ int dtlsudp_snmp_row_fingerprint(const char *text, dtlsudp_fingerprint *out)
     octet[2] = '\0';
     hash = strtol(octet, NULL, 16);
     text += text[2] == ':' ? 3 : 2;
-    if (hash < NS_HASH_MD5 || hash > NS_HASH_SHA512)
+    if (dtlsudp_snmp_hash_length(hash) == 0)
         return -1;
     if (dtlsudp_fingerprint_parse(text, out) != DTLSUDP_OK)
         return -1;
     /* The octet must name the hash the digest's length implies (RFC 6353
      * 10, SnmpTLSFingerprint): "01" before 32 octets is no fingerprint. */
-    return out->len == hash_octet_length(hash) ? 0 : -1;
+    return out->len == dtlsudp_snmp_hash_length(hash) ? 0 : -1;
 }
 
 typedef struct candidate {

@@ -65,6 +65,18 @@ static int length_ok(const char *token, const char *name, const char *text)
     return 0;
 }
 
+/* What a row whose fingerprint names no stored certificate means for
+ * the notifications of its target, and the fix, by the row's kind. */
+static const char *unstored_consequence_and_fix(int what)
+{
+    if (what == NS_CERT_REMOTE_PEER)
+        return "snmpd passes a target's server fingerprint to the transport only for a stored "
+               "certificate, so notifications to this target are not pinned to it: copy the "
+               "server's certificate into tls/certs";
+    return "notifications for this target use the default identity: copy the certificate "
+           "and its key into tls/certs and tls/private";
+}
+
 /* Resolves one row; returns 1 when it was rewritten. */
 static int resolve(const row_ref *r, u_char *hash_type)
 {
@@ -84,19 +96,8 @@ static int resolve(const row_ref *r, u_char *hash_type)
         return 0;
     }
     if ((c = dtlsudp_snmp_cert_find(r->what, *r->fingerprint)) == NULL || c->fingerprint == NULL) {
-        if (r->what == NS_CERT_REMOTE_PEER)
-            snmp_log(LOG_ERR,
-                     "dtlsudp: %s %s: no certificate in the store (tls/certs) has fingerprint %s; "
-                     "snmpd passes a target's server fingerprint to the transport only for a stored "
-                     "certificate, so notifications to this target are not pinned to it: copy the "
-                     "server's certificate into tls/certs\n",
-                     r->token, r->name, *r->fingerprint);
-        else
-            snmp_log(LOG_ERR,
-                     "dtlsudp: %s %s: no certificate in the store (tls/certs) has fingerprint %s; "
-                     "notifications for this target use the default identity: copy the certificate "
-                     "and its key into tls/certs and tls/private\n",
-                     r->token, r->name, *r->fingerprint);
+        snmp_log(LOG_ERR, "dtlsudp: %s %s: no certificate in the store (tls/certs) has fingerprint %s; %s\n",
+                 r->token, r->name, *r->fingerprint, unstored_consequence_and_fix(r->what));
         return 0;
     }
     if ((native = strdup(c->fingerprint)) == NULL)
