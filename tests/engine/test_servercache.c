@@ -39,11 +39,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    int i;
     (void)state;
     tn_free(&net);
-    for (i = 0; i < net.n; i++)
-        assert_int_equal(net.nodes[i].alloc.live_count, 0);
+    assert_int_equal(tn_leaking_nodes(&net), 0);
     return 0;
 }
 
