@@ -666,16 +666,21 @@ DTLSUDP_EXTERN void *dtlsudp_assoc_get_user(const dtlsudp_assoc *a);
  * takes no locks and starts no threads.  Distinct listeners and distinct
  * client connections may be used from distinct threads concurrently.
  *
- * What they share: only OpenSSL's global state (its error queue is per
- * thread; its initialisation, default providers, method and cipher tables
- * are made thread-safe by OpenSSL itself, 1.1.0 and later) and the
- * process's file descriptors.  What they do not share: the SSL_CTX,
- * identity and trust store references, cookie secrets, ticket keys, peer
- * tables, caps (max_assocs, max_half_open, max_per_source count per
- * listener), timers, statistics, buffers and callbacks' calls: the
- * callbacks of one listener always run on the thread that pumps it, but
- * callbacks of different listeners may run at the same time, so `user'
- * data shared between them needs the caller's own locking.
+ * What they share: OpenSSL's global state (its error queue is per thread;
+ * its initialisation, providers, method and cipher tables are made
+ * thread-safe by OpenSSL itself, 1.1.0 and later), the process's file
+ * descriptors, and whatever the caller hands to several of them: the same
+ * X509_STORE as trust_store, or the same X509 and EVP_PKEY given to
+ * dtlsudp_engine_set_identity(), are shared through OpenSSL's reference
+ * counts, which OpenSSL allows for concurrent use as long as nobody
+ * modifies them meanwhile (replace a store, never add to one in use).
+ * What each has of its own: its SSL_CTX (files named in the config are
+ * loaded by each engine), cookie secrets, ticket keys, peer table, caps
+ * (max_assocs, max_half_open, max_per_source count per listener), timers,
+ * statistics and buffers.  Callbacks of one listener always run on the
+ * thread that pumps it, but callbacks of different listeners may run at
+ * the same time: `user' data shared between them needs the caller's own
+ * locking.
  *
  * Sharding (a server that uses several cores): N threads, each with its
  * own listener made with the same address, the same identity and trust,
