@@ -33,6 +33,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,10 @@
 /* Upper bound of --threads: far more than cores, which is what it is for. */
 #define MAX_THREADS 256
 
-static volatile sig_atomic_t stopping;
+/* Set by the signal handler on one thread, read by every loop: a
+ * lock-free atomic, which C11 allows a handler to write (sig_atomic_t is
+ * only safe within one thread). */
+static atomic_int stopping;
 /* Written once by the signal handler and never read: every loop polls the
  * read end, which then stays readable, so one signal wakes all threads. */
 static int stop_pipe[2] = {-1, -1};
@@ -52,7 +56,7 @@ static int stop_pipe[2] = {-1, -1};
 static void on_signal(int sig)
 {
     (void)sig;
-    stopping = 1;
+    atomic_store(&stopping, 1);
     if (stop_pipe[1] >= 0) {
         int saved = errno;
         (void)!write(stop_pipe[1], "x", 1);
@@ -154,7 +158,7 @@ static void *run_worker(void *arg)
     int ret;
 
     w->status = 1;
-    while (!stopping) {
+    while (!atomic_load(&stopping)) {
         dtlsudp_time now = dtlsudp_now();
         dtlsudp_time next = listener_deadline(l, w->accepting);
         struct pollfd *npfd = realloc(pfd, (conns.n + 2) * sizeof(*pfd));
@@ -175,7 +179,7 @@ static void *run_worker(void *arg)
             perror("poll");
             goto Exit;
         }
-        if (stopping)
+        if (atomic_load(&stopping))
             break;
         now = dtlsudp_now();
         ret = dtlsudp_listener_process(l, now);
