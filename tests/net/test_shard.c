@@ -3,9 +3,11 @@
  * (dtlsudp_listener_config.reuse_port, the sharding model of dtlsudp.h
  * "Threads"): two shards on 127.0.0.1 both complete handshakes and echo
  * for clients from distinct ports, each peer staying on one shard (no
- * cookie fails); a listener without the option still cannot bind a taken
- * port, nor join a port bound without it; osnet with sharing is refused;
- * a caller built against V1 never shares, whatever lies past its struct.
+ * cookie fails); a ticket is refused by a shard that did not issue it
+ * (what a peer meets when the set of shards changes); a listener without
+ * the option still cannot bind a taken port, nor join a port bound
+ * without it; osnet with sharing is refused; a caller built against V1
+ * never shares, whatever lies past its struct.
  * Loopback, ephemeral ports, bounded waits.
  */
 #include "config.h"
@@ -149,51 +151,82 @@ static void *shard_main(void *arg)
     return NULL;
 }
 
+/* A sharing listener on 127.0.0.1:port (0: a free port, returned in
+ * *port), not yet running. */
+static void shard_open(shard *s, const dtlsudp_listener_config *cfg, uint16_t *port)
+{
+    char addr[32];
+
+    memset(s, 0, sizeof(*s));
+    snprintf(addr, sizeof(addr), "127.0.0.1:%u", *port);
+    assert_int_equal(dtlsudp_listener_new(addr, cfg, dtlsudp_now(), &s->l), DTLSUDP_OK);
+    *port = port_of(s->l);
+}
+
+static void shard_run(shard *s)
+{
+    assert_int_equal(pthread_create(&s->thread, NULL, shard_main, s), 0);
+}
+
+static void shard_halt(shard *s)
+{
+    atomic_store(&s->stop, 1);
+    assert_int_equal(pthread_join(s->thread, NULL), 0);
+    assert_int_equal(s->failed, DTLSUDP_OK);
+}
+
 static void shards_start(shard *shards, size_t n, uint16_t *port)
 {
     dtlsudp_listener_config cfg;
-    char addr[32];
 
     server_config(&cfg, 1);
     *port = 0;
-    for (size_t i = 0; i < n; i++) {
-        memset(&shards[i], 0, sizeof(shards[i]));
-        /* the first picks a free port, the others join it */
-        snprintf(addr, sizeof(addr), "127.0.0.1:%u", *port);
-        assert_int_equal(dtlsudp_listener_new(addr, &cfg, dtlsudp_now(), &shards[i].l), DTLSUDP_OK);
-        *port = port_of(shards[i].l);
-    }
+    /* the first picks a free port, the others join it; all are bound
+     * before any runs, so that none sees a peer the others hash to */
     for (size_t i = 0; i < n; i++)
-        assert_int_equal(pthread_create(&shards[i].thread, NULL, shard_main, &shards[i]), 0);
+        shard_open(&shards[i], &cfg, port);
+    for (size_t i = 0; i < n; i++)
+        shard_run(&shards[i]);
 }
 
 static void shards_stop(shard *shards, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         atomic_store(&shards[i].stop, 1);
-    for (size_t i = 0; i < n; i++) {
-        assert_int_equal(pthread_join(shards[i].thread, NULL), 0);
-        assert_int_equal(shards[i].failed, DTLSUDP_OK);
-    }
+    for (size_t i = 0; i < n; i++)
+        shard_halt(&shards[i]);
+}
+
+/* A client from a new ephemeral port, handshake done; with tickets on,
+ * offering `session' when given. */
+static dtlsudp_conn *client_connect(uint16_t port, int tickets, const uint8_t *session, size_t session_len)
+{
+    dtlsudp_conn_config cfg;
+    dtlsudp_conn *c = NULL;
+    char portbuf[8];
+
+    assert_int_equal(dtlsudp_conn_config_init(&cfg), DTLSUDP_OK);
+    cfg.engine.cert_file = path_client;
+    cfg.engine.key_file = path_client_key;
+    cfg.engine.ca_file = path_ca;
+    cfg.engine.session_tickets = tickets;
+    cfg.connect.session = session;
+    cfg.connect.session_len = session_len;
+    snprintf(portbuf, sizeof(portbuf), "%u", port);
+    assert_int_equal(dtlsudp_conn_connect("127.0.0.1", portbuf, &cfg, CLIENT_WAIT_MS, dtlsudp_now(), &c),
+                     DTLSUDP_OK);
+    return c;
 }
 
 /* One client from a new ephemeral port: handshake, one datagram echoed
  * back unchanged, close_notify. */
 static void client_echo(uint16_t port, int i)
 {
-    dtlsudp_conn_config cfg;
-    dtlsudp_conn *c = NULL;
-    char portbuf[8], msg[32];
+    dtlsudp_conn *c = client_connect(port, 0, NULL, 0);
+    char msg[32];
     uint8_t buf[64];
     size_t len = 0;
 
-    assert_int_equal(dtlsudp_conn_config_init(&cfg), DTLSUDP_OK);
-    cfg.engine.cert_file = path_client;
-    cfg.engine.key_file = path_client_key;
-    cfg.engine.ca_file = path_ca;
-    snprintf(portbuf, sizeof(portbuf), "%u", port);
-    assert_int_equal(dtlsudp_conn_connect("127.0.0.1", portbuf, &cfg, CLIENT_WAIT_MS, dtlsudp_now(), &c),
-                     DTLSUDP_OK);
     int n = snprintf(msg, sizeof(msg), "shard test %d", i);
     assert_int_equal(dtlsudp_conn_write(c, (const uint8_t *)msg, (size_t)n), DTLSUDP_OK);
     assert_int_equal(dtlsudp_conn_read(c, buf, sizeof(buf), &len, CLIENT_WAIT_MS), DTLSUDP_OK);
@@ -284,6 +317,49 @@ static void test_osnet_with_sharing_is_refused(void **state)
     dtlsudp_listener_free(l);
 }
 
+/* When the set of shards changes, a peer may reach a shard that did not
+ * issue its ticket: each engine has its own ticket key, so the ticket is
+ * refused there and the handshake is a full one (dtlsudp.h, "Threads").
+ * Shard A issues a ticket (and honours it: the positive control); B joins
+ * the port and A leaves; the same ticket at B gives a full handshake. */
+static void test_a_ticket_is_refused_by_another_shard(void **state)
+{
+    dtlsudp_listener_config cfg;
+    dtlsudp_net_stats st;
+    shard a, b;
+    uint16_t port = 0;
+    uint8_t session[4096];
+    size_t session_len = 0;
+    dtlsudp_conn *c;
+
+    (void)state;
+    server_config(&cfg, 1);
+    cfg.engine.session_tickets = 1;
+    shard_open(&a, &cfg, &port);
+    shard_run(&a);
+    c = client_connect(port, 1, NULL, 0);
+    assert_int_equal(dtlsudp_assoc_session(dtlsudp_conn_assoc(c), session, sizeof(session), &session_len),
+                     DTLSUDP_OK);
+    dtlsudp_conn_free(c);
+    c = client_connect(port, 1, session, session_len);
+    assert_int_equal(dtlsudp_assoc_resumed(dtlsudp_conn_assoc(c)), 1);
+    dtlsudp_conn_free(c);
+
+    shard_open(&b, &cfg, &port);
+    shard_run(&b);
+    shard_halt(&a);
+    dtlsudp_listener_free(a.l);
+    c = client_connect(port, 1, session, session_len);
+    assert_int_equal(dtlsudp_assoc_resumed(dtlsudp_conn_assoc(c)), 0);
+    dtlsudp_conn_free(c);
+    shard_halt(&b);
+    assert_int_equal(dtlsudp_listener_get_stats(b.l, &st), DTLSUDP_OK);
+    assert_int_equal(st.engine.handshakes_completed, 1);
+    assert_int_equal(st.engine.handshakes_resumed, 0);
+    assert_int_equal(st.engine.tickets_refused, 1);
+    dtlsudp_listener_free(b.l);
+}
+
 /* SO_REUSEPORT on the listener's socket (router: dtlsudp_listener_fd()). */
 static int socket_reuses_port(const dtlsudp_listener *l)
 {
@@ -353,6 +429,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_two_shards_share_the_load),
+        cmocka_unit_test(test_a_ticket_is_refused_by_another_shard),
         cmocka_unit_test(test_a_taken_port_stays_taken_without_the_option),
         cmocka_unit_test(test_osnet_with_sharing_is_refused),
         cmocka_unit_test(test_current_version_default_and_option),
