@@ -774,7 +774,8 @@ typedef struct dtlsudp_listener_config {
     int reuse_port;
 } dtlsudp_listener_config;
 
-/* Defaults: dtlsudp_engine_config_init(), DEMUX_DEFAULT, non-blocking.
+/* Defaults: dtlsudp_engine_config_init(), DEMUX_DEFAULT, non-blocking, no
+ * port sharing (reuse_port 0).
  * Returns OK or INVALID (NULL, unknown version). */
 DTLSUDP_EXTERN int dtlsudp_listener_config_init_versioned(int version, dtlsudp_listener_config *cfg);
 #define dtlsudp_listener_config_init(cfg) dtlsudp_listener_config_init_versioned(DTLSUDP_CONFIG_VERSION, (cfg))
