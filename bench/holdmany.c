@@ -370,7 +370,7 @@ int main(int argc, char **argv)
     }
     t_echo = mono();
 
-    printf("n=%ld established=%ld failed=%ld open_secs=%.1f served=%ld echo_secs=%.1f rss0_kb=%ld "
+    printf("n=%ld established=%ld failed=%ld open_secs=%.3f served=%ld echo_secs=%.1f rss0_kb=%ld "
            "rss_open_kb=%ld per_assoc_b=%ld client_per_assoc_b=%ld\n",
            r.n, r.established, r.failed, t_open - t0, r.served, t_echo - t_open, rss0, rss_open,
            r.established > 0 && server_pid > 0 ? (rss_open - rss0) * 1024 / r.established : 0,

@@ -53,3 +53,10 @@ bench-quick: all bench-engine-optional
 bench-proxy: all
 	$(BENCH_ENV) $(top_srcdir)/bench/proxy $(BENCH_ARGS)
 .PHONY: bench-proxy
+
+#   make bench-threads  dtls-echo-server --threads 1 against 2: handshakes/s
+#                       and CPU per handshake (bench/threads, ~6 minutes)
+dist_noinst_SCRIPTS += bench/threads
+bench-threads: all
+	$(BENCH_ENV) $(top_srcdir)/bench/threads --builddir '$(abs_top_builddir)' $(BENCH_ARGS)
+.PHONY: bench-threads

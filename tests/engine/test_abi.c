@@ -26,19 +26,28 @@
 
 #define END_OF(type, last) (offsetof(type, last) + sizeof(((type *)0)->last))
 
-/* What a V1 caller was compiled with: these never change. */
+/* What a V1 and a V2 caller were compiled with: these never change.  V2
+ * appended dtlsudp_listener_config.reuse_port and nothing else. */
 static const struct {
     enum eng_abi_struct which;
     size_t v1_end;  /* end of the last V1 field */
+    size_t v2_end;  /* end of the last V2 field */
     size_t current; /* sizeof in this tree */
 } structs[] = {
-    {DTLSUDP_ABI_ENGINE_CONFIG, END_OF(dtlsudp_engine_config, user), sizeof(dtlsudp_engine_config)},
-    {DTLSUDP_ABI_CONNECT_OPTS, END_OF(dtlsudp_connect_opts, session_len), sizeof(dtlsudp_connect_opts)},
-    {DTLSUDP_ABI_STATS, END_OF(dtlsudp_stats, tickets_refused), sizeof(dtlsudp_stats)},
-    {DTLSUDP_ABI_LISTENER_CONFIG, END_OF(dtlsudp_listener_config, v6only), sizeof(dtlsudp_listener_config)},
-    {DTLSUDP_ABI_NET_STATS, END_OF(dtlsudp_net_stats, send_dropped_full), sizeof(dtlsudp_net_stats)},
-    {DTLSUDP_ABI_CONN_CONFIG, END_OF(dtlsudp_conn_config, blocking), sizeof(dtlsudp_conn_config)},
-    {DTLSUDP_ABI_CONN_STATS, END_OF(dtlsudp_conn_stats, net), sizeof(dtlsudp_conn_stats)},
+    {DTLSUDP_ABI_ENGINE_CONFIG, END_OF(dtlsudp_engine_config, user), END_OF(dtlsudp_engine_config, user),
+     sizeof(dtlsudp_engine_config)},
+    {DTLSUDP_ABI_CONNECT_OPTS, END_OF(dtlsudp_connect_opts, session_len), END_OF(dtlsudp_connect_opts, session_len),
+     sizeof(dtlsudp_connect_opts)},
+    {DTLSUDP_ABI_STATS, END_OF(dtlsudp_stats, tickets_refused), END_OF(dtlsudp_stats, tickets_refused),
+     sizeof(dtlsudp_stats)},
+    {DTLSUDP_ABI_LISTENER_CONFIG, END_OF(dtlsudp_listener_config, v6only),
+     END_OF(dtlsudp_listener_config, reuse_port), sizeof(dtlsudp_listener_config)},
+    {DTLSUDP_ABI_NET_STATS, END_OF(dtlsudp_net_stats, send_dropped_full),
+     END_OF(dtlsudp_net_stats, send_dropped_full), sizeof(dtlsudp_net_stats)},
+    {DTLSUDP_ABI_CONN_CONFIG, END_OF(dtlsudp_conn_config, blocking), END_OF(dtlsudp_conn_config, blocking),
+     sizeof(dtlsudp_conn_config)},
+    {DTLSUDP_ABI_CONN_STATS, END_OF(dtlsudp_conn_stats, net), END_OF(dtlsudp_conn_stats, net),
+     sizeof(dtlsudp_conn_stats)},
 };
 #define N_STRUCTS (sizeof(structs) / sizeof(structs[0]))
 
@@ -59,7 +68,8 @@ static void fill_pattern(uint8_t *p, size_t n, uint8_t seed)
         p[i] = (uint8_t)(seed + i * 7u);
 }
 
-/* Every struct has a row for V1, ending at its last V1 field; the row
+/* Every struct has a row for V1 and V2, ending at its last field of that
+ * version; the row
  * of the current version covers the whole struct (only trailing padding
  * may follow), so no field of the caller's is left out. */
 static void test_sizes_of_known_versions(void **state)
@@ -68,8 +78,10 @@ static void test_sizes_of_known_versions(void **state)
     assert_int_equal(N_STRUCTS, DTLSUDP_ABI_N_STRUCTS);
     for (size_t i = 0; i < N_STRUCTS; i++) {
         size_t v1 = eng_abi_size(DTLSUDP_CONFIG_V1, structs[i].which);
+        size_t v2 = eng_abi_size(DTLSUDP_CONFIG_V2, structs[i].which);
         size_t cur = eng_abi_size(DTLSUDP_CONFIG_VERSION, structs[i].which);
         assert_int_equal(v1, structs[i].v1_end);
+        assert_int_equal(v2, structs[i].v2_end);
         assert_true(cur > 0 && cur <= structs[i].current);
         assert_true(structs[i].current - cur < _Alignof(max_align_t));
     }

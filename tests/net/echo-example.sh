@@ -113,6 +113,50 @@ for demux in router osnet; do
     echo "ok: $demux --no-accept"
 done
 
+# --threads: two loops, each with its own listener on the same port
+# (reuse_port, router); clients from eight ports are all served, and
+# SIGTERM stops both threads with exit status 0 and close_notify to a
+# client still connected.
+for mode in accept no-accept; do
+    extra=
+    [ $mode = no-accept ] && extra=--no-accept
+    start_server --threads 2 $extra || fail "server (--threads 2 $extra) did not start"
+    grep -q "^listening on .*(router demux, 2 threads)" "$tmp/server.out" || fail "not two threads"
+    for i in 1 2 3 4 5 6 7 8; do check_client 127.0.0.1 $port; done
+    # a client that stays connected until the server goes away
+    mkfifo "$tmp/hold.in" || exit 99
+    "$client" $tls 127.0.0.1 "$port" < "$tmp/hold.in" > "$tmp/hold.out" 2> "$tmp/hold.err" &
+    hold_pid=$!
+    exec 5> "$tmp/hold.in"
+    echo "held line" >&5
+    i=0
+    while [ $i -lt 100 ] && ! grep -q "held line" "$tmp/hold.out" 2>/dev/null; do i=$((i + 1)); sleep 0.1; done
+    grep -q "held line" "$tmp/hold.out" || fail "--threads 2 $extra: held client got no echo"
+    kill -TERM "$server_pid"
+    i=0
+    while [ $i -lt 100 ] && kill -0 "$server_pid" 2>/dev/null; do i=$((i + 1)); sleep 0.1; done
+    kill -0 "$server_pid" 2>/dev/null && fail "--threads 2 $extra: still running 10 s after SIGTERM"
+    wait "$server_pid"
+    rc=$?
+    server_pid=
+    [ "$rc" -eq 0 ] || fail "--threads 2 $extra: exit status $rc after SIGTERM"
+    # the held client reads close_notify and ends although its stdin is open
+    i=0
+    while [ $i -lt 100 ] && kill -0 "$hold_pid" 2>/dev/null; do i=$((i + 1)); sleep 0.1; done
+    if kill -0 "$hold_pid" 2>/dev/null; then
+        kill "$hold_pid"; exec 5>&-; fail "--threads 2 $extra: no close_notify to a connected client"
+    fi
+    exec 5>&-
+    wait "$hold_pid" 2>/dev/null
+    rm -f "$tmp/hold.in"
+    echo "ok: --threads 2 $extra"
+done
+"$server" --threads 2 --demux osnet --cert "$tmp/server.pem" --key "$tmp/server.key" --ca "$tmp/ca.pem" \
+    > "$tmp/server.out" 2>&1
+[ $? -eq 2 ] || fail "--threads 2 --demux osnet was not refused"
+grep -q "needs --demux router" "$tmp/server.out" || fail "--threads with osnet: unclear error"
+echo "ok: --threads 2 --demux osnet refused"
+
 # openssl s_client against the echo server, one AEAD suite at a time: the
 # server hands its record keys off after the handshake, so the records
 # s_client seals are opened, and the echoes sealed, by the engine's own

@@ -9,6 +9,15 @@ tests_net_test_net_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_net_test_net_LDADD = transport/libdtlsudp.la $(OPENSSL_LIBS) $(CMOCKA_LIBS) -lpthread
 endif
 
+# Listeners sharing one address, a thread each (reuse_port sharding).
+if HAVE_CMOCKA
+check_PROGRAMS += tests/net/test_shard
+TESTS += tests/net/test_shard
+tests_net_test_shard_SOURCES = tests/net/test_shard.c tests/net/certs.c tests/net/certs.h
+tests_net_test_shard_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_net_test_shard_LDADD = transport/libdtlsudp.la $(OPENSSL_LIBS) $(CMOCKA_LIBS) -lpthread
+endif
+
 # The osnet races, forced through the test hook: links the library's
 # objects (convenience libraries) to reach transport/net/net_internal.h.
 if HAVE_CMOCKA

@@ -31,10 +31,22 @@ static const size_t v1_sizes[DTLSUDP_ABI_N_STRUCTS] = {
     [DTLSUDP_ABI_CONN_STATS] = END_OF(dtlsudp_conn_stats, net),
 };
 
+/* V2 appended dtlsudp_listener_config.reuse_port; the listener config is
+ * embedded in no other struct, so nothing else moved. */
+static const size_t v2_sizes[DTLSUDP_ABI_N_STRUCTS] = {
+    [DTLSUDP_ABI_ENGINE_CONFIG] = END_OF(dtlsudp_engine_config, user),
+    [DTLSUDP_ABI_CONNECT_OPTS] = END_OF(dtlsudp_connect_opts, session_len),
+    [DTLSUDP_ABI_STATS] = END_OF(dtlsudp_stats, tickets_refused),
+    [DTLSUDP_ABI_LISTENER_CONFIG] = END_OF(dtlsudp_listener_config, reuse_port),
+    [DTLSUDP_ABI_NET_STATS] = END_OF(dtlsudp_net_stats, send_dropped_full),
+    [DTLSUDP_ABI_CONN_CONFIG] = END_OF(dtlsudp_conn_config, blocking),
+    [DTLSUDP_ABI_CONN_STATS] = END_OF(dtlsudp_conn_stats, net),
+};
+
 /* Rows indexed by version; row 0 (no such version) stays empty.  A field
  * appended without a new row is caught by the ABI baseline (make
  * check-abi), not here. */
-static const size_t *const layouts[] = {NULL, v1_sizes};
+static const size_t *const layouts[] = {NULL, v1_sizes, v2_sizes};
 #define N_VERSIONS (sizeof(layouts) / sizeof(layouts[0]))
 
 _Static_assert(N_VERSIONS == DTLSUDP_CONFIG_VERSION + 1, "one layout row per DTLSUDP_CONFIG_VERSION");

@@ -20,7 +20,9 @@
  * Thread safety: an engine, listener or connection and everything reached
  * from it must be used by one thread at a time.  Distinct objects may be
  * used from distinct threads; OpenSSL's global state is the only shared
- * state.
+ * state.  To use several cores, a server runs one listener per thread on
+ * the same address (dtlsudp_listener_config.reuse_port); the model is
+ * under "Threads" in the socket layer's section.
  */
 #ifndef DTLSUDP_H
 #define DTLSUDP_H
@@ -150,7 +152,9 @@ DTLSUDP_EXTERN int dtlsudp_err_is_fatal(int err);
  * library) is refused with DTLSUDP_ERR_INVALID and nothing is written.
  */
 #define DTLSUDP_CONFIG_V1 1
-#define DTLSUDP_CONFIG_VERSION DTLSUDP_CONFIG_V1
+/* V2: dtlsudp_listener_config.reuse_port. */
+#define DTLSUDP_CONFIG_V2 2
+#define DTLSUDP_CONFIG_VERSION DTLSUDP_CONFIG_V2
 
 /* The library version, "MAJOR.MINOR.PATCH" (from configure.ac). */
 DTLSUDP_EXTERN const char *dtlsudp_version(void);
@@ -668,12 +672,54 @@ DTLSUDP_EXTERN void *dtlsudp_assoc_get_user(const dtlsudp_assoc *a);
  * A client connection (dtlsudp_conn_connect()) owns an engine and a socket of
  * its own.
  *
- * Thread safety: a listener, its engine and all of its connections
- * (accepted or not) share state (the engine, and in router mode the
- * socket), so they form one unit to be used by one thread at a time.
- * Distinct listeners and distinct client connections may be used from
- * distinct threads concurrently; OpenSSL's global state is the only thing
- * they share.
+ * Threads.  The rule is per object: a listener, its engine and all of
+ * its connections (accepted or not) share state (the engine, and in
+ * router mode the socket), so they form one unit to be used by one thread
+ * at a time; so does a client connection with its engine.  The library
+ * takes no locks and starts no threads.  Distinct listeners and distinct
+ * client connections may be used from distinct threads concurrently.
+ *
+ * What they share: OpenSSL's global state (its error queue is per thread;
+ * its initialisation, providers, method and cipher tables are made
+ * thread-safe by OpenSSL itself, 1.1.0 and later), the process's file
+ * descriptors, and whatever the caller hands to several of them: the same
+ * X509_STORE as trust_store, or the same X509 and EVP_PKEY given to
+ * dtlsudp_engine_set_identity(), are shared through OpenSSL's reference
+ * counts, which OpenSSL allows for concurrent use as long as nobody
+ * modifies them meanwhile (replace a store, never add to one in use).
+ * What each has of its own: its SSL_CTX (files named in the config are
+ * loaded by each engine), cookie secrets, ticket keys, peer table, caps
+ * (max_assocs, max_half_open, max_per_source count per listener), timers,
+ * statistics and buffers.  Callbacks of one listener always run on the
+ * thread that pumps it, but callbacks of different listeners may run at
+ * the same time: `user' data shared between them needs the caller's own
+ * locking.
+ *
+ * Sharding (a server that uses several cores): N threads, each with its
+ * own listener made with the same address, the same identity and trust,
+ * demux ROUTER and reuse_port = 1, each pumping its listener in its own
+ * event loop; nothing is handed between threads.  Linux picks the socket
+ * of the group for each datagram by a hash of its 4-tuple (source and
+ * destination address and port), so a given peer always reaches the same
+ * listener: its stateless cookie exchange, its handshake and its
+ * association all stay on one engine, and the handshake CPU (signature,
+ * ECDHE, chain verification) of different peers runs in parallel.  Each
+ * engine has its own cookie secret and ticket key: a cookie or a ticket is
+ * only valid at the shard that issued it, which is where the peer returns
+ * while the group is unchanged.  When a listener joins or leaves the group
+ * (a thread added, or one freed or crashed), the hash is taken over the new
+ * set and some peers move to another shard: a handshake in progress there
+ * fails its cookie (the client's retransmitted ClientHello gets a new
+ * HelloVerifyRequest and starts over), an established association is
+ * unknown to its new shard (its datagrams are dropped as unknown until the
+ * client handshakes again, e.g. SNMP's retry after a timeout; the old
+ * shard's association ends at its idle timeout or is freed with that
+ * listener), and a presented ticket is refused (a full handshake instead).
+ * So change the set of shards only at start and stop.  Statistics are per
+ * listener: sum them for the server.  Per-source caps hold per shard, so
+ * the server as a whole admits up to N times max_per_source from one
+ * source (datagrams of one source address from different ports hash to
+ * different shards).
  *
  * Associations: the socket layer keeps its connection in
  * dtlsudp_assoc_set_user() of every association it manages; callers use
@@ -726,9 +772,23 @@ typedef struct dtlsudp_listener_config {
      * (v4-mapped peers, dual-stack); 1 sets IPV6_V6ONLY, so "[::]:p" and
      * "0.0.0.0:p" can both be bound, as with Net-SNMP's udp6 domain. */
     int v6only;
+    /* Since DTLSUDP_CONFIG_V2.  0 (default): the port must be free, as
+     * below.  1: share the address with other listeners that set it too,
+     * one listener (and thread) per shard: SO_REUSEPORT is set before
+     * bind(), and Linux then spreads peers over the group's sockets by a
+     * hash of the 4-tuple, so each peer always reaches the same listener
+     * while the group is unchanged (see "Threads" above).  Linux lets only
+     * sockets of the same effective uid join the group.  Router demux only:
+     * osnet's per-peer connected sockets would join the group too and make
+     * the kernel's choice among its sockets no longer one per peer, so a
+     * peer could reach another shard's engine; OSNET (and DEFAULT on
+     * Linux, which is OSNET) with reuse_port is refused with
+     * DTLSUDP_ERR_INVALID.  A caller built against V1 gets 0. */
+    int reuse_port;
 } dtlsudp_listener_config;
 
-/* Defaults: dtlsudp_engine_config_init(), DEMUX_DEFAULT, non-blocking.
+/* Defaults: dtlsudp_engine_config_init(), DEMUX_DEFAULT, non-blocking, no
+ * port sharing (reuse_port 0).
  * Returns OK or INVALID (NULL, unknown version). */
 DTLSUDP_EXTERN int dtlsudp_listener_config_init_versioned(int version, dtlsudp_listener_config *cfg);
 #define dtlsudp_listener_config_init(cfg) dtlsudp_listener_config_init_versioned(DTLSUDP_CONFIG_VERSION, (cfg))
@@ -740,11 +800,14 @@ DTLSUDP_EXTERN int dtlsudp_listener_config_init_versioned(int version, dtlsudp_l
  * bound without SO_REUSEADDR or SO_REUSEPORT, so it never silently shares
  * a port; osnet sets SO_REUSEPORT right after bind() for its per-peer
  * sockets (shared only among sockets of the same effective uid); router
- * mode never sets it.  Also IP_PKTINFO / IPV6_RECVPKTINFO, O_NONBLOCK and
- * FD_CLOEXEC.
+ * mode sets it, before bind(), only when cfg->reuse_port asks to share the
+ * address with other listeners that asked the same.  Also IP_PKTINFO /
+ * IPV6_RECVPKTINFO, O_NONBLOCK and FD_CLOEXEC.
  * Returns OK; INVALID (bad address text, bad demux, unknown version; OSNET
- * is Linux-only); CONFIG / NOMEM / TLS from dtlsudp_engine_new(); SYSTEM
- * (socket, bind: errno is preserved, EADDRINUSE when the port is taken). */
+ * is Linux-only; reuse_port with a demux other than ROUTER); CONFIG /
+ * NOMEM / TLS from dtlsudp_engine_new(); SYSTEM (socket, bind: errno is
+ * preserved, EADDRINUSE when the port is taken, also when it is taken by a
+ * reuse_port group and this listener did not ask to share it). */
 DTLSUDP_EXTERN int dtlsudp_listener_new_versioned(int version, const char *addr, const dtlsudp_listener_config *cfg,
                                                   dtlsudp_time now, dtlsudp_listener **out);
 #define dtlsudp_listener_new(addr, cfg, now, out)                                                      \

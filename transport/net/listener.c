@@ -397,6 +397,11 @@ int dtlsudp_listener_new_versioned(int version, const char *addr, const dtlsudp_
 #endif
     if (demux != DTLSUDP_DEMUX_OSNET && demux != DTLSUDP_DEMUX_ROUTER)
         return DTLSUDP_ERR_INVALID;
+    /* osnet's per-peer connected sockets would join the shard group, and
+     * the kernel's choice among a group's sockets is then no longer by
+     * peer: a peer's datagrams could reach another shard's engine. */
+    if (cfg->reuse_port && demux != DTLSUDP_DEMUX_ROUTER)
+        return DTLSUDP_ERR_INVALID;
 
     if ((l = calloc(1, sizeof(*l))) == NULL)
         return DTLSUDP_ERR_NOMEM;
@@ -418,8 +423,10 @@ int dtlsudp_listener_new_versioned(int version, const char *addr, const dtlsudp_
      * to bind the same address and, unlike
      * SO_REUSEADDR, lets no socket of another effective uid bind the port
      * (a wildcard listener's 127.0.0.1:P included).  Router mode sets
-     * neither. */
-    l->sock = net_socket(l->family, 0,
+     * neither, unless the caller asked to share the port (reuse_port):
+     * then SO_REUSEPORT goes on before bind(), which is what lets the
+     * kernel spread peers over the listeners of the group. */
+    l->sock = net_socket(l->family, cfg->reuse_port ? 1 : 0,
                          l->family == AF_INET6 && (cfg->v6only || !net_addr_is_wildcard(&bind_addr)));
     if (l->sock < 0 || bind(l->sock, &bind_addr.sa, net_addr_len(&bind_addr)) != 0) {
         ret = DTLSUDP_ERR_SYSTEM;
