@@ -296,7 +296,9 @@ static void test_revoked_client(void **state)
 
     expect_refused(s, c, &opts);
     assert_non_null(strstr(last_log, "no longer accepted"));
-    assert_int_equal(s->e->scache.count, 0);
+    /* the entry stays (an offer cannot drop it), and is refused each time */
+    assert_int_equal(s->e->scache.count, 1);
+    expect_refused(s, c, &opts);
     unlink(crl);
     rmdir(dir);
 }
@@ -525,6 +527,25 @@ static void test_known_id_cannot_invalidate(void **state)
     expect_resumed(s, c, &opts); /* the owner still resumes */
 }
 
+/* A close_notify sent at the fatal level is a fatal alert. */
+static void test_fatal_close_notify_forgets(void **state)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s = server(16), *c = client("127.0.0.1:50015", &tc->client);
+    uint8_t blob[8192];
+    dtlsudp_connect_opts opts = {.session = blob};
+    dtlsudp_assoc *a;
+
+    (void)state;
+    opts.session_len = first_session(s, c, NULL, blob, sizeof(blob));
+    assert_non_null(a = expect_resumed(s, c, &opts));
+    assert_int_equal(eng_handoff_send_alert(c->e, a, 1, 0 /* close_notify */), DTLSUDP_OK);
+    tn_pump(&net);
+    assert_int_equal(s->e->scache.count, 0);
+    dtlsudp_assoc_abort(a, DTLSUDP_ERR_CLOSED, tn_clock);
+    tn_pump(&net);
+}
+
 /* Off again: tickets. */
 static void test_off_means_tickets(void **state)
 {
@@ -557,6 +578,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fatal_alert_forgets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fatal_alert_forgets_kept_ssl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_known_id_cannot_invalidate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fatal_close_notify_forgets, setup, teardown),
     };
     int rc;
 

@@ -155,8 +155,12 @@ static void on_established(dtlsudp_engine *e, dtlsudp_assoc *a)
     eng_session_on_established(e, a);
     eng_scache_on_established(e, a);
     if (admitted != DTLSUDP_OK) {
-        /* Nothing of a refused association stays resumable. */
-        eng_scache_forget(e, a);
+        /* A full handshake refused for load leaves no session; a resumed
+         * one keeps its entry (a close_notify, not a fatal alert follows),
+         * so that the manager does not pay a full handshake next time,
+         * when the agent is still loaded. */
+        if (!a->resumed)
+            eng_scache_forget(e, a);
         /* Refused: the peer hears a close_notify right after its
          * handshake, which it can act on (unlike a silent drop).  `a' is
          * busy: the close takes effect in settle(). */

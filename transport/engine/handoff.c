@@ -632,15 +632,17 @@ int eng_handoff_receive(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t *dgra
                 a->close_sent = 1;
                 return DTLSUDP_ERR_HANDSHAKE;
             }
-            if (pt[1] == AD_CLOSE_NOTIFY) {
-                e->stats.closes_received++;
-                return DTLSUDP_ERR_CLOSED;
-            }
+            /* The level first: a fatal close_notify is fatal (as OpenSSL
+             * treats it), and forgets the session. */
             if (pt[0] == ALERT_FATAL) {
                 a->alert_received = 1;
                 a->peer_alert = pt[1];
                 eng_scache_forget(e, a);
                 return DTLSUDP_ERR_PEER_ALERT;
+            }
+            if (pt[1] == AD_CLOSE_NOTIFY) {
+                e->stats.closes_received++;
+                return DTLSUDP_ERR_CLOSED;
             }
             break; /* warnings change nothing */
         case DTLSUDP_CT_HANDSHAKE:

@@ -207,8 +207,13 @@ static SSL_SESSION *get_cb(SSL *ssl, const unsigned char *id, int len, int *copy
         return refuse(e, a, c, "no longer resumable");
     if (expired(e, c))
         return refuse(e, a, c, "expired");
+    /* A refusal here is about this offer (the hook sees this association,
+     * and verification can fail for want of memory): whoever offered a
+     * copied id must not get the entry dropped.  A session that stays
+     * refused is checked again at each offer until it expires or is
+     * evicted. */
     if (!eng_verify_stored(e, a, SSL_SESSION_get0_peer(c->sess), c->rest))
-        return refuse(e, a, c, "the certificate is no longer accepted");
+        return refuse(e, a, NULL, "the certificate is no longer accepted");
     /* Whether it was resumed is known at ESTABLISHED (session.c); the
      * entry is kept as it is until then (see the top of this file). */
     a->ticket_issued = c->authenticated;

@@ -245,7 +245,9 @@ static int generate_cb(SSL *ssl, void *arg)
     (void)engine_of(ssl, &a);
     if (a == NULL || a->auth_chain == NULL)
         return 1; /* no identity to carry: key_cb finds no room either way */
-    put_u64(data, a->resumed ? a->ticket_issued : e->now);
+    /* What OpenSSL decided (a decrypt callback may have accepted a ticket
+     * that OpenSSL then did not resume). */
+    put_u64(data, SSL_session_reused(ssl) ? a->ticket_issued : e->now);
     if ((chain_len = eng_chain_encode(a, data + ISSUED_LEN, sizeof(data) - ISSUED_LEN)) == 0)
         chain_len = 0; /* too long to carry: the ticket then fails the check below */
     return SSL_SESSION_set1_ticket_appdata(SSL_get_session(ssl), data, ISSUED_LEN + chain_len);

@@ -264,7 +264,10 @@ typedef struct dtlsudp_peer_auth {
                             * before an abbreviated handshake (server: a ticket
                             * the client presented; client: a session about to
                             * be offered).  A refusal then means a full
-                            * handshake, not a failure: count and log nothing. */
+                            * handshake, not a failure: count and log nothing.
+                            * Server: the session is only offered so far; the
+                            * peer proves it holds the session's master secret
+                            * later (Finished), or the handshake fails. */
 } dtlsudp_peer_auth;
 
 /* The decision on a peer certificate, made once per handshake.
@@ -425,10 +428,14 @@ DTLSUDP_EXTERN int dtlsudp_engine_set_trust_store(dtlsudp_engine *e, X509_STORE 
  * checks the session as a ticket is checked: at most ticket_lifetime
  * after its full handshake, and its certificate through the current
  * trust store, CRLs, pins and verify hook (auth->resumed); a session that
- * fails is dropped and the handshake runs in full.  Nothing is stored
- * outside the engine.  0 turns the cache off (tickets again).  Replaces
- * what was cached; call it before handshakes start.  Returns OK, INVALID
- * (NULL), NOMEM. */
+ * fails runs in full (an expired one is dropped).  A fatal alert on an
+ * established association forgets its session (RFC 5246 7.2.2).  Nothing
+ * is stored outside the engine.  Each session holds the client's decoded
+ * certificate chain (kilobytes): max_sessions is the caller's memory
+ * bound (snmpd's dtlsudpSessionCache allows up to 100000).  0 turns the
+ * cache off (tickets again).  Replaces what was cached; call it before
+ * handshakes start, never from a callback.  Returns OK, INVALID (NULL),
+ * NOMEM. */
 DTLSUDP_EXTERN int dtlsudp_engine_set_session_cache(dtlsudp_engine *e, size_t max_sessions);
 /* Close (close_notify; CLOSED with DTLSUDP_ERR_PEER_CERT) every established
  * association whose authenticated chain a CRL of the current trust store
