@@ -26,25 +26,33 @@
 
 #define END_OF(type, last) (offsetof(type, last) + sizeof(((type *)0)->last))
 
+/* The engine config ended at `user' in V1; V2 appended cert, key and
+ * chain.  The listener and connection configs embed it first, so their
+ * later fields sat that much earlier in V1. */
+#define ENGINE_V1_END END_OF(dtlsudp_engine_config, user)
+#define SHIFT_SINCE_V1 (sizeof(dtlsudp_engine_config) - ENGINE_V1_END)
+#define V1_OFFSET(type, field) (offsetof(type, field) - SHIFT_SINCE_V1)
+#define V1_END_OF(type, last) (END_OF(type, last) - SHIFT_SINCE_V1)
+
 /* What a V1 and a V2 caller were compiled with: these never change.  V2
- * appended dtlsudp_listener_config.reuse_port and nothing else. */
+ * appended dtlsudp_listener_config.reuse_port and the identity objects of
+ * dtlsudp_engine_config. */
 static const struct {
     enum eng_abi_struct which;
     size_t v1_end;  /* end of the last V1 field */
     size_t v2_end;  /* end of the last V2 field */
     size_t current; /* sizeof in this tree */
 } structs[] = {
-    {DTLSUDP_ABI_ENGINE_CONFIG, END_OF(dtlsudp_engine_config, user), END_OF(dtlsudp_engine_config, user),
-     sizeof(dtlsudp_engine_config)},
+    {DTLSUDP_ABI_ENGINE_CONFIG, ENGINE_V1_END, END_OF(dtlsudp_engine_config, chain), sizeof(dtlsudp_engine_config)},
     {DTLSUDP_ABI_CONNECT_OPTS, END_OF(dtlsudp_connect_opts, session_len), END_OF(dtlsudp_connect_opts, session_len),
      sizeof(dtlsudp_connect_opts)},
     {DTLSUDP_ABI_STATS, END_OF(dtlsudp_stats, tickets_refused), END_OF(dtlsudp_stats, tickets_refused),
      sizeof(dtlsudp_stats)},
-    {DTLSUDP_ABI_LISTENER_CONFIG, END_OF(dtlsudp_listener_config, v6only),
+    {DTLSUDP_ABI_LISTENER_CONFIG, V1_END_OF(dtlsudp_listener_config, v6only),
      END_OF(dtlsudp_listener_config, reuse_port), sizeof(dtlsudp_listener_config)},
     {DTLSUDP_ABI_NET_STATS, END_OF(dtlsudp_net_stats, send_dropped_full),
      END_OF(dtlsudp_net_stats, send_dropped_full), sizeof(dtlsudp_net_stats)},
-    {DTLSUDP_ABI_CONN_CONFIG, END_OF(dtlsudp_conn_config, blocking), END_OF(dtlsudp_conn_config, blocking),
+    {DTLSUDP_ABI_CONN_CONFIG, V1_END_OF(dtlsudp_conn_config, blocking), END_OF(dtlsudp_conn_config, blocking),
      sizeof(dtlsudp_conn_config)},
     {DTLSUDP_ABI_CONN_STATS, END_OF(dtlsudp_conn_stats, net), END_OF(dtlsudp_conn_stats, net),
      sizeof(dtlsudp_conn_stats)},
@@ -85,6 +93,13 @@ static void test_sizes_of_known_versions(void **state)
         assert_true(cur > 0 && cur <= structs[i].current);
         assert_true(structs[i].current - cur < _Alignof(max_align_t));
     }
+#if defined(__x86_64__) && defined(__LP64__)
+    /* The sizes 1.0.0 was built with on amd64, independently of any
+     * arithmetic on today's header. */
+    assert_int_equal(eng_abi_size(DTLSUDP_CONFIG_V1, DTLSUDP_ABI_ENGINE_CONFIG), 272);
+    assert_int_equal(eng_abi_size(DTLSUDP_CONFIG_V1, DTLSUDP_ABI_LISTENER_CONFIG), 292);
+    assert_int_equal(eng_abi_size(DTLSUDP_CONFIG_V1, DTLSUDP_ABI_CONN_CONFIG), 324);
+#endif
 }
 
 /* Version 0, negative, newer than the library, and a struct number out
@@ -218,6 +233,88 @@ static void test_entry_points_read_the_callers_struct(void **state)
     free(cfg);
 }
 
+/* A V1 listener config (a heap block of the V1 size: a read or write past
+ * it shows under valgrind / ASan): writing puts the engine fields and
+ * demux where V1 had them and nothing past the block; reading takes V1's
+ * engine fields and the fields after them from where V1 had them, and
+ * leaves the identity objects and reuse_port at their defaults. */
+static void test_v1_listener_config_fields_after_the_engine(void **state)
+{
+    size_t n = eng_abi_size(DTLSUDP_CONFIG_V1, DTLSUDP_ABI_LISTENER_CONFIG);
+    uint8_t *v1 = malloc(n + SLACK);
+    dtlsudp_listener_config defaults, cur;
+    int demux = DTLSUDP_DEMUX_ROUTER, on = 1;
+    size_t buffer = 123456;
+
+    (void)state;
+    assert_non_null(v1);
+    memset(v1, CANARY, n + SLACK);
+    memset(&defaults, 0, sizeof(defaults));
+    assert_int_equal(dtlsudp_engine_config_init(&defaults.engine), DTLSUDP_OK);
+    defaults.demux = DTLSUDP_DEMUX_OSNET;
+    assert_int_equal(eng_abi_write(DTLSUDP_CONFIG_V1, DTLSUDP_ABI_LISTENER_CONFIG, v1, &defaults), DTLSUDP_OK);
+    assert_memory_equal(v1, &defaults.engine, ENGINE_V1_END);
+    assert_memory_equal(v1 + V1_OFFSET(dtlsudp_listener_config, demux), &defaults.demux, sizeof(int));
+    assert_true(all_bytes(v1 + n, SLACK, CANARY));
+
+    ((dtlsudp_engine_config *)v1)->max_assocs = 77;
+    memcpy(v1 + V1_OFFSET(dtlsudp_listener_config, demux), &demux, sizeof(int));
+    memcpy(v1 + V1_OFFSET(dtlsudp_listener_config, blocking), &on, sizeof(int));
+    memcpy(v1 + V1_OFFSET(dtlsudp_listener_config, socket_buffer), &buffer, sizeof(size_t));
+    memcpy(v1 + V1_OFFSET(dtlsudp_listener_config, v6only), &on, sizeof(int));
+    cur = defaults;
+    assert_int_equal(eng_abi_read(DTLSUDP_CONFIG_V1, DTLSUDP_ABI_LISTENER_CONFIG, &cur, v1), DTLSUDP_OK);
+    assert_int_equal(cur.engine.max_assocs, 77);
+    assert_null(cur.engine.cert);
+    assert_null(cur.engine.key);
+    assert_null(cur.engine.chain);
+    assert_int_equal(cur.demux, DTLSUDP_DEMUX_ROUTER);
+    assert_int_equal(cur.blocking, 1);
+    assert_int_equal(cur.socket_buffer, 123456);
+    assert_int_equal(cur.v6only, 1);
+    assert_int_equal(cur.reuse_port, 0);
+    free(v1);
+}
+
+/* The same for a V1 connection config: the connect options and blocking
+ * sat right after V1's engine config. */
+static void test_v1_conn_config_fields_after_the_engine(void **state)
+{
+    size_t n = eng_abi_size(DTLSUDP_CONFIG_V1, DTLSUDP_ABI_CONN_CONFIG);
+    uint8_t *v1 = malloc(n + SLACK);
+    dtlsudp_conn_config defaults, cur, back;
+    dtlsudp_connect_opts opts;
+    int on = 1;
+
+    (void)state;
+    assert_non_null(v1);
+    memset(v1, CANARY, n + SLACK);
+    memset(&defaults, 0, sizeof(defaults));
+    assert_int_equal(dtlsudp_engine_config_init(&defaults.engine), DTLSUDP_OK);
+    assert_int_equal(eng_abi_write(DTLSUDP_CONFIG_V1, DTLSUDP_ABI_CONN_CONFIG, v1, &defaults), DTLSUDP_OK);
+    assert_memory_equal(v1, &defaults.engine, ENGINE_V1_END);
+    assert_true(all_bytes(v1 + n, SLACK, CANARY));
+
+    memset(&opts, 0, sizeof(opts));
+    opts.hostname = "agent.example.com";
+    memcpy(v1 + V1_OFFSET(dtlsudp_conn_config, connect), &opts, sizeof(opts));
+    memcpy(v1 + V1_OFFSET(dtlsudp_conn_config, blocking), &on, sizeof(int));
+    cur = defaults;
+    assert_int_equal(eng_abi_read(DTLSUDP_CONFIG_V1, DTLSUDP_ABI_CONN_CONFIG, &cur, v1), DTLSUDP_OK);
+    assert_null(cur.engine.cert);
+    assert_string_equal(cur.connect.hostname, "agent.example.com");
+    assert_int_equal(cur.blocking, 1);
+
+    /* Written back to a V1 caller: the same bytes where V1 has them. */
+    memset(v1, CANARY, n + SLACK);
+    back = cur;
+    assert_int_equal(eng_abi_write(DTLSUDP_CONFIG_V1, DTLSUDP_ABI_CONN_CONFIG, v1, &back), DTLSUDP_OK);
+    assert_memory_equal(v1 + V1_OFFSET(dtlsudp_conn_config, connect), &cur.connect, sizeof(cur.connect));
+    assert_memory_equal(v1 + V1_OFFSET(dtlsudp_conn_config, blocking), &on, sizeof(int));
+    assert_true(all_bytes(v1 + n, SLACK, CANARY));
+    free(v1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -227,6 +324,8 @@ int main(void)
         cmocka_unit_test(test_write_fills_only_the_callers_prefix),
         cmocka_unit_test(test_refusals_touch_nothing),
         cmocka_unit_test(test_entry_points_read_the_callers_struct),
+        cmocka_unit_test(test_v1_listener_config_fields_after_the_engine),
+        cmocka_unit_test(test_v1_conn_config_fields_after_the_engine),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,8 @@
  * 0 field the default of dtlsudp_engine_config_init() and clamps what must
  * be clamped; the SSL_CTX carries the protocol policy; a file or cipher
  * list that cannot be used fails with DTLSUDP_ERR_CONFIG and a log line
- * naming it.
+ * naming it; an identity given as objects is the files' identity, read
+ * from no file, checked (key against certificate) and referenced.
  */
 #include "config.h"
 
@@ -399,6 +400,129 @@ static void test_trust_store_replaces_the_files(void **state)
     X509_STORE_free(store); /* our reference: the engine took its own */
 }
 
+/* --- identity objects (cert, key, chain) --- */
+
+/* The same certificate and key as the files give, and the chain after
+ * it; the objects win over the files (which are not read: these do not
+ * exist). */
+static void test_identity_objects_equal_the_files(void **state)
+{
+    const testcerts *tc = tc_get();
+    dtlsudp_engine_config files, objects;
+    dtlsudp_engine *from_files = NULL, *from_objects = NULL;
+    STACK_OF(X509) *chain = sk_X509_new_null(), *sent = NULL;
+    SSL_CTX *a, *b;
+
+    (void)state;
+    assert_non_null(chain);
+    assert_true(sk_X509_push(chain, tc->ca.cert) > 0);
+    dtlsudp_engine_config_init(&files);
+    files.cert_file = cert_path;
+    files.key_file = key_path;
+    assert_int_equal(try_engine(&files, &from_files), DTLSUDP_OK);
+    dtlsudp_engine_config_init(&objects);
+    objects.cert = tc->server.cert;
+    objects.key = tc->server.key;
+    objects.chain = chain;
+    objects.cert_file = "/nonexistent/cert.pem";
+    objects.key_file = "/nonexistent/key.pem";
+    assert_int_equal(try_engine(&objects, &from_objects), DTLSUDP_OK);
+    sk_X509_free(chain); /* the engine keeps its own */
+
+    a = dtlsudp_engine_ssl_ctx(from_files);
+    b = dtlsudp_engine_ssl_ctx(from_objects);
+    assert_non_null(SSL_CTX_get0_certificate(b));
+    assert_int_equal(X509_cmp(SSL_CTX_get0_certificate(a), SSL_CTX_get0_certificate(b)), 0);
+    assert_int_equal(EVP_PKEY_eq(SSL_CTX_get0_privatekey(a), SSL_CTX_get0_privatekey(b)), 1);
+    assert_int_equal(SSL_CTX_get0_chain_certs(b, &sent), 1);
+    assert_int_equal(sk_X509_num(sent), 1);
+    assert_int_equal(X509_cmp(sk_X509_value(sent, 0), tc->ca.cert), 0);
+    /* the configuration forgets the caller's pointers: the SSL_CTX holds them */
+    assert_null(from_objects->cfg.cert);
+    assert_null(from_objects->cfg.key);
+    assert_null(from_objects->cfg.chain);
+    dtlsudp_engine_free(from_files);
+    dtlsudp_engine_free(from_objects);
+}
+
+/* A key that is not the certificate's, or half an identity: CONFIG, said
+ * in the log, and no engine. */
+static void test_identity_objects_must_match(void **state)
+{
+    const testcerts *tc = tc_get();
+    dtlsudp_engine_config c;
+    dtlsudp_engine *e = NULL;
+
+    (void)state;
+    dtlsudp_engine_config_init(&c);
+    c.cert = tc->server.cert;
+    c.key = tc->client.key;
+    assert_int_equal(try_engine(&c, &e), DTLSUDP_ERR_CONFIG);
+    assert_null(e);
+    assert_non_null(strstr(logged, "identity refused"));
+
+    dtlsudp_engine_config_init(&c);
+    c.cert = tc->server.cert;
+    assert_int_equal(try_engine(&c, &e), DTLSUDP_ERR_CONFIG);
+    assert_non_null(strstr(logged, "a certificate without its key"));
+
+    dtlsudp_engine_config_init(&c);
+    c.key = tc->server.key;
+    c.cert_file = cert_path; /* the key alone does not fall back to the files */
+    assert_int_equal(try_engine(&c, &e), DTLSUDP_ERR_CONFIG);
+    assert_non_null(strstr(logged, "a key without its certificate"));
+    assert_null(e);
+}
+
+/* Frees of tagged objects, seen through an ex_data free callback. */
+static int tag_x509 = -1, tag_pkey = -1, frees;
+
+static void count_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+    (void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+    if (ptr != NULL)
+        frees++;
+}
+
+/* References are taken: the caller frees its certificate, key and chain
+ * right after dtlsudp_engine_new() and the engine still has them; they
+ * go when the engine does. */
+static void test_identity_objects_are_referenced(void **state)
+{
+    const testcerts *tc = tc_get();
+    X509 *cert = X509_dup(tc->server.cert), *issuer = X509_dup(tc->ca.cert);
+    EVP_PKEY *key = EVP_PKEY_dup(tc->server.key);
+    STACK_OF(X509) *chain = sk_X509_new_null();
+    dtlsudp_engine_config c;
+    dtlsudp_engine *e = NULL;
+
+    (void)state;
+    if (tag_x509 < 0) {
+        tag_x509 = X509_get_ex_new_index(0, NULL, NULL, NULL, count_free);
+        tag_pkey = EVP_PKEY_get_ex_new_index(0, NULL, NULL, NULL, count_free);
+    }
+    assert_true(tag_x509 >= 0 && tag_pkey >= 0);
+    assert_true(cert != NULL && issuer != NULL && key != NULL && chain != NULL);
+    assert_int_equal(X509_set_ex_data(cert, tag_x509, &frees), 1);
+    assert_int_equal(X509_set_ex_data(issuer, tag_x509, &frees), 1);
+    assert_int_equal(EVP_PKEY_set_ex_data(key, tag_pkey, &frees), 1);
+    assert_true(sk_X509_push(chain, issuer) > 0);
+    frees = 0;
+    dtlsudp_engine_config_init(&c);
+    c.cert = cert;
+    c.key = key;
+    c.chain = chain;
+    assert_int_equal(try_engine(&c, &e), DTLSUDP_OK);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    sk_X509_pop_free(chain, X509_free);
+    assert_int_equal(frees, 0);
+    assert_ptr_equal(SSL_CTX_get0_certificate(dtlsudp_engine_ssl_ctx(e)), cert);
+    assert_int_equal(X509_cmp(SSL_CTX_get0_certificate(dtlsudp_engine_ssl_ctx(e)), tc->server.cert), 0);
+    dtlsudp_engine_free(e);
+    assert_int_equal(frees, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -412,6 +536,9 @@ int main(void)
         cmocka_unit_test(test_files_load),
         cmocka_unit_test(test_unusable_files_are_named),
         cmocka_unit_test(test_trust_store_replaces_the_files),
+        cmocka_unit_test(test_identity_objects_equal_the_files),
+        cmocka_unit_test(test_identity_objects_must_match),
+        cmocka_unit_test(test_identity_objects_are_referenced),
     };
     int ret = cmocka_run_group_tests(tests, make_files, remove_files);
     tc_free();

@@ -126,12 +126,53 @@ static int load_crl(dtlsudp_engine *e, X509_STORE *store, const char *file)
     return DTLSUDP_OK;
 }
 
+/* The identity from the caller's objects: nothing is read.  The SSL_CTX
+ * takes its own references, so the configuration forgets the caller's
+ * (which may be freed as soon as the engine exists). */
+static int install_identity_objects(dtlsudp_engine *e)
+{
+    dtlsudp_engine_config *c = &e->cfg;
+    int ret;
+
+    if (c->cert == NULL || c->key == NULL) {
+        eng_log(e, DTLSUDP_LOG_ERR, "identity refused: a %s without its %s", c->cert != NULL ? "certificate" : "key",
+                c->cert != NULL ? "key" : "certificate");
+        ret = DTLSUDP_ERR_CONFIG;
+    } else {
+        ret = dtlsudp_engine_set_identity(e, c->cert, c->key, c->chain);
+    }
+    c->cert = NULL;
+    c->key = NULL;
+    c->chain = NULL;
+    return ret;
+}
+
+/* Our identity, before any handshake: the objects when given, else the
+ * PEM files (either may be absent: set_identity() can come later). */
+static int install_identity(dtlsudp_engine *e)
+{
+    const dtlsudp_engine_config *c = &e->cfg;
+
+    if (c->cert != NULL || c->key != NULL)
+        return install_identity_objects(e);
+    if (c->cert_file != NULL && SSL_CTX_use_certificate_chain_file(e->ctx, c->cert_file) != 1)
+        return config_fail(e, "cannot load certificate file", c->cert_file);
+    if (c->key_file != NULL) {
+        if (SSL_CTX_use_PrivateKey_file(e->ctx, c->key_file, SSL_FILETYPE_PEM) != 1)
+            return config_fail(e, "cannot load private key file", c->key_file);
+        if (SSL_CTX_check_private_key(e->ctx) != 1)
+            return config_fail(e, "private key does not match the certificate in", c->key_file);
+    }
+    return DTLSUDP_OK;
+}
+
 int eng_ctx_setup(dtlsudp_engine *e)
 {
     const dtlsudp_engine_config *c = &e->cfg;
     const int have_store = c->trust_store != NULL; /* replaces ca_file, ca_path, crl_file */
     const char *ciphers;
     SSL_CTX *ctx;
+    int ret;
 
     ERR_clear_error();
     if ((ctx = SSL_CTX_new(DTLS_method())) == NULL)
@@ -155,14 +196,8 @@ int eng_ctx_setup(dtlsudp_engine *e)
     if (!SSL_CTX_set_cipher_list(ctx, ciphers))
         return config_fail(e, "bad cipher list", ciphers);
 
-    if (c->cert_file != NULL && SSL_CTX_use_certificate_chain_file(ctx, c->cert_file) != 1)
-        return config_fail(e, "cannot load certificate file", c->cert_file);
-    if (c->key_file != NULL) {
-        if (SSL_CTX_use_PrivateKey_file(ctx, c->key_file, SSL_FILETYPE_PEM) != 1)
-            return config_fail(e, "cannot load private key file", c->key_file);
-        if (SSL_CTX_check_private_key(ctx) != 1)
-            return config_fail(e, "private key does not match the certificate in", c->key_file);
-    }
+    if ((ret = install_identity(e)) != DTLSUDP_OK)
+        return ret;
     if (have_store) {
         SSL_CTX_set1_cert_store(ctx, c->trust_store);
         e->cfg.trust_store = NULL; /* the SSL_CTX holds the reference */
@@ -170,7 +205,7 @@ int eng_ctx_setup(dtlsudp_engine *e)
         SSL_CTX_load_verify_locations(ctx, c->ca_file, c->ca_path) != 1)
         return config_fail(e, "cannot load trust anchors from", c->ca_file != NULL ? c->ca_file : c->ca_path);
     if (!have_store && c->crl_file != NULL) {
-        int ret = load_crl(e, SSL_CTX_get_cert_store(ctx), c->crl_file);
+        ret = load_crl(e, SSL_CTX_get_cert_store(ctx), c->crl_file);
         if (ret != DTLSUDP_OK)
             return ret;
     }

@@ -152,7 +152,9 @@ DTLSUDP_EXTERN int dtlsudp_err_is_fatal(int err);
  * library) is refused with DTLSUDP_ERR_INVALID and nothing is written.
  */
 #define DTLSUDP_CONFIG_V1 1
-/* V2: dtlsudp_listener_config.reuse_port. */
+/* V2: dtlsudp_listener_config.reuse_port; dtlsudp_engine_config.cert, .key
+ * and .chain (so the listener and connection configs, which embed it, grew
+ * too). */
 #define DTLSUDP_CONFIG_V2 2
 #define DTLSUDP_CONFIG_VERSION DTLSUDP_CONFIG_V2
 
@@ -287,8 +289,9 @@ typedef int (*dtlsudp_verify_fn)(void *user, dtlsudp_assoc *a, const dtlsudp_pee
 
 typedef struct dtlsudp_engine_config {
     /* Identity and trust, PEM files.  Each may be NULL: the caller may
-     * then give the identity with dtlsudp_engine_set_identity() and the
-     * trust anchors with trust_store or dtlsudp_engine_set_trust_store(). */
+     * then give the identity as objects (cert, key, chain at the end) or
+     * with dtlsudp_engine_set_identity(), and the trust anchors with
+     * trust_store or dtlsudp_engine_set_trust_store(). */
     const char *cert_file; /* own certificate (chain) */
     const char *key_file;  /* own private key */
     const char *ca_file;   /* trust anchors */
@@ -377,6 +380,21 @@ typedef struct dtlsudp_engine_config {
      * dtlsudp_engine_free()); `reason' is the DTLSUDP_ERR_* cause. */
     void (*on_event)(void *user, dtlsudp_assoc *a, int event, int reason);
     void *user;
+
+    /* Since DTLSUDP_CONFIG_V2.  Our own identity from memory (e.g. from
+     * Net-SNMP's certificate store), installed before any handshake, so a
+     * client's first handshake (and the stored session it offers) already
+     * has it: the certificate, its private key and the intermediate CA
+     * certificates to send after it (chain may be NULL).  When cert is set,
+     * cert_file and key_file are not read.  References are taken: the
+     * caller may free its own once dtlsudp_engine_new(),
+     * dtlsudp_listener_new() or dtlsudp_conn_connect() returned.  cert
+     * without key (or key without cert), or a key that does not match the
+     * certificate: DTLSUDP_ERR_CONFIG.  Later changes:
+     * dtlsudp_engine_set_identity(). */
+    X509 *cert;
+    EVP_PKEY *key;
+    STACK_OF(X509) *chain;
 } dtlsudp_engine_config;
 
 /* Fill cfg with defaults (everything above, files NULL).  Returns OK, or
@@ -384,8 +402,9 @@ typedef struct dtlsudp_engine_config {
 DTLSUDP_EXTERN int dtlsudp_engine_config_init_versioned(int version, dtlsudp_engine_config *cfg);
 #define dtlsudp_engine_config_init(cfg) dtlsudp_engine_config_init_versioned(DTLSUDP_CONFIG_VERSION, (cfg))
 
-/* Create an engine.  Loads the files named in cfg (DTLSUDP_ERR_CONFIG with
- * a log line naming the file on failure).  Returns OK, INVALID (NULL,
+/* Create an engine.  Installs the identity objects of cfg (cert, key,
+ * chain) or else loads the files named in cfg (DTLSUDP_ERR_CONFIG with a
+ * log line naming the file or the refusal on failure).  Returns OK, INVALID (NULL,
  * unknown version), CONFIG, NOMEM, TLS, FATAL (random callback failed). */
 DTLSUDP_EXTERN int dtlsudp_engine_new_versioned(int version, const dtlsudp_engine_config *cfg, dtlsudp_time now,
                                                 dtlsudp_engine **out);
