@@ -240,6 +240,46 @@ static void unknown_peer_cert_opens_nothing(void **state)
     manager_close(t);
 }
 
+/* The contents of <store>/name in buf (at most cap - 1 bytes); its length. */
+static size_t read_store_file(const char *name, char *buf, size_t cap)
+{
+    char path[512];
+    FILE *f = fopen(store_path(name, path, sizeof(path)), "rb");
+    size_t n;
+
+    assert_non_null(f);
+    n = fread(buf, 1, cap - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return n;
+}
+
+/* The session takes the certificate, key and issuers Net-SNMP loaded at
+ * start-up: with the files on disk garbled since, the handshake still
+ * completes (an engine reading the files would refuse them). */
+static void session_uses_the_loaded_identity_not_the_files(void **state)
+{
+    static const char *const files[] = {"tls/certs/client.crt", "tls/private/client.key"};
+    char saved[2][8192], buf[200];
+    netsnmp_transport *t;
+    endpoint *ep;
+
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        assert_true(read_store_file(files[i], saved[i], sizeof(saved[i])) > 0);
+        assert_int_equal(store_write(files[i], "-----BEGIN GARBAGE-----\nnot PEM\n"), 0);
+    }
+    t = manager_open("server");
+    ep = endpoint_of(t);
+    assert_int_equal(client_send(ep, t, NULL, "hello", 5), 5);
+    assert_int_equal(dtlsudp_conn_state(ep->conn), DTLSUDP_STATE_ESTABLISHED);
+    free(receive(t, buf, sizeof(buf)));
+    assert_string_equal(buf, "echo:hello");
+    manager_close(t);
+    for (size_t i = 0; i < 2; i++)
+        assert_int_equal(store_write(files[i], saved[i]), 0);
+}
+
 static int setup(void **state)
 {
     int fds[2];
@@ -283,6 +323,7 @@ int main(void)
         cmocka_unit_test(ended_session_is_reopened_for_requests_only),
         cmocka_unit_test(wrong_server_fails_the_first_send),
         cmocka_unit_test(unknown_peer_cert_opens_nothing),
+        cmocka_unit_test(session_uses_the_loaded_identity_not_the_files),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -192,17 +192,40 @@ static int ssl_use_identity(SSL *ssl, netsnmp_cert *id, STACK_OF(X509) *issuers,
     return 0;
 }
 
-int dtlsudp_snmp_certs_use_identity(dtlsudp_engine *e, SSL *ssl, const char *our_identity, int chain_only)
+/* Our identity with its loaded certificate and key, or NULL (logged). */
+static netsnmp_cert *loaded_identity(const char *our_identity)
 {
     netsnmp_cert *id = find_identity(our_identity);
-    STACK_OF(X509) *issuers;
-    int rc = 0;
 
     if (id == NULL || id->ocert == NULL || id->key == NULL || id->key->okey == NULL) {
         log_no_identity(our_identity, id != NULL && id->ocert != NULL ? id : find_keyless(our_identity));
-        return -1;
+        return NULL;
     }
-    if ((issuers = identity_issuers(id)) == NULL)
+    return id;
+}
+
+int dtlsudp_snmp_certs_identity(const char *our_identity, X509 **cert, EVP_PKEY **key, STACK_OF(X509) **issuers)
+{
+    netsnmp_cert *id = loaded_identity(our_identity);
+
+    *cert = NULL;
+    *key = NULL;
+    *issuers = NULL;
+    if (id == NULL || (*issuers = identity_issuers(id)) == NULL)
+        return -1;
+    *cert = id->ocert;
+    *key = id->key->okey;
+    DEBUGMSGTL(("dtlsudp:cert", "identity %s/%s from the certificate store\n", id->info.dir, id->info.filename));
+    return 0;
+}
+
+int dtlsudp_snmp_certs_use_identity(dtlsudp_engine *e, SSL *ssl, const char *our_identity, int chain_only)
+{
+    netsnmp_cert *id = loaded_identity(our_identity);
+    STACK_OF(X509) *issuers;
+    int rc = 0;
+
+    if (id == NULL || (issuers = identity_issuers(id)) == NULL)
         return -1;
     if (e != NULL) {
         /* The certificate, its key and the issuers go in together; the

@@ -62,6 +62,9 @@ int client_connect(endpoint *ep)
     dtlsudp_conn_config cfg;
     char host[64], port[8], *cert_path = NULL, *key_path = NULL;
     const char *their = ep->their_identity;
+    STACK_OF(X509) *issuers = NULL;
+    X509 *cert = NULL;
+    EVP_PKEY *key = NULL;
     int rc;
 
     if (their == NULL)
@@ -81,13 +84,22 @@ int client_connect(endpoint *ep)
         snmp_log(LOG_ERR, "dtlsudp: session not opened: the trust configuration could not be loaded\n");
         return -1;
     }
-    if (dtlsudp_snmp_certs_identity_paths(ep->our_identity, &cert_path, &key_path) != 0)
+    /* The paths only name the identity in the session key; the engine
+     * takes the certificate, key and issuers Net-SNMP already loaded, so
+     * no file is read again and the identity is the engine's before the
+     * handshake starts (a stored session is only offered under it). */
+    if (dtlsudp_snmp_certs_identity_paths(ep->our_identity, &cert_path, &key_path) != 0 ||
+        dtlsudp_snmp_certs_identity(ep->our_identity, &cert, &key, &issuers) != 0) {
+        free(cert_path);
+        free(key_path);
         return -1;
+    }
 
     dtlsudp_conn_config_init(&cfg);
     endpoint_engine_config(ep, &cfg.engine);
-    cfg.engine.cert_file = cert_path;
-    cfg.engine.key_file = key_path;
+    cfg.engine.cert = cert;
+    cfg.engine.key = key;
+    cfg.engine.chain = issuers;
     cfg.engine.trust_store = ep->trust;
     if (ep->have_pin) {
         cfg.connect.peer_fingerprints = &ep->pin;
@@ -118,6 +130,7 @@ int client_connect(endpoint *ep)
     ep->last_detail = NULL;
     rc = dtlsudp_conn_connect(host, port, &cfg, 0, dtlsudp_now(), &ep->conn);
     OPENSSL_cleanse(session, session_len);
+    sk_X509_free(issuers); /* the engine took its own references */
     free(cert_path);
     free(key_path);
     if (rc == DTLSUDP_OK &&
@@ -127,12 +140,6 @@ int client_connect(endpoint *ep)
         dtlsudp_conn_free(ep->conn);
         ep->conn = NULL;
         rc = DTLSUDP_ERR_SYSTEM;
-    }
-    if (rc == DTLSUDP_OK && dtlsudp_conn_assoc(ep->conn) != NULL) {
-        /* Our Certificate goes out in the third flight: the issuers can
-         * still join the association's own SSL. */
-        (void)dtlsudp_snmp_certs_use_identity(NULL, dtlsudp_assoc_ssl(dtlsudp_conn_assoc(ep->conn)),
-                                              ep->our_identity, 1);
     }
     if (rc != DTLSUDP_OK) {
         snmp_increment_statistic(STAT_TLSTM_SNMPTLSTMSESSIONOPENERRORS);

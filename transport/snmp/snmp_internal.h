@@ -186,6 +186,14 @@ int dtlsudp_snmp_fingerprint_text(const char *text, dtlsudp_fingerprint *out);
  * localCert default when NULL), malloc()ed.  Returns 0 or -1 (logged). */
 int dtlsudp_snmp_certs_identity_paths(const char *our_identity, char **cert_path, char **key_path);
 
+/* Our identity as Net-SNMP's store already holds it (our_identity, or the
+ * localCert default when NULL): the certificate and key are borrowed from
+ * the store, *issuers is a new stack of borrowed certificates (free it
+ * with sk_X509_free(), not the certificates), leaf's issuer first.  For a
+ * dtlsudp_engine_config, which takes its own references: no file is read
+ * again.  Returns 0 or -1 (logged). */
+int dtlsudp_snmp_certs_identity(const char *our_identity, X509 **cert, EVP_PKEY **key, STACK_OF(X509) **issuers);
+
 /* Log that TOKEN VALUE names no certificate, with the directories
  * searched and the fix. */
 void dtlsudp_snmp_certs_log_missing(const char *token, const char *value);
