@@ -105,9 +105,9 @@ static void keyless_identity_is_named_as_such(void **state)
 
     assert_int_equal(dtlsudp_engine_config_init(&cfg), DTLSUDP_OK);
     assert_int_equal(dtlsudp_engine_new(&cfg, 0, &e), DTLSUDP_OK);
-    assert_int_equal(dtlsudp_snmp_certs_use_identity(e, NULL, "server", 0), 0);
+    assert_int_equal(dtlsudp_snmp_certs_use_identity(e, "server"), 0);
     store_log_clear();
-    assert_int_equal(dtlsudp_snmp_certs_use_identity(e, NULL, "client2", 0), -1);
+    assert_int_equal(dtlsudp_snmp_certs_use_identity(e, "client2"), -1);
     logged("dtlsudp: -T localCert client2: certificate ");
     logged("/tls/certs/client2.crt has no private key");
     assert_null(strstr(store_log(), "no certificate file"));
@@ -138,45 +138,40 @@ static void identity_goes_on_the_engine_with_its_issuers(void **state)
     assert_int_equal(dtlsudp_engine_config_init(&cfg), DTLSUDP_OK);
     assert_int_equal(dtlsudp_engine_new(&cfg, 0, &e), DTLSUDP_OK);
     ctx = dtlsudp_engine_ssl_ctx(e);
-    assert_int_equal(dtlsudp_snmp_certs_use_identity(e, NULL, "server", 0), 0);
+    assert_int_equal(dtlsudp_snmp_certs_use_identity(e, "server"), 0);
     assert_int_equal(X509_cmp(SSL_CTX_get0_certificate(ctx), tc->server.cert), 0);
     assert_int_equal(SSL_CTX_get0_chain_certs(ctx, &chain), 1);
     assert_true(chain_has(chain, tc->ca.cert));
 
     /* A refused identity leaves the one installed. */
     store_log_clear();
-    assert_int_equal(dtlsudp_snmp_certs_use_identity(e, NULL, "nosuch", 0), -1);
+    assert_int_equal(dtlsudp_snmp_certs_use_identity(e, "nosuch"), -1);
     logged("-T localCert nosuch: no certificate file");
     assert_int_equal(X509_cmp(SSL_CTX_get0_certificate(ctx), tc->server.cert), 0);
     dtlsudp_engine_free(e);
 }
 
-static void identity_goes_on_one_ssl(void **state)
+/* The store's own objects, for a client engine's configuration: no file
+ * is read again. */
+static void identity_objects_come_from_the_store(void **state)
 {
     const testcerts *tc = tc_get();
-    SSL_CTX *ctx = SSL_CTX_new(DTLS_method());
-    SSL *ssl, *chain_only;
-    STACK_OF(X509) *chain = NULL;
+    X509 *cert = NULL;
+    EVP_PKEY *key = NULL;
+    STACK_OF(X509) *issuers = NULL;
 
     (void)state;
-    assert_non_null(ctx);
-    ssl = SSL_new(ctx);
-    chain_only = SSL_new(ctx);
-    assert_non_null(ssl);
-    assert_non_null(chain_only);
-    assert_int_equal(dtlsudp_snmp_certs_use_identity(NULL, ssl, "client", 0), 0);
-    assert_int_equal(X509_cmp(SSL_get_certificate(ssl), tc->client.cert), 0);
-    assert_int_equal(SSL_get0_chain_certs(ssl, &chain), 1);
-    assert_true(chain_has(chain, tc->ca.cert));
-    /* chain_only: the issuers, not the certificate. */
-    assert_int_equal(dtlsudp_snmp_certs_use_identity(NULL, chain_only, "client", 1), 0);
-    assert_null(SSL_get_certificate(chain_only));
-    assert_int_equal(SSL_get0_chain_certs(chain_only, &chain), 1);
-    assert_true(chain_has(chain, tc->ca.cert));
-    assert_int_equal(dtlsudp_snmp_certs_use_identity(NULL, chain_only, "nosuch", 1), -1);
-    SSL_free(ssl);
-    SSL_free(chain_only);
-    SSL_CTX_free(ctx);
+    assert_int_equal(dtlsudp_snmp_certs_identity("client", &cert, &key, &issuers), 0);
+    assert_int_equal(X509_cmp(cert, tc->client.cert), 0);
+    assert_int_equal(X509_check_private_key(cert, key), 1);
+    assert_true(chain_has(issuers, tc->ca.cert));
+    sk_X509_free(issuers);
+    store_log_clear();
+    assert_int_equal(dtlsudp_snmp_certs_identity("nosuch", &cert, &key, &issuers), -1);
+    assert_null(cert);
+    assert_null(key);
+    assert_null(issuers);
+    logged("-T localCert nosuch: no certificate file");
 }
 
 static void check_name_answers_per_kind(void **state)
@@ -358,7 +353,7 @@ int main(void)
         cmocka_unit_test(identity_refusals_say_why_and_what_to_do),
         cmocka_unit_test(keyless_identity_is_named_as_such),
         cmocka_unit_test(identity_goes_on_the_engine_with_its_issuers),
-        cmocka_unit_test(identity_goes_on_one_ssl),
+        cmocka_unit_test(identity_objects_come_from_the_store),
         cmocka_unit_test(check_name_answers_per_kind),
         cmocka_unit_test(trust_store_holds_trustcert_and_trust_cert),
         cmocka_unit_test(crl_file_applies_or_fails_closed),

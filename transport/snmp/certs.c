@@ -171,27 +171,6 @@ static STACK_OF(X509) *identity_issuers(netsnmp_cert *id)
     return chain;
 }
 
-/* One association's SSL: the certificate and key unless chain_only, then
- * the issuers (add1 takes a reference: nothing is shared without one). */
-static int ssl_use_identity(SSL *ssl, netsnmp_cert *id, STACK_OF(X509) *issuers, int chain_only)
-{
-    int i;
-
-    if (!chain_only && (SSL_use_certificate(ssl, id->ocert) != 1 || SSL_use_PrivateKey(ssl, id->key->okey) != 1 ||
-                        SSL_check_private_key(ssl) != 1)) {
-        snmp_log(LOG_ERR, "dtlsudp: certificate %s/%s and its key cannot be used together\n", id->info.dir,
-                 id->info.filename);
-        return -1;
-    }
-    for (i = 0; i < sk_X509_num(issuers); i++)
-        if (SSL_add1_chain_cert(ssl, sk_X509_value(issuers, i)) != 1) {
-            snmp_log(LOG_ERR, "dtlsudp: cannot add the issuer certificates of %s/%s\n", id->info.dir,
-                     id->info.filename);
-            return -1;
-        }
-    return 0;
-}
-
 /* Our identity with its loaded certificate and key, or NULL (logged). */
 static netsnmp_cert *loaded_identity(const char *our_identity)
 {
@@ -219,29 +198,24 @@ int dtlsudp_snmp_certs_identity(const char *our_identity, X509 **cert, EVP_PKEY 
     return 0;
 }
 
-int dtlsudp_snmp_certs_use_identity(dtlsudp_engine *e, SSL *ssl, const char *our_identity, int chain_only)
+int dtlsudp_snmp_certs_use_identity(dtlsudp_engine *e, const char *our_identity)
 {
-    netsnmp_cert *id = loaded_identity(our_identity);
+    X509 *cert;
+    EVP_PKEY *key;
     STACK_OF(X509) *issuers;
     int rc = 0;
 
-    if (id == NULL || (issuers = identity_issuers(id)) == NULL)
+    if (dtlsudp_snmp_certs_identity(our_identity, &cert, &key, &issuers) != 0)
         return -1;
-    if (e != NULL) {
-        /* The certificate, its key and the issuers go in together; the
-         * engine checks the key and takes its own references. */
-        if (dtlsudp_engine_set_identity(e, id->ocert, id->key->okey, issuers) != DTLSUDP_OK) {
-            snmp_log(LOG_ERR, "dtlsudp: certificate %s/%s and its key cannot be used together\n", id->info.dir,
-                     id->info.filename);
-            rc = -1;
-        }
-    } else {
-        rc = ssl_use_identity(ssl, id, issuers, chain_only);
+    /* The certificate, its key and the issuers go in together; the engine
+     * checks the key and takes its own references. */
+    if (dtlsudp_engine_set_identity(e, cert, key, issuers) != DTLSUDP_OK) {
+        snmp_log(LOG_ERR, "dtlsudp: %s: the certificate and its key cannot be used together\n",
+                 our_identity != NULL ? our_identity : "localCert");
+        rc = -1;
     }
     sk_X509_free(issuers);
     ERR_clear_error();
-    if (rc == 0)
-        DEBUGMSGTL(("dtlsudp:cert", "identity %s/%s installed\n", id->info.dir, id->info.filename));
     return rc;
 }
 

@@ -151,7 +151,7 @@ int server_open(endpoint *ep)
     }
     /* The identity from Net-SNMP's store, presented from the first
      * handshake on. */
-    if (dtlsudp_snmp_certs_use_identity(dtlsudp_listener_engine(ep->listener), NULL, NULL, 0) != 0 ||
+    if (dtlsudp_snmp_certs_use_identity(dtlsudp_listener_engine(ep->listener), NULL) != 0 ||
         server_use_session_cache(ep) != 0) {
         dtlsudp_listener_free(ep->listener);
         ep->listener = NULL;

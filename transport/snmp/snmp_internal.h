@@ -202,11 +202,9 @@ void dtlsudp_snmp_certs_log_missing(const char *token, const char *value);
 int dtlsudp_snmp_certs_check_name(int kind, const char *token, const char *value, char *why, size_t cap);
 
 /* Install our identity (certificate, key, and the issuers the store
- * knows) as e's identity (dtlsudp_engine_set_identity()), or on ssl when
- * e is NULL; chain_only (ssl only): only the issuers.  Every X509 handed
- * to OpenSSL is referenced (no 5.9.3 double free).  Returns 0 or -1
- * (logged). */
-int dtlsudp_snmp_certs_use_identity(dtlsudp_engine *e, SSL *ssl, const char *our_identity, int chain_only);
+ * knows) as e's identity (dtlsudp_engine_set_identity(), which takes its
+ * own references: no 5.9.3 double free).  Returns 0 or -1 (logged). */
+int dtlsudp_snmp_certs_use_identity(dtlsudp_engine *e, const char *our_identity);
 
 /* A trust store with every trustCert and extra_trust (-T trust_cert), plus
  * x509CRLFile.  The expected peer certificate (peerCert) is not added: a
