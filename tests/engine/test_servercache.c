@@ -546,6 +546,53 @@ static void test_fatal_close_notify_forgets(void **state)
     tn_pump(&net);
 }
 
+/* Admission refused for load (max_per_source, no eviction): a full
+ * handshake leaves no session; a resumed one keeps its entry, since it
+ * ends with close_notify and the manager should not pay a full handshake
+ * next time. */
+static void test_refused_admission(void **state)
+{
+    const testcerts *tc = tc_get();
+    dtlsudp_engine_config cfg;
+    tn_node *s, *c1 = client("127.0.0.1:50016", &tc->client), *c2 = client("127.0.0.1:50017", &tc->client);
+    tn_node *c3 = client("127.0.0.1:50018", &tc->client2);
+    uint8_t blob[8192];
+    dtlsudp_connect_opts opts = {.session = blob};
+    struct pair p;
+    uint64_t refused;
+
+    (void)state;
+    dtlsudp_engine_config_init(&cfg);
+    cfg.session_tickets = 1;
+    cfg.ticket_lifetime = LIFETIME;
+    cfg.max_per_source = 1;
+    cfg.evict_idle_when_full = 0;
+    cfg.log = keep_log;
+    assert_non_null(s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, &cfg));
+    assert_int_equal(dtlsudp_engine_set_session_cache(s->e, 16), DTLSUDP_OK);
+    opts.session_len = first_session(s, c2, NULL, blob, sizeof(blob));
+    assert_non_null(handshake(s, c1, NULL, NULL)); /* holds the source's one slot */
+    assert_int_equal(s->e->scache.count, 2);
+
+    /* c2 resumes, authenticates, and is refused: its entry stays */
+    refused = STAT(s, refused_full);
+    p = (struct pair){s, c2, s->established, c2->established, s->closed, c2->closed};
+    assert_non_null(tn_connect(&net, c2, s, &opts));
+    tn_run(&net, settled, &p, 300);
+    tn_pump(&net);
+    assert_int_equal(STAT(s, refused_full), refused + 1);
+    assert_int_equal(STAT(s, handshakes_resumed), 1);
+    assert_int_equal(s->e->scache.count, 2);
+
+    /* c3's full handshake is refused: it leaves nothing */
+    p = (struct pair){s, c3, s->established, c3->established, s->closed, c3->closed};
+    assert_non_null(tn_connect(&net, c3, s, NULL));
+    tn_run(&net, settled, &p, 300);
+    tn_pump(&net);
+    assert_int_equal(STAT(s, refused_full), refused + 2);
+    assert_int_equal(s->e->scache.count, 2);
+}
+
 /* Off again: tickets. */
 static void test_off_means_tickets(void **state)
 {
@@ -579,6 +626,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fatal_alert_forgets_kept_ssl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_known_id_cannot_invalidate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fatal_close_notify_forgets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_admission, setup, teardown),
     };
     int rc;
 
