@@ -232,6 +232,37 @@ static void no_listener_without_trust(void **state)
     assert_true(peerauth_server_trust_usable());
 }
 
+/* dtlsudpSessionCache needs tickets on (resumption): without them the
+ * operator is told that the token does nothing. */
+static void session_cache_without_tickets_is_reported(void **state)
+{
+    /* The settings the config handlers fill in, changed here as a
+     * snmpd.conf would. */
+    dtlsudp_snmp_settings *s = (dtlsudp_snmp_settings *)dtlsudp_snmp_settings_get();
+    const char *why = NULL;
+    const char *warning = "dtlsudp: dtlsudpSessionCache 64 has no effect: dtlsudpSessionTickets is no";
+    netsnmp_transport *t;
+    dtlsudp_addr addr;
+    int tickets;
+
+    (void)state;
+    assert_int_equal(dtlsudp_addr_parse("127.0.0.1", 0, &addr), DTLSUDP_OK);
+    assert_int_equal(dtlsudp_snmp_settings_apply(s, "dtlsudpSessionCache", "64", &why), 0);
+    for (tickets = 1; tickets >= 0; tickets--) {
+        assert_int_equal(dtlsudp_snmp_settings_apply(s, "dtlsudpSessionTickets", tickets ? "yes" : "no", &why), 0);
+        store_log_clear();
+        assert_non_null(t = dtlsudp_snmp_transport_open(&addr, 1, 0, NULL));
+        if (tickets)
+            assert_null(strstr(store_log(), warning)); /* the cache is made */
+        else
+            logged(warning);
+        t->f_close(t);
+        netsnmp_transport_free(t);
+    }
+    dtlsudp_snmp_settings_reset();
+    assert_int_equal(dtlsudp_snmp_listener_count(), 1);
+}
+
 /* Closing the transport closes the listener and frees what is queued. */
 static void close_frees_listener_and_queue(void **state)
 {
@@ -289,6 +320,7 @@ int main(void)
         cmocka_unit_test(replies_only_on_the_requests_session),
         cmocka_unit_test(last_message_before_close_is_delivered),
         cmocka_unit_test(no_listener_without_trust),
+        cmocka_unit_test(session_cache_without_tickets_is_reported),
         cmocka_unit_test(close_frees_listener_and_queue),
     };
 
