@@ -21,8 +21,10 @@
  * and it applies to the cached certificate what tickets.c applies to a
  * ticket's: the time bound (ticket_lifetime since the full handshake) and
  * eng_verify_stored() (current trust store and CRLs, pins, the hook with
- * auth->resumed).  A session that fails either is dropped from the cache
- * and the handshake goes on in full.
+ * auth->resumed).  A session that fails either is not resumed: the
+ * handshake goes on in full.  An expired one is dropped; a refused one
+ * stays until it expires or is evicted (see below: an offer alone must
+ * not remove anything).
  *
  * The lookup hands OpenSSL a copy (SSL_SESSION_dup), never the cached
  * object: a session id travels in clear, and whoever offers it without
