@@ -70,15 +70,44 @@ static int verify_hook(void *user, dtlsudp_assoc *a, const dtlsudp_peer_auth *au
     return hook.answer && auth->trust == DTLSUDP_TRUST_CHAIN;
 }
 
+/* What every engine of these tests has: tickets (or the cache) on, the
+ * test's lifetime, the log kept. */
+static void base_config(dtlsudp_engine_config *cfg)
+{
+    dtlsudp_engine_config_init(cfg);
+    cfg->session_tickets = 1;
+    cfg->ticket_lifetime = LIFETIME;
+    cfg->log = keep_log;
+}
+
+/* The server of base_config() changed by the caller, with a cache of 16. */
+static tn_node *server_with(const dtlsudp_engine_config *cfg)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, cfg);
+
+    assert_non_null(s);
+    assert_int_equal(dtlsudp_engine_set_session_cache(s->e, 16), DTLSUDP_OK);
+    return s;
+}
+
+/* A server that keeps OpenSSL for established associations. */
+static tn_node *kept_ssl_server(void)
+{
+    dtlsudp_engine_config cfg;
+
+    base_config(&cfg);
+    cfg.keep_ssl = 1;
+    return server_with(&cfg);
+}
+
 static tn_node *node(const char *addr, const tc_pair *id, const tc_pair *ca, int tickets, int hooked)
 {
     dtlsudp_engine_config cfg;
     tn_node *n;
 
-    dtlsudp_engine_config_init(&cfg);
+    base_config(&cfg);
     cfg.session_tickets = tickets;
-    cfg.ticket_lifetime = LIFETIME;
-    cfg.log = keep_log;
     if (hooked) {
         cfg.verify = verify_hook;
         memset(&hook, 0, sizeof(hook));
@@ -125,14 +154,26 @@ static int settled(tn_net *n, void *arg)
 /* One handshake from c to s, then (if both ends established) the client's
  * session in blob.  Returns the client's association (NULL on failure);
  * *s_assoc the server's. */
-static dtlsudp_assoc *handshake(tn_node *s, tn_node *c, const dtlsudp_connect_opts *opts, dtlsudp_assoc **s_assoc)
+/* c connects to s and both ends settle (established or closed); the
+ * counters from before, and the client's association in *a. */
+static struct pair attempt(tn_node *s, tn_node *c, const dtlsudp_connect_opts *opts, dtlsudp_assoc **a)
 {
     struct pair p = {s, c, s->established, c->established, s->closed, c->closed};
-    dtlsudp_assoc *a;
+    dtlsudp_assoc *ca;
 
-    assert_non_null(a = tn_connect(&net, c, s, opts));
+    assert_non_null(ca = tn_connect(&net, c, s, opts));
     tn_run(&net, settled, &p, 300);
     tn_pump(&net);
+    if (a != NULL)
+        *a = ca;
+    return p;
+}
+
+static dtlsudp_assoc *handshake(tn_node *s, tn_node *c, const dtlsudp_connect_opts *opts, dtlsudp_assoc **s_assoc)
+{
+    dtlsudp_assoc *a;
+    struct pair p = attempt(s, c, opts, &a);
+
     if (c->established == p.c_est || s->established == p.s_est)
         return NULL;
     if (s_assoc != NULL)
@@ -215,13 +256,10 @@ static dtlsudp_assoc *expect_resumed(tn_node *s, tn_node *c, const dtlsudp_conne
 /* Resume with a refused session: the full handshake is refused too. */
 static void expect_refused(tn_node *s, tn_node *c, const dtlsudp_connect_opts *opts)
 {
-    struct pair p = {s, c, s->established, c->established, s->closed, c->closed};
     uint64_t refused = STAT(s, tickets_refused), cert_refused = STAT(s, cert_refused);
     uint64_t resumed = STAT(s, handshakes_resumed);
+    struct pair p = attempt(s, c, opts, NULL);
 
-    assert_non_null(tn_connect(&net, c, s, opts));
-    tn_run(&net, settled, &p, 300);
-    tn_pump(&net);
     assert_int_equal(c->established, p.c_est);
     assert_int_equal(s->established, p.s_est);
     assert_int_equal(STAT(s, tickets_refused), refused + 1);
@@ -406,20 +444,13 @@ static void test_bound(void **state)
 static void test_kept_ssl_closed_by_peer(void **state)
 {
     const testcerts *tc = tc_get();
-    dtlsudp_engine_config cfg;
     tn_node *s, *c = client("127.0.0.1:50010", &tc->client);
     uint8_t blob[8192];
     dtlsudp_connect_opts opts = {.session = blob};
     uint64_t closed;
 
     (void)state;
-    dtlsudp_engine_config_init(&cfg);
-    cfg.session_tickets = 1;
-    cfg.ticket_lifetime = LIFETIME;
-    cfg.keep_ssl = 1;
-    cfg.log = keep_log;
-    assert_non_null(s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, &cfg));
-    assert_int_equal(dtlsudp_engine_set_session_cache(s->e, 16), DTLSUDP_OK);
+    s = kept_ssl_server();
     closed = s->closed;
     opts.session_len = first_session(s, c, NULL, blob, sizeof(blob));
     assert_int_equal(s->closed, closed + 1); /* the server's association is gone */
@@ -469,20 +500,13 @@ static void test_fatal_alert_forgets(void **state)
 static void test_fatal_alert_forgets_kept_ssl(void **state)
 {
     const testcerts *tc = tc_get();
-    dtlsudp_engine_config cfg;
     tn_node *s, *c = client("127.0.0.1:50014", &tc->client);
     uint8_t blob[8192];
     dtlsudp_connect_opts opts = {.session = blob};
     dtlsudp_assoc *a;
 
     (void)state;
-    dtlsudp_engine_config_init(&cfg);
-    cfg.session_tickets = 1;
-    cfg.ticket_lifetime = LIFETIME;
-    cfg.keep_ssl = 1;
-    cfg.log = keep_log;
-    assert_non_null(s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, &cfg));
-    assert_int_equal(dtlsudp_engine_set_session_cache(s->e, 16), DTLSUDP_OK);
+    s = kept_ssl_server();
     opts.session_len = first_session(s, c, NULL, blob, sizeof(blob));
     assert_non_null(a = expect_resumed(s, c, &opts));
     assert_int_equal(eng_handoff_send_alert(c->e, a, 1, 40 /* handshake_failure */), DTLSUDP_OK);
@@ -510,17 +534,11 @@ static void test_known_id_cannot_invalidate(void **state)
 
     (void)state;
     opts.session_len = first_session(s, c, NULL, blob, sizeof(blob));
-    dtlsudp_engine_config_init(&cfg);
-    cfg.session_tickets = 1;
-    cfg.ticket_lifetime = LIFETIME;
-    cfg.log = keep_log;
+    base_config(&cfg);
     cfg.ciphers = "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
     assert_non_null(x = tn_add(&net, "127.0.0.1:50013", &tc->client, &tc->ca, &cfg));
-    p = (struct pair){s, x, s->established, x->established, s->closed, x->closed};
     resumed = STAT(s, handshakes_resumed);
-    assert_non_null(tn_connect(&net, x, s, &opts));
-    tn_run(&net, settled, &p, 300);
-    tn_pump(&net);
+    p = attempt(s, x, &opts, NULL);
     assert_int_equal(x->established, p.c_est); /* OpenSSL refused it */
     assert_int_equal(STAT(s, handshakes_resumed), resumed);
     assert_int_equal(s->e->scache.count, 1);
@@ -558,37 +576,26 @@ static void test_refused_admission(void **state)
     tn_node *c3 = client("127.0.0.1:50018", &tc->client2);
     uint8_t blob[8192];
     dtlsudp_connect_opts opts = {.session = blob};
-    struct pair p;
     uint64_t refused;
 
     (void)state;
-    dtlsudp_engine_config_init(&cfg);
-    cfg.session_tickets = 1;
-    cfg.ticket_lifetime = LIFETIME;
+    base_config(&cfg);
     cfg.max_per_source = 1;
     cfg.evict_idle_when_full = 0;
-    cfg.log = keep_log;
-    assert_non_null(s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, &cfg));
-    assert_int_equal(dtlsudp_engine_set_session_cache(s->e, 16), DTLSUDP_OK);
+    s = server_with(&cfg);
     opts.session_len = first_session(s, c2, NULL, blob, sizeof(blob));
     assert_non_null(handshake(s, c1, NULL, NULL)); /* holds the source's one slot */
     assert_int_equal(s->e->scache.count, 2);
 
     /* c2 resumes, authenticates, and is refused: its entry stays */
     refused = STAT(s, refused_full);
-    p = (struct pair){s, c2, s->established, c2->established, s->closed, c2->closed};
-    assert_non_null(tn_connect(&net, c2, s, &opts));
-    tn_run(&net, settled, &p, 300);
-    tn_pump(&net);
+    (void)attempt(s, c2, &opts, NULL);
     assert_int_equal(STAT(s, refused_full), refused + 1);
     assert_int_equal(STAT(s, handshakes_resumed), 1);
     assert_int_equal(s->e->scache.count, 2);
 
     /* c3's full handshake is refused: it leaves nothing */
-    p = (struct pair){s, c3, s->established, c3->established, s->closed, c3->closed};
-    assert_non_null(tn_connect(&net, c3, s, NULL));
-    tn_run(&net, settled, &p, 300);
-    tn_pump(&net);
+    (void)attempt(s, c3, NULL, NULL);
     assert_int_equal(STAT(s, refused_full), refused + 2);
     assert_int_equal(s->e->scache.count, 2);
 }
