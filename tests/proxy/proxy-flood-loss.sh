@@ -61,9 +61,13 @@ $(client_section lossy "$rport")"
 direct=$(px_port client direct)
 lossy=$(px_port client lossy)
 
-export MIBS= SNMPCONFPATH=$TL_TMP HOME=$TL_TMP
+# The clients' own persistent directory (see proxy-snmp.sh).
+mkdir -p "$TL_TMP/client-persist"
+export MIBS= SNMPCONFPATH=$TL_TMP HOME=$TL_TMP SNMP_PERSISTENT_DIR=$TL_TMP/client-persist
+# The value on stdout; what snmpget says besides goes to the log.
 get() { # PORT TIMEOUT RETRIES
-    with_timeout 60 snmpget -v2c -c public -t "$2" -r "$3" -Oqv "udp:127.0.0.1:$1" .1.3.6.1.2.1.1.5.0 2>&1
+    with_timeout 60 snmpget -v2c -c public -t "$2" -r "$3" -Oqv "udp:127.0.0.1:$1" .1.3.6.1.2.1.1.5.0 \
+        2>>"$TL_TMP/snmpget.err"
 }
 
 # --- 1. flood -------------------------------------------------------------

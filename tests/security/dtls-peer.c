@@ -6,7 +6,10 @@
  *
  *   dtls-peer --connect HOST:PORT --cert LEAF --key KEY [--chain EXTRA]...
  *             [--get OID] [--engine-id HEX] [--verify CAFILE]
- *             [--attack replay|foreign|after-close] [--timeout MS] [-v]
+ *             [--attack replay|foreign|after-close] [--ciphers LIST]
+ *             [--save-session FILE] [--resume FILE [--offer-id HEX]]
+ *             [--alert-after-hello]
+ *             [--timeout MS] [-v]
  *   dtls-peer --listen HOST:PORT --cert LEAF --key KEY [--chain EXTRA]...
  *             [--timeout MS] [-v]
  *
@@ -35,6 +38,22 @@
  * and prints "attack: answered" or "attack: no answer" (nothing within
  * 1 s), then, for replay and foreign, sends a fresh GET on the first
  * association as the positive control ("control: " + the answer).
+ *
+ * Session resumption (RFC 5246 7.3), client only; the peer never offers
+ * tickets (SSL_OP_NO_TICKET), so only a session id can resume:
+ *   --save-session FILE  after the handshake, write the session (PEM) there
+ *                        and print "session saved: id HEX cipher NAME";
+ *   --resume FILE        offer that session, as its owner would;
+ *   --offer-id HEX       (with --resume) offer FILE's session under the id
+ *                        HEX instead of its own: another client's id, seen
+ *                        on the wire, with this peer's master secret;
+ *   --ciphers LIST       the cipher list (OpenSSL syntax) offered.
+ *   --alert-after-hello  when the ServerHello arrives, send a fatal
+ *                        handshake_failure alert in clear (epoch 0) and
+ *                        give up: the handshake fails with "we sent a
+ *                        fatal alert after the ServerHello".
+ * After a handshake that completed, "resumed: yes" or "resumed: no" is
+ * printed when --resume was given.
  *
  * Server: answers ClientHellos with a cookie (DTLSv1_listen), requires a
  * client certificate but accepts any, serves the first peer that passes
@@ -88,6 +107,9 @@ struct options {
     const char *engine_id; /* hex contextEngineID */
     const char *verify_ca; /* client: verify the server against this file */
     const char *attack;    /* --attack */
+    const char *ciphers;   /* --ciphers */
+    const char *save_session, *resume_file, *offer_id;
+    int alert_after_hello; /* --alert-after-hello */
     long timeout_ms;
     int verbose;
 };
@@ -100,6 +122,8 @@ static void usage(void)
     fprintf(stderr, "usage: dtls-peer (--connect|--listen) HOST:PORT --cert LEAF.pem --key KEY.pem\n"
                     "                 [--chain EXTRA.pem]... [--get OID] [--engine-id HEX]\n"
                     "                 [--verify CAFILE] [--attack replay|foreign|after-close]\n"
+                    "                 [--ciphers LIST] [--save-session FILE]\n"
+                    "                 [--resume FILE [--offer-id HEX]] [--alert-after-hello]\n"
                     "                 [--timeout MS] [-v]\n");
 }
 
@@ -204,7 +228,22 @@ static void print_cert(const char *prefix, int i, X509 *x)
     printf("\n");
 }
 
-/* Message callback: list the certificates of every Certificate handshake
+/* Set once --alert-after-hello sent its alert: drive() gives up. */
+static int gave_up;
+
+/* A fatal handshake_failure alert as a plaintext DTLS 1.2 record (RFC 6347
+ * 4.1: type, version, epoch 0, a sequence number above the ClientHellos',
+ * length), straight on the socket. */
+static void send_clear_alert(SSL *ssl)
+{
+    static const uint8_t alert[] = {SSL3_RT_ALERT, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 100, 0, 2,
+                                    SSL3_AL_FATAL, SSL_AD_HANDSHAKE_FAILURE};
+
+    if (send(SSL_get_fd(ssl), alert, sizeof(alert), 0) == (ssize_t)sizeof(alert))
+        gave_up = 1;
+}
+
+/* Message callback: --alert-after-hello, and (-v) list the certificates of every Certificate handshake
  * message, sent or received.  For DTLS, buf holds the 12-byte handshake
  * header, then the certificate_list (RFC 5246 7.4.2). */
 static void msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl,
@@ -215,8 +254,11 @@ static void msg_cb(int write_p, int version, int content_type, const void *buf, 
     size_t at, end;
     int i = 0;
 
-    (void)version, (void)ssl, (void)arg;
-    if (content_type != SSL3_RT_HANDSHAKE || len < 12 + 3 || p[0] != SSL3_MT_CERTIFICATE)
+    (void)version, (void)arg;
+    if (content_type == SSL3_RT_HANDSHAKE && !write_p && len >= 1 && p[0] == SSL3_MT_SERVER_HELLO &&
+        opt.alert_after_hello)
+        send_clear_alert(ssl);
+    if (!opt.verbose || content_type != SSL3_RT_HANDSHAKE || len < 12 + 3 || p[0] != SSL3_MT_CERTIFICATE)
         return;
     end = 12 + 3 + get24(p + 12);
     if (end > len)
@@ -318,6 +360,11 @@ static SSL_CTX *make_ctx(int server)
         !SSL_CTX_set_max_proto_version(ctx, DTLS1_2_VERSION))
         goto Fail;
     SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+    if (opt.ciphers != NULL && SSL_CTX_set_cipher_list(ctx, opt.ciphers) != 1) {
+        fprintf(stderr, "dtls-peer: --ciphers %s: %s\n", opt.ciphers, ssl_reason());
+        goto Fail;
+    }
     if (SSL_CTX_use_certificate_file(ctx, opt.cert, SSL_FILETYPE_PEM) != 1 ||
         SSL_CTX_use_PrivateKey_file(ctx, opt.key, SSL_FILETYPE_PEM) != 1 ||
         SSL_CTX_check_private_key(ctx) != 1) {
@@ -349,7 +396,7 @@ static SSL_CTX *make_ctx(int server)
     } else {
         SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
     }
-    if (opt.verbose)
+    if (opt.verbose || opt.alert_after_hello)
         SSL_CTX_set_msg_callback(ctx, msg_cb);
     return ctx;
 Fail:
@@ -397,6 +444,10 @@ static int drive(SSL *ssl, int fd, enum op op, void *buf, int cap, long long dea
         ret = op == OP_CONNECT  ? SSL_connect(ssl)
               : op == OP_ACCEPT ? SSL_accept(ssl)
                                 : SSL_read(ssl, buf, cap);
+        if (gave_up) {
+            *why = "we sent a fatal alert after the ServerHello";
+            return -1;
+        }
         if (ret > 0)
             return ret;
         err = SSL_get_error(ssl, ret);
@@ -720,6 +771,89 @@ static void attack(SSL_CTX *ctx, SSL *ssl, int fd, const struct sockaddr_storage
     snmp_get(ssl, fd, deadline);
 }
 
+/* ---- session resumption (--save-session, --resume, --offer-id) ------- */
+
+static SSL_SESSION *read_session(const char *file)
+{
+    FILE *f = fopen(file, "r");
+    SSL_SESSION *sess;
+
+    if (f == NULL) {
+        fprintf(stderr, "dtls-peer: %s: %s\n", file, strerror(errno));
+        return NULL;
+    }
+    sess = PEM_read_SSL_SESSION(f, NULL, NULL, NULL);
+    fclose(f);
+    if (sess == NULL)
+        fprintf(stderr, "dtls-peer: %s: not a PEM session: %s\n", file, ssl_reason());
+    return sess;
+}
+
+/* --offer-id: the session of FILE (the peer's own, from an earlier
+ * handshake of its own) under the id HEX: what a peer that saw another
+ * client's session id on the wire can offer.  Everything else in it, the
+ * master secret first, is the peer's own. */
+static SSL_SESSION *forge_session(const char *file, const char *hex)
+{
+    uint8_t id[SSL_MAX_SSL_SESSION_ID_LENGTH];
+    size_t id_len = 0;
+    SSL_SESSION *sess;
+
+    if (ber_parse_hex(hex, id, sizeof(id), &id_len) != 0 || id_len == 0) {
+        fprintf(stderr, "dtls-peer: bad --offer-id %s\n", hex);
+        return NULL;
+    }
+    sess = read_session(file);
+    if (sess != NULL && SSL_SESSION_set1_id(sess, id, (unsigned)id_len) != 1) {
+        SSL_SESSION_free(sess);
+        sess = NULL;
+    }
+    return sess;
+}
+
+/* --resume / --offer-id: the session the ClientHello offers.  Returns 0, or
+ * -1 when it could not be set (printed). */
+static int offer_session(SSL *ssl)
+{
+    SSL_SESSION *sess;
+    int ok;
+
+    if (opt.resume_file == NULL)
+        return 0;
+    sess = opt.offer_id != NULL ? forge_session(opt.resume_file, opt.offer_id) : read_session(opt.resume_file);
+    ok = sess != NULL && SSL_set_session(ssl, sess) == 1;
+    SSL_SESSION_free(sess);
+    if (!ok)
+        fprintf(stderr, "dtls-peer: cannot offer the session: %s\n", ssl_reason());
+    return ok ? 0 : -1;
+}
+
+/* --save-session: the session of the handshake just completed. */
+static void save_session(SSL *ssl)
+{
+    SSL_SESSION *sess = SSL_get1_session(ssl);
+    FILE *f = fopen(opt.save_session, "w");
+    unsigned id_len = 0;
+
+    if (sess != NULL)
+        (void)SSL_SESSION_get_id(sess, &id_len);
+    if (sess == NULL || id_len == 0 || f == NULL || PEM_write_SSL_SESSION(f, sess) != 1) {
+        printf("session not saved: %s\n", sess == NULL || id_len == 0 ? "no session id" : strerror(errno));
+    } else {
+        /* Both travel in clear in the ServerHello: what an onlooker knows. */
+        const uint8_t *id = SSL_SESSION_get_id(sess, &id_len);
+        unsigned k;
+
+        printf("session saved: id ");
+        for (k = 0; k < id_len; k++)
+            printf("%02X", id[k]);
+        printf(" cipher %s\n", SSL_CIPHER_get_name(SSL_SESSION_get0_cipher(sess)));
+    }
+    if (f != NULL)
+        fclose(f);
+    SSL_SESSION_free(sess);
+}
+
 /* ---- the two roles ---------------------------------------------------- */
 
 static int run_client(SSL_CTX *ctx)
@@ -757,9 +891,17 @@ static int run_client(SSL_CTX *ctx)
         BIO_set_callback_ex(bio, copy_out);
     SSL_set_bio(ssl, bio, bio);
     SSL_set_info_callback(ssl, info_cb);
+    if (offer_session(ssl) != 0) {
+        SSL_free(ssl);
+        return 2;
+    }
     ret = drive(ssl, fd, OP_CONNECT, NULL, 0, deadline, &why);
     if (ret > 0) {
         printf("handshake ok\n");
+        if (opt.resume_file != NULL)
+            printf("resumed: %s\n", SSL_session_reused(ssl) ? "yes" : "no");
+        if (opt.save_session != NULL)
+            save_session(ssl);
         fflush(stdout);
         rc = 0;
         if (opt.get_oid != NULL)
@@ -891,6 +1033,10 @@ static int parse_args(int argc, char **argv)
             opt.verbose = 1;
             continue;
         }
+        if (strcmp(a, "--alert-after-hello") == 0) {
+            opt.alert_after_hello = 1;
+            continue;
+        }
         if (v == NULL)
             return -1;
         i++;
@@ -913,6 +1059,14 @@ static int parse_args(int argc, char **argv)
         else if (strcmp(a, "--attack") == 0 && (strcmp(v, "replay") == 0 || strcmp(v, "foreign") == 0 ||
                                                  strcmp(v, "after-close") == 0))
             opt.attack = v;
+        else if (strcmp(a, "--ciphers") == 0)
+            opt.ciphers = v;
+        else if (strcmp(a, "--save-session") == 0)
+            opt.save_session = v;
+        else if (strcmp(a, "--resume") == 0)
+            opt.resume_file = v;
+        else if (strcmp(a, "--offer-id") == 0)
+            opt.offer_id = v;
         else if (strcmp(a, "--timeout") == 0) {
             char *end;
             opt.timeout_ms = strtol(v, &end, 10);
@@ -926,6 +1080,11 @@ static int parse_args(int argc, char **argv)
     if (opt.listen != NULL && (opt.get_oid != NULL || opt.verify_ca != NULL))
         return -1;
     if (opt.attack != NULL && opt.get_oid == NULL)
+        return -1;
+    if (opt.listen != NULL && (opt.save_session != NULL || opt.resume_file != NULL || opt.offer_id != NULL ||
+                               opt.alert_after_hello))
+        return -1;
+    if (opt.offer_id != NULL && opt.resume_file == NULL)
         return -1;
     return 0;
 }

@@ -17,6 +17,7 @@ SECURITY_TESTS = \
 	tests/security/agent-crl.sh \
 	tests/security/agent-purpose.sh \
 	tests/security/agent-records.sh \
+	tests/security/agent-session-id.sh \
 	tests/security/manager-crl.sh \
 	tests/security/library-pin.sh
 
