@@ -5,7 +5,8 @@
  * and equality rules, the options net_socket() sets (SO_REUSEPORT and
  * never SO_REUSEADDR, non-blocking, close-on-exec, arrival address,
  * IPV6_V6ONLY as asked), one datagram through net_send()/net_recv() on
- * 127.0.0.1, ::1 and a dual-stack socket with the arrival address, and
+ * 127.0.0.1, ::1 and a dual-stack socket with the arrival address, batches
+ * through net_recv_batch(), and
  * net_poll_timeout()'s arithmetic.  Loopback only, ephemeral ports.
  */
 #include "config.h"
@@ -14,6 +15,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -233,6 +235,71 @@ static void test_datagram_ipv4(void **state)
     close(fb);
 }
 
+static uint8_t batchbuf[NET_RECV_BATCH][NET_MAX_DATAGRAM];
+
+/* n datagrams "dgram-0".. from tx to rx's address. */
+static void send_numbered(int tx_fd, const dtlsudp_addr *to, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char text[16];
+        int len = snprintf(text, sizeof(text), "dgram-%d", i);
+        assert_int_equal(net_send(tx_fd, AF_INET, (const uint8_t *)text, (size_t)len, to, NULL, 0), 0);
+    }
+}
+
+/* net_recv_batch(): several datagrams per call, each in its own slot with
+ * its own length, source and arrival address, in order; fewer than asked
+ * when the queue runs dry (the caller's sign that no EAGAIN read is
+ * needed); -1/EAGAIN once empty; bad counts refused. */
+static void test_recv_batch(void **state)
+{
+    dtlsudp_addr a, b;
+    int fa = bound(AF_INET, 0, "127.0.0.1:0", &a), fb = bound(AF_INET, 0, "127.0.0.1:0", &b);
+    net_dgram d[NET_RECV_BATCH];
+    int seen = 0, n;
+
+    (void)state;
+    for (int i = 0; i < NET_RECV_BATCH; i++)
+        d[i].buf = batchbuf[i];
+    assert_int_equal(net_recv_batch(fb, d, 0), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(net_recv_batch(fb, d, NET_RECV_BATCH + 1), -1);
+    assert_int_equal(errno, EINVAL);
+
+    send_numbered(fa, &b, 3);
+    wait_readable(fb);
+    usleep(20000); /* loopback delivers at once; leave no doubt */
+    assert_int_equal(net_recv_batch(fb, d, NET_RECV_BATCH), 3);
+    for (int i = 0; i < 3; i++) {
+        char want[16];
+        int len = snprintf(want, sizeof(want), "dgram-%d", i);
+        assert_int_equal(d[i].len, (size_t)len);
+        assert_memory_equal(d[i].buf, want, (size_t)len);
+        assert_true(net_addr_same(&d[i].peer, &a));
+        assert_int_equal(d[i].local.sa.sa_family, AF_INET);
+        assert_int_equal(d[i].local.sin.sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+    }
+    assert_int_equal(net_recv_batch(fb, d, NET_RECV_BATCH), -1);
+    assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+
+    /* More than one batch: full batches, then the rest, nothing lost. */
+    send_numbered(fa, &b, NET_RECV_BATCH + 2);
+    wait_readable(fb);
+    usleep(20000);
+    while ((n = net_recv_batch(fb, d, NET_RECV_BATCH)) > 0) {
+        for (int i = 0; i < n; i++, seen++) {
+            char want[16];
+            int len = snprintf(want, sizeof(want), "dgram-%d", seen);
+            assert_memory_equal(d[i].buf, want, (size_t)len);
+        }
+        if (n < NET_RECV_BATCH)
+            break;
+    }
+    assert_int_equal(seen, NET_RECV_BATCH + 2);
+    close(fa);
+    close(fb);
+}
+
 static void test_datagram_ipv6(void **state)
 {
     dtlsudp_addr a, b, from = parsed("[::1]");
@@ -282,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_socket_options),
         cmocka_unit_test(test_datagram_ipv4),
         cmocka_unit_test(test_datagram_ipv6),
+        cmocka_unit_test(test_recv_batch),
         cmocka_unit_test(test_dual_stack_speaks_ipv4_in_normal_form),
         cmocka_unit_test(test_poll_timeout),
     };

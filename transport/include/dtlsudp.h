@@ -858,7 +858,7 @@ DTLSUDP_EXTERN const dtlsudp_addr *dtlsudp_listener_local_addr(const dtlsudp_lis
 DTLSUDP_EXTERN int dtlsudp_listener_demux(const dtlsudp_listener *l);
 
 /* The non-blocking pump: read every datagram queued on the listener's
- * sockets (recvmsg with the arrival address) and feed it to the engine, run
+ * sockets (recvmmsg with the arrival address) and feed it to the engine, run
  * the timers due at `now', give newly established associations their
  * connection (and, osnet, their socket), and send everything the engine has
  * queued (sendmsg from the arrival address, so a wildcard listener replies

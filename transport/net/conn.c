@@ -160,13 +160,19 @@ static int client_flush(dtlsudp_conn *c, dtlsudp_time now)
     return net_flush(c->engine, c->buf, c->blocking, client_route, c, &c->own_net, now, c->refused_grace, NULL);
 }
 
-static int client_pump(dtlsudp_conn *c, dtlsudp_time now)
+/* Read up to NET_READ_BATCH datagrams, NET_CONN_RECV_BATCH per system
+ * call (an answer usually comes alone: one call, not a second one that
+ * only says EAGAIN), into the engine. */
+static void client_read(dtlsudp_conn *c, dtlsudp_time now)
 {
-    net_dgram d = {.buf = c->buf};
-    int ret;
+    net_dgram d[NET_CONN_RECV_BATCH];
+    int done = 0;
 
-    for (int i = 0; i < NET_READ_BATCH; i++) {
-        if (net_recv(c->fd, &d) != 0) {
+    for (unsigned i = 0; i < NET_CONN_RECV_BATCH; i++)
+        d[i].buf = c->buf + (size_t)i * NET_MAX_DATAGRAM;
+    for (int calls = 0; calls < NET_READ_BATCH && done < NET_READ_BATCH; calls++) {
+        int n = net_recv_batch(c->fd, d, NET_CONN_RECV_BATCH);
+        if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 break;
             if (errno == ECONNREFUSED) {
@@ -179,13 +185,24 @@ static int client_pump(dtlsudp_conn *c, dtlsudp_time now)
             c->own_net.recv_errors++;
             break;
         }
-        if (d.len == 0)
-            continue;
-        if (d.peer.sa.sa_family == AF_UNSPEC)
-            d.peer = c->peer;
-        /* drops are counted by the engine; NOMEM dropped this one only */
-        (void)dtlsudp_engine_receive(c->engine, &d.peer, &c->local, d.buf, d.len, now, NULL);
+        for (int i = 0; i < n; i++, done++) {
+            if (d[i].len == 0)
+                continue;
+            if (d[i].peer.sa.sa_family == AF_UNSPEC)
+                d[i].peer = c->peer;
+            /* drops are counted by the engine; NOMEM dropped this one only */
+            (void)dtlsudp_engine_receive(c->engine, &d[i].peer, &c->local, d[i].buf, d[i].len, now, NULL);
+        }
+        if (n < NET_CONN_RECV_BATCH)
+            break;
     }
+}
+
+static int client_pump(dtlsudp_conn *c, dtlsudp_time now)
+{
+    int ret;
+
+    client_read(c, now);
     (void)net_conn_refused_expire(c, now);
     if (dtlsudp_engine_next_timeout(c->engine) <= now) {
         ret = dtlsudp_engine_handle_timeout(c->engine, now);
@@ -341,7 +358,8 @@ int dtlsudp_conn_connect_versioned(int version, const char *host, const char *po
     if (getaddrinfo(host, port, &hints, &res) != 0 || res == NULL)
         return DTLSUDP_ERR_INVALID;
 
-    if ((c = calloc(1, sizeof(*c))) == NULL || (c->buf = malloc(NET_MAX_DATAGRAM)) == NULL) {
+    if ((c = calloc(1, sizeof(*c))) == NULL ||
+        (c->buf = malloc((size_t)NET_CONN_RECV_BATCH * NET_MAX_DATAGRAM)) == NULL) {
         ret = DTLSUDP_ERR_NOMEM;
         goto Exit;
     }

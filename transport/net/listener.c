@@ -229,15 +229,35 @@ int net_listener_flush(dtlsudp_listener *l)
                      &l->refused_any);
 }
 
-/* Read up to NET_READ_BATCH datagrams from fd and feed them to the engine.
- * c: the connection whose own socket fd is, or NULL for the listening one. */
+/* One datagram read from fd (c's own socket, or NULL: the listening one)
+ * into the engine. */
+static void receive_one(dtlsudp_listener *l, net_dgram *d, dtlsudp_conn *c)
+{
+    if (d->len == 0 || d->peer.sa.sa_family == AF_UNSPEC)
+        return; /* truncated, or no source: nothing to route */
+    if (d->local.sa.sa_family == AF_UNSPEC)
+        d->local = c != NULL ? c->local : l->local;
+    d->local.sin.sin_port = l->local.sin.sin_port; /* same offset for sin6 */
+    if (c != NULL && !net_addr_same(&d->peer, &c->peer))
+        l->stats.rerouted++;
+    /* Drops (malformed, stale, refused by a cap) are the engine's to
+     * count; NOMEM dropped this datagram only. */
+    (void)dtlsudp_engine_receive(l->engine, &d->peer, &d->local, d->buf, d->len, l->now, NULL);
+}
+
+/* Read up to NET_READ_BATCH datagrams from fd, NET_RECV_BATCH per system
+ * call, and feed them to the engine.  c: the connection whose own socket
+ * fd is, or NULL for the listening one. */
 int net_listener_read_socket(dtlsudp_listener *l, int fd, dtlsudp_conn *c)
 {
-    net_dgram d = {.buf = l->buf};
-    int ret = DTLSUDP_OK;
+    net_dgram d[NET_RECV_BATCH];
+    int done = 0, ret;
 
-    for (int i = 0; i < NET_READ_BATCH; i++) {
-        if (net_recv(fd, &d) != 0) {
+    for (unsigned i = 0; i < NET_RECV_BATCH; i++)
+        d[i].buf = l->rbuf + (size_t)i * NET_MAX_DATAGRAM;
+    for (int calls = 0; calls < NET_READ_BATCH && done < NET_READ_BATCH; calls++) {
+        int n = net_recv_batch(fd, d, NET_RECV_BATCH);
+        if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 break;
             if (errno == ECONNREFUSED && c != NULL) {
@@ -252,21 +272,16 @@ int net_listener_read_socket(dtlsudp_listener *l, int fd, dtlsudp_conn *c)
             l->stats.recv_errors++;
             break;
         }
-        if (d.len == 0 || d.peer.sa.sa_family == AF_UNSPEC)
-            continue; /* truncated, or no source: nothing to route */
-        if (d.local.sa.sa_family == AF_UNSPEC)
-            d.local = c != NULL ? c->local : l->local;
-        d.local.sin.sin_port = l->local.sin.sin_port; /* same offset for sin6 */
-        if (c != NULL && !net_addr_same(&d.peer, &c->peer))
-            l->stats.rerouted++;
-        /* Drops (malformed, stale, refused by a cap) are the engine's to
-         * count; NOMEM dropped this datagram only. */
-        (void)dtlsudp_engine_receive(l->engine, &d.peer, &d.local, d.buf, d.len, l->now, NULL);
-        if ((i & 31) == 31) {
-            ret = net_listener_flush(l);
-            if (ret != DTLSUDP_OK)
-                return ret;
+        for (int i = 0; i < n; i++) {
+            receive_one(l, &d[i], c);
+            if ((++done & 31) == 0) {
+                ret = net_listener_flush(l);
+                if (ret != DTLSUDP_OK)
+                    return ret;
+            }
         }
+        if (n < NET_RECV_BATCH)
+            break; /* the queue ran dry: no recvmsg just to hear EAGAIN */
     }
     return DTLSUDP_OK;
 }
@@ -410,7 +425,9 @@ int dtlsudp_listener_new_versioned(int version, const char *addr, const dtlsudp_
     l->blocking = cfg->blocking;
     l->family = bind_addr.sa.sa_family;
     l->now = now;
-    if ((l->buf = malloc(NET_MAX_DATAGRAM)) == NULL) {
+    /* The receive slots are touched only as far as datagrams fill them. */
+    if ((l->buf = malloc(NET_MAX_DATAGRAM)) == NULL ||
+        (l->rbuf = malloc((size_t)NET_RECV_BATCH * NET_MAX_DATAGRAM)) == NULL) {
         ret = DTLSUDP_ERR_NOMEM;
         goto Fail;
     }
@@ -476,6 +493,7 @@ Fail:
     if (l->sock >= 0)
         close(l->sock);
     free(l->buf);
+    free(l->rbuf);
     free(l);
     errno = saved;
     return ret;
@@ -515,6 +533,7 @@ void dtlsudp_listener_free(dtlsudp_listener *l)
         close(l->epfd);
     close(l->sock);
     free(l->buf);
+    free(l->rbuf);
     free(l);
 }
 

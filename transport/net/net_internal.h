@@ -27,6 +27,11 @@
 /* Datagrams read from one socket per pump, so one busy socket cannot starve
  * the others (the fds stay readable and the next pump continues). */
 #define NET_READ_BATCH 256
+/* Datagrams one recvmmsg() may return (net_recv_batch): a listener's
+ * batch, and a client connection's (one answer and room to see whether
+ * another follows). */
+#define NET_RECV_BATCH 8
+#define NET_CONN_RECV_BATCH 2
 /* Default socket buffers of a listening socket (dtlsudp_listener_config). */
 #define NET_LISTENER_SOCKBUF (1024 * 1024)
 /* Longest wait for a full socket buffer in blocking mode. */
@@ -59,10 +64,15 @@ typedef struct net_dgram {
     dtlsudp_addr local; /* normalised; AF_UNSPEC when the kernel gave none */
 } net_dgram;
 
-/* One non-blocking recvmsg.  Returns 0 (d filled), -1 with errno (EAGAIN
- * when nothing is queued, ECONNREFUSED on a connected socket after ICMP
- * port unreachable...).  Truncated datagrams are dropped (return 0 with
- * len 0). */
+/* One non-blocking read of up to n (<= NET_RECV_BATCH) datagrams into
+ * d[0..n-1], each with its own buf.  Returns how many were read, at least
+ * 1, or -1 with errno (EAGAIN when nothing is queued, ECONNREFUSED on a
+ * connected socket after ICMP port unreachable...).  Fewer than n means
+ * the queue was empty at that moment (or an error is pending for the next
+ * call): no need to call again until the fd polls readable.  A truncated
+ * datagram counts with len 0. */
+int net_recv_batch(int fd, net_dgram *d, unsigned n);
+/* net_recv_batch() of one: 0 (d filled) or -1 with errno. */
 int net_recv(int fd, net_dgram *d);
 
 /* Send one datagram.  to == NULL: connected socket.  from (may be NULL or
@@ -176,7 +186,7 @@ struct dtlsudp_conn {
     /* client only */
     dtlsudp_time refused_grace; /* cfg->engine.refused_grace */
     dtlsudp_net_stats own_net;
-    uint8_t *buf; /* NET_MAX_DATAGRAM */
+    uint8_t *buf; /* NET_CONN_RECV_BATCH * NET_MAX_DATAGRAM: receive slots, the first also for sending */
     dtlsudp_conn_stats stats;
 };
 
@@ -227,7 +237,8 @@ struct dtlsudp_listener {
     dtlsudp_time refused_grace; /* cfg->engine.refused_grace */
     int refused_any;            /* some connection has a refused_deadline */
     dtlsudp_net_stats stats;
-    uint8_t *buf; /* NET_MAX_DATAGRAM */
+    uint8_t *buf;  /* NET_MAX_DATAGRAM: what the engine sends */
+    uint8_t *rbuf; /* NET_RECV_BATCH * NET_MAX_DATAGRAM: what arrives */
 };
 
 /* listener.c, for conn.c and osnet.c */

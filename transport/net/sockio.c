@@ -184,33 +184,32 @@ Fail:
     return -1;
 }
 
-int net_recv(int fd, net_dgram *d)
+/* Room for the arrival address of one datagram, either family. */
+typedef union net_control {
+    char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
+    struct cmsghdr align;
+} net_control;
+
+static void prepare_msg(net_dgram *d, struct iovec *iov, net_control *control, struct msghdr *msg)
 {
-    union {
-        char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
-        struct cmsghdr align;
-    } control;
-    struct iovec iov = {.iov_base = d->buf, .iov_len = NET_MAX_DATAGRAM};
-    struct msghdr msg;
-    memset(&msg, 0, sizeof(msg));
+    iov->iov_base = d->buf;
+    iov->iov_len = NET_MAX_DATAGRAM;
+    memset(msg, 0, sizeof(*msg));
     memset(&d->peer, 0, sizeof(d->peer));
     memset(&d->local, 0, sizeof(d->local));
-    msg.msg_name = &d->peer;
-    msg.msg_namelen = sizeof(d->peer);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.buf;
-    msg.msg_controllen = sizeof(control.buf);
+    msg->msg_name = &d->peer;
+    msg->msg_namelen = sizeof(d->peer);
+    msg->msg_iov = iov;
+    msg->msg_iovlen = 1;
+    msg->msg_control = control->buf;
+    msg->msg_controllen = sizeof(control->buf);
+}
 
-    ssize_t n;
-    do
-        n = recvmsg(fd, &msg, MSG_DONTWAIT);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return -1;
-    d->len = (msg.msg_flags & MSG_TRUNC) != 0 ? 0 : (size_t)n;
-
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+/* The length and addresses of a datagram the kernel put into d. */
+static void finish_dgram(net_dgram *d, struct msghdr *msg, size_t n)
+{
+    d->len = (msg->msg_flags & MSG_TRUNC) != 0 ? 0 : n;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
             struct in_pktinfo pi;
             memcpy(&pi, CMSG_DATA(c), sizeof(pi));
@@ -228,7 +227,38 @@ int net_recv(int fd, net_dgram *d)
     }
     net_addr_normalise(&d->peer);
     net_addr_normalise(&d->local);
-    return 0;
+}
+
+int net_recv_batch(int fd, net_dgram *d, unsigned n)
+{
+    struct mmsghdr msgs[NET_RECV_BATCH];
+    struct iovec iov[NET_RECV_BATCH];
+    net_control control[NET_RECV_BATCH];
+    int got;
+
+    if (n == 0 || n > NET_RECV_BATCH) {
+        errno = EINVAL;
+        return -1;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        prepare_msg(&d[i], &iov[i], &control[i], &msgs[i].msg_hdr);
+        msgs[i].msg_len = 0;
+    }
+    /* One call for up to n datagrams.  Non-blocking, it returns fewer only
+     * when the queue ran dry (or an error came after the first, which the
+     * kernel keeps for the next call), so a caller that stops then skips
+     * the recvmsg that would only have said EAGAIN. */
+    do
+        got = recvmmsg(fd, msgs, n, MSG_DONTWAIT, NULL);
+    while (got < 0 && errno == EINTR);
+    for (int i = 0; i < got; i++)
+        finish_dgram(&d[i], &msgs[i].msg_hdr, msgs[i].msg_len);
+    return got;
+}
+
+int net_recv(int fd, net_dgram *d)
+{
+    return net_recv_batch(fd, d, 1) == 1 ? 0 : -1;
 }
 
 static int wait_writable(int fd)
