@@ -4,6 +4,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,6 +116,38 @@ static void fmt_ipv6_and_unknown(void **state)
     free(s);
 }
 
+/* The hand-written IPv4 text against inet_ntop() and printf, over edge
+ * values and a spread of others; a local address alone gets "[unknown]"
+ * for the remote. */
+static void fmt_matches_reference(void **state)
+{
+    static const uint32_t ips[] = {0x00000000, 0xffffffff, 0x7f000001, 0x0a00c807, 0xc0a80164, 0x01020304,
+                                   0x09630a64, 0xfe000063};
+    static const uint16_t ports[] = {0, 1, 9, 10, 99, 100, 161, 10161, 65535};
+    dtlsudp_addr r, l, none;
+    char want[128], ip[INET6_ADDRSTRLEN], *s;
+
+    (void)state;
+    memset(&none, 0, sizeof(none));
+    for (size_t i = 0; i < sizeof(ips) / sizeof(ips[0]); i++) {
+        for (size_t k = 0; k < sizeof(ports) / sizeof(ports[0]); k++) {
+            memset(&r, 0, sizeof(r));
+            r.sin.sin_family = AF_INET;
+            r.sin.sin_addr.s_addr = htonl(ips[i]);
+            r.sin.sin_port = htons(ports[k]);
+            assert_non_null(inet_ntop(AF_INET, &r.sin.sin_addr, ip, sizeof(ip)));
+            snprintf(want, sizeof(want), "DTLSUDP: [%s]:%u", ip, (unsigned)ports[k]);
+            s = dtlsudp_snmp_addr_fmt(&r, &none);
+            assert_string_equal(s, want);
+            free(s);
+        }
+    }
+    assert_int_equal(dtlsudp_snmp_addr_parse("[fe80::1:2]:65535", NULL, AF_UNSPEC, &l), 0);
+    s = dtlsudp_snmp_addr_fmt(&none, &l);
+    assert_string_equal(s, "DTLSUDP: [unknown]->[fe80::1:2]:65535");
+    free(s);
+}
+
 static void ostring_round_trip(void **state)
 {
     dtlsudp_addr a, b;
@@ -150,6 +184,7 @@ int main(void)
         cmocka_unit_test(parse_rejects_null),
         cmocka_unit_test(fmt_pair_in_netsnmp_style),
         cmocka_unit_test(fmt_ipv6_and_unknown),
+        cmocka_unit_test(fmt_matches_reference),
         cmocka_unit_test(ostring_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

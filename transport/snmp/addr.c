@@ -3,13 +3,14 @@
  * fmtaddr text and SNMP-TARGET-MIB octet strings out.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1 /* asprintf */
+#define _GNU_SOURCE 1
 #endif
 #include <config.h>
 
 #include "snmp_internal.h"
 
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <net-snmp/library/snmpIPBaseDomain.h>
@@ -58,45 +59,83 @@ int dtlsudp_snmp_addr_parse(const char *text, const char *default_target, int fa
     return 0;
 }
 
-/* "[a.b.c.d]:p" / "[v6]:p" into buf; "" for AF_UNSPEC. */
-static void fmt_one(const dtlsudp_addr *a, char *buf, size_t cap)
+/* Net-SNMP formats the peer's address for every message it receives (its
+ * access check and log line), so this is on the message path: no stdio.
+ * glibc's inet_ntop() goes through sprintf() for IPv4, so IPv4 is written
+ * by hand; IPv6 keeps inet_ntop() for RFC 5952's "::" rules. */
+
+/* The decimal digits of v at p; returns their count. */
+static size_t put_decimal(char *p, unsigned v)
 {
-    char ip[INET6_ADDRSTRLEN];
+    char tmp[10];
+    size_t n = 0, i;
+
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    for (i = 0; i < n; i++)
+        p[i] = tmp[n - 1 - i];
+    return n;
+}
+
+/* "[a.b.c.d]:p" / "[v6]:p" into buf (cap >= ADDR_TEXT_MAX); "" for
+ * AF_UNSPEC.  Returns the length. */
+#define ADDR_TEXT_MAX (INET6_ADDRSTRLEN + 10)
+static size_t fmt_one(const dtlsudp_addr *a, char *buf)
+{
+    size_t n = 0;
+    unsigned port;
 
     buf[0] = '\0';
     if (a == NULL)
-        return;
-    switch (a->sa.sa_family) {
-    case AF_INET:
-        if (inet_ntop(AF_INET, &a->sin.sin_addr, ip, sizeof(ip)) != NULL)
-            snprintf(buf, cap, "[%s]:%u", ip, (unsigned)ntohs(a->sin.sin_port));
-        break;
-    case AF_INET6:
-        if (inet_ntop(AF_INET6, &a->sin6.sin6_addr, ip, sizeof(ip)) != NULL)
-            snprintf(buf, cap, "[%s]:%u", ip, (unsigned)ntohs(a->sin6.sin6_port));
-        break;
-    default:
-        break;
+        return 0;
+    buf[n++] = '[';
+    if (a->sa.sa_family == AF_INET) {
+        const uint8_t *ip = (const uint8_t *)&a->sin.sin_addr;
+        for (int i = 0; i < 4; i++) {
+            n += put_decimal(buf + n, ip[i]);
+            buf[n++] = i < 3 ? '.' : ']';
+        }
+        port = ntohs(a->sin.sin_port);
+    } else if (a->sa.sa_family == AF_INET6 &&
+               inet_ntop(AF_INET6, &a->sin6.sin6_addr, buf + n, INET6_ADDRSTRLEN) != NULL) {
+        n += strlen(buf + n);
+        buf[n++] = ']';
+        port = ntohs(a->sin6.sin6_port);
+    } else {
+        buf[0] = '\0';
+        return 0;
     }
+    buf[n++] = ':';
+    n += put_decimal(buf + n, port);
+    buf[n] = '\0';
+    return n;
 }
 
 char *dtlsudp_snmp_addr_fmt(const dtlsudp_addr *remote, const dtlsudp_addr *local)
 {
-    char r[INET6_ADDRSTRLEN + 10], l[INET6_ADDRSTRLEN + 10];
-    char *out = NULL;
+    static const char prefix[] = "DTLSUDP: ", unknown[] = "[unknown]";
+    char r[ADDR_TEXT_MAX], l[ADDR_TEXT_MAX];
+    size_t rn = fmt_one(remote, r), ln = fmt_one(local, l), n = sizeof(prefix) - 1;
+    char *out;
 
-    fmt_one(remote, r, sizeof(r));
-    fmt_one(local, l, sizeof(l));
-    if (r[0] == '\0' && l[0] == '\0')
+    if (rn == 0 && ln == 0)
         return strdup("DTLSUDP: unknown");
-    if (r[0] == '\0')
-        snprintf(r, sizeof(r), "[unknown]");
-    if (l[0] == '\0') {
-        if (asprintf(&out, "DTLSUDP: %s", r) < 0)
-            out = NULL;
-    } else if (asprintf(&out, "DTLSUDP: %s->%s", r, l) < 0) {
-        out = NULL;
+    if (rn == 0) {
+        memcpy(r, unknown, sizeof(unknown));
+        rn = sizeof(unknown) - 1;
     }
+    if ((out = malloc(n + rn + 2 + ln + 1)) == NULL)
+        return NULL;
+    memcpy(out, prefix, n);
+    memcpy(out + n, r, rn);
+    n += rn;
+    if (ln != 0) {
+        memcpy(out + n, "->", 2);
+        memcpy(out + n + 2, l, ln);
+        n += 2 + ln;
+    }
+    out[n] = '\0';
     return out;
 }
 
