@@ -22,6 +22,7 @@ static int queue_push(endpoint *ep, dtlsudp_assoc *a, const dtlsudp_addr *peer, 
 {
     const char *name = peerauth_secname(a);
     queued_msg *m;
+    size_t name_len;
 
     if (a == NULL || peer == NULL || name == NULL || peerauth_level(a) == 0) {
         /* No verified identity: RFC 6353 5.3.2 says no SNMP message
@@ -38,7 +39,9 @@ static int queue_push(endpoint *ep, dtlsudp_assoc *a, const dtlsudp_addr *peer, 
     m->peer = *peer;
     m->local = local != NULL && local->sa.sa_family != AF_UNSPEC ? *local : ep->addr;
     m->level = peerauth_level(a);
-    snprintf(m->sec_name, sizeof(m->sec_name), "%s", name);
+    /* Truncated as snprintf would, without stdio on the message path. */
+    name_len = strnlen(name, sizeof(m->sec_name) - 1);
+    memcpy(m->sec_name, name, name_len);
     m->len = len;
     memcpy(m->data, data, len);
     dtlsudp_link_append(&ep->queue, &m->link);
