@@ -2,15 +2,18 @@
  * lossy-relay.c - a UDP relay on loopback that drops datagrams at random.
  *
  *   lossy-relay -l LISTEN_PORT -u UPSTREAM_PORT -p LOSS_PERCENT [-s SEED]
- *               [-d SECONDS]
+ *               [-d SECONDS] [-P PORTFILE]
  *
- * Listens on 127.0.0.1:LISTEN_PORT; every client address gets its own
- * upstream socket connect()ed to 127.0.0.1:UPSTREAM_PORT, so the server
- * still sees one peer per client.  Each datagram, in either direction, is
+ * Listens on 127.0.0.1:LISTEN_PORT (0: any free port; with -P the port is
+ * written to PORTFILE once bound, whole, by a rename); every client
+ * address gets its own upstream socket connect()ed to
+ * 127.0.0.1:UPSTREAM_PORT (-t is the same option), so the server still
+ * sees one peer per client.  Each datagram, in either direction, is
  * dropped with probability LOSS_PERCENT/100, decided by a xorshift64*
  * generator seeded with SEED (default 1): the same seed and traffic give
- * the same drops.  Exits after SECONDS (default 600) or on SIGTERM, and
- * prints: up=N up_dropped=N down=N down_dropped=N clients=N
+ * the same drops.  Exits after SECONDS (default 600) or on SIGTERM/SIGINT,
+ * and prints: up=N up_dropped=N down=N down_dropped=N clients=N
+ * Loopback only.  bench/run, bench/proxy and the lossy tests use it.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -67,16 +70,32 @@ static double mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* PORTFILE gets "PORT\n" all at once: a reader sees nothing or all. */
+static int write_port(const char *path, int port)
+{
+    char tmp[4096];
+    FILE *f;
+
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp) || (f = fopen(tmp, "w")) == NULL)
+        return -1;
+    fprintf(f, "%d\n", port);
+    if (fclose(f) != 0)
+        return -1;
+    return rename(tmp, path);
+}
+
 static void usage(void)
 {
     fprintf(stderr, "usage: lossy-relay -l LISTEN_PORT -u UPSTREAM_PORT -p LOSS_PERCENT "
-                    "[-s SEED] [-d SECONDS]\n");
+                    "[-s SEED] [-d SECONDS] [-P PORTFILE]\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
-    int lport = 0, uport = 0, opt, lfd, i;
+    int lport = -1, uport = 0, opt, lfd, i;
+    const char *portfile = NULL;
+    socklen_t alen;
     double loss = 0, duration = 600, end;
     uint64_t seed = 1;
     struct sockaddr_in laddr, uaddr;
@@ -87,17 +106,19 @@ int main(int argc, char **argv)
     uint8_t buf[65536];
     struct sigaction sa;
 
-    while ((opt = getopt(argc, argv, "l:u:p:s:d:")) != -1) {
+    while ((opt = getopt(argc, argv, "l:u:t:p:s:d:P:")) != -1) {
         switch (opt) {
         case 'l': lport = atoi(optarg); break;
-        case 'u': uport = atoi(optarg); break;
+        case 'u':
+        case 't': uport = atoi(optarg); break;
+        case 'P': portfile = optarg; break;
         case 'p': loss = atof(optarg); break;
         case 's': seed = strtoull(optarg, NULL, 10); break;
         case 'd': duration = atof(optarg); break;
         default: usage();
         }
     }
-    if (lport <= 0 || lport > 65535 || uport <= 0 || uport > 65535 || loss < 0 || loss > 100)
+    if (lport < 0 || lport > 65535 || uport <= 0 || uport > 65535 || loss < 0 || loss > 100)
         usage();
     rng_state = seed * 0x9E3779B97F4A7C15ULL + 1;
 
@@ -115,6 +136,16 @@ int main(int argc, char **argv)
     lfd = socket(AF_INET, SOCK_DGRAM, 0);
     if (lfd < 0 || bind(lfd, (struct sockaddr *)&laddr, sizeof(laddr)) != 0) {
         perror("lossy-relay: bind");
+        return 2;
+    }
+    alen = sizeof(laddr);
+    if (getsockname(lfd, (struct sockaddr *)&laddr, &alen) != 0) {
+        perror("lossy-relay: getsockname");
+        return 2;
+    }
+    lport = ntohs(laddr.sin_port);
+    if (portfile != NULL && write_port(portfile, lport) != 0) {
+        perror("lossy-relay: -P");
         return 2;
     }
     printf("listening=%d\n", lport);

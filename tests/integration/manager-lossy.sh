@@ -1,7 +1,7 @@
 #!/bin/bash
 # Handshakes survive loss: 12 snmpget processes (a new DTLS handshake each)
 # with stock snmpget's defaults (-t 1 -r 5) through a relay that drops 30%
-# of the datagrams in each direction (manager-lossy-relay, fixed seed), our
+# of the datagrams in each direction (bench/lossy-relay, fixed seed), our
 # transport on both sides.  At least 10 of the 12 GETs must be answered:
 # the engine's handshake schedule (transport/engine/retransmit.c) opens
 # about 98 % of sessions at this loss (bench row 8), so two failures or
@@ -14,7 +14,7 @@ set -u
 [ -f "$top_srcdir/tests/lib/snmpd.sh" ] || { echo "SKIP: tests/lib/snmpd.sh is missing"; exit 77; }
 . "$top_srcdir/tests/lib/snmpd.sh"
 
-relay=$top_builddir/tests/integration/manager-lossy-relay
+relay=$top_builddir/bench/lossy-relay
 preload_so=$top_builddir/snmplib-patches/.libs/libdtlsudp-preload.so
 plugin_so=$top_builddir/snmplib-patches/.libs/dtlsudp-transport.so
 agent_so=$top_builddir/agent-plugin/.libs/dtlsudp.so

@@ -69,6 +69,3 @@ tests_integration_manager_many_sessions_SOURCES = tests/integration/manager-many
 tests_integration_manager_many_sessions_CPPFLAGS = $(AM_CPPFLAGS) $(NETSNMP_CFLAGS)
 tests_integration_manager_many_sessions_LDADD = $(NETSNMP_LIBS)
 
-# A UDP relay that drops a share of the datagrams (handshake retransmission).
-check_PROGRAMS += tests/integration/manager-lossy-relay
-tests_integration_manager_lossy_relay_SOURCES = tests/integration/manager-lossy-relay.c

@@ -16,7 +16,7 @@ set -u
 . "$top_srcdir/tests/proxy/proxy-lib.sh"
 
 flood=$top_builddir/bench/hello-flood
-relay=$top_builddir/tests/integration/manager-lossy-relay
+relay=$top_builddir/bench/lossy-relay
 hellos=${PROXY_FLOOD_COUNT:-6000}
 loss=${PROXY_LOSS_PERCENT:-5}
 seed=${PROXY_LOSS_SEED:-42}
@@ -107,7 +107,7 @@ kill "$relay_pid" 2>/dev/null
 wait "$relay_pid" 2>/dev/null
 tl_log "relay: $(cat "$TL_TMP/relay.out")"
 [ "$ok" -eq "$count" ] || tl_fail "only $ok/$count GETs answered through ${loss}% loss"
-grep -q 'dropped=[1-9]\|dropped [1-9]\|lost=[1-9]' "$TL_TMP/relay.out" || tl_log "note: relay output: $(cat "$TL_TMP/relay.out")"
+grep -q "dropped=[1-9]" "$TL_TMP/relay.out" || tl_log "note: relay output: $(cat "$TL_TMP/relay.out")"
 echo "ok: $count/$count snmpget processes answered through ${loss}% loss each way between the proxies"
 px_stop client
 px_stop server
