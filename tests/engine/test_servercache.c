@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -361,6 +362,76 @@ static void test_store_without_ca(void **state)
     assert_non_null(strstr(last_log, "no longer accepted"));
 }
 
+/* The server's verification time from now on: its SSL_CTX's, and the
+ * cookie gate's SSL, made before (it becomes the next association's). */
+static void set_check_time(tn_node *s, time_t t)
+{
+    X509_VERIFY_PARAM_set_time(SSL_CTX_get0_param(dtlsudp_engine_ssl_ctx(s->e)), t);
+    if (s->e->listen_ssl != NULL)
+        X509_VERIFY_PARAM_set_time(SSL_get0_param(s->e->listen_ssl), t);
+}
+
+/* The signature memo (verify.c): a resumed session whose chain is the one
+ * checked at its full handshake skips the signature checks, and nothing
+ * else: the identity is the same, and the validity periods are checked at
+ * the verification time (here the store's check time, moved forward). */
+static void test_memo_checks_times(void **state)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s = server(16), *c = client("127.0.0.1:50011", &tc->client);
+    uint8_t blob[8192];
+    dtlsudp_connect_opts opts = {.session = blob};
+    dtlsudp_assoc *a, *sa = NULL;
+
+    (void)state;
+    opts.session_len = first_session(s, c, NULL, blob, sizeof(blob));
+    assert_int_equal(s->e->sig_memo_hits, 0);
+    assert_non_null(a = handshake(s, c, &opts, &sa));
+    assert_true(dtlsudp_assoc_resumed(sa));
+    assert_int_equal(s->e->sig_memo_hits, 1);
+    assert_int_equal(dtlsudp_assoc_peer_trust(sa), DTLSUDP_TRUST_CHAIN);
+    assert_int_equal(X509_cmp(dtlsudp_assoc_peer_cert(sa), tc->client.cert), 0);
+    assert_int_equal(sk_X509_num(dtlsudp_assoc_peer_chain(sa)), 2);
+    close_client(c, a);
+
+    /* A day later: still valid, resumed with the memo (positive control). */
+    set_check_time(s, time(NULL) + 24 * 3600);
+    close_client(c, expect_resumed(s, c, &opts));
+    assert_int_equal(s->e->sig_memo_hits, 2);
+    /* Sixty days later the client's certificate has expired: the memo
+     * applies (same chain) and its validity check refuses. */
+    set_check_time(s, time(NULL) + 60L * 24 * 3600);
+    expect_refused(s, c, &opts);
+    assert_int_equal(s->e->sig_memo_hits, 3);
+    assert_non_null(strstr(last_log, "no longer accepted"));
+}
+
+/* A store whose CA has the old CA's name and key identifier but another
+ * key: the chain built now ends at another anchor, so the memo does not
+ * apply, the signature is checked, and the session is refused. */
+static void test_memo_forged_anchor(void **state)
+{
+    const testcerts *tc = tc_attack();
+    tn_node *s = server(16), *c = client("127.0.0.1:50012", &tc->client);
+    uint8_t blob[8192];
+    dtlsudp_connect_opts opts = {.session = blob};
+    X509_STORE *store = X509_STORE_new();
+    uint64_t hits;
+
+    (void)state;
+    opts.session_len = first_session(s, c, NULL, blob, sizeof(blob));
+    close_client(c, expect_resumed(s, c, &opts)); /* positive control */
+    hits = s->e->sig_memo_hits;
+    assert_int_equal(hits, 1);
+    assert_non_null(store);
+    assert_int_equal(X509_STORE_add_cert(store, tc->ca_forged.cert), 1);
+    assert_int_equal(dtlsudp_engine_set_trust_store(s->e, store), DTLSUDP_OK);
+    X509_STORE_free(store);
+    expect_refused(s, c, &opts);
+    assert_int_equal(s->e->sig_memo_hits, hits);
+    assert_non_null(strstr(last_log, "no longer accepted"));
+}
+
 /* The application's policy is asked again (auth->resumed). */
 static void test_policy_rechecked(void **state)
 {
@@ -623,6 +694,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cached_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoked_client, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_without_ca, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memo_checks_times, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memo_forged_anchor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_rechecked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expired, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_restart, setup, teardown),

@@ -20,6 +20,7 @@
 static testcerts certs;
 static int have_ec, have_rsa, have_attack;
 static long serial = 1;
+static const char *skid_value = "hash"; /* subjectKeyIdentifier of the next certificate */
 
 static void die(const char *what)
 {
@@ -74,7 +75,7 @@ static tc_pair make_eku(EVP_PKEY *key, const char *cn, const tc_pair *issuer, in
             is_ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
     add_ext(x, issuer != NULL ? issuer->cert : NULL, NID_key_usage,
             is_ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature,keyEncipherment");
-    add_ext(x, NULL, NID_subject_key_identifier, "hash");
+    add_ext(x, NULL, NID_subject_key_identifier, skid_value);
     if (issuer != NULL)
         add_ext(x, issuer->cert, NID_authority_key_identifier, "keyid:always");
     if (san != NULL)
@@ -127,7 +128,7 @@ const testcerts *tc_rsa(void)
 
 const testcerts *tc_attack(void)
 {
-    char cn[32];
+    char cn[32], *skid;
     int i;
 
     tc_get();
@@ -146,6 +147,14 @@ const testcerts *tc_attack(void)
     if (!EVP_PKEY_up_ref(certs.ca.key))
         die("EVP_PKEY_up_ref");
     certs.ca_reissued = make(certs.ca.key, "dtlsudp test CA", NULL, 1, -2 * DAY, 60 * DAY, NULL);
+    skid = OPENSSL_buf2hexstr(ASN1_STRING_get0_data(X509_get0_subject_key_id(certs.ca.cert)),
+                              ASN1_STRING_length(X509_get0_subject_key_id(certs.ca.cert)));
+    if (skid == NULL)
+        die("subjectKeyIdentifier");
+    skid_value = skid;
+    certs.ca_forged = make(ec_key(), "dtlsudp test CA", NULL, 1, -DAY, 30 * DAY, NULL);
+    skid_value = "hash";
+    OPENSSL_free(skid);
     have_attack = 1;
     return &certs;
 }
@@ -176,6 +185,7 @@ void tc_free(void)
     pair_free(&certs.deep4);
     pair_free(&certs.deep5);
     pair_free(&certs.ca_reissued);
+    pair_free(&certs.ca_forged);
     have_ec = have_rsa = have_attack = 0;
 }
 

@@ -33,6 +33,7 @@ typedef struct testcerts {
     tc_pair deep4;             /* client issued by inter[3]: 4 CAs below ca */
     tc_pair deep5;             /* client issued by inter[4]: 5 CAs below ca */
     tc_pair ca_reissued;       /* ca's subject and key, another serial and validity */
+    tc_pair ca_forged;         /* ca's subject and subjectKeyIdentifier, another key */
 } testcerts;
 
 /* Generated once per process. */

@@ -139,6 +139,7 @@ struct dtlsudp_assoc {
     unsigned freeing : 1;
     unsigned close_quiet : 1;    /* deferred close without close_notify (abort) */
     unsigned resumed : 1;        /* abbreviated handshake (session.c, tickets.c) */
+    unsigned sigs_checked : 1;   /* auth_chain passed OpenSSL's own signature checks (verify.c) */
     /* Server with a session cache: the id of the session this association
      * established, so a fatal alert can invalidate it (servercache.c). */
     unsigned char sid_len;
@@ -239,6 +240,14 @@ struct dtlsudp_engine {
 
     dtlsudp_fingerprint *pins;
     size_t n_pins, cap_pins;
+
+    /* verify.c: OpenSSL's own chain check and per-depth callback (what a
+     * store context gets when nobody replaced them), and the signature
+     * memo of the stored session being verified again. */
+    X509_STORE_CTX_verify_fn x509_verify;
+    X509_STORE_CTX_verify_cb x509_verify_cb;
+    STACK_OF(X509) *sig_memo;
+    uint64_t sig_memo_hits; /* verifications that reused a memo (tests, bench) */
 
     dtlsudp_stats stats;
     uint64_t next_id;
@@ -409,8 +418,13 @@ void eng_verify_install(dtlsudp_engine *e);
  * the current trust store, pins and hook (auth->resumed = 1).  On accept
  * `a' takes the new authenticated chain and 1 is returned; 0 refuses
  * quietly (logged at INFO only): the caller falls back to a full
- * handshake. */
-int eng_verify_stored(dtlsudp_engine *e, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) *rest);
+ * handshake.  sig_memo (may be NULL): what eng_verify_sig_memo() returned
+ * for the full handshake of that session. */
+int eng_verify_stored(dtlsudp_engine *e, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) *rest,
+                      STACK_OF(X509) *sig_memo);
+/* The chain whose signatures OpenSSL checked when it accepted a's peer
+ * (a new reference for the caller), or NULL when that is not known. */
+STACK_OF(X509) *eng_verify_sig_memo(const dtlsudp_assoc *a);
 
 /* tickets.c: RFC 5077 session tickets, server side. */
 int eng_tickets_init(dtlsudp_engine *e) DTLSUDP_WUR;

@@ -22,7 +22,10 @@
  * ticket's: the time bound (ticket_lifetime since the full handshake) and
  * eng_verify_stored() (current trust store and CRLs, pins, the hook with
  * auth->resumed).  A session that fails either is not resumed: the
- * handshake goes on in full.  An expired one is dropped; a refused one
+ * handshake goes on in full.  That verification skips only the signature
+ * checks of a chain identical to the one checked at the full handshake
+ * (the signature memo of verify.c); it builds the chain from the current
+ * store and checks CRLs, purpose and validity as a full handshake does.  An expired one is dropped; a refused one
  * stays until it expires or is evicted (see below: an offer alone must
  * not remove anything).
  *
@@ -56,6 +59,7 @@ typedef struct eng_cached {
     struct eng_cached *next; /* bucket chain */
     SSL_SESSION *sess;       /* holds the client's leaf */
     STACK_OF(X509) *rest;    /* authenticated chain after the leaf, no anchor */
+    STACK_OF(X509) *sig_memo; /* the chain whose signatures were checked, or NULL (verify.c) */
     dtlsudp_time authenticated; /* engine time of the full handshake */
     unsigned id_len;
     unsigned char id[SSL_MAX_SSL_SESSION_ID_LENGTH];
@@ -88,6 +92,7 @@ static void entry_free(dtlsudp_engine *e, eng_cached *c)
 {
     SSL_SESSION_free(c->sess);
     sk_X509_pop_free(c->rest, X509_free);
+    sk_X509_pop_free(c->sig_memo, X509_free);
     eng_mem_free(e, c);
 }
 
@@ -165,6 +170,7 @@ static int new_cb(SSL *ssl, SSL_SESSION *sess)
         ERR_clear_error();
         return 0;
     }
+    c->sig_memo = eng_verify_sig_memo(a); /* NULL: the resumption checks signatures again */
     c->sess = sess;
     c->authenticated = e->now;
     c->id_len = len;
@@ -214,7 +220,7 @@ static SSL_SESSION *get_cb(SSL *ssl, const unsigned char *id, int len, int *copy
      * copied id must not get the entry dropped.  A session that stays
      * refused is checked again at each offer until it expires or is
      * evicted. */
-    if (!eng_verify_stored(e, a, SSL_SESSION_get0_peer(c->sess), c->rest))
+    if (!eng_verify_stored(e, a, SSL_SESSION_get0_peer(c->sess), c->rest, c->sig_memo))
         return refuse(e, a, NULL, "the certificate is no longer accepted");
     /* Whether it was resumed is known at ESTABLISHED (session.c); the
      * entry is kept as it is until then (see the top of this file). */

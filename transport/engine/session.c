@@ -141,7 +141,7 @@ static const char *try_offer(dtlsudp_engine *e, dtlsudp_assoc *a, const uint8_t 
         why = "not a DTLS 1.2 session with a ticket or a session id";
         goto Done;
     }
-    if (!eng_verify_stored(e, a, SSL_SESSION_get0_peer(sess), rest)) {
+    if (!eng_verify_stored(e, a, SSL_SESSION_get0_peer(sess), rest, NULL)) {
         why = "the server certificate is no longer accepted";
         goto Done;
     }

@@ -299,7 +299,7 @@ static SSL_TICKET_RETURN decrypt_cb(SSL *ssl, SSL_SESSION *ss, const unsigned ch
         return refuse(e, a, "no client certificate");
     if ((rest = eng_chain_decode((const uint8_t *)data + ISSUED_LEN, len - ISSUED_LEN, NULL)) == NULL)
         return refuse(e, a, "malformed identity data");
-    ok = eng_verify_stored(e, a, leaf, rest);
+    ok = eng_verify_stored(e, a, leaf, rest, NULL);
     sk_X509_pop_free(rest, X509_free);
     if (!ok)
         return refuse(e, a, "the certificate is no longer accepted");

@@ -195,14 +195,28 @@ Fail:
     return NULL;
 }
 
+/* Whether xs checks chains with OpenSSL's own function and per-depth
+ * callback: then a chain X509_verify_cert() accepted had every signature
+ * below its self-signed anchor checked (a failed check ends the
+ * verification), which the signature memo below relies on. */
+static int openssl_checks(const dtlsudp_engine *e, const X509_STORE_CTX *xs)
+{
+    return e->x509_verify != NULL && X509_STORE_CTX_get_verify(xs) == e->x509_verify &&
+           X509_STORE_CTX_get_verify_cb(xs) == e->x509_verify_cb;
+}
+
 /* Fill auth from the store context: R1, R2, R4.  auth->chain is owned by
- * the caller afterwards (NULL only when out of memory). */
-static void classify(X509_STORE_CTX *xs, const dtlsudp_assoc *a, dtlsudp_peer_auth *auth)
+ * the caller afterwards (NULL only when out of memory).  *sigs_checked: 1
+ * when auth->chain is a CHAIN whose signatures OpenSSL itself checked. */
+static void classify(const dtlsudp_engine *e, X509_STORE_CTX *xs, const dtlsudp_assoc *a,
+                     dtlsudp_peer_auth *auth, int *sigs_checked)
 {
     X509 *leaf = auth->leaf;
     STACK_OF(X509) *sent = X509_STORE_CTX_get0_untrusted(xs);
     int purpose = a->is_client ? X509_PURPOSE_SSL_SERVER : X509_PURPOSE_SSL_CLIENT;
+    int checks_own = openssl_checks(e, xs);
 
+    *sigs_checked = 0;
     if (X509_verify_cert(xs) == 1) {
         auth->error = X509_V_OK;
         if (sent != NULL && !sent_is_path(sent, leaf)) {
@@ -215,6 +229,7 @@ static void classify(X509_STORE_CTX *xs, const dtlsudp_assoc *a, dtlsudp_peer_au
             auth->trust = DTLSUDP_TRUST_CHAIN;
             auth->reason = "verified to a trust anchor";
             auth->chain = chain_copy(leaf, X509_STORE_CTX_get0_chain(xs), 1);
+            *sigs_checked = checks_own;
         }
         return;
     }
@@ -288,14 +303,14 @@ static void log_refusal(dtlsudp_engine *e, const dtlsudp_assoc *a, const dtlsudp
 static int decide(dtlsudp_engine *e, dtlsudp_assoc *a, X509_STORE_CTX *xs, int resumed)
 {
     dtlsudp_peer_auth auth;
-    int accept, hook_said_no = 0;
+    int accept, hook_said_no = 0, sigs_checked;
 
     memset(&auth, 0, sizeof(auth));
     auth.leaf = X509_STORE_CTX_get0_cert(xs);
     auth.resumed = resumed;
     if (a == NULL || auth.leaf == NULL)
         return 0;
-    classify(xs, a, &auth);
+    classify(e, xs, a, &auth, &sigs_checked);
     if (auth.chain == NULL) {
         ERR_clear_error();
         X509_STORE_CTX_set_error(xs, X509_V_ERR_OUT_OF_MEM);
@@ -334,6 +349,7 @@ static int decide(dtlsudp_engine *e, dtlsudp_assoc *a, X509_STORE_CTX *xs, int r
     sk_X509_pop_free(a->auth_chain, X509_free);
     a->auth_chain = auth.chain;
     a->auth_trust = auth.trust;
+    a->sigs_checked = (unsigned)sigs_checked;
     /* SSL_get_verify_result() reports the store's error: a pinned peer
      * whose chain does not verify is still accepted. */
     X509_STORE_CTX_set_error(xs, X509_V_OK);
@@ -353,7 +369,116 @@ static int verify_cb(X509_STORE_CTX *xs, void *arg)
  * so the stored one is verified again, now, exactly as a handshake would
  * (the store context is set up as OpenSSL's ssl_verify_cert_chain() does:
  * the role's purpose, the SSL's depth and security level). */
-int eng_verify_stored(dtlsudp_engine *e, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) *rest)
+/*
+ * The signature memo.  A resumed session's certificate is verified again
+ * (eng_verify_stored()), so that a revocation, a new trust store, an
+ * expiry or a changed policy applies; but the signatures of a chain cannot
+ * change: whether a certificate's signature verifies under its issuer's key
+ * depends on the two certificates' bytes alone.  When the chain OpenSSL
+ * builds now is, certificate for certificate (X509_cmp: the same DER), the
+ * one whose signatures it checked at the full handshake, the check of
+ * signatures is skipped and everything else runs as before: the chain is
+ * built from the current store, CRLs, purpose, depth and key strength are
+ * checked before this step, and the validity periods here, of every
+ * certificate of the chain.  Any difference (another anchor, a different
+ * intermediate, a store or callback of the application's, the flags that
+ * add signature checks) takes OpenSSL's own check.
+ */
+static int same_cert(X509 *a, X509 *b)
+{
+    /* X509_cmp() compares the SHA-1 of the whole DER and the DER of the
+     * to-be-signed part; without the SHA-1 (EXFLAG_NO_FINGERPRINT) it
+     * would compare less, so that is not the same. */
+    if (a == b)
+        return 1;
+    return (X509_get_extension_flags(a) & EXFLAG_NO_FINGERPRINT) == 0 &&
+           (X509_get_extension_flags(b) & EXFLAG_NO_FINGERPRINT) == 0 && X509_cmp(a, b) == 0;
+}
+
+static int same_chain(STACK_OF(X509) *now, STACK_OF(X509) *memo)
+{
+    int i, n = sk_X509_num(now);
+
+    if (n <= 0 || n != sk_X509_num(memo))
+        return 0;
+    for (i = 0; i < n; i++)
+        if (!same_cert(sk_X509_value(now, i), sk_X509_value(memo, i)))
+            return 0;
+    return 1;
+}
+
+/* One certificate's validity period, as OpenSSL's own check reports it:
+ * the error, depth and certificate set for the per-depth callback. */
+static int check_times(X509_STORE_CTX *xs, X509 *x, int depth)
+{
+    X509_STORE_CTX_verify_cb cb = X509_STORE_CTX_get_verify_cb(xs);
+    const X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(xs);
+    unsigned long flags = X509_VERIFY_PARAM_get_flags(param);
+    time_t at, *when = NULL;
+    int before, after, err = X509_V_OK;
+
+    if ((flags & X509_V_FLAG_USE_CHECK_TIME) != 0) {
+        at = X509_VERIFY_PARAM_get_time(param);
+        when = &at;
+    } else if ((flags & X509_V_FLAG_NO_CHECK_TIME) != 0) {
+        return 1;
+    }
+    before = X509_cmp_time(X509_get0_notBefore(x), when);
+    after = X509_cmp_time(X509_get0_notAfter(x), when);
+    if (before == 0)
+        err = X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD;
+    else if (before > 0)
+        err = X509_V_ERR_CERT_NOT_YET_VALID;
+    else if (after == 0)
+        err = X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD;
+    else if (after < 0)
+        err = X509_V_ERR_CERT_HAS_EXPIRED;
+    X509_STORE_CTX_set_current_cert(xs, x);
+    X509_STORE_CTX_set_error_depth(xs, depth);
+    if (err != X509_V_OK) {
+        X509_STORE_CTX_set_error(xs, err);
+        if (!cb(0, xs))
+            return 0;
+    }
+    return cb(1, xs);
+}
+
+/* X509_STORE_CTX's chain check while e->sig_memo is set. */
+static int verify_with_memo(X509_STORE_CTX *xs)
+{
+    SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+    eng_io *io = ssl != NULL ? eng_ssl_io(ssl) : NULL;
+    dtlsudp_engine *e = io != NULL ? io->e : NULL;
+    STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(xs);
+    unsigned long flags = X509_VERIFY_PARAM_get_flags(X509_STORE_CTX_get0_param(xs));
+    int i;
+
+    if (e == NULL || e->x509_verify == NULL)
+        return 0;
+    /* The memo covers the signatures below a self-signed anchor: the ones
+     * OpenSSL checks unless asked to check the anchor's own signature too
+     * or to accept a chain that ends below a self-signed certificate. */
+    if (e->sig_memo == NULL || X509_STORE_CTX_get_verify_cb(xs) != e->x509_verify_cb ||
+        (flags & (X509_V_FLAG_CHECK_SS_SIGNATURE | X509_V_FLAG_PARTIAL_CHAIN)) != 0 ||
+        (X509_get_extension_flags(sk_X509_value(chain, sk_X509_num(chain) - 1)) & EXFLAG_SS) == 0 ||
+        !same_chain(chain, e->sig_memo))
+        return e->x509_verify(xs);
+    e->sig_memo_hits++;
+    for (i = sk_X509_num(chain) - 1; i >= 0; i--)
+        if (!check_times(xs, sk_X509_value(chain, i), i))
+            return 0;
+    return 1;
+}
+
+STACK_OF(X509) *eng_verify_sig_memo(const dtlsudp_assoc *a)
+{
+    if (a == NULL || !a->sigs_checked || a->auth_trust != DTLSUDP_TRUST_CHAIN || a->auth_chain == NULL)
+        return NULL;
+    return X509_chain_up_ref(a->auth_chain);
+}
+
+int eng_verify_stored(dtlsudp_engine *e, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) *rest,
+                      STACK_OF(X509) *sig_memo)
 {
     X509_STORE_CTX *xs = X509_STORE_CTX_new();
     X509_VERIFY_PARAM *param;
@@ -368,7 +493,12 @@ int eng_verify_stored(dtlsudp_engine *e, dtlsudp_assoc *a, X509 *leaf, STACK_OF(
     X509_VERIFY_PARAM_set_auth_level(param, SSL_get_security_level(a->ssl));
     if (!X509_VERIFY_PARAM_set1(param, SSL_get0_param(a->ssl)))
         goto Done;
+    if (sig_memo != NULL && openssl_checks(e, xs)) {
+        X509_STORE_CTX_set_verify(xs, verify_with_memo);
+        e->sig_memo = sig_memo;
+    }
     ok = decide(e, a, xs, 1);
+    e->sig_memo = NULL;
 Done:
     X509_STORE_CTX_free(xs);
     ERR_clear_error();
@@ -391,8 +521,27 @@ static void info_cb(const SSL *ssl, int where, int ret)
     }
 }
 
+/* What X509_STORE_CTX_init() gives a context of a store that sets neither
+ * a chain check nor a callback: OpenSSL's own. */
+static void find_openssl_checks(dtlsudp_engine *e)
+{
+    X509_STORE *store = X509_STORE_new();
+    X509_STORE_CTX *xs = X509_STORE_CTX_new();
+
+    e->x509_verify = NULL;
+    e->x509_verify_cb = NULL;
+    if (store != NULL && xs != NULL && X509_STORE_CTX_init(xs, store, NULL, NULL) == 1) {
+        e->x509_verify = X509_STORE_CTX_get_verify(xs);
+        e->x509_verify_cb = X509_STORE_CTX_get_verify_cb(xs);
+    }
+    X509_STORE_CTX_free(xs);
+    X509_STORE_free(store);
+    ERR_clear_error();
+}
+
 void eng_verify_install(dtlsudp_engine *e)
 {
+    find_openssl_checks(e);
     SSL_CTX_set_verify(e->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
     /* OpenSSL's depth counts the CA certificates between the leaf and the
      * trust anchor. */
