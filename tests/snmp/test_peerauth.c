@@ -113,6 +113,20 @@ static void mapped_client_gets_its_securityname(void **state)
     tn_free(&r.net);
 }
 
+/* client2 matches the SHA-1 row of its own certificate, which comes
+ * first (priority 5) although the SHA-256 row of its CA matches too. */
+static void first_row_by_priority_across_hashes(void **state)
+{
+    const testcerts *tc = tc_get();
+    run r;
+
+    (void)state;
+    handshake(&r, &tc->client2, &tc->server, NULL, "server.example.com");
+    assert_true(r.established);
+    assert_string_equal(peerauth_secname(r.server->last_assoc), "other");
+    tn_free(&r.net);
+}
+
 /* Refusals are counted (InvalidClientCertificates, OpenErrors) and logged
  * with the certificate and the reason, once per certificate. */
 static void unmapped_client_is_refused_and_logged_once(void **state)
@@ -298,12 +312,16 @@ static void failures_name_cause_and_fix(void **state)
 
 static int setup(void **state)
 {
-    char conf[300], fp[200];
+    char conf[400], fp[200], fp1[200];
 
     (void)state;
     assert_non_null(store_make());
     assert_int_equal(store_write("snmp.conf", "trustCert ca\n"), 0);
-    snprintf(conf, sizeof(conf), "certSecName 10 %s --cn\n", store_fingerprint(tc_get()->ca.cert, 32, fp, sizeof(fp)));
+    /* Two hashes: a SHA-1 row for client2 before the SHA-256 row of the
+     * CA, so one mapping digests the same certificates with both. */
+    snprintf(conf, sizeof(conf), "certSecName 5 --sha1 %s --sn other\ncertSecName 10 %s --cn\n",
+             store_fingerprint(tc_get()->client2.cert, 20, fp1, sizeof(fp1)),
+             store_fingerprint(tc_get()->ca.cert, 32, fp, sizeof(fp)));
     assert_int_equal(store_write(APP ".conf", conf), 0);
     store_init_snmp(APP, 1);
     /* The endpoints the callback is about, where the transport keeps them
@@ -330,6 +348,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(mapped_client_gets_its_securityname),
+        cmocka_unit_test(first_row_by_priority_across_hashes),
         cmocka_unit_test(unmapped_client_is_refused_and_logged_once),
         cmocka_unit_test(server_checked_by_pin),
         cmocka_unit_test(server_checked_by_host_name),

@@ -249,7 +249,7 @@ void dtlsudp_engine_free(dtlsudp_engine *e)
     eng_handoff_engine_free(e);
     BIO_meth_free(e->bio_method);
     BIO_ADDR_free(e->listen_client);
-    OPENSSL_cleanse(e->cookie_secret, sizeof(e->cookie_secret));
+    eng_cookie_dispose(e);
     eng_ended_dispose(e);
     eng_tickets_dispose(e);
     eng_outq_dispose(e, &e->outq);

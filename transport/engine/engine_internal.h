@@ -196,6 +196,7 @@ struct dtlsudp_engine {
     int listen_cookie_bad;
 
     uint8_t cookie_secret[2][DTLSUDP_COOKIE_SECRET_LEN]; /* [0] current, [1] previous */
+    EVP_MAC_CTX *cookie_mac; /* HMAC-SHA256, keyed per cookie (cookie.c) */
     dtlsudp_time cookie_rotate_at;
 
     /* Session-ticket keys (tickets.c): [0] seals, [0] and [1] open. */
@@ -409,6 +410,7 @@ int eng_ended_reserve(dtlsudp_engine *e);
 /* cookie.c */
 int eng_cookie_init(dtlsudp_engine *e) DTLSUDP_WUR;
 int eng_cookie_rotate(dtlsudp_engine *e) DTLSUDP_WUR;
+void eng_cookie_dispose(dtlsudp_engine *e);
 void eng_cookie_install(SSL_CTX *ctx);
 
 /* verify.c */

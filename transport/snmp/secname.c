@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/x509.h>
 
 #include <net-snmp/library/cert_util.h>
@@ -104,6 +105,7 @@ int dtlsudp_snmp_secname_map(X509 *leaf, STACK_OF(X509) * chain, char *out, size
     netsnmp_cert_map *row;
     candidate cand[MAX_CANDIDATES];
     X509 *certs[MAX_CHAIN];
+    dtlsudp_fingerprint have[MAX_CHAIN]; /* certs[k]'s digest of the length last asked, len 0 = none */
     size_t ncand = 0, ncerts = 0, i;
     int ret = -1;
 
@@ -126,6 +128,7 @@ int dtlsudp_snmp_secname_map(X509 *leaf, STACK_OF(X509) * chain, char *out, size
             certs[ncerts++] = c;
     }
 
+    memset(have, 0, sizeof(have));
     it = CONTAINER_ITERATOR(rows);
     if (it == NULL) {
         *why = "out of memory";
@@ -138,7 +141,11 @@ int dtlsudp_snmp_secname_map(X509 *leaf, STACK_OF(X509) * chain, char *out, size
         if (dtlsudp_snmp_row_fingerprint(row->fingerprint, &fp) != 0)
             continue;
         for (k = 0; k < ncerts; k++) {
-            if (dtlsudp_fingerprint_matches(certs[k], &fp)) {
+            /* Rows mostly share one hash: each certificate is digested
+             * once per mapping, not once per row. */
+            if (have[k].len != fp.len && dtlsudp_fingerprint_of(certs[k], fp.len, &have[k]) != DTLSUDP_OK)
+                continue;
+            if (CRYPTO_memcmp(have[k].bytes, fp.bytes, fp.len) == 0) {
                 cand[ncand].priority = row->priority;
                 cand[ncand].row = row;
                 cand[ncand].matched = certs[k];
