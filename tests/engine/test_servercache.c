@@ -55,7 +55,7 @@ static void keep_log(void *user, int level, const char *msg)
 }
 
 struct hook_state {
-    int calls, resumed_calls, answer, answer_resumed;
+    int calls, resumed_calls, answer, answer_resumed, accept_leaf;
 };
 static struct hook_state hook;
 
@@ -68,7 +68,7 @@ static int verify_hook(void *user, dtlsudp_assoc *a, const dtlsudp_peer_auth *au
         hook.resumed_calls++;
         return hook.answer_resumed;
     }
-    return hook.answer && auth->trust == DTLSUDP_TRUST_CHAIN;
+    return hook.answer && (auth->trust == DTLSUDP_TRUST_CHAIN || (hook.accept_leaf && auth->trust == DTLSUDP_TRUST_LEAF));
 }
 
 /* What every engine of these tests has: tickets (or the cache) on, the
@@ -369,6 +369,65 @@ static void set_check_time(tn_node *s, time_t t)
     X509_VERIFY_PARAM_set_time(SSL_CTX_get0_param(dtlsudp_engine_ssl_ctx(s->e)), t);
     if (s->e->listen_ssl != NULL)
         X509_VERIFY_PARAM_set_time(SSL_get0_param(s->e->listen_ssl), t);
+}
+
+/* The server's verification flags: `on' set, `off' cleared (as
+ * set_check_time()). */
+static void verify_flags(tn_node *s, unsigned long on, unsigned long off)
+{
+    X509_VERIFY_PARAM *p[2] = {SSL_CTX_get0_param(dtlsudp_engine_ssl_ctx(s->e)),
+                               s->e->listen_ssl != NULL ? SSL_get0_param(s->e->listen_ssl) : NULL};
+    int i;
+
+    for (i = 0; i < 2 && p[i] != NULL; i++) {
+        X509_VERIFY_PARAM_clear_flags(p[i], off);
+        X509_VERIFY_PARAM_set_flags(p[i], on);
+    }
+}
+
+static int store_callback(int ok, X509_STORE_CTX *xs)
+{
+    (void)xs;
+    return ok;
+}
+
+/* Where the memo must not apply: a session accepted without OpenSSL's
+ * signature checks (a LEAF peer the policy took) records none; flags
+ * that add signature checks, and a store with its own per-depth
+ * callback, take OpenSSL's own step at every resumption. */
+static void test_memo_not_used(void **state)
+{
+    const testcerts *tc = tc_get();
+    tn_node *s = server_hooked(16, 1), *leaf = client("127.0.0.1:50013", &tc->wrong_client);
+    tn_node *c = client("127.0.0.1:50014", &tc->client);
+    uint8_t blob[8192], leaf_blob[8192];
+    dtlsudp_connect_opts opts = {.session = blob}, leaf_opts = {.session = leaf_blob};
+    X509_STORE *store;
+
+    (void)state;
+    hook.accept_leaf = 1;
+    leaf_opts.session_len = first_session(s, leaf, NULL, leaf_blob, sizeof(leaf_blob));
+    close_client(leaf, expect_resumed(s, leaf, &leaf_opts));
+    assert_int_equal(s->e->sig_memo_hits, 0);
+
+    opts.session_len = first_session(s, c, NULL, blob, sizeof(blob));
+    close_client(c, expect_resumed(s, c, &opts)); /* positive control */
+    assert_int_equal(s->e->sig_memo_hits, 1);
+    verify_flags(s, X509_V_FLAG_CHECK_SS_SIGNATURE, 0);
+    close_client(c, expect_resumed(s, c, &opts));
+    assert_int_equal(s->e->sig_memo_hits, 1);
+    verify_flags(s, X509_V_FLAG_PARTIAL_CHAIN, X509_V_FLAG_CHECK_SS_SIGNATURE);
+    close_client(c, expect_resumed(s, c, &opts));
+    assert_int_equal(s->e->sig_memo_hits, 1);
+
+    verify_flags(s, 0, X509_V_FLAG_PARTIAL_CHAIN);
+    assert_non_null(store = X509_STORE_new());
+    assert_int_equal(X509_STORE_add_cert(store, tc->ca.cert), 1);
+    X509_STORE_set_verify_cb(store, store_callback);
+    assert_int_equal(dtlsudp_engine_set_trust_store(s->e, store), DTLSUDP_OK);
+    X509_STORE_free(store);
+    close_client(c, expect_resumed(s, c, &opts));
+    assert_int_equal(s->e->sig_memo_hits, 1);
 }
 
 /* The signature memo (verify.c): a resumed session whose chain is the one
@@ -696,6 +755,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_without_ca, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memo_checks_times, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memo_forged_anchor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memo_not_used, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_rechecked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expired, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_restart, setup, teardown),

@@ -25,9 +25,9 @@
  * handshake goes on in full.  That verification skips only the signature
  * checks of a chain identical to the one checked at the full handshake
  * (the signature memo of verify.c); it builds the chain from the current
- * store and checks CRLs, purpose and validity as a full handshake does.  An expired one is dropped; a refused one
- * stays until it expires or is evicted (see below: an offer alone must
- * not remove anything).
+ * store and checks CRLs, purpose and validity as a full handshake does.
+ * An expired session is dropped; a refused one stays until it expires or
+ * is evicted (see below: an offer alone must not remove anything).
  *
  * The lookup hands OpenSSL a copy (SSL_SESSION_dup), never the cached
  * object: a session id travels in clear, and whoever offers it without

@@ -364,11 +364,6 @@ static int verify_cb(X509_STORE_CTX *xs, void *arg)
     return decide(arg, io != NULL ? io->a : NULL, xs, 0);
 }
 
-/* RFC 6353 5.3.1 / 5.3.2 tie the session's identity to a certificate that
- * passes verification; an abbreviated handshake carries no certificate,
- * so the stored one is verified again, now, exactly as a handshake would
- * (the store context is set up as OpenSSL's ssl_verify_cert_chain() does:
- * the role's purpose, the SSL's depth and security level). */
 /*
  * The signature memo.  A resumed session's certificate is verified again
  * (eng_verify_stored()), so that a revocation, a new trust store, an
@@ -420,19 +415,19 @@ static int check_times(X509_STORE_CTX *xs, X509 *x, int depth)
     if ((flags & X509_V_FLAG_USE_CHECK_TIME) != 0) {
         at = X509_VERIFY_PARAM_get_time(param);
         when = &at;
-    } else if ((flags & X509_V_FLAG_NO_CHECK_TIME) != 0) {
-        return 1;
     }
-    before = X509_cmp_time(X509_get0_notBefore(x), when);
-    after = X509_cmp_time(X509_get0_notAfter(x), when);
-    if (before == 0)
-        err = X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD;
-    else if (before > 0)
-        err = X509_V_ERR_CERT_NOT_YET_VALID;
-    else if (after == 0)
-        err = X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD;
-    else if (after < 0)
-        err = X509_V_ERR_CERT_HAS_EXPIRED;
+    if (when != NULL || (flags & X509_V_FLAG_NO_CHECK_TIME) == 0) {
+        before = X509_cmp_time(X509_get0_notBefore(x), when);
+        after = X509_cmp_time(X509_get0_notAfter(x), when);
+        if (before == 0)
+            err = X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD;
+        else if (before > 0)
+            err = X509_V_ERR_CERT_NOT_YET_VALID;
+        else if (after == 0)
+            err = X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD;
+        else if (after < 0)
+            err = X509_V_ERR_CERT_HAS_EXPIRED;
+    }
     X509_STORE_CTX_set_current_cert(xs, x);
     X509_STORE_CTX_set_error_depth(xs, depth);
     if (err != X509_V_OK) {
@@ -477,6 +472,11 @@ STACK_OF(X509) *eng_verify_sig_memo(const dtlsudp_assoc *a)
     return X509_chain_up_ref(a->auth_chain);
 }
 
+/* RFC 6353 5.3.1 / 5.3.2 tie the session's identity to a certificate that
+ * passes verification; an abbreviated handshake carries no certificate,
+ * so the stored one is verified again, now, exactly as a handshake would
+ * (the store context is set up as OpenSSL's ssl_verify_cert_chain() does:
+ * the role's purpose, the SSL's depth and security level). */
 int eng_verify_stored(dtlsudp_engine *e, dtlsudp_assoc *a, X509 *leaf, STACK_OF(X509) *rest,
                       STACK_OF(X509) *sig_memo)
 {
