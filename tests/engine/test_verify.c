@@ -104,7 +104,7 @@ static int decide_on(X509 *leaf, STACK_OF(X509) *rest)
     int ok;
 
     why[0] = '\0';
-    ok = eng_verify_stored(e, &a, leaf, rest);
+    ok = eng_verify_stored(e, &a, leaf, rest, NULL);
     sk_X509_pop_free(rest, X509_free);
     if (ok) {
         assert_non_null(a.auth_chain);
