@@ -362,24 +362,35 @@ static void test_store_without_ca(void **state)
     assert_non_null(strstr(last_log, "no longer accepted"));
 }
 
-/* The server's verification time from now on: its SSL_CTX's, and the
- * cookie gate's SSL, made before (it becomes the next association's). */
-static void set_check_time(tn_node *s, time_t t)
+/* The server's verification parameters from now on are its SSL_CTX's and
+ * the cookie gate's SSL's, made before (it becomes the next association's):
+ * both in p, the count returned. */
+static int server_params(tn_node *s, X509_VERIFY_PARAM *p[2])
 {
-    X509_VERIFY_PARAM_set_time(SSL_CTX_get0_param(dtlsudp_engine_ssl_ctx(s->e)), t);
-    if (s->e->listen_ssl != NULL)
-        X509_VERIFY_PARAM_set_time(SSL_get0_param(s->e->listen_ssl), t);
+    p[0] = SSL_CTX_get0_param(dtlsudp_engine_ssl_ctx(s->e));
+    if (s->e->listen_ssl == NULL)
+        return 1;
+    p[1] = SSL_get0_param(s->e->listen_ssl);
+    return 2;
 }
 
-/* The server's verification flags: `on' set, `off' cleared (as
- * set_check_time()). */
+/* The server's verification time from now on. */
+static void set_check_time(tn_node *s, time_t t)
+{
+    X509_VERIFY_PARAM *p[2];
+    int i, n = server_params(s, p);
+
+    for (i = 0; i < n; i++)
+        X509_VERIFY_PARAM_set_time(p[i], t);
+}
+
+/* The server's verification flags from now on: `on' set, `off' cleared. */
 static void verify_flags(tn_node *s, unsigned long on, unsigned long off)
 {
-    X509_VERIFY_PARAM *p[2] = {SSL_CTX_get0_param(dtlsudp_engine_ssl_ctx(s->e)),
-                               s->e->listen_ssl != NULL ? SSL_get0_param(s->e->listen_ssl) : NULL};
-    int i;
+    X509_VERIFY_PARAM *p[2];
+    int i, n = server_params(s, p);
 
-    for (i = 0; i < 2 && p[i] != NULL; i++) {
+    for (i = 0; i < n; i++) {
         X509_VERIFY_PARAM_clear_flags(p[i], off);
         X509_VERIFY_PARAM_set_flags(p[i], on);
     }
