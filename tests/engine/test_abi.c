@@ -33,29 +33,38 @@
 #define SHIFT_SINCE_V1 (sizeof(dtlsudp_engine_config) - ENGINE_V1_END)
 #define V1_OFFSET(type, field) (offsetof(type, field) - SHIFT_SINCE_V1)
 #define V1_END_OF(type, last) (END_OF(type, last) - SHIFT_SINCE_V1)
+/* V3 appended identity_cb and identity_sha256 to the engine config. */
+#define ALIGNED(n) (((n) + _Alignof(dtlsudp_engine_config) - 1) / _Alignof(dtlsudp_engine_config) * _Alignof(dtlsudp_engine_config))
+#define ENGINE_V2_END END_OF(dtlsudp_engine_config, chain)
+#define SHIFT_SINCE_V2 (sizeof(dtlsudp_engine_config) - ALIGNED(ENGINE_V2_END))
+#define V2_END_OF(type, last) (END_OF(type, last) - SHIFT_SINCE_V2)
 
-/* What a V1 and a V2 caller were compiled with: these never change.  V2
+/* What a V1, V2 and V3 caller were compiled with: these never change.  V2
  * appended dtlsudp_listener_config.reuse_port and the identity objects of
- * dtlsudp_engine_config. */
+ * dtlsudp_engine_config, V3 the identity on demand. */
 static const struct {
     enum eng_abi_struct which;
     size_t v1_end;  /* end of the last V1 field */
     size_t v2_end;  /* end of the last V2 field */
+    size_t v3_end;  /* end of the last V3 field */
     size_t current; /* sizeof in this tree */
 } structs[] = {
-    {DTLSUDP_ABI_ENGINE_CONFIG, ENGINE_V1_END, END_OF(dtlsudp_engine_config, chain), sizeof(dtlsudp_engine_config)},
+    {DTLSUDP_ABI_ENGINE_CONFIG, ENGINE_V1_END, ENGINE_V2_END, END_OF(dtlsudp_engine_config, identity_sha256),
+     sizeof(dtlsudp_engine_config)},
     {DTLSUDP_ABI_CONNECT_OPTS, END_OF(dtlsudp_connect_opts, session_len), END_OF(dtlsudp_connect_opts, session_len),
-     sizeof(dtlsudp_connect_opts)},
+     END_OF(dtlsudp_connect_opts, session_len), sizeof(dtlsudp_connect_opts)},
     {DTLSUDP_ABI_STATS, END_OF(dtlsudp_stats, tickets_refused), END_OF(dtlsudp_stats, tickets_refused),
-     sizeof(dtlsudp_stats)},
+     END_OF(dtlsudp_stats, tickets_refused), sizeof(dtlsudp_stats)},
     {DTLSUDP_ABI_LISTENER_CONFIG, V1_END_OF(dtlsudp_listener_config, v6only),
-     END_OF(dtlsudp_listener_config, reuse_port), sizeof(dtlsudp_listener_config)},
+     V2_END_OF(dtlsudp_listener_config, reuse_port), END_OF(dtlsudp_listener_config, reuse_port),
+     sizeof(dtlsudp_listener_config)},
     {DTLSUDP_ABI_NET_STATS, END_OF(dtlsudp_net_stats, send_dropped_full),
-     END_OF(dtlsudp_net_stats, send_dropped_full), sizeof(dtlsudp_net_stats)},
-    {DTLSUDP_ABI_CONN_CONFIG, V1_END_OF(dtlsudp_conn_config, blocking), END_OF(dtlsudp_conn_config, blocking),
-     sizeof(dtlsudp_conn_config)},
+     END_OF(dtlsudp_net_stats, send_dropped_full), END_OF(dtlsudp_net_stats, send_dropped_full),
+     sizeof(dtlsudp_net_stats)},
+    {DTLSUDP_ABI_CONN_CONFIG, V1_END_OF(dtlsudp_conn_config, blocking), V2_END_OF(dtlsudp_conn_config, blocking),
+     END_OF(dtlsudp_conn_config, blocking), sizeof(dtlsudp_conn_config)},
     {DTLSUDP_ABI_CONN_STATS, END_OF(dtlsudp_conn_stats, net), END_OF(dtlsudp_conn_stats, net),
-     sizeof(dtlsudp_conn_stats)},
+     END_OF(dtlsudp_conn_stats, net), sizeof(dtlsudp_conn_stats)},
 };
 #define N_STRUCTS (sizeof(structs) / sizeof(structs[0]))
 
@@ -76,7 +85,7 @@ static void fill_pattern(uint8_t *p, size_t n, uint8_t seed)
         p[i] = (uint8_t)(seed + i * 7u);
 }
 
-/* Every struct has a row for V1 and V2, ending at its last field of that
+/* Every struct has a row for V1, V2 and V3, ending at its last field of that
  * version; the row
  * of the current version covers the whole struct (only trailing padding
  * may follow), so no field of the caller's is left out. */
@@ -87,9 +96,11 @@ static void test_sizes_of_known_versions(void **state)
     for (size_t i = 0; i < N_STRUCTS; i++) {
         size_t v1 = eng_abi_size(DTLSUDP_CONFIG_V1, structs[i].which);
         size_t v2 = eng_abi_size(DTLSUDP_CONFIG_V2, structs[i].which);
+        size_t v3 = eng_abi_size(DTLSUDP_CONFIG_V3, structs[i].which);
         size_t cur = eng_abi_size(DTLSUDP_CONFIG_VERSION, structs[i].which);
         assert_int_equal(v1, structs[i].v1_end);
         assert_int_equal(v2, structs[i].v2_end);
+        assert_int_equal(v3, structs[i].v3_end);
         assert_true(cur > 0 && cur <= structs[i].current);
         assert_true(structs[i].current - cur < _Alignof(max_align_t));
     }

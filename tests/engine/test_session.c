@@ -5,7 +5,10 @@
  * INVALID), and eng_session_offer()'s decision: a blob that is
  * malformed, truncated, extended or made with another certificate of
  * ours is not offered (counted, logged with the reason) and the handshake
- * runs in full; a good one gives an abbreviated handshake.
+ * runs in full; a good one gives an abbreviated handshake.  The identity on
+ * demand (identity_cb, identity_sha256): loaded only by a handshake that
+ * sends our certificate, never by an abbreviated one, and a stored session
+ * offered only under the certificate declared for it.
  */
 #include "config.h"
 
@@ -35,15 +38,24 @@ static void keep_log(void *user, int level, const char *msg)
         snprintf(why, sizeof(why), "%s", msg);
 }
 
+/* The handshake of run_handshake(): the client has its nth association
+ * and the server one more than before it. */
+static unsigned server_before;
+
 static int established(tn_net *n, void *arg)
 {
     unsigned *want = arg;
-    return n->nodes[1].established >= *want && n->nodes[0].established >= *want;
+
+    (void)n;
+    return c->established >= *want && s->established > server_before;
 }
 
 static dtlsudp_assoc *run_handshake(const dtlsudp_connect_opts *opts, unsigned nth)
 {
-    dtlsudp_assoc *a = tn_connect(&net, c, s, opts);
+    dtlsudp_assoc *a;
+
+    server_before = s->established;
+    a = tn_connect(&net, c, s, opts);
 
     assert_non_null(a);
     assert_true(tn_run(&net, established, &nth, 300));
@@ -230,6 +242,168 @@ static void test_ignored_without_tickets(void **state)
     tn_free(&net);
 }
 
+/* ---- the identity on demand ---- */
+
+static int identity_calls;
+static int identity_fails;
+
+static int load_identity(void *user, dtlsudp_engine *e)
+{
+    (void)user;
+    identity_calls++;
+    if (identity_fails)
+        return DTLSUDP_ERR_CONFIG;
+    return dtlsudp_engine_set_identity(e, tc_get()->client.cert, tc_get()->client.key, NULL);
+}
+
+static tn_node *eager; /* a client with the identity installed up front */
+
+/* A server, `eager' and a client `c' with no identity but the callback;
+ * `declared' is the certificate c says the callback will install (NULL:
+ * not known). */
+static void start_on_demand(X509 *declared)
+{
+    const testcerts *tc = tc_get();
+    dtlsudp_engine_config cfg;
+    unsigned n = 32;
+
+    why[0] = '\0';
+    identity_calls = 0;
+    identity_fails = 0;
+    server_before = 0;
+    tn_init(&net, 17);
+    dtlsudp_engine_config_init(&cfg);
+    cfg.session_tickets = 1;
+    cfg.log = keep_log;
+    s = tn_add(&net, "127.0.0.1:10161", &tc->server, &tc->ca, &cfg);
+    eager = tn_add(&net, "127.0.0.1:20001", &tc->client, &tc->ca, &cfg);
+    cfg.identity_cb = load_identity;
+    if (declared != NULL)
+        assert_int_equal(X509_digest(declared, EVP_sha256(), cfg.identity_sha256, &n), 1);
+    c = tn_add(&net, "127.0.0.1:20000", NULL, &tc->ca, &cfg);
+    assert_non_null(s);
+    assert_non_null(eager);
+    assert_non_null(c);
+}
+
+/* The session of a full handshake between `eager' and the server, which
+ * then closes. */
+static int eager_established(tn_net *n, void *arg)
+{
+    (void)n;
+    (void)arg;
+    return eager->established == 1 && s->established == 1;
+}
+
+static void session_of_eager(void)
+{
+    dtlsudp_assoc *a = tn_connect(&net, eager, s, NULL);
+
+    assert_non_null(a);
+    assert_true(tn_run(&net, eager_established, NULL, 300));
+    tn_pump(&net);
+    assert_int_equal(dtlsudp_assoc_session(a, blob, sizeof(blob), &blob_len), DTLSUDP_OK);
+    dtlsudp_assoc_close(a, tn_clock);
+    tn_pump(&net);
+}
+
+/* A full handshake loads the identity once, sends it (the server maps
+ * the client's certificate), and later handshakes reuse it. */
+static void test_on_demand_full_handshake(void **state)
+{
+    dtlsudp_assoc *a;
+
+    (void)state;
+    start_on_demand(NULL);
+    a = run_handshake(NULL, 1);
+    assert_false(dtlsudp_assoc_resumed(a));
+    assert_int_equal(identity_calls, 1);
+    assert_int_equal(X509_cmp(dtlsudp_assoc_peer_cert(s->last_assoc), tc_get()->client.cert), 0);
+    dtlsudp_assoc_close(a, tn_clock);
+    tn_pump(&net);
+    (void)run_handshake(NULL, 2);
+    assert_int_equal(identity_calls, 1);
+    assert_int_equal(X509_cmp(dtlsudp_assoc_peer_cert(s->last_assoc), tc_get()->client.cert), 0);
+    /* the session it leaves names the certificate it installed */
+    assert_int_equal(dtlsudp_assoc_session(c->last_assoc, blob, sizeof(blob), &blob_len), DTLSUDP_OK);
+    {
+        uint8_t own[32];
+        unsigned n = sizeof(own);
+        assert_int_equal(X509_digest(tc_get()->client.cert, EVP_sha256(), own, &n), 1);
+        assert_memory_equal(blob + 4, own, sizeof(own));
+    }
+    tn_free(&net);
+}
+
+/* An abbreviated handshake sends no certificate: the stored session of
+ * the declared certificate resumes without loading the identity, and the
+ * session it leaves still names that certificate. */
+static void test_on_demand_resumes_without_loading(void **state)
+{
+    uint8_t saved[8192], own[32];
+    size_t saved_len = 0;
+    unsigned n = sizeof(own);
+    dtlsudp_connect_opts opts = {0};
+    dtlsudp_assoc *a;
+
+    (void)state;
+    start_on_demand(tc_get()->client.cert);
+    session_of_eager();
+    memcpy(saved, blob, blob_len);
+    saved_len = blob_len;
+    opts.session = saved;
+    opts.session_len = saved_len;
+    a = run_handshake(&opts, 1);
+    assert_true(dtlsudp_assoc_resumed(a));
+    assert_int_equal(identity_calls, 0);
+    assert_int_equal(X509_cmp(dtlsudp_assoc_peer_cert(s->last_assoc), tc_get()->client.cert), 0);
+    assert_int_equal(dtlsudp_assoc_session(a, blob, sizeof(blob), &blob_len), DTLSUDP_OK);
+    assert_int_equal(X509_digest(tc_get()->client.cert, EVP_sha256(), own, &n), 1);
+    assert_memory_equal(blob + 4, own, sizeof(own));
+    tn_free(&net);
+}
+
+/* Declared another certificate (or none): the session is not offered,
+ * and the full handshake loads the identity. */
+static void test_on_demand_other_certificate_declared(void **state)
+{
+    uint8_t saved[8192];
+    size_t saved_len = 0;
+    X509 *declared[] = {tc_get()->client2.cert, NULL};
+    dtlsudp_connect_opts opts = {0};
+    dtlsudp_assoc *a;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(declared) / sizeof(declared[0]); i++) {
+        start_on_demand(declared[i]);
+        session_of_eager();
+        memcpy(saved, blob, blob_len);
+        saved_len = blob_len;
+        opts.session = saved;
+        opts.session_len = saved_len;
+        a = run_handshake(&opts, 1);
+        assert_false(dtlsudp_assoc_resumed(a));
+        assert_non_null(strstr(why, "different certificate of ours"));
+        assert_int_equal(identity_calls, 1);
+        tn_free(&net);
+    }
+}
+
+/* A callback that fails fails the handshake that needed it. */
+static void test_on_demand_failure_fails_the_handshake(void **state)
+{
+    unsigned one = 1;
+
+    (void)state;
+    start_on_demand(NULL);
+    identity_fails = 1;
+    assert_non_null(tn_connect(&net, c, s, NULL));
+    assert_false(tn_run(&net, established, &one, 300));
+    assert_int_equal(identity_calls, 1);
+    assert_int_equal(s->established, 0);
+    tn_free(&net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +415,10 @@ int main(void)
         cmocka_unit_test(test_extended),
         cmocka_unit_test(test_made_with_another_certificate_of_ours),
         cmocka_unit_test(test_ignored_without_tickets),
+        cmocka_unit_test(test_on_demand_full_handshake),
+        cmocka_unit_test(test_on_demand_resumes_without_loading),
+        cmocka_unit_test(test_on_demand_other_certificate_declared),
+        cmocka_unit_test(test_on_demand_failure_fails_the_handshake),
     };
     int ret;
 

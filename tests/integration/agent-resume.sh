@@ -10,6 +10,11 @@
 #   - a CRL that revokes the manager (SIGHUP) refuses the ticket, and the
 #     full handshake refuses the manager;
 #   - a different localCert never resumes the other identity's session;
+#   - a repeat snmpget resumes without reading its private key (the
+#     certificate lines as resolved before), and a certificate file
+#     replaced under the same name is seen: a new localCert runs a full
+#     handshake with the new certificate, a new peerCert pin refuses the
+#     agent;
 #   - after an agent restart the old ticket is refused (new keys) and the
 #     snmpget falls back to a full handshake;
 #   - the agent counts resumed handshakes and refused tickets in
@@ -139,6 +144,39 @@ get other $SYSNAME
 expect "client-ec: served" ok $SYSNAME
 expect "client-ec: full handshake" full
 tl_log_has agent "mapped to securityName carol" || tl_fail "the agent did not see client-ec"
+
+# --- certificates as resolved before, and files replaced under a name ---
+# A manager with certificates of its own, "me" and "agent" in
+# $TL_TMP/memo/tls (searched before the shared directory).  A directory
+# changed in the last 2 s is not remembered, hence the pauses.
+tl_client_new memo "localCert me" "peerCert agent" "dtlsudpSessionFile yes"
+mine=$TL_TMP/memo/tls
+mkdir -p "$mine/certs" "$mine/private" || tl_fail "mkdir"
+install -m 644 "$TL_CERTS/tls/certs/client.crt" "$mine/certs/me.crt"
+install -m 600 "$TL_CERTS/tls/private/client.key" "$mine/private/me.key"
+install -m 644 "$TL_CERTS/tls/certs/server.crt" "$mine/certs/agent.crt"
+sleep 2.2
+get memo $SYSNAME
+expect "memo: served" ok $SYSNAME
+get memo $SYSNAME
+expect "memo: resumed" resumed
+expect "memo: the identity was not loaded to resume" grep -q "identity .*/me.crt loaded only if needed" <<<"$OUT"
+carol_before=$(grep -c "mapped to securityName carol" "$(tl_log_file agent)")
+install -m 644 "$TL_CERTS/tls/certs/client-ec.crt" "$mine/certs/me.crt"
+install -m 600 "$TL_CERTS/tls/private/client-ec.key" "$mine/private/me.key"
+sleep 2.2
+get memo $SYSNAME
+expect "me.crt replaced: served" ok $SYSNAME
+expect "me.crt replaced: full handshake" full
+carol_after=$(grep -c "mapped to securityName carol" "$(tl_log_file agent)")
+expect "me.crt replaced: the agent saw the new certificate" [ "$carol_after" -gt "$carol_before" ]
+get memo $SYSNAME
+expect "me.crt replaced: then resumed" resumed
+install -m 644 "$TL_CERTS/tls/certs/client.crt" "$mine/certs/agent.crt"
+sleep 2.2
+get memo $SYSNAME
+expect "agent.crt replaced: the agent no longer matches the pin" [ "$RC" != 0 ]
+expect "agent.crt replaced: refused, not resumed" not resumed
 
 # --- an agent restart: new keys, the old ticket gets a full handshake ----
 get mgr $SYSNAME

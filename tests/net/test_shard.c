@@ -378,15 +378,15 @@ static void test_current_version_default_and_option(void **state)
 
     (void)state;
     memset(&cfg, CANARY, sizeof(cfg));
-    assert_int_equal(dtlsudp_listener_config_init_versioned(DTLSUDP_CONFIG_V2, &cfg), DTLSUDP_OK);
+    assert_int_equal(dtlsudp_listener_config_init_versioned(DTLSUDP_CONFIG_VERSION, &cfg), DTLSUDP_OK);
     assert_int_equal(cfg.reuse_port, 0);
     cfg.demux = DTLSUDP_DEMUX_ROUTER;
-    assert_int_equal(dtlsudp_listener_new_versioned(DTLSUDP_CONFIG_V2, "127.0.0.1:0", &cfg, dtlsudp_now(), &l),
+    assert_int_equal(dtlsudp_listener_new_versioned(DTLSUDP_CONFIG_VERSION, "127.0.0.1:0", &cfg, dtlsudp_now(), &l),
                      DTLSUDP_OK);
     assert_int_equal(socket_reuses_port(l), 0);
     dtlsudp_listener_free(l);
     cfg.reuse_port = 1;
-    assert_int_equal(dtlsudp_listener_new_versioned(DTLSUDP_CONFIG_V2, "127.0.0.1:0", &cfg, dtlsudp_now(), &l),
+    assert_int_equal(dtlsudp_listener_new_versioned(DTLSUDP_CONFIG_VERSION, "127.0.0.1:0", &cfg, dtlsudp_now(), &l),
                      DTLSUDP_OK);
     assert_int_not_equal(socket_reuses_port(l), 0);
     dtlsudp_listener_free(l);

@@ -114,6 +114,12 @@ tests_snmp_test_certfind_SOURCES = tests/snmp/test_certfind.c $(SNMP_STORE_SOURC
 tests_snmp_test_certfind_CPPFLAGS = $(SNMP_STORE_TEST_CPPFLAGS)
 tests_snmp_test_certfind_LDADD = $(SNMP_STORE_TEST_LDADD)
 
+check_PROGRAMS += tests/snmp/test_certmemo
+TESTS += tests/snmp/test_certmemo
+tests_snmp_test_certmemo_SOURCES = tests/snmp/test_certmemo.c $(SNMP_STORE_SOURCES)
+tests_snmp_test_certmemo_CPPFLAGS = $(SNMP_STORE_TEST_CPPFLAGS)
+tests_snmp_test_certmemo_LDADD = $(SNMP_STORE_TEST_LDADD)
+
 check_PROGRAMS += tests/snmp/test_certs
 TESTS += tests/snmp/test_certs
 tests_snmp_test_certs_SOURCES = tests/snmp/test_certs.c $(SNMP_STORE_SOURCES)

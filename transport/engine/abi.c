@@ -33,8 +33,9 @@
 /* The engine config's end in each version: these must never change. */
 #define ENGINE_V1_END END_OF(dtlsudp_engine_config, user)
 #define ENGINE_V2_END END_OF(dtlsudp_engine_config, chain)
+#define ENGINE_V3_END END_OF(dtlsudp_engine_config, identity_sha256)
 
-_Static_assert(ENGINE_EMBEDDED(ENGINE_V2_END) == sizeof(dtlsudp_engine_config),
+_Static_assert(ENGINE_EMBEDDED(ENGINE_V3_END) == sizeof(dtlsudp_engine_config),
                "a field appended to dtlsudp_engine_config needs a new version row");
 
 static const size_t v1_sizes[DTLSUDP_ABI_N_STRUCTS] = {
@@ -62,10 +63,24 @@ static const size_t v2_sizes[DTLSUDP_ABI_N_STRUCTS] = {
     [DTLSUDP_ABI_CONN_STATS] = END_OF(dtlsudp_conn_stats, net),
 };
 
+/* V3 appended the identity on demand of dtlsudp_engine_config
+ * (identity_cb, identity_sha256); the listener and connection configs moved
+ * with it. */
+static const size_t v3_sizes[DTLSUDP_ABI_N_STRUCTS] = {
+    [DTLSUDP_ABI_ENGINE_CONFIG] = ENGINE_V3_END,
+    [DTLSUDP_ABI_CONNECT_OPTS] = END_OF(dtlsudp_connect_opts, session_len),
+    [DTLSUDP_ABI_STATS] = END_OF(dtlsudp_stats, tickets_refused),
+    [DTLSUDP_ABI_LISTENER_CONFIG] =
+        END_AFTER_ENGINE(dtlsudp_listener_config, reuse_port, ENGINE_EMBEDDED(ENGINE_V3_END)),
+    [DTLSUDP_ABI_NET_STATS] = END_OF(dtlsudp_net_stats, send_dropped_full),
+    [DTLSUDP_ABI_CONN_CONFIG] = END_AFTER_ENGINE(dtlsudp_conn_config, blocking, ENGINE_EMBEDDED(ENGINE_V3_END)),
+    [DTLSUDP_ABI_CONN_STATS] = END_OF(dtlsudp_conn_stats, net),
+};
+
 /* Rows indexed by version; row 0 (no such version) stays empty.  A field
  * appended without a new row is caught by the ABI baseline (make
  * check-abi), not here. */
-static const size_t *const layouts[] = {NULL, v1_sizes, v2_sizes};
+static const size_t *const layouts[] = {NULL, v1_sizes, v2_sizes, v3_sizes};
 #define N_VERSIONS (sizeof(layouts) / sizeof(layouts[0]))
 
 _Static_assert(N_VERSIONS == DTLSUDP_CONFIG_VERSION + 1, "one layout row per DTLSUDP_CONFIG_VERSION");

@@ -147,14 +147,49 @@ static int install_identity_objects(dtlsudp_engine *e)
     return ret;
 }
 
+/* OpenSSL's certificate callback, called in a handshake that is about to
+ * send our certificate (on a client: the server sent a CertificateRequest).
+ * The identity on demand is installed on the SSL_CTX once, for every later
+ * handshake, and copied to this SSL, which took its copy of the SSL_CTX's
+ * (empty) identity when it was made.  Returns 1, or 0 to fail the
+ * handshake (internal error alert). */
+static int identity_on_demand(SSL *ssl, void *arg)
+{
+    dtlsudp_engine *e = arg;
+    STACK_OF(X509) *chain = NULL;
+    X509 *cert;
+
+    if (SSL_get_certificate(ssl) != NULL)
+        return 1;
+    if (SSL_CTX_get0_certificate(e->ctx) == NULL && e->cfg.identity_cb(e->cfg.user, e) != DTLSUDP_OK) {
+        eng_log(e, DTLSUDP_LOG_ERR, "no identity for this handshake: the identity callback failed");
+        return 0;
+    }
+    if ((cert = SSL_CTX_get0_certificate(e->ctx)) == NULL) {
+        eng_log(e, DTLSUDP_LOG_ERR, "no identity for this handshake: the identity callback installed none");
+        return 0;
+    }
+    (void)SSL_CTX_get0_chain_certs(e->ctx, &chain);
+    if (SSL_use_cert_and_key(ssl, cert, SSL_CTX_get0_privatekey(e->ctx), chain, 1) != 1) {
+        ERR_clear_error();
+        return 0;
+    }
+    return 1;
+}
+
 /* Our identity, before any handshake: the objects when given, else the
- * PEM files (either may be absent: set_identity() can come later). */
+ * PEM files (either may be absent: set_identity() can come later), else
+ * the identity callback when a handshake first needs it. */
 static int install_identity(dtlsudp_engine *e)
 {
     const dtlsudp_engine_config *c = &e->cfg;
 
     if (c->cert != NULL || c->key != NULL)
         return install_identity_objects(e);
+    if (c->cert_file == NULL && c->key_file == NULL && c->identity_cb != NULL) {
+        SSL_CTX_set_cert_cb(e->ctx, identity_on_demand, e);
+        return DTLSUDP_OK;
+    }
     if (c->cert_file != NULL && SSL_CTX_use_certificate_chain_file(e->ctx, c->cert_file) != 1)
         return config_fail(e, "cannot load certificate file", c->cert_file);
     if (c->key_file != NULL) {

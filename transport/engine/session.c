@@ -58,14 +58,19 @@ static int resumable_by_server(const SSL_SESSION *sess)
     return SSL_SESSION_has_ticket(sess) || id_len > 0;
 }
 
-/* SHA-256 of the engine's own certificate; zeros without one. */
+/* SHA-256 of the engine's own certificate: the installed one, or, before
+ * the identity on demand is installed, the one its caller declared
+ * (identity_sha256); zeros without either. */
 static void own_identity(dtlsudp_engine *e, uint8_t out[OWN_LEN])
 {
     X509 *own = SSL_CTX_get0_certificate(e->ctx);
     unsigned n = OWN_LEN;
 
+    _Static_assert(sizeof(e->cfg.identity_sha256) == OWN_LEN, "own identity: SHA-256");
     memset(out, 0, OWN_LEN);
-    if (own != NULL && X509_digest(own, EVP_sha256(), out, &n) != 1)
+    if (own == NULL && e->cfg.identity_cb != NULL)
+        memcpy(out, e->cfg.identity_sha256, OWN_LEN);
+    else if (own != NULL && X509_digest(own, EVP_sha256(), out, &n) != 1)
         memset(out, 0, OWN_LEN);
 }
 

@@ -156,7 +156,10 @@ DTLSUDP_EXTERN int dtlsudp_err_is_fatal(int err);
  * and .chain (so the listener and connection configs, which embed it, grew
  * too). */
 #define DTLSUDP_CONFIG_V2 2
-#define DTLSUDP_CONFIG_VERSION DTLSUDP_CONFIG_V2
+/* V3: dtlsudp_engine_config.identity_cb and .identity_sha256 (the listener
+ * and connection configs grew with it). */
+#define DTLSUDP_CONFIG_V3 3
+#define DTLSUDP_CONFIG_VERSION DTLSUDP_CONFIG_V3
 
 /* The library version, "MAJOR.MINOR.PATCH" (from configure.ac). */
 DTLSUDP_EXTERN const char *dtlsudp_version(void);
@@ -395,6 +398,24 @@ typedef struct dtlsudp_engine_config {
     X509 *cert;
     EVP_PKEY *key;
     STACK_OF(X509) *chain;
+
+    /* Since DTLSUDP_CONFIG_V3.  Our identity on demand, for a client that
+     * offers a stored session: an abbreviated handshake (RFC 5246 7.3)
+     * sends no certificate, so loading the private key first is wasted
+     * work.  With no identity installed (cert, cert_file and key_file
+     * unset) and identity_cb set, the engine calls identity_cb(user, e)
+     * only when a handshake needs our certificate (the server sent a
+     * CertificateRequest: a full handshake); the callback installs the
+     * identity with dtlsudp_engine_set_identity() and returns DTLSUDP_OK,
+     * or anything else to fail that handshake.  Later handshakes use the
+     * installed identity.  identity_sha256 is the SHA-256 of the
+     * certificate identity_cb will install (all zero: not known, and then
+     * only a session made without a certificate matches): until an
+     * identity is installed, a stored session (dtlsudp_connect_opts.session)
+     * is offered only when it was made with that certificate, exactly as
+     * with an installed identity. */
+    int (*identity_cb)(void *user, struct dtlsudp_engine *e);
+    uint8_t identity_sha256[32];
 } dtlsudp_engine_config;
 
 /* Fill cfg with defaults (everything above, files NULL).  Returns OK, or

@@ -64,16 +64,19 @@ void dtlsudp_snmp_cert_index_reset(void)
     index_certs = NULL;
     index_len = 0;
     index_built = 0;
+    dtlsudp_snmp_cert_memo_reset();
 }
 
-static X509 *read_cert_file(const char *path)
+/* The first certificate of a PEM or DER file, read as Net-SNMP reads it
+ * (cert_util.c: PEM_read_bio_X509_AUX, else DER). */
+X509 *dtlsudp_snmp_read_cert_file(const char *path)
 {
     BIO *bio = BIO_new_file(path, "r");
     X509 *x = NULL;
 
     if (bio == NULL)
         return NULL;
-    x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    x = PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL);
     if (x == NULL && BIO_reset(bio) == 0)
         x = d2i_X509_bio(bio, NULL);
     BIO_free(bio);
@@ -136,7 +139,7 @@ static void index_dir(const char *dir)
             continue;
         if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
             continue;
-        if ((x = read_cert_file(path)) != NULL) {
+        if ((x = dtlsudp_snmp_read_cert_file(path)) != NULL) {
             index_add(x, de->d_name);
             X509_free(x);
         }

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -56,6 +57,45 @@ static netsnmp_cert *find_keyless(const char *our_identity)
     netsnmp_cert *c = find_named(NS_CERT_REMOTE_PEER, our_identity, NETSNMP_DS_LIB_TLS_LOCAL_CERT);
 
     return c != NULL && c->info.dir != NULL && c->info.filename != NULL ? c : NULL;
+}
+
+/* ---- the memo of what the store resolved (certmemo.c) ---- */
+
+/* The spec a lookup resolves: `spec', else the token's value; NULL for
+ * Net-SNMP's default (named after the application: not remembered). */
+static const char *effective_spec(const char *spec, int ds_id)
+{
+    if (spec == NULL || spec[0] == '\0')
+        spec = netsnmp_ds_get_string(NETSNMP_DS_LIBRARY_ID, ds_id);
+    return spec != NULL && spec[0] != '\0' ? spec : NULL;
+}
+
+/* c's file and SHA-256, and with issuers the files of the issuers the
+ * store chains to it (as add_cert() adds them).  0 or -1. */
+static int memo_of(netsnmp_cert *c, int issuers, dtlsudp_snmp_cert_memo *m)
+{
+    unsigned n = sizeof(m->sha256);
+
+    memset(m, 0, sizeof(*m));
+    m->found = 1;
+    if (c->ocert == NULL || X509_digest(c->ocert, EVP_sha256(), m->sha256, &n) != 1)
+        return -1;
+    for (; c != NULL && c->ocert != NULL; c = issuers && c->issuer_cert != c ? c->issuer_cert : NULL) {
+        if (m->n_files == DTLSUDP_SNMP_MEMO_MAX_FILES || c->info.dir == NULL || c->info.filename == NULL ||
+            snprintf(m->files[m->n_files], sizeof(m->files[0]), "%s/%s", c->info.dir, c->info.filename) >=
+                (int)sizeof(m->files[0]))
+            return -1;
+        m->n_files++;
+    }
+    return 0;
+}
+
+static void remember(int kind, const char *spec, netsnmp_cert *c, int issuers)
+{
+    dtlsudp_snmp_cert_memo m;
+
+    if (spec != NULL && memo_of(c, issuers, &m) == 0)
+        dtlsudp_snmp_cert_memo_put(kind, spec, &m);
 }
 
 /* "TOKEN VALUE: no such certificate, searched ...; fix": the operator
@@ -136,6 +176,7 @@ int dtlsudp_snmp_certs_identity_paths(const char *our_identity, char **cert_path
         log_no_identity(our_identity, id);
         return -1;
     }
+    remember(DTLSUDP_SNMP_CERT_IDENTITY, effective_spec(our_identity, NETSNMP_DS_LIB_TLS_LOCAL_CERT), id, 0);
     if (asprintf(cert_path, "%s/%s", id->info.dir, id->info.filename) < 0)
         *cert_path = NULL;
     if (asprintf(key_path, "%s/%s", id->key->info.dir, id->key->info.filename) < 0)
@@ -147,6 +188,19 @@ int dtlsudp_snmp_certs_identity_paths(const char *our_identity, char **cert_path
         return -1;
     }
     DEBUGMSGTL(("dtlsudp:cert", "identity %s, key %s\n", *cert_path, *key_path));
+    return 0;
+}
+
+int dtlsudp_snmp_certs_identity_memo(const char *our_identity, char **cert_path, uint8_t sha256[32])
+{
+    const char *spec = effective_spec(our_identity, NETSNMP_DS_LIB_TLS_LOCAL_CERT);
+    dtlsudp_snmp_cert_memo m;
+
+    *cert_path = NULL;
+    if (spec == NULL || dtlsudp_snmp_cert_memo_get(DTLSUDP_SNMP_CERT_IDENTITY, spec, &m) != 0 || !m.found ||
+        (*cert_path = strdup(m.files[0])) == NULL)
+        return -1;
+    memcpy(sha256, m.sha256, sizeof(m.sha256));
     return 0;
 }
 
@@ -233,7 +287,12 @@ int dtlsudp_snmp_certs_check_name(int kind, const char *token, const char *value
 {
     netsnmp_cert *c;
     dtlsudp_fingerprint fp;
+    dtlsudp_snmp_cert_memo m;
 
+    /* Resolved before, and nothing the store reads changed since: a
+     * certificate (an identity with its key), or a peerCert fingerprint. */
+    if (dtlsudp_snmp_cert_memo_get(kind, value, &m) == 0 && (m.found || kind == DTLSUDP_SNMP_CERT_PEER))
+        return 0;
     switch (kind) {
     case DTLSUDP_SNMP_CERT_IDENTITY:
         if (dtlsudp_snmp_cert_find(NS_CERT_IDENTITY, value) != NULL)
@@ -305,32 +364,64 @@ static int load_crl(X509_STORE *store, const char *path)
     return 0;
 }
 
+/* The certificates a trustCert value was resolved to before, read from
+ * their files (no private key is looked for); the first must still be
+ * the certificate remembered.  0, or -1: ask the store. */
+static int trust_from_memo(X509_STORE *store, const char *spec)
+{
+    dtlsudp_snmp_cert_memo m;
+    uint8_t sha256[32];
+    unsigned n = sizeof(sha256);
+    size_t i;
+    X509 *x;
+    int ok = 1;
+
+    if (dtlsudp_snmp_cert_memo_get(DTLSUDP_SNMP_CERT_TRUST, spec, &m) != 0 || !m.found)
+        return -1;
+    for (i = 0; ok && i < m.n_files; i++) {
+        if ((x = dtlsudp_snmp_read_cert_file(m.files[i])) == NULL)
+            return -1;
+        if (i == 0)
+            ok = X509_digest(x, EVP_sha256(), sha256, &n) == 1 && memcmp(sha256, m.sha256, sizeof(sha256)) == 0;
+        if (ok)
+            (void)X509_STORE_add_cert(store, x);
+        X509_free(x);
+    }
+    ERR_clear_error();
+    return ok ? 0 : -1;
+}
+
+/* A missing trustCert is logged and skipped, as Net-SNMP does. */
+static void trust_spec(X509_STORE *store, const char *spec, const char *token)
+{
+    netsnmp_cert *c;
+
+    if (trust_from_memo(store, spec) == 0)
+        return;
+    if ((c = find_trusted(spec)) == NULL) {
+        dtlsudp_snmp_certs_log_missing(token, spec);
+        return;
+    }
+    add_cert(store, c);
+    remember(DTLSUDP_SNMP_CERT_TRUST, spec, c, 1);
+}
+
 X509_STORE *dtlsudp_snmp_certs_trust_store(const char *extra_trust)
 {
     X509_STORE *store = X509_STORE_new();
     netsnmp_container *list = netsnmp_cert_get_trustlist();
     netsnmp_iterator *it;
     const char *spec, *crl;
-    netsnmp_cert *c;
 
     if (store == NULL)
         return NULL;
     if (list != NULL && (it = CONTAINER_ITERATOR(list)) != NULL) {
-        /* A missing trustCert is logged and skipped, as Net-SNMP does. */
-        for (spec = ITERATOR_FIRST(it); spec != NULL; spec = ITERATOR_NEXT(it)) {
-            if ((c = find_trusted(spec)) != NULL)
-                add_cert(store, c);
-            else
-                dtlsudp_snmp_certs_log_missing("trustCert", spec);
-        }
+        for (spec = ITERATOR_FIRST(it); spec != NULL; spec = ITERATOR_NEXT(it))
+            trust_spec(store, spec, "trustCert");
         ITERATOR_RELEASE(it);
     }
-    if (extra_trust != NULL && extra_trust[0] != '\0') {
-        if ((c = find_trusted(extra_trust)) != NULL)
-            add_cert(store, c);
-        else
-            dtlsudp_snmp_certs_log_missing("-T trustCert", extra_trust);
-    }
+    if (extra_trust != NULL && extra_trust[0] != '\0')
+        trust_spec(store, extra_trust, "-T trustCert");
 
     crl = netsnmp_ds_get_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_X509_CRL_FILE);
     if (crl != NULL && load_crl(store, crl) != 0) {
@@ -342,12 +433,28 @@ X509_STORE *dtlsudp_snmp_certs_trust_store(const char *extra_trust)
 
 int dtlsudp_snmp_certs_peer_fingerprint(const char *identity, dtlsudp_fingerprint *out)
 {
-    netsnmp_cert *peer = find_named(NS_CERT_REMOTE_PEER, identity, NETSNMP_DS_LIB_TLS_PEER_CERT);
+    const char *spec = effective_spec(identity, NETSNMP_DS_LIB_TLS_PEER_CERT);
+    dtlsudp_snmp_cert_memo m;
+    netsnmp_cert *peer;
 
-    if (peer != NULL && peer->ocert != NULL)
+    if (spec != NULL && dtlsudp_snmp_cert_memo_get(DTLSUDP_SNMP_CERT_PEER, spec, &m) == 0) {
+        if (!m.found)
+            return dtlsudp_snmp_fingerprint_text(spec, out);
+        out->len = sizeof(m.sha256);
+        memcpy(out->bytes, m.sha256, sizeof(m.sha256));
+        return 0;
+    }
+    peer = find_named(NS_CERT_REMOTE_PEER, identity, NETSNMP_DS_LIB_TLS_PEER_CERT);
+    if (peer != NULL && peer->ocert != NULL) {
+        remember(DTLSUDP_SNMP_CERT_PEER, spec, peer, 0);
         return dtlsudp_fingerprint_of(peer->ocert, 32, out) == DTLSUDP_OK ? 0 : -1;
+    }
     /* A raw fingerprint of any hash ("AB:CD:...", "sha1:...", ...). */
-    if (identity == NULL)
+    if (identity == NULL || dtlsudp_snmp_fingerprint_text(identity, out) != 0)
         return -1;
-    return dtlsudp_snmp_fingerprint_text(identity, out);
+    if (spec != NULL) {
+        memset(&m, 0, sizeof(m));
+        dtlsudp_snmp_cert_memo_put(DTLSUDP_SNMP_CERT_PEER, spec, &m);
+    }
+    return 0;
 }

@@ -55,6 +55,43 @@ static void client_session_key(endpoint *ep, const char *cert_path)
     free(text);
 }
 
+/* The identity on demand (dtlsudp_engine_config.identity_cb): a full
+ * handshake after all (the server refused the stored session) loads it
+ * from the store as a connect without a stored session does. */
+static int client_load_identity(void *user, dtlsudp_engine *e)
+{
+    endpoint *ep = user;
+
+    return dtlsudp_snmp_certs_use_identity(e, ep->our_identity) == 0 ? DTLSUDP_OK : DTLSUDP_ERR_CONFIG;
+}
+
+/* A stored session for our identity as resolved before (certmemo.c): then
+ * the handshake is most likely an abbreviated one, which sends no
+ * certificate, so the store (which loads the private key with the
+ * certificate) is not asked until a full handshake needs it.  0 with the
+ * session in session[], the key of ep, and cfg set for the identity on
+ * demand; -1 otherwise. */
+static int client_offer_on_demand(endpoint *ep, dtlsudp_conn_config *cfg, uint8_t *session, size_t *session_len)
+{
+    uint8_t sha256[32];
+    char *cert_path = NULL;
+    int rc = -1;
+
+    if (!ep->settings.resume || !ep->settings.session_file ||
+        dtlsudp_snmp_certs_identity_memo(ep->our_identity, &cert_path, sha256) != 0)
+        return -1;
+    client_session_key(ep, cert_path);
+    if (dtlsudp_snmp_session_get(ep->session_key, 1, session, SESSCACHE_MAX_BLOB, session_len) == 0) {
+        cfg->engine.identity_cb = client_load_identity;
+        memcpy(cfg->engine.identity_sha256, sha256, sizeof(sha256));
+        DEBUGMSGTL(("dtlsudp", "offering a stored session (%zu bytes); identity %s loaded only if needed\n",
+                    *session_len, cert_path));
+        rc = 0;
+    }
+    free(cert_path);
+    return rc;
+}
+
 int client_connect(endpoint *ep)
 {
     uint8_t session[SESSCACHE_MAX_BLOB];
@@ -84,22 +121,8 @@ int client_connect(endpoint *ep)
         snmp_log(LOG_ERR, "dtlsudp: session not opened: the trust configuration could not be loaded\n");
         return -1;
     }
-    /* The paths only name the identity in the session key; the engine
-     * takes the certificate, key and issuers Net-SNMP already loaded, so
-     * no file is read again and the identity is the engine's before the
-     * handshake starts (a stored session is only offered under it). */
-    if (dtlsudp_snmp_certs_identity_paths(ep->our_identity, &cert_path, &key_path) != 0 ||
-        dtlsudp_snmp_certs_identity(ep->our_identity, &cert, &key, &issuers) != 0) {
-        free(cert_path);
-        free(key_path);
-        return -1;
-    }
-
     dtlsudp_conn_config_init(&cfg);
     endpoint_engine_config(ep, &cfg.engine);
-    cfg.engine.cert = cert;
-    cfg.engine.key = key;
-    cfg.engine.chain = issuers;
     cfg.engine.trust_store = ep->trust;
     if (ep->have_pin) {
         cfg.connect.peer_fingerprints = &ep->pin;
@@ -107,13 +130,32 @@ int client_connect(endpoint *ep)
     }
     /* Client role: keep the session and offer the stored one. */
     cfg.engine.session_tickets = ep->settings.resume;
-    if (ep->settings.resume) {
-        client_session_key(ep, cert_path);
-        if (dtlsudp_snmp_session_get(ep->session_key, ep->settings.session_file, session, sizeof(session),
-                                     &session_len) == 0) {
-            cfg.connect.session = session;
-            cfg.connect.session_len = session_len;
-            DEBUGMSGTL(("dtlsudp", "offering a stored session (%zu bytes)\n", session_len));
+    if (client_offer_on_demand(ep, &cfg, session, &session_len) == 0) {
+        cfg.connect.session = session;
+        cfg.connect.session_len = session_len;
+    } else {
+        /* The paths only name the identity in the session key; the engine
+         * takes the certificate, key and issuers Net-SNMP already loaded,
+         * so no file is read again and the identity is the engine's before
+         * the handshake starts (a stored session is only offered under
+         * it). */
+        if (dtlsudp_snmp_certs_identity_paths(ep->our_identity, &cert_path, &key_path) != 0 ||
+            dtlsudp_snmp_certs_identity(ep->our_identity, &cert, &key, &issuers) != 0) {
+            free(cert_path);
+            free(key_path);
+            return -1;
+        }
+        cfg.engine.cert = cert;
+        cfg.engine.key = key;
+        cfg.engine.chain = issuers;
+        if (ep->settings.resume) {
+            client_session_key(ep, cert_path);
+            if (dtlsudp_snmp_session_get(ep->session_key, ep->settings.session_file, session, sizeof(session),
+                                         &session_len) == 0) {
+                cfg.connect.session = session;
+                cfg.connect.session_len = session_len;
+                DEBUGMSGTL(("dtlsudp", "offering a stored session (%zu bytes)\n", session_len));
+            }
         }
     }
     if (ep->addr.sa.sa_family == AF_INET6)

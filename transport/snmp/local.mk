@@ -27,6 +27,7 @@ transport_snmp_libsnmpbase_la_CFLAGS = $(AM_CFLAGS) $(VISIBILITY_CFLAGS)
 transport_snmp_libsnmptransport_la_SOURCES = \
 	transport/snmp/certs.c \
 	transport/snmp/certfind.c \
+	transport/snmp/certmemo.c \
 	transport/snmp/tlstmrows.c \
 	transport/snmp/domain.c \
 	transport/snmp/endpoint.h \

@@ -307,6 +307,16 @@ static int file_lookup(const uint8_t *key, uint8_t *buf, size_t cap, size_t *len
 
 /* ---- the interface ---- */
 
+int dtlsudp_snmp_session_file_exists(void)
+{
+    const char *base = dir_override[0] != '\0' ? dir_override : get_persistent_directory();
+    char path[600];
+    struct stat st;
+
+    return base != NULL && snprintf(path, sizeof(path), "%s/%s/%s", base, DIR_NAME, FILE_NAME) < (int)sizeof(path) &&
+           lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 int dtlsudp_snmp_session_get(const uint8_t *key, int use_file, uint8_t *buf, size_t cap, size_t *len)
 {
     entry *e = entries_find(mem, mem_n, key);

@@ -169,6 +169,9 @@ int dtlsudp_snmp_host_matches(X509 *cert, const char *expected);
  * a SHA-1/224/256/384/512 fingerprint of any certificate in the store
  * ("AB:CD..", bare hex, "sha256:..", "--sha1 .."). NULL if none. */
 struct netsnmp_cert_s *dtlsudp_snmp_cert_find(int what, const char *spec);
+/* The first certificate of a PEM or DER file, as Net-SNMP reads it; NULL
+ * if there is none. */
+X509 *dtlsudp_snmp_read_cert_file(const char *path);
 /* Forget the fingerprints computed so far (SIGHUP: the store is reread). */
 void dtlsudp_snmp_cert_index_reset(void);
 /* Where Net-SNMP looks for certificates, for messages: "tls/certs and
@@ -180,11 +183,37 @@ void dtlsudp_snmp_cert_search_text(char *buf, size_t cap);
  * Returns 0 or -1. */
 int dtlsudp_snmp_fingerprint_text(const char *text, dtlsudp_fingerprint *out);
 
+/* ------------------------------------------------------------- certmemo.c */
+
+/* What the store resolved a certificate token's value to (certmemo.c). */
+#define DTLSUDP_SNMP_MEMO_MAX_FILES 8
+typedef struct dtlsudp_snmp_cert_memo {
+    int found;          /* 0: no certificate (a peerCert that is a fingerprint) */
+    uint8_t sha256[32]; /* of the certificate */
+    size_t n_files;     /* the certificate's file, then its issuers' (trustCert) */
+    char files[DTLSUDP_SNMP_MEMO_MAX_FILES][1024];
+} dtlsudp_snmp_cert_memo;
+/* The memo of (kind, spec) while the certificate directories are as they
+ * were when it was made, from the session file (with dtlsudpSessionFile,
+ * or when the file exists).  0, or -1: ask the store. */
+int dtlsudp_snmp_cert_memo_get(int kind, const char *spec, dtlsudp_snmp_cert_memo *out);
+/* Remember (kind, spec) (only with dtlsudpSessionFile). */
+void dtlsudp_snmp_cert_memo_put(int kind, const char *spec, const dtlsudp_snmp_cert_memo *m);
+/* Stamp the certificate directories again (SIGHUP, tests). */
+void dtlsudp_snmp_cert_memo_reset(void);
+/* Tests: how recent a time stamp makes the tree unstampable (default 2 s;
+ * negative: the default). */
+void dtlsudp_snmp_cert_memo_set_racy(int seconds);
+
 /* ---------------------------------------------------------------- certs.c */
 
 /* The files of our identity in Net-SNMP's store (our_identity, or the
  * localCert default when NULL), malloc()ed.  Returns 0 or -1 (logged). */
 int dtlsudp_snmp_certs_identity_paths(const char *our_identity, char **cert_path, char **key_path);
+
+/* Our identity as it was resolved before (certmemo.c), without the store:
+ * the certificate's file (malloc()ed) and SHA-256.  0, or -1: not known. */
+int dtlsudp_snmp_certs_identity_memo(const char *our_identity, char **cert_path, uint8_t sha256[32]);
 
 /* Our identity as Net-SNMP's store already holds it (our_identity, or the
  * localCert default when NULL): the certificate and key are borrowed from
@@ -246,6 +275,8 @@ void dtlsudp_snmp_session_put(const uint8_t *key, int use_file, const uint8_t *b
 void dtlsudp_snmp_session_forget(const uint8_t *key, int use_file);
 /* Forget every session kept in memory. */
 void dtlsudp_snmp_sessions_clear(void);
+/* 1 when the session file exists (nothing is created). */
+int dtlsudp_snmp_session_file_exists(void);
 /* Tests: the directory under which DIR_NAME is made (NULL: the persistent one). */
 void dtlsudp_snmp_session_set_dir(const char *dir);
 

@@ -1,0 +1,246 @@
+/*
+ * Unit tests: transport/snmp/certmemo.c, what the certificate store
+ * resolved, remembered in the session file.
+ *  - a memo comes back as it was put, only for its kind and value;
+ *  - any change the store's lookup could see (a file added, removed,
+ *    renamed, rewritten in place with the same bytes, even with its
+ *    modification time put back, chmod-ed) hides
+ *    every memo from a process that stamps the tree afterwards; one that
+ *    stamped before keeps its view, as it keeps Net-SNMP's store;
+ *  - a tree changed within the racy window is not stamped: nothing is
+ *    remembered or found;
+ *  - without dtlsudpSessionFile and without a session file, nothing is
+ *    read or created.
+ */
+#include <config.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "snmp_internal.h"
+#include "snmpstore.h"
+
+#define APP "test-certmemo"
+
+static dtlsudp_snmp_cert_memo sample;
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (store_make() == NULL || store_write("snmp.conf", "dtlsudpSessionFile yes\n") != 0)
+        return -1;
+    dtlsudp_snmp_config_register();
+    store_init_snmp(APP, 0);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    dtlsudp_snmp_cert_memo_set_racy(-1);
+    dtlsudp_snmp_sessions_clear();
+    store_remove(APP);
+    return 0;
+}
+
+/* Each test: the setting on, no session file yet, no racy window. */
+static int setup(void **state)
+{
+    char dir[600], cmd[700];
+
+    (void)state;
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", store_path("dtlsudp", dir, sizeof(dir)));
+    if (system(cmd) != 0)
+        return -1;
+    netsnmp_config(strdup("dtlsudpSessionFile yes"));
+    dtlsudp_snmp_sessions_clear();
+    dtlsudp_snmp_cert_memo_set_racy(0);
+    dtlsudp_snmp_cert_memo_reset();
+    memset(&sample, 0, sizeof(sample));
+    sample.found = 1;
+    memset(sample.sha256, 0xAB, sizeof(sample.sha256));
+    sample.n_files = 2;
+    strcpy(sample.files[0], "/etc/snmp/tls/ca-certs/ca.crt");
+    strcpy(sample.files[1], "/etc/snmp/tls/ca-certs/root.crt");
+    return 0;
+}
+
+/* A new process: nothing in memory, the tree stamped again. */
+static void new_process(void)
+{
+    dtlsudp_snmp_sessions_clear();
+    dtlsudp_snmp_cert_memo_reset();
+}
+
+static int found(int kind, const char *spec)
+{
+    dtlsudp_snmp_cert_memo m;
+
+    return dtlsudp_snmp_cert_memo_get(kind, spec, &m) == 0;
+}
+
+static void round_trip(void **state)
+{
+    dtlsudp_snmp_cert_memo m, fp = {0};
+
+    (void)state;
+    dtlsudp_snmp_cert_memo_put(DTLSUDP_SNMP_CERT_TRUST, "ca", &sample);
+    dtlsudp_snmp_cert_memo_put(DTLSUDP_SNMP_CERT_PEER, "AB:CD", &fp);
+    new_process();
+    assert_int_equal(dtlsudp_snmp_cert_memo_get(DTLSUDP_SNMP_CERT_TRUST, "ca", &m), 0);
+    assert_int_equal(m.found, 1);
+    assert_memory_equal(m.sha256, sample.sha256, sizeof(m.sha256));
+    assert_int_equal(m.n_files, 2);
+    assert_string_equal(m.files[0], sample.files[0]);
+    assert_string_equal(m.files[1], sample.files[1]);
+    assert_int_equal(dtlsudp_snmp_cert_memo_get(DTLSUDP_SNMP_CERT_PEER, "AB:CD", &m), 0);
+    assert_int_equal(m.found, 0);
+    assert_int_equal(m.n_files, 0);
+    /* the kind and the value are part of the key */
+    assert_false(found(DTLSUDP_SNMP_CERT_PEER, "ca"));
+    assert_false(found(DTLSUDP_SNMP_CERT_IDENTITY, "ca"));
+    assert_false(found(DTLSUDP_SNMP_CERT_TRUST, "ca2"));
+    assert_false(found(DTLSUDP_SNMP_CERT_TRUST, "CA"));
+}
+
+/* Remember, change the tree, and look again as a new process. */
+static void change_hides(void (*change)(void), const char *what)
+{
+    new_process();
+    dtlsudp_snmp_cert_memo_put(DTLSUDP_SNMP_CERT_IDENTITY, "client", &sample);
+    new_process();
+    assert_true(found(DTLSUDP_SNMP_CERT_IDENTITY, "client"));
+    usleep(30 * 1000); /* past the file system's time stamp granularity */
+    change();
+    /* the process that stamped before keeps its view */
+    assert_true(found(DTLSUDP_SNMP_CERT_IDENTITY, "client"));
+    new_process();
+    if (found(DTLSUDP_SNMP_CERT_IDENTITY, "client"))
+        fail_msg("still found after: %s", what);
+}
+
+static void add_file(void)
+{
+    assert_int_equal(store_add(&tc_get()->client2, "added", NULL), 0);
+}
+
+static void rewrite_same_bytes(void)
+{
+    char path[600], bytes[8192];
+    size_t n;
+    FILE *f;
+
+    store_path("tls/certs/client2.crt", path, sizeof(path));
+    assert_non_null(f = fopen(path, "r"));
+    n = fread(bytes, 1, sizeof(bytes), f);
+    fclose(f);
+    assert_true(n > 0 && n < sizeof(bytes));
+    assert_non_null(f = fopen(path, "w")); /* the same inode, truncated */
+    assert_int_equal(fwrite(bytes, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* As rewrite_same_bytes(), with the modification time put back (touch
+ * -d): only the change time, which no one can set, tells. */
+static void rewrite_keeping_mtime(void)
+{
+    char path[600];
+    struct stat st;
+    struct timespec times[2];
+
+    store_path("tls/certs/client2.crt", path, sizeof(path));
+    assert_int_equal(stat(path, &st), 0);
+    rewrite_same_bytes();
+    times[0] = st.st_atim;
+    times[1] = st.st_mtim;
+    assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
+}
+
+static void chmod_key(void)
+{
+    char path[600];
+
+    assert_int_equal(chmod(store_path("tls/private/client.key", path, sizeof(path)), 0400), 0);
+}
+
+static void rename_file(void)
+{
+    char from[600], to[600];
+
+    store_path("tls/certs/client2.crt", from, sizeof(from));
+    store_path("tls/certs/client3.crt", to, sizeof(to));
+    assert_int_equal(rename(from, to), 0);
+}
+
+static void remove_file(void)
+{
+    char path[600];
+
+    assert_int_equal(unlink(store_path("tls/ca-certs/ca.crt", path, sizeof(path))), 0);
+}
+
+static void every_change_hides_it(void **state)
+{
+    (void)state;
+    change_hides(add_file, "a file added");
+    change_hides(rewrite_same_bytes, "a file rewritten with the same bytes");
+    change_hides(rewrite_keeping_mtime, "a file rewritten, its modification time put back");
+    change_hides(chmod_key, "a key chmod-ed");
+    change_hides(rename_file, "a file renamed");
+    change_hides(remove_file, "a file removed");
+}
+
+/* A tree changed within the window is not stamped: a memo is neither
+ * kept nor found until it settles. */
+static void racy_tree_is_not_stamped(void **state)
+{
+    (void)state;
+    dtlsudp_snmp_cert_memo_set_racy(-1); /* the default, 2 s */
+    new_process();
+    add_file(); /* now */
+    dtlsudp_snmp_cert_memo_put(DTLSUDP_SNMP_CERT_TRUST, "ca", &sample);
+    dtlsudp_snmp_cert_memo_set_racy(0);
+    new_process();
+    assert_false(found(DTLSUDP_SNMP_CERT_TRUST, "ca"));
+    dtlsudp_snmp_cert_memo_put(DTLSUDP_SNMP_CERT_TRUST, "ca", &sample);
+    dtlsudp_snmp_cert_memo_set_racy(-1);
+    new_process();
+    assert_false(found(DTLSUDP_SNMP_CERT_TRUST, "ca"));
+}
+
+/* Without the setting and without a session file, nothing is read and
+ * nothing is created. */
+static void nothing_without_the_setting(void **state)
+{
+    char dir[600];
+    struct stat st;
+
+    (void)state;
+    netsnmp_config(strdup("dtlsudpSessionFile no"));
+    assert_int_equal(dtlsudp_snmp_settings_get()->session_file, 0);
+    new_process();
+    dtlsudp_snmp_cert_memo_put(DTLSUDP_SNMP_CERT_TRUST, "ca", &sample);
+    assert_false(found(DTLSUDP_SNMP_CERT_TRUST, "ca"));
+    assert_int_equal(stat(store_path("dtlsudp", dir, sizeof(dir)), &st), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(round_trip, setup),
+        cmocka_unit_test_setup(every_change_hides_it, setup),
+        cmocka_unit_test_setup(racy_tree_is_not_stamped, setup),
+        cmocka_unit_test_setup(nothing_without_the_setting, setup),
+    };
+
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
