@@ -11,6 +11,11 @@
  * from the store's files into its one shared SSL_CTX, and peer chains are
  * verified against an X509_STORE of our own in which every certificate
  * holds its own reference (X509_STORE_add_cert).
+ *
+ * With dtlsudpSessionFile, what each localCert, peerCert and trustCert
+ * value resolved to is remembered (certmemo.c) while the certificate
+ * directories stay as they were, so that a resumed one-shot manager never
+ * asks the store, which reads private keys.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* asprintf */
