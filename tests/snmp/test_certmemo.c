@@ -10,7 +10,10 @@
  *  - a tree changed within the racy window is not stamped: nothing is
  *    remembered or found;
  *  - without dtlsudpSessionFile and without a session file, nothing is
- *    read or created.
+ *    read or created;
+ *  - a memo is written and used only while its files hold the
+ *    certificates it remembers; a certificate file's SHA-256 (PEM or DER)
+ *    is its certificate's.
  */
 #include <config.h>
 
@@ -29,9 +32,19 @@
 #include "snmp_internal.h"
 #include "snmpstore.h"
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #define APP "test-certmemo"
 
 static dtlsudp_snmp_cert_memo sample;
+
+static int sha_of(X509 *x, uint8_t out[32])
+{
+    unsigned n = 32;
+
+    return X509_digest(x, EVP_sha256(), out, &n) == 1 ? 0 : -1;
+}
 
 static int group_setup(void **state)
 {
@@ -65,13 +78,15 @@ static int setup(void **state)
     dtlsudp_snmp_sessions_clear();
     dtlsudp_snmp_cert_memo_set_racy(0);
     dtlsudp_snmp_cert_memo_reset();
+    /* server.crt and ca.crt: the changes below touch neither */
     memset(&sample, 0, sizeof(sample));
     sample.found = 1;
-    memset(sample.sha256, 0xAB, sizeof(sample.sha256));
     sample.n_files = 2;
-    strcpy(sample.files[0], "/etc/snmp/tls/ca-certs/ca.crt");
-    strcpy(sample.files[1], "/etc/snmp/tls/ca-certs/root.crt");
-    return 0;
+    store_path("tls/certs/server.crt", sample.files[0], sizeof(sample.files[0]));
+    store_path("tls/ca-certs/ca.crt", sample.files[1], sizeof(sample.files[1]));
+    return sha_of(tc_get()->server.cert, sample.sha256[0]) != 0 || sha_of(tc_get()->ca.cert, sample.sha256[1]) != 0
+               ? -1
+               : 0;
 }
 
 /* A new process: nothing in memory, the tree stamped again. */
@@ -85,7 +100,7 @@ static int found(int kind, const char *spec)
 {
     dtlsudp_snmp_cert_memo m;
 
-    return dtlsudp_snmp_cert_memo_get(kind, spec, &m) == 0;
+    return dtlsudp_snmp_cert_memo_get(kind, spec, 0, &m) == 0;
 }
 
 static void round_trip(void **state)
@@ -96,13 +111,13 @@ static void round_trip(void **state)
     dtlsudp_snmp_cert_memo_put(DTLSUDP_SNMP_CERT_TRUST, "ca", &sample);
     dtlsudp_snmp_cert_memo_put(DTLSUDP_SNMP_CERT_PEER, "AB:CD", &fp);
     new_process();
-    assert_int_equal(dtlsudp_snmp_cert_memo_get(DTLSUDP_SNMP_CERT_TRUST, "ca", &m), 0);
+    assert_int_equal(dtlsudp_snmp_cert_memo_get(DTLSUDP_SNMP_CERT_TRUST, "ca", 0, &m), 0);
     assert_int_equal(m.found, 1);
-    assert_memory_equal(m.sha256, sample.sha256, sizeof(m.sha256));
     assert_int_equal(m.n_files, 2);
+    assert_memory_equal(m.sha256, sample.sha256, sizeof(m.sha256[0]) * 2);
     assert_string_equal(m.files[0], sample.files[0]);
     assert_string_equal(m.files[1], sample.files[1]);
-    assert_int_equal(dtlsudp_snmp_cert_memo_get(DTLSUDP_SNMP_CERT_PEER, "AB:CD", &m), 0);
+    assert_int_equal(dtlsudp_snmp_cert_memo_get(DTLSUDP_SNMP_CERT_PEER, "AB:CD", 0, &m), 0);
     assert_int_equal(m.found, 0);
     assert_int_equal(m.n_files, 0);
     /* the kind and the value are part of the key */
@@ -185,7 +200,17 @@ static void remove_file(void)
 {
     char path[600];
 
-    assert_int_equal(unlink(store_path("tls/ca-certs/ca.crt", path, sizeof(path))), 0);
+    assert_int_equal(unlink(store_path("tls/certs/client3.crt", path, sizeof(path))), 0);
+}
+
+/* A name of 250 characters (the stamp's record of it must not overflow). */
+static void add_long_name(void)
+{
+    char name[300];
+
+    memset(name, 'n', 250);
+    name[250] = '\0';
+    assert_int_equal(store_add(&tc_get()->client2, name, NULL), 0);
 }
 
 static void every_change_hides_it(void **state)
@@ -197,6 +222,58 @@ static void every_change_hides_it(void **state)
     change_hides(chmod_key, "a key chmod-ed");
     change_hides(rename_file, "a file renamed");
     change_hides(remove_file, "a file removed");
+    change_hides(add_long_name, "a file with a long name added");
+}
+
+/* A file rewritten with another certificate: the memo naming it is not
+ * used even by a process whose stamp is older, and a memo whose file does
+ * not hold its certificate is never written. */
+static void files_are_checked(void **state)
+{
+    dtlsudp_snmp_cert_memo m;
+
+    (void)state;
+    new_process();
+    assert_int_equal(store_add(&tc_get()->client2, "peer", NULL), 0);
+    memset(&m, 0, sizeof(m));
+    m.found = 1;
+    m.n_files = 1;
+    store_path("tls/certs/peer.crt", m.files[0], sizeof(m.files[0]));
+    assert_int_equal(sha_of(tc_get()->client2.cert, m.sha256[0]), 0);
+    new_process();
+    dtlsudp_snmp_cert_memo_put(DTLSUDP_SNMP_CERT_PEER, "peer", &m);
+    assert_true(found(DTLSUDP_SNMP_CERT_PEER, "peer"));
+    assert_int_equal(store_add(&tc_get()->server, "peer", NULL), 0);
+    assert_false(found(DTLSUDP_SNMP_CERT_PEER, "peer")); /* same stamp, other bytes */
+    new_process();
+    dtlsudp_snmp_cert_memo_put(DTLSUDP_SNMP_CERT_PEER, "peer", &m); /* client2's SHA-256: refused */
+    assert_false(found(DTLSUDP_SNMP_CERT_PEER, "peer"));
+}
+
+/* The SHA-256 of a certificate file, PEM or DER, is its certificate's;
+ * a key or a missing file has none. */
+static void file_sha256(void **state)
+{
+    uint8_t want[32], got[32];
+    char pem[600], der[600];
+    unsigned char *bytes = NULL;
+    int len;
+    FILE *f;
+
+    (void)state;
+    assert_int_equal(sha_of(tc_get()->client.cert, want), 0);
+    assert_int_equal(dtlsudp_snmp_cert_file_sha256(store_path("tls/certs/client.crt", pem, sizeof(pem)), got), 0);
+    assert_memory_equal(got, want, 32);
+    assert_true((len = i2d_X509(tc_get()->client.cert, &bytes)) > 0);
+    assert_non_null(f = fopen(store_path("client.der", der, sizeof(der)), "w"));
+    assert_int_equal(fwrite(bytes, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    OPENSSL_free(bytes);
+    memset(got, 0, sizeof(got));
+    assert_int_equal(dtlsudp_snmp_cert_file_sha256(der, got), 0);
+    assert_memory_equal(got, want, 32);
+    assert_int_equal(dtlsudp_snmp_cert_file_sha256(store_path("tls/private/server.key", pem, sizeof(pem)), got), -1);
+    assert_int_equal(dtlsudp_snmp_cert_file_sha256(store_path("no-such.crt", pem, sizeof(pem)), got), -1);
 }
 
 /* A tree changed within the window is not stamped: a memo is neither
@@ -230,6 +307,7 @@ static void nothing_without_the_setting(void **state)
     new_process();
     dtlsudp_snmp_cert_memo_put(DTLSUDP_SNMP_CERT_TRUST, "ca", &sample);
     assert_false(found(DTLSUDP_SNMP_CERT_TRUST, "ca"));
+    assert_int_equal(dtlsudp_snmp_cert_memo_get(DTLSUDP_SNMP_CERT_TRUST, "ca", 1, &sample), -1);
     assert_int_equal(stat(store_path("dtlsudp", dir, sizeof(dir)), &st), -1);
 }
 
@@ -240,6 +318,8 @@ int main(void)
         cmocka_unit_test_setup(every_change_hides_it, setup),
         cmocka_unit_test_setup(racy_tree_is_not_stamped, setup),
         cmocka_unit_test_setup(nothing_without_the_setting, setup),
+        cmocka_unit_test_setup(files_are_checked, setup),
+        cmocka_unit_test_setup(file_sha256, setup),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

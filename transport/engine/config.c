@@ -188,6 +188,7 @@ static int install_identity(dtlsudp_engine *e)
         return install_identity_objects(e);
     if (c->cert_file == NULL && c->key_file == NULL && c->identity_cb != NULL) {
         SSL_CTX_set_cert_cb(e->ctx, identity_on_demand, e);
+        e->identity_on_demand = 1;
         return DTLSUDP_OK;
     }
     if (c->cert_file != NULL && SSL_CTX_use_certificate_chain_file(e->ctx, c->cert_file) != 1)

@@ -249,6 +249,7 @@ struct dtlsudp_engine {
     X509_STORE_CTX_verify_cb x509_verify_cb;
     STACK_OF(X509) *sig_memo;
     uint64_t sig_memo_hits; /* verifications that reused a memo (tests, bench) */
+    int identity_on_demand; /* identity_cb installed as OpenSSL's certificate callback */
 
     dtlsudp_stats stats;
     uint64_t next_id;

@@ -68,7 +68,7 @@ static void own_identity(dtlsudp_engine *e, uint8_t out[OWN_LEN])
 
     _Static_assert(sizeof(e->cfg.identity_sha256) == OWN_LEN, "own identity: SHA-256");
     memset(out, 0, OWN_LEN);
-    if (own == NULL && e->cfg.identity_cb != NULL)
+    if (own == NULL && e->identity_on_demand)
         memcpy(out, e->cfg.identity_sha256, OWN_LEN);
     else if (own != NULL && X509_digest(own, EVP_sha256(), out, &n) != 1)
         memset(out, 0, OWN_LEN);

@@ -64,7 +64,6 @@ void dtlsudp_snmp_cert_index_reset(void)
     index_certs = NULL;
     index_len = 0;
     index_built = 0;
-    dtlsudp_snmp_cert_memo_reset();
 }
 
 /* The first certificate of a PEM or DER file, read as Net-SNMP reads it

@@ -9,23 +9,32 @@
  * resumes a stored session needs no private key at all (RFC 5246 7.3: an
  * abbreviated handshake sends no certificate).  So with dtlsudpSessionFile
  * the manager remembers, for each localCert, peerCert and trustCert value,
- * which file it named and that certificate's SHA-256, in the owner-only
+ * which files it named and their certificates' SHA-256, in the owner-only
  * session file (sesscache.c), and the next process takes that instead of
  * asking the store.
  *
- * A memo answers only while the store would answer the same.  Its key holds
- * a stamp of everything Net-SNMP's lookup reads: the configuration path,
- * and the metadata (device, inode, mode, owner, size, modification and
- * change times in nanoseconds) of every directory the store scans
- * (tls/{extra,ca-certs,certs,private} under each configuration directory)
- * and of every file in them.  Any file added, removed, renamed, rewritten
- * or chmod-ed changes its change time, and so the stamp: the memo is not
- * found and the store is asked again.  A time stamp within the last
- * RACY_SECONDS (or in the future) could hide a second write in the same
- * clock tick, so such a tree is not stamped at all (as git does with a
- * racily clean index): the store answers every lookup until it settles.
- * What a memo hands out is checked again where that is cheap: a trust
- * anchor read from its file must have the remembered SHA-256.
+ * A memo answers only while the store would answer the same:
+ *  - Its key holds a stamp of everything Net-SNMP's lookup reads: the
+ *    configuration path, the process's user and groups (which files it may
+ *    read), and the metadata (device, inode, mode, owner, size,
+ *    modification and change times in nanoseconds) of every directory the
+ *    store scans (tls/{extra,ca-certs,certs,private} under each
+ *    configuration directory) and of every entry in them.  Any file added,
+ *    removed, renamed, rewritten or chmod-ed changes its change time (which
+ *    no one can set), and so the stamp.
+ *  - The stamp is taken once per process, just before Net-SNMP loads its
+ *    store (a first-priority POST_PREMIB_READ_CONFIG callback; the store
+ *    loads in one of the same round and is never reloaded), so a memo
+ *    written under it describes the tree the store was loaded from.  A
+ *    process whose store was loaded before the callback was installed
+ *    (snmpd loads the plugin later) takes no stamp and uses no memo.
+ *  - A time stamp within the last RACY_SECONDS (or in the future) could
+ *    hide a second write in the same clock tick, so such a tree is not
+ *    stamped (as git treats a racily clean index); an unreadable directory
+ *    or an overlong name is not stamped either.
+ *  - Every file a memo names holds, when it is written and whenever it is
+ *    used, the certificate of the SHA-256 remembered for it (hashed from
+ *    the file's DER, without parsing the certificate or looking for a key).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
@@ -35,56 +44,62 @@
 #include "snmp_internal.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <openssl/asn1.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 
-#define MEMO_MAGIC "DCM1\n"
+#define MEMO_MAGIC "DCM2\n"
 #define RACY_SECONDS 2
-#define MAX_ENTRIES 512 /* per directory; more: not stamped */
+#define MAX_ENTRIES 512         /* per directory; more: not stamped */
+#define MAX_CERT_FILE (64 * 1024) /* bytes; larger: not remembered */
 
 static uint8_t stamp[32];
-static int stamp_state; /* 0: not computed, 1: stamped, -1: not stampable */
+static int stamp_state; /* 0: none (memo off), 1: stamped, -1: not stampable */
 static int racy_seconds = RACY_SECONDS;
-
-void dtlsudp_snmp_cert_memo_reset(void)
-{
-    stamp_state = 0;
-}
-
-void dtlsudp_snmp_cert_memo_set_racy(int seconds)
-{
-    racy_seconds = seconds >= 0 ? seconds : RACY_SECONDS;
-}
 
 static int cmp_names(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* One line of metadata; -1 when it is too recent to trust. */
-static int stat_line(EVP_MD_CTX *md, const char *name, const char *path, time_t now)
+/* One record of metadata; -1 when it is too recent to trust. */
+static int stat_record(EVP_MD_CTX *md, const char *path, time_t now)
 {
     struct stat st;
-    char line[256];
-    int n;
+    long long rec[9] = {0};
 
     if (stat(path, &st) != 0) {
-        n = snprintf(line, sizeof(line), "%s absent\n", name);
+        if (errno != ENOENT && errno != ENOTDIR)
+            return -1; /* there, but not for us to see: not stampable */
+        rec[0] = -1;
     } else {
         if (st.st_mtim.tv_sec > now - racy_seconds || st.st_ctim.tv_sec > now - racy_seconds)
             return -1;
-        n = snprintf(line, sizeof(line), "%s %llu %llu %o %u %lld %lld.%09ld %lld.%09ld\n", name,
-                     (unsigned long long)st.st_dev, (unsigned long long)st.st_ino, (unsigned)st.st_mode,
-                     (unsigned)st.st_uid, (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
-                     (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+        rec[0] = (long long)st.st_dev;
+        rec[1] = (long long)st.st_ino;
+        rec[2] = (long long)st.st_mode;
+        rec[3] = (long long)st.st_uid;
+        rec[4] = (long long)st.st_size;
+        rec[5] = (long long)st.st_mtim.tv_sec;
+        rec[6] = (long long)st.st_mtim.tv_nsec;
+        rec[7] = (long long)st.st_ctim.tv_sec;
+        rec[8] = (long long)st.st_ctim.tv_nsec;
     }
-    EVP_DigestUpdate(md, path, strlen(path));
-    EVP_DigestUpdate(md, line, (size_t)n);
+    /* The path with its NUL, then the fixed-size record. */
+    EVP_DigestUpdate(md, path, strlen(path) + 1);
+    EVP_DigestUpdate(md, rec, sizeof(rec));
     return 0;
 }
 
@@ -97,10 +112,12 @@ static int stamp_dir(EVP_MD_CTX *md, const char *dir, time_t now)
     int ret = 0;
     DIR *d;
 
-    if (stat_line(md, ".", dir, now) != 0)
+    if (stat_record(md, dir, now) != 0)
         return -1;
     if ((d = opendir(dir)) == NULL)
-        return 0; /* absent (stamped so) or unreadable: Net-SNMP sees nothing either */
+        /* Absent is stamped so; a directory Net-SNMP may still read files
+         * of (through its index) but we cannot list is not stampable. */
+        return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
     while (ret == 0 && (de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
@@ -113,18 +130,30 @@ static int stamp_dir(EVP_MD_CTX *md, const char *dir, time_t now)
     qsort(names, n, sizeof(names[0]), cmp_names);
     for (i = 0; i < n; i++) {
         if (ret == 0 && (snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >= (int)sizeof(path) ||
-                         stat_line(md, names[i], path, now) != 0))
+                         stat_record(md, path, now) != 0))
             ret = -1;
         free(names[i]);
     }
     return ret;
 }
 
+/* Who we are decides which files the store can read. */
+static void stamp_credentials(EVP_MD_CTX *md)
+{
+    gid_t groups[256];
+    long long ids[2] = {(long long)geteuid(), (long long)getegid()};
+    int n = getgroups((int)(sizeof(groups) / sizeof(groups[0])), groups);
+
+    EVP_DigestUpdate(md, ids, sizeof(ids));
+    if (n > 0)
+        EVP_DigestUpdate(md, groups, (size_t)n * sizeof(groups[0]));
+}
+
 /* The stamp of the store's inputs, or -1 (not stampable now). */
 static int compute_stamp(void)
 {
     const char *subdirs[] = {NULL, "ca-certs", "certs", "private"};
-    const char *path = netsnmp_getenv("SNMPCONFPATH");
+    const char *path = netsnmp_getenv("SNMPCONFPATH"), *extra;
     char *copy, *dir, *save = NULL, certdir[4096];
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     time_t now = time(NULL);
@@ -134,13 +163,17 @@ static int compute_stamp(void)
 
     if (path == NULL)
         path = get_configuration_directory();
-    subdirs[0] = netsnmp_ds_get_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_CERT_EXTRA_SUBDIR);
-    if (md == NULL || path == NULL || (copy = strdup(path)) == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+    extra = netsnmp_ds_get_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_CERT_EXTRA_SUBDIR);
+    subdirs[0] = extra;
+    if (md == NULL || path == NULL || (copy = strdup(path)) == NULL) {
         EVP_MD_CTX_free(md);
         return -1;
     }
+    if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+        ret = -1;
     EVP_DigestUpdate(md, path, strlen(path) + 1);
-    EVP_DigestUpdate(md, subdirs[0] != NULL ? subdirs[0] : "", strlen(subdirs[0] != NULL ? subdirs[0] : "") + 1);
+    EVP_DigestUpdate(md, extra != NULL ? extra : "", strlen(extra != NULL ? extra : "") + 1);
+    stamp_credentials(md);
     for (dir = strtok_r(copy, ENV_SEPARATOR, &save); ret == 0 && dir != NULL; dir = strtok_r(NULL, ENV_SEPARATOR, &save))
         for (i = 0; ret == 0 && i < sizeof(subdirs) / sizeof(subdirs[0]); i++)
             if (subdirs[i] != NULL) {
@@ -156,13 +189,101 @@ static int compute_stamp(void)
     return ret;
 }
 
-static int have_stamp(void)
+void dtlsudp_snmp_cert_memo_reset(void)
 {
-    if (stamp_state == 0)
-        stamp_state = compute_stamp() == 0 ? 1 : -1;
+    stamp_state = compute_stamp() == 0 ? 1 : -1;
     if (stamp_state < 0)
-        DEBUGMSGTL(("dtlsudp:cert", "certificate directories changed in the last %d s: no memo\n", racy_seconds));
-    return stamp_state > 0;
+        DEBUGMSGTL(("dtlsudp:cert", "certificate directories changed in the last %d s or unreadable: no memo\n",
+                    racy_seconds));
+}
+
+void dtlsudp_snmp_cert_memo_set_racy(int seconds)
+{
+    racy_seconds = seconds >= 0 ? seconds : RACY_SECONDS;
+}
+
+/* First in the round of callbacks in which Net-SNMP loads its store
+ * (tls_bootstrap() -> netsnmp_certs_load()), once. */
+static int before_store_loads(int major, int minor, void *server_arg, void *client_arg)
+{
+    static int done;
+
+    (void)major;
+    (void)minor;
+    (void)server_arg;
+    (void)client_arg;
+    if (!done) {
+        done = 1;
+        dtlsudp_snmp_cert_memo_reset();
+    }
+    return SNMPERR_SUCCESS;
+}
+
+void dtlsudp_snmp_cert_memo_install(void)
+{
+    static int installed;
+
+    if (installed)
+        return;
+    installed = 1;
+    /* Too late: the store may be loaded already, from another tree. */
+    if (netsnmp_ds_get_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_HAVE_READ_PREMIB_CONFIG))
+        return;
+    (void)netsnmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_POST_PREMIB_READ_CONFIG, before_store_loads,
+                                    NULL, NETSNMP_CALLBACK_HIGHEST_PRIORITY);
+}
+
+int dtlsudp_snmp_cert_file_sha256(const char *path, uint8_t out[32])
+{
+    uint8_t buf[MAX_CERT_FILE];
+    unsigned char *der = NULL;
+    const unsigned char *p;
+    char *name = NULL, *header = NULL;
+    long len = 0, body = 0;
+    size_t got = 0;
+    ssize_t r;
+    int fd = open(path, O_RDONLY | O_CLOEXEC), tag, cls, ret = -1;
+    BIO *bio;
+
+    if (fd < 0)
+        return -1;
+    while (got < sizeof(buf) && (r = read(fd, buf + got, sizeof(buf) - got)) > 0)
+        got += (size_t)r;
+    close(fd);
+    if (got == 0 || got == sizeof(buf))
+        return -1;
+    /* DER: one certificate, the first object of the file (a SEQUENCE). */
+    p = buf;
+    if (buf[0] == 0x30 && !(ASN1_get_object(&p, &body, &tag, &cls, (long)got) & 0x80) &&
+        (size_t)(p - buf) + (size_t)body <= got) {
+        ret = EVP_Digest(buf, (size_t)(p - buf) + (size_t)body, out, NULL, EVP_sha256(), NULL) == 1 ? 0 : -1;
+        goto Done;
+    }
+    /* PEM: the first CERTIFICATE block. */
+    if ((bio = BIO_new_mem_buf(buf, (int)got)) == NULL)
+        goto Done;
+    if (PEM_read_bio(bio, &name, &header, &der, &len) == 1 &&
+        (strcmp(name, PEM_STRING_X509) == 0 || strcmp(name, PEM_STRING_X509_OLD) == 0))
+        ret = EVP_Digest(der, (size_t)len, out, NULL, EVP_sha256(), NULL) == 1 ? 0 : -1;
+    BIO_free(bio);
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(der);
+Done:
+    ERR_clear_error();
+    return ret;
+}
+
+/* Every file still holds the certificate remembered for it. */
+static int files_unchanged(const dtlsudp_snmp_cert_memo *m)
+{
+    uint8_t sha[32];
+    size_t i;
+
+    for (i = 0; i < m->n_files; i++)
+        if (dtlsudp_snmp_cert_file_sha256(m->files[i], sha) != 0 || CRYPTO_memcmp(sha, m->sha256[i], 32) != 0)
+            return 0;
+    return 1;
 }
 
 static int memo_key(int kind, const char *spec, uint8_t key[DTLSUDP_SNMP_SESSION_KEY_LEN])
@@ -170,32 +291,45 @@ static int memo_key(int kind, const char *spec, uint8_t key[DTLSUDP_SNMP_SESSION
     char hex[2 * sizeof(stamp) + 1], *text = NULL;
     size_t i;
 
-    if (spec == NULL || !have_stamp())
+    if (spec == NULL || stamp_state <= 0)
         return -1;
     for (i = 0; i < sizeof(stamp); i++)
         snprintf(hex + 2 * i, 3, "%02x", stamp[i]);
-    if (asprintf(&text, "dtlsudp certificate memo 1\n%s\n%d\n%s", hex, kind, spec) < 0)
+    if (asprintf(&text, "dtlsudp certificate memo 2\n%s\n%d\n%s", hex, kind, spec) < 0)
         return -1;
     dtlsudp_snmp_session_key(text, key);
     free(text);
     return 0;
 }
 
-/* "DCM1\n" found "\n" sha256-hex "\n" (path "\n")*: the certificate, then
- * the issuers the store added with it. */
-int dtlsudp_snmp_cert_memo_get(int kind, const char *spec, dtlsudp_snmp_cert_memo *out)
+static int hex_to_sha(const char *hex, uint8_t out[32])
+{
+    unsigned v;
+    size_t i;
+
+    for (i = 0; i < 32; i++) {
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+            return -1;
+        out[i] = (uint8_t)v;
+    }
+    return 0;
+}
+
+/* "DCM2\n" found "\n" (sha256-hex " " path "\n")*: the certificate's
+ * file, then the files of the issuers the store added with it. */
+int dtlsudp_snmp_cert_memo_get(int kind, const char *spec, int line_check, dtlsudp_snmp_cert_memo *out)
 {
     uint8_t key[DTLSUDP_SNMP_SESSION_KEY_LEN], blob[SESSCACHE_MAX_BLOB + 1];
     char *p, *line, *save = NULL;
     size_t len = 0, i;
-    unsigned v;
 
     memset(out, 0, sizeof(*out));
-    /* Without the setting, only a file that exists is read (nothing is
-     * created): certificate lines are checked as they are read, maybe
-     * before the dtlsudpSessionFile line. */
-    if ((!dtlsudp_snmp_settings_get()->session_file && !dtlsudp_snmp_session_file_exists()) ||
-        memo_key(kind, spec, key) != 0 || dtlsudp_snmp_session_get(key, 1, blob, SESSCACHE_MAX_BLOB, &len) != 0 ||
+    /* Without the setting, only a line check (maybe before the
+     * dtlsudpSessionFile line) reads a file that exists (nothing is
+     * created). */
+    if (!dtlsudp_snmp_settings_get()->session_file && !(line_check && dtlsudp_snmp_session_file_exists()))
+        return -1;
+    if (memo_key(kind, spec, key) != 0 || dtlsudp_snmp_session_get(key, 1, blob, SESSCACHE_MAX_BLOB, &len) != 0 ||
         len < sizeof(MEMO_MAGIC) - 1 || memcmp(blob, MEMO_MAGIC, sizeof(MEMO_MAGIC) - 1) != 0)
         return -1;
     blob[len] = '\0';
@@ -203,20 +337,14 @@ int dtlsudp_snmp_cert_memo_get(int kind, const char *spec, dtlsudp_snmp_cert_mem
     if ((line = strtok_r(p, "\n", &save)) == NULL || (line[0] != '0' && line[0] != '1') || line[1] != '\0')
         return -1;
     out->found = line[0] == '1';
-    if ((line = strtok_r(NULL, "\n", &save)) == NULL || strlen(line) != 2 * sizeof(out->sha256))
-        return -1;
-    for (i = 0; i < sizeof(out->sha256); i++) {
-        if (sscanf(line + 2 * i, "%2x", &v) != 1)
-            return -1;
-        out->sha256[i] = (uint8_t)v;
-    }
     for (i = 0; (line = strtok_r(NULL, "\n", &save)) != NULL; i++) {
-        if (i == DTLSUDP_SNMP_MEMO_MAX_FILES || strlen(line) >= sizeof(out->files[0]))
+        if (i == DTLSUDP_SNMP_MEMO_MAX_FILES || strlen(line) < 2 * 32 + 2 || line[2 * 32] != ' ' ||
+            strlen(line + 2 * 32 + 1) >= sizeof(out->files[0]) || hex_to_sha(line, out->sha256[i]) != 0)
             return -1;
-        memcpy(out->files[i], line, strlen(line) + 1);
+        memcpy(out->files[i], line + 2 * 32 + 1, strlen(line + 2 * 32 + 1) + 1);
     }
     out->n_files = i;
-    if (out->found && out->n_files == 0)
+    if (out->found != (out->n_files > 0) || !files_unchanged(out))
         return -1;
     DEBUGMSGTL(("dtlsudp:cert", "%s: as resolved before (%zu file(s))\n", spec, out->n_files));
     return 0;
@@ -226,22 +354,32 @@ void dtlsudp_snmp_cert_memo_put(int kind, const char *spec, const dtlsudp_snmp_c
 {
     uint8_t key[DTLSUDP_SNMP_SESSION_KEY_LEN];
     char blob[SESSCACHE_MAX_BLOB];
-    size_t used, i;
+    size_t used, i, j;
     int n;
 
-    if (!dtlsudp_snmp_settings_get()->session_file || memo_key(kind, spec, key) != 0)
+    /* Only what the files hold now: the store may have read a file before
+     * it was replaced. */
+    if (!dtlsudp_snmp_settings_get()->session_file || m->found != (m->n_files > 0) || !files_unchanged(m) ||
+        memo_key(kind, spec, key) != 0)
         return;
     used = (size_t)snprintf(blob, sizeof(blob), "%s%d\n", MEMO_MAGIC, m->found ? 1 : 0);
-    for (i = 0; i < sizeof(m->sha256); i++)
-        used += (size_t)snprintf(blob + used, sizeof(blob) - used, "%02x", m->sha256[i]);
-    blob[used++] = '\n';
     for (i = 0; i < m->n_files; i++) {
-        if (strchr(m->files[i], '\n') != NULL)
+        if (strchr(m->files[i], '\n') != NULL || sizeof(blob) - used < 2 * 32 + 1)
             return;
-        n = snprintf(blob + used, sizeof(blob) - used, "%s\n", m->files[i]);
+        for (j = 0; j < 32; j++)
+            used += (size_t)snprintf(blob + used, sizeof(blob) - used, "%02x", m->sha256[i][j]);
+        n = snprintf(blob + used, sizeof(blob) - used, " %s\n", m->files[i]);
         if (n < 0 || (size_t)n >= sizeof(blob) - used)
             return;
         used += (size_t)n;
     }
     dtlsudp_snmp_session_put(key, 1, (const uint8_t *)blob, used);
+}
+
+void dtlsudp_snmp_cert_memo_forget(int kind, const char *spec)
+{
+    uint8_t key[DTLSUDP_SNMP_SESSION_KEY_LEN];
+
+    if (dtlsudp_snmp_settings_get()->session_file && memo_key(kind, spec, key) == 0)
+        dtlsudp_snmp_session_forget(key, 1);
 }

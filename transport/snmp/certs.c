@@ -75,24 +75,24 @@ static const char *effective_spec(const char *spec, int ds_id)
     return spec != NULL && spec[0] != '\0' ? spec : NULL;
 }
 
-/* c's file and SHA-256, and with issuers the files of the issuers the
- * store chains to it (as add_cert() adds them).  0 or -1. */
+/* c's file and its certificate's SHA-256, and with issuers those of the
+ * issuers the store chains to it (as add_cert() adds them).  0 or -1. */
 static int memo_of(netsnmp_cert *c, int issuers, dtlsudp_snmp_cert_memo *m)
 {
-    unsigned n = sizeof(m->sha256);
+    unsigned n;
 
     memset(m, 0, sizeof(*m));
     m->found = 1;
-    if (c->ocert == NULL || X509_digest(c->ocert, EVP_sha256(), m->sha256, &n) != 1)
-        return -1;
     for (; c != NULL && c->ocert != NULL; c = issuers && c->issuer_cert != c ? c->issuer_cert : NULL) {
+        n = sizeof(m->sha256[0]);
         if (m->n_files == DTLSUDP_SNMP_MEMO_MAX_FILES || c->info.dir == NULL || c->info.filename == NULL ||
             snprintf(m->files[m->n_files], sizeof(m->files[0]), "%s/%s", c->info.dir, c->info.filename) >=
-                (int)sizeof(m->files[0]))
+                (int)sizeof(m->files[0]) ||
+            X509_digest(c->ocert, EVP_sha256(), m->sha256[m->n_files], &n) != 1)
             return -1;
         m->n_files++;
     }
-    return 0;
+    return m->n_files > 0 ? 0 : -1;
 }
 
 static void remember(int kind, const char *spec, netsnmp_cert *c, int issuers)
@@ -202,10 +202,10 @@ int dtlsudp_snmp_certs_identity_memo(const char *our_identity, char **cert_path,
     dtlsudp_snmp_cert_memo m;
 
     *cert_path = NULL;
-    if (spec == NULL || dtlsudp_snmp_cert_memo_get(DTLSUDP_SNMP_CERT_IDENTITY, spec, &m) != 0 || !m.found ||
+    if (spec == NULL || dtlsudp_snmp_cert_memo_get(DTLSUDP_SNMP_CERT_IDENTITY, spec, 0, &m) != 0 || !m.found ||
         (*cert_path = strdup(m.files[0])) == NULL)
         return -1;
-    memcpy(sha256, m.sha256, sizeof(m.sha256));
+    memcpy(sha256, m.sha256[0], sizeof(m.sha256[0]));
     return 0;
 }
 
@@ -296,7 +296,7 @@ int dtlsudp_snmp_certs_check_name(int kind, const char *token, const char *value
 
     /* Resolved before, and nothing the store reads changed since: a
      * certificate (an identity with its key), or a peerCert fingerprint. */
-    if (dtlsudp_snmp_cert_memo_get(kind, value, &m) == 0 && (m.found || kind == DTLSUDP_SNMP_CERT_PEER))
+    if (dtlsudp_snmp_cert_memo_get(kind, value, 1, &m) == 0 && (m.found || kind == DTLSUDP_SNMP_CERT_PEER))
         return 0;
     switch (kind) {
     case DTLSUDP_SNMP_CERT_IDENTITY:
@@ -370,27 +370,28 @@ static int load_crl(X509_STORE *store, const char *path)
 }
 
 /* The certificates a trustCert value was resolved to before, read from
- * their files (no private key is looked for); the first must still be
- * the certificate remembered.  0, or -1: ask the store. */
+ * their files (no private key is looked for), each still the certificate
+ * remembered; added only when all are.  0, or -1: ask the store. */
 static int trust_from_memo(X509_STORE *store, const char *spec)
 {
+    X509 *x[DTLSUDP_SNMP_MEMO_MAX_FILES] = {NULL};
     dtlsudp_snmp_cert_memo m;
     uint8_t sha256[32];
-    unsigned n = sizeof(sha256);
+    unsigned n;
     size_t i;
-    X509 *x;
-    int ok = 1;
+    int ok;
 
-    if (dtlsudp_snmp_cert_memo_get(DTLSUDP_SNMP_CERT_TRUST, spec, &m) != 0 || !m.found)
+    if (dtlsudp_snmp_cert_memo_get(DTLSUDP_SNMP_CERT_TRUST, spec, 0, &m) != 0 || !m.found)
         return -1;
-    for (i = 0; ok && i < m.n_files; i++) {
-        if ((x = dtlsudp_snmp_read_cert_file(m.files[i])) == NULL)
-            return -1;
-        if (i == 0)
-            ok = X509_digest(x, EVP_sha256(), sha256, &n) == 1 && memcmp(sha256, m.sha256, sizeof(sha256)) == 0;
+    for (ok = 1, i = 0; ok && i < m.n_files; i++) {
+        n = sizeof(sha256);
+        ok = (x[i] = dtlsudp_snmp_read_cert_file(m.files[i])) != NULL &&
+             X509_digest(x[i], EVP_sha256(), sha256, &n) == 1 && memcmp(sha256, m.sha256[i], sizeof(sha256)) == 0;
+    }
+    for (i = 0; i < m.n_files; i++) {
         if (ok)
-            (void)X509_STORE_add_cert(store, x);
-        X509_free(x);
+            (void)X509_STORE_add_cert(store, x[i]);
+        X509_free(x[i]);
     }
     ERR_clear_error();
     return ok ? 0 : -1;
@@ -442,11 +443,11 @@ int dtlsudp_snmp_certs_peer_fingerprint(const char *identity, dtlsudp_fingerprin
     dtlsudp_snmp_cert_memo m;
     netsnmp_cert *peer;
 
-    if (spec != NULL && dtlsudp_snmp_cert_memo_get(DTLSUDP_SNMP_CERT_PEER, spec, &m) == 0) {
+    if (spec != NULL && dtlsudp_snmp_cert_memo_get(DTLSUDP_SNMP_CERT_PEER, spec, 0, &m) == 0) {
         if (!m.found)
             return dtlsudp_snmp_fingerprint_text(spec, out);
-        out->len = sizeof(m.sha256);
-        memcpy(out->bytes, m.sha256, sizeof(m.sha256));
+        out->len = sizeof(m.sha256[0]);
+        memcpy(out->bytes, m.sha256[0], sizeof(m.sha256[0]));
         return 0;
     }
     peer = find_named(NS_CERT_REMOTE_PEER, identity, NETSNMP_DS_LIB_TLS_PEER_CERT);

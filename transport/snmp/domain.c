@@ -96,6 +96,9 @@ int dtlsudp_snmp_domain_register(void)
     /* Certificate lines are resolved as they are read, so that a name
      * that finds nothing is reported with its file and line. */
     dtlsudp_snmp_cert_check_install(dtlsudp_snmp_certs_check_name);
+    /* What certificate lines resolved to is remembered under a stamp of
+     * the tree the store loads from (certmemo.c). */
+    dtlsudp_snmp_cert_memo_install();
 
     /* Our private IPv6 OID is the marker: present means registered. */
     if (is_registered(domain6_oid, sizeof(domain6_oid) / sizeof(oid)))

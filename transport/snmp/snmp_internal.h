@@ -188,18 +188,27 @@ int dtlsudp_snmp_fingerprint_text(const char *text, dtlsudp_fingerprint *out);
 /* What the store resolved a certificate token's value to (certmemo.c). */
 #define DTLSUDP_SNMP_MEMO_MAX_FILES 8
 typedef struct dtlsudp_snmp_cert_memo {
-    int found;          /* 0: no certificate (a peerCert that is a fingerprint) */
-    uint8_t sha256[32]; /* of the certificate */
-    size_t n_files;     /* the certificate's file, then its issuers' (trustCert) */
+    int found;      /* 0: no certificate (a peerCert that is a fingerprint) */
+    size_t n_files; /* the certificate's file, then its issuers' (trustCert) */
     char files[DTLSUDP_SNMP_MEMO_MAX_FILES][1024];
+    uint8_t sha256[DTLSUDP_SNMP_MEMO_MAX_FILES][32]; /* of each file's certificate */
 } dtlsudp_snmp_cert_memo;
+/* Stamp the certificate directories just before Net-SNMP loads its store
+ * (registration, before init_snmp(); later: no memo in this process). */
+void dtlsudp_snmp_cert_memo_install(void);
 /* The memo of (kind, spec) while the certificate directories are as they
- * were when it was made, from the session file (with dtlsudpSessionFile,
- * or when the file exists).  0, or -1: ask the store. */
-int dtlsudp_snmp_cert_memo_get(int kind, const char *spec, dtlsudp_snmp_cert_memo *out);
-/* Remember (kind, spec) (only with dtlsudpSessionFile). */
+ * were when it was made and its files hold the certificates remembered,
+ * from the session file (with dtlsudpSessionFile; for a line_check also
+ * when the file exists).  0, or -1: ask the store. */
+int dtlsudp_snmp_cert_memo_get(int kind, const char *spec, int line_check, dtlsudp_snmp_cert_memo *out);
+/* Remember (kind, spec) (only with dtlsudpSessionFile, and only if every
+ * file holds the certificate of its SHA-256 now); forget it. */
 void dtlsudp_snmp_cert_memo_put(int kind, const char *spec, const dtlsudp_snmp_cert_memo *m);
-/* Stamp the certificate directories again (SIGHUP, tests). */
+void dtlsudp_snmp_cert_memo_forget(int kind, const char *spec);
+/* SHA-256 of the certificate in a PEM or DER file, from its DER (no key
+ * is looked for, nothing is parsed).  0 or -1. */
+int dtlsudp_snmp_cert_file_sha256(const char *path, uint8_t out[32]);
+/* Tests: stamp the directories now, as a new process would. */
 void dtlsudp_snmp_cert_memo_reset(void);
 /* Tests: how recent a time stamp makes the tree unstampable (default 2 s;
  * negative: the default). */
