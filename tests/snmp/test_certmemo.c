@@ -127,6 +127,18 @@ static void round_trip(void **state)
     assert_false(found(DTLSUDP_SNMP_CERT_TRUST, "CA"));
 }
 
+/* The session file's bytes. */
+static void session_file(uint8_t *buf, size_t cap, size_t *len)
+{
+    char path[600];
+    FILE *f = fopen(store_path("dtlsudp/sessions", path, sizeof(path)), "rb");
+
+    assert_non_null(f);
+    *len = fread(buf, 1, cap, f);
+    fclose(f);
+    assert_true(*len > 0 && *len < cap);
+}
+
 /* Remember, change the tree, and look again as a new process. */
 static void change_hides(void (*change)(void), const char *what)
 {
@@ -230,6 +242,8 @@ static void every_change_hides_it(void **state)
  * not hold its certificate is never written. */
 static void files_are_checked(void **state)
 {
+    static uint8_t before[1 << 20], after[1 << 20];
+    size_t before_len, after_len;
     dtlsudp_snmp_cert_memo m;
 
     (void)state;
@@ -246,7 +260,11 @@ static void files_are_checked(void **state)
     assert_int_equal(store_add(&tc_get()->server, "peer", NULL), 0);
     assert_false(found(DTLSUDP_SNMP_CERT_PEER, "peer")); /* same stamp, other bytes */
     new_process();
+    session_file(before, sizeof(before), &before_len);
     dtlsudp_snmp_cert_memo_put(DTLSUDP_SNMP_CERT_PEER, "peer", &m); /* client2's SHA-256: refused */
+    session_file(after, sizeof(after), &after_len);
+    assert_int_equal(after_len, before_len);
+    assert_memory_equal(after, before, before_len);
     assert_false(found(DTLSUDP_SNMP_CERT_PEER, "peer"));
 }
 
@@ -294,16 +312,26 @@ static void racy_tree_is_not_stamped(void **state)
     assert_false(found(DTLSUDP_SNMP_CERT_TRUST, "ca"));
 }
 
-/* Without the setting and without a session file, nothing is read and
- * nothing is created. */
+/* Without the setting, only line checks read the session file, and
+ * without the file nothing is read and nothing is created. */
 static void nothing_without_the_setting(void **state)
 {
-    char dir[600];
+    char dir[600], cmd[700];
+    dtlsudp_snmp_cert_memo m;
     struct stat st;
 
     (void)state;
+    /* a session file there, the setting off: only line checks read it */
+    new_process();
+    dtlsudp_snmp_cert_memo_put(DTLSUDP_SNMP_CERT_TRUST, "ca", &sample);
     netsnmp_config(strdup("dtlsudpSessionFile no"));
     assert_int_equal(dtlsudp_snmp_settings_get()->session_file, 0);
+    new_process();
+    assert_int_equal(dtlsudp_snmp_cert_memo_get(DTLSUDP_SNMP_CERT_TRUST, "ca", 1, &m), 0);
+    assert_false(found(DTLSUDP_SNMP_CERT_TRUST, "ca"));
+    /* no session file, the setting off: nothing read, nothing created */
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", store_path("dtlsudp", dir, sizeof(dir)));
+    assert_int_equal(system(cmd), 0);
     new_process();
     dtlsudp_snmp_cert_memo_put(DTLSUDP_SNMP_CERT_TRUST, "ca", &sample);
     assert_false(found(DTLSUDP_SNMP_CERT_TRUST, "ca"));

@@ -137,16 +137,18 @@ static int stamp_dir(EVP_MD_CTX *md, const char *dir, time_t now)
     return ret;
 }
 
-/* Who we are decides which files the store can read. */
-static void stamp_credentials(EVP_MD_CTX *md)
+/* Who we are decides which files the store can read.  0 or -1. */
+static int stamp_credentials(EVP_MD_CTX *md)
 {
     gid_t groups[256];
     long long ids[2] = {(long long)geteuid(), (long long)getegid()};
     int n = getgroups((int)(sizeof(groups) / sizeof(groups[0])), groups);
 
+    if (n < 0)
+        return -1; /* more groups than we stamp */
     EVP_DigestUpdate(md, ids, sizeof(ids));
-    if (n > 0)
-        EVP_DigestUpdate(md, groups, (size_t)n * sizeof(groups[0]));
+    EVP_DigestUpdate(md, groups, (size_t)n * sizeof(groups[0]));
+    return 0;
 }
 
 /* The stamp of the store's inputs, or -1 (not stampable now). */
@@ -173,7 +175,8 @@ static int compute_stamp(void)
         ret = -1;
     EVP_DigestUpdate(md, path, strlen(path) + 1);
     EVP_DigestUpdate(md, extra != NULL ? extra : "", strlen(extra != NULL ? extra : "") + 1);
-    stamp_credentials(md);
+    if (stamp_credentials(md) != 0)
+        ret = -1;
     for (dir = strtok_r(copy, ENV_SEPARATOR, &save); ret == 0 && dir != NULL; dir = strtok_r(NULL, ENV_SEPARATOR, &save))
         for (i = 0; ret == 0 && i < sizeof(subdirs) / sizeof(subdirs[0]); i++)
             if (subdirs[i] != NULL) {
@@ -202,12 +205,12 @@ void dtlsudp_snmp_cert_memo_set_racy(int seconds)
     racy_seconds = seconds >= 0 ? seconds : RACY_SECONDS;
 }
 
+static int done; /* stamped once, or shut down: never again in this process */
+
 /* First in the round of callbacks in which Net-SNMP loads its store
  * (tls_bootstrap() -> netsnmp_certs_load()), once. */
 static int before_store_loads(int major, int minor, void *server_arg, void *client_arg)
 {
-    static int done;
-
     (void)major;
     (void)minor;
     (void)server_arg;
@@ -216,6 +219,20 @@ static int before_store_loads(int major, int minor, void *server_arg, void *clie
         done = 1;
         dtlsudp_snmp_cert_memo_reset();
     }
+    return SNMPERR_SUCCESS;
+}
+
+/* snmp_shutdown(): a later init_snmp() may read another tree (its
+ * SNMPCONFPATH), but Net-SNMP never loads its store again, so the memo
+ * stays off. */
+static int at_shutdown(int major, int minor, void *server_arg, void *client_arg)
+{
+    (void)major;
+    (void)minor;
+    (void)server_arg;
+    (void)client_arg;
+    done = 1;
+    stamp_state = 0;
     return SNMPERR_SUCCESS;
 }
 
@@ -231,45 +248,68 @@ void dtlsudp_snmp_cert_memo_install(void)
         return;
     (void)netsnmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_POST_PREMIB_READ_CONFIG, before_store_loads,
                                     NULL, NETSNMP_CALLBACK_HIGHEST_PRIORITY);
+    (void)snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_SHUTDOWN, at_shutdown, NULL);
+}
+
+/* The first DER object of buf (a SEQUENCE), or 0. */
+static size_t der_object(const uint8_t *buf, size_t got)
+{
+    const unsigned char *p = buf;
+    long body = 0;
+    int tag, cls;
+
+    if (got == 0 || buf[0] != 0x30 || (ASN1_get_object(&p, &body, &tag, &cls, (long)got) & 0x80) ||
+        (size_t)(p - buf) + (size_t)body > got)
+        return 0;
+    return (size_t)(p - buf) + (size_t)body;
+}
+
+/* The first CERTIFICATE block of PEM text: its DER (OPENSSL_free it). */
+static unsigned char *pem_certificate(const uint8_t *buf, size_t got, long *len)
+{
+    unsigned char *der = NULL;
+    char *name = NULL, *header = NULL;
+    BIO *bio = BIO_new_mem_buf(buf, (int)got);
+
+    if (bio != NULL && PEM_read_bio(bio, &name, &header, &der, len) == 1 &&
+        strcmp(name, PEM_STRING_X509) != 0 && strcmp(name, PEM_STRING_X509_OLD) != 0) {
+        OPENSSL_free(der);
+        der = NULL;
+    }
+    BIO_free(bio);
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    return der;
 }
 
 int dtlsudp_snmp_cert_file_sha256(const char *path, uint8_t out[32])
 {
-    uint8_t buf[MAX_CERT_FILE];
-    unsigned char *der = NULL;
-    const unsigned char *p;
-    char *name = NULL, *header = NULL;
-    long len = 0, body = 0;
-    size_t got = 0;
+    const char *dot = strrchr(path, '.');
+    uint8_t *buf = malloc(MAX_CERT_FILE);
+    unsigned char *der;
+    size_t got = 0, n;
     ssize_t r;
-    int fd = open(path, O_RDONLY | O_CLOEXEC), tag, cls, ret = -1;
-    BIO *bio;
+    long len = 0;
+    int fd, ret = -1;
 
-    if (fd < 0)
+    if (buf == NULL || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+        free(buf);
         return -1;
-    while (got < sizeof(buf) && (r = read(fd, buf + got, sizeof(buf) - got)) > 0)
+    }
+    while (got < MAX_CERT_FILE && (r = read(fd, buf + got, MAX_CERT_FILE - got)) > 0)
         got += (size_t)r;
     close(fd);
-    if (got == 0 || got == sizeof(buf))
-        return -1;
-    /* DER: one certificate, the first object of the file (a SEQUENCE). */
-    p = buf;
-    if (buf[0] == 0x30 && !(ASN1_get_object(&p, &body, &tag, &cls, (long)got) & 0x80) &&
-        (size_t)(p - buf) + (size_t)body <= got) {
-        ret = EVP_Digest(buf, (size_t)(p - buf) + (size_t)body, out, NULL, EVP_sha256(), NULL) == 1 ? 0 : -1;
-        goto Done;
+    /* As Net-SNMP reads it (cert_util.c netsnmp_ocert_get): a .pem file
+     * as PEM only, any other as DER first, then as PEM. */
+    if (got > 0 && got < MAX_CERT_FILE) {
+        if ((dot == NULL || strcmp(dot, ".pem") != 0) && (n = der_object(buf, got)) > 0)
+            ret = EVP_Digest(buf, n, out, NULL, EVP_sha256(), NULL) == 1 ? 0 : -1;
+        else if ((der = pem_certificate(buf, got, &len)) != NULL) {
+            ret = EVP_Digest(der, (size_t)len, out, NULL, EVP_sha256(), NULL) == 1 ? 0 : -1;
+            OPENSSL_free(der);
+        }
     }
-    /* PEM: the first CERTIFICATE block. */
-    if ((bio = BIO_new_mem_buf(buf, (int)got)) == NULL)
-        goto Done;
-    if (PEM_read_bio(bio, &name, &header, &der, &len) == 1 &&
-        (strcmp(name, PEM_STRING_X509) == 0 || strcmp(name, PEM_STRING_X509_OLD) == 0))
-        ret = EVP_Digest(der, (size_t)len, out, NULL, EVP_sha256(), NULL) == 1 ? 0 : -1;
-    BIO_free(bio);
-    OPENSSL_free(name);
-    OPENSSL_free(header);
-    OPENSSL_free(der);
-Done:
+    free(buf);
     ERR_clear_error();
     return ret;
 }
@@ -302,15 +342,21 @@ static int memo_key(int kind, const char *spec, uint8_t key[DTLSUDP_SNMP_SESSION
     return 0;
 }
 
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Exactly 64 lower-case hex digits, as memo_put writes them. */
 static int hex_to_sha(const char *hex, uint8_t out[32])
 {
-    unsigned v;
     size_t i;
+    int hi, lo;
 
     for (i = 0; i < 32; i++) {
-        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+        if ((hi = hex_digit(hex[2 * i])) < 0 || (lo = hex_digit(hex[2 * i + 1])) < 0)
             return -1;
-        out[i] = (uint8_t)v;
+        out[i] = (uint8_t)(hi << 4 | lo);
     }
     return 0;
 }
