@@ -287,7 +287,10 @@ static void start_on_demand(X509 *declared)
 }
 
 /* The session of a full handshake between `eager' and the server, which
- * then closes. */
+ * then closes, copied to saved (the handshakes after it reuse blob). */
+static uint8_t saved[8192];
+static size_t saved_len;
+
 static int eager_established(tn_net *n, void *arg)
 {
     (void)n;
@@ -305,6 +308,8 @@ static void session_of_eager(void)
     assert_int_equal(dtlsudp_assoc_session(a, blob, sizeof(blob), &blob_len), DTLSUDP_OK);
     dtlsudp_assoc_close(a, tn_clock);
     tn_pump(&net);
+    memcpy(saved, blob, blob_len);
+    saved_len = blob_len;
 }
 
 /* A full handshake loads the identity once, sends it (the server maps
@@ -340,8 +345,7 @@ static void test_on_demand_full_handshake(void **state)
  * session it leaves still names that certificate. */
 static void test_on_demand_resumes_without_loading(void **state)
 {
-    uint8_t saved[8192], own[32];
-    size_t saved_len = 0;
+    uint8_t own[32];
     unsigned n = sizeof(own);
     dtlsudp_connect_opts opts = {0};
     dtlsudp_assoc *a;
@@ -349,8 +353,6 @@ static void test_on_demand_resumes_without_loading(void **state)
     (void)state;
     start_on_demand(tc_get()->client.cert);
     session_of_eager();
-    memcpy(saved, blob, blob_len);
-    saved_len = blob_len;
     opts.session = saved;
     opts.session_len = saved_len;
     a = run_handshake(&opts, 1);
@@ -367,8 +369,6 @@ static void test_on_demand_resumes_without_loading(void **state)
  * and the full handshake loads the identity. */
 static void test_on_demand_other_certificate_declared(void **state)
 {
-    uint8_t saved[8192];
-    size_t saved_len = 0;
     X509 *declared[] = {tc_get()->client2.cert, NULL};
     dtlsudp_connect_opts opts = {0};
     dtlsudp_assoc *a;
@@ -377,8 +377,6 @@ static void test_on_demand_other_certificate_declared(void **state)
     for (size_t i = 0; i < sizeof(declared) / sizeof(declared[0]); i++) {
         start_on_demand(declared[i]);
         session_of_eager();
-        memcpy(saved, blob, blob_len);
-        saved_len = blob_len;
         opts.session = saved;
         opts.session_len = saved_len;
         a = run_handshake(&opts, 1);
