@@ -68,13 +68,13 @@ static int group_teardown(void **state)
 /* Each test: the setting on, no session file yet, no racy window. */
 static int setup(void **state)
 {
-    char dir[600], cmd[700];
+    char dir[600], cmd[700], on[] = "dtlsudpSessionFile yes";
 
     (void)state;
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", store_path("dtlsudp", dir, sizeof(dir)));
     if (system(cmd) != 0)
         return -1;
-    netsnmp_config(strdup("dtlsudpSessionFile yes"));
+    netsnmp_config(on);
     dtlsudp_snmp_sessions_clear();
     dtlsudp_snmp_cert_memo_set_racy(0);
     dtlsudp_snmp_cert_memo_reset();
@@ -316,7 +316,7 @@ static void racy_tree_is_not_stamped(void **state)
  * without the file nothing is read and nothing is created. */
 static void nothing_without_the_setting(void **state)
 {
-    char dir[600], cmd[700];
+    char dir[600], cmd[700], off[] = "dtlsudpSessionFile no";
     dtlsudp_snmp_cert_memo m;
     struct stat st;
 
@@ -324,7 +324,7 @@ static void nothing_without_the_setting(void **state)
     /* a session file there, the setting off: only line checks read it */
     new_process();
     dtlsudp_snmp_cert_memo_put(DTLSUDP_SNMP_CERT_TRUST, "ca", &sample);
-    netsnmp_config(strdup("dtlsudpSessionFile no"));
+    netsnmp_config(off);
     assert_int_equal(dtlsudp_snmp_settings_get()->session_file, 0);
     new_process();
     assert_int_equal(dtlsudp_snmp_cert_memo_get(DTLSUDP_SNMP_CERT_TRUST, "ca", 1, &m), 0);
