@@ -13,7 +13,9 @@
  *    read or created;
  *  - a memo is written and used only while its files hold the
  *    certificates it remembers; a certificate file's SHA-256 (PEM or DER)
- *    is its certificate's.
+ *    is its certificate's;
+ *  - certs.c's trust store and pins answer the same from the memo as
+ *    from the store.
  */
 #include <config.h>
 
@@ -339,6 +341,69 @@ static void nothing_without_the_setting(void **state)
     assert_int_equal(stat(store_path("dtlsudp", dir, sizeof(dir)), &st), -1);
 }
 
+/* x is one of the store's certificates. */
+static int store_has(X509_STORE *store, X509 *x)
+{
+    STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(store);
+    int i;
+
+    for (i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+        X509 *c = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+        if (c != NULL && X509_cmp(c, x) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int resolved_before(const char *spec)
+{
+    char line[400];
+
+    snprintf(line, sizeof(line), "%.300s: as resolved before", spec);
+    return strstr(store_log(), line) != NULL;
+}
+
+/* The consumers (certs.c): a trustCert, a peerCert file and a peerCert
+ * fingerprint give the same answers from the memo as from the store, and
+ * the memo is what answers the second time. */
+static void consumers_answer_the_same(void **state)
+{
+    dtlsudp_fingerprint pin1, pin2, raw1, raw2;
+    char fp[200];
+    X509_STORE *first, *second;
+
+    (void)state;
+    snmp_set_do_debugging(1);
+    debug_register_tokens("dtlsudp:cert");
+    /* a pin of no certificate the store has */
+    for (size_t i = 0; i < 32; i++)
+        snprintf(fp + 3 * i, sizeof(fp) - 3 * i, i < 31 ? "%02X:" : "%02X", (unsigned)(0x5A ^ i));
+    new_process();
+    store_log_clear();
+    assert_non_null(first = dtlsudp_snmp_certs_trust_store("ca"));
+    assert_int_equal(dtlsudp_snmp_certs_peer_fingerprint("server", &pin1), 0);
+    assert_int_equal(dtlsudp_snmp_certs_peer_fingerprint(fp, &raw1), 0);
+    assert_false(resolved_before("ca"));
+    assert_false(resolved_before("server"));
+    new_process();
+    store_log_clear();
+    assert_non_null(second = dtlsudp_snmp_certs_trust_store("ca"));
+    assert_int_equal(dtlsudp_snmp_certs_peer_fingerprint("server", &pin2), 0);
+    assert_int_equal(dtlsudp_snmp_certs_peer_fingerprint(fp, &raw2), 0);
+    assert_true(resolved_before("ca"));
+    assert_true(resolved_before("server"));
+    assert_true(resolved_before(fp));
+    assert_true(store_has(first, tc_get()->ca.cert));
+    assert_true(store_has(second, tc_get()->ca.cert));
+    assert_int_equal(pin1.len, pin2.len);
+    assert_memory_equal(pin1.bytes, pin2.bytes, pin1.len);
+    assert_int_equal(raw1.len, raw2.len);
+    assert_memory_equal(raw1.bytes, raw2.bytes, raw1.len);
+    X509_STORE_free(first);
+    X509_STORE_free(second);
+    snmp_set_do_debugging(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -348,6 +413,7 @@ int main(void)
         cmocka_unit_test_setup(nothing_without_the_setting, setup),
         cmocka_unit_test_setup(files_are_checked, setup),
         cmocka_unit_test_setup(file_sha256, setup),
+        cmocka_unit_test_setup(consumers_answer_the_same, setup),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
