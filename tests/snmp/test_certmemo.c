@@ -363,6 +363,20 @@ static int resolved_before(const char *spec)
     return strstr(store_log(), line) != NULL;
 }
 
+/* As a new process: the trust store of trustCert ca, the pin of peerCert
+ * server and of peerCert fp. */
+static X509_STORE *ask_as_new_process(const char *fp, dtlsudp_fingerprint *pin, dtlsudp_fingerprint *raw)
+{
+    X509_STORE *store;
+
+    new_process();
+    store_log_clear();
+    assert_non_null(store = dtlsudp_snmp_certs_trust_store("ca"));
+    assert_int_equal(dtlsudp_snmp_certs_peer_fingerprint("server", pin), 0);
+    assert_int_equal(dtlsudp_snmp_certs_peer_fingerprint(fp, raw), 0);
+    return store;
+}
+
 /* The consumers (certs.c): a trustCert, a peerCert file and a peerCert
  * fingerprint give the same answers from the memo as from the store, and
  * the memo is what answers the second time. */
@@ -378,18 +392,10 @@ static void consumers_answer_the_same(void **state)
     /* a pin of no certificate the store has */
     for (size_t i = 0; i < 32; i++)
         snprintf(fp + 3 * i, sizeof(fp) - 3 * i, i < 31 ? "%02X:" : "%02X", (unsigned)(0x5A ^ i));
-    new_process();
-    store_log_clear();
-    assert_non_null(first = dtlsudp_snmp_certs_trust_store("ca"));
-    assert_int_equal(dtlsudp_snmp_certs_peer_fingerprint("server", &pin1), 0);
-    assert_int_equal(dtlsudp_snmp_certs_peer_fingerprint(fp, &raw1), 0);
+    first = ask_as_new_process(fp, &pin1, &raw1);
     assert_false(resolved_before("ca"));
     assert_false(resolved_before("server"));
-    new_process();
-    store_log_clear();
-    assert_non_null(second = dtlsudp_snmp_certs_trust_store("ca"));
-    assert_int_equal(dtlsudp_snmp_certs_peer_fingerprint("server", &pin2), 0);
-    assert_int_equal(dtlsudp_snmp_certs_peer_fingerprint(fp, &raw2), 0);
+    second = ask_as_new_process(fp, &pin2, &raw2);
     assert_true(resolved_before("ca"));
     assert_true(resolved_before("server"));
     assert_true(resolved_before(fp));

@@ -66,8 +66,10 @@ void dtlsudp_snmp_cert_index_reset(void)
     index_built = 0;
 }
 
-/* The first certificate of a PEM or DER file, read as Net-SNMP reads it
- * (cert_util.c: PEM_read_bio_X509_AUX, else DER). */
+/* The first certificate of a PEM file (PEM_read_bio_X509_AUX, as
+ * Net-SNMP reads PEM), else of a DER file.  Net-SNMP tries DER first for
+ * .crt, .cer and .der: for a file that parses both ways the two can differ,
+ * so a caller that must have the store's certificate compares digests. */
 X509 *dtlsudp_snmp_read_cert_file(const char *path)
 {
     BIO *bio = BIO_new_file(path, "r");
@@ -146,30 +148,51 @@ static void index_dir(const char *dir)
     closedir(d);
 }
 
-/* The directories Net-SNMP's certificate store scans (cert_util.c
- * _cert_indexes_load): <dir>/tls/{extra,ca-certs,certs} for every dir of
- * SNMPCONFPATH or the configuration directory. */
-static void index_build(void)
+int dtlsudp_snmp_cert_dirs_each(int with_keys, int (*fn)(const char *dir, void *arg), void *arg)
 {
-    const char *subdirs[] = {NULL, "ca-certs", "certs"};
+    const char *subdirs[] = {NULL, "ca-certs", "certs", "private"};
+    const size_t n_subdirs = with_keys ? 4 : 3;
     const char *path = netsnmp_getenv("SNMPCONFPATH");
     char *copy, *dir, *save = NULL, certdir[4096];
     size_t i;
+    int ret = 0, r;
 
-    index_built = 1;
-    if ((index_certs = calloc(INDEX_MAX, sizeof(*index_certs))) == NULL)
-        return;
     if (path == NULL)
         path = get_configuration_directory();
     if (path == NULL || (copy = strdup(path)) == NULL)
-        return;
+        return -1;
     subdirs[0] = netsnmp_ds_get_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_CERT_EXTRA_SUBDIR);
     for (dir = strtok_r(copy, ENV_SEPARATOR, &save); dir != NULL; dir = strtok_r(NULL, ENV_SEPARATOR, &save))
-        for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++)
-            if (subdirs[i] != NULL && snprintf(certdir, sizeof(certdir), "%s/tls/%s", dir, subdirs[i]) <
-                                          (int)sizeof(certdir))
-                index_dir(certdir);
+        for (i = 0; i < n_subdirs; i++) {
+            if (subdirs[i] == NULL)
+                continue;
+            if (snprintf(certdir, sizeof(certdir), "%s/tls/%s", dir, subdirs[i]) >= (int)sizeof(certdir)) {
+                ret = -1; /* not visited: the caller learns of it */
+                continue;
+            }
+            if ((r = fn(certdir, arg)) != 0) {
+                ret = r;
+                goto Done;
+            }
+        }
+Done:
     free(copy);
+    return ret;
+}
+
+static int index_dir_cb(const char *dir, void *arg)
+{
+    (void)arg;
+    index_dir(dir);
+    return 0;
+}
+
+static void index_build(void)
+{
+    index_built = 1;
+    if ((index_certs = calloc(INDEX_MAX, sizeof(*index_certs))) == NULL)
+        return;
+    (void)dtlsudp_snmp_cert_dirs_each(0, index_dir_cb, NULL);
     DEBUGMSGTL(("dtlsudp:cert", "%zu certificates indexed by fingerprint\n", index_len));
 }
 

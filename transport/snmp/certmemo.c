@@ -151,44 +151,31 @@ static int stamp_credentials(EVP_MD_CTX *md)
     return 0;
 }
 
-/* The stamp of the store's inputs, or -1 (not stampable now). */
+typedef struct stamping {
+    EVP_MD_CTX *md;
+    time_t now;
+} stamping;
+
+static int stamp_dir_cb(const char *dir, void *arg)
+{
+    stamping *st = arg;
+
+    return stamp_dir(st->md, dir, st->now);
+}
+
+/* The stamp of the store's inputs, or -1 (not stampable now).  Each
+ * directory's path is in its record, so the configuration path and the
+ * extra subdirectory are stamped with them. */
 static int compute_stamp(void)
 {
-    const char *subdirs[] = {NULL, "ca-certs", "certs", "private"};
-    const char *path = netsnmp_getenv("SNMPCONFPATH"), *extra;
-    char *copy, *dir, *save = NULL, certdir[4096];
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    time_t now = time(NULL);
+    stamping st = {EVP_MD_CTX_new(), time(NULL)};
     unsigned len = sizeof(stamp);
-    size_t i;
-    int ret = 0;
+    int ret = -1;
 
-    if (path == NULL)
-        path = get_configuration_directory();
-    extra = netsnmp_ds_get_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_CERT_EXTRA_SUBDIR);
-    subdirs[0] = extra;
-    if (md == NULL || path == NULL || (copy = strdup(path)) == NULL) {
-        EVP_MD_CTX_free(md);
-        return -1;
-    }
-    if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
-        ret = -1;
-    EVP_DigestUpdate(md, path, strlen(path) + 1);
-    EVP_DigestUpdate(md, extra != NULL ? extra : "", strlen(extra != NULL ? extra : "") + 1);
-    if (stamp_credentials(md) != 0)
-        ret = -1;
-    for (dir = strtok_r(copy, ENV_SEPARATOR, &save); ret == 0 && dir != NULL; dir = strtok_r(NULL, ENV_SEPARATOR, &save))
-        for (i = 0; ret == 0 && i < sizeof(subdirs) / sizeof(subdirs[0]); i++)
-            if (subdirs[i] != NULL) {
-                if (snprintf(certdir, sizeof(certdir), "%s/tls/%s", dir, subdirs[i]) >= (int)sizeof(certdir))
-                    ret = -1;
-                else
-                    ret = stamp_dir(md, certdir, now);
-            }
-    if (ret == 0 && EVP_DigestFinal_ex(md, stamp, &len) != 1)
-        ret = -1;
-    free(copy);
-    EVP_MD_CTX_free(md);
+    if (st.md != NULL && EVP_DigestInit_ex(st.md, EVP_sha256(), NULL) == 1 && stamp_credentials(st.md) == 0 &&
+        dtlsudp_snmp_cert_dirs_each(1, stamp_dir_cb, &st) == 0 && EVP_DigestFinal_ex(st.md, stamp, &len) == 1)
+        ret = 0;
+    EVP_MD_CTX_free(st.md);
     return ret;
 }
 

@@ -55,6 +55,15 @@ static void client_session_key(endpoint *ep, const char *cert_path)
     free(text);
 }
 
+/* The stored session of this target and our certificate's file (ep's key
+ * set for it): 0 with it in session[] (SESSCACHE_MAX_BLOB bytes), or -1. */
+static int client_stored_session(endpoint *ep, const char *cert_path, uint8_t *session, size_t *session_len)
+{
+    client_session_key(ep, cert_path);
+    return dtlsudp_snmp_session_get(ep->session_key, ep->settings.session_file, session, SESSCACHE_MAX_BLOB,
+                                    session_len);
+}
+
 /* The identity on demand (dtlsudp_engine_config.identity_cb): a full
  * handshake after all (the server refused the stored session) loads it
  * from the store as a connect without a stored session does. */
@@ -80,8 +89,7 @@ static int client_offer_on_demand(endpoint *ep, dtlsudp_conn_config *cfg, uint8_
     if (!ep->settings.resume || !ep->settings.session_file ||
         dtlsudp_snmp_certs_identity_memo(ep->our_identity, &cert_path, sha256) != 0)
         return -1;
-    client_session_key(ep, cert_path);
-    if (dtlsudp_snmp_session_get(ep->session_key, 1, session, SESSCACHE_MAX_BLOB, session_len) == 0) {
+    if (client_stored_session(ep, cert_path, session, session_len) == 0) {
         cfg->engine.identity_cb = client_load_identity;
         memcpy(cfg->engine.identity_sha256, sha256, sizeof(sha256));
         DEBUGMSGTL(("dtlsudp", "offering a stored session (%zu bytes); identity %s loaded only if needed\n",
@@ -130,10 +138,7 @@ int client_connect(endpoint *ep)
     }
     /* Client role: keep the session and offer the stored one. */
     cfg.engine.session_tickets = ep->settings.resume;
-    if (client_offer_on_demand(ep, &cfg, session, &session_len) == 0) {
-        cfg.connect.session = session;
-        cfg.connect.session_len = session_len;
-    } else {
+    if (client_offer_on_demand(ep, &cfg, session, &session_len) != 0) {
         /* The paths only name the identity in the session key; the engine
          * takes the certificate, key and issuers Net-SNMP already loaded,
          * so no file is read again and the identity is the engine's before
@@ -148,15 +153,12 @@ int client_connect(endpoint *ep)
         cfg.engine.cert = cert;
         cfg.engine.key = key;
         cfg.engine.chain = issuers;
-        if (ep->settings.resume) {
-            client_session_key(ep, cert_path);
-            if (dtlsudp_snmp_session_get(ep->session_key, ep->settings.session_file, session, sizeof(session),
-                                         &session_len) == 0) {
-                cfg.connect.session = session;
-                cfg.connect.session_len = session_len;
-                DEBUGMSGTL(("dtlsudp", "offering a stored session (%zu bytes)\n", session_len));
-            }
-        }
+        if (ep->settings.resume && client_stored_session(ep, cert_path, session, &session_len) == 0)
+            DEBUGMSGTL(("dtlsudp", "offering a stored session (%zu bytes)\n", session_len));
+    }
+    if (session_len > 0) {
+        cfg.connect.session = session;
+        cfg.connect.session_len = session_len;
     }
     if (ep->addr.sa.sa_family == AF_INET6)
         inet_ntop(AF_INET6, &ep->addr.sin6.sin6_addr, host, sizeof(host));

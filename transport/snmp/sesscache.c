@@ -139,10 +139,16 @@ void dtlsudp_snmp_session_set_dir(const char *dir)
     warned = 0;
 }
 
+/* Where DIR_NAME is: the persistent directory, or the tests' own. */
+static const char *base_dir(void)
+{
+    return dir_override[0] != '\0' ? dir_override : get_persistent_directory();
+}
+
 /* The owner-only directory (created 0700 if missing), or -1. */
 static int session_dir(char *out, size_t cap)
 {
-    const char *base = dir_override[0] != '\0' ? dir_override : get_persistent_directory();
+    const char *base = base_dir();
     struct stat st;
 
     if (base == NULL || snprintf(out, cap, "%s/%s", base, DIR_NAME) >= (int)cap)
@@ -309,7 +315,7 @@ static int file_lookup(const uint8_t *key, uint8_t *buf, size_t cap, size_t *len
 
 int dtlsudp_snmp_session_file_exists(void)
 {
-    const char *base = dir_override[0] != '\0' ? dir_override : get_persistent_directory();
+    const char *base = base_dir();
     char path[600];
     struct stat st;
 

@@ -169,8 +169,15 @@ int dtlsudp_snmp_host_matches(X509 *cert, const char *expected);
  * a SHA-1/224/256/384/512 fingerprint of any certificate in the store
  * ("AB:CD..", bare hex, "sha256:..", "--sha1 .."). NULL if none. */
 struct netsnmp_cert_s *dtlsudp_snmp_cert_find(int what, const char *spec);
-/* The first certificate of a PEM or DER file, as Net-SNMP reads it; NULL
- * if there is none. */
+/* fn(dir, arg) for each directory Net-SNMP's certificate store scans
+ * (cert_util.c _cert_indexes_load), in its order: <d>/tls/{extra,ca-certs,
+ * certs} and, with_keys, tls/private, for every d of SNMPCONFPATH or the
+ * configuration directory.  fn returns 0 to go on; anything else stops the
+ * walk and is returned.  -1 also when a path did not fit (that directory is
+ * not visited) or memory is short; else 0. */
+int dtlsudp_snmp_cert_dirs_each(int with_keys, int (*fn)(const char *dir, void *arg), void *arg);
+/* The first certificate of a PEM file, else of a DER file; NULL if there
+ * is none (certfind.c says how that can differ from the store's). */
 X509 *dtlsudp_snmp_read_cert_file(const char *path);
 /* Forget the fingerprints computed so far (SIGHUP: the store is reread). */
 void dtlsudp_snmp_cert_index_reset(void);
