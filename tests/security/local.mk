@@ -19,6 +19,7 @@ SECURITY_TESTS = \
 	tests/security/agent-records.sh \
 	tests/security/agent-session-id.sh \
 	tests/security/manager-crl.sh \
+	tests/security/manager-memo.sh \
 	tests/security/library-pin.sh
 
 dist_check_SCRIPTS += $(SECURITY_TESTS)
